@@ -1,0 +1,126 @@
+//! One test case as qaagent knows it, whatever tool ran it.
+
+use serde::{Deserialize, Serialize};
+
+/// The outcome of one test case, in the vocabulary of the evidence format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TestStatus {
+    /// The test ran and passed (possibly after retries; see [`TestCase::flaky`]).
+    Passed,
+    /// The test ran and an assertion failed.
+    Failed,
+    /// The test could not run to completion (setup/teardown error, crash, undefined step).
+    Error,
+    /// The test was not run (skipped, excluded by tag, xfail).
+    Skipped,
+}
+
+impl TestStatus {
+    /// The lowercase name used in evidence and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TestStatus::Passed => "passed",
+            TestStatus::Failed => "failed",
+            TestStatus::Error => "error",
+            TestStatus::Skipped => "skipped",
+        }
+    }
+
+    /// True for the statuses a retry should run again.
+    pub fn is_failure(self) -> bool {
+        matches!(self, TestStatus::Failed | TestStatus::Error)
+    }
+}
+
+impl std::fmt::Display for TestStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One test case of a suite attempt (or, after retries, of the merged suite).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestCase {
+    /// The test's name as the tool reports it (JUnit `name`).
+    pub name: String,
+    /// The tool's grouping of the test (JUnit `classname`).
+    pub classname: String,
+    /// The source file the test lives in, when the tool says.
+    pub file: Option<String>,
+    /// How to select exactly this test again with its tool (pytest node id,
+    /// `features/cart.feature:12`, `[chromium] › a.spec.ts › x › y`).
+    pub selector: Option<String>,
+    /// Outcome of the (last) attempt.
+    pub status: TestStatus,
+    /// Seconds the test took, as the tool measured it.
+    pub duration: f64,
+    /// The failure, error or skip message.
+    pub message: Option<String>,
+    /// The failure's type (e.g. `AssertionError`), when given.
+    pub error_type: Option<String>,
+    /// The failure's body: traceback or details.
+    pub details: Option<String>,
+    /// Captured standard output of the test, when the tool reports it.
+    pub system_out: Option<String>,
+    /// Captured standard error of the test, when the tool reports it.
+    pub system_err: Option<String>,
+    /// How many attempts ran this test (1 without retries).
+    pub attempts: u32,
+    /// True when the test failed on an attempt and passed on a later one.
+    pub flaky: bool,
+    /// Outcomes of earlier failed attempts, oldest first (for `flakyFailure` /
+    /// `rerunFailure` in merged JUnit).
+    pub previous_failures: Vec<PriorFailure>,
+}
+
+/// A failed or errored attempt of a test that was run again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PriorFailure {
+    /// `failed` or `error`.
+    pub status: TestStatus,
+    /// The failure message of that attempt.
+    pub message: Option<String>,
+    /// The failure type of that attempt.
+    pub error_type: Option<String>,
+    /// The failure body of that attempt.
+    pub details: Option<String>,
+    /// Seconds that attempt took.
+    pub duration: f64,
+}
+
+impl TestCase {
+    /// A case with the given identity and status and everything else empty.
+    pub fn new(name: impl Into<String>, classname: impl Into<String>, status: TestStatus) -> Self {
+        TestCase {
+            name: name.into(),
+            classname: classname.into(),
+            file: None,
+            selector: None,
+            status,
+            duration: 0.0,
+            message: None,
+            error_type: None,
+            details: None,
+            system_out: None,
+            system_err: None,
+            attempts: 1,
+            flaky: false,
+            previous_failures: Vec::new(),
+        }
+    }
+
+    /// The key under which attempts of the same test are matched: the
+    /// selector when there is one, else classname and name.
+    pub fn identity(&self) -> String {
+        match &self.selector {
+            Some(selector) => selector.clone(),
+            None => format!("{}::{}", self.classname, self.name),
+        }
+    }
+
+    /// A display name: the selector when known, else `classname::name`.
+    pub fn display_name(&self) -> String {
+        self.identity()
+    }
+}

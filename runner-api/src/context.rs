@@ -1,0 +1,172 @@
+//! What a runner is given for one attempt of one suite.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crossbeam_channel::Sender;
+
+use crate::cancel::CancelToken;
+use crate::process::{self, ProcessError, ProcessOutcome, Supervision};
+
+/// Which tests an attempt runs.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Selection {
+    /// The whole suite.
+    #[default]
+    All,
+    /// Only these tests, by their selectors ([`crate::TestCase::selector`]).
+    Only(Vec<String>),
+}
+
+/// Which stream a line of tool output came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputStream {
+    /// The tool's standard output.
+    Stdout,
+    /// The tool's standard error.
+    Stderr,
+}
+
+/// One whole line of a tool's output, for `--output immediate`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputLine {
+    /// The suite whose tool printed it.
+    pub suite: String,
+    /// Where it printed it.
+    pub stream: OutputStream,
+    /// The line, without its line ending (lossily decoded).
+    pub line: String,
+}
+
+/// Where to send tool output live, besides the log files.
+#[derive(Debug, Clone)]
+pub struct LiveOutput {
+    /// Receives every whole line as it is printed.
+    pub sink: Sender<OutputLine>,
+}
+
+/// Everything a runner needs to run one attempt of one suite.
+#[derive(Debug, Clone)]
+pub struct SuiteContext {
+    /// The suite's name (`[tests.NAME]`).
+    pub suite: String,
+    /// The directory holding `.qaagent.toml`; absolute.
+    pub project_dir: PathBuf,
+    /// The suite's test path (`path = …`), absolute.
+    pub path: PathBuf,
+    /// A fresh, empty, existing directory for this attempt's output; absolute.
+    /// The runner writes JUnit, logs and tool output only below it.
+    pub output_dir: PathBuf,
+    /// The output directory of the previous attempt, for tools that re-run
+    /// from their own state (`--last-failed`, rerun files).
+    pub previous_output_dir: Option<PathBuf>,
+    /// 1 for the first attempt, 2 for the first retry, …
+    pub attempt: u32,
+    /// Which tests to run.
+    pub selection: Selection,
+    /// The application's base URL, exported to the tool as `BASE_URL`.
+    pub base_url: Option<String>,
+    /// Extra environment for the tool (`[tests.NAME].env`).
+    pub env: BTreeMap<String, String>,
+    /// Extra arguments for the tool (`[tests.NAME].args`).
+    pub args: Vec<String>,
+    /// Runner-specific keys of the suite's table.
+    pub settings: toml::Table,
+    /// Time allowed for this attempt; `None` for no limit.
+    pub timeout: Option<Duration>,
+    /// Time between SIGTERM and SIGKILL when stopping the tool.
+    pub kill_grace: Duration,
+    /// Cancelled when the run is interrupted.
+    pub cancel: CancelToken,
+    /// Where to stream output lines as they come, when asked.
+    pub live_output: Option<LiveOutput>,
+}
+
+impl SuiteContext {
+    /// A context with defaults for everything but the names and paths; used
+    /// by tests and by third-party drivers.
+    pub fn new(
+        suite: impl Into<String>,
+        project_dir: impl Into<PathBuf>,
+        path: impl Into<PathBuf>,
+        output_dir: impl Into<PathBuf>,
+    ) -> Self {
+        SuiteContext {
+            suite: suite.into(),
+            project_dir: project_dir.into(),
+            path: path.into(),
+            output_dir: output_dir.into(),
+            previous_output_dir: None,
+            attempt: 1,
+            selection: Selection::All,
+            base_url: None,
+            env: BTreeMap::new(),
+            args: Vec::new(),
+            settings: toml::Table::new(),
+            timeout: None,
+            kill_grace: Duration::from_secs(5),
+            cancel: CancelToken::new(),
+            live_output: None,
+        }
+    }
+
+    /// A [`Command`] for `program` whose environment is the parent's plus
+    /// `BASE_URL` and the suite's `env`. The runner adds arguments and the
+    /// working directory.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        if let Some(base_url) = &self.base_url {
+            cmd.env("BASE_URL", base_url);
+        }
+        cmd.envs(&self.env);
+        cmd
+    }
+
+    /// Where this attempt's standard output is logged.
+    pub fn stdout_log(&self) -> PathBuf {
+        self.output_dir.join("stdout.log")
+    }
+
+    /// Where this attempt's standard error is logged.
+    pub fn stderr_log(&self) -> PathBuf {
+        self.output_dir.join("stderr.log")
+    }
+
+    /// Runs `cmd` under supervision: its own process group, output to this
+    /// attempt's log files (and live, when asked), this attempt's timeout and
+    /// the run's cancel token. Returns once the tool and everything it left
+    /// behind are gone.
+    pub fn run_supervised(&self, cmd: Command) -> Result<ProcessOutcome, ProcessError> {
+        self.run_supervised_with_logs(cmd, &self.stdout_log(), &self.stderr_log())
+    }
+
+    /// Like [`run_supervised`](Self::run_supervised), logging to other files
+    /// (e.g. an install step before the tests).
+    pub fn run_supervised_with_logs(
+        &self,
+        cmd: Command,
+        stdout_log: &Path,
+        stderr_log: &Path,
+    ) -> Result<ProcessOutcome, ProcessError> {
+        let supervision = Supervision {
+            label: self.suite.clone(),
+            timeout: self.timeout,
+            kill_grace: self.kill_grace,
+            cancel: self.cancel.clone(),
+            stdout_log: stdout_log.to_path_buf(),
+            stderr_log: stderr_log.to_path_buf(),
+            live_output: self.live_output.clone(),
+        };
+        process::run_supervised(cmd, &supervision)
+    }
+
+    /// The selectors of this attempt, or `None` for the whole suite.
+    pub fn selected(&self) -> Option<&[String]> {
+        match &self.selection {
+            Selection::All => None,
+            Selection::Only(selectors) => Some(selectors),
+        }
+    }
+}

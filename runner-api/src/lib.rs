@@ -1,0 +1,29 @@
+//! The contract between qaagent and the test runners it drives.
+//!
+//! A runner crate implements [`Runner`] for one tool (pytest, behave,
+//! Playwright, …). It is handed a [`SuiteContext`] describing one attempt of
+//! one suite — where the project and the suite live, a fresh output directory,
+//! which tests to select, the environment, the timeout and a cancel token — and
+//! returns a [`SuiteResult`]. Everything a runner needs to do that well lives
+//! here so runners stay small: JUnit reading ([`junit`]), supervised child
+//! processes ([`process`]), turning a tool's exit into an honest outcome
+//! ([`conclude`]), Python discovery ([`python`]) and route mapping ([`route`]).
+
+pub mod cancel;
+pub mod case;
+pub mod conclude;
+pub mod context;
+pub mod junit;
+pub mod process;
+pub mod python;
+pub mod result;
+pub mod route;
+pub mod runner;
+pub mod settings;
+
+pub use cancel::{CancelKind, CancelToken};
+pub use case::{TestCase, TestStatus};
+pub use context::{LiveOutput, OutputLine, OutputStream, Selection, SuiteContext};
+pub use result::{LeakedProcess, SuiteOutcome, SuiteResult, ToolRun};
+pub use runner::{Runner, RunnerError};
+pub use settings::{parse_settings, SettingsError};

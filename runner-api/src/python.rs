@@ -1,0 +1,64 @@
+//! Finding the Python interpreter for Python-based tools (pytest, behave).
+
+use std::path::{Path, PathBuf};
+
+use crate::runner::RunnerError;
+
+/// Picks the interpreter for a suite, in the order DESIGN.md gives: the
+/// suite's `python` key (relative to the project dir), `$VIRTUAL_ENV/bin/python`,
+/// `<project>/.venv/bin/python`, `python3` on `PATH`, `python` on `PATH`.
+pub fn find_python(configured: Option<&Path>, project_dir: &Path, tool: &str) -> Result<PathBuf, RunnerError> {
+    if let Some(configured) = configured {
+        let path = if configured.components().count() == 1 && !configured.exists() {
+            // A bare name like "python3.12" is looked up on PATH.
+            which(configured.as_os_str()).unwrap_or_else(|| project_dir.join(configured))
+        } else {
+            project_dir.join(configured)
+        };
+        return if path.is_file() {
+            Ok(path)
+        } else {
+            Err(RunnerError::ToolMissing {
+                tool: format!("python interpreter {}", path.display()),
+                hint: format!("the suite's `python` key points at {}, which does not exist; fix the key or create the environment", path.display()),
+            })
+        };
+    }
+    let venv = std::env::var_os("VIRTUAL_ENV").map(|venv| PathBuf::from(venv).join("bin/python"));
+    let project_venv = project_dir.join(".venv/bin/python");
+    venv.into_iter()
+        .chain([project_venv])
+        .find(|path| path.is_file())
+        .or_else(|| which("python3".as_ref()))
+        .or_else(|| which("python".as_ref()))
+        .ok_or_else(|| RunnerError::ToolMissing {
+            tool: "python".into(),
+            hint: format!(
+                "no Python interpreter found (looked at $VIRTUAL_ENV, {}, python3 and python on PATH); install Python 3 and {tool}, e.g. `python3 -m venv .venv && .venv/bin/pip install {tool}`",
+                project_dir.join(".venv").display()
+            ),
+        })
+}
+
+/// The first executable named `name` on `PATH`.
+pub fn which(name: &std::ffi::OsStr) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| {
+            candidate
+                .metadata()
+                .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+        })
+}
+
+/// The hint for a missing Python module `module` under `python`.
+pub fn install_hint(python: &Path, package: &str) -> String {
+    format!("`{package}` is not installed for {}; install it with `{} -m pip install {package}` (or set the suite's `python` key to an interpreter that has it)", python.display(), python.display())
+}
+
+/// True when a tool's log shows that `module` could not be imported by the interpreter.
+pub fn module_missing(log_text: &str, module: &str) -> bool {
+    log_text.contains(&format!("No module named {module}")) || log_text.contains(&format!("No module named '{module}'"))
+}

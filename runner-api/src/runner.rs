@@ -1,0 +1,66 @@
+//! The trait every test runner implements.
+
+use std::path::PathBuf;
+
+use crate::context::SuiteContext;
+use crate::result::SuiteResult;
+use crate::settings::SettingsError;
+
+/// Why a runner could not produce a [`SuiteResult`] at all. The orchestrator
+/// turns it into a suite with `errors = 1` carrying this message.
+#[derive(Debug, thiserror::Error)]
+pub enum RunnerError {
+    /// The tool is not installed or cannot be found; the message says how to install it.
+    #[error("{tool} not found: {hint}")]
+    ToolMissing {
+        /// What is missing (`pytest`, `npx`, …).
+        tool: String,
+        /// What to do about it.
+        hint: String,
+    },
+    /// Starting or supervising the tool's process failed.
+    #[error(transparent)]
+    Process(#[from] crate::process::ProcessError),
+    /// Preparing the attempt failed (a directory could not be made, a file written).
+    #[error("{what} {}: {source}", path.display())]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// The path involved.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The suite's runner-specific settings are invalid.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// Anything else the runner wants to say.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// One test tool, driven by qaagent. Implementations must be cheap to share
+/// across threads: one instance runs every suite that names it, possibly at
+/// the same time.
+///
+/// See `docs/writing-a-runner.md` for the full contract.
+pub trait Runner: Send + Sync {
+    /// The name users write as `runner = "…"`.
+    fn name(&self) -> &str;
+
+    /// Checks the runner-specific keys of a `[tests.NAME]` table (everything
+    /// that is not a common suite key). Runners usually call
+    /// [`parse_settings`](crate::settings::parse_settings) with their own
+    /// settings type here and again in [`run`](Self::run).
+    fn check_settings(&self, settings: &toml::Table) -> Result<(), SettingsError>;
+
+    /// The tool's version as it reports it, for the manifest and
+    /// `config check`. `None` when it cannot be asked (not installed).
+    fn tool_version(&self, ctx: &SuiteContext) -> Option<String>;
+
+    /// Runs one attempt of the suite described by `ctx`: the tests in
+    /// `ctx.selection`, writing only below `ctx.output_dir`, through
+    /// [`SuiteContext::run_supervised`] so timeouts and interrupts apply.
+    fn run(&self, ctx: &SuiteContext) -> Result<SuiteResult, RunnerError>;
+}

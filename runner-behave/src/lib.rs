@@ -1,0 +1,1 @@
+//! Placeholder: the runner arrives with its issue.
