@@ -1,1 +1,179 @@
-//! pytest
+//! qaagent's runner for [pytest](https://pytest.org).
+//!
+//! pytest runs with the project dir as working directory and as `--rootdir`,
+//! so `pytest.ini` / `conftest.py` apply and node ids are relative to the
+//! project. JUnit is written in the `xunit1` family, whose `file` attribute
+//! plus the class segments of `classname` and `name` rebuild each test's node
+//! id — the selector a retry passes back to pytest.
+
+mod node_id;
+
+use std::path::PathBuf;
+
+use runner_api::conclude::{conclude, Attempt, JunitOutcome};
+use runner_api::junit;
+use runner_api::process::{log_tail, ExitKind};
+use runner_api::python::{find_python, install_hint, module_missing};
+use runner_api::{parse_settings, Runner, RunnerError, SettingsError, SuiteContext, SuiteResult, TestCase};
+use serde::Deserialize;
+
+pub use node_id::node_id;
+
+/// pytest's "no tests were collected" exit code.
+const NO_TESTS_COLLECTED: i32 = 5;
+
+/// Keys a `[tests.NAME]` table may hold for pytest, besides the common ones.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PytestSettings {
+    /// The interpreter to run pytest with (relative to the project dir).
+    pub python: Option<PathBuf>,
+}
+
+/// Runs suites with `python -m pytest`.
+#[derive(Debug, Default, Clone)]
+pub struct PytestRunner;
+
+impl PytestRunner {
+    /// The runner.
+    pub fn new() -> Self {
+        PytestRunner
+    }
+}
+
+impl Runner for PytestRunner {
+    fn name(&self) -> &str {
+        "pytest"
+    }
+
+    fn check_settings(&self, settings: &toml::Table) -> Result<(), SettingsError> {
+        parse_settings::<PytestSettings>(settings).map(drop)
+    }
+
+    fn tool_version(&self, ctx: &SuiteContext) -> Option<String> {
+        let settings: PytestSettings = parse_settings(&ctx.settings).ok()?;
+        let python = find_python(settings.python.as_deref(), &ctx.project_dir, "pytest").ok()?;
+        // Asking the package metadata costs a fraction of `pytest --version`.
+        let output = std::process::Command::new(python)
+            .args(["-c", "import importlib.metadata as m; print(m.version('pytest'))"])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .ok()?;
+        let version = String::from_utf8_lossy(&output.stdout).trim().to_string();
+        (output.status.success() && !version.is_empty()).then_some(version)
+    }
+
+    fn run(&self, ctx: &SuiteContext) -> Result<SuiteResult, RunnerError> {
+        let settings: PytestSettings = parse_settings(&ctx.settings)?;
+        let python = find_python(settings.python.as_deref(), &ctx.project_dir, "pytest")?;
+        let junit_path = ctx.output_dir.join("junit.xml");
+
+        let mut cmd = ctx.command(&python);
+        cmd.current_dir(&ctx.project_dir).args(["-m", "pytest"]);
+        match ctx.selected() {
+            None => {
+                cmd.arg(&ctx.path);
+            }
+            Some(selectors) => {
+                cmd.args(selectors);
+            }
+        }
+        cmd.arg("-o")
+            .arg("junit_family=xunit1")
+            .arg(format!("--junitxml={}", junit_path.display()))
+            .arg("-o")
+            .arg(format!("cache_dir={}", ctx.output_dir.join(".pytest_cache").display()));
+        if !ctx.args.iter().any(|arg| arg.starts_with("--rootdir")) {
+            cmd.arg(format!("--rootdir={}", ctx.project_dir.display()));
+        }
+        cmd.args(&ctx.args);
+        if !ctx.env.contains_key("PYTHONDONTWRITEBYTECODE") {
+            // Keeps __pycache__ (and pytest's rewritten-assert caches) out of the project tree.
+            cmd.env("PYTHONDONTWRITEBYTECODE", "1");
+        }
+        log::debug!("[{}] {:?}", ctx.suite, cmd);
+
+        let process = ctx.run_supervised(cmd).map_err(|err| {
+            if err.is_not_found() {
+                RunnerError::ToolMissing { tool: python.display().to_string(), hint: install_hint(&python, "pytest") }
+            } else {
+                RunnerError::Process(err)
+            }
+        })?;
+
+        let junit = if junit_path.is_file() {
+            match junit::read_file(&junit_path) {
+                Ok(cases) => JunitOutcome::Read(into_cases(cases)),
+                Err(err) => JunitOutcome::Unreadable(err),
+            }
+        } else {
+            let tail = log_tail(&ctx.stderr_log(), 20).unwrap_or_default();
+            if process.cancelled.is_none() && !process.timed_out && module_missing(&tail, "pytest") {
+                return Err(RunnerError::ToolMissing { tool: "pytest".into(), hint: install_hint(&python, "pytest") });
+            }
+            JunitOutcome::Missing(junit_path.clone())
+        };
+        let exit = process.exit;
+        let no_tests = exit == ExitKind::Code(NO_TESTS_COLLECTED) && matches!(&junit, JunitOutcome::Read(c) if c.is_empty());
+        let mut process = process;
+        if no_tests {
+            // Collecting nothing is not an error for pytest's caller: the run
+            // level decides (`--no-tests`).
+            process.exit = ExitKind::Code(0);
+        }
+        let mut artifacts = Vec::new();
+        if junit_path.is_file() {
+            artifacts.push(junit_path);
+        }
+        let mut result = conclude(Attempt {
+            ctx,
+            runner: self.name(),
+            tool: "pytest",
+            process,
+            junit,
+            ok_codes: &[0, 1],
+            artifacts,
+        });
+        if no_tests {
+            result.return_code = Some(NO_TESTS_COLLECTED);
+            result.tool.exit_code = Some(NO_TESTS_COLLECTED);
+        }
+        Ok(result)
+    }
+}
+
+/// Turns JUnit rows into cases with node-id selectors, merging the two rows
+/// pytest writes for one test whose call failed and whose teardown errored.
+fn into_cases(rows: Vec<junit::JunitCase>) -> Vec<TestCase> {
+    let mut cases: Vec<TestCase> = Vec::with_capacity(rows.len());
+    for row in rows {
+        let selector = row.file.as_deref().map(|file| node_id(file, &row.classname, &row.name));
+        let mut case = row.into_test_case();
+        case.selector = selector;
+        if let Some(previous) = cases.last_mut() {
+            if previous.selector.is_some() && previous.selector == case.selector {
+                merge_rows(previous, case);
+                continue;
+            }
+        }
+        cases.push(case);
+    }
+    cases
+}
+
+/// A failed call keeps its status and message; the teardown error joins the details.
+fn merge_rows(first: &mut TestCase, second: TestCase) {
+    if !first.status.is_failure() {
+        first.status = second.status;
+        first.message = second.message.clone();
+        first.error_type = second.error_type.clone();
+    }
+    let extra = [second.message, second.details].into_iter().flatten().collect::<Vec<_>>().join("\n");
+    if !extra.is_empty() {
+        first.details = Some(match first.details.take() {
+            Some(details) => format!("{details}\n\n{extra}"),
+            None => extra,
+        });
+    }
+    first.duration += second.duration;
+}

@@ -1,1 +1,221 @@
-//! Helpers for the integration tests.
+//! Helpers for the workspace integration tests: copy a fixture project to a
+//! temporary directory, run the real `qaagent` binary on it, and read back
+//! what it printed and the evidence it recorded.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+}
+
+/// The `qaagent` binary built for this test run (`cargo test --workspace`
+/// builds it, since `qaagent-cli` has integration tests of its own).
+pub fn qaagent_bin() -> PathBuf {
+    if let Some(path) = std::env::var_os("QAAGENT_BIN") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("current exe");
+    // target/<profile>/deps/<test> → target/<profile>/qaagent
+    let profile_dir = exe.parent().and_then(Path::parent).expect("test binary lives in target/<profile>/deps");
+    let bin = profile_dir.join("qaagent");
+    assert!(bin.is_file(), "{} is missing: run `cargo build -p qaagent-cli` (or the whole `cargo test --workspace`)", bin.display());
+    bin
+}
+
+/// The Python of the test environment (`scripts/setup-test-env.sh` makes it).
+pub fn venv() -> PathBuf {
+    let venv = std::env::var_os("QAAGENT_TEST_VENV").map(PathBuf::from).unwrap_or_else(|| repo_root().join(".venv"));
+    assert!(venv.join("bin/python").is_file(), "{} has no Python: run scripts/setup-test-env.sh", venv.display());
+    venv
+}
+
+/// A copy of `tests/fixtures/<name>` in a temporary directory (without
+/// `node_modules`, which is symlinked to the original's so npm is not needed
+/// again).
+pub fn fixture(name: &str) -> tempfile::TempDir {
+    let source = repo_root().join("tests/fixtures").join(name);
+    assert!(source.is_dir(), "no fixture {}", source.display());
+    let dir = tempfile::Builder::new().prefix(&format!("qaagent-{name}-")).tempdir().expect("tempdir");
+    copy_tree(&source, dir.path());
+    dir
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create dir");
+    for entry in std::fs::read_dir(from).expect("read fixture dir") {
+        let entry = entry.expect("dir entry");
+        let path = entry.path();
+        let target = to.join(entry.file_name());
+        let kind = entry.file_type().expect("file type");
+        if entry.file_name() == "node_modules" || entry.file_name() == "__pycache__" || entry.file_name() == ".pytest_cache" {
+            if entry.file_name() == "node_modules" {
+                std::os::unix::fs::symlink(&path, &target).expect("symlink node_modules");
+            }
+        } else if kind.is_dir() {
+            copy_tree(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).expect("copy file");
+        }
+    }
+}
+
+/// Every file below `dir` (relative paths, sorted), `node_modules` excluded:
+/// to prove a run left the project tree as it was.
+pub fn tree_listing(dir: &Path) -> Vec<String> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if entry.file_name() == "node_modules" {
+                continue;
+            }
+            let rel = path.strip_prefix(base).expect("below base").display().to_string();
+            if path.is_dir() && !path.is_symlink() {
+                out.push(format!("{rel}/"));
+                walk(base, &path, out);
+            } else {
+                out.push(rel);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// A `qaagent` invocation being built.
+pub struct Qaagent {
+    cmd: Command,
+    runs_dir: tempfile::TempDir,
+}
+
+impl Qaagent {
+    /// `qaagent` started in `dir`, with evidence going to a fresh temporary runs dir.
+    pub fn new(dir: &Path) -> Self {
+        let runs_dir = tempfile::Builder::new().prefix("qaagent-runs-").tempdir().expect("tempdir");
+        let mut cmd = Command::new(qaagent_bin());
+        cmd.current_dir(dir)
+            .env("QAAGENT_RUNS_DIR", runs_dir.path())
+            .env("VIRTUAL_ENV", venv())
+            .env_remove("BASE_URL")
+            .env_remove("NO_COLOR")
+            .env("RUST_LOG", "warn");
+        Qaagent { cmd, runs_dir }
+    }
+
+    /// Adds arguments.
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.cmd.args(args);
+        self
+    }
+
+    /// Sets an environment variable.
+    pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.cmd.env(key, value);
+        self
+    }
+
+    /// The command, for tests that need to drive the process themselves.
+    pub fn command(&mut self) -> &mut Command {
+        &mut self.cmd
+    }
+
+    /// The runs root evidence goes to.
+    pub fn runs_dir(&self) -> &Path {
+        self.runs_dir.path()
+    }
+
+    /// Runs qaagent to completion.
+    pub fn run(mut self) -> RunOutput {
+        let output = self.cmd.output().expect("run qaagent");
+        RunOutput { output, runs_dir: self.runs_dir }
+    }
+}
+
+/// What a finished qaagent printed and recorded.
+pub struct RunOutput {
+    /// Exit status and captured output.
+    pub output: Output,
+    /// The runs root (kept alive as long as this value).
+    pub runs_dir: tempfile::TempDir,
+}
+
+impl RunOutput {
+    /// The exit code.
+    pub fn code(&self) -> i32 {
+        self.output.status.code().unwrap_or(-1)
+    }
+
+    /// Standard output, lossily decoded.
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+
+    /// Standard error, lossily decoded.
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+
+    /// Both streams, for assertion messages.
+    pub fn describe(&self) -> String {
+        format!("exit {}\n--- stdout ---\n{}\n--- stderr ---\n{}", self.code(), self.stdout(), self.stderr())
+    }
+
+    /// The single run directory recorded.
+    pub fn run_dir(&self) -> PathBuf {
+        let mut runs: Vec<PathBuf> = std::fs::read_dir(self.runs_dir.path())
+            .expect("runs dir")
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .collect();
+        assert_eq!(runs.len(), 1, "expected exactly one run in {}: {runs:?}", self.runs_dir.path().display());
+        runs.remove(0)
+    }
+
+    /// The run's `manifest.json`.
+    pub fn manifest(&self) -> Value {
+        read_json(&self.run_dir().join("manifest.json"))
+    }
+
+    /// The run's `evidence/tests.jsonl`, one value per line.
+    pub fn records(&self) -> Vec<Value> {
+        read_jsonl(&self.run_dir().join("evidence/tests.jsonl"))
+    }
+
+    /// The records of one suite.
+    pub fn suite_records(&self, suite: &str) -> Vec<Value> {
+        self.records().into_iter().filter(|r| r["suite_name"] == suite).collect()
+    }
+}
+
+/// Parses a JSON file, with the path in the panic message.
+pub fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("parse {}: {e}\n{text}", path.display()))
+}
+
+/// Parses a JSON-lines file; every line must be whole JSON.
+pub fn read_jsonl(path: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    text.lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("torn or invalid line in {}: {e}: {line}", path.display())))
+        .collect()
+}
+
+/// The record for the test whose `metadata.selector` ends with `suffix`.
+pub fn record_by_selector<'a>(records: &'a [Value], suffix: &str) -> &'a Value {
+    records
+        .iter()
+        .find(|r| r["metadata"]["selector"].as_str().is_some_and(|s| s.ends_with(suffix)))
+        .unwrap_or_else(|| panic!("no record with selector ending {suffix:?} in {records:#?}"))
+}

@@ -1,0 +1,163 @@
+//! Merging a suite's attempts into one result, and choosing what the next
+//! attempt re-runs.
+
+use std::collections::HashMap;
+
+use runner_api::case::PriorFailure;
+use runner_api::{Selection, SuiteResult, TestCase};
+
+/// What the next attempt should run, or `None` when nothing failed.
+///
+/// Failed and errored tests are selected by their selectors. When a failure
+/// cannot be selected (no selector), or the suite errored without naming any
+/// failing test (the tool crashed), the whole suite runs again.
+pub fn next_selection(result: &SuiteResult) -> Option<Selection> {
+    let failing: Vec<&TestCase> = result.cases.iter().filter(|case| case.status.is_failure()).collect();
+    if failing.is_empty() {
+        return result.error.is_some().then_some(Selection::All);
+    }
+    let selectors: Option<Vec<String>> = failing.iter().map(|case| case.selector.clone()).collect();
+    Some(match selectors {
+        Some(mut selectors) => {
+            selectors.dedup();
+            Selection::Only(selectors)
+        }
+        None => Selection::All,
+    })
+}
+
+/// Folds attempt `next` (which ran `selection`) into `merged`.
+///
+/// - a selected test takes the status of its new attempt; failed then passed
+///   makes it `flaky`; its attempt count grows;
+/// - rows the tool reports for tests that were not selected are ignored (behave
+///   lists them as skipped);
+/// - after a whole-suite re-run every reported test counts as re-run;
+/// - suite-level error, exit code and log tail are those of the last attempt;
+///   durations add up; artifacts and leaked processes accumulate.
+pub fn merge(mut merged: SuiteResult, next: SuiteResult, selection: &Selection) -> SuiteResult {
+    let selected: Option<std::collections::HashSet<&str>> = match selection {
+        Selection::All => None,
+        Selection::Only(selectors) => Some(selectors.iter().map(String::as_str).collect()),
+    };
+    let mut position: HashMap<String, usize> =
+        merged.cases.iter().enumerate().map(|(i, case)| (case.identity(), i)).collect();
+    for case in next.cases {
+        let identity = case.identity();
+        if let Some(selected) = &selected {
+            if !selected.contains(identity.as_str()) {
+                continue;
+            }
+        }
+        match position.get(&identity) {
+            Some(&i) => {
+                let old = &mut merged.cases[i];
+                let mut updated = case;
+                updated.attempts = old.attempts + 1;
+                updated.previous_failures = std::mem::take(&mut old.previous_failures);
+                if old.status.is_failure() {
+                    updated.previous_failures.push(PriorFailure {
+                        status: old.status,
+                        message: old.message.take(),
+                        error_type: old.error_type.take(),
+                        details: old.details.take(),
+                        duration: old.duration,
+                    });
+                }
+                updated.flaky = !updated.status.is_failure()
+                    && updated.status != runner_api::TestStatus::Skipped
+                    && !updated.previous_failures.is_empty();
+                *old = updated;
+            }
+            None => {
+                position.insert(identity, merged.cases.len());
+                merged.cases.push(case);
+            }
+        }
+    }
+    merged.duration += next.duration;
+    merged.attempts += 1;
+    merged.return_code = next.return_code;
+    merged.tool.exit_code = next.tool.exit_code;
+    merged.tool.error = next.tool.error;
+    merged.log_tail = next.log_tail;
+    for artifact in next.artifacts {
+        if !merged.artifacts.contains(&artifact) {
+            merged.artifacts.push(artifact);
+        }
+    }
+    merged.leaked.extend(next.leaked);
+    // The last attempt decides the suite-level verdict.
+    merged.error = None;
+    merged.outcome = runner_api::SuiteOutcome::Passed;
+    if let Some(error) = next.error {
+        merged.set_error(next.outcome, error);
+    } else {
+        merged.recount();
+    }
+    merged
+}
+
+#[cfg(test)]
+mod tests {
+    use runner_api::{SuiteOutcome, TestStatus};
+
+    use super::*;
+
+    fn case(selector: &str, status: TestStatus) -> TestCase {
+        let mut case = TestCase::new(selector, "c", status);
+        case.selector = Some(selector.to_string());
+        case
+    }
+
+    fn result(cases: Vec<TestCase>) -> SuiteResult {
+        let mut result = SuiteResult::new("unit", "pytest");
+        result.cases = cases;
+        result.recount();
+        result
+    }
+
+    #[test]
+    fn only_failures_are_selected() {
+        let first = result(vec![case("a", TestStatus::Passed), case("b", TestStatus::Failed), case("c", TestStatus::Error)]);
+        assert_eq!(next_selection(&first), Some(Selection::Only(vec!["b".into(), "c".into()])));
+        assert_eq!(next_selection(&result(vec![case("a", TestStatus::Passed)])), None);
+    }
+
+    #[test]
+    fn a_crash_without_tests_reruns_everything() {
+        let mut crashed = result(vec![]);
+        crashed.set_error(SuiteOutcome::Errored, "pytest exited with code 3");
+        assert_eq!(next_selection(&crashed), Some(Selection::All));
+        let mut unselectable = result(vec![TestCase::new("x", "y", TestStatus::Failed)]);
+        unselectable.recount();
+        assert_eq!(next_selection(&unselectable), Some(Selection::All));
+    }
+
+    #[test]
+    fn failed_then_passed_is_flaky_and_unselected_rows_are_ignored() {
+        let first = result(vec![case("a", TestStatus::Passed), case("b", TestStatus::Failed), case("c", TestStatus::Failed)]);
+        let selection = Selection::Only(vec!["b".into(), "c".into()]);
+        // behave lists unselected scenarios as skipped in a re-run: "a" must keep its pass.
+        let second = result(vec![case("a", TestStatus::Skipped), case("b", TestStatus::Passed), case("c", TestStatus::Failed)]);
+        let merged = merge(first, second, &selection);
+        let by_name = |name: &str| merged.cases.iter().find(|c| c.name == name).expect("case");
+        assert_eq!((by_name("a").status, by_name("a").attempts, by_name("a").flaky), (TestStatus::Passed, 1, false));
+        assert_eq!((by_name("b").status, by_name("b").attempts, by_name("b").flaky), (TestStatus::Passed, 2, true));
+        assert_eq!((by_name("c").status, by_name("c").attempts, by_name("c").flaky), (TestStatus::Failed, 2, false));
+        assert_eq!(by_name("c").previous_failures.len(), 1);
+        assert_eq!((merged.passed, merged.failed, merged.flaky, merged.attempts), (2, 1, 1, 2));
+        assert_eq!(merged.outcome, SuiteOutcome::Failed);
+    }
+
+    #[test]
+    fn last_attempt_decides_suite_error() {
+        let mut first = result(vec![]);
+        first.set_error(SuiteOutcome::Errored, "crashed");
+        let second = result(vec![case("a", TestStatus::Passed)]);
+        let merged = merge(first, second, &Selection::All);
+        assert_eq!(merged.error, None);
+        assert_eq!(merged.outcome, SuiteOutcome::Passed);
+        assert!(merged.success);
+    }
+}

@@ -1,0 +1,74 @@
+//! The typed events a run emits, in the order the coordinating thread sees them.
+//!
+//! Suite workers send these on a channel; the coordinator forwards each to the
+//! reporter (and the evidence writer) from one thread, so output is linear.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use runner_api::{OutputLine, SuiteOutcome, SuiteResult};
+
+use crate::summary::RunSummary;
+
+/// Something that happened during a run.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// The run is about to start its suites.
+    RunStarted {
+        /// The evidence run id, when evidence is recorded.
+        run_id: Option<String>,
+        /// The evidence run directory, when evidence is recorded.
+        run_dir: Option<PathBuf>,
+        /// True when suites run side by side.
+        parallel: bool,
+        /// How many suites may run at once.
+        workers: usize,
+        /// The planned suites, in `suite_order`.
+        suites: Vec<String>,
+    },
+    /// A suite's attempt started.
+    AttemptStarted {
+        /// The suite's position in the plan.
+        index: usize,
+        /// The suite's name.
+        suite: String,
+        /// 1 for the first attempt.
+        attempt: u32,
+        /// How many tests the attempt selects; `None` for the whole suite.
+        selected: Option<usize>,
+    },
+    /// A suite's attempt finished (before merging with earlier attempts).
+    AttemptFinished {
+        /// The suite's position in the plan.
+        index: usize,
+        /// The suite's name.
+        suite: String,
+        /// Which attempt.
+        attempt: u32,
+        /// How the attempt ended.
+        outcome: SuiteOutcome,
+        /// Cases that passed in this attempt.
+        passed: usize,
+        /// Cases that failed in this attempt.
+        failed: usize,
+        /// Cases that errored in this attempt (plus one for a suite error).
+        errors: usize,
+        /// Cases skipped in this attempt.
+        skipped: usize,
+        /// The attempt's wall time.
+        duration: Duration,
+        /// The attempt's suite-level error.
+        error: Option<String>,
+    },
+    /// A suite is done (all its attempts merged), or was skipped.
+    SuiteFinished {
+        /// The suite's position in the plan.
+        index: usize,
+        /// Its final result.
+        result: Box<SuiteResult>,
+    },
+    /// A line of a tool's output (only with live output on).
+    Output(OutputLine),
+    /// The run is over.
+    RunFinished(RunSummary),
+}

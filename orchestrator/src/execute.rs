@@ -1,0 +1,278 @@
+//! Running a plan: suite workers on crossbeam scoped threads fed by a job
+//! channel, events back on a channel to the one coordinating thread.
+//!
+//! Sequential runs are the same machinery with one worker, so the two modes
+//! cannot drift apart. Results always come out in plan (`suite_order`) order.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crossbeam_channel::{select, Receiver, Sender};
+use runner_api::{
+    CancelToken, LiveOutput, OutputLine, Selection, SuiteContext, SuiteOutcome, SuiteResult, ToolRun,
+};
+
+use crate::attempts::{merge, next_selection};
+use crate::events::Event;
+use crate::plan::{Plan, PlannedSuite};
+
+/// How to run a plan, beyond the plan itself.
+#[derive(Debug, Clone)]
+pub struct ExecOptions {
+    /// Where each suite's output directory goes: `<out_dir>/<suite>/`.
+    pub out_dir: PathBuf,
+    /// Stream tool output as [`Event::Output`] lines.
+    pub live_output: bool,
+}
+
+/// Runs every suite of `plan`, calling `on_event` for each event from this
+/// (the calling) thread, and returns the results in plan order. Suites not
+/// started when `cancel` fires are reported as skipped ("not started").
+pub fn execute(plan: &Plan, options: &ExecOptions, cancel: &CancelToken, on_event: &mut dyn FnMut(&Event)) -> Vec<SuiteResult> {
+    let mut results: Vec<Option<SuiteResult>> = vec![None; plan.suites.len()];
+    let (job_tx, job_rx) = crossbeam_channel::unbounded::<&PlannedSuite>();
+    for suite in &plan.suites {
+        // The receiver lives until the scope ends, so sending cannot fail.
+        let _ = job_tx.send(suite);
+    }
+    drop(job_tx);
+    let (event_tx, event_rx) = crossbeam_channel::unbounded::<Event>();
+    let (line_tx, line_rx) = crossbeam_channel::unbounded::<OutputLine>();
+    let line_tx = options.live_output.then_some(line_tx);
+
+    let scope_result = crossbeam_utils::thread::scope(|scope| {
+        for worker in 0..plan.settings.workers.max(1) {
+            let job_rx = job_rx.clone();
+            let event_tx = event_tx.clone();
+            let line_tx = line_tx.clone();
+            scope
+                .builder()
+                .name(format!("qaagent-worker-{worker}"))
+                .spawn(move |_| {
+                    for suite in job_rx.iter() {
+                        let result = if cancel.is_cancelled() {
+                            not_started(suite)
+                        } else {
+                            run_suite(plan, suite, options, cancel, &event_tx, line_tx.as_ref())
+                        };
+                        let _ = event_tx.send(Event::SuiteFinished { index: suite.index, result: Box::new(result) });
+                    }
+                })
+                .map(drop)
+                .unwrap_or_else(|err| log::error!("cannot start a worker thread: {err}"));
+        }
+        drop(event_tx);
+        drop(line_tx);
+        coordinate(&event_rx, &line_rx, &mut results, on_event);
+    });
+    if scope_result.is_err() {
+        // Workers catch runner panics; a panic here is our own bug. The
+        // results gathered so far are still reported.
+        log::error!("a suite worker panicked");
+    }
+    results
+        .into_iter()
+        .zip(&plan.suites)
+        .map(|(result, suite)| {
+            result.unwrap_or_else(|| {
+                SuiteResult::errored(&suite.config.name, suite.runner.name(), "the suite's worker died without a result")
+            })
+        })
+        .collect()
+}
+
+/// The coordinator: forwards events (and live output) until every worker is done.
+fn coordinate(
+    events: &Receiver<Event>,
+    lines: &Receiver<OutputLine>,
+    results: &mut [Option<SuiteResult>],
+    on_event: &mut dyn FnMut(&Event),
+) {
+    let mut lines_open = true;
+    loop {
+        let event = if lines_open {
+            select! {
+                recv(events) -> event => match event {
+                    Ok(event) => event,
+                    Err(_) => break,
+                },
+                recv(lines) -> line => match line {
+                    Ok(line) => Event::Output(line),
+                    Err(_) => {
+                        lines_open = false;
+                        continue;
+                    }
+                },
+            }
+        } else {
+            match events.recv() {
+                Ok(event) => event,
+                Err(_) => break,
+            }
+        };
+        on_event(&event);
+        if let Event::SuiteFinished { index, result } = event {
+            if let Some(slot) = results.get_mut(index) {
+                *slot = Some(*result);
+            }
+        }
+    }
+    // Lines still queued after the last worker finished.
+    for line in lines.try_iter() {
+        on_event(&Event::Output(line));
+    }
+}
+
+fn not_started(suite: &PlannedSuite) -> SuiteResult {
+    let mut result = SuiteResult::skipped(&suite.config.name, suite.runner.name(), "not started: the run was interrupted");
+    result.tool = ToolRun { name: suite.runner.name().to_string(), ..ToolRun::default() };
+    result
+}
+
+/// One suite, all its attempts, on a worker thread.
+fn run_suite(
+    plan: &Plan,
+    suite: &PlannedSuite,
+    options: &ExecOptions,
+    cancel: &CancelToken,
+    events: &Sender<Event>,
+    lines: Option<&Sender<OutputLine>>,
+) -> SuiteResult {
+    let name = &suite.config.name;
+    let runner_name = suite.runner.name().to_string();
+    if let Some(reason) = &suite.skip {
+        let mut result = SuiteResult::skipped(name, &runner_name, reason.clone());
+        result.tool = ToolRun { name: runner_name, ..ToolRun::default() };
+        return result;
+    }
+    let suite_out = options.out_dir.join(name);
+    let mut base = SuiteContext::new(name, &suite.config.path, &suite.config.path, &suite_out);
+    base.project_dir = plan.project_dir.clone();
+    base.base_url = plan.settings.base_url.clone();
+    base.env = suite.config.env.clone();
+    base.args = suite.config.args.clone();
+    base.settings = suite.config.settings.clone();
+    base.timeout = Some(plan.timeout_for(&suite.config));
+    base.kill_grace = plan.settings.kill_grace;
+    base.cancel = cancel.clone();
+    base.live_output = lines.map(|sink| LiveOutput { sink: sink.clone() });
+
+    let started = Instant::now();
+    let mut version = None;
+    let mut merged: Option<SuiteResult> = None;
+    let mut selection = suite.selection.clone();
+    let mut previous_out: Option<PathBuf> = None;
+    let max_attempts = plan.settings.retries.saturating_add(1);
+    crossbeam_utils::thread::scope(|scope| {
+        // The version query overlaps the tests instead of delaying them.
+        let version_probe = scope.spawn(|_| {
+            let mut probe_ctx = base.clone();
+            probe_ctx.output_dir = suite_out.clone();
+            suite.runner.tool_version(&probe_ctx)
+        });
+        for attempt in 1..=max_attempts {
+            if cancel.is_cancelled() && attempt > 1 {
+                break;
+            }
+            let out = if attempt == 1 { suite_out.clone() } else { suite_out.join(format!("attempt-{attempt}")) };
+            if let Err(err) = fresh_dir(&out, attempt == 1) {
+                let result = SuiteResult::errored(name, &runner_name, format!("cannot prepare output directory {}: {err}", out.display()));
+                merged = Some(fold(merged.take(), result, &selection));
+                break;
+            }
+            let mut ctx = base.clone();
+            ctx.output_dir = out.clone();
+            ctx.attempt = attempt;
+            ctx.selection = selection.clone();
+            ctx.previous_output_dir = previous_out.clone();
+            let _ = events.send(Event::AttemptStarted {
+                index: suite.index,
+                suite: name.clone(),
+                attempt,
+                selected: ctx.selected().map(<[String]>::len),
+            });
+            let result = run_attempt(suite, &ctx);
+            let _ = events.send(Event::AttemptFinished {
+                index: suite.index,
+                suite: name.clone(),
+                attempt,
+                outcome: result.outcome,
+                passed: result.passed,
+                failed: result.failed,
+                errors: result.errors,
+                skipped: result.skipped,
+                duration: result.duration,
+                error: result.error.clone(),
+            });
+            let interrupted = result.outcome == SuiteOutcome::Interrupted;
+            let current = fold(merged.take(), result, &selection);
+            let next = if attempt < max_attempts && !interrupted { next_selection(&current) } else { None };
+            merged = Some(current);
+            match next {
+                Some(next) => {
+                    if next == Selection::All {
+                        log::info!("[{name}] attempt {attempt} failed without naming selectable tests: re-running the whole suite");
+                    }
+                    selection = next;
+                    previous_out = Some(out);
+                }
+                None => break,
+            }
+        }
+        version = version_probe.join().ok().flatten();
+    })
+    .unwrap_or_else(|_| log::error!("[{name}] the version probe panicked"));
+
+    let mut result = merged.unwrap_or_else(|| SuiteResult::errored(name, &runner_name, "no attempt ran"));
+    result.output_dir = Some(suite_out);
+    if result.tool.name.is_empty() {
+        result.tool.name = runner_name;
+    }
+    result.tool.version = version;
+    log::debug!("[{name}] finished in {:?}", started.elapsed());
+    result
+}
+
+fn fold(merged: Option<SuiteResult>, next: SuiteResult, selection: &Selection) -> SuiteResult {
+    match merged {
+        None => next,
+        Some(merged) => merge(merged, next, selection),
+    }
+}
+
+/// Runs one attempt, turning a runner error or panic into `errors = 1`.
+fn run_attempt(suite: &PlannedSuite, ctx: &SuiteContext) -> SuiteResult {
+    let runner = suite.runner.name();
+    let outcome = catch_unwind(AssertUnwindSafe(|| suite.runner.run(ctx)));
+    let mut result = match outcome {
+        Ok(Ok(result)) => result,
+        Ok(Err(err)) => {
+            let mut result = SuiteResult::errored(&ctx.suite, runner, err.to_string());
+            result.tool = ToolRun { name: runner.to_string(), executed: false, error: Some(err.to_string()), ..ToolRun::default() };
+            result
+        }
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_string());
+            let mut result = SuiteResult::errored(&ctx.suite, runner, format!("runner `{runner}` panicked: {message}"));
+            result.tool = ToolRun { name: runner.to_string(), error: result.error.clone(), ..ToolRun::default() };
+            result
+        }
+    };
+    result.suite = ctx.suite.clone();
+    result
+}
+
+/// Makes `dir` an empty directory. For the first attempt an existing
+/// directory (an earlier run's output) is removed, so a stale report can
+/// never be read as this run's.
+fn fresh_dir(dir: &Path, replace: bool) -> std::io::Result<()> {
+    if replace && dir.exists() {
+        std::fs::remove_dir_all(dir)?;
+    }
+    std::fs::create_dir_all(dir)
+}

@@ -1,0 +1,187 @@
+//! Turning a config plus command-line overrides into the list of suites to
+//! run and the settings to run them with — every check done before any work.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use runner_api::{Runner, Selection};
+
+use crate::config::{Config, SuiteConfig};
+use crate::registry::Registry;
+
+/// Command-line overrides; `None` keeps the config's value. Never written back.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--parallel`.
+    pub parallel: Option<bool>,
+    /// `--max-workers N`.
+    pub max_workers: Option<usize>,
+    /// `--retries N`.
+    pub retries: Option<u32>,
+    /// `--timeout S` (applies to every suite).
+    pub timeout: Option<Duration>,
+    /// `--suite NAME`, repeated: run only these (even if disabled in config).
+    pub suites: Vec<String>,
+}
+
+/// A planning error: the command line asks for something the config lacks.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// `--suite NAME` names no `[tests.NAME]` table.
+    #[error("no suite named `{name}` in {}", file.display())]
+    UnknownSuite {
+        /// The requested suite.
+        name: String,
+        /// The config file.
+        file: PathBuf,
+        /// The suites that exist.
+        known: Vec<String>,
+    },
+    /// `--max-workers 0`.
+    #[error("--max-workers must be at least 1")]
+    ZeroWorkers,
+    /// A suite names a runner this binary does not have.
+    #[error("suite `{suite}` uses runner `{runner}`, which this qaagent was not built with")]
+    UnknownRunner {
+        /// The suite.
+        suite: String,
+        /// Its runner.
+        runner: String,
+    },
+}
+
+impl PlanError {
+    /// What to do about it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            PlanError::UnknownSuite { known, .. } => Some(format!("known suites: {}", known.join(", "))),
+            PlanError::ZeroWorkers => Some("pass --max-workers 1 or more".into()),
+            PlanError::UnknownRunner { .. } => None,
+        }
+    }
+}
+
+/// One suite of the plan.
+#[derive(Clone)]
+pub struct PlannedSuite {
+    /// Position in the plan (`suite_order`).
+    pub index: usize,
+    /// The suite's config.
+    pub config: SuiteConfig,
+    /// The runner that runs it.
+    pub runner: Arc<dyn Runner>,
+    /// Why it will not run (its path is missing), if so.
+    pub skip: Option<String>,
+    /// What its first attempt runs.
+    pub selection: Selection,
+}
+
+impl std::fmt::Debug for PlannedSuite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlannedSuite")
+            .field("index", &self.index)
+            .field("name", &self.config.name)
+            .field("runner", &self.runner.name())
+            .field("skip", &self.skip)
+            .field("selection", &self.selection)
+            .finish()
+    }
+}
+
+/// The validated settings a run uses.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    /// Suites side by side.
+    pub parallel: bool,
+    /// Suites at once (1 when sequential).
+    pub workers: usize,
+    /// Extra attempts for failing tests.
+    pub retries: u32,
+    /// `--timeout`, overriding every suite's.
+    pub timeout_override: Option<Duration>,
+    /// The run-wide default timeout.
+    pub timeout: Duration,
+    /// SIGTERM → SIGKILL grace.
+    pub kill_grace: Duration,
+    /// The base URL exported as `BASE_URL`.
+    pub base_url: Option<String>,
+}
+
+/// The suites to run, in `suite_order`, and how.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The project directory (holding `.qaagent.toml`).
+    pub project_dir: PathBuf,
+    /// The suites.
+    pub suites: Vec<PlannedSuite>,
+    /// How to run them.
+    pub settings: RunSettings,
+}
+
+impl Plan {
+    /// Plans the enabled suites of `config` (or those named by `--suite`).
+    pub fn new(config: &Config, registry: &Registry, overrides: &Overrides, base_url: Option<String>) -> Result<Plan, PlanError> {
+        for name in &overrides.suites {
+            if !config.suites.iter().any(|suite| &suite.name == name) {
+                return Err(PlanError::UnknownSuite {
+                    name: name.clone(),
+                    file: config.file.clone(),
+                    known: config.suites.iter().map(|suite| suite.name.clone()).collect(),
+                });
+            }
+        }
+        let chosen = config.suites.iter().filter(|suite| {
+            if overrides.suites.is_empty() {
+                suite.enabled
+            } else {
+                overrides.suites.contains(&suite.name)
+            }
+        });
+        let mut suites = Vec::new();
+        for suite in chosen {
+            let runner = registry.get(&suite.runner).ok_or_else(|| PlanError::UnknownRunner {
+                suite: suite.name.clone(),
+                runner: suite.runner.clone(),
+            })?;
+            let skip = (!suite.path.exists()).then(|| format!("path {} does not exist", suite.path.display()));
+            suites.push(PlannedSuite {
+                index: suites.len(),
+                config: suite.clone(),
+                runner,
+                skip,
+                selection: Selection::All,
+            });
+        }
+        let parallel = overrides.parallel.unwrap_or(config.run.parallel);
+        let max_workers = match overrides.max_workers {
+            Some(0) => return Err(PlanError::ZeroWorkers),
+            Some(n) => Some(n),
+            None => config.run.max_workers,
+        };
+        let workers = if parallel { max_workers.unwrap_or(suites.len()).clamp(1, suites.len().max(1)) } else { 1 };
+        Ok(Plan {
+            project_dir: config.project_dir.clone(),
+            suites,
+            settings: RunSettings {
+                parallel,
+                workers,
+                retries: overrides.retries.unwrap_or(config.run.retry_count),
+                timeout_override: overrides.timeout,
+                timeout: config.run.timeout,
+                kill_grace: config.run.kill_grace,
+                base_url,
+            },
+        })
+    }
+
+    /// The suite names, in order.
+    pub fn names(&self) -> Vec<String> {
+        self.suites.iter().map(|suite| suite.config.name.clone()).collect()
+    }
+
+    /// The timeout of one attempt of `suite`.
+    pub fn timeout_for(&self, suite: &SuiteConfig) -> Duration {
+        self.settings.timeout_override.or(suite.timeout).unwrap_or(self.settings.timeout)
+    }
+}

@@ -1,0 +1,68 @@
+//! Totals over a run's suites.
+
+use std::time::Duration;
+
+use runner_api::{SuiteOutcome, SuiteResult};
+use serde::Serialize;
+
+/// What a run amounts to, for the final line and the exit code.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RunSummary {
+    /// Suites that were planned.
+    pub suites: usize,
+    /// Suites that actually ran a tool.
+    pub suites_run: usize,
+    /// Passed cases (flaky ones included).
+    pub passed: usize,
+    /// Failed cases.
+    pub failed: usize,
+    /// Errored cases plus suite-level errors.
+    pub errors: usize,
+    /// Skipped cases.
+    pub skipped: usize,
+    /// Cases that passed only after a retry.
+    pub flaky: usize,
+    /// Every case.
+    pub tests: usize,
+    /// Sum of the suites' tool wall times.
+    #[serde(with = "seconds")]
+    pub suites_duration: Duration,
+    /// The run's own wall time.
+    #[serde(with = "seconds")]
+    pub wall: Duration,
+    /// The run was interrupted.
+    pub interrupted: bool,
+}
+
+impl RunSummary {
+    /// Totals of `results`, with the run's wall time.
+    pub fn from_results(results: &[SuiteResult], wall: Duration, interrupted: bool) -> Self {
+        let mut summary = RunSummary { suites: results.len(), wall, interrupted, ..RunSummary::default() };
+        for result in results {
+            if result.attempts > 0 && result.outcome != SuiteOutcome::Skipped {
+                summary.suites_run += 1;
+            }
+            summary.passed += result.passed;
+            summary.failed += result.failed;
+            summary.errors += result.errors;
+            summary.skipped += result.skipped;
+            summary.flaky += result.flaky;
+            summary.tests += result.cases.len();
+            summary.suites_duration += result.duration;
+        }
+        summary
+    }
+
+    /// True when nothing failed or errored.
+    pub fn success(&self) -> bool {
+        self.failed == 0 && self.errors == 0 && !self.interrupted
+    }
+}
+
+mod seconds {
+    use std::time::Duration;
+
+    pub fn serialize<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_f64(duration.as_secs_f64())
+    }
+}

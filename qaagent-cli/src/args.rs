@@ -1,0 +1,90 @@
+//! Command-line arguments, parsed by clap and then turned into validated
+//! settings before any work starts.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// qaagent runs a project's test suites — pytest, behave, Playwright and
+/// more — one after another or side by side, and records every run as evidence.
+#[derive(Debug, Parser)]
+#[command(name = "qaagent", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Run as if started in DIR (where `.qaagent.toml` is looked for).
+    #[arg(short = 'C', long = "directory", value_name = "DIR", global = true)]
+    pub directory: Option<PathBuf>,
+
+    /// Use this config file instead of looking for `.qaagent.toml`.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+
+    /// More logging (-v info, -vv debug, -vvv trace); `RUST_LOG` also works.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the project's enabled test suites and record the run as evidence.
+    RunAll(RunAllArgs),
+}
+
+/// `qaagent run-all`.
+#[derive(Debug, Args)]
+pub struct RunAllArgs {
+    /// Run suites side by side (overrides `run.parallel`).
+    #[arg(long)]
+    pub parallel: bool,
+
+    /// Run suites one after another (overrides `run.parallel = true`).
+    #[arg(long, conflicts_with = "parallel")]
+    pub sequential: bool,
+
+    /// At most N suites at once when parallel (overrides `run.max_workers`).
+    #[arg(long, value_name = "N")]
+    pub max_workers: Option<usize>,
+
+    /// Give failing tests up to N more attempts (overrides `run.retry_count`).
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
+
+    /// Seconds allowed per suite attempt (overrides every configured timeout).
+    #[arg(long, value_name = "S")]
+    pub timeout: Option<f64>,
+
+    /// Run only this suite (repeatable); runs it even if disabled in config.
+    #[arg(long = "suite", value_name = "NAME")]
+    pub suites: Vec<String>,
+
+    /// Put the suites' output directories here instead of in the run's `artifacts/`.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Where evidence runs are stored [default: $QAAGENT_RUNS_DIR, else ~/.qaagent/runs].
+    #[arg(long, value_name = "DIR")]
+    pub runs_dir: Option<PathBuf>,
+
+    /// The `[app.NAME]` environment whose base_url to export as BASE_URL.
+    #[arg(long = "env", value_name = "NAME")]
+    pub env_name: Option<String>,
+
+    /// What to do when no test ran.
+    #[arg(long, value_enum, default_value_t = NoTests::Fail)]
+    pub no_tests: NoTests,
+}
+
+/// `--no-tests`: whether a run in which no test ran fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NoTests {
+    /// Exit 0 silently.
+    Pass,
+    /// Exit 0 with a warning.
+    Warn,
+    /// Exit 4.
+    Fail,
+}

@@ -1,0 +1,21 @@
+//! The one place where outcomes and errors become exit codes.
+
+use std::process::ExitCode;
+
+/// All tests passed.
+pub const SUCCESS: u8 = 0;
+/// A test failed or a suite errored.
+pub const TEST_FAILED: u8 = 1;
+/// Usage or config error.
+pub const USAGE: u8 = 2;
+/// No test ran (unless `--no-tests=pass|warn`).
+pub const NO_TESTS: u8 = 4;
+/// Interrupted by SIGINT.
+pub const INTERRUPTED_SIGINT: u8 = 130;
+/// Interrupted by SIGTERM.
+pub const INTERRUPTED_SIGTERM: u8 = 143;
+
+/// An exit code as the process's [`ExitCode`].
+pub fn code(value: u8) -> ExitCode {
+    ExitCode::from(value)
+}
