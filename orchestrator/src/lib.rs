@@ -1,5 +1,12 @@
-//! qaagent's engine: the `.qaagent.toml` config model and the runner registry
-//! (more to come: planning, execution, retries, diagnostics, events).
+//! qaagent's engine: the `.qaagent.toml` config model, the runner registry,
+//! planning, sequential and parallel execution, retries, and the event
+//! stream a run emits.
 
+pub mod attempts;
 pub mod config;
+pub mod events;
+pub mod execute;
+pub mod plan;
 pub mod registry;
+pub mod session;
+pub mod summary;

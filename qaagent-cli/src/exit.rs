@@ -1,7 +1,5 @@
 //! The one place where outcomes and errors become exit codes.
 
-use std::process::ExitCode;
-
 /// All tests passed.
 pub const SUCCESS: u8 = 0;
 /// A test failed or a suite errored.
@@ -14,8 +12,3 @@ pub const NO_TESTS: u8 = 4;
 pub const INTERRUPTED_SIGINT: u8 = 130;
 /// Interrupted by SIGTERM.
 pub const INTERRUPTED_SIGTERM: u8 = 143;
-
-/// An exit code as the process's [`ExitCode`].
-pub fn code(value: u8) -> ExitCode {
-    ExitCode::from(value)
-}

@@ -1,1 +1,62 @@
-//! cli
+//! The `qaagent` command as a library, so a third party can ship their own
+//! binary with extra runners:
+//!
+//! ```no_run
+//! let mut registry = qaagent_cli::default_registry();
+//! // registry.register(MyRunner::new());
+//! std::process::exit(i32::from(qaagent_cli::run(registry)));
+//! ```
+
+mod args;
+mod commands;
+mod error;
+mod exit;
+mod reporter;
+mod signals;
+
+use clap::Parser;
+use orchestrator::registry::Registry;
+
+pub use args::Cli;
+
+/// The registry with every runner built into qaagent: `pytest`, `behave`, `playwright`.
+pub fn default_registry() -> Registry {
+    let mut registry = Registry::new();
+    registry.register(runner_pytest::PytestRunner::new());
+    registry
+}
+
+/// Parses the command line, runs the command with the runners of
+/// `registry`, and returns the process exit code (see DESIGN.md).
+pub fn run(registry: Registry) -> u8 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
+            let _ = err.print();
+            return if err.use_stderr() { exit::USAGE } else { exit::SUCCESS };
+        }
+    };
+    init_logging(cli.verbose);
+    match commands::dispatch(&cli, &registry) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err}");
+            if let Some(hint) = err.hint() {
+                eprintln!("hint: {hint}");
+            }
+            err.exit_code()
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let env = env_logger::Env::default().default_filter_or(default);
+    let _ = env_logger::Builder::from_env(env).format_timestamp(None).format_target(false).try_init();
+}

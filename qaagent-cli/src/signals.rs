@@ -49,8 +49,3 @@ impl Interrupts {
         self.received().map(|signal| if signal == SIGTERM { crate::exit::INTERRUPTED_SIGTERM } else { crate::exit::INTERRUPTED_SIGINT })
     }
 }
-
-/// True for SIGINT; kept next to the handler so the mapping lives in one place.
-pub fn is_sigint(signal: i32) -> bool {
-    signal == SIGINT
-}

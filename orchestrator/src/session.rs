@@ -1,0 +1,119 @@
+//! A run's evidence: the coordinating thread forwards suite results to the
+//! evidence writer thread as they arrive, and finalizes the run at the end.
+
+use std::path::{Path, PathBuf};
+
+use evidence::{EvidenceError, EvidenceMessage, EvidenceWriter, Run, RunInfo, RunStatus};
+use runner_api::route::route_for_test;
+use runner_api::SuiteResult;
+
+use crate::config::Config;
+use crate::events::Event;
+use crate::plan::Plan;
+use crate::summary::RunSummary;
+
+/// Where a run's evidence goes.
+enum Target {
+    /// A run this session created and will finalize.
+    Owned(EvidenceWriter),
+    /// A run someone else created (and finalizes): only suite results and
+    /// diagnostics are sent.
+    External {
+        sender: crossbeam_channel::Sender<EvidenceMessage>,
+        run_id: String,
+        dir: PathBuf,
+    },
+}
+
+/// The evidence side of one `run-all`.
+pub struct Session {
+    target: Target,
+    out_dir: PathBuf,
+    write_error: Option<EvidenceError>,
+}
+
+impl Session {
+    /// Creates an evidence run under `runs_dir` (else `$QAAGENT_RUNS_DIR`,
+    /// else `~/.qaagent/runs`) for `plan`, and starts its writer thread.
+    /// Suite output goes to `out` when given, else straight into the run's
+    /// `artifacts/` (so nothing needs copying).
+    pub fn start(config: &Config, plan: &Plan, runs_dir: Option<PathBuf>, out: Option<PathBuf>) -> Result<Session, EvidenceError> {
+        let root = evidence::runs_root(runs_dir)?;
+        let run = Run::create(
+            &root,
+            RunInfo {
+                project_name: config.project.name.clone(),
+                project_path: config.project_dir.clone(),
+                suites: plan.names(),
+                qaagent_version: env!("CARGO_PKG_VERSION").to_string(),
+            },
+        )?;
+        let writer = run.start_writer_with_routes(Box::new(|case| route_for_test(&case.name)))?;
+        let out_dir = out.unwrap_or_else(|| writer.dir().join("artifacts"));
+        Ok(Session { target: Target::Owned(writer), out_dir, write_error: None })
+    }
+
+    /// Records into a run created elsewhere, which this session will not
+    /// finalize. Suite output goes to `out_dir`.
+    pub fn attach(sender: crossbeam_channel::Sender<EvidenceMessage>, run_id: String, dir: PathBuf, out_dir: PathBuf) -> Session {
+        Session { target: Target::External { sender, run_id, dir }, out_dir, write_error: None }
+    }
+
+    /// The run id.
+    pub fn run_id(&self) -> &str {
+        match &self.target {
+            Target::Owned(writer) => writer.run_id(),
+            Target::External { run_id, .. } => run_id,
+        }
+    }
+
+    /// The run directory.
+    pub fn run_dir(&self) -> &Path {
+        match &self.target {
+            Target::Owned(writer) => writer.dir(),
+            Target::External { dir, .. } => dir,
+        }
+    }
+
+    /// Where suites write their output (`<out>/<suite>/`).
+    pub fn out_dir(&self) -> &Path {
+        &self.out_dir
+    }
+
+    /// Forwards what evidence needs of `event` to the writer thread.
+    pub fn record(&mut self, event: &Event) {
+        if let Event::SuiteFinished { index, result } = event {
+            self.send(EvidenceMessage::SuiteFinished { index: *index, result: result.clone() });
+        }
+    }
+
+    fn send(&mut self, message: EvidenceMessage) {
+        let sent = match &self.target {
+            Target::Owned(writer) => writer.send(message),
+            Target::External { sender, .. } => sender.send(message).map_err(|_| EvidenceError::WriterGone),
+        };
+        if let Err(err) = sent {
+            log::error!("evidence: {err}");
+            self.write_error.get_or_insert(err);
+        }
+    }
+
+    /// Finalizes the run (when this session owns it) with the status the
+    /// results call for, and waits until everything is on disk.
+    pub fn finish(mut self, _results: &[SuiteResult], summary: &RunSummary) -> Result<(), EvidenceError> {
+        let status = if summary.interrupted {
+            RunStatus::Interrupted
+        } else if summary.success() {
+            RunStatus::Passed
+        } else {
+            RunStatus::Failed
+        };
+        if let Some(err) = self.write_error.take() {
+            return Err(err);
+        }
+        match self.target {
+            Target::Owned(writer) => writer.finish(status, summary.wall).map(drop),
+            Target::External { .. } => Ok(()),
+        }
+    }
+}
