@@ -1,1 +1,3 @@
 //! orchestrator
+
+pub mod diagnostics;
