@@ -213,7 +213,7 @@ impl Source {
 }
 
 /// The fields of a failure, grouped in tiers searched most specific first.
-type Tiers<'a> = [(Source, [Option<&'a str>; 2]); 3];
+type Tiers<'a> = [(Source, [Option<&'a str>; 2])];
 
 impl Diagnoser {
     /// A diagnoser trying `custom` categories (in order) before the built-in
@@ -266,7 +266,7 @@ impl Diagnoser {
         if !case.status.is_failure() {
             return None;
         }
-        let tiers: Tiers<'_> = [
+        let tiers = [
             (Source::Message, [case.message.as_deref(), case.error_type.as_deref()]),
             (Source::Details, [case.details.as_deref(), None]),
             (Source::Output, [case.system_out.as_deref(), case.system_err.as_deref()]),
@@ -290,10 +290,9 @@ impl Diagnoser {
             .collect();
         let any_failing_case = result.cases.iter().any(|case| case.status.is_failure());
         if let (Some(error), false) = (&result.error, any_failing_case) {
-            let tiers: Tiers<'_> = [
+            let tiers = [
                 (Source::Message, [Some(error.as_str()), None]),
                 (Source::Output, [result.log_tail.as_deref(), None]),
-                (Source::Output, [None, None]),
             ];
             diagnoses.push(self.classify(result.suite.clone(), &result.suite, &tiers, Some(error.clone()), None));
         }
@@ -319,10 +318,8 @@ impl Diagnoser {
             Some((index, *source, *fields))
         });
         let Some((index, source, fields)) = found else {
-            let first_line = error_message
-                .as_deref()
-                .and_then(|message| message.lines().map(str::trim).find(|line| !line.is_empty()));
-            let root_cause = match first_line {
+            let line = error_message.as_deref().and_then(first_line);
+            let root_cause = match line {
                 Some(line) => format!("No known failure pattern matched: \"{}\".", quote(line)),
                 None => "No known failure pattern matched, and the failure has no message.".to_string(),
             };
@@ -418,10 +415,7 @@ fn flaky_diagnosis(suite: &str, case: &TestCase, route: Option<String>) -> Diagn
         .and_then(|failure| failure.message.clone().or_else(|| failure.error_type.clone()))
         .or_else(|| case.message.clone());
     let failed_attempts = case.previous_failures.len().max(1);
-    let root_cause = match error_message
-        .as_deref()
-        .and_then(|message| message.lines().map(str::trim).find(|line| !line.is_empty()))
-    {
+    let root_cause = match error_message.as_deref().and_then(first_line) {
         Some(line) => format!(
             "Flaky: failed {failed_attempts} of {} attempt(s), then passed; last failure: \"{}\".",
             case.attempts,
@@ -442,6 +436,11 @@ fn flaky_diagnosis(suite: &str, case: &TestCase, route: Option<String>) -> Diagn
         error_message,
         route,
     }
+}
+
+/// The first non-blank line of `text`, trimmed.
+fn first_line(text: &str) -> Option<&str> {
+    text.lines().map(str::trim).find(|line| !line.is_empty())
 }
 
 /// Compiles one category pattern the way the set will (case-insensitive).
