@@ -1,9 +1,10 @@
 //! qaagent's engine: the `.qaagent.toml` config model, the runner registry,
-//! planning, sequential and parallel execution, retries, and the event
-//! stream a run emits.
+//! planning, sequential and parallel execution, retries, failure diagnostics,
+//! and the event stream a run emits.
 
 pub mod attempts;
 pub mod config;
+pub mod diagnostics;
 pub mod events;
 pub mod execute;
 pub mod plan;
