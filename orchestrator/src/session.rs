@@ -8,6 +8,7 @@ use runner_api::route::route_for_test;
 use runner_api::SuiteResult;
 
 use crate::config::Config;
+use crate::diagnostics::{summary as diagnostics_summary, CategorySpec, Diagnoser, DiagnosticsError};
 use crate::events::Event;
 use crate::plan::Plan;
 use crate::summary::RunSummary;
@@ -25,9 +26,21 @@ enum Target {
     },
 }
 
+/// Why a session could not start or finish.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// The evidence store failed.
+    #[error(transparent)]
+    Evidence(#[from] EvidenceError),
+    /// The diagnostics categories are invalid.
+    #[error(transparent)]
+    Diagnostics(#[from] DiagnosticsError),
+}
+
 /// The evidence side of one `run-all`.
 pub struct Session {
     target: Target,
+    diagnoser: Diagnoser,
     out_dir: PathBuf,
     write_error: Option<EvidenceError>,
 }
@@ -37,7 +50,8 @@ impl Session {
     /// else `~/.qaagent/runs`) for `plan`, and starts its writer thread.
     /// Suite output goes to `out` when given, else straight into the run's
     /// `artifacts/` (so nothing needs copying).
-    pub fn start(config: &Config, plan: &Plan, runs_dir: Option<PathBuf>, out: Option<PathBuf>) -> Result<Session, EvidenceError> {
+    pub fn start(config: &Config, plan: &Plan, runs_dir: Option<PathBuf>, out: Option<PathBuf>) -> Result<Session, SessionError> {
+        let diagnoser = diagnoser(config)?;
         let root = evidence::runs_root(runs_dir)?;
         let run = Run::create(
             &root,
@@ -50,13 +64,19 @@ impl Session {
         )?;
         let writer = run.start_writer_with_routes(Box::new(|case| route_for_test(&case.name)))?;
         let out_dir = out.unwrap_or_else(|| writer.dir().join("artifacts"));
-        Ok(Session { target: Target::Owned(writer), out_dir, write_error: None })
+        Ok(Session { target: Target::Owned(writer), diagnoser, out_dir, write_error: None })
     }
 
     /// Records into a run created elsewhere, which this session will not
     /// finalize. Suite output goes to `out_dir`.
-    pub fn attach(sender: crossbeam_channel::Sender<EvidenceMessage>, run_id: String, dir: PathBuf, out_dir: PathBuf) -> Session {
-        Session { target: Target::External { sender, run_id, dir }, out_dir, write_error: None }
+    pub fn attach(
+        config: &Config,
+        sender: crossbeam_channel::Sender<EvidenceMessage>,
+        run_id: String,
+        dir: PathBuf,
+        out_dir: PathBuf,
+    ) -> Result<Session, SessionError> {
+        Ok(Session { target: Target::External { sender, run_id, dir }, diagnoser: diagnoser(config)?, out_dir, write_error: None })
     }
 
     /// The run id.
@@ -100,7 +120,25 @@ impl Session {
 
     /// Finalizes the run (when this session owns it) with the status the
     /// results call for, and waits until everything is on disk.
-    pub fn finish(mut self, _results: &[SuiteResult], summary: &RunSummary) -> Result<(), EvidenceError> {
+    pub fn finish(mut self, results: &[SuiteResult], summary: &RunSummary) -> Result<Vec<String>, SessionError> {
+        let diagnoses: Vec<_> = results.iter().flat_map(|result| self.diagnoser.diagnose_suite(result)).collect();
+        let lines = diagnostics_summary(&diagnoses);
+        if !diagnoses.is_empty() {
+            let records = diagnoses
+                .into_iter()
+                .map(|d| evidence::DiagnosticRecord {
+                    test_name: d.test_name,
+                    suite: d.suite,
+                    category: d.category,
+                    root_cause: d.root_cause,
+                    confidence: d.confidence,
+                    suggestion: d.suggestion,
+                    error_message: d.error_message,
+                    route: d.route,
+                })
+                .collect();
+            self.send(EvidenceMessage::Diagnostics { records, summary: lines.clone() });
+        }
         let status = if summary.interrupted {
             RunStatus::Interrupted
         } else if summary.success() {
@@ -109,11 +147,24 @@ impl Session {
             RunStatus::Failed
         };
         if let Some(err) = self.write_error.take() {
-            return Err(err);
+            return Err(err.into());
         }
         match self.target {
-            Target::Owned(writer) => writer.finish(status, summary.wall).map(drop),
-            Target::External { .. } => Ok(()),
+            Target::Owned(writer) => {
+                writer.finish(status, summary.wall)?;
+            }
+            Target::External { .. } => {}
         }
+        Ok(lines)
     }
+}
+
+fn diagnoser(config: &Config) -> Result<Diagnoser, DiagnosticsError> {
+    let specs: Vec<CategorySpec> = config
+        .diagnostics
+        .categories
+        .iter()
+        .map(|c| CategorySpec { name: c.name.clone(), pattern: c.pattern.clone(), suggestion: c.suggestion.clone() })
+        .collect();
+    Diagnoser::new(&specs)
 }

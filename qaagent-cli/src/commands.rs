@@ -76,8 +76,8 @@ fn run_all(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u8, CliE
     let interrupted = interrupts.received().is_some();
     let summary = RunSummary::from_results(&results, started.elapsed(), interrupted);
     let run_dir = session.run_dir().to_path_buf();
-    session.finish(&results, &summary).map_err(|err| CliError::Evidence(err.to_string()))?;
-    reporter.finish(&results, &summary, Some(&run_dir)).map_err(io_error)?;
+    let diagnostics = session.finish(&results, &summary).map_err(|err| CliError::Evidence(err.to_string()))?;
+    reporter.finish(&results, &summary, &diagnostics, Some(&run_dir)).map_err(io_error)?;
     if let Some(err) = output_error {
         return Err(io_error(err));
     }

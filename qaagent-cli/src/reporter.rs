@@ -82,7 +82,13 @@ impl<W: Write> HumanReporter<W> {
     }
 
     /// Reports the end of a run: failures, totals and where the evidence is.
-    pub fn finish(&mut self, results: &[SuiteResult], summary: &RunSummary, run_dir: Option<&Path>) -> std::io::Result<()> {
+    pub fn finish(
+        &mut self,
+        results: &[SuiteResult],
+        summary: &RunSummary,
+        diagnostics: &[String],
+        run_dir: Option<&Path>,
+    ) -> std::io::Result<()> {
         let failures: Vec<(&str, &runner_api::TestCase)> = results
             .iter()
             .flat_map(|result| result.cases.iter().filter(|c| c.status.is_failure()).map(move |c| (result.suite.as_str(), c)))
@@ -115,6 +121,10 @@ impl<W: Write> HumanReporter<W> {
                     result.attempts
                 )?;
             }
+        }
+        if let Some(first) = diagnostics.first() {
+            writeln!(self.out)?;
+            writeln!(self.out, "Diagnostics: {first}")?;
         }
         writeln!(self.out)?;
         let status = if summary.interrupted {

@@ -1,0 +1,1 @@
+"""A tiny shop: the code the demo's suites test."""
