@@ -1,1 +1,43 @@
-//! evidence
+//! qaagent's run store: run ids, run directories, `manifest.json`,
+//! `evidence/tests.jsonl`, `evidence/diagnostics.json` and artifact copies,
+//! all written by one thread — in the layout the Python qaagent's readers open.
+//!
+//! ```text
+//! <runs root>/<run_id>/            run_id = YYYYMMDD_HHMMSSZ, then _01, _02… (atomic mkdir)
+//!   manifest.json                  written at creation, replaced atomically after every change
+//!   evidence/tests.jsonl           one TestRecord per test case, in suite_order, whole lines only
+//!   evidence/diagnostics.json      per-failure diagnostics, when sent
+//!   artifacts/<suite>/<path>       copies of JUnit files, logs, Playwright test-results, …
+//! ```
+//!
+//! Writing: [`runs_root`] → [`Run::create`] → [`Run::start_writer`] → send
+//! [`EvidenceMessage`]s → [`EvidenceWriter::finish`]. Reading: [`list_runs`],
+//! [`load_run`] (with [`LATEST`]), [`LoadedRun::records`].
+//!
+//! Crash safety: every file is replaced by rename of a fsynced temporary, so a
+//! run killed at any instant leaves a `manifest.json` that parses and a
+//! `tests.jsonl` of whole lines (see the `atomic` module for why appending in
+//! place is not enough).
+
+mod artifacts;
+mod atomic;
+mod error;
+mod git;
+mod manifest;
+mod record;
+mod root;
+mod run_id;
+mod store;
+mod writer;
+
+pub use artifacts::suite_artifacts_dir;
+pub use error::{EvidenceError, ManifestProblem};
+pub use git::GitInfo;
+pub use manifest::{
+    Counts, EvidenceFiles, Manifest, RunStatus, SuiteEntry, Target, ToolStatus, DIAGNOSTICS_FILE, MANIFEST_FILE,
+    TESTS_FILE,
+};
+pub use record::{DiagnosticRecord, TestRecord};
+pub use root::{runs_root, RUNS_DIR_ENV};
+pub use store::{list_runs, load_run, resolve_run, LoadedRun, Records, RunSummary, LATEST};
+pub use writer::{EvidenceMessage, EvidenceWriter, RouteFn, Run, RunInfo};

@@ -1,0 +1,120 @@
+//! Crash-safe file updates: a reader (or a run killed at any instant) sees a file
+//! either wholly before or wholly after an update, never half of one.
+//!
+//! Both helpers write a temporary file in the same directory, fsync it, rename it
+//! over the target and fsync the directory so the rename itself is durable.
+//!
+//! Why `tests.jsonl` is not simply appended to with one `write(2)` per batch:
+//! Linux stops a regular-file write short between pages when a fatal signal
+//! (SIGKILL) is pending (`generic_perform_write` checks `fatal_signal_pending`),
+//! so a killed qaagent could leave half a batch, ending mid-line. Instead the
+//! existing file is cloned with `std::fs::copy` (in-kernel `copy_file_range`,
+//! a reflink on file systems that have them), the new complete lines are
+//! appended to the clone, and the clone is renamed over the original. A batch
+//! is one finished suite (or several), so this happens a handful of times per run.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::EvidenceError;
+
+/// Replaces `path` with `bytes`, atomically and durably.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), EvidenceError> {
+    let tmp = temp_path(path);
+    let mut file = File::create(&tmp).map_err(EvidenceError::io("create", &tmp))?;
+    finish(&mut file, &tmp, path, bytes)
+}
+
+/// Appends `bytes` (complete lines) to `path`, atomically and durably: after a
+/// crash the file holds all of them or none. Creates `path` when missing.
+pub(crate) fn append_atomically(path: &Path, bytes: &[u8]) -> Result<(), EvidenceError> {
+    let tmp = temp_path(path);
+    match fs::copy(path, &tmp) {
+        Ok(_) => {}
+        Err(err) if err.kind() == ErrorKind::NotFound && !path.exists() => {
+            File::create(&tmp).map_err(EvidenceError::io("create", &tmp))?;
+        }
+        Err(err) => return Err(EvidenceError::io("copy", path)(err)),
+    }
+    let mut file = OpenOptions::new()
+        .append(true)
+        .open(&tmp)
+        .map_err(EvidenceError::io("open", &tmp))?;
+    finish(&mut file, &tmp, path, bytes)
+}
+
+/// Writes `bytes` to the open temporary file, syncs it and renames it to `path`.
+fn finish(file: &mut File, tmp: &Path, path: &Path, bytes: &[u8]) -> Result<(), EvidenceError> {
+    let result = file
+        .write_all(bytes)
+        .map_err(EvidenceError::io("write", tmp))
+        .and_then(|()| file.sync_all().map_err(EvidenceError::io("fsync", tmp)))
+        .and_then(|()| fs::rename(tmp, path).map_err(EvidenceError::io("rename into place", path)));
+    if result.is_err() {
+        // Best effort: do not leave a stale temporary behind; the error that matters is `result`.
+        let _ = fs::remove_file(tmp);
+        return result;
+    }
+    sync_dir(path.parent().unwrap_or(Path::new(".")))
+}
+
+/// Fsyncs a directory so that entries created or renamed in it survive a power loss.
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), EvidenceError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(EvidenceError::io("fsync directory", dir))
+}
+
+/// `dir/.name.tmp`: hidden, in the same directory (so the rename stays on one file system).
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_replaces_content_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("manifest.json");
+        write_atomically(&path, b"{\"a\":1}").expect("first write");
+        write_atomically(&path, b"{\"a\":2}").expect("second write");
+        assert_eq!(fs::read(&path).expect("read"), b"{\"a\":2}");
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .expect("ls")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(names, ["manifest.json"]);
+    }
+
+    #[test]
+    fn append_creates_then_extends() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("tests.jsonl");
+        append_atomically(&path, b"1\n").expect("first");
+        append_atomically(&path, b"2\n3\n").expect("second");
+        assert_eq!(fs::read_to_string(&path).expect("read"), "1\n2\n3\n");
+    }
+
+    #[test]
+    fn a_reader_holding_the_old_file_keeps_seeing_it_whole() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("tests.jsonl");
+        append_atomically(&path, b"old\n").expect("first");
+        let held = File::open(&path).expect("open old");
+        append_atomically(&path, b"new\n").expect("second");
+        let old = std::io::read_to_string(held).expect("read old");
+        assert_eq!(old, "old\n", "the update went to a new inode, not into the open file");
+    }
+
+    #[test]
+    fn failure_names_the_path() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("missing-dir").join("manifest.json");
+        let err = write_atomically(&path, b"{}").expect_err("no such dir");
+        assert!(err.to_string().contains("missing-dir"), "{err}");
+    }
+}

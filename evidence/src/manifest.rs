@@ -1,0 +1,384 @@
+//! `manifest.json`: the run's summary, in the Python qaagent's shape plus our keys.
+//!
+//! The original keys (`run_id`, `created_at`, `target`, `tools`, `counts`,
+//! `evidence_files`, `diagnostics`) keep their names and meaning so the Python
+//! dashboard reads our runs; ours (`status`, `finished_at`, `wall_seconds`,
+//! `suite_order`, `suites`, `qaagent_version`) are additions it ignores.
+//! Reading is lenient — every key may be missing and unknown keys are kept in
+//! `extra` — so runs written by the Python qaagent load too.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use runner_api::{LeakedProcess, SuiteOutcome, SuiteResult, ToolRun};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::atomic::write_atomically;
+use crate::error::EvidenceError;
+use crate::git::GitInfo;
+
+/// The file name of the manifest inside a run directory.
+pub const MANIFEST_FILE: &str = "manifest.json";
+/// Path of the test records, relative to the run directory.
+pub const TESTS_FILE: &str = "evidence/tests.jsonl";
+/// Path of the per-failure diagnostics, relative to the run directory.
+pub const DIAGNOSTICS_FILE: &str = "evidence/diagnostics.json";
+
+/// Where a run stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// Still running (or killed without a chance to say otherwise).
+    Running,
+    /// Finished; every suite passed or was skipped.
+    Passed,
+    /// Finished; a test failed or a suite errored.
+    Failed,
+    /// Stopped by Ctrl-C / SIGTERM; holds the suites that finished.
+    Interrupted,
+}
+
+impl RunStatus {
+    /// The lowercase name used in the manifest.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Passed => "passed",
+            RunStatus::Failed => "failed",
+            RunStatus::Interrupted => "interrupted",
+        }
+    }
+}
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The whole manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// The run id (`YYYYMMDD_HHMMSSZ[_NN]`), also the run directory's name.
+    #[serde(default)]
+    pub run_id: String,
+    /// When the run was created, `YYYY-MM-DDTHH:MM:SSZ`.
+    #[serde(default)]
+    pub created_at: String,
+    /// The project under test.
+    #[serde(default)]
+    pub target: Target,
+    /// The tools that ran, by tool name.
+    #[serde(default)]
+    pub tools: BTreeMap<String, ToolStatus>,
+    /// Totals over the suites recorded so far.
+    #[serde(default)]
+    pub counts: Counts,
+    /// Evidence files, by record type, relative to the run directory.
+    #[serde(default)]
+    pub evidence_files: EvidenceFiles,
+    /// Summary lines of the failure diagnostics.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub diagnostics: Vec<String>,
+    /// Where the run stands; absent in runs written by the Python qaagent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<RunStatus>,
+    /// When the run finished, `YYYY-MM-DDTHH:MM:SSZ`; `null` while running.
+    #[serde(default)]
+    pub finished_at: Option<String>,
+    /// Wall time of the whole run in seconds; `null` while running.
+    #[serde(default)]
+    pub wall_seconds: Option<f64>,
+    /// The planned suites, in order.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub suite_order: Vec<String>,
+    /// The suites recorded so far, in suite_order.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub suites: Vec<SuiteEntry>,
+    /// The qaagent version that wrote the run.
+    #[serde(default)]
+    pub qaagent_version: Option<String>,
+    /// Keys this version does not know (from newer writers or the Python qaagent), kept as they are.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `target`: what was tested.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Target {
+    /// The project's name (`[project] name`).
+    #[serde(default)]
+    pub name: String,
+    /// The project directory.
+    #[serde(default)]
+    pub path: String,
+    /// Its git state; `{}` outside a repository.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub git: GitInfo,
+}
+
+/// One entry of `tools`, as the Python qaagent's `ToolStatus`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolStatus {
+    /// The version the tool reported.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Whether it was started.
+    #[serde(default)]
+    pub executed: bool,
+    /// Exit code of its last run.
+    #[serde(default)]
+    pub exit_code: Option<i32>,
+    /// Why it could not run or did not finish cleanly.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+impl ToolStatus {
+    /// Folds in another run of the same tool (two suites may share pytest):
+    /// executed if either ran, a failing exit code wins over a clean one, errors accumulate.
+    pub(crate) fn merge(&mut self, other: &ToolRun) {
+        if other.version.is_some() {
+            self.version.clone_from(&other.version);
+        }
+        self.executed |= other.executed;
+        match (self.exit_code, other.exit_code) {
+            (Some(old), Some(_)) if old != 0 => {}
+            (_, Some(new)) => self.exit_code = Some(new),
+            (_, None) => {}
+        }
+        if let Some(error) = &other.error {
+            self.error = Some(match self.error.take() {
+                Some(previous) if &previous != error => format!("{previous}; {error}"),
+                _ => error.clone(),
+            });
+        }
+    }
+}
+
+impl From<&ToolRun> for ToolStatus {
+    fn from(tool: &ToolRun) -> Self {
+        ToolStatus {
+            version: tool.version.clone(),
+            executed: tool.executed,
+            exit_code: tool.exit_code,
+            error: tool.error.clone(),
+        }
+    }
+}
+
+/// `counts`. The first four are the Python qaagent's (always 0 here: qaagent
+/// run-all records no findings, risks or coverage).
+///
+/// Test counts are over test cases in `tests.jsonl`: `tests_failed` counts
+/// cases that failed *or* errored (what "failed" means to a reader deciding
+/// pass/fail), `tests_errors` the errored ones alone. A suite that errored
+/// without naming any test adds no case; see its entry in `suites`.
+/// `test_suites` counts recorded suites that ran (not skipped), as the Python
+/// qaagent did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Static-analysis findings (unused by run-all).
+    #[serde(default)]
+    pub findings: u64,
+    /// Risks (unused by run-all).
+    #[serde(default)]
+    pub risks: u64,
+    /// Test records in tests.jsonl.
+    #[serde(default)]
+    pub tests: u64,
+    /// Coverage components (unused by run-all).
+    #[serde(default)]
+    pub coverage_components: u64,
+    /// Suites that ran.
+    #[serde(default)]
+    pub test_suites: u64,
+    /// Passed cases (flaky ones included).
+    #[serde(default)]
+    pub tests_passed: u64,
+    /// Failed plus errored cases.
+    #[serde(default)]
+    pub tests_failed: u64,
+    /// Errored cases.
+    #[serde(default)]
+    pub tests_errors: u64,
+    /// Skipped cases.
+    #[serde(default)]
+    pub tests_skipped: u64,
+    /// Cases that passed only on a retry.
+    #[serde(default)]
+    pub tests_flaky: u64,
+    /// Counts this version does not know, kept as they are.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+/// `evidence_files`: evidence files by record type, relative to the run directory.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EvidenceFiles {
+    /// `evidence/tests.jsonl`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tests: Option<String>,
+    /// `evidence/diagnostics.json`, once written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diagnostics: Option<String>,
+    /// Other record types (the Python qaagent's `quality`, `coverage`, …).
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+/// One entry of `suites`: how a suite ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuiteEntry {
+    /// Suite name (`unit`, `behave`, `e2e`, …).
+    pub name: String,
+    /// Runner that ran it.
+    #[serde(default)]
+    pub runner: String,
+    /// How it ended.
+    pub outcome: SuiteOutcome,
+    /// Test cases recorded.
+    #[serde(default)]
+    pub tests: usize,
+    /// Passed cases.
+    #[serde(default)]
+    pub passed: usize,
+    /// Failed cases.
+    #[serde(default)]
+    pub failed: usize,
+    /// Errored cases, plus one when the suite itself errored.
+    #[serde(default)]
+    pub errors: usize,
+    /// Skipped cases.
+    #[serde(default)]
+    pub skipped: usize,
+    /// Cases that passed only on a retry.
+    #[serde(default)]
+    pub flaky: usize,
+    /// Wall time of all its attempts, in seconds.
+    #[serde(default)]
+    pub duration: f64,
+    /// Exit code of the tool's last attempt.
+    #[serde(default)]
+    pub return_code: Option<i32>,
+    /// The suite-level error.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// Why it was skipped.
+    #[serde(default)]
+    pub skip_reason: Option<String>,
+    /// Attempts run.
+    #[serde(default)]
+    pub attempts: u32,
+    /// Processes it left behind, which were killed.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub leaked: Vec<LeakedProcess>,
+    /// Its copied artifacts, relative to the run directory.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub artifacts: Vec<String>,
+}
+
+impl SuiteEntry {
+    /// The entry for `result`, whose artifacts were copied to `artifacts`.
+    pub(crate) fn new(result: &SuiteResult, artifacts: Vec<String>) -> Self {
+        SuiteEntry {
+            name: result.suite.clone(),
+            runner: result.runner.clone(),
+            outcome: result.outcome,
+            tests: result.cases.len(),
+            passed: result.passed,
+            failed: result.failed,
+            errors: result.errors,
+            skipped: result.skipped,
+            flaky: result.flaky,
+            duration: result.duration.as_secs_f64(),
+            return_code: result.return_code,
+            error: result.error.clone(),
+            skip_reason: result.skip_reason.clone(),
+            attempts: result.attempts,
+            leaked: result.leaked.clone(),
+            artifacts,
+        }
+    }
+}
+
+impl Manifest {
+    /// Writes the manifest to `<run_dir>/manifest.json`, atomically.
+    pub(crate) fn write(&self, run_dir: &Path) -> Result<(), EvidenceError> {
+        let bytes = serde_json::to_vec_pretty(self).map_err(|source| EvidenceError::Serialize {
+            what: "manifest",
+            source,
+        })?;
+        write_atomically(&run_dir.join(MANIFEST_FILE), &bytes)
+    }
+}
+
+/// Reads `null` as the type's default, since hand-edited or foreign manifests write `null` for "none".
+fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_python_qaagent_manifest_and_keeps_unknown_keys() {
+        let python = r#"{
+          "run_id": "20251024_193012Z",
+          "created_at": "2025-10-24T19:30:12Z",
+          "target": {"name": "shop", "path": "/p", "git": {}},
+          "tools": {"flake8": {"version": "7.0", "executed": true, "exit_code": 1, "error": null}},
+          "counts": {"findings": 3, "risks": 0, "tests": 2, "coverage_components": 0, "test_suites": 1,
+                     "tests_passed": 1, "tests_failed": 1, "churn": 9},
+          "evidence_files": {"quality": "evidence/quality.jsonl", "tests": "evidence/tests.jsonl"},
+          "diagnostics": ["1 test failure(s) detected."],
+          "future_key": [1, 2]
+        }"#;
+        let manifest: Manifest = serde_json::from_str(python).expect("parses");
+        assert_eq!(manifest.status, None);
+        assert_eq!(manifest.counts.tests_failed, 1);
+        assert_eq!(manifest.counts.extra["churn"], 9);
+        assert_eq!(manifest.evidence_files.extra["quality"], "evidence/quality.jsonl");
+        assert_eq!(manifest.extra["future_key"], serde_json::json!([1, 2]));
+        assert_eq!(manifest.tools["flake8"].exit_code, Some(1));
+        let again: serde_json::Value = serde_json::to_value(&manifest).expect("serializes");
+        assert_eq!(again["future_key"], serde_json::json!([1, 2]));
+        assert_eq!(again["counts"]["churn"], 9);
+        assert_eq!(again["target"]["git"], serde_json::json!({}));
+    }
+
+    #[test]
+    fn null_collections_read_as_empty() {
+        let manifest: Manifest =
+            serde_json::from_str(r#"{"target": {"git": null}, "diagnostics": null, "suites": null}"#).expect("parses");
+        assert_eq!(manifest.target.git, GitInfo::default());
+        assert!(manifest.diagnostics.is_empty());
+    }
+
+    #[test]
+    fn tool_merge_keeps_the_failing_exit_code_and_all_errors() {
+        let mut status = ToolStatus::from(&ToolRun {
+            name: "pytest".into(),
+            version: Some("9.2.0".into()),
+            executed: true,
+            exit_code: Some(1),
+            error: Some("boom".into()),
+        });
+        status.merge(&ToolRun {
+            name: "pytest".into(),
+            version: None,
+            executed: false,
+            exit_code: Some(0),
+            error: Some("later".into()),
+        });
+        assert_eq!(status.version.as_deref(), Some("9.2.0"));
+        assert!(status.executed);
+        assert_eq!(status.exit_code, Some(1));
+        assert_eq!(status.error.as_deref(), Some("boom; later"));
+    }
+}

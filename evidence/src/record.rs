@@ -1,0 +1,311 @@
+//! The records of `evidence/tests.jsonl` and `evidence/diagnostics.json`.
+//!
+//! A [`TestRecord`] has exactly the Python qaagent's fields — older readers
+//! build records from exactly these — and every extension lives in `metadata`.
+//! Records are written from borrowed views of the [`TestCase`]s ([`RecordLine`])
+//! straight into one reusable buffer, so writing a large suite allocates little.
+
+use runner_api::case::PriorFailure;
+use runner_api::{TestCase, TestStatus};
+use serde::{Deserialize, Serialize};
+
+use crate::error::EvidenceError;
+
+/// One line of `tests.jsonl`, as read back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestRecord {
+    /// `TST-YYYYMMDD-0001`: the run's date and a sequence number in file order.
+    pub test_id: String,
+    /// The suite's name (the Python qaagent's record kind).
+    pub kind: String,
+    /// The test's name as its tool reports it.
+    pub name: String,
+    /// `passed`, `failed`, `error` or `skipped`.
+    pub status: String,
+    /// The suite's name.
+    #[serde(default)]
+    pub suite_name: Option<String>,
+    /// The runner that ran it (`pytest`, …).
+    #[serde(default)]
+    pub runner_type: Option<String>,
+    /// Seconds the test took.
+    #[serde(default)]
+    pub duration: Option<f64>,
+    /// The HTTP route the test exercises, when its name says.
+    #[serde(default)]
+    pub route: Option<String>,
+    /// The failure or error message (failed and errored tests only).
+    #[serde(default)]
+    pub error_message: Option<String>,
+    /// When the suite that ran it finished, `YYYY-MM-DDTHH:MM:SSZ`.
+    #[serde(default)]
+    pub last_run: Option<String>,
+    /// The suite's artifacts, relative to the run directory.
+    #[serde(default)]
+    pub evidence_refs: Vec<String>,
+    /// Labels (`flaky` for a test that passed on a retry).
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Everything else: `classname`, `file`, `selector`, `attempts`, `flaky`,
+    /// `error_type`, `details`, `skip_reason`, `system_out`, `system_err`,
+    /// `previous_failures`.
+    #[serde(default)]
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+}
+
+/// One entry of `diagnostics.json`: how one failed or errored test was classified.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiagnosticRecord {
+    /// The test's name.
+    pub test_name: String,
+    /// Its suite.
+    pub suite: String,
+    /// `timeout`, `connection`, `auth`, `data`, `flaky`, `assertion` or `unknown`.
+    pub category: String,
+    /// The probable cause, in words.
+    pub root_cause: String,
+    /// How sure the classification is (0.6 when a rule matched, 0.3 when unknown).
+    pub confidence: f64,
+    /// What to do about it.
+    pub suggestion: String,
+    /// The test's error message.
+    #[serde(default)]
+    pub error_message: Option<String>,
+    /// The route the test exercises.
+    #[serde(default)]
+    pub route: Option<String>,
+}
+
+/// Hands out `TST-YYYYMMDD-NNNN` ids in order, for one run.
+#[derive(Debug)]
+pub(crate) struct TestIds {
+    date: String,
+    last: u64,
+}
+
+impl TestIds {
+    /// Ids dated `date` (`YYYYMMDD`, from the run id), starting at 0001.
+    pub(crate) fn new(date: &str) -> Self {
+        TestIds {
+            date: date.to_string(),
+            last: 0,
+        }
+    }
+
+    fn next(&mut self) -> String {
+        self.last += 1;
+        format!("TST-{}-{:04}", self.date, self.last)
+    }
+}
+
+/// What the records of one suite share.
+pub(crate) struct SuiteRecordContext<'a> {
+    /// Suite name.
+    pub suite: &'a str,
+    /// Runner name.
+    pub runner: &'a str,
+    /// When the suite finished.
+    pub last_run: &'a str,
+    /// The suite's copied artifacts, relative to the run directory.
+    pub evidence_refs: &'a [String],
+}
+
+/// A record to serialize, borrowing from the case; field for field a [`TestRecord`].
+#[derive(Serialize)]
+struct RecordLine<'a> {
+    test_id: &'a str,
+    kind: &'a str,
+    name: &'a str,
+    status: TestStatus,
+    suite_name: &'a str,
+    runner_type: &'a str,
+    duration: f64,
+    route: Option<&'a str>,
+    error_message: Option<&'a str>,
+    last_run: &'a str,
+    evidence_refs: &'a [String],
+    tags: &'a [&'a str],
+    metadata: RecordMetadata<'a>,
+}
+
+/// The `metadata` object of a written record.
+#[derive(Serialize)]
+struct RecordMetadata<'a> {
+    classname: &'a str,
+    file: Option<&'a str>,
+    selector: Option<&'a str>,
+    attempts: u32,
+    flaky: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_type: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skip_reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    system_out: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    system_err: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    previous_failures: &'a [PriorFailure],
+}
+
+/// Appends one JSON line per case to `buf`, taking ids from `ids` and routes from `route`.
+pub(crate) fn append_records(
+    buf: &mut Vec<u8>,
+    ids: &mut TestIds,
+    ctx: &SuiteRecordContext<'_>,
+    cases: &[TestCase],
+    route: &dyn Fn(&TestCase) -> Option<String>,
+) -> Result<(), EvidenceError> {
+    const FLAKY: &[&str] = &["flaky"];
+    for case in cases {
+        let test_id = ids.next();
+        let route = route(case);
+        let message = case.message.as_deref();
+        let (error_message, skip_reason, other_message) = match case.status {
+            TestStatus::Failed | TestStatus::Error => (message, None, None),
+            TestStatus::Skipped => (None, message, None),
+            TestStatus::Passed => (None, None, message),
+        };
+        let line = RecordLine {
+            test_id: &test_id,
+            kind: ctx.suite,
+            name: &case.name,
+            status: case.status,
+            suite_name: ctx.suite,
+            runner_type: ctx.runner,
+            duration: if case.duration.is_finite() { case.duration } else { 0.0 },
+            route: route.as_deref(),
+            error_message,
+            last_run: ctx.last_run,
+            evidence_refs: ctx.evidence_refs,
+            tags: if case.flaky { FLAKY } else { &[] },
+            metadata: RecordMetadata {
+                classname: &case.classname,
+                file: case.file.as_deref(),
+                selector: case.selector.as_deref(),
+                attempts: case.attempts,
+                flaky: case.flaky,
+                error_type: case.error_type.as_deref(),
+                details: case.details.as_deref(),
+                skip_reason,
+                message: other_message,
+                system_out: case.system_out.as_deref(),
+                system_err: case.system_err.as_deref(),
+                previous_failures: &case.previous_failures,
+            },
+        };
+        serde_json::to_writer(&mut *buf, &line).map_err(|source| EvidenceError::Serialize {
+            what: "test record",
+            source,
+        })?;
+        buf.push(b'\n');
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIELDS: [&str; 13] = [
+        "test_id",
+        "kind",
+        "name",
+        "status",
+        "suite_name",
+        "runner_type",
+        "duration",
+        "route",
+        "error_message",
+        "last_run",
+        "evidence_refs",
+        "tags",
+        "metadata",
+    ];
+
+    fn write(cases: &[TestCase]) -> Vec<serde_json::Value> {
+        let mut buf = Vec::new();
+        let mut ids = TestIds::new("20250304");
+        let refs = vec!["artifacts/unit/junit.xml".to_string()];
+        let ctx = SuiteRecordContext {
+            suite: "unit",
+            runner: "pytest",
+            last_run: "2025-03-04T05:06:07Z",
+            evidence_refs: &refs,
+        };
+        let route = |case: &TestCase| case.name.contains("get").then(|| "GET /pets".to_string());
+        append_records(&mut buf, &mut ids, &ctx, cases, &route).expect("serializes");
+        let text = String::from_utf8(buf).expect("utf8");
+        assert!(text.ends_with('\n'));
+        text.lines()
+            .map(|l| serde_json::from_str(l).expect("each line parses"))
+            .collect()
+    }
+
+    #[test]
+    fn records_have_exactly_the_python_fields() {
+        let mut failed = TestCase::new("test_get_pet", "tests.test_pets", TestStatus::Failed);
+        failed.message = Some("assert 1 == 2".into());
+        failed.error_type = Some("AssertionError".into());
+        failed.selector = Some("tests/test_pets.py::test_get_pet".into());
+        failed.file = Some("tests/test_pets.py".into());
+        failed.duration = 0.25;
+        let records = write(&[failed]);
+        let object = records[0].as_object().expect("object");
+        let keys: Vec<&str> = object.keys().map(String::as_str).collect();
+        let mut expected = FIELDS.to_vec();
+        expected.sort_unstable();
+        let mut got = keys.clone();
+        got.sort_unstable();
+        assert_eq!(got, expected);
+        let record: TestRecord = serde_json::from_value(records[0].clone()).expect("typed");
+        assert_eq!(record.test_id, "TST-20250304-0001");
+        assert_eq!(record.kind, "unit");
+        assert_eq!(record.status, "failed");
+        assert_eq!(record.route.as_deref(), Some("GET /pets"));
+        assert_eq!(record.error_message.as_deref(), Some("assert 1 == 2"));
+        assert_eq!(record.evidence_refs, ["artifacts/unit/junit.xml"]);
+        assert_eq!(record.metadata["classname"], "tests.test_pets");
+        assert_eq!(record.metadata["selector"], "tests/test_pets.py::test_get_pet");
+        assert_eq!(record.metadata["error_type"], "AssertionError");
+        assert_eq!(record.metadata["attempts"], 1);
+        assert_eq!(record.metadata["flaky"], false);
+    }
+
+    #[test]
+    fn skip_reasons_stay_out_of_error_message_and_flaky_is_tagged() {
+        let mut skipped = TestCase::new("test_skip", "c", TestStatus::Skipped);
+        skipped.message = Some("no db".into());
+        let mut flaky = TestCase::new("test_flaky", "c", TestStatus::Passed);
+        flaky.flaky = true;
+        flaky.attempts = 2;
+        flaky.previous_failures.push(PriorFailure {
+            status: TestStatus::Failed,
+            message: Some("first time".into()),
+            error_type: None,
+            details: None,
+            duration: 0.1,
+        });
+        let records = write(&[skipped, flaky]);
+        assert_eq!(records[0]["error_message"], serde_json::Value::Null);
+        assert_eq!(records[0]["metadata"]["skip_reason"], "no db");
+        assert_eq!(records[0]["route"], serde_json::Value::Null);
+        assert_eq!(records[1]["test_id"], "TST-20250304-0002");
+        assert_eq!(records[1]["tags"], serde_json::json!(["flaky"]));
+        assert_eq!(records[1]["metadata"]["attempts"], 2);
+        assert_eq!(records[1]["metadata"]["previous_failures"][0]["message"], "first time");
+    }
+
+    #[test]
+    fn ids_keep_counting_past_four_digits() {
+        let mut ids = TestIds::new("20250304");
+        for _ in 0..9999 {
+            ids.next();
+        }
+        assert_eq!(ids.next(), "TST-20250304-10000");
+    }
+}

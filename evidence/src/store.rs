@@ -1,0 +1,184 @@
+//! Reading runs back, for `runs list` and `runs show`.
+//!
+//! Listing never fails because of one bad run: a directory whose manifest is
+//! missing or corrupt (a run killed while being created, a disk that filled
+//! up, a hand edit) is listed with what is wrong with it. Only run-id-shaped
+//! directory names count as runs; anything else in the runs root is ignored.
+
+use std::fs::{self, File};
+use std::io::{BufRead, BufReader, ErrorKind};
+use std::path::{Path, PathBuf};
+
+use crate::error::{EvidenceError, ManifestProblem};
+use crate::manifest::{Manifest, DIAGNOSTICS_FILE, MANIFEST_FILE, TESTS_FILE};
+use crate::record::{DiagnosticRecord, TestRecord};
+use crate::run_id::parse_run_id;
+
+/// The word that selects the newest run.
+pub const LATEST: &str = "latest";
+
+/// One run directory, as listed.
+#[derive(Debug, Clone)]
+pub struct RunSummary {
+    /// The run id (the directory's name).
+    pub run_id: String,
+    /// The run directory.
+    pub dir: PathBuf,
+    /// The run's manifest, or why it cannot be used.
+    pub manifest: Result<Box<Manifest>, ManifestProblem>,
+}
+
+/// Lists the runs under `root`, newest first. A missing root holds no runs.
+pub fn list_runs(root: &Path) -> Result<Vec<RunSummary>, EvidenceError> {
+    let mut runs: Vec<RunSummary> = run_dirs(root)?
+        .into_iter()
+        .map(|(run_id, dir)| RunSummary {
+            manifest: read_manifest(&dir).map(Box::new),
+            run_id,
+            dir,
+        })
+        .collect();
+    runs.sort_by(|a, b| parse_run_id(&b.run_id).cmp(&parse_run_id(&a.run_id)));
+    Ok(runs)
+}
+
+/// Turns `latest` or a run id into the run's id and directory.
+pub fn resolve_run(root: &Path, id_or_latest: &str) -> Result<(String, PathBuf), EvidenceError> {
+    if id_or_latest == LATEST {
+        let newest = run_dirs(root)?
+            .into_iter()
+            .max_by(|a, b| parse_run_id(&a.0).cmp(&parse_run_id(&b.0)));
+        return newest.ok_or_else(|| EvidenceError::NoRuns {
+            root: root.to_path_buf(),
+        });
+    }
+    if parse_run_id(id_or_latest).is_none() {
+        return Err(EvidenceError::InvalidRunId(id_or_latest.to_string()));
+    }
+    let dir = root.join(id_or_latest);
+    if !dir.is_dir() {
+        return Err(EvidenceError::RunNotFound {
+            id: id_or_latest.to_string(),
+            root: root.to_path_buf(),
+        });
+    }
+    Ok((id_or_latest.to_string(), dir))
+}
+
+/// A run read back: its manifest, with its records and diagnostics on demand.
+#[derive(Debug, Clone)]
+pub struct LoadedRun {
+    /// The run id.
+    pub run_id: String,
+    /// The run directory.
+    pub dir: PathBuf,
+    /// Its manifest.
+    pub manifest: Manifest,
+}
+
+/// Loads the run `id_or_latest` (a run id or `latest`) from `root`.
+pub fn load_run(root: &Path, id_or_latest: &str) -> Result<LoadedRun, EvidenceError> {
+    let (run_id, dir) = resolve_run(root, id_or_latest)?;
+    let manifest = read_manifest(&dir).map_err(|problem| EvidenceError::BadManifest {
+        run_id: run_id.clone(),
+        problem,
+    })?;
+    Ok(LoadedRun { run_id, dir, manifest })
+}
+
+impl LoadedRun {
+    /// The run's test records in file order. A run without `tests.jsonl` has none.
+    pub fn records(&self) -> Result<Records, EvidenceError> {
+        let path = self.dir.join(TESTS_FILE);
+        let reader = match File::open(&path) {
+            Ok(file) => Some(BufReader::new(file)),
+            Err(err) if err.kind() == ErrorKind::NotFound => None,
+            Err(err) => return Err(EvidenceError::io("open", path)(err)),
+        };
+        Ok(Records {
+            reader,
+            path,
+            line: 0,
+            text: String::new(),
+        })
+    }
+
+    /// The run's diagnostics; empty when none were written.
+    pub fn diagnostics(&self) -> Result<Vec<DiagnosticRecord>, EvidenceError> {
+        let path = self.dir.join(DIAGNOSTICS_FILE);
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(err) if err.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(err) => return Err(EvidenceError::io("read", path)(err)),
+        };
+        serde_json::from_str(&text).map_err(|source| EvidenceError::BadRecord { path, line: 1, source })
+    }
+}
+
+/// The test records of a run, read one line at a time.
+#[derive(Debug)]
+pub struct Records {
+    reader: Option<BufReader<File>>,
+    path: PathBuf,
+    line: usize,
+    text: String,
+}
+
+impl Iterator for Records {
+    type Item = Result<TestRecord, EvidenceError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let reader = self.reader.as_mut()?;
+        loop {
+            self.text.clear();
+            self.line += 1;
+            match reader.read_line(&mut self.text) {
+                Ok(0) => return None,
+                Ok(_) if self.text.trim().is_empty() => continue,
+                Ok(_) => {
+                    let parsed = serde_json::from_str(&self.text).map_err(|source| EvidenceError::BadRecord {
+                        path: self.path.clone(),
+                        line: self.line,
+                        source,
+                    });
+                    return Some(parsed);
+                }
+                Err(err) => {
+                    // An unreadable file yields one error and ends.
+                    self.reader = None;
+                    return Some(Err(EvidenceError::io("read", self.path.clone())(err)));
+                }
+            }
+        }
+    }
+}
+
+/// Run-id-named directories under `root`, unordered.
+fn run_dirs(root: &Path) -> Result<Vec<(String, PathBuf)>, EvidenceError> {
+    let entries = match fs::read_dir(root) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(err) => return Err(EvidenceError::io("list runs in", root)(err)),
+    };
+    let mut dirs = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(EvidenceError::io("list runs in", root))?;
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        if parse_run_id(&name).is_some() && entry.path().is_dir() {
+            dirs.push((name, entry.path()));
+        }
+    }
+    Ok(dirs)
+}
+
+/// Reads and parses `<dir>/manifest.json`.
+fn read_manifest(dir: &Path) -> Result<Manifest, ManifestProblem> {
+    let text = match fs::read_to_string(dir.join(MANIFEST_FILE)) {
+        Ok(text) => text,
+        Err(err) if err.kind() == ErrorKind::NotFound => return Err(ManifestProblem::Missing),
+        Err(err) => return Err(ManifestProblem::Unreadable(err.to_string())),
+    };
+    serde_json::from_str(&text).map_err(|err| ManifestProblem::Corrupt(err.to_string()))
+}

@@ -1,0 +1,556 @@
+//! Creating a run and the single thread that writes it.
+//!
+//! [`Run::create`] claims a run directory and writes the first manifest (status
+//! `running`). [`Run::start_writer`] hands the run to a dedicated thread; from
+//! then on only that thread touches the run's files, fed by
+//! [`EvidenceMessage`]s over a crossbeam channel (clone [`EvidenceWriter::sender`]
+//! for the coordinating thread). [`EvidenceWriter::finish`] finalizes the
+//! manifest and joins the thread, returning the first write error if any.
+//!
+//! `tests.jsonl` is in suite_order even when suites finish out of order:
+//! finished suites are buffered and the contiguous prefix (by index) is
+//! written as soon as it grows. At finish — interrupted runs included — the
+//! remaining finished suites are written in order; suites that never finished
+//! are left out. The manifest is rewritten after every message, with counts of
+//! what is already in `tests.jsonl` (written first), so at any instant the
+//! manifest never claims records the file does not hold.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use crossbeam_channel::{Receiver, Sender};
+use runner_api::{SuiteOutcome, SuiteResult, TestCase, TestStatus, ToolRun};
+
+use crate::artifacts;
+use crate::atomic::{append_atomically, sync_dir, write_atomically};
+use crate::error::EvidenceError;
+use crate::git::git_info;
+use crate::manifest::{
+    Counts, EvidenceFiles, Manifest, RunStatus, SuiteEntry, Target, ToolStatus, DIAGNOSTICS_FILE, TESTS_FILE,
+};
+use crate::record::{append_records, DiagnosticRecord, SuiteRecordContext, TestIds};
+use crate::run_id::{create_run_dir, run_date};
+
+/// Timestamp format of `created_at`, `finished_at` and `last_run` (the Python qaagent's `ISO8601`).
+const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
+
+/// Maps a test case to the HTTP route it exercises.
+pub type RouteFn = Box<dyn Fn(&TestCase) -> Option<String> + Send>;
+
+/// What a run is created with.
+#[derive(Debug, Clone)]
+pub struct RunInfo {
+    /// The project's name (`[project] name`), the manifest's `target.name`.
+    pub project_name: String,
+    /// The project directory, the manifest's `target.path`; its git state is recorded.
+    pub project_path: PathBuf,
+    /// The planned suites in suite_order; [`EvidenceMessage::SuiteFinished`] indexes into it.
+    pub suites: Vec<String>,
+    /// The qaagent version writing the run.
+    pub qaagent_version: String,
+}
+
+/// A freshly created run: its directory exists with a `running` manifest and an
+/// empty `evidence/tests.jsonl`. Start its writer thread with [`Run::start_writer`].
+#[derive(Debug)]
+pub struct Run {
+    run_id: String,
+    dir: PathBuf,
+    created: Instant,
+    manifest: Manifest,
+}
+
+impl Run {
+    /// Creates a run under `root` (created if missing): claims the run id,
+    /// makes `evidence/` and `artifacts/`, reads the project's git state and
+    /// writes the first manifest.
+    pub fn create(root: &Path, info: RunInfo) -> Result<Run, EvidenceError> {
+        Run::create_at(root, info, Utc::now())
+    }
+
+    /// [`Run::create`] at a given time, so tests can force run-id collisions.
+    pub(crate) fn create_at(root: &Path, info: RunInfo, now: DateTime<Utc>) -> Result<Run, EvidenceError> {
+        let (run_id, dir) = create_run_dir(root, now)?;
+        for sub in ["evidence", "artifacts"] {
+            let path = dir.join(sub);
+            std::fs::create_dir(&path).map_err(EvidenceError::io("create directory", &path))?;
+        }
+        // An empty tests.jsonl from the start: readers find the file a manifest names.
+        write_atomically(&dir.join(TESTS_FILE), b"")?;
+        let manifest = Manifest {
+            run_id: run_id.clone(),
+            created_at: now.format(TIMESTAMP_FORMAT).to_string(),
+            target: Target {
+                name: info.project_name,
+                path: info.project_path.to_string_lossy().into_owned(),
+                git: git_info(&info.project_path),
+            },
+            tools: BTreeMap::new(),
+            counts: Counts::default(),
+            evidence_files: EvidenceFiles {
+                tests: Some(TESTS_FILE.to_string()),
+                ..EvidenceFiles::default()
+            },
+            diagnostics: Vec::new(),
+            status: Some(RunStatus::Running),
+            finished_at: None,
+            wall_seconds: None,
+            suite_order: info.suites,
+            suites: Vec::new(),
+            qaagent_version: Some(info.qaagent_version),
+            extra: serde_json::Map::new(),
+        };
+        manifest.write(&dir)?;
+        // The run directory's own entry in the runs root.
+        sync_dir(root)?;
+        log::info!("evidence run {run_id} created at {}", dir.display());
+        Ok(Run {
+            run_id,
+            dir,
+            created: Instant::now(),
+            manifest,
+        })
+    }
+
+    /// The run id, e.g. `20250304_050607Z`.
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// The run directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// `<run dir>/artifacts/<suite>`: where a suite's artifacts are kept. The
+    /// orchestrator may use it as the suite's output directory; artifacts
+    /// already there are referenced, not copied.
+    pub fn suite_artifacts_dir(&self, suite: &str) -> PathBuf {
+        artifacts::suite_artifacts_dir(&self.dir, suite)
+    }
+
+    /// The manifest as written at creation.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// Starts the writer thread, with routes from [`runner_api::route::route_for_test`] on the case name.
+    pub fn start_writer(self) -> Result<EvidenceWriter, EvidenceError> {
+        self.start_writer_with_routes(Box::new(|case: &TestCase| {
+            runner_api::route::route_for_test(&case.name)
+        }))
+    }
+
+    /// Starts the writer thread, with `route` giving each record's `route`.
+    pub fn start_writer_with_routes(self, route: RouteFn) -> Result<EvidenceWriter, EvidenceError> {
+        let (sender, receiver) = crossbeam_channel::unbounded();
+        let run_id = self.run_id.clone();
+        let dir = self.dir.clone();
+        let state = WriterState::new(self, route);
+        let thread = std::thread::Builder::new()
+            .name(format!("evidence-{run_id}"))
+            .spawn(move || state.run(receiver))
+            .map_err(EvidenceError::WriterSpawn)?;
+        Ok(EvidenceWriter {
+            sender,
+            thread,
+            run_id,
+            dir,
+        })
+    }
+}
+
+/// What the writer thread is told. Every message is applied in the order received.
+#[derive(Debug)]
+pub enum EvidenceMessage {
+    /// A tool's version and exit, for the manifest's `tools` (merged by tool
+    /// name). [`EvidenceMessage::SuiteFinished`] records `result.tool` too, so
+    /// this is only needed for tools that are not a suite's.
+    ToolInfo(ToolRun),
+    /// A suite ended (passed, failed, errored, timed out, interrupted or
+    /// skipped). `index` is its position in [`RunInfo::suites`]; every planned
+    /// index should be reported once, skipped suites included, or the suites
+    /// after it wait in memory until [`EvidenceMessage::Finish`]. Its artifacts
+    /// are copied at once.
+    SuiteFinished {
+        /// Position in suite_order.
+        index: usize,
+        /// The suite's final (merged) result.
+        result: Box<SuiteResult>,
+    },
+    /// The failure diagnostics: written to `evidence/diagnostics.json`
+    /// (replacing any earlier ones), and `summary` becomes the manifest's `diagnostics`.
+    Diagnostics {
+        /// One record per failed or errored test.
+        records: Vec<DiagnosticRecord>,
+        /// Summary lines.
+        summary: Vec<String>,
+    },
+    /// The run is over: write the finished suites still waiting, stamp the
+    /// manifest with `status`, `finished_at` and `wall_seconds`, and stop.
+    /// Sent by [`EvidenceWriter::finish`]; messages after it are not applied.
+    Finish {
+        /// `passed`, `failed` or `interrupted`.
+        status: RunStatus,
+        /// Wall time of the whole run.
+        wall: Duration,
+    },
+}
+
+/// The handle to a run's writer thread.
+#[derive(Debug)]
+pub struct EvidenceWriter {
+    sender: Sender<EvidenceMessage>,
+    thread: JoinHandle<Result<Manifest, EvidenceError>>,
+    run_id: String,
+    dir: PathBuf,
+}
+
+impl EvidenceWriter {
+    /// The run id.
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// The run directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// `<run dir>/artifacts/<suite>`, as [`Run::suite_artifacts_dir`].
+    pub fn suite_artifacts_dir(&self, suite: &str) -> PathBuf {
+        artifacts::suite_artifacts_dir(&self.dir, suite)
+    }
+
+    /// A sender for other threads. If every sender (this handle's included) is
+    /// dropped without a `Finish`, the writer finalizes the run as `interrupted`.
+    pub fn sender(&self) -> Sender<EvidenceMessage> {
+        self.sender.clone()
+    }
+
+    /// Queues a message; fails only when the writer thread has stopped.
+    pub fn send(&self, message: EvidenceMessage) -> Result<(), EvidenceError> {
+        self.sender.send(message).map_err(|_| EvidenceError::WriterGone)
+    }
+
+    /// Queues [`EvidenceMessage::SuiteFinished`].
+    pub fn suite_finished(&self, index: usize, result: SuiteResult) -> Result<(), EvidenceError> {
+        self.send(EvidenceMessage::SuiteFinished {
+            index,
+            result: Box::new(result),
+        })
+    }
+
+    /// Queues [`EvidenceMessage::ToolInfo`].
+    pub fn tool_info(&self, tool: ToolRun) -> Result<(), EvidenceError> {
+        self.send(EvidenceMessage::ToolInfo(tool))
+    }
+
+    /// Queues [`EvidenceMessage::Diagnostics`].
+    pub fn diagnostics(&self, records: Vec<DiagnosticRecord>, summary: Vec<String>) -> Result<(), EvidenceError> {
+        self.send(EvidenceMessage::Diagnostics { records, summary })
+    }
+
+    /// Finalizes the run and waits until everything is on disk. Returns the
+    /// final manifest, or the first error any write hit during the run (each
+    /// was also logged when it happened; later writes were still attempted).
+    /// When a `Finish` was already sent through a cloned sender, that one's
+    /// status stands.
+    pub fn finish(self, status: RunStatus, wall: Duration) -> Result<Manifest, EvidenceError> {
+        // A send error means the thread already stopped; joining reports why.
+        let _ = self.sender.send(EvidenceMessage::Finish { status, wall });
+        drop(self.sender);
+        match self.thread.join() {
+            Ok(result) => result,
+            Err(panic) => {
+                let why = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".to_string());
+                Err(EvidenceError::WriterPanicked(why))
+            }
+        }
+    }
+}
+
+/// A finished suite waiting for its turn in tests.jsonl.
+struct PendingSuite {
+    result: SuiteResult,
+    artifacts: Vec<String>,
+    finished_at: String,
+}
+
+/// Everything the writer thread owns.
+struct WriterState {
+    dir: PathBuf,
+    created: Instant,
+    manifest: Manifest,
+    ids: TestIds,
+    route: RouteFn,
+    pending: BTreeMap<usize, PendingSuite>,
+    /// Indices already written; a second report of one is refused.
+    written: std::collections::BTreeSet<usize>,
+    /// The lowest index not yet written: the contiguous prefix ends here.
+    next_index: usize,
+    first_error: Option<EvidenceError>,
+    /// Reused for every batch of records.
+    buf: Vec<u8>,
+}
+
+impl WriterState {
+    fn new(run: Run, route: RouteFn) -> Self {
+        WriterState {
+            ids: TestIds::new(run_date(&run.run_id)),
+            dir: run.dir,
+            created: run.created,
+            manifest: run.manifest,
+            route,
+            pending: BTreeMap::new(),
+            written: Default::default(),
+            next_index: 0,
+            first_error: None,
+            buf: Vec::new(),
+        }
+    }
+
+    /// The thread's body: apply messages until `Finish` or until every sender is gone.
+    fn run(mut self, receiver: Receiver<EvidenceMessage>) -> Result<Manifest, EvidenceError> {
+        loop {
+            let keep_going = match receiver.recv() {
+                Ok(message) => self.apply(message),
+                Err(_) => {
+                    log::warn!(
+                        "evidence run {}: every sender dropped without finishing; recording it as interrupted",
+                        self.manifest.run_id
+                    );
+                    let wall = self.created.elapsed();
+                    self.finish(RunStatus::Interrupted, wall);
+                    false
+                }
+            };
+            if !keep_going {
+                break;
+            }
+        }
+        match self.first_error {
+            Some(err) => Err(err),
+            None => Ok(self.manifest),
+        }
+    }
+
+    /// Applies one message; false when it was `Finish` and the thread should stop.
+    fn apply(&mut self, message: EvidenceMessage) -> bool {
+        match message {
+            EvidenceMessage::ToolInfo(tool) => self.record_tool(&tool),
+            EvidenceMessage::SuiteFinished { index, result } => self.suite_finished(index, *result),
+            EvidenceMessage::Diagnostics { records, summary } => self.write_diagnostics(&records, summary),
+            EvidenceMessage::Finish { status, wall } => {
+                self.finish(status, wall);
+                return false;
+            }
+        }
+        self.write_manifest();
+        true
+    }
+
+    fn note(&mut self, err: EvidenceError) {
+        log::error!("evidence run {}: {err}", self.manifest.run_id);
+        if self.first_error.is_none() {
+            self.first_error = Some(err);
+        }
+    }
+
+    fn record_tool(&mut self, tool: &ToolRun) {
+        if tool.name.is_empty() {
+            return;
+        }
+        match self.manifest.tools.get_mut(&tool.name) {
+            Some(status) => status.merge(tool),
+            None => {
+                self.manifest.tools.insert(tool.name.clone(), ToolStatus::from(tool));
+            }
+        }
+    }
+
+    fn suite_finished(&mut self, index: usize, result: SuiteResult) {
+        if self.written.contains(&index) || self.pending.contains_key(&index) {
+            self.note(EvidenceError::DuplicateSuite {
+                index,
+                suite: result.suite,
+            });
+            return;
+        }
+        match self.manifest.suite_order.get(index) {
+            Some(name) if *name == result.suite => {}
+            planned => log::warn!(
+                "evidence: suite #{index} reported as {:?} but planned as {planned:?}; recorded at #{index}",
+                result.suite
+            ),
+        }
+        let finished_at = Utc::now().format(TIMESTAMP_FORMAT).to_string();
+        let mut errors = Vec::new();
+        let artifacts = artifacts::collect(&self.dir, &result, &mut |err| errors.push(err));
+        for err in errors {
+            self.note(err);
+        }
+        self.record_tool(&result.tool);
+        self.pending.insert(
+            index,
+            PendingSuite {
+                result,
+                artifacts,
+                finished_at,
+            },
+        );
+        let mut ready = Vec::new();
+        while let Some(suite) = self.pending.remove(&self.next_index) {
+            ready.push((self.next_index, suite));
+            self.next_index += 1;
+        }
+        self.write_suites(ready);
+    }
+
+    /// Appends the records of `suites` (already in order) to tests.jsonl in one atomic
+    /// update, then adds them to the manifest's counts and suites.
+    fn write_suites(&mut self, suites: Vec<(usize, PendingSuite)>) {
+        if suites.is_empty() {
+            return;
+        }
+        self.buf.clear();
+        let mut serialized = Ok(());
+        for (_, suite) in &suites {
+            let ctx = SuiteRecordContext {
+                suite: &suite.result.suite,
+                runner: &suite.result.runner,
+                last_run: &suite.finished_at,
+                evidence_refs: &suite.artifacts,
+            };
+            serialized = append_records(&mut self.buf, &mut self.ids, &ctx, &suite.result.cases, &self.route);
+            if serialized.is_err() {
+                break;
+            }
+        }
+        let written = serialized.and_then(|()| append_atomically(&self.dir.join(TESTS_FILE), &self.buf));
+        // Keep a huge batch's buffer from pinning memory for the rest of the run.
+        if self.buf.capacity() > 16 << 20 {
+            self.buf = Vec::new();
+        }
+        let on_disk = match written {
+            Ok(()) => true,
+            Err(err) => {
+                self.note(err);
+                false
+            }
+        };
+        for (index, suite) in suites {
+            self.written.insert(index);
+            if on_disk {
+                add_counts(&mut self.manifest.counts, &suite.result);
+            }
+            self.manifest
+                .suites
+                .push(SuiteEntry::new(&suite.result, suite.artifacts));
+        }
+    }
+
+    fn write_diagnostics(&mut self, records: &[DiagnosticRecord], summary: Vec<String>) {
+        let written = serde_json::to_vec_pretty(records)
+            .map_err(|source| EvidenceError::Serialize {
+                what: "diagnostics",
+                source,
+            })
+            .and_then(|bytes| write_atomically(&self.dir.join(DIAGNOSTICS_FILE), &bytes));
+        match written {
+            Ok(()) => self.manifest.evidence_files.diagnostics = Some(DIAGNOSTICS_FILE.to_string()),
+            Err(err) => self.note(err),
+        }
+        self.manifest.diagnostics = summary;
+    }
+
+    fn finish(&mut self, status: RunStatus, wall: Duration) {
+        let remaining: Vec<(usize, PendingSuite)> = std::mem::take(&mut self.pending).into_iter().collect();
+        self.write_suites(remaining);
+        let unfinished: Vec<&str> = (self.manifest.suite_order.iter().enumerate())
+            .filter(|(index, _)| !self.written.contains(index))
+            .map(|(_, name)| name.as_str())
+            .collect();
+        if !unfinished.is_empty() {
+            log::info!(
+                "evidence run {}: suites never finished: {unfinished:?}",
+                self.manifest.run_id
+            );
+        }
+        self.manifest.status = Some(status);
+        self.manifest.finished_at = Some(Utc::now().format(TIMESTAMP_FORMAT).to_string());
+        self.manifest.wall_seconds = Some(wall.as_secs_f64());
+        self.write_manifest();
+    }
+
+    fn write_manifest(&mut self) {
+        if let Err(err) = self.manifest.write(&self.dir) {
+            self.note(err);
+        }
+    }
+}
+
+/// Adds a written suite's cases to the run's counts (see [`Counts`] for what each means).
+fn add_counts(counts: &mut Counts, result: &SuiteResult) {
+    if result.outcome != SuiteOutcome::Skipped {
+        counts.test_suites += 1;
+    }
+    for case in &result.cases {
+        counts.tests += 1;
+        match case.status {
+            TestStatus::Passed => counts.tests_passed += 1,
+            TestStatus::Failed => counts.tests_failed += 1,
+            TestStatus::Error => {
+                counts.tests_failed += 1;
+                counts.tests_errors += 1;
+            }
+            TestStatus::Skipped => counts.tests_skipped += 1,
+        }
+        if case.flaky {
+            counts.tests_flaky += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn runs_created_in_the_same_second_get_suffixed_ids_and_their_own_manifests() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let now = Utc.with_ymd_and_hms(2025, 3, 4, 5, 6, 7).single().expect("valid time");
+        let info = RunInfo {
+            project_name: "shop".into(),
+            project_path: root.path().to_path_buf(),
+            suites: vec!["unit".into()],
+            qaagent_version: "0".into(),
+        };
+        let first = Run::create_at(root.path(), info.clone(), now).expect("first");
+        let second = Run::create_at(root.path(), info, now).expect("second");
+        assert_eq!(first.run_id(), "20250304_050607Z");
+        assert_eq!(second.run_id(), "20250304_050607Z_01");
+        for run in [&first, &second] {
+            let text = std::fs::read_to_string(run.dir().join("manifest.json")).expect("manifest");
+            let manifest: Manifest = serde_json::from_str(&text).expect("parses");
+            assert_eq!(manifest.run_id, run.run_id());
+            assert_eq!(manifest.created_at, "2025-03-04T05:06:07Z");
+        }
+        let second_dir = second.dir().to_path_buf();
+        let writer = second.start_writer().expect("writer");
+        let mut result = SuiteResult::new("unit", "pytest");
+        result.cases.push(TestCase::new("t", "c", TestStatus::Passed));
+        writer.suite_finished(0, result).expect("send");
+        writer.finish(RunStatus::Passed, Duration::ZERO).expect("finished");
+        let text = std::fs::read_to_string(std::path::Path::new(&second_dir).join(TESTS_FILE)).expect("tests");
+        assert!(text.contains("\"test_id\":\"TST-20250304-0001\""), "{text}");
+    }
+}
