@@ -219,3 +219,22 @@ pub fn record_by_selector<'a>(records: &'a [Value], suffix: &str) -> &'a Value {
         .find(|r| r["metadata"]["selector"].as_str().is_some_and(|s| s.ends_with(suffix)))
         .unwrap_or_else(|| panic!("no record with selector ending {suffix:?} in {records:#?}"))
 }
+
+/// `text` with every run of spaces folded to one, so assertions do not depend
+/// on column alignment.
+pub fn squash(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut last_space = false;
+    for ch in text.chars() {
+        if ch == ' ' {
+            if !last_space {
+                out.push(ch);
+            }
+            last_space = true;
+        } else {
+            out.push(ch);
+            last_space = false;
+        }
+    }
+    out
+}
