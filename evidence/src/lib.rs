@@ -14,10 +14,11 @@
 //! [`EvidenceMessage`]s → [`EvidenceWriter::finish`]. Reading: [`list_runs`],
 //! [`load_run`] (with [`LATEST`]), [`LoadedRun::records`].
 //!
-//! Crash safety: every file is replaced by rename of a fsynced temporary, so a
-//! run killed at any instant leaves a `manifest.json` that parses and a
-//! `tests.jsonl` of whole lines (see the `atomic` module for why appending in
-//! place is not enough).
+//! Crash safety: `manifest.json`, `tests.jsonl` and `diagnostics.json` are only
+//! ever replaced by renaming a complete temporary, so a run killed at any
+//! instant leaves a `manifest.json` that parses and a `tests.jsonl` of whole
+//! lines (see the `atomic` module for why appending in place is not enough).
+//! Suites buffered in memory waiting for an earlier one are lost with the process.
 
 mod artifacts;
 mod atomic;

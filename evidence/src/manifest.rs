@@ -13,7 +13,7 @@ use std::path::Path;
 use runner_api::{LeakedProcess, SuiteOutcome, SuiteResult, ToolRun};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::atomic::write_atomically;
+use crate::atomic::{create_quickly, write_atomically};
 use crate::error::EvidenceError;
 use crate::git::GitInfo;
 
@@ -305,11 +305,19 @@ impl SuiteEntry {
 impl Manifest {
     /// Writes the manifest to `<run_dir>/manifest.json`, atomically.
     pub(crate) fn write(&self, run_dir: &Path) -> Result<(), EvidenceError> {
-        let bytes = serde_json::to_vec_pretty(self).map_err(|source| EvidenceError::Serialize {
+        write_atomically(&run_dir.join(MANIFEST_FILE), &self.to_bytes()?)
+    }
+
+    /// Writes the first manifest into a run directory that was just created (see [`create_quickly`]).
+    pub(crate) fn write_first(&self, run_dir: &Path) -> Result<(), EvidenceError> {
+        create_quickly(&run_dir.join(MANIFEST_FILE), &self.to_bytes()?)
+    }
+
+    fn to_bytes(&self) -> Result<Vec<u8>, EvidenceError> {
+        serde_json::to_vec_pretty(self).map_err(|source| EvidenceError::Serialize {
             what: "manifest",
             source,
-        })?;
-        write_atomically(&run_dir.join(MANIFEST_FILE), &bytes)
+        })
     }
 }
 

@@ -73,20 +73,17 @@ impl Run {
 
     /// [`Run::create`] at a given time, so tests can force run-id collisions.
     pub(crate) fn create_at(root: &Path, info: RunInfo, now: DateTime<Utc>) -> Result<Run, EvidenceError> {
+        // Everything slow happens before the run directory appears, so that a
+        // run killed during creation almost never leaves a directory without a manifest.
+        let git = git_info(&info.project_path);
         let (run_id, dir) = create_run_dir(root, now)?;
-        for sub in ["evidence", "artifacts"] {
-            let path = dir.join(sub);
-            std::fs::create_dir(&path).map_err(EvidenceError::io("create directory", &path))?;
-        }
-        // An empty tests.jsonl from the start: readers find the file a manifest names.
-        write_atomically(&dir.join(TESTS_FILE), b"")?;
         let manifest = Manifest {
             run_id: run_id.clone(),
             created_at: now.format(TIMESTAMP_FORMAT).to_string(),
             target: Target {
                 name: info.project_name,
                 path: info.project_path.to_string_lossy().into_owned(),
-                git: git_info(&info.project_path),
+                git,
             },
             tools: BTreeMap::new(),
             counts: Counts::default(),
@@ -103,7 +100,13 @@ impl Run {
             qaagent_version: Some(info.qaagent_version),
             extra: serde_json::Map::new(),
         };
-        manifest.write(&dir)?;
+        manifest.write_first(&dir)?;
+        for sub in ["evidence", "artifacts"] {
+            let path = dir.join(sub);
+            std::fs::create_dir(&path).map_err(EvidenceError::io("create directory", &path))?;
+        }
+        // An empty tests.jsonl from the start: readers find the file the manifest names.
+        write_atomically(&dir.join(TESTS_FILE), b"")?;
         // The run directory's own entry in the runs root.
         sync_dir(root)?;
         log::info!("evidence run {run_id} created at {}", dir.display());

@@ -430,3 +430,36 @@ fn a_hundred_thousand_records_are_written_quickly_and_whole() {
     assert_eq!(ids.len(), 100_000, "ids are unique");
     assert!(ids.contains(format!("TST-{}-100000", &m.run_id[..8]).as_str()));
 }
+
+#[test]
+fn readers_never_see_a_partial_manifest_or_tests_file() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let project = tempfile::tempdir().expect("project");
+    let names: Vec<String> = (0..60).map(|i| format!("s{i}")).collect();
+    let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let run = create(root.path(), project.path(), &name_refs);
+    let dir = run.dir().to_path_buf();
+    let writer = run.start_writer().expect("writer");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (dir, stop) = (dir.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut reads = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let m = manifest(&dir);
+                let records = lines(&dir);
+                assert!(records.len() as u64 >= m["counts"]["tests"].as_u64().expect("count"));
+                reads += 1;
+            }
+            reads
+        })
+    };
+    for (index, name) in names.iter().enumerate() {
+        writer.suite_finished(index, suite(name, "pytest", 50)).expect("send");
+    }
+    let m = writer.finish(RunStatus::Failed, Duration::ZERO).expect("finished");
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let reads = reader.join().expect("every read parsed");
+    assert!(reads > 0);
+    assert_eq!(m.counts.tests, 3000);
+}
