@@ -27,7 +27,10 @@ pub fn dispatch(cli: &Cli, registry: &Registry) -> Result<u8, CliError> {
 /// Finds and loads the config named by `--config`, or found from `-C` / the
 /// current directory upwards.
 fn load_config(cli: &Cli, registry: &Registry) -> Result<Config, CliError> {
-    let cwd = std::env::current_dir().map_err(|source| CliError::Io { what: "cannot read the current directory".into(), source })?;
+    let cwd = std::env::current_dir().map_err(|source| CliError::Io {
+        what: "cannot read the current directory".into(),
+        source,
+    })?;
     let start = match &cli.directory {
         Some(dir) => cwd.join(dir),
         None => cwd.clone(),
@@ -46,17 +49,25 @@ fn run_all(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u8, CliE
     let plan = Plan::new(&config, registry, &overrides, base_url)?;
 
     let cancel = CancelToken::new();
-    let interrupts = Interrupts::install(cancel.clone())
-        .map_err(|source| CliError::Io { what: "cannot install the signal handler".into(), source })?;
+    let interrupts = Interrupts::install(cancel.clone()).map_err(|source| CliError::Io {
+        what: "cannot install the signal handler".into(),
+        source,
+    })?;
 
     let started = Instant::now();
     let mut session = orchestrator::session::Session::start(&config, &plan, args.runs_dir.clone(), args.out.clone())
         .map_err(|err| CliError::Evidence(err.to_string()))?;
-    let options = ExecOptions { out_dir: session.out_dir().to_path_buf(), live_output: false };
+    let options = ExecOptions {
+        out_dir: session.out_dir().to_path_buf(),
+        live_output: false,
+    };
 
     let stdout = std::io::stdout();
     let mut reporter = HumanReporter::new(stdout.lock());
-    let io_error = |source| CliError::Io { what: "cannot write output".into(), source };
+    let io_error = |source| CliError::Io {
+        what: "cannot write output".into(),
+        source,
+    };
     reporter
         .event(&Event::RunStarted {
             run_id: Some(session.run_id().to_string()),
@@ -76,8 +87,12 @@ fn run_all(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u8, CliE
     let interrupted = interrupts.received().is_some();
     let summary = RunSummary::from_results(&results, started.elapsed(), interrupted);
     let run_dir = session.run_dir().to_path_buf();
-    let diagnostics = session.finish(&results, &summary).map_err(|err| CliError::Evidence(err.to_string()))?;
-    reporter.finish(&results, &summary, &diagnostics, Some(&run_dir)).map_err(io_error)?;
+    let diagnostics = session
+        .finish(&results, &summary)
+        .map_err(|err| CliError::Evidence(err.to_string()))?;
+    reporter
+        .finish(&results, &summary, &diagnostics, Some(&run_dir))
+        .map_err(io_error)?;
     if let Some(err) = output_error {
         return Err(io_error(err));
     }
@@ -109,7 +124,11 @@ fn overrides(args: &RunAllArgs) -> Result<Overrides, CliError> {
     let timeout = match args.timeout {
         None => None,
         Some(secs) if secs.is_finite() && secs > 0.0 => Some(Duration::from_secs_f64(secs)),
-        Some(secs) => return Err(CliError::Usage(format!("--timeout must be a number of seconds greater than 0, not {secs}"))),
+        Some(secs) => {
+            return Err(CliError::Usage(format!(
+                "--timeout must be a number of seconds greater than 0, not {secs}"
+            )))
+        }
     };
     Ok(Overrides {
         parallel: if args.parallel {

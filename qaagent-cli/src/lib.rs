@@ -58,5 +58,8 @@ fn init_logging(verbose: u8) {
         _ => "trace",
     };
     let env = env_logger::Env::default().default_filter_or(default);
-    let _ = env_logger::Builder::from_env(env).format_timestamp(None).format_target(false).try_init();
+    let _ = env_logger::Builder::from_env(env)
+        .format_timestamp(None)
+        .format_target(false)
+        .try_init();
 }

@@ -27,21 +27,40 @@ impl<W: Write> HumanReporter<W> {
     /// Reports one event.
     pub fn event(&mut self, event: &Event) -> std::io::Result<()> {
         match event {
-            Event::RunStarted { parallel, workers, suites, .. } => {
+            Event::RunStarted {
+                parallel,
+                workers,
+                suites,
+                ..
+            } => {
                 self.name_width = suites.iter().map(String::len).max().unwrap_or(8).max(8);
                 let mode = if *parallel {
                     format!("in parallel ({workers} worker{})", plural(*workers))
                 } else {
                     "sequentially".to_string()
                 };
-                writeln!(self.out, "qaagent: running {} suite{} {mode}", suites.len(), plural(suites.len()))?;
+                writeln!(
+                    self.out,
+                    "qaagent: running {} suite{} {mode}",
+                    suites.len(),
+                    plural(suites.len())
+                )?;
             }
-            Event::AttemptStarted { suite, attempt, selected, .. } if *attempt > 1 => {
+            Event::AttemptStarted {
+                suite,
+                attempt,
+                selected,
+                ..
+            } if *attempt > 1 => {
                 let what = match selected {
                     Some(n) => format!("{n} failed test{}", plural(*n)),
                     None => "the whole suite".to_string(),
                 };
-                writeln!(self.out, "   RETRY {suite:<width$} attempt {attempt}: {what}", width = self.name_width)?;
+                writeln!(
+                    self.out,
+                    "   RETRY {suite:<width$} attempt {attempt}: {what}",
+                    width = self.name_width
+                )?;
             }
             Event::AttemptStarted { .. } | Event::AttemptFinished { .. } => {}
             Event::SuiteFinished { result, .. } => self.suite_line(result)?,
@@ -76,7 +95,11 @@ impl<W: Write> HumanReporter<W> {
             writeln!(self.out, "{:>8} {:<width$} {error}", "", "")?;
         }
         for leaked in &result.leaked {
-            writeln!(self.out, "{:>8} {:<width$} warning: left process {} running (killed): {}", "", "", leaked.pid, leaked.command)?;
+            writeln!(
+                self.out,
+                "{:>8} {:<width$} warning: left process {} running (killed): {}",
+                "", "", leaked.pid, leaked.command
+            )?;
         }
         Ok(())
     }
@@ -91,14 +114,25 @@ impl<W: Write> HumanReporter<W> {
     ) -> std::io::Result<()> {
         let failures: Vec<(&str, &runner_api::TestCase)> = results
             .iter()
-            .flat_map(|result| result.cases.iter().filter(|c| c.status.is_failure()).map(move |c| (result.suite.as_str(), c)))
+            .flat_map(|result| {
+                result
+                    .cases
+                    .iter()
+                    .filter(|c| c.status.is_failure())
+                    .map(move |c| (result.suite.as_str(), c))
+            })
             .collect();
         if !failures.is_empty() {
             writeln!(self.out)?;
             writeln!(self.out, "Failures:")?;
             for (suite, case) in failures {
                 let first_line = case.message.as_deref().and_then(|m| m.lines().next()).unwrap_or("");
-                writeln!(self.out, "  {} {suite} {} — {first_line}", case.status.as_str().to_uppercase(), case.display_name())?;
+                writeln!(
+                    self.out,
+                    "  {} {suite} {} — {first_line}",
+                    case.status.as_str().to_uppercase(),
+                    case.display_name()
+                )?;
             }
         }
         for result in results.iter().filter(|r| r.error.is_some()) {
@@ -148,7 +182,11 @@ impl<W: Write> HumanReporter<W> {
         if summary.flaky > 0 {
             totals.push_str(&format!(", {} flaky", summary.flaky));
         }
-        totals.push_str(&format!(" in {} (suites took {})", seconds(summary.wall), seconds(summary.suites_duration)));
+        totals.push_str(&format!(
+            " in {} (suites took {})",
+            seconds(summary.wall),
+            seconds(summary.suites_duration)
+        ));
         writeln!(self.out, "{totals}")?;
         if let Some(run_dir) = run_dir {
             writeln!(self.out, "evidence: {}", run_dir.display())?;
