@@ -369,3 +369,17 @@ fn the_demo_suite_passes() {
         .map(|(selector, name)| (selector.to_string(), name.to_string(), TestStatus::Passed))
     );
 }
+
+#[test]
+fn a_before_all_hook_error_is_a_suite_error_not_a_pass() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let mut ctx = context(out.path());
+    ctx.env.insert("QAAGENT_BREAK_BEFORE_ALL".into(), "1".into());
+    let result = run(&ctx);
+    assert_eq!(result.outcome, SuiteOutcome::Errored, "{result:#?}");
+    assert_eq!(result.return_code, Some(1));
+    assert_eq!(result.cases.len(), 10, "behave still lists every scenario");
+    assert!(result.cases.iter().all(|case| case.status == TestStatus::Skipped));
+    let tail = result.log_tail.as_deref().expect("log tail");
+    assert!(tail.contains("HOOK-ERROR in before_all"), "{tail}");
+}
