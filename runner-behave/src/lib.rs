@@ -24,7 +24,7 @@
 mod command;
 mod locations;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use runner_api::conclude::{conclude, Attempt, JunitOutcome};
@@ -109,25 +109,30 @@ impl Runner for BehaveRunner {
         log::debug!("[{}] running {cmd:?}", ctx.suite);
         let process = ctx.run_supervised(cmd)?;
 
-        let junit_files = junit_files(&outputs.junit_dir).map_err(|source| RunnerError::Io {
-            what: "cannot list behave's JUnit directory",
-            path: outputs.junit_dir.clone(),
-            source,
-        })?;
-        if junit_files.is_empty() && process.cancelled.is_none() && !process.timed_out && behave_missing(ctx) {
+        // behave makes the directory only once it has a report to write.
+        let junit_files = if outputs.junit_dir.is_dir() {
+            junit::xml_files_in(&outputs.junit_dir)
+        } else {
+            Ok(Vec::new())
+        };
+        let no_reports = junit_files.as_ref().is_ok_and(Vec::is_empty);
+        if no_reports && process.cancelled.is_none() && !process.timed_out && behave_missing(ctx) {
             return Err(RunnerError::ToolMissing {
                 tool: TOOL.into(),
                 hint: install_hint(&python, TOOL),
             });
         }
 
-        let junit = if junit_files.is_empty() {
-            JunitOutcome::Missing(outputs.junit_dir.clone())
-        } else {
-            match read_cases(&junit_files) {
-                Ok(cases) => JunitOutcome::Read(select_cases(ctx, with_locations(ctx, &outputs, cases))),
-                Err(err) => JunitOutcome::Unreadable(err),
-            }
+        let (junit, junit_files) = match junit_files {
+            Ok(files) if files.is_empty() => (JunitOutcome::Missing(outputs.junit_dir.clone()), files),
+            Ok(files) => match read_cases(&files) {
+                Ok(cases) => (
+                    JunitOutcome::Read(select_cases(ctx, with_locations(ctx, &outputs, cases))),
+                    files,
+                ),
+                Err(err) => (JunitOutcome::Unreadable(err), files),
+            },
+            Err(err) => (JunitOutcome::Unreadable(err), Vec::new()),
         };
 
         let mut artifacts = junit_files;
@@ -147,24 +152,6 @@ impl Runner for BehaveRunner {
             artifacts,
         }))
     }
-}
-
-/// The `*.xml` files behave wrote into `dir`, sorted; none when it made no `dir`.
-fn junit_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(err) => return Err(err),
-    };
-    let mut files = Vec::new();
-    for entry in entries {
-        let path = entry?.path();
-        if path.extension().is_some_and(|ext| ext == "xml") && path.is_file() {
-            files.push(path);
-        }
-    }
-    files.sort();
-    Ok(files)
 }
 
 /// Every case of every JUnit file.
