@@ -23,6 +23,7 @@ pub use args::Cli;
 pub fn default_registry() -> Registry {
     let mut registry = Registry::new();
     registry.register(runner_pytest::PytestRunner::new());
+    registry.register(runner_behave::BehaveRunner::new());
     registry
 }
 

@@ -233,7 +233,9 @@ fn missing_path_is_reported_as_skipped_with_its_path() {
     );
     let manifest = run.manifest();
     assert_eq!(manifest["suites"][1]["outcome"], "skipped");
-    assert!(manifest["suites"][1]["skip_reason"].as_str().is_some_and(|r| r.contains("does-not-exist")));
+    assert!(manifest["suites"][1]["skip_reason"]
+        .as_str()
+        .is_some_and(|r| r.contains("does-not-exist")));
     // As in the Python qaagent, test_suites counts the suites that ran.
     assert_eq!(manifest["counts"]["test_suites"], 1);
 
