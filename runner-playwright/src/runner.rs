@@ -9,7 +9,7 @@ use runner_api::junit::{self, JunitCase};
 use runner_api::{parse_settings, RunnerError, SettingsError, SuiteContext, SuiteOutcome, SuiteResult, TestCase};
 
 use crate::install::{self, InstallOutcome};
-use crate::selector::{self, ProjectDirs};
+use crate::selector;
 use crate::settings::PlaywrightSettings;
 
 /// The name users write as `runner = "playwright"`.
@@ -182,6 +182,20 @@ impl runner_api::Runner for PlaywrightRunner {
         });
         // The suite's wall time includes its install.
         result.duration += install_took;
+        if let Some(selected) = ctx.selected() {
+            // A selector --test-list does not match selects nothing, and Playwright exits 0.
+            let unmatched: Vec<&String> = selected
+                .iter()
+                .filter(|wanted| !result.cases.iter().any(|case| case.selector.as_ref() == Some(*wanted)))
+                .collect();
+            if !unmatched.is_empty() && result.error.is_none() {
+                log::warn!(
+                    "[{}] Playwright ran none of these selected tests: {}",
+                    ctx.suite,
+                    unmatched.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("; ")
+                );
+            }
+        }
         Ok(result)
     }
 }
@@ -250,25 +264,22 @@ fn read_cases(ctx: &SuiteContext, outputs: &Outputs) -> JunitOutcome {
         Ok(rows) => rows,
         Err(err) => return JunitOutcome::Unreadable(err),
     };
-    let dirs = ProjectDirs::from_json_report(&outputs.json);
-    JunitOutcome::Read(rows.into_iter().map(|row| to_case(ctx, dirs.as_ref(), row)).collect())
+    let root_dir = selector::root_dir_from_json_report(&outputs.json);
+    JunitOutcome::Read(
+        rows.into_iter()
+            .map(|row| to_case(ctx, root_dir.as_deref(), row))
+            .collect(),
+    )
 }
 
-fn to_case(ctx: &SuiteContext, dirs: Option<&ProjectDirs>, row: JunitCase) -> TestCase {
+fn to_case(ctx: &SuiteContext, root_dir: Option<&Path>, row: JunitCase) -> TestCase {
     let project = row.hostname.clone().unwrap_or_default();
-    let (selector_file, file) = match dirs {
-        Some(dirs) => {
-            let absolute = dirs.test_file(&project, &row.classname);
-            let file = match absolute.strip_prefix(&ctx.path) {
-                Ok(relative) => selector::to_posix(relative),
-                Err(_) => absolute.display().to_string(),
-            };
-            (dirs.selector_file(&project, &row.classname), file)
-        }
-        // Without the JSON report, assume the common layout: one testDir.
-        None => (row.classname.clone(), row.classname.clone()),
+    let selector = selector::selector(&project, &row.classname, &row.name);
+    let file = match root_dir {
+        Some(root_dir) => selector::case_file(root_dir, &row.classname, &ctx.path),
+        // Without the JSON report the file is only known relative to the testDir.
+        None => row.classname.clone(),
     };
-    let selector = selector::selector(&project, &selector_file, &row.name);
     let mut case = row.into_test_case();
     case.file = Some(file);
     case.selector = Some(selector);

@@ -447,3 +447,63 @@ fn a_timeout_stops_the_suite() {
         .contains("timed out after 1.5 s"));
     assert!(started.elapsed() < Duration::from_secs(60), "did not hang");
 }
+
+/// Projects with a `testDir` of their own, inside and outside the config's
+/// `testDir`: JUnit and `--test-list` both name files relative to the
+/// config's `testDir` (`rootDir`), so their selectors still select.
+#[test]
+fn projects_with_their_own_test_dir_get_selectors_that_select() {
+    let fixture_modules = installed(fixture().join("e2e")).join("node_modules");
+    let project = tempfile::tempdir().expect("tempdir");
+    let path = project.path().join("e2e");
+    std::fs::create_dir_all(path.join("tests/api")).expect("mkdir");
+    std::fs::create_dir_all(path.join("other")).expect("mkdir");
+    std::os::unix::fs::symlink(&fixture_modules, path.join("node_modules")).expect("symlink node_modules");
+    std::fs::write(
+        path.join("playwright.config.mjs"),
+        "import { defineConfig } from '@playwright/test';\n\
+         export default defineConfig({ testDir: './tests', retries: 0, workers: 1,\n\
+           projects: [{ name: 'api', testDir: './tests/api' }, { name: 'outside', testDir: './other' }] });\n",
+    )
+    .expect("write config");
+    let spec = "import { test, expect } from '@playwright/test';\n\
+         test.describe('orders', () => {\n\
+           test('lists them', () => { expect(1 + 1).toBe(2); });\n\
+           test('refuses a bad id', () => { expect('accepted').toBe('refused'); });\n\
+         });\n";
+    std::fs::write(path.join("tests/api/orders.spec.mjs"), spec).expect("write spec");
+    std::fs::write(path.join("other/stock.spec.mjs"), spec).expect("write spec");
+    let selected = [
+        "[api] › api/orders.spec.mjs › orders › refuses a bad id",
+        "[outside] › ../other/stock.spec.mjs › orders › refuses a bad id",
+    ];
+
+    let out = tempfile::tempdir().expect("tempdir");
+    let ctx = context(project.path(), &path, out.path());
+    let result = PlaywrightRunner::new().run(&ctx).expect("runs");
+    assert_eq!((result.passed, result.failed), (2, 2), "{result:#?}");
+    for selector in selected {
+        assert_eq!(status_of(&result, selector), TestStatus::Failed, "{selector}");
+    }
+    let files: Vec<_> = result.cases.iter().filter_map(|case| case.file.as_deref()).collect();
+    assert_eq!(
+        files,
+        [
+            "tests/api/orders.spec.mjs",
+            "tests/api/orders.spec.mjs",
+            "other/stock.spec.mjs",
+            "other/stock.spec.mjs"
+        ]
+    );
+
+    let rerun_out = tempfile::tempdir().expect("tempdir");
+    let mut rerun = context(project.path(), &path, rerun_out.path());
+    rerun.selection = Selection::Only(selected.iter().map(|s| s.to_string()).collect());
+    let result = PlaywrightRunner::new().run(&rerun).expect("runs");
+    let selectors: Vec<_> = result
+        .cases
+        .iter()
+        .filter_map(|case| case.selector.as_deref())
+        .collect();
+    assert_eq!(selectors, selected, "{result:#?}");
+}
