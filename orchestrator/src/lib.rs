@@ -7,6 +7,7 @@ pub mod config;
 pub mod diagnostics;
 pub mod events;
 pub mod execute;
+pub mod junit_report;
 pub mod plan;
 pub mod registry;
 pub mod session;
