@@ -10,5 +10,6 @@ pub mod execute;
 pub mod junit_report;
 pub mod plan;
 pub mod registry;
+pub mod rerun;
 pub mod session;
 pub mod summary;
