@@ -76,6 +76,14 @@ pub struct RunAllArgs {
     /// What to do when no test ran.
     #[arg(long, value_enum, default_value_t = NoTests::Fail)]
     pub no_tests: NoTests,
+
+    /// Also write one merged JUnit XML report of the run to FILE (for CI).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
+    /// Run only the tests that failed in evidence run RUN (an id, or `latest`, the default).
+    #[arg(long, value_name = "RUN", num_args = 0..=1, default_missing_value = "latest")]
+    pub rerun_failed: Option<String>,
 }
 
 /// `--no-tests`: whether a run in which no test ran fails.

@@ -6,8 +6,10 @@ use std::time::{Duration, Instant};
 use orchestrator::config::{self, Config};
 use orchestrator::events::Event;
 use orchestrator::execute::{execute, ExecOptions};
+use orchestrator::junit_report::write_junit_report;
 use orchestrator::plan::{Overrides, Plan};
 use orchestrator::registry::Registry;
+use orchestrator::rerun;
 use orchestrator::summary::RunSummary;
 use runner_api::CancelToken;
 
@@ -44,9 +46,17 @@ fn load_config(cli: &Cli, registry: &Registry) -> Result<Config, CliError> {
 
 fn run_all(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u8, CliError> {
     let config = load_config(cli, registry)?;
-    let overrides = overrides(args)?;
+    let mut overrides = overrides(args)?;
     let base_url = config.resolve_base_url(args.env_name.as_deref())?;
-    let plan = Plan::new(&config, registry, &overrides, base_url)?;
+    let failed = failures_to_rerun(args, &config, &mut overrides)?;
+    if let Some(failed) = failed.as_ref().filter(|failed| failed.suites.is_empty()) {
+        println!("nothing to re-run: run {} had no failures", failed.run_id);
+        return Ok(exit::SUCCESS);
+    }
+    let mut plan = Plan::new(&config, registry, &overrides, base_url)?;
+    if let Some(failed) = &failed {
+        narrow_to_failures(&mut plan, failed);
+    }
 
     let cancel = CancelToken::new();
     let interrupts = Interrupts::install(cancel.clone()).map_err(|source| CliError::Io {
@@ -87,6 +97,7 @@ fn run_all(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u8, CliE
     let interrupted = interrupts.received().is_some();
     let summary = RunSummary::from_results(&results, started.elapsed(), interrupted);
     let run_dir = session.run_dir().to_path_buf();
+    let run_name = format!("qaagent run {}", session.run_id());
     let diagnostics = session
         .finish(&results, &summary)
         .map_err(|err| CliError::Evidence(err.to_string()))?;
@@ -95,6 +106,12 @@ fn run_all(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u8, CliE
         .map_err(io_error)?;
     if let Some(err) = output_error {
         return Err(io_error(err));
+    }
+    if let Some(path) = &args.junit {
+        write_junit_report(&results, path, &run_name).map_err(|err| CliError::Io {
+            what: "--junit".into(),
+            source: std::io::Error::other(err),
+        })?;
     }
 
     if let Some(code) = interrupts.exit_code() {
@@ -118,6 +135,43 @@ fn run_all(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u8, CliE
         });
     }
     Ok(exit::SUCCESS)
+}
+
+/// `--rerun-failed RUN`: that run's failures. The suites that failed are
+/// planned even if disabled since (unless `--suite` says which to run).
+fn failures_to_rerun(
+    args: &RunAllArgs,
+    config: &Config,
+    overrides: &mut Overrides,
+) -> Result<Option<rerun::FailedRun>, CliError> {
+    let Some(run) = &args.rerun_failed else {
+        return Ok(None);
+    };
+    let evidence_error = |err: &dyn std::fmt::Display| CliError::Evidence(err.to_string());
+    let root = evidence::runs_root(args.runs_dir.clone()).map_err(|err| evidence_error(&err))?;
+    let failed = rerun::failed_run(&root, run).map_err(|err| evidence_error(&err))?;
+    if overrides.suites.is_empty() {
+        overrides.suites = (failed.suites.keys())
+            .filter(|name| config.suites.iter().any(|suite| &suite.name == *name))
+            .cloned()
+            .collect();
+    }
+    Ok(Some(failed))
+}
+
+fn narrow_to_failures(plan: &mut Plan, failed: &rerun::FailedRun) {
+    for suite in rerun::restrict_to_failures(plan, &failed.suites) {
+        eprintln!(
+            "warning: not re-running suite `{suite}` of run {}: it is not planned",
+            failed.run_id
+        );
+    }
+    let n = failed.failed_tests();
+    println!(
+        "qaagent: re-running {n} failed test{} of run {}",
+        if n == 1 { "" } else { "s" },
+        failed.run_id
+    );
 }
 
 fn overrides(args: &RunAllArgs) -> Result<Overrides, CliError> {
