@@ -1,6 +1,7 @@
 //! The subcommands: turn validated arguments into orchestrator calls and
 //! reporter output.
 
+use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use orchestrator::config::{self, Config};
@@ -11,10 +12,14 @@ use orchestrator::registry::Registry;
 use orchestrator::summary::RunSummary;
 use runner_api::CancelToken;
 
-use crate::args::{Cli, Command, NoTests, RunAllArgs};
+use crate::args::{Cli, Command, Format, NoTests, OutputMode, RunAllArgs};
 use crate::error::CliError;
 use crate::exit;
-use crate::reporter::HumanReporter;
+use crate::reporter::json::JsonReporter;
+use crate::reporter::live::{LiveReporter, Stream};
+use crate::reporter::plain::PlainReporter;
+use crate::reporter::style::Style;
+use crate::reporter::{FinalReport, Reporter, Tee};
 use crate::signals::Interrupts;
 
 /// Runs the parsed command.
@@ -59,11 +64,10 @@ fn run_all(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u8, CliE
         .map_err(|err| CliError::Evidence(err.to_string()))?;
     let options = ExecOptions {
         out_dir: session.out_dir().to_path_buf(),
-        live_output: false,
+        live_output: args.output == OutputMode::Immediate,
     };
 
-    let stdout = std::io::stdout();
-    let mut reporter = HumanReporter::new(stdout.lock());
+    let mut reporter = reporter_for(args);
     let io_error = |source| CliError::Io {
         what: "cannot write output".into(),
         source,
@@ -90,34 +94,66 @@ fn run_all(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u8, CliE
     let diagnostics = session
         .finish(&results, &summary)
         .map_err(|err| CliError::Evidence(err.to_string()))?;
-    reporter
-        .finish(&results, &summary, &diagnostics, Some(&run_dir))
-        .map_err(io_error)?;
+
+    let mut warnings = Vec::new();
+    let code = if let Some(code) = interrupts.exit_code() {
+        code
+    } else if !summary.success() {
+        exit::TEST_FAILED
+    } else if summary.tests == 0 {
+        match args.no_tests {
+            NoTests::Pass => exit::SUCCESS,
+            NoTests::Warn => {
+                warnings.push("no tests ran".to_string());
+                exit::SUCCESS
+            }
+            NoTests::Fail => exit::NO_TESTS,
+        }
+    } else {
+        exit::SUCCESS
+    };
+    let report = FinalReport {
+        results: &results,
+        summary: &summary,
+        diagnostics: &diagnostics,
+        run_dir: Some(&run_dir),
+        exit_code: code,
+        warnings: &warnings,
+    };
+    reporter.finish(&report).map_err(io_error)?;
     if let Some(err) = output_error {
         return Err(io_error(err));
     }
+    if code == exit::NO_TESTS {
+        eprintln!("error: no tests ran");
+        eprintln!("hint: check the suites' paths, or pass --no-tests=warn or --no-tests=pass");
+    }
+    Ok(code)
+}
 
-    if let Some(code) = interrupts.exit_code() {
-        return Ok(code);
+/// The reporters `args` ask for: human (live in a terminal, else plain) on
+/// stdout, or JSON on stdout with human output on stderr.
+fn reporter_for(args: &RunAllArgs) -> Box<dyn Reporter> {
+    let json = args.format == Format::Json;
+    let human_is_terminal = if json {
+        std::io::stderr().is_terminal()
+    } else {
+        std::io::stdout().is_terminal()
+    };
+    let style = Style::for_choice(args.color, human_is_terminal);
+    let in_ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
+    let live = human_is_terminal && !in_ci && !args.no_progress;
+    let human: Box<dyn Reporter> = match (live, json) {
+        (true, false) => Box::new(LiveReporter::new(Stream::Stdout, style)),
+        (true, true) => Box::new(LiveReporter::new(Stream::Stderr, style)),
+        (false, false) => Box::new(PlainReporter::new(std::io::stdout(), style)),
+        (false, true) => Box::new(PlainReporter::new(std::io::stderr(), style)),
+    };
+    if json {
+        Box::new(Tee(vec![Box::new(JsonReporter::new(std::io::stdout())), human]))
+    } else {
+        human
     }
-    if !summary.success() {
-        return Ok(exit::TEST_FAILED);
-    }
-    if summary.tests == 0 {
-        return Ok(match args.no_tests {
-            NoTests::Pass => exit::SUCCESS,
-            NoTests::Warn => {
-                let _ = reporter.warn("no tests ran");
-                exit::SUCCESS
-            }
-            NoTests::Fail => {
-                eprintln!("error: no tests ran");
-                eprintln!("hint: check the suites' paths, or pass --no-tests=warn or --no-tests=pass");
-                exit::NO_TESTS
-            }
-        });
-    }
-    Ok(exit::SUCCESS)
 }
 
 fn overrides(args: &RunAllArgs) -> Result<Overrides, CliError> {
