@@ -24,6 +24,7 @@ pub fn default_registry() -> Registry {
     let mut registry = Registry::new();
     registry.register(runner_pytest::PytestRunner::new());
     registry.register(runner_behave::BehaveRunner::new());
+    registry.register(runner_playwright::PlaywrightRunner::new());
     registry
 }
 
