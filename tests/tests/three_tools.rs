@@ -56,10 +56,7 @@ type Counts = (u64, u64, u64, u64);
 
 /// The number before `word` in `line` ("7 passed" → 7), 0 when absent.
 fn count_before(line: &str, word: &str) -> u64 {
-    let words: Vec<&str> = line
-        .split(|c: char| c == ' ' || c == ',')
-        .filter(|w| !w.is_empty())
-        .collect();
+    let words: Vec<&str> = line.split([' ', ',']).filter(|w| !w.is_empty()).collect();
     words
         .windows(2)
         .find(|w| w[1] == word)
