@@ -1,6 +1,7 @@
 //! The subcommands: turn validated arguments into orchestrator calls and
 //! reporter output.
 
+use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use orchestrator::config::{self, Config};
@@ -13,10 +14,14 @@ use orchestrator::rerun;
 use orchestrator::summary::RunSummary;
 use runner_api::CancelToken;
 
-use crate::args::{Cli, Command, NoTests, RunAllArgs};
+use crate::args::{Cli, Command, Format, NoTests, OutputMode, RunAllArgs};
 use crate::error::CliError;
 use crate::exit;
-use crate::reporter::HumanReporter;
+use crate::reporter::json::JsonReporter;
+use crate::reporter::live::{LiveReporter, Stream};
+use crate::reporter::plain::PlainReporter;
+use crate::reporter::style::Style;
+use crate::reporter::{FinalReport, Reporter, Tee};
 use crate::signals::Interrupts;
 
 /// Runs the parsed command.
@@ -50,12 +55,15 @@ fn run_all(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u8, CliE
     let base_url = config.resolve_base_url(args.env_name.as_deref())?;
     let failed = failures_to_rerun(args, &config, &mut overrides)?;
     if let Some(failed) = failed.as_ref().filter(|failed| failed.suites.is_empty()) {
-        println!("nothing to re-run: run {} had no failures", failed.run_id);
+        notice(
+            args,
+            &format!("nothing to re-run: run {} had no failures", failed.run_id),
+        );
         return Ok(exit::SUCCESS);
     }
     let mut plan = Plan::new(&config, registry, &overrides, base_url)?;
     if let Some(failed) = &failed {
-        narrow_to_failures(&mut plan, failed);
+        narrow_to_failures(args, &mut plan, failed);
     }
 
     let cancel = CancelToken::new();
@@ -69,11 +77,10 @@ fn run_all(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u8, CliE
         .map_err(|err| CliError::Evidence(err.to_string()))?;
     let options = ExecOptions {
         out_dir: session.out_dir().to_path_buf(),
-        live_output: false,
+        live_output: args.output == OutputMode::Immediate,
     };
 
-    let stdout = std::io::stdout();
-    let mut reporter = HumanReporter::new(stdout.lock());
+    let mut reporter = reporter_for(args);
     let io_error = |source| CliError::Io {
         what: "cannot write output".into(),
         source,
@@ -101,9 +108,33 @@ fn run_all(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u8, CliE
     let diagnostics = session
         .finish(&results, &summary)
         .map_err(|err| CliError::Evidence(err.to_string()))?;
-    reporter
-        .finish(&results, &summary, &diagnostics, Some(&run_dir))
-        .map_err(io_error)?;
+
+    let mut warnings = Vec::new();
+    let code = if let Some(code) = interrupts.exit_code() {
+        code
+    } else if !summary.success() {
+        exit::TEST_FAILED
+    } else if summary.tests == 0 {
+        match args.no_tests {
+            NoTests::Pass => exit::SUCCESS,
+            NoTests::Warn => {
+                warnings.push("no tests ran".to_string());
+                exit::SUCCESS
+            }
+            NoTests::Fail => exit::NO_TESTS,
+        }
+    } else {
+        exit::SUCCESS
+    };
+    let report = FinalReport {
+        results: &results,
+        summary: &summary,
+        diagnostics: &diagnostics,
+        run_dir: Some(&run_dir),
+        exit_code: code,
+        warnings: &warnings,
+    };
+    reporter.finish(&report).map_err(io_error)?;
     if let Some(err) = output_error {
         return Err(io_error(err));
     }
@@ -113,28 +144,36 @@ fn run_all(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u8, CliE
             source: std::io::Error::other(err),
         })?;
     }
+    if code == exit::NO_TESTS {
+        eprintln!("error: no tests ran");
+        eprintln!("hint: check the suites' paths, or pass --no-tests=warn or --no-tests=pass");
+    }
+    Ok(code)
+}
 
-    if let Some(code) = interrupts.exit_code() {
-        return Ok(code);
+/// The reporters `args` ask for: human (live in a terminal, else plain) on
+/// stdout, or JSON on stdout with human output on stderr.
+fn reporter_for(args: &RunAllArgs) -> Box<dyn Reporter> {
+    let json = args.format == Format::Json;
+    let human_is_terminal = if json {
+        std::io::stderr().is_terminal()
+    } else {
+        std::io::stdout().is_terminal()
+    };
+    let style = Style::for_choice(args.color, human_is_terminal);
+    let in_ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
+    let live = human_is_terminal && !in_ci && !args.no_progress;
+    let human: Box<dyn Reporter> = match (live, json) {
+        (true, false) => Box::new(LiveReporter::new(Stream::Stdout, style)),
+        (true, true) => Box::new(LiveReporter::new(Stream::Stderr, style)),
+        (false, false) => Box::new(PlainReporter::new(std::io::stdout(), style)),
+        (false, true) => Box::new(PlainReporter::new(std::io::stderr(), style)),
+    };
+    if json {
+        Box::new(Tee(vec![Box::new(JsonReporter::new(std::io::stdout())), human]))
+    } else {
+        human
     }
-    if !summary.success() {
-        return Ok(exit::TEST_FAILED);
-    }
-    if summary.tests == 0 {
-        return Ok(match args.no_tests {
-            NoTests::Pass => exit::SUCCESS,
-            NoTests::Warn => {
-                let _ = reporter.warn("no tests ran");
-                exit::SUCCESS
-            }
-            NoTests::Fail => {
-                eprintln!("error: no tests ran");
-                eprintln!("hint: check the suites' paths, or pass --no-tests=warn or --no-tests=pass");
-                exit::NO_TESTS
-            }
-        });
-    }
-    Ok(exit::SUCCESS)
 }
 
 /// `--rerun-failed RUN`: that run's failures. The suites that failed are
@@ -159,7 +198,7 @@ fn failures_to_rerun(
     Ok(Some(failed))
 }
 
-fn narrow_to_failures(plan: &mut Plan, failed: &rerun::FailedRun) {
+fn narrow_to_failures(args: &RunAllArgs, plan: &mut Plan, failed: &rerun::FailedRun) {
     for suite in rerun::restrict_to_failures(plan, &failed.suites) {
         eprintln!(
             "warning: not re-running suite `{suite}` of run {}: it is not planned",
@@ -167,11 +206,20 @@ fn narrow_to_failures(plan: &mut Plan, failed: &rerun::FailedRun) {
         );
     }
     let n = failed.failed_tests();
-    println!(
-        "qaagent: re-running {n} failed test{} of run {}",
-        if n == 1 { "" } else { "s" },
-        failed.run_id
+    let plural = if n == 1 { "" } else { "s" };
+    notice(
+        args,
+        &format!("qaagent: re-running {n} failed test{plural} of run {}", failed.run_id),
     );
+}
+
+/// A line for people: on stdout, or on stderr when stdout carries `--format json`.
+fn notice(args: &RunAllArgs, line: &str) {
+    if args.format == Format::Json {
+        eprintln!("{line}");
+    } else {
+        println!("{line}");
+    }
 }
 
 fn overrides(args: &RunAllArgs) -> Result<Overrides, CliError> {

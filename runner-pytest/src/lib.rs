@@ -174,7 +174,12 @@ impl Runner for PytestRunner {
 fn into_cases(rows: Vec<junit::JunitCase>) -> Vec<TestCase> {
     let mut cases: Vec<TestCase> = Vec::with_capacity(rows.len());
     for row in rows {
-        let selector = row.file.as_deref().map(|file| node_id(file, &row.classname, &row.name));
+        // A collection error names the module, not a test: re-running the module is the selection.
+        let selector = match row.file.as_deref() {
+            Some(file) if row.classname.is_empty() => Some(file.to_string()),
+            Some(file) => Some(node_id(file, &row.classname, &row.name)),
+            None => None,
+        };
         let mut case = row.into_test_case();
         case.selector = selector;
         if let Some(previous) = cases.last_mut() {

@@ -282,3 +282,16 @@ pub fn squash(text: &str) -> String {
     }
     out
 }
+
+/// Copies `tests/fixtures/<name>/<part>` to `<dest>/<part>` (node_modules
+/// symlinked), to assemble a project from several fixtures.
+pub fn copy_fixture_part(name: &str, part: &str, dest: &Path) {
+    let source = repo_root().join("tests/fixtures").join(name).join(part);
+    let target = dest.join(part);
+    if source.is_dir() {
+        copy_tree(&source, &target);
+    } else {
+        std::fs::create_dir_all(target.parent().expect("parent")).expect("create dir");
+        std::fs::copy(&source, &target).unwrap_or_else(|e| panic!("copy {}: {e}", source.display()));
+    }
+}
