@@ -110,10 +110,29 @@ pub fn tree_listing(dir: &Path) -> Vec<String> {
     out
 }
 
+/// Where a [`Qaagent`]'s evidence goes: a fresh temporary runs root, or one
+/// shared with an earlier invocation.
+pub enum RunsDir {
+    /// A runs root of its own, deleted when dropped.
+    Temp(tempfile::TempDir),
+    /// A runs root someone else keeps alive.
+    Given(PathBuf),
+}
+
+impl RunsDir {
+    /// The runs root.
+    pub fn path(&self) -> &Path {
+        match self {
+            RunsDir::Temp(dir) => dir.path(),
+            RunsDir::Given(path) => path,
+        }
+    }
+}
+
 /// A `qaagent` invocation being built.
 pub struct Qaagent {
     cmd: Command,
-    runs_dir: tempfile::TempDir,
+    runs_dir: RunsDir,
 }
 
 impl Qaagent {
@@ -123,6 +142,16 @@ impl Qaagent {
             .prefix("qaagent-runs-")
             .tempdir()
             .expect("tempdir");
+        Self::with(dir, RunsDir::Temp(runs_dir))
+    }
+
+    /// `qaagent` started in `dir`, with evidence going to `runs_dir` (e.g. an
+    /// earlier invocation's, to read its runs with `--rerun-failed`).
+    pub fn with_runs_dir(dir: &Path, runs_dir: &Path) -> Self {
+        Self::with(dir, RunsDir::Given(runs_dir.to_path_buf()))
+    }
+
+    fn with(dir: &Path, runs_dir: RunsDir) -> Self {
         let mut cmd = Command::new(qaagent_bin());
         cmd.current_dir(dir)
             .env("QAAGENT_RUNS_DIR", runs_dir.path())
@@ -173,8 +202,8 @@ impl Qaagent {
 pub struct RunOutput {
     /// Exit status and captured output.
     pub output: Output,
-    /// The runs root (kept alive as long as this value).
-    pub runs_dir: tempfile::TempDir,
+    /// The runs root (kept alive as long as this value, when it is its own).
+    pub runs_dir: RunsDir,
 }
 
 impl RunOutput {
@@ -218,6 +247,18 @@ impl RunOutput {
             self.runs_dir.path().display()
         );
         runs.remove(0)
+    }
+
+    /// Every run directory in the runs root, oldest first (run ids sort by time).
+    pub fn run_dirs(&self) -> Vec<PathBuf> {
+        let mut runs: Vec<PathBuf> = std::fs::read_dir(self.runs_dir.path())
+            .expect("runs dir")
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .collect();
+        runs.sort();
+        runs
     }
 
     /// The run's `manifest.json`.
