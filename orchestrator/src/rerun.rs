@@ -42,6 +42,9 @@ pub struct SuiteRerun {
 pub struct FailedRun {
     /// The run's id (`latest` resolved).
     pub run_id: String,
+    /// The name of the project the run tested (its manifest's `target.name`):
+    /// runs roots are shared between projects, so `latest` may be another's.
+    pub project_name: String,
     /// What to re-run, by suite name; empty when nothing failed.
     pub suites: BTreeMap<String, SuiteRerun>,
 }
@@ -69,6 +72,7 @@ pub fn failed_run(root: &Path, run: &str) -> Result<FailedRun, RerunError> {
     let suites = failures(&loaded).map_err(evidence)?;
     Ok(FailedRun {
         run_id: loaded.run_id,
+        project_name: loaded.manifest.target.name,
         suites,
     })
 }
@@ -220,6 +224,7 @@ mod tests {
 
         let failed = failed_run(root.path(), "latest").expect("read");
         assert_eq!(failed.run_id, run_id);
+        assert_eq!(failed.project_name, "p");
         let expected: BTreeMap<String, SuiteRerun> = [
             (
                 "unit",

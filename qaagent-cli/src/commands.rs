@@ -189,6 +189,12 @@ fn failures_to_rerun(
     let evidence_error = |err: &dyn std::fmt::Display| CliError::Evidence(err.to_string());
     let root = evidence::runs_root(args.runs_dir.clone()).map_err(|err| evidence_error(&err))?;
     let failed = rerun::failed_run(&root, run).map_err(|err| evidence_error(&err))?;
+    if failed.project_name != config.project.name {
+        eprintln!(
+            "warning: run {} tested project `{}`, not `{}`",
+            failed.run_id, failed.project_name, config.project.name
+        );
+    }
     if overrides.suites.is_empty() {
         overrides.suites = (failed.suites.keys())
             .filter(|name| config.suites.iter().any(|suite| &suite.name == *name))
