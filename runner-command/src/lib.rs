@@ -94,7 +94,11 @@ impl Prepared {
         };
         let junit = cwd.join(expand(&placeholders, "junit", &settings.junit)?);
         placeholders.junit = junit.display().to_string();
-        Ok(Prepared { cwd, junit, placeholders })
+        Ok(Prepared {
+            cwd,
+            junit,
+            placeholders,
+        })
     }
 
     /// The argv with placeholders, `args` and the re-run selection in place.
@@ -107,8 +111,14 @@ impl Prepared {
                     ctx.attempt,
                     selectors.len()
                 );
-                template::rerun_args(template, selectors, &settings.separator, settings.escape, &self.placeholders)
-                    .map_err(|err| settings_error("rerun", err))?
+                template::rerun_args(
+                    template,
+                    selectors,
+                    &settings.separator,
+                    settings.escape,
+                    &self.placeholders,
+                )
+                .map_err(|err| settings_error("rerun", err))?
             }
             (Some(_), None) => {
                 log::info!(
@@ -150,7 +160,10 @@ impl Prepared {
     /// A command for `argv` in `cwd`, with the suite's env (placeholders expanded).
     fn command(&self, argv: &[String], ctx: &SuiteContext) -> Result<Command, RunnerError> {
         let (program, args) = argv.split_first().ok_or_else(|| {
-            RunnerError::Settings(SettingsError { key: Some("command".into()), message: "is empty".into() })
+            RunnerError::Settings(SettingsError {
+                key: Some("command".into()),
+                message: "is empty".into(),
+            })
         })?;
         let mut cmd = ctx.command(resolve_program(program, &self.cwd));
         cmd.args(args).current_dir(&self.cwd);
@@ -177,8 +190,11 @@ impl Runner for CommandRunner {
         let settings = CommandSettings::from_table(&ctx.settings).ok()?;
         let version = settings.version.as_ref()?;
         let prepared = Prepared::new(&settings, ctx).ok()?;
-        let argv: Vec<String> =
-            version.iter().map(|arg| prepared.placeholders.expand(arg)).collect::<Result<_, _>>().ok()?;
+        let argv: Vec<String> = version
+            .iter()
+            .map(|arg| prepared.placeholders.expand(arg))
+            .collect::<Result<_, _>>()
+            .ok()?;
         let mut cmd = prepared.command(&argv, ctx).ok()?;
         first_line_of(&mut cmd, VERSION_TIMEOUT)
     }
@@ -201,19 +217,20 @@ impl Runner for CommandRunner {
 
         let before = report::Snapshot::take(&prepared.junit);
         let process = ctx.run_supervised(cmd).map_err(|err| {
-            if err.is_not_found() {
-                RunnerError::ToolMissing {
-                    tool: program.clone(),
-                    hint: format!(
-                        "install it or put it on PATH (a program with a `/` is looked up relative to {}); \
-                         it is the first element of `command` in [tests.{}]",
-                        prepared.cwd.display(),
-                        ctx.suite
-                    ),
-                }
-            } else {
-                RunnerError::Process(err)
+            if !err.is_not_found() {
+                return RunnerError::Process(err);
             }
+            let hint = if program.contains('/') {
+                format!(
+                    "{} does not exist; a relative program path in `command` of [tests.{}] resolves against its cwd, {}",
+                    resolve_program(&program, &prepared.cwd).display(),
+                    ctx.suite,
+                    prepared.cwd.display()
+                )
+            } else {
+                format!("install it or put it on PATH (the first element of `command` in [tests.{}])", ctx.suite)
+            };
+            RunnerError::ToolMissing { tool: program.clone(), hint }
         })?;
 
         let (rows, report_files) = report::read(&prepared.junit, &before);
@@ -256,7 +273,10 @@ impl Runner for CommandRunner {
 fn into_cases(rows: Vec<runner_api::junit::JunitCase>, settings: &CommandSettings) -> Vec<TestCase> {
     rows.into_iter()
         .map(|row| {
-            let selector = settings.rerun.as_ref().map(|_| template::selector(&settings.selector, &row));
+            let selector = settings
+                .rerun
+                .as_ref()
+                .map(|_| template::selector(&settings.selector, &row));
             let mut case = row.into_test_case();
             case.selector = selector;
             case
@@ -269,7 +289,10 @@ fn expand(placeholders: &Placeholders, key: &str, text: &str) -> Result<String, 
 }
 
 fn settings_error(key: &str, err: template::TemplateError) -> RunnerError {
-    RunnerError::Settings(SettingsError { key: Some(key.to_string()), message: format!("{key}: {err}") })
+    RunnerError::Settings(SettingsError {
+        key: Some(key.to_string()),
+        message: format!("{key}: {err}"),
+    })
 }
 
 /// A relative program path with a `/` in it names a file below `cwd` (Rust
@@ -286,14 +309,22 @@ fn resolve_program(program: &str, cwd: &Path) -> PathBuf {
 
 /// The tool's name for the manifest: the program's file name.
 fn tool_name(program: &str) -> String {
-    Path::new(program).file_name().map_or_else(|| program.to_string(), |name| name.to_string_lossy().into_owned())
+    Path::new(program)
+        .file_name()
+        .map_or_else(|| program.to_string(), |name| name.to_string_lossy().into_owned())
 }
 
 /// The first non-empty line `cmd` prints, waiting at most `timeout`.
 fn first_line_of(cmd: &mut Command, timeout: Duration) -> Option<String> {
     use std::io::Read;
     use std::os::unix::process::CommandExt;
-    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null()).process_group(0).spawn().ok()?;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .ok()?;
     let started = Instant::now();
     loop {
         match child.try_wait() {
@@ -308,7 +339,10 @@ fn first_line_of(cmd: &mut Command, timeout: Duration) -> Option<String> {
     }
     let mut text = String::new();
     child.stdout.take()?.read_to_string(&mut text).ok()?;
-    text.lines().map(str::trim).find(|line| !line.is_empty()).map(str::to_string)
+    text.lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty())
+        .map(str::to_string)
 }
 
 #[cfg(test)]
@@ -394,13 +428,19 @@ mod tests {
             &toml::from_str("command = ['t']\nrerun = ['{selectors}']\nselector = '{classname}.{name}'").expect("toml"),
         )
         .expect("ok");
-        assert_eq!(into_cases(vec![row()], &rerun)[0].selector.as_deref(), Some("test.adds"));
+        assert_eq!(
+            into_cases(vec![row()], &rerun)[0].selector.as_deref(),
+            Some("test.adds")
+        );
     }
 
     #[test]
     fn program_paths() {
         assert_eq!(resolve_program("node", Path::new("/p")), PathBuf::from("node"));
-        assert_eq!(resolve_program("./run.sh", Path::new("/p")), PathBuf::from("/p/./run.sh"));
+        assert_eq!(
+            resolve_program("./run.sh", Path::new("/p")),
+            PathBuf::from("/p/./run.sh")
+        );
         assert_eq!(resolve_program("/bin/sh", Path::new("/p")), PathBuf::from("/bin/sh"));
         assert_eq!(tool_name("/usr/bin/node"), "node");
         assert_eq!(tool_name("cargo"), "cargo");

@@ -26,7 +26,10 @@ pub struct Snapshot {
 impl Snapshot {
     /// Notes the report file at `path`, or the `*.xml` files in it when it is a directory.
     pub fn take(path: &Path) -> Self {
-        let files = report_files(path).into_iter().filter_map(|file| stamp(&file).map(|s| (file, s))).collect();
+        let files = report_files(path)
+            .into_iter()
+            .filter_map(|file| stamp(&file).map(|s| (file, s)))
+            .collect();
         Snapshot { files }
     }
 
@@ -45,7 +48,10 @@ pub fn read(path: &Path, before: &Snapshot) -> (Result<Vec<JunitCase>, JunitOutc
     let all = report_files(path);
     let (fresh, stale): (Vec<PathBuf>, Vec<PathBuf>) = all.into_iter().partition(|file| before.is_fresh(file));
     for file in &stale {
-        log::info!("ignoring {}: it was there before the tool ran and was not rewritten", file.display());
+        log::info!(
+            "ignoring {}: it was there before the tool ran and was not rewritten",
+            file.display()
+        );
     }
     if fresh.is_empty() {
         return (Err(JunitOutcome::Missing(path.to_path_buf())), Vec::new());
@@ -125,7 +131,10 @@ mod tests {
         }
         std::fs::create_dir(dir.path().join("nested.xml")).expect("dir");
         let files = report_files(dir.path());
-        let names: Vec<_> = files.iter().map(|f| f.file_name().expect("name").to_string_lossy().into_owned()).collect();
+        let names: Vec<_> = files
+            .iter()
+            .map(|f| f.file_name().expect("name").to_string_lossy().into_owned())
+            .collect();
         assert_eq!(names, ["TEST-a.XML", "TEST-b.xml"]);
     }
 }

@@ -88,7 +88,12 @@ impl CommandSettings {
 
     fn validate(&self) -> Result<(), SettingsError> {
         match self.command.first() {
-            None => return Err(invalid("command", "must name a program: command = [\"tool\", \"arg\", ...]")),
+            None => {
+                return Err(invalid(
+                    "command",
+                    "must name a program: command = [\"tool\", \"arg\", ...]",
+                ))
+            }
             Some(program) if program.trim().is_empty() => {
                 return Err(invalid("command", "the program (its first element) is empty"))
             }
@@ -103,20 +108,29 @@ impl CommandSettings {
             }
         }
         if !SELECTOR_FIELDS.iter().any(|field| self.selector.contains(field)) {
-            return Err(invalid("selector", "must contain {name}, {classname}, {suite} or {file}"));
+            return Err(invalid(
+                "selector",
+                "must contain {name}, {classname}, {suite} or {file}",
+            ));
         }
         if self.ok_exit_codes.is_empty() {
             return Err(invalid("ok_exit_codes", "must list at least one code, e.g. [0, 1]"));
         }
         if self.version.as_ref().is_some_and(Vec::is_empty) {
-            return Err(invalid("version", "must name a program: version = [\"tool\", \"--version\"]"));
+            return Err(invalid(
+                "version",
+                "must name a program: version = [\"tool\", \"--version\"]",
+            ));
         }
         Ok(())
     }
 }
 
 fn invalid(key: &str, message: &str) -> SettingsError {
-    SettingsError { key: Some(key.to_string()), message: message.to_string() }
+    SettingsError {
+        key: Some(key.to_string()),
+        message: message.to_string(),
+    }
 }
 
 #[cfg(test)]

@@ -92,8 +92,10 @@ pub fn rerun_args(
             args.extend(escaped.iter().cloned());
         } else if element.contains(SELECTORS) {
             // Expand the rest first, so a selector containing "{out}" stays as it is.
-            let parts: Vec<String> =
-                element.split(SELECTORS).map(|part| placeholders.expand(part)).collect::<Result<_, _>>()?;
+            let parts: Vec<String> = element
+                .split(SELECTORS)
+                .map(|part| placeholders.expand(part))
+                .collect::<Result<_, _>>()?;
             args.push(parts.join(&escaped.join(separator)));
         } else {
             args.push(placeholders.expand(element)?);
@@ -111,7 +113,10 @@ pub fn escape_selector(selector: &str, escape: Escape) -> String {
             for ch in selector.chars() {
                 // The metacharacters common to JavaScript, RE2/Go, Python and PCRE; escaping
                 // anything else would be an error in JavaScript's unicode mode.
-                if matches!(ch, '\\' | '^' | '$' | '.' | '|' | '?' | '*' | '+' | '(' | ')' | '[' | ']' | '{' | '}') {
+                if matches!(
+                    ch,
+                    '\\' | '^' | '$' | '.' | '|' | '?' | '*' | '+' | '(' | ')' | '[' | ']' | '{' | '}'
+                ) {
                     out.push('\\');
                 }
                 out.push(ch);
@@ -210,37 +215,73 @@ mod tests {
         let case = row("adds (1+1)", "test");
         assert_eq!(selector("{name}", &case), "adds (1+1)");
         assert_eq!(selector("{classname}::{name}", &case), "test::adds (1+1)");
-        assert_eq!(selector("{file} > {suite} > {name}", &case), "t/a.test.js > group > adds (1+1)");
-        assert_eq!(selector("test(={name})", &row("tests::fails", "crate")), "test(=tests::fails)");
+        assert_eq!(
+            selector("{file} > {suite} > {name}", &case),
+            "t/a.test.js > group > adds (1+1)"
+        );
+        assert_eq!(
+            selector("test(={name})", &row("tests::fails", "crate")),
+            "test(=tests::fails)"
+        );
     }
 
     #[test]
     fn whole_selectors_element_becomes_one_argument_each() {
         let selectors = ["a b".to_string(), "c".to_string()];
-        let args = rerun_args(&["--".into(), SELECTORS.into()], &selectors, "|", Escape::None, &placeholders())
-            .expect("ok");
+        let args = rerun_args(
+            &["--".into(), SELECTORS.into()],
+            &selectors,
+            "|",
+            Escape::None,
+            &placeholders(),
+        )
+        .expect("ok");
         assert_eq!(args, ["--", "a b", "c"]);
     }
 
     #[test]
     fn selectors_inside_an_element_are_joined_and_escaped() {
         let selectors = ["fails (on purpose)".to_string(), "x.y".to_string()];
-        let template = ["--test-name-pattern=^({selectors})$".to_string(), "--out={out}".to_string()];
+        let template = [
+            "--test-name-pattern=^({selectors})$".to_string(),
+            "--out={out}".to_string(),
+        ];
         let args = rerun_args(&template, &selectors, "|", Escape::Regex, &placeholders()).expect("ok");
-        assert_eq!(args, [r"--test-name-pattern=^(fails \(on purpose\)|x\.y)$", "--out=/out"]);
-        let args = rerun_args(&["-E".into(), SELECTORS.into()], &selectors, " | ", Escape::None, &placeholders())
-            .expect("ok");
+        assert_eq!(
+            args,
+            [r"--test-name-pattern=^(fails \(on purpose\)|x\.y)$", "--out=/out"]
+        );
+        let args = rerun_args(
+            &["-E".into(), SELECTORS.into()],
+            &selectors,
+            " | ",
+            Escape::None,
+            &placeholders(),
+        )
+        .expect("ok");
         assert_eq!(args, ["-E", "fails (on purpose)", "x.y"]);
-        let args =
-            rerun_args(&["-E{selectors}".into()], &selectors, " | ", Escape::None, &placeholders()).expect("ok");
+        let args = rerun_args(
+            &["-E{selectors}".into()],
+            &selectors,
+            " | ",
+            Escape::None,
+            &placeholders(),
+        )
+        .expect("ok");
         assert_eq!(args, ["-Efails (on purpose) | x.y"]);
     }
 
     #[test]
     fn a_selector_that_looks_like_a_placeholder_is_not_expanded() {
         let selectors = ["{out}".to_string()];
-        let args =
-            rerun_args(&["--only={selectors}".into()], &selectors, "|", Escape::None, &placeholders()).expect("ok");
+        let args = rerun_args(
+            &["--only={selectors}".into()],
+            &selectors,
+            "|",
+            Escape::None,
+            &placeholders(),
+        )
+        .expect("ok");
         assert_eq!(args, ["--only={out}"]);
     }
 }
