@@ -76,6 +76,52 @@ pub struct RunAllArgs {
     /// What to do when no test ran.
     #[arg(long, value_enum, default_value_t = NoTests::Fail)]
     pub no_tests: NoTests,
+
+    /// `human`, or `json`: newline-delimited events on stdout (human output moves to stderr).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Tool output on the terminal: `never` (it stays in the logs) or
+    /// `immediate` (every line as it comes, prefixed with its suite).
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = OutputMode::Never)]
+    pub output: OutputMode,
+
+    /// One plain line per event instead of the live display.
+    #[arg(long)]
+    pub no_progress: bool,
+
+    /// Colour: `auto` (a terminal, unless NO_COLOR is set), `always` or `never`.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people.
+    Human,
+    /// Newline-delimited JSON events on stdout.
+    Json,
+}
+
+/// `--output`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputMode {
+    /// Tool output stays in the suites' log files.
+    Never,
+    /// Stream every line of tool output, prefixed with its suite.
+    Immediate,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour a terminal unless NO_COLOR is set.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
 }
 
 /// `--no-tests`: whether a run in which no test ran fails.

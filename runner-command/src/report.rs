@@ -67,21 +67,18 @@ pub fn read(path: &Path, before: &Snapshot) -> (Result<Vec<JunitCase>, JunitOutc
 }
 
 /// The report files at `path`: the file itself, or a directory's `*.xml`
-/// files (not recursing), sorted so rows come in a stable order.
+/// files (not recursing, in name order).
 fn report_files(path: &Path) -> Vec<PathBuf> {
     if path.is_file() {
         return vec![path.to_path_buf()];
     }
-    let Ok(entries) = std::fs::read_dir(path) else {
+    if !path.is_dir() {
         return Vec::new();
-    };
-    let mut files: Vec<PathBuf> = entries
-        .flatten()
-        .map(|entry| entry.path())
-        .filter(|file| file.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("xml")) && file.is_file())
-        .collect();
-    files.sort();
-    files
+    }
+    junit::xml_files_in(path).unwrap_or_else(|err| {
+        log::warn!("cannot list JUnit reports: {err}");
+        Vec::new()
+    })
 }
 
 fn stamp(file: &Path) -> Option<Stamp> {

@@ -9,7 +9,10 @@ use serde_json::Value;
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
 }
 
 /// The `qaagent` binary built for this test run (`cargo test --workspace`
@@ -31,16 +34,29 @@ pub fn custom_bin() -> PathBuf {
 fn workspace_bin(name: &str, package: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
     // target/<profile>/deps/<test> → target/<profile>/<name>
-    let profile_dir = exe.parent().and_then(Path::parent).expect("test binary lives in target/<profile>/deps");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test binary lives in target/<profile>/deps");
     let bin = profile_dir.join(name);
-    assert!(bin.is_file(), "{} is missing: run `cargo build -p {package}` (or the whole `cargo test --workspace`)", bin.display());
+    assert!(
+        bin.is_file(),
+        "{} is missing: run `cargo build -p {package}` (or the whole `cargo test --workspace`)",
+        bin.display()
+    );
     bin
 }
 
 /// The Python of the test environment (`scripts/setup-test-env.sh` makes it).
 pub fn venv() -> PathBuf {
-    let venv = std::env::var_os("QAAGENT_TEST_VENV").map(PathBuf::from).unwrap_or_else(|| repo_root().join(".venv"));
-    assert!(venv.join("bin/python").is_file(), "{} has no Python: run scripts/setup-test-env.sh", venv.display());
+    let venv = std::env::var_os("QAAGENT_TEST_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".venv"));
+    assert!(
+        venv.join("bin/python").is_file(),
+        "{} has no Python: run scripts/setup-test-env.sh",
+        venv.display()
+    );
     venv
 }
 
@@ -50,7 +66,10 @@ pub fn venv() -> PathBuf {
 pub fn fixture(name: &str) -> tempfile::TempDir {
     let source = repo_root().join("tests/fixtures").join(name);
     assert!(source.is_dir(), "no fixture {}", source.display());
-    let dir = tempfile::Builder::new().prefix(&format!("qaagent-{name}-")).tempdir().expect("tempdir");
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("qaagent-{name}-"))
+        .tempdir()
+        .expect("tempdir");
     copy_tree(&source, dir.path());
     dir
 }
@@ -62,7 +81,10 @@ fn copy_tree(from: &Path, to: &Path) {
         let path = entry.path();
         let target = to.join(entry.file_name());
         let kind = entry.file_type().expect("file type");
-        if entry.file_name() == "node_modules" || entry.file_name() == "__pycache__" || entry.file_name() == ".pytest_cache" {
+        if entry.file_name() == "node_modules"
+            || entry.file_name() == "__pycache__"
+            || entry.file_name() == ".pytest_cache"
+        {
             if entry.file_name() == "node_modules" {
                 std::os::unix::fs::symlink(&path, &target).expect("symlink node_modules");
             }
@@ -114,7 +136,10 @@ impl Qaagent {
     /// Like [`new`](Self::new), running another qaagent-based binary (a
     /// third party's, with extra runners).
     pub fn with_bin(bin: &Path, dir: &Path) -> Self {
-        let runs_dir = tempfile::Builder::new().prefix("qaagent-runs-").tempdir().expect("tempdir");
+        let runs_dir = tempfile::Builder::new()
+            .prefix("qaagent-runs-")
+            .tempdir()
+            .expect("tempdir");
         let mut cmd = Command::new(bin);
         cmd.current_dir(dir)
             .env("QAAGENT_RUNS_DIR", runs_dir.path())
@@ -154,7 +179,10 @@ impl Qaagent {
     /// Runs qaagent to completion.
     pub fn run(mut self) -> RunOutput {
         let output = self.cmd.output().expect("run qaagent");
-        RunOutput { output, runs_dir: self.runs_dir }
+        RunOutput {
+            output,
+            runs_dir: self.runs_dir,
+        }
     }
 }
 
@@ -184,7 +212,12 @@ impl RunOutput {
 
     /// Both streams, for assertion messages.
     pub fn describe(&self) -> String {
-        format!("exit {}\n--- stdout ---\n{}\n--- stderr ---\n{}", self.code(), self.stdout(), self.stderr())
+        format!(
+            "exit {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.code(),
+            self.stdout(),
+            self.stderr()
+        )
     }
 
     /// The single run directory recorded.
@@ -195,7 +228,12 @@ impl RunOutput {
             .map(|e| e.path())
             .filter(|p| p.is_dir())
             .collect();
-        assert_eq!(runs.len(), 1, "expected exactly one run in {}: {runs:?}", self.runs_dir.path().display());
+        assert_eq!(
+            runs.len(),
+            1,
+            "expected exactly one run in {}: {runs:?}",
+            self.runs_dir.path().display()
+        );
         runs.remove(0)
     }
 
@@ -211,7 +249,10 @@ impl RunOutput {
 
     /// The records of one suite.
     pub fn suite_records(&self, suite: &str) -> Vec<Value> {
-        self.records().into_iter().filter(|r| r["suite_name"] == suite).collect()
+        self.records()
+            .into_iter()
+            .filter(|r| r["suite_name"] == suite)
+            .collect()
     }
 }
 
@@ -225,7 +266,10 @@ pub fn read_json(path: &Path) -> Value {
 pub fn read_jsonl(path: &Path) -> Vec<Value> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     text.lines()
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("torn or invalid line in {}: {e}: {line}", path.display())))
+        .map(|line| {
+            serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("torn or invalid line in {}: {e}: {line}", path.display()))
+        })
         .collect()
 }
 
@@ -254,4 +298,17 @@ pub fn squash(text: &str) -> String {
         }
     }
     out
+}
+
+/// Copies `tests/fixtures/<name>/<part>` to `<dest>/<part>` (node_modules
+/// symlinked), to assemble a project from several fixtures.
+pub fn copy_fixture_part(name: &str, part: &str, dest: &Path) {
+    let source = repo_root().join("tests/fixtures").join(name).join(part);
+    let target = dest.join(part);
+    if source.is_dir() {
+        copy_tree(&source, &target);
+    } else {
+        std::fs::create_dir_all(target.parent().expect("parent")).expect("create dir");
+        std::fs::copy(&source, &target).unwrap_or_else(|e| panic!("copy {}: {e}", source.display()));
+    }
 }
