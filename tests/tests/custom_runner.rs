@@ -25,7 +25,10 @@ fn custom_runner_and_pytest_run_side_by_side() {
         stdout.contains("PASS unit 2 passed, 0 failed, 0 errors, 0 skipped"),
         "{stdout}"
     );
-    assert!(stdout.contains("RETRY checks attempt 2: 1 failed test"), "{stdout}");
+    assert!(
+        stdout.contains("RETRY checks attempt 2: 1 test that failed"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("FAIL checks 2 passed, 1 failed, 0 errors, 1 skipped"),
         "{stdout}"
