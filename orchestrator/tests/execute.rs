@@ -300,3 +300,57 @@ fn suite_flag_selects_suites_and_unknown_names_are_errors() {
     let err = Plan::new(&config, &fx.registry, &bad, None).expect_err("unknown suite");
     assert!(err.to_string().contains("nope"), "{err}");
 }
+
+#[test]
+fn an_external_run_handle_is_recorded_into_but_not_finalized() {
+    let fx = Fixture::new();
+    let config = fx.config("", &[("a", 0, "pass"), ("b", 0, "fail")]);
+    let plan = Plan::new(&config, &fx.registry, &Overrides::default(), None).expect("plan");
+    let runs = tempfile::tempdir().expect("runs dir");
+    let run = evidence::Run::create(
+        runs.path(),
+        evidence::RunInfo {
+            project_name: "outer".into(),
+            project_path: fx.dir.path().to_path_buf(),
+            suites: plan.names(),
+            qaagent_version: "test".into(),
+        },
+    )
+    .expect("create run");
+    let writer = run.start_writer().expect("writer");
+    let run_dir = writer.dir().to_path_buf();
+    let mut session = orchestrator::session::Session::attach(
+        &config,
+        writer.sender(),
+        writer.run_id().to_string(),
+        run_dir.clone(),
+        fx.dir.path().join("out"),
+    )
+    .expect("attach");
+    let results = execute(
+        &plan,
+        &ExecOptions {
+            out_dir: session.out_dir().to_path_buf(),
+            live_output: false,
+        },
+        &CancelToken::new(),
+        &mut |event: &Event| session.record(event),
+    );
+    let summary = orchestrator::summary::RunSummary::from_results(&results, Duration::from_millis(1), false);
+    session.finish(&results, &summary).expect("session finish");
+    // The owner finalizes; until then the run is still running.
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join("manifest.json")).expect("manifest")).expect("json");
+    assert_eq!(manifest["status"], "running");
+    let manifest = writer
+        .finish(evidence::RunStatus::Failed, Duration::from_millis(2))
+        .expect("finish");
+    assert_eq!(manifest.status, Some(evidence::RunStatus::Failed));
+    let lines = std::fs::read_to_string(run_dir.join("evidence/tests.jsonl")).expect("jsonl");
+    assert_eq!(
+        lines.lines().count(),
+        2,
+        "both suites' records went to the external run"
+    );
+    assert!(run_dir.join("evidence/diagnostics.json").is_file(), "diagnostics too");
+}

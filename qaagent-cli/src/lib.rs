@@ -19,12 +19,14 @@ use orchestrator::registry::Registry;
 
 pub use args::Cli;
 
-/// The registry with every runner built into qaagent: `pytest`, `behave`, `playwright`.
+/// The registry with every runner built into qaagent: `pytest`, `behave`,
+/// `playwright`, and `command` (any tool that writes JUnit XML).
 pub fn default_registry() -> Registry {
     let mut registry = Registry::new();
     registry.register(runner_pytest::PytestRunner::new());
     registry.register(runner_behave::BehaveRunner::new());
     registry.register(runner_playwright::PlaywrightRunner::new());
+    registry.register(runner_command::CommandRunner::new());
     registry
 }
 

@@ -19,20 +19,6 @@ use serde::Deserialize;
 
 pub use node_id::node_id;
 
-/// pytest flags that read or write its cache.
-const CACHE_FLAGS: &[&str] = &[
-    "--lf",
-    "--last-failed",
-    "--ff",
-    "--failed-first",
-    "--nf",
-    "--new-first",
-    "--sw",
-    "--stepwise",
-    "--cache-show",
-    "--cache-clear",
-];
-
 /// pytest's "no tests were collected" exit code.
 const NO_TESTS_COLLECTED: i32 = 5;
 
@@ -95,14 +81,10 @@ impl Runner for PytestRunner {
         cmd.arg("-o")
             .arg("junit_family=xunit1")
             .arg(format!("--junitxml={}", junit_path.display()));
-        if ctx.args.iter().any(|arg| CACHE_FLAGS.contains(&arg.as_str())) {
-            // The user's own --lf & co. need the cache: keep it out of the project tree.
-            cmd.arg("-o")
-                .arg(format!("cache_dir={}", ctx.output_dir.join(".pytest_cache").display()));
-        } else {
-            // Retries select by node id, so pytest's cache would only litter the project.
-            cmd.args(["-p", "no:cacheprovider"]);
-        }
+        // pytest's cache (and the plugins that rely on it) keep working, but
+        // inside this attempt's output: the project tree stays clean.
+        cmd.arg("-o")
+            .arg(format!("cache_dir={}", ctx.output_dir.join(".pytest_cache").display()));
         if !ctx.args.iter().any(|arg| arg.starts_with("--rootdir")) {
             cmd.arg(format!("--rootdir={}", ctx.project_dir.display()));
         }

@@ -21,16 +21,27 @@ pub fn qaagent_bin() -> PathBuf {
     if let Some(path) = std::env::var_os("QAAGENT_BIN") {
         return PathBuf::from(path);
     }
+    workspace_bin("qaagent", "qaagent-cli")
+}
+
+/// The example plugin's binary, `qaagent-custom` (built by `cargo test
+/// --workspace`, since the example crate has integration tests of its own).
+pub fn custom_bin() -> PathBuf {
+    workspace_bin("qaagent-custom", "qaagent-custom-runner-example")
+}
+
+/// A binary of workspace package `package` built beside this test binary.
+fn workspace_bin(name: &str, package: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
-    // target/<profile>/deps/<test> → target/<profile>/qaagent
+    // target/<profile>/deps/<test> → target/<profile>/<name>
     let profile_dir = exe
         .parent()
         .and_then(Path::parent)
         .expect("test binary lives in target/<profile>/deps");
-    let bin = profile_dir.join("qaagent");
+    let bin = profile_dir.join(name);
     assert!(
         bin.is_file(),
-        "{} is missing: run `cargo build -p qaagent-cli` (or the whole `cargo test --workspace`)",
+        "{} is missing: run `cargo build -p {package}` (or the whole `cargo test --workspace`)",
         bin.display()
     );
     bin
@@ -138,21 +149,27 @@ pub struct Qaagent {
 impl Qaagent {
     /// `qaagent` started in `dir`, with evidence going to a fresh temporary runs dir.
     pub fn new(dir: &Path) -> Self {
+        Self::with_bin(&qaagent_bin(), dir)
+    }
+
+    /// Like [`new`](Self::new), running another qaagent-based binary (a
+    /// third party's, with extra runners).
+    pub fn with_bin(bin: &Path, dir: &Path) -> Self {
         let runs_dir = tempfile::Builder::new()
             .prefix("qaagent-runs-")
             .tempdir()
             .expect("tempdir");
-        Self::with(dir, RunsDir::Temp(runs_dir))
+        Self::with(bin, dir, RunsDir::Temp(runs_dir))
     }
 
     /// `qaagent` started in `dir`, with evidence going to `runs_dir` (e.g. an
     /// earlier invocation's, to read its runs with `--rerun-failed`).
     pub fn with_runs_dir(dir: &Path, runs_dir: &Path) -> Self {
-        Self::with(dir, RunsDir::Given(runs_dir.to_path_buf()))
+        Self::with(&qaagent_bin(), dir, RunsDir::Given(runs_dir.to_path_buf()))
     }
 
-    fn with(dir: &Path, runs_dir: RunsDir) -> Self {
-        let mut cmd = Command::new(qaagent_bin());
+    fn with(bin: &Path, dir: &Path, runs_dir: RunsDir) -> Self {
+        let mut cmd = Command::new(bin);
         cmd.current_dir(dir)
             .env("QAAGENT_RUNS_DIR", runs_dir.path())
             .env("VIRTUAL_ENV", venv())
