@@ -21,13 +21,9 @@ const ROUNDS: u64 = 24;
 /// Set (to a runs root) in the child process only.
 const CHILD_ENV: &str = "QAAGENT_EVIDENCE_CRASH_CHILD";
 
-#[test]
-#[ignore = "the child half of killed_writers_leave_parseable_evidence; does nothing on its own"]
-fn child_writes_runs_until_killed() {
-    let Some(root) = std::env::var_os(CHILD_ENV) else {
-        return;
-    };
-    let root = Path::new(&root);
+/// The child half of `killed_writers_leave_parseable_evidence`: writes runs
+/// under `root` until it is SIGKILLed.
+fn child_writes_runs_until_killed(root: &Path) -> ! {
     let names = ["a", "b", "c", "d", "e", "f"];
     let body = "captured output line\n".repeat(400);
     loop {
@@ -64,6 +60,9 @@ fn child_writes_runs_until_killed() {
 
 #[test]
 fn killed_writers_leave_parseable_evidence() {
+    if let Some(root) = std::env::var_os(CHILD_ENV) {
+        child_writes_runs_until_killed(Path::new(&root));
+    }
     let exe = std::env::current_exe().expect("test binary");
     let base = tempfile::tempdir().expect("tempdir");
     let mut killed_mid_run = 0;
@@ -72,12 +71,7 @@ fn killed_writers_leave_parseable_evidence() {
         let root = base.path().join(format!("round{round}"));
         fs::create_dir(&root).expect("mkdir");
         let mut child = Command::new(&exe)
-            .args([
-                "--ignored",
-                "--exact",
-                "child_writes_runs_until_killed",
-                "--test-threads=1",
-            ])
+            .args(["--exact", "killed_writers_leave_parseable_evidence", "--test-threads=1"])
             .env(CHILD_ENV, &root)
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -438,24 +438,30 @@ fn peak_rss_kib() -> u64 {
         .expect("VmHWM")
 }
 
-/// The command re-running this test binary's ignored helper test `name`,
-/// which finds its directory in [`HELPER_DIR`].
+/// The command re-running this test binary's test `name` as a helper
+/// process: with [`HELPER_DIR`] set, that test plays its child half.
 fn helper(name: &str, dir: &Path) -> Command {
     let mut cmd = Command::new(std::env::current_exe().expect("test binary"));
-    cmd.args(["--ignored", "--exact", name, "--nocapture", "--test-threads=1"])
+    cmd.args(["--exact", name, "--nocapture", "--test-threads=1"])
         .env(HELPER_DIR, dir);
     cmd
 }
 
-fn helper_dir() -> PathBuf {
-    PathBuf::from(std::env::var_os(HELPER_DIR).expect("run as a helper by another test"))
+/// Set when this process is a helper started by [`helper`].
+fn helper_dir() -> Option<PathBuf> {
+    std::env::var_os(HELPER_DIR).map(PathBuf::from)
 }
 
 #[test]
 fn huge_output_does_not_grow_memory() {
+    if let Some(dir) = helper_dir() {
+        return huge_output_helper(&dir);
+    }
     // In its own process, so that other tests cannot disturb the peak RSS.
     let dir = tempfile::tempdir().expect("tempdir");
-    let run = helper("huge_output_helper", dir.path()).output().expect("helper runs");
+    let run = helper("huge_output_does_not_grow_memory", dir.path())
+        .output()
+        .expect("helper runs");
     assert!(
         run.status.success(),
         "helper failed:\n{}\n{}",
@@ -469,19 +475,17 @@ fn huge_output_does_not_grow_memory() {
     );
 }
 
-#[test]
-#[ignore = "helper run by huge_output_does_not_grow_memory in a separate process"]
-fn huge_output_helper() {
+/// The child half of `huge_output_does_not_grow_memory`.
+fn huge_output_helper(dir: &Path) {
     const MIB: u64 = 1024 * 1024;
-    let dir = helper_dir();
     let (tx, rx) = crossbeam_channel::bounded::<OutputLine>(256);
     let consumer = thread::spawn(move || rx.iter().map(|line| line.line.len() as u64).sum::<u64>());
-    let mut sup = supervision(&dir);
+    let mut sup = supervision(dir);
     sup.live_output = Some(LiveOutput { sink: tx });
     let before = peak_rss_kib();
     // 128 MiB without a newline, then 16 MiB of short lines.
     let script = "head -c 134217728 /dev/zero | tr '\\0' x; echo; yes 0123456789abcdef | head -c 16777216";
-    let outcome = run_supervised(sh(&dir, script), &sup).expect("runs");
+    let outcome = run_supervised(sh(dir, script), &sup).expect("runs");
     drop(sup);
     let received = consumer.join().expect("consumer");
     let after = peak_rss_kib();
@@ -501,19 +505,21 @@ fn huge_output_helper() {
     );
 }
 
-#[test]
-#[ignore = "helper run by parent_death_kills_the_child in a separate process"]
-fn mini_supervisor() {
-    let dir = helper_dir();
+/// The child half of `parent_death_kills_the_child`: supervises a sleep
+/// until it is SIGKILLed.
+fn mini_supervisor(dir: &Path) {
     let script = "echo $$ > child.pid.tmp && mv child.pid.tmp child.pid && exec sleep 300";
-    let outcome = run_supervised(sh(&dir, script), &supervision(&dir));
+    let outcome = run_supervised(sh(dir, script), &supervision(dir));
     panic!("the mini supervisor should have been killed, yet got {outcome:?}");
 }
 
 #[test]
 fn parent_death_kills_the_child() {
+    if let Some(dir) = helper_dir() {
+        return mini_supervisor(&dir);
+    }
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut helper = helper("mini_supervisor", dir.path())
+    let mut helper = helper("parent_death_kills_the_child", dir.path())
         .stdout(std::process::Stdio::null())
         .spawn()
         .expect("helper starts");
