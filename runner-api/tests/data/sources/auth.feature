@@ -1,0 +1,4 @@
+Feature: Login
+
+  Scenario: Good password
+    Given an empty cart
