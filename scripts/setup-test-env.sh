@@ -37,3 +37,9 @@ while IFS= read -r lock; do
     touch "$dir/node_modules"
   fi
 done < <(find tests examples -name package-lock.json -not -path '*/node_modules/*' 2>/dev/null | sort)
+
+# The command-runner tests drive cargo-nextest as a real JUnit writer.
+if ! cargo nextest --version >/dev/null 2>&1; then
+  echo "setup: installing cargo-nextest" >&2
+  cargo install --quiet --locked cargo-nextest
+fi

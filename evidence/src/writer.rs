@@ -143,7 +143,7 @@ impl Run {
     /// Starts the writer thread, with routes from [`runner_api::route::route_for_test`] on the case name.
     pub fn start_writer(self) -> Result<EvidenceWriter, EvidenceError> {
         self.start_writer_with_routes(Box::new(|case: &TestCase| {
-            runner_api::route::route_for_test(&case.name)
+            runner_api::route::route_for_test(&case.name).map(|route| route.to_string())
         }))
     }
 

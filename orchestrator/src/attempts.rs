@@ -40,8 +40,12 @@ pub fn merge(mut merged: SuiteResult, next: SuiteResult, selection: &Selection) 
         Selection::All => None,
         Selection::Only(selectors) => Some(selectors.iter().map(String::as_str).collect()),
     };
-    let mut position: HashMap<String, usize> =
-        merged.cases.iter().enumerate().map(|(i, case)| (case.identity(), i)).collect();
+    let mut position: HashMap<String, usize> = merged
+        .cases
+        .iter()
+        .enumerate()
+        .map(|(i, case)| (case.identity(), i))
+        .collect();
     for case in next.cases {
         let identity = case.identity();
         if let Some(selected) = &selected {
@@ -119,8 +123,15 @@ mod tests {
 
     #[test]
     fn only_failures_are_selected() {
-        let first = result(vec![case("a", TestStatus::Passed), case("b", TestStatus::Failed), case("c", TestStatus::Error)]);
-        assert_eq!(next_selection(&first), Some(Selection::Only(vec!["b".into(), "c".into()])));
+        let first = result(vec![
+            case("a", TestStatus::Passed),
+            case("b", TestStatus::Failed),
+            case("c", TestStatus::Error),
+        ]);
+        assert_eq!(
+            next_selection(&first),
+            Some(Selection::Only(vec!["b".into(), "c".into()]))
+        );
         assert_eq!(next_selection(&result(vec![case("a", TestStatus::Passed)])), None);
     }
 
@@ -136,17 +147,37 @@ mod tests {
 
     #[test]
     fn failed_then_passed_is_flaky_and_unselected_rows_are_ignored() {
-        let first = result(vec![case("a", TestStatus::Passed), case("b", TestStatus::Failed), case("c", TestStatus::Failed)]);
+        let first = result(vec![
+            case("a", TestStatus::Passed),
+            case("b", TestStatus::Failed),
+            case("c", TestStatus::Failed),
+        ]);
         let selection = Selection::Only(vec!["b".into(), "c".into()]);
         // behave lists unselected scenarios as skipped in a re-run: "a" must keep its pass.
-        let second = result(vec![case("a", TestStatus::Skipped), case("b", TestStatus::Passed), case("c", TestStatus::Failed)]);
+        let second = result(vec![
+            case("a", TestStatus::Skipped),
+            case("b", TestStatus::Passed),
+            case("c", TestStatus::Failed),
+        ]);
         let merged = merge(first, second, &selection);
         let by_name = |name: &str| merged.cases.iter().find(|c| c.name == name).expect("case");
-        assert_eq!((by_name("a").status, by_name("a").attempts, by_name("a").flaky), (TestStatus::Passed, 1, false));
-        assert_eq!((by_name("b").status, by_name("b").attempts, by_name("b").flaky), (TestStatus::Passed, 2, true));
-        assert_eq!((by_name("c").status, by_name("c").attempts, by_name("c").flaky), (TestStatus::Failed, 2, false));
+        assert_eq!(
+            (by_name("a").status, by_name("a").attempts, by_name("a").flaky),
+            (TestStatus::Passed, 1, false)
+        );
+        assert_eq!(
+            (by_name("b").status, by_name("b").attempts, by_name("b").flaky),
+            (TestStatus::Passed, 2, true)
+        );
+        assert_eq!(
+            (by_name("c").status, by_name("c").attempts, by_name("c").flaky),
+            (TestStatus::Failed, 2, false)
+        );
         assert_eq!(by_name("c").previous_failures.len(), 1);
-        assert_eq!((merged.passed, merged.failed, merged.flaky, merged.attempts), (2, 1, 1, 2));
+        assert_eq!(
+            (merged.passed, merged.failed, merged.flaky, merged.attempts),
+            (2, 1, 1, 2)
+        );
         assert_eq!(merged.outcome, SuiteOutcome::Failed);
     }
 

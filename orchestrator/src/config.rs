@@ -465,7 +465,11 @@ fn unknown_field(message: &str) -> Option<(&str, Option<Vec<&str>>)> {
     let (key, rest) = rest.split_once('`')?;
     let expected = rest.strip_prefix(", expected ").map(|list| {
         let list = list.strip_prefix("one of ").unwrap_or(list);
-        list.split(", ").map(|item| item.trim_matches('`')).collect()
+        // serde writes "`a`", "`a` or `b`", or "one of `a`, `b`, `c`".
+        list.split(", ")
+            .flat_map(|item| item.split(" or "))
+            .map(|item| item.trim_matches('`'))
+            .collect()
     });
     Some((key, expected))
 }
@@ -1054,6 +1058,10 @@ mod tests {
         assert_eq!(
             unknown_field("unknown field `nmae`, expected `name`"),
             Some(("nmae", Some(vec!["name"])))
+        );
+        assert_eq!(
+            unknown_field("unknown field `strict`, expected `tool` or `python`"),
+            Some(("strict", Some(vec!["tool", "python"])))
         );
         assert_eq!(
             unknown_field("unknown field `x`, there are no fields"),

@@ -286,7 +286,13 @@ impl Diagnoser {
         let mut diagnoses: Vec<Diagnosis> = result
             .cases
             .iter()
-            .filter_map(|case| self.diagnose_case(&result.suite, case, route_for_test(&case.name)))
+            .filter_map(|case| {
+                self.diagnose_case(
+                    &result.suite,
+                    case,
+                    route_for_test(&case.name).map(|route| route.to_string()),
+                )
+            })
             .collect();
         let any_failing_case = result.cases.iter().any(|case| case.status.is_failure());
         if let (Some(error), false) = (&result.error, any_failing_case) {

@@ -9,9 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crossbeam_channel::{select, Receiver, Sender};
-use runner_api::{
-    CancelToken, LiveOutput, OutputLine, Selection, SuiteContext, SuiteOutcome, SuiteResult, ToolRun,
-};
+use runner_api::{CancelToken, LiveOutput, OutputLine, Selection, SuiteContext, SuiteOutcome, SuiteResult, ToolRun};
 
 use crate::attempts::{merge, next_selection};
 use crate::events::Event;
@@ -29,7 +27,12 @@ pub struct ExecOptions {
 /// Runs every suite of `plan`, calling `on_event` for each event from this
 /// (the calling) thread, and returns the results in plan order. Suites not
 /// started when `cancel` fires are reported as skipped ("not started").
-pub fn execute(plan: &Plan, options: &ExecOptions, cancel: &CancelToken, on_event: &mut dyn FnMut(&Event)) -> Vec<SuiteResult> {
+pub fn execute(
+    plan: &Plan,
+    options: &ExecOptions,
+    cancel: &CancelToken,
+    on_event: &mut dyn FnMut(&Event),
+) -> Vec<SuiteResult> {
     let mut results: Vec<Option<SuiteResult>> = vec![None; plan.suites.len()];
     let (job_tx, job_rx) = crossbeam_channel::unbounded::<&PlannedSuite>();
     for suite in &plan.suites {
@@ -56,7 +59,10 @@ pub fn execute(plan: &Plan, options: &ExecOptions, cancel: &CancelToken, on_even
                         } else {
                             run_suite(plan, suite, options, cancel, &event_tx, line_tx.as_ref())
                         };
-                        let _ = event_tx.send(Event::SuiteFinished { index: suite.index, result: Box::new(result) });
+                        let _ = event_tx.send(Event::SuiteFinished {
+                            index: suite.index,
+                            result: Box::new(result),
+                        });
                     }
                 })
                 .map(drop)
@@ -76,7 +82,11 @@ pub fn execute(plan: &Plan, options: &ExecOptions, cancel: &CancelToken, on_even
         .zip(&plan.suites)
         .map(|(result, suite)| {
             result.unwrap_or_else(|| {
-                SuiteResult::errored(&suite.config.name, suite.runner.name(), "the suite's worker died without a result")
+                SuiteResult::errored(
+                    &suite.config.name,
+                    suite.runner.name(),
+                    "the suite's worker died without a result",
+                )
             })
         })
         .collect()
@@ -125,8 +135,15 @@ fn coordinate(
 }
 
 fn not_started(suite: &PlannedSuite) -> SuiteResult {
-    let mut result = SuiteResult::skipped(&suite.config.name, suite.runner.name(), "not started: the run was interrupted");
-    result.tool = ToolRun { name: suite.runner.name().to_string(), ..ToolRun::default() };
+    let mut result = SuiteResult::skipped(
+        &suite.config.name,
+        suite.runner.name(),
+        "not started: the run was interrupted",
+    );
+    result.tool = ToolRun {
+        name: suite.runner.name().to_string(),
+        ..ToolRun::default()
+    };
     result
 }
 
@@ -143,7 +160,10 @@ fn run_suite(
     let runner_name = suite.runner.name().to_string();
     if let Some(reason) = &suite.skip {
         let mut result = SuiteResult::skipped(name, &runner_name, reason.clone());
-        result.tool = ToolRun { name: runner_name, ..ToolRun::default() };
+        result.tool = ToolRun {
+            name: runner_name,
+            ..ToolRun::default()
+        };
         return result;
     }
     let suite_out = options.out_dir.join(name);
@@ -249,7 +269,12 @@ fn run_attempt(suite: &PlannedSuite, ctx: &SuiteContext) -> SuiteResult {
         Ok(Ok(result)) => result,
         Ok(Err(err)) => {
             let mut result = SuiteResult::errored(&ctx.suite, runner, err.to_string());
-            result.tool = ToolRun { name: runner.to_string(), executed: false, error: Some(err.to_string()), ..ToolRun::default() };
+            result.tool = ToolRun {
+                name: runner.to_string(),
+                executed: false,
+                error: Some(err.to_string()),
+                ..ToolRun::default()
+            };
             result
         }
         Err(panic) => {
@@ -259,7 +284,11 @@ fn run_attempt(suite: &PlannedSuite, ctx: &SuiteContext) -> SuiteResult {
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".to_string());
             let mut result = SuiteResult::errored(&ctx.suite, runner, format!("runner `{runner}` panicked: {message}"));
-            result.tool = ToolRun { name: runner.to_string(), error: result.error.clone(), ..ToolRun::default() };
+            result.tool = ToolRun {
+                name: runner.to_string(),
+                error: result.error.clone(),
+                ..ToolRun::default()
+            };
             result
         }
     };

@@ -121,7 +121,12 @@ pub struct Plan {
 
 impl Plan {
     /// Plans the enabled suites of `config` (or those named by `--suite`).
-    pub fn new(config: &Config, registry: &Registry, overrides: &Overrides, base_url: Option<String>) -> Result<Plan, PlanError> {
+    pub fn new(
+        config: &Config,
+        registry: &Registry,
+        overrides: &Overrides,
+        base_url: Option<String>,
+    ) -> Result<Plan, PlanError> {
         for name in &overrides.suites {
             if !config.suites.iter().any(|suite| &suite.name == name) {
                 return Err(PlanError::UnknownSuite {
@@ -159,7 +164,11 @@ impl Plan {
             Some(n) => Some(n),
             None => config.run.max_workers,
         };
-        let workers = if parallel { max_workers.unwrap_or(suites.len()).clamp(1, suites.len().max(1)) } else { 1 };
+        let workers = if parallel {
+            max_workers.unwrap_or(suites.len()).clamp(1, suites.len().max(1))
+        } else {
+            1
+        };
         Ok(Plan {
             project_dir: config.project_dir.clone(),
             suites,
@@ -182,6 +191,9 @@ impl Plan {
 
     /// The timeout of one attempt of `suite`.
     pub fn timeout_for(&self, suite: &SuiteConfig) -> Duration {
-        self.settings.timeout_override.or(suite.timeout).unwrap_or(self.settings.timeout)
+        self.settings
+            .timeout_override
+            .or(suite.timeout)
+            .unwrap_or(self.settings.timeout)
     }
 }

@@ -50,7 +50,12 @@ impl Session {
     /// else `~/.qaagent/runs`) for `plan`, and starts its writer thread.
     /// Suite output goes to `out` when given, else straight into the run's
     /// `artifacts/` (so nothing needs copying).
-    pub fn start(config: &Config, plan: &Plan, runs_dir: Option<PathBuf>, out: Option<PathBuf>) -> Result<Session, SessionError> {
+    pub fn start(
+        config: &Config,
+        plan: &Plan,
+        runs_dir: Option<PathBuf>,
+        out: Option<PathBuf>,
+    ) -> Result<Session, SessionError> {
         let diagnoser = diagnoser(config)?;
         let root = evidence::runs_root(runs_dir)?;
         let run = Run::create(
@@ -62,9 +67,16 @@ impl Session {
                 qaagent_version: env!("CARGO_PKG_VERSION").to_string(),
             },
         )?;
-        let writer = run.start_writer_with_routes(Box::new(|case| route_for_test(&case.name)))?;
+        let writer = run.start_writer_with_routes(Box::new(|case| {
+            route_for_test(&case.name).map(|route| route.to_string())
+        }))?;
         let out_dir = out.unwrap_or_else(|| writer.dir().join("artifacts"));
-        Ok(Session { target: Target::Owned(writer), diagnoser, out_dir, write_error: None })
+        Ok(Session {
+            target: Target::Owned(writer),
+            diagnoser,
+            out_dir,
+            write_error: None,
+        })
     }
 
     /// Records into a run created elsewhere, which this session will not
@@ -76,7 +88,12 @@ impl Session {
         dir: PathBuf,
         out_dir: PathBuf,
     ) -> Result<Session, SessionError> {
-        Ok(Session { target: Target::External { sender, run_id, dir }, diagnoser: diagnoser(config)?, out_dir, write_error: None })
+        Ok(Session {
+            target: Target::External { sender, run_id, dir },
+            diagnoser: diagnoser(config)?,
+            out_dir,
+            write_error: None,
+        })
     }
 
     /// The run id.
@@ -103,7 +120,10 @@ impl Session {
     /// Forwards what evidence needs of `event` to the writer thread.
     pub fn record(&mut self, event: &Event) {
         if let Event::SuiteFinished { index, result } = event {
-            self.send(EvidenceMessage::SuiteFinished { index: *index, result: result.clone() });
+            self.send(EvidenceMessage::SuiteFinished {
+                index: *index,
+                result: result.clone(),
+            });
         }
     }
 
@@ -121,7 +141,10 @@ impl Session {
     /// Finalizes the run (when this session owns it) with the status the
     /// results call for, and waits until everything is on disk.
     pub fn finish(mut self, results: &[SuiteResult], summary: &RunSummary) -> Result<Vec<String>, SessionError> {
-        let diagnoses: Vec<_> = results.iter().flat_map(|result| self.diagnoser.diagnose_suite(result)).collect();
+        let diagnoses: Vec<_> = results
+            .iter()
+            .flat_map(|result| self.diagnoser.diagnose_suite(result))
+            .collect();
         let lines = diagnostics_summary(&diagnoses);
         if !diagnoses.is_empty() {
             let records = diagnoses
@@ -137,7 +160,10 @@ impl Session {
                     route: d.route,
                 })
                 .collect();
-            self.send(EvidenceMessage::Diagnostics { records, summary: lines.clone() });
+            self.send(EvidenceMessage::Diagnostics {
+                records,
+                summary: lines.clone(),
+            });
         }
         let status = if summary.interrupted {
             RunStatus::Interrupted
@@ -164,7 +190,11 @@ fn diagnoser(config: &Config) -> Result<Diagnoser, DiagnosticsError> {
         .diagnostics
         .categories
         .iter()
-        .map(|c| CategorySpec { name: c.name.clone(), pattern: c.pattern.clone(), suggestion: c.suggestion.clone() })
+        .map(|c| CategorySpec {
+            name: c.name.clone(),
+            pattern: c.pattern.clone(),
+            suggestion: c.suggestion.clone(),
+        })
         .collect();
     Diagnoser::new(&specs)
 }

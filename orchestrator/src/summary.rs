@@ -37,7 +37,12 @@ pub struct RunSummary {
 impl RunSummary {
     /// Totals of `results`, with the run's wall time.
     pub fn from_results(results: &[SuiteResult], wall: Duration, interrupted: bool) -> Self {
-        let mut summary = RunSummary { suites: results.len(), wall, interrupted, ..RunSummary::default() };
+        let mut summary = RunSummary {
+            suites: results.len(),
+            wall,
+            interrupted,
+            ..RunSummary::default()
+        };
         for result in results {
             if result.attempts > 0 && result.outcome != SuiteOutcome::Skipped {
                 summary.suites_run += 1;

@@ -51,10 +51,19 @@ impl Runner for FakeRunner {
         let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
         self.peak.fetch_max(now, Ordering::SeqCst);
         self.order.lock().expect("lock").push(ctx.suite.clone());
-        let sleep = ctx.settings.get("sleep_ms").and_then(toml::Value::as_integer).unwrap_or(0);
+        let sleep = ctx
+            .settings
+            .get("sleep_ms")
+            .and_then(toml::Value::as_integer)
+            .unwrap_or(0);
         std::thread::sleep(Duration::from_millis(sleep as u64));
         self.running.fetch_sub(1, Ordering::SeqCst);
-        let behaviour = match ctx.settings.get("behaviour").and_then(toml::Value::as_str).unwrap_or("pass") {
+        let behaviour = match ctx
+            .settings
+            .get("behaviour")
+            .and_then(toml::Value::as_str)
+            .unwrap_or("pass")
+        {
             "fail" => Behaviour::Fail,
             "error" => Behaviour::Error,
             "panic" => Behaviour::Panic,
@@ -86,7 +95,11 @@ impl Fixture {
         let runner = Arc::new(FakeRunner::default());
         let mut registry = Registry::new();
         registry.register_shared(runner.clone());
-        Fixture { dir: tempfile::tempdir().expect("tempdir"), runner, registry }
+        Fixture {
+            dir: tempfile::tempdir().expect("tempdir"),
+            runner,
+            registry,
+        }
     }
 
     /// A config with one fake suite per `(name, sleep_ms, behaviour)`.
@@ -109,7 +122,10 @@ impl Fixture {
         let mut events = Vec::new();
         let results = execute(
             &plan,
-            &ExecOptions { out_dir: out, live_output: false },
+            &ExecOptions {
+                out_dir: out,
+                live_output: false,
+            },
             &CancelToken::new(),
             &mut |event: &Event| events.push(event.clone()),
         );
@@ -138,7 +154,10 @@ fn finish_order(events: &[Event]) -> Vec<String> {
 #[test]
 fn default_is_sequential_in_suite_order() {
     let fx = Fixture::new();
-    let config = fx.config("suite_order = [\"a\", \"b\", \"c\"]", &[("c", 30, "pass"), ("b", 30, "pass"), ("a", 30, "pass")]);
+    let config = fx.config(
+        "suite_order = [\"a\", \"b\", \"c\"]",
+        &[("c", 30, "pass"), ("b", 30, "pass"), ("a", 30, "pass")],
+    );
     assert!(!config.run.parallel);
     let (results, events) = fx.run(&config, &Overrides::default());
     assert_eq!(fx.peak(), 1, "sequential by default");
@@ -151,10 +170,17 @@ fn default_is_sequential_in_suite_order() {
 fn parallel_runs_all_enabled_suites_at_once_and_reports_in_suite_order() {
     let fx = Fixture::new();
     // Completion order is the reverse of suite_order.
-    let config = fx.config("parallel = true\nsuite_order = [\"a\", \"b\", \"c\"]", &[("a", 600, "pass"), ("b", 300, "pass"), ("c", 10, "pass")]);
+    let config = fx.config(
+        "parallel = true\nsuite_order = [\"a\", \"b\", \"c\"]",
+        &[("a", 600, "pass"), ("b", 300, "pass"), ("c", 10, "pass")],
+    );
     let (results, events) = fx.run(&config, &Overrides::default());
     assert_eq!(fx.peak(), 3, "default max_workers is the number of enabled suites");
-    assert_eq!(finish_order(&events), ["c", "b", "a"], "completion order really was reversed");
+    assert_eq!(
+        finish_order(&events),
+        ["c", "b", "a"],
+        "completion order really was reversed"
+    );
     assert_eq!(names(&results), ["a", "b", "c"]);
     assert!(results.iter().all(|r| r.outcome == SuiteOutcome::Passed));
 }
@@ -178,7 +204,10 @@ fn one_failing_suite_does_not_stop_the_others() {
     let config = fx.config("", &[("a", 0, "fail"), ("b", 0, "pass"), ("c", 0, "fail")]);
     let (results, _) = fx.run(&config, &Overrides::default());
     let outcomes: Vec<_> = results.iter().map(|r| r.outcome).collect();
-    assert_eq!(outcomes, [SuiteOutcome::Failed, SuiteOutcome::Passed, SuiteOutcome::Failed]);
+    assert_eq!(
+        outcomes,
+        [SuiteOutcome::Failed, SuiteOutcome::Passed, SuiteOutcome::Failed]
+    );
     assert_eq!(results[1].passed, 1);
 }
 
@@ -186,13 +215,30 @@ fn one_failing_suite_does_not_stop_the_others() {
 fn runner_error_or_panic_becomes_one_error() {
     for parallel in [false, true] {
         let fx = Fixture::new();
-        let config = fx.config(&format!("parallel = {parallel}"), &[("broken", 0, "error"), ("panics", 0, "panic"), ("fine", 0, "pass")]);
+        let config = fx.config(
+            &format!("parallel = {parallel}"),
+            &[("broken", 0, "error"), ("panics", 0, "panic"), ("fine", 0, "pass")],
+        );
         let (results, _) = fx.run(&config, &Overrides::default());
         assert_eq!(names(&results), ["broken", "panics", "fine"]);
         assert_eq!((results[0].outcome, results[0].errors), (SuiteOutcome::Errored, 1));
-        assert!(results[0].error.as_deref().is_some_and(|e| e.contains("the fake tool is broken")), "{:?}", results[0].error);
+        assert!(
+            results[0]
+                .error
+                .as_deref()
+                .is_some_and(|e| e.contains("the fake tool is broken")),
+            "{:?}",
+            results[0].error
+        );
         assert_eq!((results[1].outcome, results[1].errors), (SuiteOutcome::Errored, 1));
-        assert!(results[1].error.as_deref().is_some_and(|e| e.contains("panicked on purpose")), "{:?}", results[1].error);
+        assert!(
+            results[1]
+                .error
+                .as_deref()
+                .is_some_and(|e| e.contains("panicked on purpose")),
+            "{:?}",
+            results[1].error
+        );
         assert_eq!(results[2].outcome, SuiteOutcome::Passed);
     }
 }
@@ -200,14 +246,25 @@ fn runner_error_or_panic_becomes_one_error() {
 #[test]
 fn cli_overrides_config_without_mutating_it() {
     let fx = Fixture::new();
-    let config = fx.config("parallel = false\nmax_workers = 1\nretry_count = 0", &[("a", 150, "pass"), ("b", 150, "pass"), ("c", 150, "pass")]);
-    let overrides = Overrides { parallel: Some(true), max_workers: Some(2), retries: Some(3), ..Overrides::default() };
+    let config = fx.config(
+        "parallel = false\nmax_workers = 1\nretry_count = 0",
+        &[("a", 150, "pass"), ("b", 150, "pass"), ("c", 150, "pass")],
+    );
+    let overrides = Overrides {
+        parallel: Some(true),
+        max_workers: Some(2),
+        retries: Some(3),
+        ..Overrides::default()
+    };
     let plan = Plan::new(&config, &fx.registry, &overrides, None).expect("plan");
     assert!(plan.settings.parallel);
     assert_eq!((plan.settings.workers, plan.settings.retries), (2, 3));
     let (_, _) = fx.run(&config, &overrides);
     assert_eq!(fx.peak(), 2);
-    assert!(!config.run.parallel && config.run.max_workers == Some(1), "the config itself is untouched");
+    assert!(
+        !config.run.parallel && config.run.max_workers == Some(1),
+        "the config itself is untouched"
+    );
     let reread = config::load(&config.file, &fx.registry).expect("reload");
     assert!(!reread.run.parallel);
 }
@@ -220,17 +277,80 @@ fn missing_path_is_skipped_with_the_path() {
     let (results, _) = fx.run(&config, &Overrides::default());
     assert_eq!(results[0].outcome, SuiteOutcome::Skipped);
     let reason = results[0].skip_reason.as_deref().expect("reason");
-    assert!(reason.contains(&Path::new(fx.dir.path()).join("a").display().to_string()), "{reason}");
+    assert!(
+        reason.contains(&Path::new(fx.dir.path()).join("a").display().to_string()),
+        "{reason}"
+    );
 }
 
 #[test]
 fn suite_flag_selects_suites_and_unknown_names_are_errors() {
     let fx = Fixture::new();
     let config = fx.config("", &[("a", 0, "pass"), ("b", 0, "pass")]);
-    let overrides = Overrides { suites: vec!["b".into()], ..Overrides::default() };
+    let overrides = Overrides {
+        suites: vec!["b".into()],
+        ..Overrides::default()
+    };
     let (results, _) = fx.run(&config, &overrides);
     assert_eq!(names(&results), ["b"]);
-    let bad = Overrides { suites: vec!["nope".into()], ..Overrides::default() };
+    let bad = Overrides {
+        suites: vec!["nope".into()],
+        ..Overrides::default()
+    };
     let err = Plan::new(&config, &fx.registry, &bad, None).expect_err("unknown suite");
     assert!(err.to_string().contains("nope"), "{err}");
+}
+
+#[test]
+fn an_external_run_handle_is_recorded_into_but_not_finalized() {
+    let fx = Fixture::new();
+    let config = fx.config("", &[("a", 0, "pass"), ("b", 0, "fail")]);
+    let plan = Plan::new(&config, &fx.registry, &Overrides::default(), None).expect("plan");
+    let runs = tempfile::tempdir().expect("runs dir");
+    let run = evidence::Run::create(
+        runs.path(),
+        evidence::RunInfo {
+            project_name: "outer".into(),
+            project_path: fx.dir.path().to_path_buf(),
+            suites: plan.names(),
+            qaagent_version: "test".into(),
+        },
+    )
+    .expect("create run");
+    let writer = run.start_writer().expect("writer");
+    let run_dir = writer.dir().to_path_buf();
+    let mut session = orchestrator::session::Session::attach(
+        &config,
+        writer.sender(),
+        writer.run_id().to_string(),
+        run_dir.clone(),
+        fx.dir.path().join("out"),
+    )
+    .expect("attach");
+    let results = execute(
+        &plan,
+        &ExecOptions {
+            out_dir: session.out_dir().to_path_buf(),
+            live_output: false,
+        },
+        &CancelToken::new(),
+        &mut |event: &Event| session.record(event),
+    );
+    let summary = orchestrator::summary::RunSummary::from_results(&results, Duration::from_millis(1), false);
+    session.finish(&results, &summary).expect("session finish");
+    // The owner finalizes; until then the run is still running.
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join("manifest.json")).expect("manifest")).expect("json");
+    assert_eq!(manifest["status"], "running");
+    let manifest = writer
+        .finish(evidence::RunStatus::Failed, Duration::from_millis(2))
+        .expect("finish");
+    assert_eq!(manifest.status, Some(evidence::RunStatus::Failed));
+    let lines = std::fs::read_to_string(run_dir.join("evidence/tests.jsonl")).expect("jsonl");
+    assert_eq!(
+        lines.lines().count(),
+        2,
+        "both suites' records went to the external run"
+    );
+    assert!(run_dir.join("evidence/diagnostics.json").is_file(), "diagnostics too");
 }

@@ -84,6 +84,60 @@ pub struct RunAllArgs {
     /// What to do when no test ran.
     #[arg(long, value_enum, default_value_t = NoTests::Fail)]
     pub no_tests: NoTests,
+
+    /// `human`, or `json`: newline-delimited events on stdout (human output moves to stderr).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Tool output on the terminal: `never` (it stays in the logs) or
+    /// `immediate` (every line as it comes, prefixed with its suite).
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = OutputMode::Never)]
+    pub output: OutputMode,
+
+    /// One plain line per event instead of the live display.
+    #[arg(long)]
+    pub no_progress: bool,
+
+    /// Colour: `auto` (a terminal, unless NO_COLOR is set), `always` or `never`.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Also write one merged JUnit XML report of the run to FILE (for CI).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
+    /// Run only the tests that failed in evidence run RUN (an id, or `latest`, the default).
+    #[arg(long, value_name = "RUN", num_args = 0..=1, default_missing_value = "latest")]
+    pub rerun_failed: Option<String>,
+}
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people.
+    Human,
+    /// Newline-delimited JSON events on stdout.
+    Json,
+}
+
+/// `--output`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputMode {
+    /// Tool output stays in the suites' log files.
+    Never,
+    /// Stream every line of tool output, prefixed with its suite.
+    Immediate,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour a terminal unless NO_COLOR is set.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
 }
 
 /// `--no-tests`: whether a run in which no test ran fails.

@@ -22,10 +22,14 @@ use orchestrator::registry::Registry;
 
 pub use args::Cli;
 
-/// The registry with every runner built into qaagent: `pytest`, `behave`, `playwright`.
+/// The registry with every runner built into qaagent: `pytest`, `behave`,
+/// `playwright`, and `command` (any tool that writes JUnit XML).
 pub fn default_registry() -> Registry {
     let mut registry = Registry::new();
     registry.register(runner_pytest::PytestRunner::new());
+    registry.register(runner_behave::BehaveRunner::new());
+    registry.register(runner_playwright::PlaywrightRunner::new());
+    registry.register(runner_command::CommandRunner::new());
     registry
 }
 
@@ -62,5 +66,8 @@ fn init_logging(verbose: u8) {
         _ => "trace",
     };
     let env = env_logger::Env::default().default_filter_or(default);
-    let _ = env_logger::Builder::from_env(env).format_timestamp(None).format_target(false).try_init();
+    let _ = env_logger::Builder::from_env(env)
+        .format_timestamp(None)
+        .format_target(false)
+        .try_init();
 }

@@ -21,18 +21,22 @@ impl Interrupts {
         let mut signals = Signals::new([SIGINT, SIGTERM])?;
         let first = Arc::new(AtomicI32::new(0));
         let seen = Arc::clone(&first);
-        std::thread::Builder::new().name("qaagent-signals".into()).spawn(move || {
-            for signal in signals.forever() {
-                let escalate = seen.compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst).is_err();
-                if escalate {
-                    log::warn!("second interrupt: killing every running suite now");
-                    token.cancel(CancelKind::Immediate);
-                } else {
-                    log::warn!("interrupted: stopping running suites (interrupt again to kill them now)");
-                    token.cancel(CancelKind::Graceful);
+        std::thread::Builder::new()
+            .name("qaagent-signals".into())
+            .spawn(move || {
+                for signal in signals.forever() {
+                    let escalate = seen
+                        .compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst)
+                        .is_err();
+                    if escalate {
+                        log::warn!("second interrupt: killing every running suite now");
+                        token.cancel(CancelKind::Immediate);
+                    } else {
+                        log::warn!("interrupted: stopping running suites (interrupt again to kill them now)");
+                        token.cancel(CancelKind::Graceful);
+                    }
                 }
-            }
-        })?;
+            })?;
         Ok(Interrupts { first })
     }
 
@@ -46,6 +50,12 @@ impl Interrupts {
 
     /// The exit code for the first signal received.
     pub fn exit_code(&self) -> Option<u8> {
-        self.received().map(|signal| if signal == SIGTERM { crate::exit::INTERRUPTED_SIGTERM } else { crate::exit::INTERRUPTED_SIGINT })
+        self.received().map(|signal| {
+            if signal == SIGTERM {
+                crate::exit::INTERRUPTED_SIGTERM
+            } else {
+                crate::exit::INTERRUPTED_SIGINT
+            }
+        })
     }
 }

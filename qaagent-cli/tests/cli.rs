@@ -12,7 +12,10 @@ fn qaagent() -> Command {
 fn version_prints_the_crate_version() {
     let output = qaagent().arg("--version").output().expect("run qaagent");
     assert!(output.status.success());
-    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), format!("qaagent {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        format!("qaagent {}", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[test]

@@ -131,6 +131,7 @@ pub fn conclude(attempt: Attempt<'_>) -> SuiteResult {
         result.log_tail = combined_tail(ctx);
     }
     if !result.leaked.is_empty() {
+        note_leaks_in_log(&ctx.stderr_log(), &result.leaked);
         log::warn!(
             "[{}] {} left {} process(es) running, killed: {}",
             ctx.suite,
@@ -171,5 +172,23 @@ fn format_secs(secs: f64) -> String {
         format!("{secs:.0}")
     } else {
         format!("{secs}")
+    }
+}
+
+/// Appends one line per leaked process to the tool's stderr log, so the log
+/// read on its own tells the whole story.
+fn note_leaks_in_log(log: &std::path::Path, leaked: &[crate::result::LeakedProcess]) {
+    use std::io::Write;
+    let lines: String = leaked
+        .iter()
+        .map(|p| format!("qaagent: killed leaked process {} ({})\n", p.pid, p.command))
+        .collect();
+    let appended = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(log)
+        .and_then(|mut f| f.write_all(lines.as_bytes()));
+    if let Err(err) = appended {
+        log::warn!("cannot note leaked processes in {}: {err}", log.display());
     }
 }

@@ -1,18 +1,64 @@
 //! Supervised child processes: a tool runs in its own process group with its
-//! output streamed to log files; a deadline or a cancel stops the whole group
-//! (SIGTERM, grace period, SIGKILL), and nothing it started outlives it.
+//! output streamed to log files; a deadline or a cancel stops it (SIGTERM,
+//! grace period, SIGKILL), and nothing it started outlives it.
+//!
+//! How "nothing outlives it" is kept:
+//! - the child leads its own process group, so ordinary descendants can be
+//!   signalled together;
+//! - the child's environment carries [`SUITE_TOKEN_ENV`] with a token unique
+//!   to this child, inherited by every descendant, including those that leave
+//!   the group (`setsid`, detached browser launches); stopping signals every
+//!   process whose `/proc/<pid>/environ` carries the token as well as the group;
+//! - on Linux, the child gets `PR_SET_PDEATHSIG` = SIGKILL, so it dies if the
+//!   supervisor is killed outright (SIGKILL leaves no chance to clean up);
+//! - once the child exits, whatever is left in its group or carries its token
+//!   is reported as leaked and stopped (SIGTERM, grace, SIGKILL) before
+//!   [`run_supervised`] returns.
+//!
+//! Waiting never polls: one `select!` waits on the child's exit (sent by a
+//! waiter thread), the deadline, the cancel channel and the grace timer. Only
+//! the final sweep for leftovers re-reads `/proc` every [`SWEEP_INTERVAL`],
+//! for at most the grace period plus [`KILL_SETTLE`].
+//!
+//! The waiter waits with `WNOWAIT`, leaving the child unreaped (a zombie)
+//! until everything else is gone: while it is unreaped its pid cannot be
+//! reused, so signalling its process group can never hit a stranger.
 
+use std::collections::hash_map::RandomState;
+use std::collections::HashSet;
 use std::fs::File;
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
 
-use crossbeam_channel::{after, never, select};
+use crossbeam_channel::{after, at, never, select, Receiver};
 
 use crate::cancel::{CancelKind, CancelToken};
-use crate::context::LiveOutput;
+use crate::context::{LiveOutput, OutputStream};
 use crate::result::LeakedProcess;
+
+mod live;
+mod tree;
+
+use tree::Tree;
+
+/// The environment variable marking every process started for one supervised
+/// child; its value is unique to that child.
+pub const SUITE_TOKEN_ENV: &str = "QAAGENT_SUITE_TOKEN";
+
+/// How often the sweep for leftover processes re-reads `/proc`.
+pub const SWEEP_INTERVAL: Duration = Duration::from_millis(20);
+
+/// How long to wait for SIGKILLed processes to disappear before giving up
+/// on them (a process in uninterruptible sleep can take that long).
+pub const KILL_SETTLE: Duration = Duration::from_secs(2);
+
+/// How long, after everything is gone, to wait for the live-output threads
+/// to reach the end of the pipes.
+const READER_JOIN: Duration = Duration::from_secs(2);
 
 /// How to supervise one child process.
 #[derive(Debug, Clone)]
@@ -23,13 +69,18 @@ pub struct Supervision {
     pub timeout: Option<Duration>,
     /// Time between SIGTERM and SIGKILL.
     pub kill_grace: Duration,
-    /// Stops the process when cancelled.
+    /// Stops the process when cancelled: SIGTERM then SIGKILL after the grace
+    /// period for [`CancelKind::Graceful`], SIGKILL at once for
+    /// [`CancelKind::Immediate`] (also when it escalates during the grace).
     pub cancel: CancelToken,
     /// File receiving the child's standard output.
     pub stdout_log: PathBuf,
     /// File receiving the child's standard error.
     pub stderr_log: PathBuf,
-    /// Also send whole output lines here as they come.
+    /// Also send whole output lines here as they come (a line longer than
+    /// 64 KiB arrives in pieces, to keep memory bounded). When set, output
+    /// flows through pipes and two copy threads; otherwise the child writes
+    /// to the log files directly.
     pub live_output: Option<LiveOutput>,
 }
 
@@ -53,7 +104,10 @@ pub struct ProcessOutcome {
     pub cancelled: Option<CancelKind>,
     /// From spawn to exit.
     pub wall: Duration,
-    /// Processes it left behind, which were killed.
+    /// Processes it left behind when it exited on its own (still in its
+    /// process group or carrying its token), which were then stopped
+    /// (SIGTERM, grace, SIGKILL). Empty when it was stopped by a deadline or a
+    /// cancel: what remained then was part of what was being stopped.
     pub leaked: Vec<LeakedProcess>,
 }
 
@@ -106,93 +160,372 @@ impl ProcessError {
     }
 }
 
-/// Runs `cmd` as described by `supervision` and waits until it and its
-/// process group are gone.
+/// Runs `cmd` as described by `supervision` and waits until it, its process
+/// group and every process carrying its token are gone.
+///
+/// The child's stdin is null, and [`SUITE_TOKEN_ENV`] is set in its
+/// environment (overriding any inherited value).
+///
+/// Must be called from a thread that outlives the child: the parent-death
+/// signal fires when the *thread* that spawned the child exits, not only the
+/// process. This function blocks until the child is gone, so any caller
+/// satisfies that unless it is killed.
 pub fn run_supervised(mut cmd: Command, supervision: &Supervision) -> Result<ProcessOutcome, ProcessError> {
     let program = cmd.get_program().to_string_lossy().into_owned();
-    let stdout = create_log(&supervision.stdout_log)?;
-    let stderr = create_log(&supervision.stderr_log)?;
-    cmd.stdin(Stdio::null()).stdout(stdout).stderr(stderr).process_group(0);
+    let label = supervision.label.as_str();
+    let stdout_log = create_log(&supervision.stdout_log)?;
+    let stderr_log = create_log(&supervision.stderr_log)?;
+    let token = new_token();
+    cmd.env(SUITE_TOKEN_ENV, &token).stdin(Stdio::null()).process_group(0);
+    let live = match &supervision.live_output {
+        Some(live) => {
+            cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+            Some((live, stdout_log, stderr_log))
+        }
+        None => {
+            cmd.stdout(stdout_log).stderr(stderr_log);
+            None
+        }
+    };
+    set_parent_death_signal(&mut cmd);
     let start = Instant::now();
-    let mut child = cmd.spawn().map_err(|source| ProcessError::Spawn {
+    let child = cmd.spawn().map_err(|source| ProcessError::Spawn {
         program: program.clone(),
         source,
     })?;
+    // Our copies of the log files are no longer needed.
+    drop(cmd);
     let pid = child.id() as i32;
-    log::debug!("[{}] started {program} as pid {pid}", supervision.label);
+    log::debug!("[{label}] started {program} as pid {pid} ({SUITE_TOKEN_ENV}={token})");
+    let mut supervised = Supervised {
+        tree: Tree::new(pid, SUITE_TOKEN_ENV, &token),
+        child,
+        done: false,
+    };
+    let wait_error = |source| ProcessError::Wait {
+        program: program.clone(),
+        source,
+    };
 
-    let (exit_tx, exit_rx) = crossbeam_channel::bounded::<std::io::Result<ExitStatus>>(1);
-    let waiter = std::thread::spawn(move || {
-        let _ = exit_tx.send(child.wait());
-    });
-    let cancel_rx = supervision.cancel.subscribe();
-    let deadline = match supervision.timeout {
-        Some(timeout) => after(timeout),
-        None => never(),
+    let readers = match live {
+        Some((live, stdout_log, stderr_log)) => {
+            Some(start_readers(&mut supervised.child, supervision, live, stdout_log, stderr_log).map_err(wait_error)?)
+        }
+        None => None,
     };
+    let exit_rx = spawn_waiter(pid).map_err(wait_error)?;
+
+    let mut stopper = Stopper {
+        tree: &supervised.tree,
+        grace: supervision.kill_grace,
+        phase: Phase::Running,
+        signalled: HashSet::new(),
+    };
+    let mut cancel_rx = supervision.cancel.subscribe();
+    let mut deadline = supervision.timeout.map_or_else(never, after);
     let mut timed_out = false;
-    let mut cancelled = None;
-    let status = select! {
-        recv(exit_rx) -> status => status,
-        recv(deadline) -> _ => {
-            timed_out = true;
-            stop_group(pid, CancelKind::Graceful, supervision.kill_grace, &exit_rx)
-        }
-        recv(cancel_rx) -> kind => {
-            let kind = kind.unwrap_or(CancelKind::Graceful);
-            cancelled = Some(kind);
-            stop_group(pid, kind, supervision.kill_grace, &exit_rx)
+    let mut cancelled: Option<CancelKind> = None;
+    let exited = loop {
+        let grace_over = stopper.grace_over();
+        select! {
+            recv(exit_rx) -> exited => break exited,
+            recv(deadline) -> _ => {
+                log::debug!("[{label}] {program} reached its deadline");
+                timed_out = true;
+                deadline = never();
+                stopper.stop(CancelKind::Graceful);
+            }
+            recv(cancel_rx) -> kind => match kind {
+                Ok(kind) => {
+                    log::debug!("[{label}] cancel ({kind:?}) stops {program}");
+                    cancelled = cancelled.max(Some(kind));
+                    stopper.stop(kind);
+                }
+                Err(_) => cancel_rx = never(),
+            },
+            recv(grace_over) -> _ => {
+                log::debug!("[{label}] {program} outlived its grace period; killing");
+                stopper.stop(CancelKind::Immediate);
+            }
         }
     };
-    let _ = waiter.join();
-    let status = match status {
-        Ok(Ok(status)) => status,
-        Ok(Err(source)) => return Err(ProcessError::Wait { program, source }),
-        Err(_) => {
-            return Err(ProcessError::Wait {
-                program,
-                source: std::io::Error::other("waiter thread vanished"),
-            })
+    let wall = start.elapsed();
+    match exited {
+        Ok(Ok(())) => {}
+        Ok(Err(source)) => return Err(wait_error(source)),
+        Err(_) => return Err(wait_error(std::io::Error::other("waiter thread vanished"))),
+    }
+
+    // Whatever is left was started by the tool. After a normal exit it leaked;
+    // after a stop it is the rest of what was being stopped.
+    let report_leaks = stopper.phase == Phase::Running;
+    let mut leaked = Vec::new();
+    let mut seen = HashSet::new();
+    let mut settle_until = None;
+    loop {
+        let members = stopper.sweep();
+        if members.is_empty() {
+            break;
         }
-    };
-    // Whatever the tool left in its group goes too.
-    signal_group(pid, libc::SIGKILL);
+        if report_leaks {
+            for &pid in &members {
+                if seen.insert(pid) {
+                    let command = tree::command_line(pid);
+                    log::debug!("[{label}] {program} left pid {pid} running: {command}");
+                    leaked.push(LeakedProcess {
+                        pid: pid as u32,
+                        command,
+                    });
+                }
+            }
+        }
+        match stopper.phase {
+            Phase::Running => stopper.stop(CancelKind::Graceful),
+            Phase::Terminating { until } if Instant::now() >= until => stopper.stop(CancelKind::Immediate),
+            Phase::Terminating { .. } => {}
+            Phase::Killing => {
+                let until = *settle_until.get_or_insert_with(|| Instant::now() + KILL_SETTLE);
+                if Instant::now() >= until {
+                    log::warn!(
+                        "[{label}] {} process(es) of {program} survive SIGKILL: {members:?}",
+                        members.len()
+                    );
+                    break;
+                }
+            }
+        }
+        select! {
+            recv(cancel_rx) -> kind => match kind {
+                Ok(kind) => {
+                    if cancelled.is_some() {
+                        cancelled = cancelled.max(Some(kind));
+                    }
+                    if kind == CancelKind::Immediate {
+                        stopper.stop(kind);
+                    }
+                }
+                Err(_) => cancel_rx = never(),
+            },
+            default(SWEEP_INTERVAL) => {}
+        }
+    }
+
+    let status = supervised.reap().map_err(wait_error)?;
+    if let Some(readers) = readers {
+        readers.join(label, READER_JOIN);
+    }
     let exit = match (status.code(), status.signal()) {
         (Some(code), _) => ExitKind::Code(code),
         (None, Some(signal)) => ExitKind::Signal(signal),
         (None, None) => ExitKind::Code(-1),
     };
+    log::debug!("[{label}] {program} ended: {exit:?} after {wall:?}");
     Ok(ProcessOutcome {
         exit,
         timed_out,
         cancelled,
-        wall: start.elapsed(),
-        leaked: Vec::new(),
+        wall,
+        leaked,
     })
 }
 
-fn stop_group(
-    pgid: i32,
-    kind: CancelKind,
-    grace: Duration,
-    exit_rx: &crossbeam_channel::Receiver<std::io::Result<ExitStatus>>,
-) -> Result<std::io::Result<ExitStatus>, crossbeam_channel::RecvError> {
-    if kind == CancelKind::Graceful {
-        signal_group(pgid, libc::SIGTERM);
-        if let Ok(status) = exit_rx.recv_timeout(grace) {
-            return Ok(status);
-        }
-    }
-    signal_group(pgid, libc::SIGKILL);
-    exit_rx.recv()
+/// The child and its tree; kills and reaps them if supervision ends early
+/// (an error or a panic), so that not even a bug leaves processes behind.
+struct Supervised {
+    tree: Tree,
+    child: Child,
+    /// The child was reaped normally.
+    done: bool,
 }
 
-fn signal_group(pgid: i32, signal: i32) {
-    // SAFETY: kill(2) has no memory-safety preconditions; a negative pid
-    // addresses the process group, which we created for this child.
-    unsafe {
-        libc::kill(-pgid, signal);
+impl Supervised {
+    /// Reaps the exited child, freeing its pid.
+    fn reap(&mut self) -> std::io::Result<std::process::ExitStatus> {
+        let status = self.child.wait()?;
+        self.done = true;
+        Ok(status)
     }
+}
+
+impl Drop for Supervised {
+    fn drop(&mut self) {
+        if !self.done {
+            self.tree.signal_all(libc::SIGKILL);
+            // The child was just SIGKILLed, so this returns promptly.
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Where a stop stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Not stopping.
+    Running,
+    /// SIGTERM sent; SIGKILL at `until`.
+    Terminating { until: Instant },
+    /// SIGKILL sent.
+    Killing,
+}
+
+/// Stops a tree in phases, signalling each process once per phase.
+struct Stopper<'a> {
+    tree: &'a Tree,
+    grace: Duration,
+    phase: Phase,
+    /// Processes already sent the current phase's signal.
+    signalled: HashSet<i32>,
+}
+
+impl Stopper<'_> {
+    /// Moves to the phase `kind` asks for, unless already there or further.
+    fn stop(&mut self, kind: CancelKind) {
+        let signal = match (kind, self.phase) {
+            (CancelKind::Graceful, Phase::Running) => {
+                self.phase = Phase::Terminating {
+                    until: Instant::now() + self.grace,
+                };
+                libc::SIGTERM
+            }
+            (CancelKind::Immediate, Phase::Running | Phase::Terminating { .. }) => {
+                self.phase = Phase::Killing;
+                libc::SIGKILL
+            }
+            _ => return,
+        };
+        self.signalled = self.tree.signal_all(signal);
+    }
+
+    /// Fires when the grace period is over, if one is running.
+    fn grace_over(&self) -> Receiver<Instant> {
+        match self.phase {
+            Phase::Terminating { until } => at(until),
+            Phase::Running | Phase::Killing => never(),
+        }
+    }
+
+    /// The tree's live processes; those that appeared since the phase began
+    /// get its signal too.
+    fn sweep(&mut self) -> Vec<i32> {
+        let members = self.tree.members();
+        let signal = match self.phase {
+            Phase::Running => None,
+            Phase::Terminating { .. } => Some(libc::SIGTERM),
+            Phase::Killing => Some(libc::SIGKILL),
+        };
+        if let Some(signal) = signal {
+            for &pid in &members {
+                if self.signalled.insert(pid) {
+                    tree::send_signal(pid, signal);
+                }
+            }
+        }
+        members
+    }
+}
+
+/// Starts the threads copying the child's pipes to the logs and the live sink.
+fn start_readers(
+    child: &mut Child,
+    supervision: &Supervision,
+    live: &LiveOutput,
+    stdout_log: File,
+    stderr_log: File,
+) -> std::io::Result<live::Readers> {
+    let missing = || std::io::Error::other("child output pipe missing");
+    let stdout = child.stdout.take().ok_or_else(missing)?;
+    let stderr = child.stderr.take().ok_or_else(missing)?;
+    let (mut readers, done) = live::Readers::new();
+    let label = &supervision.label;
+    readers.spawn(
+        label,
+        live::Stream {
+            kind: OutputStream::Stdout,
+            pipe: stdout,
+            log: stdout_log,
+            log_path: supervision.stdout_log.clone(),
+        },
+        live.sink.clone(),
+        done.clone(),
+    )?;
+    readers.spawn(
+        label,
+        live::Stream {
+            kind: OutputStream::Stderr,
+            pipe: stderr,
+            log: stderr_log,
+            log_path: supervision.stderr_log.clone(),
+        },
+        live.sink.clone(),
+        done,
+    )?;
+    Ok(readers)
+}
+
+/// Starts a thread that reports (once) when the child `pid` has exited,
+/// without reaping it.
+fn spawn_waiter(pid: i32) -> std::io::Result<Receiver<std::io::Result<()>>> {
+    let (exit_tx, exit_rx) = crossbeam_channel::bounded(1);
+    std::thread::Builder::new()
+        .name(format!("qaagent-wait-{pid}"))
+        .spawn(move || {
+            let _ = exit_tx.send(wait_exited(pid));
+        })?;
+    Ok(exit_rx)
+}
+
+/// Blocks until `pid` has exited, leaving it a zombie for the caller to reap.
+fn wait_exited(pid: i32) -> std::io::Result<()> {
+    loop {
+        // SAFETY: siginfo_t is plain data, valid when zeroed; waitid writes into it.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: `info` is a valid, exclusively borrowed siginfo_t.
+        let rc = unsafe { libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, libc::WEXITED | libc::WNOWAIT) };
+        if rc == 0 {
+            return Ok(());
+        }
+        let err = std::io::Error::last_os_error();
+        if err.kind() != std::io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+}
+
+/// Makes the child die with SIGKILL when the thread that spawned it dies
+/// (Linux only), so that even a SIGKILLed supervisor leaves no tool running.
+#[cfg(target_os = "linux")]
+fn set_parent_death_signal(cmd: &mut Command) {
+    let parent = std::process::id() as libc::pid_t;
+    // SAFETY: the closure runs between fork and exec and only calls prctl and
+    // getppid, which are async-signal-safe, and builds io::Errors from raw
+    // OS codes, which does not allocate.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The parent may have died before prctl took effect; then no
+            // signal will ever come, so do not start at all.
+            if libc::getppid() != parent {
+                return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn set_parent_death_signal(_cmd: &mut Command) {}
+
+/// A token unique to one supervised child: our pid, a counter and randomness
+/// (so that two qaagent runs, or a pid reused later, never share a token).
+fn new_token() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut hasher = RandomState::new().build_hasher();
+    count.hash(&mut hasher);
+    SystemTime::now().hash(&mut hasher);
+    format!("{}-{count}-{:016x}", std::process::id(), hasher.finish())
 }
 
 fn create_log(path: &Path) -> Result<File, ProcessError> {

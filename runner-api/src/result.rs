@@ -85,7 +85,7 @@ pub struct SuiteResult {
     pub passed: usize,
     /// Failed cases.
     pub failed: usize,
-    /// Errored cases, plus one when the suite itself errored.
+    /// Errored cases; at least one when the suite itself errored.
     pub errors: usize,
     /// Skipped cases.
     pub skipped: usize,
@@ -191,7 +191,9 @@ impl SuiteResult {
             }
             cases_duration += case.duration;
         }
-        if self.error.is_some() {
+        // A suite-level error counts once, unless the tool already reported
+        // it as an errored case (pytest's collection errors are both).
+        if self.error.is_some() && errors == 0 {
             errors += 1;
         }
         self.passed = passed;

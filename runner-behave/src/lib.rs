@@ -1,1 +1,242 @@
-//! Placeholder: the runner arrives with its issue.
+//! qaagent's runner for [behave](https://behave.readthedocs.io/).
+//!
+//! One attempt runs `<python> -m behave` on the suite path (or on the selected
+//! scenario locations) with the project dir as working directory, so the
+//! project's `behave.ini` / `setup.cfg` / `tox.ini` apply. It writes, below the
+//! attempt's output dir:
+//!
+//! - `junit/TESTS-<feature>.xml`: one JUnit file per feature; every scenario
+//!   and every Scenario Outline row is a case, named as behave names it
+//!   (`Bulk pricing -- @1.2 `, trailing space included), with the status
+//!   behave gives it (undefined steps and hook errors are errors, tag-excluded
+//!   scenarios skipped);
+//! - `rerun.txt`: the rerun formatter's list of failing scenarios;
+//! - `behave.json`: the JSON formatter's report, from which each case gets its
+//!   selector (`features/cart.feature:17`, relative to the project dir; see
+//!   the `locations` module);
+//! - `stdout.log` / `stderr.log`: the pretty formatter's output and behave's
+//!   summary.
+//!
+//! A retry passes the failed cases' locations back as arguments. behave's
+//! JUnit then lists the scenarios it did not select as skipped; only the
+//! selected rows are kept as the retry's cases.
+
+mod command;
+mod locations;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use runner_api::conclude::{conclude, Attempt, JunitOutcome};
+use runner_api::junit::{self, JunitError};
+use runner_api::process::log_tail;
+use runner_api::python::{find_python, install_hint, module_missing};
+use runner_api::{parse_settings, Runner, RunnerError, SettingsError, SuiteContext, SuiteResult, TestCase};
+use serde::Deserialize;
+
+pub use command::{behave_command, BehaveOutputs};
+
+/// The name users write as `runner = "behave"` (and the default runner of a
+/// suite named `behave`).
+pub const RUNNER_NAME: &str = "behave";
+
+/// The tool name recorded in the manifest.
+const TOOL: &str = "behave";
+
+/// How many log lines are searched for behave's "No module named behave".
+const MISSING_MODULE_LINES: usize = 20;
+
+/// The runner-specific keys of a behave suite's `[tests.NAME]` table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BehaveSettings {
+    /// The Python interpreter that has behave installed (relative to the
+    /// project dir, or a bare name looked up on `PATH`). Default: see
+    /// [`find_python`].
+    pub python: Option<PathBuf>,
+}
+
+/// Runs behave suites. Stateless: one instance serves every behave suite,
+/// from any number of threads.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BehaveRunner;
+
+impl BehaveRunner {
+    /// The runner.
+    pub fn new() -> Self {
+        BehaveRunner
+    }
+}
+
+impl Runner for BehaveRunner {
+    fn name(&self) -> &str {
+        RUNNER_NAME
+    }
+
+    fn check_settings(&self, settings: &toml::Table) -> Result<(), SettingsError> {
+        parse_settings::<BehaveSettings>(settings).map(|_| ())
+    }
+
+    fn tool_version(&self, ctx: &SuiteContext) -> Option<String> {
+        let settings = parse_settings::<BehaveSettings>(&ctx.settings).ok()?;
+        let python = find_python(settings.python.as_deref(), &ctx.project_dir, TOOL).ok()?;
+        let output = Command::new(&python)
+            .args(["-m", "behave", "--version"])
+            .current_dir(&ctx.project_dir)
+            .output()
+            .map_err(|err| log::debug!("cannot ask {} for behave's version: {err}", python.display()))
+            .ok()?;
+        if !output.status.success() {
+            return None;
+        }
+        parse_version(&String::from_utf8_lossy(&output.stdout))
+    }
+
+    fn run(&self, ctx: &SuiteContext) -> Result<SuiteResult, RunnerError> {
+        let settings = parse_settings::<BehaveSettings>(&ctx.settings)?;
+        let python = find_python(settings.python.as_deref(), &ctx.project_dir, TOOL)?;
+        if ctx.selected().is_some_and(<[String]>::is_empty) {
+            // Nothing to select; running behave without locations would run everything.
+            log::debug!("[{}] empty selection: behave not started", ctx.suite);
+            let mut result = SuiteResult::new(&ctx.suite, RUNNER_NAME);
+            result.tool.name = TOOL.to_string();
+            result.output_dir = Some(ctx.output_dir.clone());
+            return Ok(result);
+        }
+
+        let outputs = BehaveOutputs::new(&ctx.output_dir);
+        let cmd = behave_command(ctx, &python, &command::targets(ctx), &outputs);
+        log::debug!("[{}] running {cmd:?}", ctx.suite);
+        let process = ctx.run_supervised(cmd)?;
+
+        // behave makes the directory only once it has a report to write.
+        let junit_files = if outputs.junit_dir.is_dir() {
+            junit::xml_files_in(&outputs.junit_dir)
+        } else {
+            Ok(Vec::new())
+        };
+        let no_reports = junit_files.as_ref().is_ok_and(Vec::is_empty);
+        if no_reports && process.cancelled.is_none() && !process.timed_out && behave_missing(ctx) {
+            return Err(RunnerError::ToolMissing {
+                tool: TOOL.into(),
+                hint: install_hint(&python, TOOL),
+            });
+        }
+
+        let (junit, junit_files) = match junit_files {
+            Ok(files) if files.is_empty() => (JunitOutcome::Missing(outputs.junit_dir.clone()), files),
+            Ok(files) => match read_cases(&files) {
+                Ok(cases) => (
+                    JunitOutcome::Read(select_cases(ctx, with_locations(ctx, &outputs, cases))),
+                    files,
+                ),
+                Err(err) => (JunitOutcome::Unreadable(err), files),
+            },
+            Err(err) => (JunitOutcome::Unreadable(err), Vec::new()),
+        };
+
+        let mut artifacts = junit_files;
+        artifacts.extend(
+            [&outputs.rerun_file, &outputs.json_report]
+                .into_iter()
+                .filter(|path| path.is_file())
+                .cloned(),
+        );
+        Ok(conclude(Attempt {
+            ctx,
+            runner: RUNNER_NAME,
+            tool: TOOL,
+            process,
+            junit,
+            ok_codes: &[0, 1],
+            artifacts,
+        }))
+    }
+}
+
+/// Every case of every JUnit file.
+fn read_cases(files: &[PathBuf]) -> Result<Vec<TestCase>, JunitError> {
+    let mut cases = Vec::new();
+    for file in files {
+        cases.extend(
+            junit::read_file(file)?
+                .into_iter()
+                .map(junit::JunitCase::into_test_case),
+        );
+    }
+    Ok(cases)
+}
+
+/// The cases with selectors and files from behave's JSON report, in run order.
+fn with_locations(ctx: &SuiteContext, outputs: &BehaveOutputs, cases: Vec<TestCase>) -> Vec<TestCase> {
+    match locations::Locations::read(&outputs.json_report, &ctx.project_dir) {
+        Ok(mut locations) => locations::assign(cases, &mut locations),
+        Err(err) => {
+            log::warn!(
+                "[{}] {} ({}); its scenarios cannot be re-run one by one",
+                ctx.suite,
+                err,
+                outputs.json_report.display()
+            );
+            cases
+        }
+    }
+}
+
+/// On a re-run, only the selected scenarios' rows: behave lists the others
+/// of the same feature files as skipped, which is not their new attempt.
+fn select_cases(ctx: &SuiteContext, cases: Vec<TestCase>) -> Vec<TestCase> {
+    match ctx.selected() {
+        None => cases,
+        Some(selected) => cases
+            .into_iter()
+            .filter(|case| {
+                case.selector
+                    .as_ref()
+                    .is_some_and(|selector| selected.contains(selector))
+            })
+            .collect(),
+    }
+}
+
+/// True when the attempt's logs show that the interpreter has no behave.
+fn behave_missing(ctx: &SuiteContext) -> bool {
+    [ctx.stderr_log(), ctx.stdout_log()]
+        .iter()
+        .filter_map(|log| log_tail(log, MISSING_MODULE_LINES))
+        .any(|tail| module_missing(&tail, TOOL))
+}
+
+/// `behave 1.3.3` → `1.3.3`.
+fn parse_version(output: &str) -> Option<String> {
+    output
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("behave "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .filter(|version| version.starts_with(|c: char| c.is_ascii_digit()))
+        .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_is_read_from_behaves_banner() {
+        assert_eq!(parse_version("behave 1.3.3\n").as_deref(), Some("1.3.3"));
+        assert_eq!(parse_version("warning: x\nbehave 1.2.6\n").as_deref(), Some("1.2.6"));
+        assert_eq!(parse_version("No module named behave\n"), None);
+    }
+
+    #[test]
+    fn settings_accept_python_and_reject_unknown_keys() {
+        let table: toml::Table = toml::from_str("python = '.venv/bin/python'").expect("valid toml");
+        assert_eq!(
+            parse_settings::<BehaveSettings>(&table).expect("valid settings").python,
+            Some(PathBuf::from(".venv/bin/python"))
+        );
+        let table: toml::Table = toml::from_str("pyhton = 'x'").expect("valid toml");
+        let err = BehaveRunner.check_settings(&table).expect_err("unknown key");
+        assert_eq!(err.key.as_deref(), Some("pyhton"));
+    }
+}

@@ -19,9 +19,6 @@ use serde::Deserialize;
 
 pub use node_id::node_id;
 
-/// pytest flags that read or write its cache.
-const CACHE_FLAGS: &[&str] = &["--lf", "--last-failed", "--ff", "--failed-first", "--nf", "--new-first", "--sw", "--stepwise", "--cache-show", "--cache-clear"];
-
 /// pytest's "no tests were collected" exit code.
 const NO_TESTS_COLLECTED: i32 = 5;
 
@@ -84,13 +81,10 @@ impl Runner for PytestRunner {
         cmd.arg("-o")
             .arg("junit_family=xunit1")
             .arg(format!("--junitxml={}", junit_path.display()));
-        if ctx.args.iter().any(|arg| CACHE_FLAGS.contains(&arg.as_str())) {
-            // The user's own --lf & co. need the cache: keep it out of the project tree.
-            cmd.arg("-o").arg(format!("cache_dir={}", ctx.output_dir.join(".pytest_cache").display()));
-        } else {
-            // Retries select by node id, so pytest's cache would only litter the project.
-            cmd.args(["-p", "no:cacheprovider"]);
-        }
+        // pytest's cache (and the plugins that rely on it) keep working, but
+        // inside this attempt's output: the project tree stays clean.
+        cmd.arg("-o")
+            .arg(format!("cache_dir={}", ctx.output_dir.join(".pytest_cache").display()));
         if !ctx.args.iter().any(|arg| arg.starts_with("--rootdir")) {
             cmd.arg(format!("--rootdir={}", ctx.project_dir.display()));
         }
@@ -103,7 +97,10 @@ impl Runner for PytestRunner {
 
         let process = ctx.run_supervised(cmd).map_err(|err| {
             if err.is_not_found() {
-                RunnerError::ToolMissing { tool: python.display().to_string(), hint: install_hint(&python, "pytest") }
+                RunnerError::ToolMissing {
+                    tool: python.display().to_string(),
+                    hint: install_hint(&python, "pytest"),
+                }
             } else {
                 RunnerError::Process(err)
             }
@@ -117,12 +114,16 @@ impl Runner for PytestRunner {
         } else {
             let tail = log_tail(&ctx.stderr_log(), 20).unwrap_or_default();
             if process.cancelled.is_none() && !process.timed_out && module_missing(&tail, "pytest") {
-                return Err(RunnerError::ToolMissing { tool: "pytest".into(), hint: install_hint(&python, "pytest") });
+                return Err(RunnerError::ToolMissing {
+                    tool: "pytest".into(),
+                    hint: install_hint(&python, "pytest"),
+                });
             }
             JunitOutcome::Missing(junit_path.clone())
         };
         let exit = process.exit;
-        let no_tests = exit == ExitKind::Code(NO_TESTS_COLLECTED) && matches!(&junit, JunitOutcome::Read(c) if c.is_empty());
+        let no_tests =
+            exit == ExitKind::Code(NO_TESTS_COLLECTED) && matches!(&junit, JunitOutcome::Read(c) if c.is_empty());
         let mut process = process;
         if no_tests {
             // Collecting nothing is not an error for pytest's caller: the run
@@ -155,7 +156,12 @@ impl Runner for PytestRunner {
 fn into_cases(rows: Vec<junit::JunitCase>) -> Vec<TestCase> {
     let mut cases: Vec<TestCase> = Vec::with_capacity(rows.len());
     for row in rows {
-        let selector = row.file.as_deref().map(|file| node_id(file, &row.classname, &row.name));
+        // A collection error names the module, not a test: re-running the module is the selection.
+        let selector = match row.file.as_deref() {
+            Some(file) if row.classname.is_empty() => Some(file.to_string()),
+            Some(file) => Some(node_id(file, &row.classname, &row.name)),
+            None => None,
+        };
         let mut case = row.into_test_case();
         case.selector = selector;
         if let Some(previous) = cases.last_mut() {
@@ -176,7 +182,11 @@ fn merge_rows(first: &mut TestCase, second: TestCase) {
         first.message = second.message.clone();
         first.error_type = second.error_type.clone();
     }
-    let extra = [second.message, second.details].into_iter().flatten().collect::<Vec<_>>().join("\n");
+    let extra = [second.message, second.details]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("\n");
     if !extra.is_empty() {
         first.details = Some(match first.details.take() {
             Some(details) => format!("{details}\n\n{extra}"),

@@ -25,22 +25,38 @@ mod tests {
 
     #[test]
     fn module_level_test() {
-        assert_eq!(node_id("tests/test_a.py", "tests.test_a", "test_x"), "tests/test_a.py::test_x");
+        assert_eq!(
+            node_id("tests/test_a.py", "tests.test_a", "test_x"),
+            "tests/test_a.py::test_x"
+        );
     }
 
     #[test]
     fn class_and_nested_class() {
         assert_eq!(
-            node_id("tests/api/test_orders.py", "tests.api.test_orders.TestOrders", "test_get[a b]"),
+            node_id(
+                "tests/api/test_orders.py",
+                "tests.api.test_orders.TestOrders",
+                "test_get[a b]"
+            ),
             "tests/api/test_orders.py::TestOrders::test_get[a b]"
         );
-        assert_eq!(node_id("t/test_a.py", "t.test_a.TestA.TestB", "test_n"), "t/test_a.py::TestA::TestB::test_n");
+        assert_eq!(
+            node_id("t/test_a.py", "t.test_a.TestA.TestB", "test_n"),
+            "t/test_a.py::TestA::TestB::test_n"
+        );
     }
 
     #[test]
     fn parametrize_ids_are_kept_verbatim() {
-        assert_eq!(node_id("test_a.py", "test_a", "test_p[x::y]"), "test_a.py::test_p[x::y]");
-        assert_eq!(node_id("test_a.py", "test_a", r"test_p[\xfcn\xef]"), r"test_a.py::test_p[\xfcn\xef]");
+        assert_eq!(
+            node_id("test_a.py", "test_a", "test_p[x::y]"),
+            "test_a.py::test_p[x::y]"
+        );
+        assert_eq!(
+            node_id("test_a.py", "test_a", r"test_p[\xfcn\xef]"),
+            r"test_a.py::test_p[\xfcn\xef]"
+        );
     }
 
     #[test]

@@ -9,7 +9,10 @@ use serde_json::Value;
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
 }
 
 /// The `qaagent` binary built for this test run (`cargo test --workspace`
@@ -18,18 +21,42 @@ pub fn qaagent_bin() -> PathBuf {
     if let Some(path) = std::env::var_os("QAAGENT_BIN") {
         return PathBuf::from(path);
     }
+    workspace_bin("qaagent", "qaagent-cli")
+}
+
+/// The example plugin's binary, `qaagent-custom` (built by `cargo test
+/// --workspace`, since the example crate has integration tests of its own).
+pub fn custom_bin() -> PathBuf {
+    workspace_bin("qaagent-custom", "qaagent-custom-runner-example")
+}
+
+/// A binary of workspace package `package` built beside this test binary.
+fn workspace_bin(name: &str, package: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
-    // target/<profile>/deps/<test> → target/<profile>/qaagent
-    let profile_dir = exe.parent().and_then(Path::parent).expect("test binary lives in target/<profile>/deps");
-    let bin = profile_dir.join("qaagent");
-    assert!(bin.is_file(), "{} is missing: run `cargo build -p qaagent-cli` (or the whole `cargo test --workspace`)", bin.display());
+    // target/<profile>/deps/<test> → target/<profile>/<name>
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test binary lives in target/<profile>/deps");
+    let bin = profile_dir.join(name);
+    assert!(
+        bin.is_file(),
+        "{} is missing: run `cargo build -p {package}` (or the whole `cargo test --workspace`)",
+        bin.display()
+    );
     bin
 }
 
 /// The Python of the test environment (`scripts/setup-test-env.sh` makes it).
 pub fn venv() -> PathBuf {
-    let venv = std::env::var_os("QAAGENT_TEST_VENV").map(PathBuf::from).unwrap_or_else(|| repo_root().join(".venv"));
-    assert!(venv.join("bin/python").is_file(), "{} has no Python: run scripts/setup-test-env.sh", venv.display());
+    let venv = std::env::var_os("QAAGENT_TEST_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".venv"));
+    assert!(
+        venv.join("bin/python").is_file(),
+        "{} has no Python: run scripts/setup-test-env.sh",
+        venv.display()
+    );
     venv
 }
 
@@ -39,7 +66,10 @@ pub fn venv() -> PathBuf {
 pub fn fixture(name: &str) -> tempfile::TempDir {
     let source = repo_root().join("tests/fixtures").join(name);
     assert!(source.is_dir(), "no fixture {}", source.display());
-    let dir = tempfile::Builder::new().prefix(&format!("qaagent-{name}-")).tempdir().expect("tempdir");
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("qaagent-{name}-"))
+        .tempdir()
+        .expect("tempdir");
     copy_tree(&source, dir.path());
     dir
 }
@@ -51,7 +81,10 @@ fn copy_tree(from: &Path, to: &Path) {
         let path = entry.path();
         let target = to.join(entry.file_name());
         let kind = entry.file_type().expect("file type");
-        if entry.file_name() == "node_modules" || entry.file_name() == "__pycache__" || entry.file_name() == ".pytest_cache" {
+        if entry.file_name() == "node_modules"
+            || entry.file_name() == "__pycache__"
+            || entry.file_name() == ".pytest_cache"
+        {
             if entry.file_name() == "node_modules" {
                 std::os::unix::fs::symlink(&path, &target).expect("symlink node_modules");
             }
@@ -88,17 +121,55 @@ pub fn tree_listing(dir: &Path) -> Vec<String> {
     out
 }
 
+/// Where a [`Qaagent`]'s evidence goes: a fresh temporary runs root, or one
+/// shared with an earlier invocation.
+pub enum RunsDir {
+    /// A runs root of its own, deleted when dropped.
+    Temp(tempfile::TempDir),
+    /// A runs root someone else keeps alive.
+    Given(PathBuf),
+}
+
+impl RunsDir {
+    /// The runs root.
+    pub fn path(&self) -> &Path {
+        match self {
+            RunsDir::Temp(dir) => dir.path(),
+            RunsDir::Given(path) => path,
+        }
+    }
+}
+
 /// A `qaagent` invocation being built.
 pub struct Qaagent {
     cmd: Command,
-    runs_dir: tempfile::TempDir,
+    runs_dir: RunsDir,
 }
 
 impl Qaagent {
     /// `qaagent` started in `dir`, with evidence going to a fresh temporary runs dir.
     pub fn new(dir: &Path) -> Self {
-        let runs_dir = tempfile::Builder::new().prefix("qaagent-runs-").tempdir().expect("tempdir");
-        let mut cmd = Command::new(qaagent_bin());
+        Self::with_bin(&qaagent_bin(), dir)
+    }
+
+    /// Like [`new`](Self::new), running another qaagent-based binary (a
+    /// third party's, with extra runners).
+    pub fn with_bin(bin: &Path, dir: &Path) -> Self {
+        let runs_dir = tempfile::Builder::new()
+            .prefix("qaagent-runs-")
+            .tempdir()
+            .expect("tempdir");
+        Self::with(bin, dir, RunsDir::Temp(runs_dir))
+    }
+
+    /// `qaagent` started in `dir`, with evidence going to `runs_dir` (e.g. an
+    /// earlier invocation's, to read its runs with `--rerun-failed`).
+    pub fn with_runs_dir(dir: &Path, runs_dir: &Path) -> Self {
+        Self::with(&qaagent_bin(), dir, RunsDir::Given(runs_dir.to_path_buf()))
+    }
+
+    fn with(bin: &Path, dir: &Path, runs_dir: RunsDir) -> Self {
+        let mut cmd = Command::new(bin);
         cmd.current_dir(dir)
             .env("QAAGENT_RUNS_DIR", runs_dir.path())
             .env("VIRTUAL_ENV", venv())
@@ -137,7 +208,10 @@ impl Qaagent {
     /// Runs qaagent to completion.
     pub fn run(mut self) -> RunOutput {
         let output = self.cmd.output().expect("run qaagent");
-        RunOutput { output, runs_dir: self.runs_dir }
+        RunOutput {
+            output,
+            runs_dir: self.runs_dir,
+        }
     }
 }
 
@@ -145,8 +219,8 @@ impl Qaagent {
 pub struct RunOutput {
     /// Exit status and captured output.
     pub output: Output,
-    /// The runs root (kept alive as long as this value).
-    pub runs_dir: tempfile::TempDir,
+    /// The runs root (kept alive as long as this value, when it is its own).
+    pub runs_dir: RunsDir,
 }
 
 impl RunOutput {
@@ -167,7 +241,12 @@ impl RunOutput {
 
     /// Both streams, for assertion messages.
     pub fn describe(&self) -> String {
-        format!("exit {}\n--- stdout ---\n{}\n--- stderr ---\n{}", self.code(), self.stdout(), self.stderr())
+        format!(
+            "exit {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.code(),
+            self.stdout(),
+            self.stderr()
+        )
     }
 
     /// The single run directory recorded.
@@ -178,8 +257,25 @@ impl RunOutput {
             .map(|e| e.path())
             .filter(|p| p.is_dir())
             .collect();
-        assert_eq!(runs.len(), 1, "expected exactly one run in {}: {runs:?}", self.runs_dir.path().display());
+        assert_eq!(
+            runs.len(),
+            1,
+            "expected exactly one run in {}: {runs:?}",
+            self.runs_dir.path().display()
+        );
         runs.remove(0)
+    }
+
+    /// Every run directory in the runs root, oldest first (run ids sort by time).
+    pub fn run_dirs(&self) -> Vec<PathBuf> {
+        let mut runs: Vec<PathBuf> = std::fs::read_dir(self.runs_dir.path())
+            .expect("runs dir")
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .collect();
+        runs.sort();
+        runs
     }
 
     /// The run's `manifest.json`.
@@ -194,7 +290,10 @@ impl RunOutput {
 
     /// The records of one suite.
     pub fn suite_records(&self, suite: &str) -> Vec<Value> {
-        self.records().into_iter().filter(|r| r["suite_name"] == suite).collect()
+        self.records()
+            .into_iter()
+            .filter(|r| r["suite_name"] == suite)
+            .collect()
     }
 }
 
@@ -208,7 +307,10 @@ pub fn read_json(path: &Path) -> Value {
 pub fn read_jsonl(path: &Path) -> Vec<Value> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     text.lines()
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("torn or invalid line in {}: {e}: {line}", path.display())))
+        .map(|line| {
+            serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("torn or invalid line in {}: {e}: {line}", path.display()))
+        })
         .collect()
 }
 
@@ -237,4 +339,17 @@ pub fn squash(text: &str) -> String {
         }
     }
     out
+}
+
+/// Copies `tests/fixtures/<name>/<part>` to `<dest>/<part>` (node_modules
+/// symlinked), to assemble a project from several fixtures.
+pub fn copy_fixture_part(name: &str, part: &str, dest: &Path) {
+    let source = repo_root().join("tests/fixtures").join(name).join(part);
+    let target = dest.join(part);
+    if source.is_dir() {
+        copy_tree(&source, &target);
+    } else {
+        std::fs::create_dir_all(target.parent().expect("parent")).expect("create dir");
+        std::fs::copy(&source, &target).unwrap_or_else(|e| panic!("copy {}: {e}", source.display()));
+    }
 }

@@ -1,0 +1,349 @@
+//! `run-all --rerun-failed [RUN]`: which tests of an earlier run failed, and
+//! a plan that runs only those, with the selectors that run recorded.
+//!
+//! The choice mirrors what a retry re-runs ([`crate::attempts::next_selection`]):
+//! a suite's failed and errored tests by their `metadata.selector`; the whole
+//! suite when one of its failures has no selector, or when the suite errored or
+//! timed out without naming a failing test (its tool crashed before reporting).
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+use evidence::{EvidenceError, LoadedRun};
+use runner_api::{Selection, SuiteOutcome};
+
+use crate::plan::Plan;
+
+/// Why the failures of an earlier run cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum RerunError {
+    /// The run cannot be found or its manifest or records cannot be read.
+    #[error("cannot read the failures of run {run}: {source}")]
+    Evidence {
+        /// The run asked for (an id or `latest`).
+        run: String,
+        /// What went wrong.
+        #[source]
+        source: EvidenceError,
+    },
+}
+
+/// What to run again of one suite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuiteRerun {
+    /// The failed tests by selector, or the whole suite.
+    pub selection: Selection,
+    /// How many of its tests failed or errored (0 when it errored without naming one).
+    pub failed: usize,
+}
+
+/// The failures of one earlier run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedRun {
+    /// The run's id (`latest` resolved).
+    pub run_id: String,
+    /// The name of the project the run tested (its manifest's `target.name`):
+    /// runs roots are shared between projects, so `latest` may be another's.
+    pub project_name: String,
+    /// What to re-run, by suite name; empty when nothing failed.
+    pub suites: BTreeMap<String, SuiteRerun>,
+}
+
+impl FailedRun {
+    /// Failed and errored tests over all suites.
+    pub fn failed_tests(&self) -> usize {
+        self.suites.values().map(|suite| suite.failed).sum()
+    }
+}
+
+/// The suites of run `run` (an id or `latest`) under the runs root `root`
+/// that had failures, with what to re-run of each.
+pub fn failed_selectors(root: &Path, run: &str) -> Result<BTreeMap<String, SuiteRerun>, RerunError> {
+    failed_run(root, run).map(|failed| failed.suites)
+}
+
+/// Like [`failed_selectors`], also naming the run (useful when `run` is `latest`).
+pub fn failed_run(root: &Path, run: &str) -> Result<FailedRun, RerunError> {
+    let evidence = |source| RerunError::Evidence {
+        run: run.to_string(),
+        source,
+    };
+    let loaded = evidence::load_run(root, run).map_err(evidence)?;
+    let suites = failures(&loaded).map_err(evidence)?;
+    Ok(FailedRun {
+        run_id: loaded.run_id,
+        project_name: loaded.manifest.target.name,
+        suites,
+    })
+}
+
+/// A suite's failures as they are gathered.
+#[derive(Default)]
+struct Gathered {
+    selectors: Vec<String>,
+    seen: HashSet<String>,
+    failed: usize,
+    unselectable: bool,
+}
+
+fn failures(run: &LoadedRun) -> Result<BTreeMap<String, SuiteRerun>, EvidenceError> {
+    let mut gathered: BTreeMap<String, Gathered> = BTreeMap::new();
+    for record in run.records()? {
+        let record = record?;
+        if record.status != "failed" && record.status != "error" {
+            continue;
+        }
+        // Records of the Python qaagent may lack suite_name; their kind is the suite.
+        let suite = record.suite_name.clone().unwrap_or_else(|| record.kind.clone());
+        let entry = gathered.entry(suite).or_default();
+        entry.failed += 1;
+        match record.metadata.get("selector").and_then(|value| value.as_str()) {
+            Some(selector) if !selector.is_empty() => {
+                if entry.seen.insert(selector.to_string()) {
+                    entry.selectors.push(selector.to_string());
+                }
+            }
+            _ => entry.unselectable = true,
+        }
+    }
+    for suite in &run.manifest.suites {
+        let errored = matches!(suite.outcome, SuiteOutcome::Errored | SuiteOutcome::TimedOut);
+        if errored && !gathered.contains_key(&suite.name) {
+            // The tool gave up before naming a failing test: all of it again.
+            gathered.entry(suite.name.clone()).or_default().unselectable = true;
+        }
+    }
+    Ok(gathered
+        .into_iter()
+        .map(|(suite, gathered)| {
+            let selection = if gathered.unselectable {
+                Selection::All
+            } else {
+                Selection::Only(gathered.selectors)
+            };
+            (
+                suite,
+                SuiteRerun {
+                    selection,
+                    failed: gathered.failed,
+                },
+            )
+        })
+        .collect())
+}
+
+/// Narrows `plan` to the suites of `failures`, each running only its
+/// selection. Returns the suites of `failures` the plan does not have (no
+/// longer configured, or left out by `--suite`), for the caller to mention.
+pub fn restrict_to_failures(plan: &mut Plan, failures: &BTreeMap<String, SuiteRerun>) -> Vec<String> {
+    let missing = failures
+        .keys()
+        .filter(|name| !plan.suites.iter().any(|suite| &suite.config.name == *name))
+        .cloned()
+        .collect();
+    plan.suites.retain(|suite| failures.contains_key(&suite.config.name));
+    for (index, suite) in plan.suites.iter_mut().enumerate() {
+        // The executor files results by index.
+        suite.index = index;
+        if let Some(rerun) = failures.get(&suite.config.name) {
+            suite.selection = rerun.selection.clone();
+        }
+    }
+    plan.settings.workers = plan.settings.workers.clamp(1, plan.suites.len().max(1));
+    missing
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use evidence::{Run, RunInfo, RunStatus};
+    use runner_api::{Runner, RunnerError, SettingsError, SuiteContext, SuiteResult, TestCase, TestStatus};
+
+    use super::*;
+    use crate::plan::Overrides;
+    use crate::registry::Registry;
+
+    fn case(name: &str, status: TestStatus, selector: Option<&str>) -> TestCase {
+        let mut case = TestCase::new(name, "c", status);
+        case.selector = selector.map(str::to_string);
+        case
+    }
+
+    fn suite(name: &str, cases: Vec<TestCase>) -> SuiteResult {
+        let mut result = SuiteResult::new(name, "pytest");
+        result.cases = cases;
+        result.recount();
+        result
+    }
+
+    /// Records a finished run of `results` under `root`; returns its id.
+    fn record_run(root: &Path, results: Vec<SuiteResult>) -> String {
+        let project = tempfile::tempdir().expect("tempdir");
+        let run = Run::create(
+            root,
+            RunInfo {
+                project_name: "p".into(),
+                project_path: project.path().to_path_buf(),
+                suites: results.iter().map(|r| r.suite.clone()).collect(),
+                qaagent_version: "0".into(),
+            },
+        )
+        .expect("run created");
+        let writer = run.start_writer().expect("writer");
+        let run_id = writer.run_id().to_string();
+        for (index, result) in results.into_iter().enumerate() {
+            writer.suite_finished(index, result).expect("sent");
+        }
+        writer.finish(RunStatus::Failed, Duration::ZERO).expect("finished");
+        run_id
+    }
+
+    #[test]
+    fn failed_tests_by_selector_and_whole_suites_when_they_cannot_be_named() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let mut flaky = case("d", TestStatus::Passed, Some("t.py::d"));
+        flaky.flaky = true;
+        let unit = suite(
+            "unit",
+            vec![
+                case("a", TestStatus::Passed, Some("t.py::a")),
+                case("b", TestStatus::Failed, Some("t.py::b[x y]")),
+                case("c", TestStatus::Error, Some("t.py::c")),
+                flaky,
+                case("e", TestStatus::Skipped, Some("t.py::e")),
+            ],
+        );
+        let behave = suite("behave", vec![case("unnamed", TestStatus::Failed, None)]);
+        let mut e2e = SuiteResult::errored("e2e", "playwright", "npx crashed");
+        e2e.cases.clear();
+        let api = suite("api", vec![case("ok", TestStatus::Passed, Some("api::ok"))]);
+        let mut docs = suite("docs", vec![case("slow", TestStatus::Failed, Some("docs::slow"))]);
+        docs.set_error(SuiteOutcome::TimedOut, "timed out after 5 s");
+        let run_id = record_run(root.path(), vec![unit, behave, e2e, api, docs]);
+
+        let failed = failed_run(root.path(), "latest").expect("read");
+        assert_eq!(failed.run_id, run_id);
+        assert_eq!(failed.project_name, "p");
+        let expected: BTreeMap<String, SuiteRerun> = [
+            (
+                "unit",
+                Selection::Only(vec!["t.py::b[x y]".into(), "t.py::c".into()]),
+                2,
+            ),
+            ("behave", Selection::All, 1),
+            ("e2e", Selection::All, 0),
+            // Timed out, but it named its failing test: that one is enough.
+            ("docs", Selection::Only(vec!["docs::slow".into()]), 1),
+        ]
+        .into_iter()
+        .map(|(name, selection, failed)| (name.to_string(), SuiteRerun { selection, failed }))
+        .collect();
+        assert_eq!(failed.suites, expected);
+        assert_eq!(failed.failed_tests(), 4);
+        assert_eq!(failed_selectors(root.path(), &run_id).expect("by id"), expected);
+    }
+
+    #[test]
+    fn a_run_without_failures_has_nothing_to_rerun() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let run_id = record_run(
+            root.path(),
+            vec![suite("unit", vec![case("a", TestStatus::Passed, Some("t.py::a"))])],
+        );
+        let failed = failed_run(root.path(), "latest").expect("read");
+        assert_eq!(failed.run_id, run_id);
+        assert!(failed.suites.is_empty());
+    }
+
+    #[test]
+    fn missing_runs_are_typed_errors() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let err = failed_selectors(root.path(), "latest").expect_err("no runs");
+        assert!(
+            matches!(
+                &err,
+                RerunError::Evidence {
+                    source: EvidenceError::NoRuns { .. },
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let err = failed_selectors(root.path(), "20990101_000000Z").expect_err("no such run");
+        assert!(
+            matches!(
+                &err,
+                RerunError::Evidence {
+                    source: EvidenceError::RunNotFound { .. },
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("20990101_000000Z"), "{err}");
+    }
+
+    struct Fake;
+
+    impl Runner for Fake {
+        fn name(&self) -> &str {
+            "fake"
+        }
+        fn check_settings(&self, _settings: &toml::Table) -> Result<(), SettingsError> {
+            Ok(())
+        }
+        fn tool_version(&self, _ctx: &SuiteContext) -> Option<String> {
+            None
+        }
+        fn run(&self, ctx: &SuiteContext) -> Result<SuiteResult, RunnerError> {
+            Ok(SuiteResult::new(&ctx.suite, "fake"))
+        }
+    }
+
+    #[test]
+    fn restricting_a_plan_keeps_failing_suites_in_order_with_their_selection() {
+        let project = tempfile::tempdir().expect("tempdir");
+        let file = project.path().join(".qaagent.toml");
+        let text = r#"
+            [project]
+            name = "p"
+            [run]
+            parallel = true
+            suite_order = ["unit", "behave", "e2e"]
+            [tests.unit]
+            runner = "fake"
+            path = "."
+            [tests.behave]
+            runner = "fake"
+            path = "."
+            [tests.e2e]
+            runner = "fake"
+            path = "."
+        "#;
+        let mut registry = Registry::new();
+        registry.register(Fake);
+        let config = crate::config::parse(&file, text, &registry).expect("config");
+        let mut plan = Plan::new(&config, &registry, &Overrides::default(), None).expect("plan");
+        assert_eq!(plan.settings.workers, 3);
+        let failures: BTreeMap<String, SuiteRerun> = [
+            ("e2e", Selection::Only(vec!["[chromium] › a.spec.ts › x".into()])),
+            ("unit", Selection::All),
+            ("gone", Selection::All),
+        ]
+        .into_iter()
+        .map(|(name, selection)| (name.to_string(), SuiteRerun { selection, failed: 1 }))
+        .collect();
+        let missing = restrict_to_failures(&mut plan, &failures);
+        assert_eq!(missing, ["gone"]);
+        assert_eq!(plan.names(), ["unit", "e2e"]);
+        let indices: Vec<usize> = plan.suites.iter().map(|suite| suite.index).collect();
+        assert_eq!(indices, [0, 1]);
+        assert_eq!(plan.suites[0].selection, Selection::All);
+        assert_eq!(
+            plan.suites[1].selection,
+            Selection::Only(vec!["[chromium] › a.spec.ts › x".into()])
+        );
+        assert_eq!(plan.settings.workers, 2);
+    }
+}

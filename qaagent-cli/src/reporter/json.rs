@@ -1,0 +1,178 @@
+//! `--format json`: newline-delimited JSON events on stdout, one object per
+//! line, each with `"version"` and `"event"`. The schema is documented in the
+//! README ("Machine-readable output") and checked by the integration tests.
+
+use std::io::{self, Write};
+
+use orchestrator::events::Event;
+use runner_api::{OutputStream, SuiteResult, TestCase};
+use serde_json::{json, Value};
+
+use super::{FinalReport, Reporter};
+
+/// The event schema's version; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Writes one JSON object per line to `out`.
+pub struct JsonReporter<W: Write> {
+    out: W,
+}
+
+impl<W: Write> JsonReporter<W> {
+    /// A reporter writing to `out`.
+    pub fn new(out: W) -> Self {
+        JsonReporter { out }
+    }
+
+    fn emit(&mut self, event: &str, mut body: Value) -> io::Result<()> {
+        if let Value::Object(map) = &mut body {
+            map.insert("version".into(), json!(SCHEMA_VERSION));
+            map.insert("event".into(), json!(event));
+        }
+        let mut line = serde_json::to_vec(&body).map_err(io::Error::other)?;
+        line.push(b'\n');
+        // One write per event: a reader never sees half an object.
+        self.out.write_all(&line)?;
+        self.out.flush()
+    }
+}
+
+impl<W: Write> Reporter for JsonReporter<W> {
+    fn event(&mut self, event: &Event) -> io::Result<()> {
+        match event {
+            Event::RunStarted {
+                run_id,
+                run_dir,
+                parallel,
+                workers,
+                suites,
+            } => self.emit(
+                "run-started",
+                json!({
+                    "run_id": run_id,
+                    "run_dir": run_dir,
+                    "parallel": parallel,
+                    "workers": workers,
+                    "suites": suites,
+                }),
+            ),
+            Event::AttemptStarted {
+                index,
+                suite,
+                attempt,
+                selected,
+            } => {
+                let name = if *attempt == 1 {
+                    "suite-started"
+                } else {
+                    "attempt-started"
+                };
+                self.emit(
+                    name,
+                    json!({ "index": index, "suite": suite, "attempt": attempt, "selected": selected }),
+                )
+            }
+            Event::AttemptFinished {
+                index,
+                suite,
+                attempt,
+                outcome,
+                passed,
+                failed,
+                errors,
+                skipped,
+                duration,
+                error,
+            } => self.emit(
+                "attempt-finished",
+                json!({
+                    "index": index,
+                    "suite": suite,
+                    "attempt": attempt,
+                    "outcome": outcome,
+                    "counts": { "passed": passed, "failed": failed, "errors": errors, "skipped": skipped },
+                    "duration": duration.as_secs_f64(),
+                    "error": error,
+                }),
+            ),
+            Event::SuiteFinished { index, result } => self.emit("suite-finished", suite_body(*index, result)),
+            Event::Output(line) => self.emit(
+                "output",
+                json!({
+                    "suite": line.suite,
+                    "stream": match line.stream { OutputStream::Stdout => "stdout", OutputStream::Stderr => "stderr" },
+                    "line": line.line,
+                }),
+            ),
+            Event::RunFinished(_) => Ok(()),
+        }
+    }
+
+    fn finish(&mut self, report: &FinalReport<'_>) -> io::Result<()> {
+        let summary = report.summary;
+        let status = if summary.interrupted {
+            "interrupted"
+        } else if report.exit_code == 0 {
+            "passed"
+        } else {
+            "failed"
+        };
+        self.emit(
+            "run-finished",
+            json!({
+                "status": status,
+                "exit_code": report.exit_code,
+                "totals": {
+                    "suites": summary.suites,
+                    "tests": summary.tests,
+                    "passed": summary.passed,
+                    "failed": summary.failed,
+                    "errors": summary.errors,
+                    "skipped": summary.skipped,
+                    "flaky": summary.flaky,
+                },
+                "wall_seconds": summary.wall.as_secs_f64(),
+                "suites_seconds": summary.suites_duration.as_secs_f64(),
+                "diagnostics": report.diagnostics,
+                "evidence": report.run_dir,
+                "warnings": report.warnings,
+            }),
+        )
+    }
+}
+
+fn suite_body(index: usize, result: &SuiteResult) -> Value {
+    json!({
+        "index": index,
+        "suite": result.suite,
+        "runner": result.runner,
+        "outcome": result.outcome,
+        "counts": {
+            "passed": result.passed,
+            "failed": result.failed,
+            "errors": result.errors,
+            "skipped": result.skipped,
+            "flaky": result.flaky,
+        },
+        "duration": result.duration.as_secs_f64(),
+        "attempts": result.attempts,
+        "return_code": result.return_code,
+        "error": result.error,
+        "skip_reason": result.skip_reason,
+        "leaked": result.leaked,
+        "cases": result.cases.iter().map(case_body).collect::<Vec<_>>(),
+    })
+}
+
+fn case_body(case: &TestCase) -> Value {
+    json!({
+        "name": case.name,
+        "classname": case.classname,
+        "selector": case.selector,
+        "status": case.status,
+        "duration": case.duration,
+        "attempts": case.attempts,
+        "flaky": case.flaky,
+        "message": case.message,
+    })
+}

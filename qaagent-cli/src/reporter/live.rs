@@ -1,0 +1,133 @@
+//! The live display in a terminal: a line per running suite (name, attempt,
+//! elapsed) that turns into its result line when the suite ends.
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use orchestrator::events::Event;
+
+use super::plain::{retry_what, run_started_line};
+use super::style::Style;
+use super::summary::{final_report, suite_lines};
+use super::{FinalReport, Reporter};
+
+/// Which terminal stream the display uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// Standard output (human format).
+    Stdout,
+    /// Standard error (when stdout carries JSON).
+    Stderr,
+}
+
+/// Spinners for running suites, result lines printed above them.
+pub struct LiveReporter {
+    multi: MultiProgress,
+    bars: HashMap<usize, ProgressBar>,
+    stream: Stream,
+    style: Style,
+    name_width: usize,
+}
+
+impl LiveReporter {
+    /// A live display on `stream`.
+    pub fn new(stream: Stream, style: Style) -> Self {
+        let target = match stream {
+            Stream::Stdout => ProgressDrawTarget::stdout(),
+            Stream::Stderr => ProgressDrawTarget::stderr(),
+        };
+        LiveReporter {
+            multi: MultiProgress::with_draw_target(target),
+            bars: HashMap::new(),
+            stream,
+            style,
+            name_width: 8,
+        }
+    }
+
+    fn println(&self, line: &str) -> io::Result<()> {
+        self.multi.println(line)
+    }
+
+    fn spinner(&self, suite: &str, detail: &str) -> ProgressBar {
+        let template = if self.style.enabled() {
+            "{spinner:.cyan} {prefix:.bold} {msg} {elapsed:.dim}"
+        } else {
+            "{spinner} {prefix} {msg} {elapsed}"
+        };
+        let bar = self.multi.add(ProgressBar::new_spinner());
+        bar.set_style(ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_spinner()));
+        bar.set_prefix(format!("{:>7} {suite:<width$}", "RUNNING", width = self.name_width));
+        bar.set_message(detail.to_string());
+        bar.enable_steady_tick(Duration::from_millis(100));
+        bar
+    }
+}
+
+impl Reporter for LiveReporter {
+    fn event(&mut self, event: &Event) -> io::Result<()> {
+        match event {
+            Event::RunStarted {
+                parallel,
+                workers,
+                suites,
+                ..
+            } => {
+                self.name_width = suites.iter().map(String::len).max().unwrap_or(8).max(8);
+                self.println(&run_started_line(*parallel, *workers, suites.len()))?;
+            }
+            Event::AttemptStarted {
+                index,
+                suite,
+                attempt,
+                selected,
+            } => {
+                let detail = if *attempt == 1 {
+                    "attempt 1".to_string()
+                } else {
+                    format!("attempt {attempt}: {}", retry_what(*selected))
+                };
+                match self.bars.get(index) {
+                    Some(bar) => {
+                        bar.set_message(detail);
+                        bar.reset_elapsed();
+                    }
+                    None => {
+                        let bar = self.spinner(suite, &detail);
+                        self.bars.insert(*index, bar);
+                    }
+                }
+            }
+            Event::SuiteFinished { index, result } => {
+                if let Some(bar) = self.bars.remove(index) {
+                    bar.finish_and_clear();
+                    self.multi.remove(&bar);
+                }
+                for line in suite_lines(self.style, self.name_width, result) {
+                    self.println(&line)?;
+                }
+            }
+            Event::Output(line) => self.println(&format!("[{}] {}", line.suite, line.line))?,
+            Event::AttemptFinished { .. } | Event::RunFinished(_) => {}
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, report: &FinalReport<'_>) -> io::Result<()> {
+        for (_, bar) in self.bars.drain() {
+            bar.finish_and_clear();
+        }
+        let _ = self.multi.clear();
+        let text = final_report(self.style, report);
+        match self.stream {
+            Stream::Stdout => {
+                let mut out = io::stdout().lock();
+                out.write_all(text.as_bytes())?;
+                out.flush()
+            }
+            Stream::Stderr => io::stderr().lock().write_all(text.as_bytes()),
+        }
+    }
+}

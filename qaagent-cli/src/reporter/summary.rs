@@ -1,0 +1,212 @@
+//! The text shared by the plain and live reporters: a suite's result line and
+//! the end-of-run report.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use runner_api::{SuiteOutcome, SuiteResult, TestCase};
+
+use super::style::Style;
+use super::FinalReport;
+
+/// Width of the outcome label column (`INTERRUPTED` is the longest label).
+pub const LABEL_WIDTH: usize = 8;
+/// How many lines of a failure message the end of the run shows.
+const MESSAGE_LINES: usize = 3;
+/// How many lines of a crashed suite's log the end of the run shows.
+const TAIL_LINES: usize = 15;
+
+/// "1 test" / "2 tests".
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// Seconds with two decimals: `1.25s`.
+pub fn seconds(duration: Duration) -> String {
+    format!("{:.2}s", duration.as_secs_f64())
+}
+
+/// The lines announcing a finished suite: outcome, counts, time, then its
+/// error and any leaked processes.
+pub fn suite_lines(style: Style, name_width: usize, result: &SuiteResult) -> Vec<String> {
+    let label = style.outcome(result.outcome, LABEL_WIDTH);
+    let name = format!("{:<name_width$}", result.suite);
+    if result.outcome == SuiteOutcome::Skipped {
+        let reason = result.skip_reason.as_deref().unwrap_or("skipped");
+        return vec![format!("{label} {name} {reason}")];
+    }
+    let mut line = format!(
+        "{label} {name} {} passed, {} failed, {}, {} skipped",
+        result.passed,
+        result.failed,
+        plural(result.errors, "error"),
+        result.skipped
+    );
+    if result.flaky > 0 {
+        let _ = write!(line, ", {}", style.yellow(&format!("{} flaky", result.flaky)));
+    }
+    if result.attempts > 1 {
+        let _ = write!(line, " after {}", plural(result.attempts as usize, "attempt"));
+    }
+    let _ = write!(line, "  {}", style.dim(&format!("[{}]", seconds(result.duration))));
+    let indent = " ".repeat(LABEL_WIDTH + 1 + name_width + 1);
+    let mut lines = vec![line];
+    if let Some(error) = &result.error {
+        lines.push(format!("{indent}{}", style.red(error)));
+    }
+    for leaked in &result.leaked {
+        lines.push(format!(
+            "{indent}{}",
+            style.yellow(&format!(
+                "warning: left process {} running (killed): {}",
+                leaked.pid, leaked.command
+            ))
+        ));
+    }
+    lines
+}
+
+/// The end-of-run report: the per-suite table, every failing test, the tail
+/// of each crashed suite's log, flaky tests, diagnostics, totals and the
+/// evidence path.
+pub fn final_report(style: Style, report: &FinalReport<'_>) -> String {
+    let mut out = String::new();
+    let results = report.results;
+    let summary = report.summary;
+    let name_width = results.iter().map(|r| r.suite.len()).max().unwrap_or(5).max(5);
+
+    if !results.is_empty() {
+        out.push('\n');
+        let header = format!(
+            "{:<name_width$}  {:<11} {:>6} {:>6} {:>6} {:>7} {:>5} {:>9}",
+            "SUITE", "STATUS", "PASSED", "FAILED", "ERRORS", "SKIPPED", "FLAKY", "TIME"
+        );
+        let _ = writeln!(out, "{}", style.bold(&header));
+        for result in results {
+            let status = format!("{:<11}", result.outcome.label());
+            let status = match result.outcome {
+                SuiteOutcome::Passed => style.green(&status),
+                SuiteOutcome::Skipped | SuiteOutcome::Interrupted => style.yellow(&status),
+                _ => style.red(&status),
+            };
+            let _ = writeln!(
+                out,
+                "{:<name_width$}  {status} {:>6} {:>6} {:>6} {:>7} {:>5} {:>9}",
+                result.suite,
+                result.passed,
+                result.failed,
+                result.errors,
+                result.skipped,
+                result.flaky,
+                seconds(result.duration),
+            );
+        }
+    }
+
+    let failures: Vec<(&str, &TestCase)> = results
+        .iter()
+        .flat_map(|r| {
+            r.cases
+                .iter()
+                .filter(|c| c.status.is_failure())
+                .map(move |c| (r.suite.as_str(), c))
+        })
+        .collect();
+    if !failures.is_empty() {
+        let _ = writeln!(out, "\n{}", style.bold("Failures:"));
+        for (suite, case) in failures {
+            let label = style.red(&case.status.as_str().to_uppercase());
+            let _ = writeln!(out, "  {label} {suite} {}", case.display_name());
+            let message = case.message.as_deref().or(case.details.as_deref()).unwrap_or("");
+            for line in message.lines().filter(|l| !l.trim().is_empty()).take(MESSAGE_LINES) {
+                let _ = writeln!(out, "      {line}");
+            }
+        }
+    }
+
+    for result in results.iter().filter(|r| r.error.is_some()) {
+        let _ = writeln!(
+            out,
+            "\n{} {}",
+            style.bold(&format!("{}:", result.suite)),
+            style.red(result.error.as_deref().unwrap_or(""))
+        );
+        if let Some(tail) = &result.log_tail {
+            let lines: Vec<&str> = tail.lines().collect();
+            let from = lines.len().saturating_sub(TAIL_LINES);
+            for line in &lines[from..] {
+                let _ = writeln!(out, "  {}", style.dim(line));
+            }
+        }
+    }
+
+    let flaky: Vec<String> = results
+        .iter()
+        .flat_map(|r| {
+            r.cases.iter().filter(|c| c.flaky).map(move |c| {
+                format!(
+                    "{} {} {} — passed on attempt {} of {}",
+                    style.yellow("   FLAKY"),
+                    r.suite,
+                    c.display_name(),
+                    c.attempts,
+                    r.attempts
+                )
+            })
+        })
+        .collect();
+    if !flaky.is_empty() {
+        out.push('\n');
+        for line in flaky {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+
+    if let Some(first) = report.diagnostics.first() {
+        let _ = writeln!(out, "\n{} {first}", style.bold("Diagnostics:"));
+    }
+
+    let status = if summary.interrupted {
+        style.yellow("INTERRUPTED")
+    } else if report.exit_code == 0 {
+        style.green("PASSED")
+    } else {
+        style.red("FAILED")
+    };
+    let mut totals = format!(
+        "{status}: {}, {}: {} passed, {} failed, {}, {} skipped",
+        plural(summary.suites, "suite"),
+        plural(summary.tests, "test"),
+        summary.passed,
+        summary.failed,
+        plural(summary.errors, "error"),
+        summary.skipped
+    );
+    if summary.flaky > 0 {
+        let _ = write!(totals, ", {} flaky", summary.flaky);
+    }
+    let _ = write!(totals, " in {}", seconds(summary.wall));
+    let saved = summary.suites_duration.saturating_sub(summary.wall);
+    if saved > Duration::from_millis(10) {
+        let _ = write!(
+            totals,
+            " (suites took {}, parallelism saved {})",
+            seconds(summary.suites_duration),
+            seconds(saved)
+        );
+    } else {
+        let _ = write!(totals, " (suites took {})", seconds(summary.suites_duration));
+    }
+    let _ = writeln!(out, "\n{totals}");
+    for warning in report.warnings {
+        let _ = writeln!(out, "{}", style.yellow(&format!("warning: {warning}")));
+    }
+    if let Some(run_dir) = report.run_dir {
+        let _ = writeln!(out, "evidence: {}", run_dir.display());
+    }
+    out
+}

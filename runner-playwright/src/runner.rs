@@ -1,0 +1,305 @@
+//! [`PlaywrightRunner`]: one attempt of a Playwright Test suite.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use runner_api::conclude::{conclude, Attempt, JunitOutcome};
+use runner_api::junit::{self, JunitCase};
+use runner_api::{parse_settings, RunnerError, SettingsError, SuiteContext, SuiteOutcome, SuiteResult, TestCase};
+
+use crate::install::{self, InstallOutcome};
+use crate::selector;
+use crate::settings::PlaywrightSettings;
+
+/// The name users write as `runner = "playwright"`.
+pub const RUNNER_NAME: &str = "playwright";
+
+/// The tool's name in the manifest.
+pub const TOOL_NAME: &str = "playwright";
+
+/// Exit codes with which `playwright test` says the tests ran: 0 all passed,
+/// 1 something failed (it also uses 1 for config errors, which the JUnit
+/// check in [`conclude`] catches).
+const OK_CODES: &[i32] = &[0, 1];
+
+/// Runs Playwright Test suites with `npx playwright test`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PlaywrightRunner;
+
+impl PlaywrightRunner {
+    /// The runner.
+    pub fn new() -> Self {
+        PlaywrightRunner
+    }
+}
+
+/// Where an attempt's files go, all below its output directory.
+#[derive(Debug, Clone)]
+struct Outputs {
+    junit: PathBuf,
+    json: PathBuf,
+    results: PathBuf,
+    test_list: PathBuf,
+}
+
+impl Outputs {
+    fn new(output_dir: &Path) -> Self {
+        Outputs {
+            junit: output_dir.join("junit.xml"),
+            json: output_dir.join("report.json"),
+            results: output_dir.join("test-results"),
+            test_list: output_dir.join("test-list.txt"),
+        }
+    }
+}
+
+impl runner_api::Runner for PlaywrightRunner {
+    fn name(&self) -> &str {
+        RUNNER_NAME
+    }
+
+    fn check_settings(&self, settings: &toml::Table) -> Result<(), SettingsError> {
+        parse_settings::<PlaywrightSettings>(settings).map(|_| ())
+    }
+
+    fn tool_version(&self, ctx: &SuiteContext) -> Option<String> {
+        install::require_node(ctx, &["node", "npx"]).ok()?;
+        let output = npx_playwright(ctx)
+            .arg("--version")
+            .current_dir(&ctx.path)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .ok()?;
+        if !output.status.success() {
+            return None;
+        }
+        // "Version 1.65.1"
+        let text = String::from_utf8_lossy(&output.stdout);
+        text.split_whitespace().next_back().map(str::to_string)
+    }
+
+    fn run(&self, ctx: &SuiteContext) -> Result<SuiteResult, RunnerError> {
+        let settings: PlaywrightSettings = parse_settings(&ctx.settings)?;
+        if !ctx.path.is_dir() {
+            return Err(RunnerError::Other(format!(
+                "the suite's path {} is not a directory",
+                ctx.path.display()
+            )));
+        }
+        install::require_node(ctx, &["node", "npx"])?;
+
+        let mut test_ctx = ctx.clone();
+        let mut install_took = Duration::ZERO;
+        if let Some(npm) = install::needed(&ctx.path) {
+            if !settings.install_enabled() {
+                return Err(not_installed(
+                    ctx,
+                    format!(
+                        "node_modules is missing in {} and the suite says `install = false`; run `{}` there",
+                        ctx.path.display(),
+                        npm.describe()
+                    ),
+                ));
+            }
+            match install::run(ctx, npm, RUNNER_NAME, TOOL_NAME)? {
+                InstallOutcome::Failed(result) => return Ok(*result),
+                InstallOutcome::Done(took) => {
+                    install_took = took;
+                    // The install and the tests share the suite's timeout.
+                    if let Some(timeout) = ctx.timeout {
+                        let left = timeout.saturating_sub(took);
+                        if left.is_zero() {
+                            let mut result = SuiteResult::new(&ctx.suite, RUNNER_NAME);
+                            result.output_dir = Some(ctx.output_dir.clone());
+                            result.duration = took;
+                            result.set_error(
+                                SuiteOutcome::TimedOut,
+                                format!(
+                                    "timed out after {} s: `{}` used it all",
+                                    timeout.as_secs_f64(),
+                                    npm.describe()
+                                ),
+                            );
+                            return Ok(result);
+                        }
+                        test_ctx.timeout = Some(left);
+                    }
+                }
+            }
+        }
+        if install::playwright_bin(&ctx.path).is_none() {
+            let hint = if ctx.path.join("package.json").is_file() {
+                format!(
+                    "@playwright/test is not installed for {}; add it with `npm install -D @playwright/test` there",
+                    ctx.path.display()
+                )
+            } else {
+                format!(
+                    "{} has no package.json and no node_modules with Playwright; set it up with \
+                     `npm init -y && npm install -D @playwright/test` there",
+                    ctx.path.display()
+                )
+            };
+            return Err(not_installed(ctx, hint));
+        }
+
+        let outputs = Outputs::new(&ctx.output_dir);
+        let mut cmd = self.command(ctx, &settings, &outputs)?;
+        cmd.current_dir(&ctx.path);
+        log::debug!("[{}] running {cmd:?}", ctx.suite);
+        let process = test_ctx.run_supervised(cmd).map_err(|err| {
+            if err.is_not_found() {
+                RunnerError::ToolMissing {
+                    tool: "npx".into(),
+                    hint: "install Node.js 20 or newer with npm and npx".into(),
+                }
+            } else {
+                err.into()
+            }
+        })?;
+
+        let junit = read_cases(ctx, &outputs);
+        let mut artifacts: Vec<PathBuf> = [
+            install::stdout_log(ctx),
+            install::stderr_log(ctx),
+            outputs.junit.clone(),
+            outputs.json.clone(),
+            outputs.test_list.clone(),
+        ]
+        .into_iter()
+        .filter(|path| path.is_file())
+        .collect();
+        collect_files(&outputs.results, &mut artifacts);
+        let mut result = conclude(Attempt {
+            ctx,
+            runner: RUNNER_NAME,
+            tool: TOOL_NAME,
+            process,
+            junit,
+            ok_codes: OK_CODES,
+            artifacts,
+        });
+        // The suite's wall time includes its install.
+        result.duration += install_took;
+        if let Some(selected) = ctx.selected() {
+            // A selector --test-list does not match selects nothing, and Playwright exits 0.
+            let unmatched: Vec<&String> = selected
+                .iter()
+                .filter(|wanted| !result.cases.iter().any(|case| case.selector.as_ref() == Some(*wanted)))
+                .collect();
+            if !unmatched.is_empty() && result.error.is_none() {
+                log::warn!(
+                    "[{}] Playwright ran none of these selected tests: {}",
+                    ctx.suite,
+                    unmatched.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("; ")
+                );
+            }
+        }
+        Ok(result)
+    }
+}
+
+impl PlaywrightRunner {
+    /// `npx --no -- playwright test …` with qaagent's reporters and output
+    /// directory, the selection, the settings' projects and the suite's args.
+    fn command(
+        &self,
+        ctx: &SuiteContext,
+        settings: &PlaywrightSettings,
+        outputs: &Outputs,
+    ) -> Result<Command, RunnerError> {
+        let mut cmd = npx_playwright(ctx);
+        cmd.arg("test")
+            // Replaces the config's reporters: nothing of theirs writes into the project.
+            .arg("--reporter=line,junit,json")
+            .arg(format!("--output={}", outputs.results.display()))
+            .env("PLAYWRIGHT_JUNIT_OUTPUT_FILE", &outputs.junit)
+            .env("PLAYWRIGHT_JSON_OUTPUT_FILE", &outputs.json)
+            // Selectors are built from the plain JUnit names.
+            .env("PLAYWRIGHT_JUNIT_INCLUDE_PROJECT_IN_TEST_NAME", "0")
+            // `.last-run.json` belongs in this attempt's --output directory.
+            .env_remove("PLAYWRIGHT_LAST_RUN_OUTPUT_FILE");
+        for project in settings.projects() {
+            cmd.arg(format!("--project={project}"));
+        }
+        if let Some(selected) = ctx.selected() {
+            std::fs::write(&outputs.test_list, selector::test_list(selected)).map_err(|source| RunnerError::Io {
+                what: "cannot write the Playwright test list",
+                path: outputs.test_list.clone(),
+                source,
+            })?;
+            cmd.arg(format!("--test-list={}", outputs.test_list.display()));
+        }
+        cmd.args(&ctx.args);
+        Ok(cmd)
+    }
+}
+
+/// `npx --no -- playwright`: `--no` keeps npx from fetching a `playwright`
+/// package from the registry when the project has none installed, and `--`
+/// keeps npm from taking flags like `--version` for itself.
+fn npx_playwright(ctx: &SuiteContext) -> Command {
+    let mut cmd = ctx.command("npx");
+    cmd.args(["--no", "--", "playwright"])
+        .env("NPM_CONFIG_UPDATE_NOTIFIER", "false");
+    cmd
+}
+
+fn not_installed(ctx: &SuiteContext, hint: String) -> RunnerError {
+    log::debug!("[{}] Playwright not runnable: {hint}", ctx.suite);
+    RunnerError::ToolMissing {
+        tool: "@playwright/test".into(),
+        hint,
+    }
+}
+
+/// The attempt's cases from its JUnit report, each with its selector and
+/// its file (relative to the suite's path when inside it).
+fn read_cases(ctx: &SuiteContext, outputs: &Outputs) -> JunitOutcome {
+    if !outputs.junit.is_file() {
+        return JunitOutcome::Missing(outputs.junit.clone());
+    }
+    let rows = match junit::read_file(&outputs.junit) {
+        Ok(rows) => rows,
+        Err(err) => return JunitOutcome::Unreadable(err),
+    };
+    let root_dir = selector::root_dir_from_json_report(&outputs.json);
+    JunitOutcome::Read(
+        rows.into_iter()
+            .map(|row| to_case(ctx, root_dir.as_deref(), row))
+            .collect(),
+    )
+}
+
+fn to_case(ctx: &SuiteContext, root_dir: Option<&Path>, row: JunitCase) -> TestCase {
+    let project = row.hostname.clone().unwrap_or_default();
+    let selector = selector::selector(&project, &row.classname, &row.name);
+    let file = match root_dir {
+        Some(root_dir) => selector::case_file(root_dir, &row.classname, &ctx.path),
+        // Without the JSON report the file is only known relative to the testDir.
+        None => row.classname.clone(),
+    };
+    let mut case = row.into_test_case();
+    case.file = Some(file);
+    case.selector = Some(selector);
+    case
+}
+
+/// Every file below `dir`, sorted, appended to `files`.
+fn collect_files(dir: &Path, files: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .collect();
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            collect_files(&path, files);
+        } else if path.is_file() {
+            files.push(path);
+        }
+    }
+}

@@ -1,0 +1,368 @@
+//! `runner = "command"` end to end with real JUnit writers: Node's own test
+//! runner and cargo-nextest, on `tests/fixtures/command-project`. Counts are
+//! checked against what each tool itself prints, not against qaagent.
+
+use std::path::Path;
+
+use qaagent_tests::{fixture, squash, tree_listing, Qaagent};
+use serde_json::Value;
+
+/// passed, failed, errors, skipped of a set of records.
+fn counts(records: &[Value]) -> (u64, u64, u64, u64) {
+    let count = |status: &str| records.iter().filter(|r| r["status"] == status).count() as u64;
+    (count("passed"), count("failed"), count("error"), count("skipped"))
+}
+
+fn record<'a>(records: &'a [Value], name: &str) -> &'a Value {
+    records
+        .iter()
+        .find(|r| r["name"] == name)
+        .unwrap_or_else(|| panic!("no record named {name:?} in {records:#?}"))
+}
+
+/// The number on Node's spec-reporter summary line `ℹ <what> N`.
+fn node_summary(log: &str, what: &str) -> u64 {
+    let prefix = format!("ℹ {what} ");
+    log.lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no `{prefix}N` line in node's output:\n{log}"))
+}
+
+/// passed, failed, skipped from nextest's `Summary [...] N tests run: X passed, Y failed, Z skipped`.
+fn nextest_summary(log: &str) -> (u64, u64, u64) {
+    let line = log
+        .lines()
+        .find(|line| line.trim_start().starts_with("Summary ["))
+        .unwrap_or_else(|| panic!("no Summary line:\n{log}"));
+    let number_before = |word: &str| -> u64 {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        words
+            .windows(2)
+            .find(|w| w[1].trim_end_matches(',') == word)
+            .and_then(|w| w[0].parse().ok())
+            .unwrap_or(0)
+    };
+    (
+        number_before("passed"),
+        number_before("failed"),
+        number_before("skipped"),
+    )
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+#[test]
+fn node_suite_counts_match_nodes_own_summary() {
+    let project = fixture("command-project");
+    let before = tree_listing(project.path());
+    let run = Qaagent::new(project.path()).args(["run-all", "--suite", "node"]).run();
+    assert_eq!(run.code(), 1, "two node tests fail: {}", run.describe());
+
+    let artifacts = run.run_dir().join("artifacts/node");
+    let log = read(&artifacts.join("stdout.log"));
+    let records = run.suite_records("node");
+    let (passed, failed, errors, skipped) = counts(&records);
+    assert_eq!(passed, node_summary(&log, "pass"), "{records:#?}");
+    assert_eq!(failed, node_summary(&log, "fail"), "{records:#?}");
+    assert_eq!(skipped, node_summary(&log, "skipped"), "{records:#?}");
+    assert_eq!(records.len() as u64, node_summary(&log, "tests"));
+    assert_eq!(errors, 0);
+    assert_eq!((passed, failed, skipped), (3, 2, 1), "the fixture's own numbers");
+    let stdout = squash(&run.stdout());
+    assert!(
+        stdout.contains("FAIL node 3 passed, 2 failed, 0 errors, 1 skipped"),
+        "{stdout}"
+    );
+
+    let broken = record(&records, "fails (on purpose)");
+    assert_eq!(broken["status"], "failed");
+    assert!(
+        broken["error_message"]
+            .as_str()
+            .is_some_and(|m| m.contains("math is broken")),
+        "{broken}"
+    );
+    assert_eq!(broken["runner_type"], "command");
+    assert_eq!(
+        broken["metadata"]["selector"],
+        Value::Null,
+        "no rerun template: nothing to select by"
+    );
+    assert_eq!(record(&records, "inner fails")["status"], "failed");
+    assert_eq!(record(&records, "skipped one")["status"], "skipped");
+
+    let manifest = run.manifest();
+    assert_eq!(manifest["tools"]["node"]["executed"], true);
+    assert_eq!(manifest["tools"]["node"]["exit_code"], 1);
+    let version = manifest["tools"]["node"]["version"].as_str().unwrap_or_default();
+    assert!(
+        version.starts_with('v'),
+        "`node --version` asked through `version`: {manifest:#}"
+    );
+    assert!(artifacts.join("junit.xml").is_file(), "the report is kept");
+    assert_eq!(
+        tree_listing(project.path()),
+        before,
+        "the project tree is left as it was"
+    );
+}
+
+#[test]
+fn retry_without_a_rerun_template_runs_the_whole_suite_and_says_so() {
+    let project = fixture("command-project");
+    let marker = tempfile::tempdir().expect("tempdir");
+    let run = Qaagent::new(project.path())
+        .args(["run-all", "--suite", "node", "--retries", "1"])
+        .env("FLAKY_MARKER", marker.path().join("flaky-failed-once"))
+        .env("RUST_LOG", "info")
+        .run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    assert!(
+        squash(&run.stdout()).contains("RETRY node attempt 2: the whole suite"),
+        "{}",
+        run.describe()
+    );
+    assert!(
+        run.stderr().contains("[node] attempt 2: re-running the whole suite"),
+        "{}",
+        run.describe()
+    );
+
+    // Node itself ran every test again.
+    let second = read(&run.run_dir().join("artifacts/node/attempt-2/stdout.log"));
+    assert_eq!(node_summary(&second, "tests"), 6, "{second}");
+    assert_eq!(node_summary(&second, "fail"), 2, "{second}");
+
+    let records = run.suite_records("node");
+    let flaky = record(&records, "flaky until retried");
+    assert_eq!(flaky["status"], "passed");
+    assert_eq!(flaky["metadata"]["flaky"], true);
+    assert_eq!(flaky["metadata"]["attempts"], 2);
+    assert_eq!(
+        record(&records, "adds numbers")["metadata"]["attempts"],
+        2,
+        "a passing test ran again too"
+    );
+    assert_eq!(record(&records, "fails (on purpose)")["metadata"]["attempts"], 2);
+    assert_eq!(counts(&records), (3, 2, 0, 1), "flaky counts as passed");
+}
+
+#[test]
+fn retry_with_a_rerun_template_runs_only_the_failed_tests() {
+    let project = fixture("command-project");
+    let marker = tempfile::tempdir().expect("tempdir");
+    let run = Qaagent::new(project.path())
+        .args(["run-all", "--suite", "node-rerun", "--retries", "1"])
+        .env("FLAKY_MARKER", marker.path().join("flaky-failed-once"))
+        .run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let stdout = squash(&run.stdout());
+    assert!(
+        stdout.contains("RETRY node-rerun attempt 2: 3 tests that failed"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("FAIL node-rerun 3 passed, 2 failed, 0 errors, 1 skipped, 1 flaky"),
+        "{stdout}"
+    );
+
+    // Node ran only the three (their names escaped into one anchored pattern) and skipped the rest.
+    let second = read(&run.run_dir().join("artifacts/node-rerun/attempt-2/stdout.log"));
+    assert_eq!(node_summary(&second, "pass"), 1, "{second}");
+    assert_eq!(node_summary(&second, "fail"), 2, "{second}");
+    assert!(
+        second.contains("adds numbers") && second.contains("# test name does not match pattern"),
+        "{second}"
+    );
+
+    let records = run.suite_records("node-rerun");
+    let flaky = record(&records, "flaky until retried");
+    assert_eq!(
+        (flaky["status"].as_str(), flaky["metadata"]["flaky"].as_bool()),
+        (Some("passed"), Some(true))
+    );
+    assert_eq!(flaky["metadata"]["attempts"], 2);
+    let broken = record(&records, "fails (on purpose)");
+    assert_eq!(broken["metadata"]["selector"], "fails (on purpose)");
+    // Selected and matched (parentheses escaped): failed again, not "skipped".
+    assert_eq!(
+        (broken["status"].as_str(), broken["metadata"]["attempts"].as_u64()),
+        (Some("failed"), Some(2))
+    );
+    assert_eq!(record(&records, "inner fails")["metadata"]["attempts"], 2);
+    assert_eq!(
+        record(&records, "adds numbers")["metadata"]["attempts"],
+        1,
+        "a passing test was not re-run"
+    );
+    assert_eq!(record(&records, "skipped one")["status"], "skipped");
+}
+
+#[test]
+fn nextest_suite_counts_match_nextests_own_summary() {
+    let project = fixture("command-project");
+    let before = tree_listing(project.path());
+    let run = Qaagent::new(project.path())
+        .args(["run-all", "--suite", "nextest"])
+        .run();
+    assert_eq!(run.code(), 1, "one Rust test fails: {}", run.describe());
+    let stdout = squash(&run.stdout());
+    // Exit 100 is in ok_exit_codes: a test failure, not a tool error.
+    assert!(
+        stdout.contains("FAIL nextest 2 passed, 1 failed, 0 errors, 0 skipped"),
+        "{stdout}"
+    );
+
+    let log = read(&run.run_dir().join("artifacts/nextest/stderr.log"));
+    let (passed, failed, skipped) = nextest_summary(&log);
+    let records = run.suite_records("nextest");
+    assert_eq!(counts(&records), (passed, failed, 0, 0), "{records:#?}");
+    // nextest counts its ignored test as skipped but leaves it out of the JUnit report.
+    assert_eq!(skipped, 1, "{log}");
+
+    let fails = record(&records, "tests::fails");
+    assert_eq!(fails["status"], "failed");
+    assert!(
+        fails["error_message"].as_str().is_some_and(|m| m.contains("panicked")),
+        "{fails}"
+    );
+    assert_eq!(fails["metadata"]["classname"], "nextest-fixture");
+
+    let manifest = run.manifest();
+    assert_eq!(manifest["tools"]["cargo"]["exit_code"], 100);
+    let version = manifest["tools"]["cargo"]["version"].as_str().unwrap_or_default();
+    assert!(version.starts_with("cargo-nextest"), "{manifest:#}");
+    // The report lies outside the output dir and is copied into the run.
+    assert!(run.run_dir().join("artifacts/nextest/junit.xml").is_file());
+    // Cargo built into the suite's output; only nextest's own store is left in the crate.
+    assert!(run.run_dir().join("artifacts/nextest/target").is_dir());
+    let after = tree_listing(project.path());
+    let added: Vec<&String> = after.iter().filter(|p| !before.contains(p)).collect();
+    assert!(
+        added.iter().all(|p| p.starts_with("rust/target/")),
+        "only rust/target/nextest appears: {added:?}"
+    );
+    assert!(
+        !after.iter().any(|p| p.starts_with("rust/target/debug")),
+        "no build products in the project: {after:?}"
+    );
+
+    // The first run's report is still in rust/target. A run whose build fails
+    // writes none, and must not take that stale one as its own.
+    let lib = project.path().join("rust/src/lib.rs");
+    std::fs::write(&lib, read(&lib).replace("a + b", "a + ")).expect("break the crate");
+    let broken = Qaagent::new(project.path())
+        .args(["run-all", "--suite", "nextest"])
+        .run();
+    assert_eq!(broken.code(), 1, "{}", broken.describe());
+    let stdout = squash(&broken.stdout());
+    assert!(stdout.contains("ERROR nextest"), "{stdout}");
+    assert!(stdout.contains("cargo wrote no JUnit report"), "{stdout}");
+    assert!(
+        broken.suite_records("nextest").is_empty(),
+        "no stale cases: {}",
+        broken.describe()
+    );
+}
+
+#[test]
+fn tool_exiting_without_a_report_is_an_error_with_the_log_tail() {
+    let project = fixture("command-project");
+    let run = Qaagent::new(project.path()).args(["run-all", "--suite", "crash"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let stdout = squash(&run.stdout());
+    assert!(stdout.contains("ERROR crash"), "{stdout}");
+    assert!(stdout.contains("node wrote no JUnit report"), "{stdout}");
+    assert!(stdout.contains("node exited with code 3"), "{stdout}");
+    assert!(
+        stdout.contains("exploding before any test ran"),
+        "the log tail is shown: {stdout}"
+    );
+    let manifest = run.manifest();
+    let suite = &manifest["suites"][0];
+    assert_eq!(suite["outcome"], "errored");
+    assert_eq!(suite["errors"], 1);
+    assert_eq!(manifest["tools"]["node"]["exit_code"], 3);
+}
+
+#[test]
+fn missing_program_is_named() {
+    let project = fixture("command-project");
+    let run = Qaagent::new(project.path())
+        .args(["run-all", "--suite", "missing-tool"])
+        .run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let stdout = squash(&run.stdout());
+    assert!(stdout.contains("ERROR missing-tool"), "{stdout}");
+    assert!(stdout.contains("qaagent-no-such-tool not found"), "{stdout}");
+    assert!(stdout.contains("put it on PATH"), "{stdout}");
+}
+
+#[test]
+fn unknown_key_is_a_config_error_naming_the_runner_and_position() {
+    let project = fixture("command-project");
+    let config = project.path().join(".qaagent.toml");
+    let text = read(&config);
+    let text = text.replace(
+        "version = [\"node\", \"--version\"]\n",
+        "version = [\"node\", \"--version\"]\njunit_file = \"x.xml\"\n",
+    );
+    std::fs::write(&config, &text).expect("write config");
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("junit_file"))
+        .expect("inserted")
+        + 1;
+    let run = Qaagent::new(project.path()).args(["run-all", "--suite", "node"]).run();
+    assert_eq!(run.code(), 2, "{}", run.describe());
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains(&format!("{}:{line}:1", config.display())),
+        "file, line and column: {stderr}"
+    );
+    assert!(
+        stderr.contains("unknown key `junit_file` for runner `command`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("runner `command` takes: command, junit, cwd, rerun"),
+        "{stderr}"
+    );
+    assert!(run.stdout().is_empty(), "nothing ran: {}", run.describe());
+}
+
+#[test]
+fn design_example_config_parses_and_runs_its_command() {
+    let project = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(project.path().join("api")).expect("suite dir");
+    std::fs::write(
+        project.path().join(".qaagent.toml"),
+        r#"[project]
+name = "shop"
+
+[tests.api]
+runner = "command"
+path = "api"
+command = ["go", "run", "gotest.tools/gotestsum", "--junitfile", "{junit}"]
+junit = "{junit}"              # file or directory the tool writes; {junit} and {out} are expanded
+"#,
+    )
+    .expect("config");
+    // An empty PATH, so `go` is missing on every machine and nothing is downloaded.
+    let empty = tempfile::tempdir().expect("tempdir");
+    let run = Qaagent::new(project.path())
+        .args(["run-all"])
+        .env("PATH", empty.path())
+        .run();
+    assert_eq!(
+        run.code(),
+        1,
+        "the config is accepted and the suite errors: {}",
+        run.describe()
+    );
+    assert!(squash(&run.stdout()).contains("ERROR api"), "{}", run.describe());
+    assert!(run.stdout().contains("go not found"), "{}", run.describe());
+}

@@ -1,0 +1,251 @@
+//! What people see and what machines read: the plain reporter and the JSON
+//! event stream (snapshots, with times and paths normalized), live tool
+//! output under --parallel, colour rules, and custom diagnostics.
+
+use std::path::Path;
+
+use qaagent_tests::{fixture, read_json, Qaagent, RunOutput};
+use serde_json::Value;
+
+/// Replaces what changes from run to run: durations, the project's temp
+/// dir, the runs dir, run ids and dates in test ids.
+fn normalize(text: &str, project: &Path, run: &RunOutput) -> String {
+    let text = text
+        .replace(&run.run_dir().display().to_string(), "<RUN>")
+        .replace(&project.display().to_string(), "<PROJECT>");
+    let rules = [
+        (r"\d+\.\d+s", "<T>s"),
+        (r"\b\d{8}_\d{6}Z(_\d+)?\b", "<RUN_ID>"),
+        (r"TST-\d{8}-", "TST-<DATE>-"),
+        (r"in \d+\.\d+s", "in <T>s"),
+    ];
+    let mut text = text;
+    for (pattern, replacement) in rules {
+        text = regex::Regex::new(pattern)
+            .expect("regex")
+            .replace_all(&text, replacement)
+            .into_owned();
+    }
+    text
+}
+
+#[test]
+fn plain_reporter_output() {
+    let project = fixture("pytest-project");
+    let run = Qaagent::new(project.path())
+        .args([
+            "run-all", "--suite", "passing", "--suite", "failing", "--suite", "missing",
+        ])
+        .run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    insta::assert_snapshot!(normalize(&run.stdout(), project.path(), &run));
+}
+
+#[test]
+fn json_event_stream() {
+    let project = fixture("pytest-project");
+    let run = Qaagent::new(project.path())
+        .args([
+            "run-all", "--format", "json", "--suite", "passing", "--suite", "failing", "--suite", "missing",
+        ])
+        .run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let stdout = run.stdout();
+    let events: Vec<Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("stdout holds only JSON lines: {e}: {line}")))
+        .collect();
+    for event in &events {
+        assert_eq!(event["version"], 1, "{event}");
+        assert!(event["event"].is_string(), "{event}");
+    }
+    let kinds: Vec<&str> = events.iter().map(|e| e["event"].as_str().unwrap_or("")).collect();
+    assert_eq!(kinds.first(), Some(&"run-started"));
+    assert_eq!(kinds.last(), Some(&"run-finished"));
+    assert_eq!(kinds.iter().filter(|k| **k == "suite-finished").count(), 3);
+    let finished = events.last().expect("run-finished");
+    assert_eq!(finished["exit_code"], 1);
+    assert_eq!(finished["totals"]["failed"], 2);
+    assert_eq!(finished["evidence"], run.run_dir().display().to_string());
+    // Human output moved to stderr.
+    assert!(run.stderr().contains("FAIL failing"), "{}", run.describe());
+
+    // Snapshot with times and paths normalized.
+    let normalized = normalize(&stdout, project.path(), &run);
+    let mut events: Vec<Value> = normalized
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    for event in &mut events {
+        scrub_numbers(event);
+    }
+    insta::assert_json_snapshot!(events);
+}
+
+/// Durations are floats; set every float to 0 so the snapshot is stable.
+fn scrub_numbers(value: &mut Value) {
+    match value {
+        Value::Number(n) if n.is_f64() => *value = Value::from(0.0),
+        Value::Array(items) => items.iter_mut().for_each(scrub_numbers),
+        Value::Object(map) => map.values_mut().for_each(scrub_numbers),
+        _ => {}
+    }
+}
+
+#[test]
+fn immediate_output_lines_are_whole_and_prefixed_under_parallel() {
+    let project = fixture("pytest-project");
+    let run = Qaagent::new(project.path())
+        .args([
+            "run-all",
+            "--parallel",
+            "--output",
+            "immediate",
+            "--suite",
+            "chatty_a",
+            "--suite",
+            "chatty_b",
+        ])
+        .run();
+    assert_eq!(run.code(), 0, "{}", run.describe());
+    let stdout = run.stdout();
+    let mut seen = [0usize; 2];
+    for line in stdout.lines().filter(|l| l.contains("chatty-")) {
+        let (prefix, rest) = line.split_once(' ').expect("prefixed line");
+        let which = match prefix {
+            "[chatty_a]" => 0,
+            "[chatty_b]" => 1,
+            other => panic!("line without its suite prefix: {other:?} in {line:?}"),
+        };
+        let tool_line = rest
+            .trim_start_matches('.')
+            .trim_start_matches("tests/chatty_a/test_chatty.py ")
+            .trim_start_matches("tests/chatty_b/test_chatty.py ");
+        let expected_tool = ["chatty-a", "chatty-b"][which];
+        assert!(
+            tool_line.starts_with(expected_tool) && tool_line.ends_with(" end"),
+            "a torn or mixed line: {line:?}"
+        );
+        seen[which] += 1;
+    }
+    assert_eq!(seen, [300, 300], "every line of both suites came through once");
+    // The log files hold the same bytes.
+    let log = std::fs::read_to_string(run.run_dir().join("artifacts/chatty_a/stdout.log")).expect("log");
+    assert_eq!(log.matches(" end\n").count(), 300);
+}
+
+/// Runs qaagent under a pseudo-terminal (util-linux `script`), returning what the terminal saw.
+fn run_in_terminal(project: &Path, args: &str, no_color: bool) -> String {
+    let runs = tempfile::tempdir().expect("tempdir");
+    let command = format!("{} {args}", qaagent_tests::qaagent_bin().display());
+    let mut cmd = std::process::Command::new("script");
+    cmd.args(["-qec", &command, "/dev/null"])
+        .current_dir(project)
+        .env("QAAGENT_RUNS_DIR", runs.path())
+        .env("VIRTUAL_ENV", qaagent_tests::venv())
+        .env_remove("CI")
+        .env("TERM", "xterm-256color");
+    if no_color {
+        cmd.env("NO_COLOR", "1");
+    } else {
+        cmd.env_remove("NO_COLOR");
+    }
+    let output = cmd.output().expect("script");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn colour_follows_the_terminal_and_no_color() {
+    let project = fixture("pytest-project");
+    let coloured = run_in_terminal(
+        project.path(),
+        "run-all --no-progress --suite passing --suite failing",
+        false,
+    );
+    assert!(coloured.contains("\x1b[31m"), "a terminal gets colour: {coloured:?}");
+    assert!(coloured.contains("FAIL"), "{coloured}");
+    let plain = run_in_terminal(
+        project.path(),
+        "run-all --no-progress --suite passing --suite failing",
+        true,
+    );
+    assert!(plain.contains("FAIL failing"), "{plain}");
+    assert!(
+        !plain.contains('\x1b'),
+        "NO_COLOR output has no escape codes: {plain:?}"
+    );
+    let never = run_in_terminal(
+        project.path(),
+        "run-all --no-progress --color never --suite passing",
+        false,
+    );
+    assert!(!never.contains('\x1b'), "{never:?}");
+    let live = run_in_terminal(project.path(), "run-all --suite passing --suite failing", true);
+    assert!(
+        live.contains("FAIL failing"),
+        "the live display ends in the same result lines: {live}"
+    );
+}
+
+#[test]
+fn custom_diagnostics_category_wins_over_built_ins() {
+    let project = fixture("pytest-project");
+    let config = project.path().join(".qaagent.toml");
+    let mut text = std::fs::read_to_string(&config).expect("config");
+    text.push_str(
+        r#"
+[[diagnostics.categories]]
+name = "inventory"
+pattern = "quantity must be (positive|whole)"
+suggestion = "Check the stock fixtures."
+"#,
+    );
+    std::fs::write(&config, text).expect("write config");
+    let run = Qaagent::new(project.path())
+        .args(["run-all", "--suite", "failing"])
+        .run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let diagnostics = read_json(&run.run_dir().join("evidence/diagnostics.json"));
+    let by_test = |suffix: &str| {
+        diagnostics
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|d| d["test_name"].as_str().is_some_and(|n| n.ends_with(suffix)))
+            .cloned()
+            .unwrap_or_else(|| panic!("no diagnosis for {suffix}: {diagnostics}"))
+    };
+    let custom = by_test("test_post_orders_invalid_data");
+    assert_eq!(custom["category"], "inventory");
+    assert_eq!(custom["suggestion"], "Check the stock fixtures.");
+    assert_eq!(custom["confidence"], 0.6);
+    assert_eq!(
+        by_test("test_delete_orders_order_id")["category"],
+        "data",
+        "KeyError is built-in `data`"
+    );
+    let manifest = run.manifest();
+    let summary = manifest["diagnostics"][0].as_str().expect("summary");
+    assert!(
+        summary.starts_with("2 test failure(s) detected. Breakdown:"),
+        "{summary}"
+    );
+    assert!(summary.contains("inventory: 1"), "{summary}");
+    assert_eq!(manifest["evidence_files"]["diagnostics"], "evidence/diagnostics.json");
+}
+
+#[test]
+fn bad_category_regex_is_a_config_error() {
+    let project = fixture("pytest-project");
+    let config = project.path().join(".qaagent.toml");
+    let mut text = std::fs::read_to_string(&config).expect("config");
+    text.push_str("\n[[diagnostics.categories]]\nname = \"broken\"\npattern = \"(unclosed\"\nsuggestion = \"x\"\n");
+    std::fs::write(&config, text).expect("write config");
+    let run = Qaagent::new(project.path()).args(["run-all"]).run();
+    assert_eq!(run.code(), 2, "{}", run.describe());
+    assert!(
+        run.stderr().contains("broken"),
+        "the category is named: {}",
+        run.describe()
+    );
+}

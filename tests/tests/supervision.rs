@@ -1,0 +1,302 @@
+//! Process supervision end to end: timeouts, leaked processes, Ctrl-C,
+//! SIGTERM and SIGKILL of qaagent itself. Every fixture test writes its pid
+//! (and its grandchild's) to `$PID_DIR`, so these tests can check that no
+//! process started by a suite outlives the run.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use qaagent_tests::{fixture, read_json, read_jsonl, squash, Qaagent};
+
+/// True while `pid` is a live (non-zombie) process.
+fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the parenthesised command name.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+fn read_pid(dir: &Path, name: &str) -> Option<u32> {
+    std::fs::read_to_string(dir.join(name))
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+}
+
+/// Waits until every file in `names` exists in `dir` (the suites got going).
+fn wait_for_pids(dir: &Path, names: &[&str]) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !names.iter().all(|n| read_pid(dir, n).is_some()) {
+        assert!(
+            Instant::now() < deadline,
+            "suites did not start: {:?}",
+            std::fs::read_dir(dir).map(|d| d.count())
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Every pid recorded in `dir`, with its file name.
+fn recorded_pids(dir: &Path) -> Vec<(String, u32)> {
+    let mut pids: Vec<(String, u32)> = std::fs::read_dir(dir)
+        .expect("pid dir")
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            read_pid(dir, &name).map(|pid| (name, pid))
+        })
+        .collect();
+    pids.sort();
+    pids
+}
+
+/// Asserts no recorded process is alive, allowing a moment for the kernel to
+/// finish killing (the kill itself was sent before qaagent returned).
+fn assert_all_gone(dir: &Path) {
+    let pids = recorded_pids(dir);
+    assert!(!pids.is_empty(), "the fixture recorded pids");
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let alive: Vec<_> = pids.iter().filter(|(_, pid)| alive(*pid)).collect();
+        if alive.is_empty() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "processes outlived the run: {alive:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn pid_dir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("qaagent-pids-")
+        .tempdir()
+        .expect("tempdir")
+}
+
+#[test]
+fn timeout_kills_the_tool_and_its_grandchild_and_other_suites_run_on() {
+    let project = fixture("supervision-project");
+    let pids = pid_dir();
+    let run = Qaagent::new(project.path())
+        .args(["run-all", "--suite", "hang_a", "--suite", "quick", "--timeout", "2"])
+        .env("PID_DIR", pids.path())
+        .run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let stdout = squash(&run.stdout());
+    assert!(stdout.contains("TIMEOUT hang_a"), "{stdout}");
+    assert!(stdout.contains("timed out after 2 s"), "{stdout}");
+    assert!(stdout.contains("PASS quick 2 passed"), "{stdout}");
+    assert!(
+        read_pid(pids.path(), "hang_a.child.pid").is_some(),
+        "the grandchild was started"
+    );
+    assert_all_gone(pids.path());
+    let manifest = run.manifest();
+    let hang = &manifest["suites"][1];
+    assert_eq!(hang["name"], "hang_a");
+    assert_eq!(hang["outcome"], "timed_out");
+    assert!(
+        hang["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("timed out after 2 s")),
+        "{hang}"
+    );
+    assert_eq!(manifest["suites"][0]["outcome"], "passed");
+}
+
+#[test]
+fn timeouts_under_parallel_leave_nothing_behind() {
+    let project = fixture("supervision-project");
+    let pids = pid_dir();
+    let run = Qaagent::new(project.path())
+        .args([
+            "run-all",
+            "--parallel",
+            "--suite",
+            "hang_a",
+            "--suite",
+            "hang_b",
+            "--suite",
+            "quick",
+            "--timeout",
+            "2",
+        ])
+        .env("PID_DIR", pids.path())
+        .run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let stdout = squash(&run.stdout());
+    assert!(
+        stdout.contains("TIMEOUT hang_a") && stdout.contains("TIMEOUT hang_b"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("PASS quick"), "{stdout}");
+    assert_eq!(recorded_pids(pids.path()).len(), 4, "two tools, two grandchildren");
+    assert_all_gone(pids.path());
+}
+
+#[test]
+fn leaked_process_is_reported_and_killed() {
+    let project = fixture("supervision-project");
+    let pids = pid_dir();
+    let run = Qaagent::new(project.path())
+        .args(["run-all", "--suite", "leaky"])
+        .env("PID_DIR", pids.path())
+        .run();
+    assert_eq!(run.code(), 0, "a leak is a warning, not a failure: {}", run.describe());
+    let child = read_pid(pids.path(), "leaky.child.pid").expect("leaked sleep pid");
+    let stdout = run.stdout();
+    assert!(
+        stdout.contains(&format!("left process {child} running (killed): sleep 300")),
+        "{stdout}"
+    );
+    assert_all_gone(pids.path());
+    let manifest = run.manifest();
+    let leaked = &manifest["suites"][0]["leaked"];
+    assert_eq!(leaked[0]["pid"], child, "{manifest}");
+    assert_eq!(leaked[0]["command"], "sleep 300");
+    let log = std::fs::read_to_string(run.run_dir().join("artifacts/leaky/stderr.log")).unwrap_or_default()
+        + &std::fs::read_to_string(run.run_dir().join("artifacts/leaky/stdout.log")).unwrap_or_default();
+    assert!(
+        log.contains(&format!("qaagent: killed leaked process {child}")),
+        "the log says so too: {log}"
+    );
+}
+
+/// Starts qaagent on the interrupt scenario: `quick` finishes, `hang_a` and
+/// `hang_b` run (two workers), `queued` waits.
+fn start_interrupt_scenario(project: &Path, pids: &Path) -> (std::process::Child, PathBuf, tempfile::TempDir) {
+    let mut qaagent = Qaagent::new(project)
+        .args([
+            "run-all",
+            "--parallel",
+            "--max-workers",
+            "2",
+            "--suite",
+            "quick",
+            "--suite",
+            "hang_a",
+            "--suite",
+            "hang_b",
+        ])
+        .args(["--suite", "queued"])
+        .env("PID_DIR", pids);
+    let runs = tempfile::Builder::new()
+        .prefix("qaagent-runs-")
+        .tempdir()
+        .expect("tempdir");
+    let child = qaagent
+        .command()
+        .env("QAAGENT_RUNS_DIR", runs.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn qaagent");
+    wait_for_pids(
+        pids,
+        &["hang_a.pid", "hang_b.pid", "hang_a.child.pid", "hang_b.child.pid"],
+    );
+    let run_dir = std::fs::read_dir(runs.path())
+        .expect("runs")
+        .flatten()
+        .next()
+        .expect("a run dir")
+        .path();
+    (child, run_dir, runs)
+}
+
+fn interrupt_and_check(signal: i32, expected_code: i32) {
+    let project = fixture("supervision-project");
+    let pids = pid_dir();
+    let (child, run_dir, _runs) = start_interrupt_scenario(project.path(), pids.path());
+    let sent = Instant::now();
+    // SAFETY: kill(2) on the pid of a child we spawned and have not reaped.
+    assert_eq!(unsafe { libc_kill(child.id() as i32, signal) }, 0);
+    let output = child.wait_with_output().expect("wait qaagent");
+    let took = sent.elapsed();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let describe = format!("{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(output.status.code(), Some(expected_code), "{describe}");
+    // kill_grace = 1 in the fixture: exit within grace + 1 s.
+    assert!(took < Duration::from_secs(2), "took {took:?} to stop: {describe}");
+    assert_all_gone(pids.path());
+    assert!(
+        read_pid(pids.path(), "queued.pid").is_none(),
+        "the queued suite never started: {describe}"
+    );
+    let manifest = read_json(&run_dir.join("manifest.json"));
+    assert_eq!(manifest["status"], "interrupted", "{manifest}");
+    let outcomes: Vec<(&str, &str)> = manifest["suites"]
+        .as_array()
+        .expect("suites")
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap_or(""), s["outcome"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("quick", "passed"),
+            ("hang_a", "interrupted"),
+            ("hang_b", "interrupted"),
+            ("queued", "skipped")
+        ]
+    );
+    let records = read_jsonl(&run_dir.join("evidence/tests.jsonl"));
+    assert_eq!(
+        records.iter().filter(|r| r["suite_name"] == "quick").count(),
+        2,
+        "the finished suite's records are kept"
+    );
+    assert!(squash(&stdout).contains("INTERRUPTED"), "{describe}");
+}
+
+extern "C" {
+    #[link_name = "kill"]
+    fn libc_kill(pid: i32, signal: i32) -> i32;
+}
+
+const SIGINT: i32 = 2;
+const SIGKILL: i32 = 9;
+const SIGTERM: i32 = 15;
+
+#[test]
+fn ctrl_c_stops_running_suites_skips_queued_ones_and_exits_130() {
+    interrupt_and_check(SIGINT, 130);
+}
+
+#[test]
+fn sigterm_does_the_same_and_exits_143() {
+    interrupt_and_check(SIGTERM, 143);
+}
+
+#[test]
+fn sigkill_of_qaagent_leaves_parseable_evidence_and_takes_the_tool_with_it() {
+    let project = fixture("supervision-project");
+    let pids = pid_dir();
+    let (mut child, run_dir, _runs) = start_interrupt_scenario(project.path(), pids.path());
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc_kill(child.id() as i32, SIGKILL) }, 0);
+    child.wait().expect("reap qaagent");
+    let manifest = read_json(&run_dir.join("manifest.json"));
+    assert_eq!(manifest["status"], "running", "nobody finalized it");
+    let records = read_jsonl(&run_dir.join("evidence/tests.jsonl"));
+    assert!(records.iter().all(|r| r["suite_name"] == "quick"), "{records:?}");
+    // The tools die with qaagent (parent-death signal). Their own children
+    // are beyond reach of a SIGKILLed parent; clean them up here.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    for name in ["hang_a.pid", "hang_b.pid"] {
+        let pid = read_pid(pids.path(), name).expect("tool pid");
+        while alive(pid) {
+            assert!(Instant::now() < deadline, "{name} ({pid}) outlived qaagent");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    for name in ["hang_a.child.pid", "hang_b.child.pid"] {
+        if let Some(pid) = read_pid(pids.path(), name) {
+            // SAFETY: kill(2) on a pid this test's fixture recorded.
+            unsafe { libc_kill(pid as i32, SIGKILL) };
+        }
+    }
+}
