@@ -624,7 +624,6 @@ fn config_check_shows_missing_tools_and_paths_without_failing() {
 // A real run
 
 #[test]
-#[ignore = "needs the JUnit reader from wip-junit; un-ignore when it is merged"]
 fn runs_show_reads_a_real_run_all() {
     let project = fixture("pytest-project");
     let runs_root = tempfile::tempdir().expect("runs root");
