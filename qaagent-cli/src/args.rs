@@ -32,6 +32,14 @@ pub struct Cli {
 pub enum Command {
     /// Run the project's enabled test suites and record the run as evidence.
     RunAll(RunAllArgs),
+    /// List recorded runs, or show one.
+    #[command(subcommand)]
+    Runs(crate::cmd_runs::RunsCommand),
+    /// Check the project's config.
+    #[command(subcommand)]
+    Config(crate::cmd_config::ConfigCommand),
+    /// Write a starter `.qaagent.toml` for the suites found in the project.
+    Init(crate::cmd_init::InitArgs),
 }
 
 /// `qaagent run-all`.

@@ -28,12 +28,15 @@ use crate::signals::Interrupts;
 pub fn dispatch(cli: &Cli, registry: &Registry) -> Result<u8, CliError> {
     match &cli.command {
         Command::RunAll(args) => run_all(cli, args, registry),
+        Command::Runs(command) => crate::cmd_runs::run(command),
+        Command::Config(command) => crate::cmd_config::run(cli, command, registry),
+        Command::Init(args) => crate::cmd_init::run(cli, args, registry),
     }
 }
 
 /// Finds and loads the config named by `--config`, or found from `-C` / the
 /// current directory upwards.
-fn load_config(cli: &Cli, registry: &Registry) -> Result<Config, CliError> {
+pub(crate) fn load_config(cli: &Cli, registry: &Registry) -> Result<Config, CliError> {
     let cwd = std::env::current_dir().map_err(|source| CliError::Io {
         what: "cannot read the current directory".into(),
         source,

@@ -1,5 +1,8 @@
 //! Errors the CLI reports, each with its exit code and an optional hint.
 
+use std::path::PathBuf;
+
+use evidence::EvidenceError;
 use orchestrator::config::ConfigError;
 use orchestrator::plan::PlanError;
 
@@ -20,6 +23,15 @@ pub enum CliError {
     /// The evidence store could not be written.
     #[error("evidence: {0}")]
     Evidence(String),
+    /// A run could not be found or read back (`runs list`, `runs show`).
+    #[error(transparent)]
+    Runs(EvidenceError),
+    /// `qaagent init` would overwrite an existing config.
+    #[error("{} already exists", path.display())]
+    ConfigExists {
+        /// The config file that is there.
+        path: PathBuf,
+    },
     /// Writing to the terminal or a file failed.
     #[error("{what}: {source}")]
     Io {
@@ -37,16 +49,57 @@ impl CliError {
         match self {
             CliError::Config(err) => err.hint().map(str::to_string),
             CliError::Plan(err) => err.hint(),
+            CliError::Runs(err) => runs_hint(err),
+            CliError::ConfigExists { .. } => {
+                Some("check it with `qaagent config check`, or pass --force to replace it with a fresh one".into())
+            }
             CliError::Usage(_) | CliError::Evidence(_) | CliError::Io { .. } => None,
         }
+    }
+
+    /// Whether stdout was closed by its reader (`qaagent runs list | head`): not an error, nothing to say.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, CliError::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
     }
 
     /// The exit code it maps to.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Config(_) | CliError::Plan(_) | CliError::Usage(_) | CliError::Evidence(_) => exit::USAGE,
+            CliError::Config(_)
+            | CliError::Plan(_)
+            | CliError::Usage(_)
+            | CliError::Evidence(_)
+            | CliError::ConfigExists { .. } => exit::USAGE,
+            CliError::Runs(err) if runs_usage_error(err) => exit::USAGE,
+            CliError::Runs(_) => exit::TEST_FAILED,
             CliError::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe => exit::SUCCESS,
             CliError::Io { .. } => exit::TEST_FAILED,
         }
+    }
+}
+
+/// Whether a run-store error is the user's to fix (a wrong id, an empty
+/// runs dir) rather than a damaged or unreadable store.
+fn runs_usage_error(err: &EvidenceError) -> bool {
+    matches!(
+        err,
+        EvidenceError::InvalidRunId(_)
+            | EvidenceError::RunNotFound { .. }
+            | EvidenceError::NoRuns { .. }
+            | EvidenceError::NoHome
+    )
+}
+
+fn runs_hint(err: &EvidenceError) -> Option<String> {
+    match err {
+        EvidenceError::InvalidRunId(_) | EvidenceError::RunNotFound { .. } => Some(
+            "`qaagent runs list` shows the run ids (pass the same --runs-dir); `latest` names the newest run".into(),
+        ),
+        EvidenceError::NoRuns { .. } => Some(
+            "`qaagent run-all` records a run; pass --runs-dir DIR (or set QAAGENT_RUNS_DIR) to read runs elsewhere"
+                .into(),
+        ),
+        EvidenceError::NoHome => Some("pass --runs-dir DIR or set QAAGENT_RUNS_DIR".into()),
+        _ => None,
     }
 }

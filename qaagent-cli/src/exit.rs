@@ -4,6 +4,8 @@
 pub const SUCCESS: u8 = 0;
 /// A test failed or a suite errored.
 pub const TEST_FAILED: u8 = 1;
+/// `runs list` / `runs show`: the run's evidence is damaged (what could be read was shown).
+pub const EVIDENCE_DAMAGED: u8 = 1;
 /// Usage or config error.
 pub const USAGE: u8 = 2;
 /// No test ran (unless `--no-tests=pass|warn`).

@@ -8,6 +8,9 @@
 //! ```
 
 mod args;
+mod cmd_config;
+mod cmd_init;
+mod cmd_runs;
 mod commands;
 mod error;
 mod exit;
@@ -44,6 +47,7 @@ pub fn run(registry: Registry) -> u8 {
     init_logging(cli.verbose);
     match commands::dispatch(&cli, &registry) {
         Ok(code) => code,
+        Err(err) if err.is_broken_pipe() => exit::SUCCESS,
         Err(err) => {
             eprintln!("error: {err}");
             if let Some(hint) = err.hint() {
