@@ -366,3 +366,48 @@ fn pytest_agrees_with_the_fixture_numbers() {
         "{stdout}"
     );
 }
+
+#[test]
+fn missing_pytest_or_interpreter_says_how_to_install() {
+    let project = fixture("pytest-project");
+    // An interpreter without pytest.
+    let bare = tempfile::tempdir().expect("tempdir");
+    let status = std::process::Command::new("python3")
+        .args(["-m", "venv", "--without-pip"])
+        .arg(bare.path().join("venv"))
+        .status()
+        .expect("python3 -m venv");
+    assert!(status.success());
+    let run = Qaagent::new(project.path())
+        .args(["run-all", "--suite", "passing"])
+        .env("VIRTUAL_ENV", bare.path().join("venv"))
+        .run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let stdout = squash(&run.stdout());
+    assert!(stdout.contains("ERROR passing"), "{stdout}");
+    assert!(stdout.contains("pip install pytest"), "says how to install: {stdout}");
+    assert_eq!(
+        run.manifest()["tools"]["pytest"]["executed"],
+        false,
+        "{}",
+        run.manifest()
+    );
+
+    // A `python` key pointing nowhere.
+    let config = project.path().join(".qaagent.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    let text = text.replace(
+        "[tests.passing]\nrunner = \"pytest\"\n",
+        "[tests.passing]\nrunner = \"pytest\"\npython = \"no-such-venv/bin/python\"\n",
+    );
+    std::fs::write(&config, text).expect("write config");
+    let run = Qaagent::new(project.path())
+        .args(["run-all", "--suite", "passing"])
+        .run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let stdout = squash(&run.stdout());
+    assert!(
+        stdout.contains("no-such-venv/bin/python"),
+        "names the interpreter: {stdout}"
+    );
+}

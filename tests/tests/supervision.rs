@@ -108,33 +108,86 @@ fn timeout_kills_the_tool_and_its_grandchild_and_other_suites_run_on() {
 }
 
 #[test]
-fn timeouts_under_parallel_leave_nothing_behind() {
+fn timeouts_under_parallel_leave_nothing_behind_including_node_and_chromium() {
     let project = fixture("supervision-project");
     let pids = pid_dir();
-    let run = Qaagent::new(project.path())
+    let mut qaagent = Qaagent::new(project.path())
         .args([
             "run-all",
             "--parallel",
             "--suite",
             "hang_a",
             "--suite",
-            "hang_b",
+            "e2e",
             "--suite",
             "quick",
             "--timeout",
-            "2",
+            "8",
         ])
-        .env("PID_DIR", pids.path())
-        .run();
-    assert_eq!(run.code(), 1, "{}", run.describe());
-    let stdout = squash(&run.stdout());
+        .env("PID_DIR", pids.path());
+    let child = qaagent
+        .command()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn qaagent");
+    let qaagent_pid = child.id();
+    // While the browser is open, the scan used below really sees it.
+    wait_for_pids(pids.path(), &["e2e.pid"]);
+    let running = processes_with_token_of(qaagent_pid);
     assert!(
-        stdout.contains("TIMEOUT hang_a") && stdout.contains("TIMEOUT hang_b"),
+        running.iter().any(|(_, cmd)| cmd.contains("chromium")),
+        "chromium carries the token: {running:?}"
+    );
+    assert!(
+        running.iter().any(|(_, cmd)| cmd.contains("node")),
+        "node carries the token: {running:?}"
+    );
+    let output = child.wait_with_output().expect("wait qaagent");
+    let stdout = squash(&String::from_utf8_lossy(&output.stdout));
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("TIMEOUT hang_a") && stdout.contains("TIMEOUT e2e"),
         "{stdout}"
     );
     assert!(stdout.contains("PASS quick"), "{stdout}");
-    assert_eq!(recorded_pids(pids.path()).len(), 4, "two tools, two grandchildren");
+    assert!(
+        read_pid(pids.path(), "e2e.pid").is_some(),
+        "the Playwright test got as far as its page: {stdout}"
+    );
     assert_all_gone(pids.path());
+    // Every process a suite started carries a token naming this qaagent:
+    // npx, node, its workers and chromium's whole process tree.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let left = processes_with_token_of(qaagent_pid);
+        if left.is_empty() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "processes from the run remain: {left:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Live processes whose environment carries a suite token issued by the
+/// qaagent process `pid`, with their command lines.
+fn processes_with_token_of(pid: u32) -> Vec<(u32, String)> {
+    let marker = format!("QAAGENT_SUITE_TOKEN={pid}-");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let Some(candidate) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        let Ok(environ) = std::fs::read(format!("/proc/{candidate}/environ")) else {
+            continue;
+        };
+        let carries = environ.split(|b| *b == 0).any(|var| var.starts_with(marker.as_bytes()));
+        if carries && alive(candidate) {
+            let cmdline = std::fs::read(format!("/proc/{candidate}/cmdline")).unwrap_or_default();
+            found.push((candidate, String::from_utf8_lossy(&cmdline).replace('\0', " ")));
+        }
+    }
+    found
 }
 
 #[test]
