@@ -153,27 +153,8 @@ pub enum DiagnosticsError {
     },
 }
 
-/// The diagnosis of one failure, as written to `evidence/diagnostics.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Diagnosis {
-    /// The test's display name (selector, or `classname::name`); the suite's
-    /// name for a suite-level error.
-    pub test_name: String,
-    /// The suite the test belongs to.
-    pub suite: String,
-    /// The category: a custom one's name, a built-in one, or `unknown`.
-    pub category: String,
-    /// A short sentence naming the category and the text that matched.
-    pub root_cause: String,
-    /// How sure the classification is, from 0 to 1.
-    pub confidence: f64,
-    /// What the user should try.
-    pub suggestion: String,
-    /// The failure's message, when there is one.
-    pub error_message: Option<String>,
-    /// The HTTP route the test exercises, when its name says.
-    pub route: Option<String>,
-}
+/// The diagnosis of one failure: exactly a record of `evidence/diagnostics.json`.
+pub use evidence::DiagnosticRecord as Diagnosis;
 
 /// One category ready to match: its name, suggestion and confidence.
 #[derive(Debug, Clone)]

@@ -147,21 +147,8 @@ impl Session {
             .collect();
         let lines = diagnostics_summary(&diagnoses);
         if !diagnoses.is_empty() {
-            let records = diagnoses
-                .into_iter()
-                .map(|d| evidence::DiagnosticRecord {
-                    test_name: d.test_name,
-                    suite: d.suite,
-                    category: d.category,
-                    root_cause: d.root_cause,
-                    confidence: d.confidence,
-                    suggestion: d.suggestion,
-                    error_message: d.error_message,
-                    route: d.route,
-                })
-                .collect();
             self.send(EvidenceMessage::Diagnostics {
-                records,
+                records: diagnoses,
                 summary: lines.clone(),
             });
         }
