@@ -12,18 +12,40 @@
 //! a reflink on file systems that have them), the new complete lines are
 //! appended to the clone, and the clone is renamed over the original. A batch
 //! is one finished suite (or several), so this happens a handful of times per run.
+//!
+//! Large contents (100,000 test records are ~100 MB) are streamed into the
+//! temporary file through a buffer ([`write_atomically_with`],
+//! [`append_atomically_with`]) rather than built in memory first.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{ErrorKind, Write};
+use std::io::{BufWriter, ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::EvidenceError;
 
+/// Buffer between a streaming writer and its temporary file.
+const STREAM_BUFFER_BYTES: usize = 256 * 1024;
+
+/// The buffered temporary file a streaming update writes into.
+pub(crate) type Sink = BufWriter<File>;
+
 /// Replaces `path` with `bytes`, atomically and durably.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), EvidenceError> {
+    write_atomically_with(path, |sink| {
+        sink.write_all(bytes)
+            .map_err(EvidenceError::io("write", &temp_path(path)))
+    })
+}
+
+/// Replaces `path` with what `write` writes, atomically and durably; when
+/// `write` fails, `path` is left as it was.
+pub(crate) fn write_atomically_with(
+    path: &Path,
+    write: impl FnOnce(&mut Sink) -> Result<(), EvidenceError>,
+) -> Result<(), EvidenceError> {
     let tmp = temp_path(path);
-    let mut file = File::create(&tmp).map_err(EvidenceError::io("create", &tmp))?;
-    finish(&mut file, &tmp, path, bytes)
+    let file = File::create(&tmp).map_err(EvidenceError::io("create", &tmp))?;
+    finish(file, &tmp, path, write)
 }
 
 /// Creates `path` holding `bytes` in a directory that was just made, keeping
@@ -31,19 +53,32 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Evidence
 /// can be: the data is made durable after the rename rather than before, so a
 /// run killed at that instant is very unlikely to be seen without its manifest.
 /// (A power loss right then may leave the file empty; readers report that as corrupt.)
+/// The caller fsyncs the directory, once it has made everything else in it.
 pub(crate) fn create_quickly(path: &Path, bytes: &[u8]) -> Result<(), EvidenceError> {
     let tmp = temp_path(path);
     fs::write(&tmp, bytes).map_err(EvidenceError::io("write", &tmp))?;
     fs::rename(&tmp, path).map_err(EvidenceError::io("rename into place", path))?;
     File::open(path)
         .and_then(|f| f.sync_all())
-        .map_err(EvidenceError::io("fsync", path))?;
-    sync_dir(path.parent().unwrap_or(Path::new(".")))
+        .map_err(EvidenceError::io("fsync", path))
 }
 
 /// Appends `bytes` (complete lines) to `path`, atomically and durably: after a
 /// crash the file holds all of them or none. Creates `path` when missing.
+#[cfg(test)]
 pub(crate) fn append_atomically(path: &Path, bytes: &[u8]) -> Result<(), EvidenceError> {
+    append_atomically_with(path, |sink| {
+        sink.write_all(bytes)
+            .map_err(EvidenceError::io("write", &temp_path(path)))
+    })
+}
+
+/// Appends what `write` writes (complete lines) to `path`, atomically and
+/// durably, as [`append_atomically`]; when `write` fails, `path` is left as it was.
+pub(crate) fn append_atomically_with(
+    path: &Path,
+    write: impl FnOnce(&mut Sink) -> Result<(), EvidenceError>,
+) -> Result<(), EvidenceError> {
     let tmp = temp_path(path);
     match fs::copy(path, &tmp) {
         Ok(_) => {}
@@ -52,19 +87,27 @@ pub(crate) fn append_atomically(path: &Path, bytes: &[u8]) -> Result<(), Evidenc
         }
         Err(err) => return Err(EvidenceError::io("copy", path)(err)),
     }
-    let mut file = OpenOptions::new()
+    let file = OpenOptions::new()
         .append(true)
         .open(&tmp)
         .map_err(EvidenceError::io("open", &tmp))?;
-    finish(&mut file, &tmp, path, bytes)
+    finish(file, &tmp, path, write)
 }
 
-/// Writes `bytes` to the open temporary file, syncs it and renames it to `path`.
-fn finish(file: &mut File, tmp: &Path, path: &Path, bytes: &[u8]) -> Result<(), EvidenceError> {
-    let result = file
-        .write_all(bytes)
-        .map_err(EvidenceError::io("write", tmp))
-        .and_then(|()| file.sync_all().map_err(EvidenceError::io("fsync", tmp)))
+/// Lets `write` fill the open temporary file, syncs it and renames it to `path`.
+fn finish(
+    file: File,
+    tmp: &Path,
+    path: &Path,
+    write: impl FnOnce(&mut Sink) -> Result<(), EvidenceError>,
+) -> Result<(), EvidenceError> {
+    let mut sink = BufWriter::with_capacity(STREAM_BUFFER_BYTES, file);
+    let result = write(&mut sink)
+        .and_then(|()| {
+            sink.into_inner()
+                .map_err(|err| EvidenceError::io("write", tmp)(err.into_error()))
+        })
+        .and_then(|file| file.sync_all().map_err(EvidenceError::io("fsync", tmp)))
         .and_then(|()| fs::rename(tmp, path).map_err(EvidenceError::io("rename into place", path)));
     if result.is_err() {
         // Best effort: do not leave a stale temporary behind; the error that matters is `result`.
