@@ -14,6 +14,7 @@ use runner_api::conclude::{conclude, Attempt, JunitOutcome};
 use runner_api::junit;
 use runner_api::process::{log_tail, ExitKind};
 use runner_api::python::{find_python, install_hint, module_missing};
+use runner_api::version::VersionCache;
 use runner_api::{parse_settings, Runner, RunnerError, SettingsError, SuiteContext, SuiteResult, TestCase};
 use serde::Deserialize;
 
@@ -46,12 +47,15 @@ pub struct PytestSettings {
 
 /// Runs suites with `python -m pytest`.
 #[derive(Debug, Default, Clone)]
-pub struct PytestRunner;
+pub struct PytestRunner {
+    /// pytest's version by interpreter and working directory: asked once per run.
+    versions: VersionCache<(PathBuf, PathBuf)>,
+}
 
 impl PytestRunner {
     /// The runner.
     pub fn new() -> Self {
-        PytestRunner
+        PytestRunner::default()
     }
 }
 
@@ -67,14 +71,18 @@ impl Runner for PytestRunner {
     fn tool_version(&self, ctx: &SuiteContext) -> Option<String> {
         let settings: PytestSettings = parse_settings(&ctx.settings).ok()?;
         let python = find_python(settings.python.as_deref(), &ctx.project_dir, "pytest").ok()?;
-        // Asking the package metadata costs a fraction of `pytest --version`.
-        let output = std::process::Command::new(python)
-            .args(["-c", "import importlib.metadata as m; print(m.version('pytest'))"])
-            .stdin(std::process::Stdio::null())
-            .output()
-            .ok()?;
-        let version = String::from_utf8_lossy(&output.stdout).trim().to_string();
-        (output.status.success() && !version.is_empty()).then_some(version)
+        let key = (python.clone(), ctx.project_dir.clone());
+        self.versions.get_or_probe(key, || {
+            // Asking the package metadata costs a fraction of `pytest --version`.
+            let output = std::process::Command::new(python)
+                .args(["-c", "import importlib.metadata as m; print(m.version('pytest'))"])
+                .current_dir(&ctx.project_dir)
+                .stdin(std::process::Stdio::null())
+                .output()
+                .ok()?;
+            let version = String::from_utf8_lossy(&output.stdout).trim().to_string();
+            (output.status.success() && !version.is_empty()).then_some(version)
+        })
     }
 
     fn run(&self, ctx: &SuiteContext) -> Result<SuiteResult, RunnerError> {
