@@ -12,18 +12,104 @@
 //! a reflink on file systems that have them), the new complete lines are
 //! appended to the clone, and the clone is renamed over the original. A batch
 //! is one finished suite (or several), so this happens a handful of times per run.
+//!
+//! Large contents (100,000 test records are ~100 MB) are streamed into the
+//! temporary file through a buffer ([`write_atomically_with`],
+//! [`append_atomically_with`]) rather than built in memory first, and the
+//! kernel is asked to start writing them out every [`WRITEBACK_CHUNK_BYTES`]
+//! (`sync_file_range`, Linux), so the disk works while the rest is still
+//! being serialized and the final fsync only waits for the last chunk.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{ErrorKind, Write};
+use std::io::{BufWriter, ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::EvidenceError;
 
+/// Buffer between a streaming writer and its temporary file.
+const STREAM_BUFFER_BYTES: usize = 256 * 1024;
+
+/// How many written bytes make the kernel start writing them out.
+const WRITEBACK_CHUNK_BYTES: u64 = 8 << 20;
+
+/// The buffered temporary file a streaming update writes into.
+pub(crate) type Sink = BufWriter<Writeback>;
+
+/// A file that starts the write-back of what was written every
+/// [`WRITEBACK_CHUNK_BYTES`], without waiting for it.
+pub(crate) struct Writeback {
+    file: File,
+    /// The file offset the next write lands at.
+    end: u64,
+    /// Write-back was started for everything before this offset.
+    started: u64,
+}
+
+impl Writeback {
+    fn new(file: File) -> std::io::Result<Self> {
+        let end = file.metadata()?.len();
+        Ok(Writeback {
+            file,
+            end,
+            started: end,
+        })
+    }
+
+    #[cfg(target_os = "linux")]
+    fn start_writeback(&mut self) {
+        use std::os::fd::AsRawFd;
+        let (offset, len) = (self.started, self.end - self.started);
+        // SAFETY: a valid open descriptor and a range inside the file; the
+        // call only schedules I/O. Failure is harmless: fsync writes it all anyway.
+        unsafe {
+            libc::sync_file_range(
+                self.file.as_raw_fd(),
+                offset as libc::off64_t,
+                len as libc::off64_t,
+                libc::SYNC_FILE_RANGE_WRITE,
+            );
+        }
+        self.started = self.end;
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn start_writeback(&mut self) {
+        self.started = self.end;
+    }
+}
+
+impl Write for Writeback {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.end += n as u64;
+        if self.end - self.started >= WRITEBACK_CHUNK_BYTES {
+            self.start_writeback();
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
 /// Replaces `path` with `bytes`, atomically and durably.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), EvidenceError> {
+    write_atomically_with(path, |sink| {
+        sink.write_all(bytes)
+            .map_err(EvidenceError::io("write", &temp_path(path)))
+    })
+}
+
+/// Replaces `path` with what `write` writes, atomically and durably; when
+/// `write` fails, `path` is left as it was.
+pub(crate) fn write_atomically_with(
+    path: &Path,
+    write: impl FnOnce(&mut Sink) -> Result<(), EvidenceError>,
+) -> Result<(), EvidenceError> {
     let tmp = temp_path(path);
-    let mut file = File::create(&tmp).map_err(EvidenceError::io("create", &tmp))?;
-    finish(&mut file, &tmp, path, bytes)
+    let file = File::create(&tmp).map_err(EvidenceError::io("create", &tmp))?;
+    finish(file, &tmp, path, write)
 }
 
 /// Creates `path` holding `bytes` in a directory that was just made, keeping
@@ -31,19 +117,32 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Evidence
 /// can be: the data is made durable after the rename rather than before, so a
 /// run killed at that instant is very unlikely to be seen without its manifest.
 /// (A power loss right then may leave the file empty; readers report that as corrupt.)
+/// The caller fsyncs the directory, once it has made everything else in it.
 pub(crate) fn create_quickly(path: &Path, bytes: &[u8]) -> Result<(), EvidenceError> {
     let tmp = temp_path(path);
     fs::write(&tmp, bytes).map_err(EvidenceError::io("write", &tmp))?;
     fs::rename(&tmp, path).map_err(EvidenceError::io("rename into place", path))?;
     File::open(path)
         .and_then(|f| f.sync_all())
-        .map_err(EvidenceError::io("fsync", path))?;
-    sync_dir(path.parent().unwrap_or(Path::new(".")))
+        .map_err(EvidenceError::io("fsync", path))
 }
 
 /// Appends `bytes` (complete lines) to `path`, atomically and durably: after a
 /// crash the file holds all of them or none. Creates `path` when missing.
+#[cfg(test)]
 pub(crate) fn append_atomically(path: &Path, bytes: &[u8]) -> Result<(), EvidenceError> {
+    append_atomically_with(path, |sink| {
+        sink.write_all(bytes)
+            .map_err(EvidenceError::io("write", &temp_path(path)))
+    })
+}
+
+/// Appends what `write` writes (complete lines) to `path`, atomically and
+/// durably, as [`append_atomically`]; when `write` fails, `path` is left as it was.
+pub(crate) fn append_atomically_with(
+    path: &Path,
+    write: impl FnOnce(&mut Sink) -> Result<(), EvidenceError>,
+) -> Result<(), EvidenceError> {
     let tmp = temp_path(path);
     match fs::copy(path, &tmp) {
         Ok(_) => {}
@@ -52,19 +151,29 @@ pub(crate) fn append_atomically(path: &Path, bytes: &[u8]) -> Result<(), Evidenc
         }
         Err(err) => return Err(EvidenceError::io("copy", path)(err)),
     }
-    let mut file = OpenOptions::new()
+    let file = OpenOptions::new()
         .append(true)
         .open(&tmp)
         .map_err(EvidenceError::io("open", &tmp))?;
-    finish(&mut file, &tmp, path, bytes)
+    finish(file, &tmp, path, write)
 }
 
-/// Writes `bytes` to the open temporary file, syncs it and renames it to `path`.
-fn finish(file: &mut File, tmp: &Path, path: &Path, bytes: &[u8]) -> Result<(), EvidenceError> {
-    let result = file
-        .write_all(bytes)
-        .map_err(EvidenceError::io("write", tmp))
-        .and_then(|()| file.sync_all().map_err(EvidenceError::io("fsync", tmp)))
+/// Lets `write` fill the open temporary file, syncs it and renames it to `path`.
+fn finish(
+    file: File,
+    tmp: &Path,
+    path: &Path,
+    write: impl FnOnce(&mut Sink) -> Result<(), EvidenceError>,
+) -> Result<(), EvidenceError> {
+    let result = Writeback::new(file)
+        .map_err(EvidenceError::io("read metadata of", tmp))
+        .and_then(|file| {
+            let mut sink = BufWriter::with_capacity(STREAM_BUFFER_BYTES, file);
+            write(&mut sink)?;
+            sink.into_inner()
+                .map_err(|err| EvidenceError::io("write", tmp)(err.into_error()))
+        })
+        .and_then(|sink| sink.file.sync_all().map_err(EvidenceError::io("fsync", tmp)))
         .and_then(|()| fs::rename(tmp, path).map_err(EvidenceError::io("rename into place", path)));
     if result.is_err() {
         // Best effort: do not leave a stale temporary behind; the error that matters is `result`.
@@ -112,6 +221,43 @@ mod tests {
         append_atomically(&path, b"1\n").expect("first");
         append_atomically(&path, b"2\n3\n").expect("second");
         assert_eq!(fs::read_to_string(&path).expect("read"), "1\n2\n3\n");
+    }
+
+    #[test]
+    fn streamed_content_larger_than_a_writeback_chunk_arrives_whole() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("tests.jsonl");
+        let line = format!("{}\n", "x".repeat(99));
+        let lines = 2 * (WRITEBACK_CHUNK_BYTES as usize) / line.len() + 7;
+        append_atomically(&path, b"first\n").expect("first");
+        append_atomically_with(&path, |sink| {
+            for _ in 0..lines {
+                sink.write_all(line.as_bytes())
+                    .map_err(EvidenceError::io("write", &path))?;
+            }
+            Ok(())
+        })
+        .expect("streamed");
+        let text = fs::read_to_string(&path).expect("read");
+        assert_eq!(text.len(), 6 + lines * line.len());
+        assert!(text.starts_with("first\nxxx"));
+        assert_eq!(text.lines().count(), lines + 1);
+    }
+
+    #[test]
+    fn a_failed_stream_leaves_the_file_as_it_was() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("diagnostics.json");
+        write_atomically(&path, b"old").expect("first");
+        let err = write_atomically_with(&path, |sink| {
+            sink.write_all(b"half of the new")
+                .map_err(EvidenceError::io("write", &path))?;
+            Err(EvidenceError::WriterGone)
+        })
+        .expect_err("the writer failed");
+        assert!(matches!(err, EvidenceError::WriterGone), "{err}");
+        assert_eq!(fs::read(&path).expect("read"), b"old");
+        assert!(!temp_path(&path).exists(), "no temporary left behind");
     }
 
     #[test]

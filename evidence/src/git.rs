@@ -4,7 +4,9 @@
 //! loose refs, `packed-refs`; linked worktrees and `.git` files included), so
 //! no process is started for them. Whether the tree is dirty cannot be read
 //! cheaply from files, so it asks `git status` once, bounded by a short
-//! deadline, and records `null` when git is missing or slow.
+//! deadline, and records `null` when git is missing or slow. That question is
+//! a [`DirtyProbe`]: started first, answered later, so that the milliseconds
+//! git takes overlap the rest of a run's start instead of adding to it.
 
 use std::fs;
 use std::io::Read;
@@ -34,7 +36,17 @@ pub struct GitInfo {
 }
 
 /// Reads the git state of the repository containing `project`; empty when it is in none.
+#[cfg(test)]
 pub(crate) fn git_info(project: &Path) -> GitInfo {
+    let probe = DirtyProbe::start(project);
+    let mut info = git_refs(project);
+    info.dirty = probe.and_then(DirtyProbe::wait);
+    info
+}
+
+/// The commit and branch of the repository containing `project` (`dirty`
+/// left unknown); empty when it is in none.
+pub(crate) fn git_refs(project: &Path) -> GitInfo {
     let Some(git_dir) = find_git_dir(project) else {
         return GitInfo::default();
     };
@@ -59,7 +71,7 @@ pub(crate) fn git_info(project: &Path) -> GitInfo {
     GitInfo {
         commit,
         branch,
-        dirty: is_dirty(project),
+        dirty: None,
     }
 }
 
@@ -99,40 +111,92 @@ fn resolve_ref(git_dir: &Path, common_dir: &Path, reference: &str) -> Option<Str
     })
 }
 
-/// Asks `git status` whether tracked files changed; `None` when git is missing, fails or is slow.
-fn is_dirty(project: &Path) -> Option<bool> {
-    let mut child = Command::new("git")
-        .arg("-C")
-        .arg(project)
-        .args(["status", "--porcelain", "--untracked-files=no"])
-        // Do not take index.lock: a concurrent git command in the project must not fail because of us.
-        .env("GIT_OPTIONAL_LOCKS", "0")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let mut stdout = child.stdout.take()?;
-    // Read on a helper thread so a large listing cannot fill the pipe and stall git past the deadline.
-    let reader = std::thread::spawn(move || {
-        let mut out = Vec::new();
-        stdout.read_to_end(&mut out).map(|_| out)
-    });
-    let deadline = Instant::now() + STATUS_DEADLINE;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
-            Ok(None) | Err(_) => {
-                log::debug!("git status in {} took too long; dirty state unknown", project.display());
-                let _ = child.kill();
-                let _ = child.wait();
-                return None;
+/// A running `git status` asking whether tracked files changed.
+#[derive(Debug)]
+pub(crate) struct DirtyProbe {
+    child: std::process::Child,
+    /// git's whole output, sent once its stdout closes (normally as it exits).
+    output: crossbeam_channel::Receiver<std::io::Result<Vec<u8>>>,
+    deadline: Instant,
+    project: PathBuf,
+}
+
+impl DirtyProbe {
+    /// Starts `git status` in `project`; `None` when it is in no repository
+    /// or git cannot be started.
+    pub(crate) fn start(project: &Path) -> Option<DirtyProbe> {
+        find_git_dir(project)?;
+        let mut child = Command::new("git")
+            .arg("-C")
+            .arg(project)
+            .args(["status", "--porcelain", "--untracked-files=no"])
+            // Do not take index.lock: a concurrent git command in the project must not fail because of us.
+            .env("GIT_OPTIONAL_LOCKS", "0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let Some(mut stdout) = child.stdout.take() else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        };
+        // Read on a helper thread so a large listing cannot fill the pipe and
+        // stall git past the deadline, and so the answer can be awaited with a timeout.
+        let (sender, output) = crossbeam_channel::bounded(1);
+        std::thread::spawn(move || {
+            let mut out = Vec::new();
+            let _ = sender.send(stdout.read_to_end(&mut out).map(|_| out));
+        });
+        Some(DirtyProbe {
+            child,
+            output,
+            deadline: Instant::now() + STATUS_DEADLINE,
+            project: project.to_path_buf(),
+        })
+    }
+
+    /// Waits for the answer: whether tracked files changed; `None` when git
+    /// failed or did not answer within [`STATUS_DEADLINE`] of its start.
+    pub(crate) fn wait(mut self) -> Option<bool> {
+        // git's stdout closes as it exits, so its output arriving is the wait
+        // (no polling interval added to git's own time); the exit status is
+        // then there, or very nearly.
+        let timeout = self.deadline.saturating_duration_since(Instant::now());
+        let out = match self.output.recv_timeout(timeout) {
+            Ok(out) => out.ok(),
+            Err(_) => None,
+        };
+        let status = loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) if out.is_some() => break status,
+                Ok(None) if out.is_some() && Instant::now() < self.deadline => {
+                    std::thread::sleep(Duration::from_micros(100));
+                }
+                _ => {
+                    log::debug!(
+                        "git status in {} failed or took too long; dirty state unknown",
+                        self.project.display()
+                    );
+                    let _ = self.child.kill();
+                    let _ = self.child.wait();
+                    return None;
+                }
             }
+        };
+        status.success().then_some(!out?.is_empty())
+    }
+}
+
+impl Drop for DirtyProbe {
+    /// A probe nobody waited for (the run's creation failed) leaves no git behind.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
         }
-    };
-    let out = reader.join().ok()?.ok()?;
-    status.success().then_some(!out.is_empty())
+    }
 }
 
 #[cfg(test)]

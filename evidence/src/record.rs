@@ -3,7 +3,7 @@
 //! A [`TestRecord`] has exactly the Python qaagent's fields — older readers
 //! build records from exactly these — and every extension lives in `metadata`.
 //! Records are written from borrowed views of the [`TestCase`]s ([`RecordLine`])
-//! straight into one reusable buffer, so writing a large suite allocates little.
+//! straight into the (buffered) file, so writing a large suite allocates little.
 
 use runner_api::case::PriorFailure;
 use runner_api::{TestCase, TestStatus};
@@ -152,9 +152,11 @@ struct RecordMetadata<'a> {
     previous_failures: &'a [PriorFailure],
 }
 
-/// Appends one JSON line per case to `buf`, taking ids from `ids` and routes from `route`.
-pub(crate) fn append_records(
-    buf: &mut Vec<u8>,
+/// Writes one JSON line per case to `out`, taking ids from `ids` and routes
+/// from `route`. An I/O error is reported against `path` (what `out` writes to).
+pub(crate) fn append_records<W: std::io::Write>(
+    out: &mut W,
+    path: &std::path::Path,
     ids: &mut TestIds,
     ctx: &SuiteRecordContext<'_>,
     cases: &[TestCase],
@@ -198,11 +200,17 @@ pub(crate) fn append_records(
                 previous_failures: &case.previous_failures,
             },
         };
-        serde_json::to_writer(&mut *buf, &line).map_err(|source| EvidenceError::Serialize {
-            what: "test record",
-            source,
+        serde_json::to_writer(&mut *out, &line).map_err(|source| {
+            if source.is_io() {
+                EvidenceError::io("write", path)(source.into())
+            } else {
+                EvidenceError::Serialize {
+                    what: "test record",
+                    source,
+                }
+            }
         })?;
-        buf.push(b'\n');
+        out.write_all(b"\n").map_err(EvidenceError::io("write", path))?;
     }
     Ok(())
 }
@@ -238,7 +246,15 @@ mod tests {
             evidence_refs: &refs,
         };
         let route = |case: &TestCase| case.name.contains("get").then(|| "GET /pets".to_string());
-        append_records(&mut buf, &mut ids, &ctx, cases, &route).expect("serializes");
+        append_records(
+            &mut buf,
+            std::path::Path::new("tests.jsonl"),
+            &mut ids,
+            &ctx,
+            cases,
+            &route,
+        )
+        .expect("serializes");
         let text = String::from_utf8(buf).expect("utf8");
         assert!(text.ends_with('\n'));
         text.lines()

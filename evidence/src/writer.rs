@@ -17,6 +17,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -25,9 +26,9 @@ use crossbeam_channel::{Receiver, Sender};
 use runner_api::{SuiteOutcome, SuiteResult, TestCase, TestStatus, ToolRun};
 
 use crate::artifacts;
-use crate::atomic::{append_atomically, sync_dir, write_atomically};
+use crate::atomic::{append_atomically_with, sync_dir, write_atomically_with};
 use crate::error::EvidenceError;
-use crate::git::git_info;
+use crate::git::{git_refs, DirtyProbe};
 use crate::manifest::{
     Counts, EvidenceFiles, Manifest, RunStatus, SuiteEntry, Target, ToolStatus, DIAGNOSTICS_FILE, TESTS_FILE,
 };
@@ -61,21 +62,25 @@ pub struct Run {
     dir: PathBuf,
     created: Instant,
     manifest: Manifest,
+    /// `git status`, still running: its answer goes into every manifest after the first.
+    dirty_probe: Option<DirtyProbe>,
 }
 
 impl Run {
     /// Creates a run under `root` (created if missing): claims the run id,
     /// makes `evidence/` and `artifacts/`, reads the project's git state and
-    /// writes the first manifest.
+    /// writes the first manifest. Whether the project's tree is dirty comes
+    /// from a `git status` that runs meanwhile; the writer thread adds its
+    /// answer to every later manifest (the first one does not wait for it).
     pub fn create(root: &Path, info: RunInfo) -> Result<Run, EvidenceError> {
         Run::create_at(root, info, Utc::now())
     }
 
     /// [`Run::create`] at a given time, so tests can force run-id collisions.
     pub(crate) fn create_at(root: &Path, info: RunInfo, now: DateTime<Utc>) -> Result<Run, EvidenceError> {
-        // Everything slow happens before the run directory appears, so that a
-        // run killed during creation almost never leaves a directory without a manifest.
-        let git = git_info(&info.project_path);
+        // git works while the run is created rather than before.
+        let dirty_probe = DirtyProbe::start(&info.project_path);
+        let git = git_refs(&info.project_path);
         let (run_id, dir) = create_run_dir(root, now)?;
         let manifest = Manifest {
             run_id: run_id.clone(),
@@ -100,14 +105,22 @@ impl Run {
             qaagent_version: Some(info.qaagent_version),
             extra: serde_json::Map::new(),
         };
+        // The manifest first, so that a run killed during creation almost
+        // never leaves a directory without one; made durable below, with the
+        // rest, in one fsync per directory.
         manifest.write_first(&dir)?;
         for sub in ["evidence", "artifacts"] {
             let path = dir.join(sub);
             std::fs::create_dir(&path).map_err(EvidenceError::io("create directory", &path))?;
         }
-        // An empty tests.jsonl from the start: readers find the file the manifest names.
-        write_atomically(&dir.join(TESTS_FILE), b"")?;
-        // The run directory's own entry in the runs root.
+        // An empty tests.jsonl from the start: readers find the file the manifest
+        // names. Created in place: an empty new file cannot be torn.
+        let tests = dir.join(TESTS_FILE);
+        std::fs::File::create(&tests).map_err(EvidenceError::io("create", &tests))?;
+        // Entries: tests.jsonl in evidence/; manifest.json, evidence/ and
+        // artifacts/ in the run directory; the run directory in the runs root.
+        sync_dir(&dir.join("evidence"))?;
+        sync_dir(&dir)?;
         sync_dir(root)?;
         log::info!("evidence run {run_id} created at {}", dir.display());
         Ok(Run {
@@ -115,6 +128,7 @@ impl Run {
             dir,
             created: Instant::now(),
             manifest,
+            dirty_probe,
         })
     }
 
@@ -181,8 +195,9 @@ pub enum EvidenceMessage {
     SuiteFinished {
         /// Position in suite_order.
         index: usize,
-        /// The suite's final (merged) result.
-        result: Box<SuiteResult>,
+        /// The suite's final (merged) result, shared with the sender: the
+        /// writer only reads it, and drops its share once the suite is written.
+        result: Arc<SuiteResult>,
     },
     /// The failure diagnostics: written to `evidence/diagnostics.json`
     /// (replacing any earlier ones), and `summary` becomes the manifest's `diagnostics`.
@@ -243,7 +258,7 @@ impl EvidenceWriter {
     pub fn suite_finished(&self, index: usize, result: SuiteResult) -> Result<(), EvidenceError> {
         self.send(EvidenceMessage::SuiteFinished {
             index,
-            result: Box::new(result),
+            result: Arc::new(result),
         })
     }
 
@@ -282,13 +297,15 @@ impl EvidenceWriter {
 
 /// A finished suite waiting for its turn in tests.jsonl.
 struct PendingSuite {
-    result: SuiteResult,
+    result: Arc<SuiteResult>,
     artifacts: Vec<String>,
     finished_at: String,
 }
 
 /// Everything the writer thread owns.
 struct WriterState {
+    /// Answered before the first message is applied.
+    dirty_probe: Option<DirtyProbe>,
     dir: PathBuf,
     created: Instant,
     manifest: Manifest,
@@ -300,13 +317,12 @@ struct WriterState {
     /// The lowest index not yet written: the contiguous prefix ends here.
     next_index: usize,
     first_error: Option<EvidenceError>,
-    /// Reused for every batch of records.
-    buf: Vec<u8>,
 }
 
 impl WriterState {
     fn new(run: Run, route: RouteFn) -> Self {
         WriterState {
+            dirty_probe: run.dirty_probe,
             ids: TestIds::new(run_date(&run.run_id)),
             dir: run.dir,
             created: run.created,
@@ -316,12 +332,14 @@ impl WriterState {
             written: Default::default(),
             next_index: 0,
             first_error: None,
-            buf: Vec::new(),
         }
     }
 
     /// The thread's body: apply messages until `Finish` or until every sender is gone.
     fn run(mut self, receiver: Receiver<EvidenceMessage>) -> Result<Manifest, EvidenceError> {
+        if let Some(probe) = self.dirty_probe.take() {
+            self.manifest.target.git.dirty = probe.wait();
+        }
         loop {
             let keep_going = match receiver.recv() {
                 Ok(message) => self.apply(message),
@@ -349,7 +367,7 @@ impl WriterState {
     fn apply(&mut self, message: EvidenceMessage) -> bool {
         match message {
             EvidenceMessage::ToolInfo(tool) => self.record_tool(&tool),
-            EvidenceMessage::SuiteFinished { index, result } => self.suite_finished(index, *result),
+            EvidenceMessage::SuiteFinished { index, result } => self.suite_finished(index, result),
             EvidenceMessage::Diagnostics { records, summary } => self.write_diagnostics(&records, summary),
             EvidenceMessage::Finish { status, wall } => {
                 self.finish(status, wall);
@@ -379,11 +397,11 @@ impl WriterState {
         }
     }
 
-    fn suite_finished(&mut self, index: usize, result: SuiteResult) {
+    fn suite_finished(&mut self, index: usize, result: Arc<SuiteResult>) {
         if self.written.contains(&index) || self.pending.contains_key(&index) {
             self.note(EvidenceError::DuplicateSuite {
                 index,
-                suite: result.suite,
+                suite: result.suite.clone(),
             });
             return;
         }
@@ -423,25 +441,22 @@ impl WriterState {
         if suites.is_empty() {
             return;
         }
-        self.buf.clear();
-        let mut serialized = Ok(());
-        for (_, suite) in &suites {
-            let ctx = SuiteRecordContext {
-                suite: &suite.result.suite,
-                runner: &suite.result.runner,
-                last_run: &suite.finished_at,
-                evidence_refs: &suite.artifacts,
-            };
-            serialized = append_records(&mut self.buf, &mut self.ids, &ctx, &suite.result.cases, &self.route);
-            if serialized.is_err() {
-                break;
+        let path = self.dir.join(TESTS_FILE);
+        let (ids, route) = (&mut self.ids, &self.route);
+        // Streamed into the file's temporary copy: a 100,000-case suite's
+        // ~100 MB of records never sit in memory.
+        let written = append_atomically_with(&path, |sink| {
+            for (_, suite) in &suites {
+                let ctx = SuiteRecordContext {
+                    suite: &suite.result.suite,
+                    runner: &suite.result.runner,
+                    last_run: &suite.finished_at,
+                    evidence_refs: &suite.artifacts,
+                };
+                append_records(sink, &path, ids, &ctx, &suite.result.cases, route)?;
             }
-        }
-        let written = serialized.and_then(|()| append_atomically(&self.dir.join(TESTS_FILE), &self.buf));
-        // Keep a huge batch's buffer from pinning memory for the rest of the run.
-        if self.buf.capacity() > 16 << 20 {
-            self.buf = Vec::new();
-        }
+            Ok(())
+        });
         let on_disk = match written {
             Ok(()) => true,
             Err(err) => {
@@ -461,12 +476,19 @@ impl WriterState {
     }
 
     fn write_diagnostics(&mut self, records: &[DiagnosticRecord], summary: Vec<String>) {
-        let written = serde_json::to_vec_pretty(records)
-            .map_err(|source| EvidenceError::Serialize {
-                what: "diagnostics",
-                source,
+        let path = self.dir.join(DIAGNOSTICS_FILE);
+        let written = write_atomically_with(&path, |sink| {
+            serde_json::to_writer_pretty(sink, records).map_err(|source| {
+                if source.is_io() {
+                    EvidenceError::io("write", &path)(source.into())
+                } else {
+                    EvidenceError::Serialize {
+                        what: "diagnostics",
+                        source,
+                    }
+                }
             })
-            .and_then(|bytes| write_atomically(&self.dir.join(DIAGNOSTICS_FILE), &bytes));
+        });
         match written {
             Ok(()) => self.manifest.evidence_files.diagnostics = Some(DIAGNOSTICS_FILE.to_string()),
             Err(err) => self.note(err),
@@ -526,6 +548,50 @@ fn add_counts(counts: &mut Counts, result: &SuiteResult) {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    fn git(dir: &Path, args: &[&str]) {
+        let status = std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("git runs");
+        assert!(status.success(), "git {args:?}");
+    }
+
+    #[test]
+    fn the_dirty_state_git_reports_meanwhile_is_in_the_final_manifest() {
+        let project = tempfile::tempdir().expect("project");
+        git(project.path(), &["init", "-q", "-b", "trunk"]);
+        std::fs::write(project.path().join("a.txt"), "1").expect("write");
+        git(project.path(), &["add", "a.txt"]);
+        git(project.path(), &["commit", "-q", "-m", "one"]);
+        std::fs::write(project.path().join("a.txt"), "2").expect("modify a tracked file");
+        let root = tempfile::tempdir().expect("root");
+        let run = Run::create(
+            root.path(),
+            RunInfo {
+                project_name: "shop".into(),
+                project_path: project.path().to_path_buf(),
+                suites: vec![],
+                qaagent_version: "0".into(),
+            },
+        )
+        .expect("create");
+        assert_eq!(run.manifest().target.git.branch.as_deref(), Some("trunk"));
+        let finished = run
+            .start_writer()
+            .expect("writer")
+            .finish(RunStatus::Passed, Duration::ZERO)
+            .expect("finish");
+        assert_eq!(finished.target.git.dirty, Some(true));
+        let text = std::fs::read_to_string(root.path().join(&finished.run_id).join("manifest.json")).expect("read");
+        let on_disk: Manifest = serde_json::from_str(&text).expect("parses");
+        assert_eq!(on_disk.target.git.dirty, Some(true), "{text}");
+    }
 
     #[test]
     fn runs_created_in_the_same_second_get_suffixed_ids_and_their_own_manifests() {

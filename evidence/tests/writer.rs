@@ -200,7 +200,7 @@ fn dropping_every_sender_finalizes_as_interrupted() {
     sender
         .send(EvidenceMessage::SuiteFinished {
             index: 1,
-            result: Box::new(suite("b", "pytest", 1)),
+            result: std::sync::Arc::new(suite("b", "pytest", 1)),
         })
         .expect("writer still alive while a sender exists");
     drop(sender);

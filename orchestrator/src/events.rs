@@ -4,6 +4,7 @@
 //! reporter (and the evidence writer) from one thread, so output is linear.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use runner_api::{OutputLine, SuiteOutcome, SuiteResult};
@@ -64,8 +65,9 @@ pub enum Event {
     SuiteFinished {
         /// The suite's position in the plan.
         index: usize,
-        /// Its final result.
-        result: Box<SuiteResult>,
+        /// Its final result, shared (not copied) with whoever keeps it: a
+        /// suite of 100,000 cases is tens of megabytes.
+        result: Arc<SuiteResult>,
     },
     /// A line of a tool's output (only with live output on).
     Output(OutputLine),

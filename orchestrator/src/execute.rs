@@ -6,6 +6,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use crossbeam_channel::{select, Receiver, Sender};
@@ -14,6 +15,13 @@ use runner_api::{CancelToken, LiveOutput, OutputLine, Selection, SuiteContext, S
 use crate::attempts::{merge, next_selection};
 use crate::events::Event;
 use crate::plan::{Plan, PlannedSuite};
+
+/// Live output lines that may wait for the coordinator at once. Bounded so
+/// that a tool printing faster than the reporter can show costs memory for
+/// this many lines (at most 64 KiB each), not for everything it printed: the
+/// copy threads then wait, and the tool waits on its full pipe, as it would
+/// writing to a slow terminal.
+const LIVE_LINES_IN_FLIGHT: usize = 256;
 
 /// How to run a plan, beyond the plan itself.
 #[derive(Debug, Clone)]
@@ -27,13 +35,31 @@ pub struct ExecOptions {
 /// Runs every suite of `plan`, calling `on_event` for each event from this
 /// (the calling) thread, and returns the results in plan order. Suites not
 /// started when `cancel` fires are reported as skipped ("not started").
+///
+/// A result that `on_event` kept a share of (see [`Event::SuiteFinished`]) is
+/// copied here; [`execute_shared`] avoids that.
 pub fn execute(
     plan: &Plan,
     options: &ExecOptions,
     cancel: &CancelToken,
     on_event: &mut dyn FnMut(&Event),
 ) -> Vec<SuiteResult> {
-    let mut results: Vec<Option<SuiteResult>> = vec![None; plan.suites.len()];
+    execute_shared(plan, options, cancel, on_event)
+        .into_iter()
+        .map(Arc::unwrap_or_clone)
+        .collect()
+}
+
+/// [`execute`], returning the results as the same shared values the
+/// [`Event::SuiteFinished`] events carried, so that a consumer still holding
+/// them (the evidence writer, busy writing a large suite) costs no copy.
+pub fn execute_shared(
+    plan: &Plan,
+    options: &ExecOptions,
+    cancel: &CancelToken,
+    on_event: &mut dyn FnMut(&Event),
+) -> Vec<Arc<SuiteResult>> {
+    let mut results: Vec<Option<Arc<SuiteResult>>> = vec![None; plan.suites.len()];
     let (job_tx, job_rx) = crossbeam_channel::unbounded::<&PlannedSuite>();
     for suite in &plan.suites {
         // The receiver lives until the scope ends, so sending cannot fail.
@@ -41,7 +67,7 @@ pub fn execute(
     }
     drop(job_tx);
     let (event_tx, event_rx) = crossbeam_channel::unbounded::<Event>();
-    let (line_tx, line_rx) = crossbeam_channel::unbounded::<OutputLine>();
+    let (line_tx, line_rx) = crossbeam_channel::bounded::<OutputLine>(LIVE_LINES_IN_FLIGHT);
     let line_tx = options.live_output.then_some(line_tx);
 
     let scope_result = crossbeam_utils::thread::scope(|scope| {
@@ -61,7 +87,7 @@ pub fn execute(
                         };
                         let _ = event_tx.send(Event::SuiteFinished {
                             index: suite.index,
-                            result: Box::new(result),
+                            result: Arc::new(result),
                         });
                     }
                 })
@@ -82,11 +108,11 @@ pub fn execute(
         .zip(&plan.suites)
         .map(|(result, suite)| {
             result.unwrap_or_else(|| {
-                SuiteResult::errored(
+                Arc::new(SuiteResult::errored(
                     &suite.config.name,
                     suite.runner.name(),
                     "the suite's worker died without a result",
-                )
+                ))
             })
         })
         .collect()
@@ -96,7 +122,7 @@ pub fn execute(
 fn coordinate(
     events: &Receiver<Event>,
     lines: &Receiver<OutputLine>,
-    results: &mut [Option<SuiteResult>],
+    results: &mut [Option<Arc<SuiteResult>>],
     on_event: &mut dyn FnMut(&Event),
 ) {
     let mut lines_open = true;
@@ -124,7 +150,7 @@ fn coordinate(
         on_event(&event);
         if let Event::SuiteFinished { index, result } = event {
             if let Some(slot) = results.get_mut(index) {
-                *slot = Some(*result);
+                *slot = Some(result);
             }
         }
     }

@@ -1,7 +1,9 @@
 //! A run's evidence: the coordinating thread forwards suite results to the
 //! evidence writer thread as they arrive, and finalizes the run at the end.
 
+use std::borrow::Borrow;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use evidence::{EvidenceError, EvidenceMessage, EvidenceWriter, Run, RunInfo, RunStatus};
 use runner_api::route::route_for_test;
@@ -40,7 +42,13 @@ pub enum SessionError {
 /// The evidence side of one `run-all`.
 pub struct Session {
     target: Target,
-    diagnoser: Diagnoser,
+    /// The configured custom categories.
+    categories: Vec<CategorySpec>,
+    /// Built when first needed: compiling every pattern costs a few
+    /// milliseconds, a large share of a run with nothing to diagnose. Custom
+    /// categories are compiled up front all the same, so that a bad pattern
+    /// is an error before any suite runs.
+    diagnoser: Option<Diagnoser>,
     out_dir: PathBuf,
     write_error: Option<EvidenceError>,
 }
@@ -56,7 +64,7 @@ impl Session {
         runs_dir: Option<PathBuf>,
         out: Option<PathBuf>,
     ) -> Result<Session, SessionError> {
-        let diagnoser = diagnoser(config)?;
+        let (categories, diagnoser) = diagnostics_setup(config)?;
         let root = evidence::runs_root(runs_dir)?;
         let run = Run::create(
             &root,
@@ -73,6 +81,7 @@ impl Session {
         let out_dir = out.unwrap_or_else(|| writer.dir().join("artifacts"));
         Ok(Session {
             target: Target::Owned(writer),
+            categories,
             diagnoser,
             out_dir,
             write_error: None,
@@ -88,9 +97,11 @@ impl Session {
         dir: PathBuf,
         out_dir: PathBuf,
     ) -> Result<Session, SessionError> {
+        let (categories, diagnoser) = diagnostics_setup(config)?;
         Ok(Session {
             target: Target::External { sender, run_id, dir },
-            diagnoser: diagnoser(config)?,
+            categories,
+            diagnoser,
             out_dir,
             write_error: None,
         })
@@ -117,12 +128,13 @@ impl Session {
         &self.out_dir
     }
 
-    /// Forwards what evidence needs of `event` to the writer thread.
+    /// Forwards what evidence needs of `event` to the writer thread (a
+    /// finished suite's result is shared with it, not copied).
     pub fn record(&mut self, event: &Event) {
         if let Event::SuiteFinished { index, result } = event {
             self.send(EvidenceMessage::SuiteFinished {
                 index: *index,
-                result: result.clone(),
+                result: Arc::clone(result),
             });
         }
     }
@@ -139,12 +151,20 @@ impl Session {
     }
 
     /// Finalizes the run (when this session owns it) with the status the
-    /// results call for, and waits until everything is on disk.
-    pub fn finish(mut self, results: &[SuiteResult], summary: &RunSummary) -> Result<Vec<String>, SessionError> {
-        let diagnoses: Vec<_> = results
-            .iter()
-            .flat_map(|result| self.diagnoser.diagnose_suite(result))
-            .collect();
+    /// results call for, and waits until everything is on disk. Once it
+    /// returns, the writer holds no share of any result any more.
+    pub fn finish<R: Borrow<SuiteResult>>(
+        mut self,
+        results: &[R],
+        summary: &RunSummary,
+    ) -> Result<Vec<String>, SessionError> {
+        let diagnoses: Vec<_> = match self.diagnoser_if_needed(results) {
+            Some(diagnoser) => results
+                .iter()
+                .flat_map(|result| diagnoser.diagnose_suite(result.borrow()))
+                .collect(),
+            None => Vec::new(),
+        };
         let lines = diagnostics_summary(&diagnoses);
         if !diagnoses.is_empty() {
             self.send(EvidenceMessage::Diagnostics {
@@ -172,8 +192,41 @@ impl Session {
     }
 }
 
-fn diagnoser(config: &Config) -> Result<Diagnoser, DiagnosticsError> {
-    let specs: Vec<CategorySpec> = config
+impl Session {
+    /// The diagnoser, built now if needed, when any of `results` has
+    /// something to diagnose (a failed, errored or flaky case, a suite error).
+    fn diagnoser_if_needed<R: Borrow<SuiteResult>>(&mut self, results: &[R]) -> Option<&Diagnoser> {
+        let needed = results.iter().map(Borrow::borrow).any(|result| {
+            result.error.is_some() || result.cases.iter().any(|case| case.flaky || case.status.is_failure())
+        });
+        if !needed {
+            return None;
+        }
+        if self.diagnoser.is_none() {
+            match Diagnoser::new(&self.categories) {
+                Ok(diagnoser) => self.diagnoser = Some(diagnoser),
+                // The categories compiled at start; only a bug in the built-in ones gets here.
+                Err(err) => log::error!("diagnostics skipped: {err}"),
+            }
+        }
+        self.diagnoser.as_ref()
+    }
+}
+
+/// The custom categories of `config`, and the diagnoser built from them when
+/// there are any (so that a bad pattern fails the session's start).
+fn diagnostics_setup(config: &Config) -> Result<(Vec<CategorySpec>, Option<Diagnoser>), DiagnosticsError> {
+    let categories = categories(config);
+    let diagnoser = if categories.is_empty() {
+        None
+    } else {
+        Some(Diagnoser::new(&categories)?)
+    };
+    Ok((categories, diagnoser))
+}
+
+fn categories(config: &Config) -> Vec<CategorySpec> {
+    config
         .diagnostics
         .categories
         .iter()
@@ -182,6 +235,5 @@ fn diagnoser(config: &Config) -> Result<Diagnoser, DiagnosticsError> {
             pattern: c.pattern.clone(),
             suggestion: c.suggestion.clone(),
         })
-        .collect();
-    Diagnoser::new(&specs)
+        .collect()
 }

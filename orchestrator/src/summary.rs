@@ -1,5 +1,6 @@
 //! Totals over a run's suites.
 
+use std::borrow::Borrow;
 use std::time::Duration;
 
 use runner_api::{SuiteOutcome, SuiteResult};
@@ -36,14 +37,14 @@ pub struct RunSummary {
 
 impl RunSummary {
     /// Totals of `results`, with the run's wall time.
-    pub fn from_results(results: &[SuiteResult], wall: Duration, interrupted: bool) -> Self {
+    pub fn from_results<R: Borrow<SuiteResult>>(results: &[R], wall: Duration, interrupted: bool) -> Self {
         let mut summary = RunSummary {
             suites: results.len(),
             wall,
             interrupted,
             ..RunSummary::default()
         };
-        for result in results {
+        for result in results.iter().map(Borrow::borrow) {
             if result.attempts > 0 && result.outcome != SuiteOutcome::Skipped {
                 summary.suites_run += 1;
             }

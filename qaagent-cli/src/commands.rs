@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use orchestrator::config::{self, Config};
 use orchestrator::events::Event;
-use orchestrator::execute::{execute, ExecOptions};
+use orchestrator::execute::{execute_shared, ExecOptions};
 use orchestrator::junit_report::write_junit_report;
 use orchestrator::plan::{Overrides, Plan};
 use orchestrator::registry::Registry;
@@ -98,7 +98,7 @@ fn run_all(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u8, CliE
         })
         .map_err(io_error)?;
     let mut output_error = None;
-    let results = execute(&plan, &options, &cancel, &mut |event| {
+    let results = execute_shared(&plan, &options, &cancel, &mut |event| {
         session.record(event);
         if output_error.is_none() {
             output_error = reporter.event(event).err();
@@ -111,6 +111,8 @@ fn run_all(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u8, CliE
     let diagnostics = session
         .finish(&results, &summary)
         .map_err(|err| CliError::Evidence(err.to_string()))?;
+    // The evidence writer has let go of the results: taking them back copies nothing.
+    let results: Vec<_> = results.into_iter().map(std::sync::Arc::unwrap_or_clone).collect();
 
     let mut warnings = Vec::new();
     let code = if let Some(code) = interrupts.exit_code() {

@@ -59,10 +59,12 @@ pub struct JunitCase {
     /// `line` attribute, when given.
     pub line: Option<u32>,
     /// `name` of the innermost enclosing `<testsuite>` (`None` for a case
-    /// directly under `<testsuites>`).
-    pub suite_name: Option<String>,
-    /// `hostname` of the innermost enclosing `<testsuite>` (Playwright puts the project there).
-    pub hostname: Option<String>,
+    /// directly under `<testsuites>`). Shared by the suite's cases: a
+    /// 100,000-case report would otherwise allocate 100,000 copies of it.
+    pub suite_name: Option<Arc<str>>,
+    /// `hostname` of the innermost enclosing `<testsuite>` (Playwright puts
+    /// the project there), shared like `suite_name`.
+    pub hostname: Option<Arc<str>>,
     /// `time` in seconds, when given and a finite, non-negative number.
     pub time: Option<f64>,
     /// Derived from the `<failure>`, `<error>`, `<skipped>` children.
@@ -433,8 +435,8 @@ struct Open {
 
 /// The `<testsuite>` attributes a case inherits.
 struct Suite {
-    name: Option<String>,
-    hostname: Option<String>,
+    name: Option<Arc<str>>,
+    hostname: Option<Arc<str>>,
 }
 
 /// The event-by-event state of one report being read.
@@ -584,8 +586,8 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
             hostname: None,
         };
         self.attributes(start, src, at, |key, raw| match key {
-            "name" => suite.name = Some(attribute_value(raw).into_owned()),
-            "hostname" => suite.hostname = Some(attribute_value(raw).into_owned()),
+            "name" => suite.name = Some(Arc::from(attribute_value(raw))),
+            "hostname" => suite.hostname = Some(Arc::from(attribute_value(raw))),
             _ => {}
         })?;
         self.suites.push(suite);

@@ -20,6 +20,7 @@ pub mod result;
 pub mod route;
 pub mod runner;
 pub mod settings;
+pub mod version;
 
 pub use cancel::{CancelKind, CancelToken};
 pub use case::{TestCase, TestStatus};

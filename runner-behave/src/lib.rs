@@ -31,6 +31,7 @@ use runner_api::conclude::{conclude, Attempt, JunitOutcome};
 use runner_api::junit::{self, JunitError};
 use runner_api::process::log_tail;
 use runner_api::python::{find_python, install_hint, module_missing};
+use runner_api::version::VersionCache;
 use runner_api::{parse_settings, Runner, RunnerError, SettingsError, SuiteContext, SuiteResult, TestCase};
 use serde::Deserialize;
 
@@ -56,15 +57,18 @@ pub struct BehaveSettings {
     pub python: Option<PathBuf>,
 }
 
-/// Runs behave suites. Stateless: one instance serves every behave suite,
-/// from any number of threads.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct BehaveRunner;
+/// Runs behave suites. One instance serves every behave suite, from any
+/// number of threads; its only state is behave's version, asked once per
+/// interpreter and working directory.
+#[derive(Debug, Clone, Default)]
+pub struct BehaveRunner {
+    versions: VersionCache<(PathBuf, PathBuf)>,
+}
 
 impl BehaveRunner {
     /// The runner.
     pub fn new() -> Self {
-        BehaveRunner
+        BehaveRunner::default()
     }
 }
 
@@ -80,16 +84,20 @@ impl Runner for BehaveRunner {
     fn tool_version(&self, ctx: &SuiteContext) -> Option<String> {
         let settings = parse_settings::<BehaveSettings>(&ctx.settings).ok()?;
         let python = find_python(settings.python.as_deref(), &ctx.project_dir, TOOL).ok()?;
-        let output = Command::new(&python)
-            .args(["-m", "behave", "--version"])
-            .current_dir(&ctx.project_dir)
-            .output()
-            .map_err(|err| log::debug!("cannot ask {} for behave's version: {err}", python.display()))
-            .ok()?;
-        if !output.status.success() {
-            return None;
-        }
-        parse_version(&String::from_utf8_lossy(&output.stdout))
+        let key = (python.clone(), ctx.project_dir.clone());
+        self.versions.get_or_probe(key, || {
+            let output = Command::new(&python)
+                .args(["-m", "behave", "--version"])
+                .current_dir(&ctx.project_dir)
+                .stdin(std::process::Stdio::null())
+                .output()
+                .map_err(|err| log::debug!("cannot ask {} for behave's version: {err}", python.display()))
+                .ok()?;
+            if !output.status.success() {
+                return None;
+            }
+            parse_version(&String::from_utf8_lossy(&output.stdout))
+        })
     }
 
     fn run(&self, ctx: &SuiteContext) -> Result<SuiteResult, RunnerError> {
@@ -236,7 +244,7 @@ mod tests {
             Some(PathBuf::from(".venv/bin/python"))
         );
         let table: toml::Table = toml::from_str("pyhton = 'x'").expect("valid toml");
-        let err = BehaveRunner.check_settings(&table).expect_err("unknown key");
+        let err = BehaveRunner::new().check_settings(&table).expect_err("unknown key");
         assert_eq!(err.key.as_deref(), Some("pyhton"));
     }
 }

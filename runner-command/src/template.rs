@@ -66,7 +66,7 @@ pub fn selector(template: &str, case: &JunitCase) -> String {
     let expanded: Result<String, TemplateError> = replace_fields(template, |name| match name {
         "name" => Some(Ok(case.name.clone())),
         "classname" => Some(Ok(case.classname.clone())),
-        "suite" => Some(Ok(case.suite_name.clone().unwrap_or_default())),
+        "suite" => Some(Ok(case.suite_name.as_deref().unwrap_or_default().to_string())),
         "file" => Some(Ok(case.file.clone().unwrap_or_default())),
         _ => None,
     });

@@ -273,7 +273,7 @@ fn read_cases(ctx: &SuiteContext, outputs: &Outputs) -> JunitOutcome {
 }
 
 fn to_case(ctx: &SuiteContext, root_dir: Option<&Path>, row: JunitCase) -> TestCase {
-    let project = row.hostname.clone().unwrap_or_default();
+    let project = row.hostname.as_deref().unwrap_or_default().to_string();
     let selector = selector::selector(&project, &row.classname, &row.name);
     let file = match root_dir {
         Some(root_dir) => selector::case_file(root_dir, &row.classname, &ctx.path),

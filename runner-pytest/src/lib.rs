@@ -8,12 +8,13 @@
 
 mod node_id;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use runner_api::conclude::{conclude, Attempt, JunitOutcome};
 use runner_api::junit;
 use runner_api::process::{log_tail, ExitKind};
 use runner_api::python::{find_python, install_hint, module_missing};
+use runner_api::version::VersionCache;
 use runner_api::{parse_settings, Runner, RunnerError, SettingsError, SuiteContext, SuiteResult, TestCase};
 use serde::Deserialize;
 
@@ -32,12 +33,15 @@ pub struct PytestSettings {
 
 /// Runs suites with `python -m pytest`.
 #[derive(Debug, Default, Clone)]
-pub struct PytestRunner;
+pub struct PytestRunner {
+    /// pytest's version by interpreter and working directory: asked once per run.
+    versions: VersionCache<(PathBuf, PathBuf)>,
+}
 
 impl PytestRunner {
     /// The runner.
     pub fn new() -> Self {
-        PytestRunner
+        PytestRunner::default()
     }
 }
 
@@ -53,14 +57,18 @@ impl Runner for PytestRunner {
     fn tool_version(&self, ctx: &SuiteContext) -> Option<String> {
         let settings: PytestSettings = parse_settings(&ctx.settings).ok()?;
         let python = find_python(settings.python.as_deref(), &ctx.project_dir, "pytest").ok()?;
-        // Asking the package metadata costs a fraction of `pytest --version`.
-        let output = std::process::Command::new(python)
-            .args(["-c", "import importlib.metadata as m; print(m.version('pytest'))"])
-            .stdin(std::process::Stdio::null())
-            .output()
-            .ok()?;
-        let version = String::from_utf8_lossy(&output.stdout).trim().to_string();
-        (output.status.success() && !version.is_empty()).then_some(version)
+        let key = (python.clone(), ctx.project_dir.clone());
+        self.versions.get_or_probe(key, || {
+            // Asking the package metadata costs a fraction of `pytest --version`.
+            let output = std::process::Command::new(python)
+                .args(["-c", "import importlib.metadata as m; print(m.version('pytest'))"])
+                .current_dir(&ctx.project_dir)
+                .stdin(std::process::Stdio::null())
+                .output()
+                .ok()?;
+            let version = String::from_utf8_lossy(&output.stdout).trim().to_string();
+            (output.status.success() && !version.is_empty()).then_some(version)
+        })
     }
 
     fn run(&self, ctx: &SuiteContext) -> Result<SuiteResult, RunnerError> {
@@ -107,8 +115,8 @@ impl Runner for PytestRunner {
         })?;
 
         let junit = if junit_path.is_file() {
-            match junit::read_file(&junit_path) {
-                Ok(cases) => JunitOutcome::Read(into_cases(cases)),
+            match read_report(&junit_path) {
+                Ok(cases) => JunitOutcome::Read(cases),
                 Err(err) => JunitOutcome::Unreadable(err),
             }
         } else {
@@ -151,28 +159,44 @@ impl Runner for PytestRunner {
     }
 }
 
-/// Turns JUnit rows into cases with node-id selectors, merging the two rows
-/// pytest writes for one test whose call failed and whose teardown errored.
-fn into_cases(rows: Vec<junit::JunitCase>) -> Vec<TestCase> {
-    let mut cases: Vec<TestCase> = Vec::with_capacity(rows.len());
-    for row in rows {
-        // A collection error names the module, not a test: re-running the module is the selection.
-        let selector = match row.file.as_deref() {
-            Some(file) if row.classname.is_empty() => Some(file.to_string()),
-            Some(file) => Some(node_id(file, &row.classname, &row.name)),
-            None => None,
-        };
-        let mut case = row.into_test_case();
-        case.selector = selector;
-        if let Some(previous) = cases.last_mut() {
-            if previous.selector.is_some() && previous.selector == case.selector {
-                merge_rows(previous, case);
-                continue;
-            }
+/// A low guess of a pytest report's bytes per test case, for reserving the
+/// list of cases (a passing case alone is over 100 bytes of attributes).
+const BYTES_PER_CASE_GUESS: u64 = 256;
+
+/// Reads the JUnit report pytest wrote at `path` into cases with node-id
+/// selectors, merging the two rows pytest writes for one test whose call
+/// failed and whose teardown errored. Cases are built as the report streams
+/// by, so no second list of raw rows is ever held.
+pub fn read_report(path: &Path) -> Result<Vec<TestCase>, junit::JunitError> {
+    let file = std::fs::File::open(path).map_err(|source| junit::JunitError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let guess = file.metadata().map_or(0, |meta| meta.len() / BYTES_PER_CASE_GUESS);
+    let mut cases = Vec::with_capacity(usize::try_from(guess).unwrap_or(0));
+    junit::for_each_case(file, path, |row| push_row(&mut cases, row))?;
+    cases.shrink_to_fit();
+    Ok(cases)
+}
+
+/// Adds one JUnit row to `cases`, merging it into the previous case when it
+/// is the same test.
+fn push_row(cases: &mut Vec<TestCase>, row: junit::JunitCase) {
+    // A collection error names the module, not a test: re-running the module is the selection.
+    let selector = match row.file.as_deref() {
+        Some(file) if row.classname.is_empty() => Some(file.to_string()),
+        Some(file) => Some(node_id(file, &row.classname, &row.name)),
+        None => None,
+    };
+    let mut case = row.into_test_case();
+    case.selector = selector;
+    if let Some(previous) = cases.last_mut() {
+        if previous.selector.is_some() && previous.selector == case.selector {
+            merge_rows(previous, case);
+            return;
         }
-        cases.push(case);
     }
-    cases
+    cases.push(case);
 }
 
 /// A failed call keeps its status and message; the teardown error joins the details.
