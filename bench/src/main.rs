@@ -137,7 +137,9 @@ fn real_main(args: &[String]) -> Result<ExitCode, String> {
     print_machine(&opts);
     let mut rows = Vec::new();
     for scenario in scenarios {
-        println!("\n## {scenario}\n");
+        let load = fs::read_to_string("/proc/loadavg").unwrap_or_default();
+        let load: Vec<&str> = load.split_whitespace().take(3).collect();
+        println!("\n## {scenario}\n\n(load average at the start: {})\n", load.join(" "));
         let outcome = match scenario {
             "startup" => startup(&opts),
             "overhead" => overhead(&opts),
