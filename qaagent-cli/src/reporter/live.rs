@@ -10,7 +10,7 @@ use orchestrator::events::Event;
 
 use super::plain::{retry_what, run_started_line};
 use super::style::Style;
-use super::summary::{final_report, suite_lines};
+use super::summary::{final_report, name_width, suite_lines};
 use super::{FinalReport, Reporter};
 
 /// Which terminal stream the display uses.
@@ -75,7 +75,7 @@ impl Reporter for LiveReporter {
                 suites,
                 ..
             } => {
-                self.name_width = suites.iter().map(String::len).max().unwrap_or(8).max(8);
+                self.name_width = name_width(suites);
                 self.println(&run_started_line(*parallel, *workers, suites.len()))?;
             }
             Event::AttemptStarted {

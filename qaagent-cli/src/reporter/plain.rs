@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use orchestrator::events::Event;
 
 use super::style::Style;
-use super::summary::{final_report, plural, suite_lines, LABEL_WIDTH};
+use super::summary::{final_report, name_width, plural, suite_lines, LABEL_WIDTH};
 use super::{FinalReport, Reporter};
 
 /// Writes a line per event to `out`.
@@ -35,7 +35,7 @@ impl<W: Write> Reporter for PlainReporter<W> {
                 suites,
                 ..
             } => {
-                self.name_width = suites.iter().map(String::len).max().unwrap_or(8).max(8);
+                self.name_width = name_width(suites);
                 writeln!(self.out, "{}", run_started_line(*parallel, *workers, suites.len()))?;
             }
             Event::AttemptStarted {

@@ -16,6 +16,11 @@ const MESSAGE_LINES: usize = 3;
 /// How many lines of a crashed suite's log the end of the run shows.
 const TAIL_LINES: usize = 15;
 
+/// The width of the suite-name column for `suites` (at least 8).
+pub fn name_width(suites: &[String]) -> usize {
+    suites.iter().map(String::len).max().unwrap_or(8).max(8)
+}
+
 /// "1 test" / "2 tests".
 pub fn plural(n: usize, word: &str) -> String {
     if n == 1 {
