@@ -350,8 +350,9 @@ impl Diagnoser {
 /// "N test failure(s) detected. Breakdown: cat: n, …. Suggestions: …",
 /// then one line per category with its count and suggestion. Categories
 /// are listed most frequent first (ties in order of first appearance).
-/// Flaky tests count as failures here: each failed at least once. Empty
-/// when there is nothing to diagnose.
+/// Flaky tests count as failures here (each failed at least once), and the
+/// first line says how many of them passed on a retry. Empty when there is
+/// nothing to diagnose.
 pub fn summary(diagnoses: &[Diagnosis]) -> Vec<String> {
     if diagnoses.is_empty() {
         return Vec::new();
@@ -381,8 +382,19 @@ pub fn summary(diagnoses: &[Diagnosis]) -> Vec<String> {
         }
     }
     let mut lines = Vec::with_capacity(groups.len() + 1);
+    // Say how many of the failures the retries cured, so "N failures" is not
+    // read as N tests failing now.
+    let passed_on_retry = diagnoses
+        .iter()
+        .filter(|d| d.category == FLAKY_CATEGORY && d.confidence >= FLAKY_PROVEN_CONFIDENCE)
+        .count();
+    let cured = if passed_on_retry > 0 {
+        format!(" ({passed_on_retry} of them flaky: passed on a retry)")
+    } else {
+        String::new()
+    };
     lines.push(format!(
-        "{} test failure(s) detected. Breakdown: {}. Suggestions: {}",
+        "{} test failure(s) detected{cured}. Breakdown: {}. Suggestions: {}",
         diagnoses.len(),
         breakdown.join(", "),
         suggestions.join(" ")
@@ -793,6 +805,32 @@ E           requests.exceptions.ConnectionError: HTTPConnectionPool(host='localh
         assert_eq!(lines[1], format!("assertion (2): {assertion}"));
         assert_eq!(lines[2], format!("timeout (1): {timeout}"));
         assert_eq!(lines.len(), 3);
+    }
+
+    #[test]
+    fn summary_says_how_many_failures_passed_on_a_retry() {
+        let diagnoser = Diagnoser::new(&[]).expect("built-ins compile");
+        let mut cured = TestCase::new("test_search", "tests.test_api", TestStatus::Passed);
+        cured.flaky = true;
+        cured.attempts = 2;
+        cured.previous_failures.push(PriorFailure {
+            status: TestStatus::Failed,
+            message: Some("AssertionError: assert 2 == 3".into()),
+            error_type: None,
+            details: None,
+            duration: 0.1,
+        });
+        let cases = [cured, failing("t2", "AssertionError: assert 1 == 2")];
+        let diagnoses: Vec<Diagnosis> = cases
+            .iter()
+            .filter_map(|case| diagnoser.diagnose_case("unit", case, None))
+            .collect();
+        let lines = summary(&diagnoses);
+        assert!(
+            lines[0].starts_with("2 test failure(s) detected (1 of them flaky: passed on a retry). Breakdown:"),
+            "{}",
+            lines[0]
+        );
     }
 
     #[test]
