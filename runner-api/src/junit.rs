@@ -15,7 +15,10 @@
 //!
 //! It streams: one pass of quick-xml over a buffered reader, no document tree,
 //! so a report of any size costs little more memory than the cases it holds
-//! (and nothing at all with [`for_each_case`]).
+//! (and nothing at all with [`for_each_case`]). The text of failures and
+//! captured output, most of a big report, is read straight from the buffer
+//! rather than as quick-xml events: a traceback is broken up by hundreds of
+//! references (`&lt;`, `&quot;`), each of which would be two events.
 //!
 //! A report that is not well-formed — truncated by a killed tool, garbage, an
 //! empty file, another XML document — is a [`JunitError::Malformed`] naming the
@@ -175,8 +178,20 @@ where
     reader.config_mut().expand_empty_elements = false;
     let mut parser = Parser::new(path_for_errors, on_case);
     let mut buf = Vec::with_capacity(4096);
+    // quick-xml stops a text event before a `&` and then expects to read the
+    // reference itself, so text it has begun must not be taken from under it.
+    let mut quick_xml_in_text = false;
     loop {
         buf.clear();
+        if parser.collecting() && !quick_xml_in_text {
+            // Failure bodies are most of a big report, and text broken up by
+            // references (`&lt;`, `&quot;`) that quick-xml hands over as two
+            // events each; read them straight into the collected text.
+            let src = reader.get_mut();
+            src.take_text(&mut parser.text)
+                .map_err(|err| parser.text_error(err, src))?;
+        }
+        quick_xml_in_text = false;
         let at = reader.get_mut().pin();
         let xml_offset = reader.buffer_position();
         let event = match reader.read_event_into(&mut buf) {
@@ -194,10 +209,11 @@ where
             match event {
                 Event::Text(text) => {
                     parser.text.push_str(&text.xml10_content());
+                    quick_xml_in_text = true;
                     continue;
                 }
                 Event::GeneralRef(reference) => {
-                    parser.push_reference(&reference);
+                    push_reference(&mut parser.text, &reference);
                     continue;
                 }
                 Event::CData(cdata) => {
@@ -385,6 +401,109 @@ impl<R: Read> Source<R> {
     }
 }
 
+/// The longest reference [`Source::take_text`] reads on its own: more than
+/// any predefined entity or character reference needs (`&#x10FFFF;`).
+const MAX_REFERENCE_NAME: usize = 32;
+
+/// Why [`Source::take_text`] could not go on.
+#[derive(Debug)]
+enum TextError {
+    Io(io::Error),
+    /// The byte at this input offset does not continue valid UTF-8.
+    InvalidUtf8 {
+        at: u64,
+    },
+}
+
+impl From<io::Error> for TextError {
+    fn from(err: io::Error) -> Self {
+        TextError::Io(err)
+    }
+}
+
+impl<R: Read> Source<R> {
+    /// Reads more input, keeping everything from the pin on; false at the
+    /// end of the input.
+    fn fill_more(&mut self) -> io::Result<bool> {
+        let kept = self.filled - self.pin;
+        self.refill()?;
+        Ok(self.filled > kept)
+    }
+
+    /// Appends text to `out` up to the next `<` or the end of the input, as
+    /// quick-xml's text and reference events would give it: line breaks
+    /// normalized as XML 1.0 says, references resolved by [`push_reference`].
+    /// Leaves a `&` without a `;` close after it (and what follows) to
+    /// quick-xml, which says what is wrong with it.
+    fn take_text(&mut self, out: &mut String) -> Result<(), TextError> {
+        // A `\r` was the last byte taken: a `\n` right after it is part of the same line break.
+        let mut after_cr = false;
+        loop {
+            self.pin = self.pos;
+            if self.pos == self.filled && !self.fill_more()? {
+                return Ok(());
+            }
+            if after_cr {
+                after_cr = false;
+                if self.buf[self.pos] == b'\n' {
+                    self.pos += 1;
+                    continue;
+                }
+            }
+            let available = &self.buf[self.pos..self.filled];
+            let stop = memchr::memchr3(b'<', b'&', b'\r', available);
+            let run = &available[..stop.unwrap_or(available.len())];
+            match std::str::from_utf8(run) {
+                Ok(text) => {
+                    out.push_str(text);
+                    self.pos += run.len();
+                }
+                Err(err) => {
+                    let valid = err.valid_up_to();
+                    out.push_str(std::str::from_utf8(&run[..valid]).unwrap_or_default());
+                    self.pos += valid;
+                    // A character cut in two by the end of the buffer reads whole after a refill.
+                    let cut_by_buffer = err.error_len().is_none() && stop.is_none();
+                    if cut_by_buffer && self.fill_more()? {
+                        continue;
+                    }
+                    return Err(TextError::InvalidUtf8 { at: self.position() });
+                }
+            }
+            let Some(stop) = stop else { continue };
+            match available[stop] {
+                b'<' => return Ok(()),
+                b'\r' => {
+                    out.push('\n');
+                    self.pos += 1;
+                    after_cr = true;
+                }
+                _ => {
+                    let after_amp = &available[stop + 1..];
+                    let window = &after_amp[..after_amp.len().min(MAX_REFERENCE_NAME + 1)];
+                    match memchr::memchr3(b';', b'<', b'&', window) {
+                        Some(end) if window[end] == b';' => {
+                            let Ok(name) = std::str::from_utf8(&window[..end]) else {
+                                return Ok(());
+                            };
+                            push_reference(out, name);
+                            self.pos += end + 2;
+                        }
+                        // The `;` may be in input not read yet.
+                        None if window.len() <= MAX_REFERENCE_NAME => {
+                            self.pin = self.pos;
+                            if !self.fill_more()? {
+                                return Ok(());
+                            }
+                        }
+                        _ => return Ok(()),
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Newlines in `bytes`, counted in blocks the compiler turns into vector code.
 fn count_newlines(bytes: &[u8]) -> usize {
     let blocks = bytes.chunks_exact(64);
@@ -509,6 +628,20 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
         }
     }
 
+    /// Turns a problem met by [`Source::take_text`] into ours.
+    fn text_error<R: Read>(&self, err: TextError, src: &mut Source<R>) -> JunitError {
+        match err {
+            TextError::Io(source) => JunitError::Io {
+                path: self.path.to_path_buf(),
+                source,
+            },
+            TextError::InvalidUtf8 { at } => {
+                let element = self.stack.last().map_or("?", |open| &open.name);
+                self.malformed(src.place(at), format!("the text of <{element}> is not valid UTF-8"))
+            }
+        }
+    }
+
     /// Whether text read now belongs to the element being collected (not to
     /// an element nested in it).
     fn collecting(&self) -> bool {
@@ -568,11 +701,20 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
         if empty {
             self.end(kind);
         } else {
-            let name = match kind {
-                Kind::Testsuites => Cow::Borrowed("testsuites"),
-                Kind::Testsuite => Cow::Borrowed("testsuite"),
-                Kind::Testcase => Cow::Borrowed("testcase"),
-                _ => Cow::Owned(name.to_string()),
+            // Every failure would otherwise allocate its element's name.
+            const KNOWN: [&str; 8] = [
+                "testsuites",
+                "testsuite",
+                "testcase",
+                "failure",
+                "error",
+                "skipped",
+                "system-out",
+                "system-err",
+            ];
+            let name = match KNOWN.iter().find(|known| **known == name) {
+                Some(known) => Cow::Borrowed(*known),
+                None => Cow::Owned(name.to_string()),
             };
             let line = src.place(at).line;
             self.stack.push(Open { kind, name, line });
@@ -737,25 +879,10 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
     /// An entity or character reference in text, at input offset `at`.
     fn reference(&mut self, reference: &BytesRef<'_>, src: &mut impl Locate, at: u64) -> Result<(), JunitError> {
         if self.collecting() {
-            self.push_reference(reference);
+            push_reference(&mut self.text, reference);
             Ok(())
         } else {
             self.outside_root(src, at, "text")
-        }
-    }
-
-    /// Adds what a reference in collected text stands for.
-    fn push_reference(&mut self, reference: &BytesRef<'_>) {
-        if let Some(resolved) = resolve_predefined_entity(reference) {
-            self.text.push_str(resolved);
-        } else if let Ok(Some(c)) = reference.resolve_char_ref() {
-            self.text.push(c);
-        } else {
-            // Not resolvable without a DTD (or not a character): keep it as
-            // written rather than lose the whole report over it.
-            self.text.push('&');
-            self.text.push_str(reference);
-            self.text.push(';');
         }
     }
 
@@ -895,21 +1022,9 @@ fn normalize_attribute_value(raw: &str) -> String {
             rest = tail.strip_prefix("\r\n").unwrap_or(&tail[1..]);
             continue;
         }
-        let reference = tail[1..].split_once(';').map(|(name, _)| name);
-        let resolved = reference.and_then(|name| {
-            if let Some(text) = resolve_predefined_entity(name) {
-                out.push_str(text);
-                Some(name.len() + 2)
-            } else if let Ok(Some(c)) = BytesRef::new(name).resolve_char_ref() {
-                out.push(c);
-                Some(name.len() + 2)
-            } else {
-                None
-            }
-        });
-        match resolved {
-            Some(used) => rest = &tail[used..],
-            None => {
+        match tail[1..].split_once(';') {
+            Some((name, _)) if push_resolved(&mut out, name) => rest = &tail[name.len() + 2..],
+            _ => {
                 out.push('&');
                 rest = &tail[1..];
             }
@@ -917,6 +1032,31 @@ fn normalize_attribute_value(raw: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Appends what the reference `&name;` stands for, if it is a predefined
+/// entity or a character reference; false (and nothing appended) otherwise.
+fn push_resolved(out: &mut String, name: &str) -> bool {
+    if let Some(text) = resolve_predefined_entity(name) {
+        out.push_str(text);
+        true
+    } else if let Ok(Some(c)) = BytesRef::new(name).resolve_char_ref() {
+        out.push(c);
+        true
+    } else {
+        false
+    }
+}
+
+/// Appends what the reference `&name;` in text stands for; one only a DTD
+/// could define (or not a character) is kept as written rather than losing
+/// the whole report over it.
+fn push_reference(out: &mut String, name: &str) {
+    if !push_resolved(out, name) {
+        out.push('&');
+        out.push_str(name);
+        out.push(';');
+    }
 }
 
 /// `time` as seconds: any float syntax Rust reads (`0.5`, `8.6e-05`, `5.`),

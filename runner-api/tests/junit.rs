@@ -790,6 +790,58 @@ fn tiny_read_buffers_give_the_same_result() {
     assert_eq!(whole_buffer, small_buffer);
 }
 
+/// A failure body with everything text can hold, read whole and one byte
+/// per read (so that characters, references and line breaks are cut by
+/// every buffer boundary there is).
+#[test]
+fn failure_text_reads_the_same_whatever_the_buffer_boundaries() {
+    let long_name = "x".repeat(40);
+    let xml = format!(
+        "<testsuite><testcase name=\"a\"><failure message=\"m\">\r\n\
+         héllo 日本 😀 &lt;&gt;&amp;&quot;&apos;&#65;&#x1F600;&nbsp;&;&{long_name};\r\n\
+         cr\ronly\r\r\nend <![CDATA[ <raw> &amp; ]]>after<!-- c -->x<b>nested &lt; text</b>y\
+         </failure><system-out>out &lt;1&gt;\r</system-out></testcase></testsuite>"
+    );
+    let expected =
+        "héllo 日本 😀 <>&\"'A😀&nbsp;&;&".to_string() + &long_name + ";\ncr\nonly\n\nend  <raw> &amp; afterxy";
+    let whole = read_str(&xml).expect("well-formed");
+    assert_eq!(whole[0].details.as_deref(), Some(expected.as_str()));
+    assert_eq!(whole[0].system_out.as_deref(), Some("out <1>"));
+    let bytewise = read_reader(
+        std::io::BufReader::with_capacity(1, xml.as_bytes()),
+        Path::new("inline.xml"),
+    );
+    assert_eq!(bytewise.expect("well-formed"), whole);
+}
+
+#[test]
+fn invalid_utf8_in_failure_text_is_an_error_where_it_is() {
+    let mut xml = b"<testsuite><testcase name=\"a\">\n<failure>ok \xc3\xa9 then ".to_vec();
+    xml.extend_from_slice(b"\xff bad</failure></testcase></testsuite>");
+    let whole = malformed(read_reader(&xml[..], Path::new("inline.xml")));
+    assert_eq!(whole, (2, 21, "the text of <failure> is not valid UTF-8".to_string()));
+    let bytewise = read_reader(std::io::BufReader::with_capacity(1, &xml[..]), Path::new("inline.xml"));
+    assert_eq!(malformed(bytewise), whole);
+    // A character cut off by the end of the file.
+    let cut = b"<testsuite><testcase><failure>caf\xc3";
+    assert_eq!(
+        malformed(read_reader(&cut[..], Path::new("inline.xml"))),
+        (1, 34, "the text of <failure> is not valid UTF-8".to_string())
+    );
+}
+
+#[test]
+fn stray_ampersand_in_failure_text_is_an_error_at_the_ampersand() {
+    let xml = "<testsuite><testcase name=\"a\"><failure>a & b</failure></testcase></testsuite>";
+    let (line, column, message) = malformed(read_str(xml));
+    assert_eq!((line, column), (1, 42), "{message}");
+    let bytewise = read_reader(
+        std::io::BufReader::with_capacity(1, xml.as_bytes()),
+        Path::new("inline.xml"),
+    );
+    assert_eq!(malformed(bytewise), (line, column, message));
+}
+
 #[test]
 fn into_test_case_carries_the_fields() {
     let cases = read_file(&data("playwright.xml")).expect("fixture");
