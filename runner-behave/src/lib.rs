@@ -30,7 +30,7 @@ use std::process::Command;
 use runner_api::conclude::{conclude, Attempt, JunitOutcome};
 use runner_api::junit::{self, JunitError};
 use runner_api::process::log_tail;
-use runner_api::python::{find_python, install_hint, module_missing};
+use runner_api::python::{find_python, install_hint, installed_version, module_missing};
 use runner_api::version::VersionCache;
 use runner_api::{parse_settings, Runner, RunnerError, SettingsError, SuiteContext, SuiteResult, TestCase};
 use serde::Deserialize;
@@ -86,6 +86,16 @@ impl Runner for BehaveRunner {
         let python = find_python(settings.python.as_deref(), &ctx.project_dir, TOOL).ok()?;
         let key = (python.clone(), ctx.project_dir.clone());
         self.versions.get_or_probe(key, || {
+            // Read from disk, the version costs no interpreter start. The probe
+            // below imports behave from the project dir first, so a `behave/`
+            // package there would answer instead; projects do not hold one.
+            if let Some(version) = installed_version(&python, TOOL) {
+                log::debug!(
+                    "behave {version}: read from the package metadata of {}",
+                    python.display()
+                );
+                return Some(version);
+            }
             let output = Command::new(&python)
                 .args(["-m", "behave", "--version"])
                 .current_dir(&ctx.project_dir)
@@ -96,7 +106,9 @@ impl Runner for BehaveRunner {
             if !output.status.success() {
                 return None;
             }
-            parse_version(&String::from_utf8_lossy(&output.stdout))
+            let version = parse_version(&String::from_utf8_lossy(&output.stdout))?;
+            log::debug!("behave {version}: asked {}", python.display());
+            Some(version)
         })
     }
 
