@@ -7,4 +7,3 @@ pub mod junit_gen;
 pub mod measure;
 pub mod postprocess;
 pub mod projects;
-pub mod sleep_runner;

@@ -33,8 +33,6 @@ struct Row {
 /// Options shared by the scenarios.
 struct Opts {
     qaagent: PathBuf,
-    /// `qaagent` plus the `sleep` runner (`qaagent-sleep`, next to this binary).
-    sleep_cli: PathBuf,
     python: PathBuf,
     runs: Option<usize>,
     work: tempfile::TempDir,
@@ -120,16 +118,8 @@ fn real_main(args: &[String]) -> Result<ExitCode, String> {
         .prefix("qaagent-bench-")
         .tempdir()
         .map_err(|e| e.to_string())?;
-    let sleep_cli = sibling("qaagent-sleep");
-    if !sleep_cli.is_file() {
-        return Err(format!(
-            "no {} (build it with `cargo build --release -p qaagent-bench`)",
-            sleep_cli.display()
-        ));
-    }
     let opts = Opts {
         qaagent,
-        sleep_cli,
         python,
         runs,
         work,
@@ -224,11 +214,7 @@ fn secs(d: Duration) -> f64 {
 }
 
 fn qaagent_cmd(opts: &Opts, project: &Path, runs_dir: &Path, extra: &[&str]) -> Command {
-    qaagent_cmd_with(&opts.qaagent, project, runs_dir, extra)
-}
-
-fn qaagent_cmd_with(binary: &Path, project: &Path, runs_dir: &Path, extra: &[&str]) -> Command {
-    let mut cmd = Command::new(binary);
+    let mut cmd = Command::new(&opts.qaagent);
     cmd.arg("-C")
         .arg(project)
         .arg("run-all")
@@ -378,6 +364,15 @@ fn tool_commands(opts: &Opts, project: &Path, suites: &[Suite], tag: &str) -> Re
         .collect()
 }
 
+/// The tools of a project's [`projects::sleep_suites`], each with its
+/// output in `out/<suite>`.
+fn sleep_commands(project: &Path, suites: &[(String, f64)], out: &Path) -> Result<Vec<Command>, String> {
+    suites
+        .iter()
+        .map(|(name, secs)| projects::sleep_alone(project, *secs, &out.join(name)).map_err(|e| e.to_string()))
+        .collect()
+}
+
 /// One round of target 1 on a project: parallel and sequential `run-all`,
 /// each tool alone, and the three tools side by side without qaagent.
 struct OverheadRound {
@@ -388,36 +383,29 @@ struct OverheadRound {
 }
 
 /// Target 1: three suites sleeping 1, 2 and 3 s, in parallel and in sequence,
-/// against the same tools run alone. First with the `sleep` runner, whose tool
-/// (`sh`, `sleep`) takes a time known to the millisecond; then with pytest,
-/// whose interpreter start-up alone varies by tens of milliseconds.
+/// against the same tools run alone. First with `command` runner suites whose
+/// tool (`sh`, `sleep`) takes a time known to the millisecond; then with
+/// pytest, whose interpreter start-up alone varies by tens of milliseconds.
 fn overhead(opts: &Opts) -> Outcome {
     let mut rows = Vec::new();
 
     let project = opts.work.path().join("overhead-sleep");
     let suites = projects::sleep_suites(&project, &[1.0, 2.0, 3.0], "max_workers = 3\n").map_err(|e| e.to_string())?;
     let runs_dir = opts.work.path().join("overhead-sleep-runs");
-    let alone = |tag: &str| -> Result<Vec<Command>, String> {
-        suites
-            .iter()
-            .map(|(name, secs)| {
-                projects::sleep_alone(*secs, &opts.work.path().join(tag).join(name)).map_err(|e| e.to_string())
-            })
-            .collect()
-    };
+    let alone = |tag: &str| sleep_commands(&project, &suites, &opts.work.path().join(tag));
     println!(
-        "### `sleep` runner (tools: `sh -c 'sleep N && printf <junit> > junit.xml'`), `{}`\n",
-        opts.sleep_cli.display()
+        "### `command` runner (tools: `sh -c 'sleep N && printf <junit> > {{junit}}'`), `{}`\n",
+        opts.qaagent.display()
     );
-    let rounds = overhead_rounds(opts, opts.runs(10), &project, &runs_dir, &opts.sleep_cli, &alone)?;
-    rows.extend(overhead_rows(&rounds, "sleep runner"));
+    let rounds = overhead_rounds(opts, opts.runs(10), &project, &runs_dir, &alone)?;
+    rows.extend(overhead_rows(&rounds, "command runner"));
 
     let project = opts.work.path().join("overhead-pytest");
     let suites = projects::sleepers(&project, &opts.python).map_err(|e| e.to_string())?;
     let runs_dir = opts.work.path().join("overhead-pytest-runs");
     let alone = |tag: &str| tool_commands(opts, &project, &suites, tag);
     println!("\n### pytest (tests: `time.sleep(N)`), `{}`\n", opts.qaagent.display());
-    let rounds = overhead_rounds(opts, opts.runs(5), &project, &runs_dir, &opts.qaagent, &alone)?;
+    let rounds = overhead_rounds(opts, opts.runs(5), &project, &runs_dir, &alone)?;
     rows.extend(overhead_rows(&rounds, "pytest"));
     Ok(rows)
 }
@@ -427,19 +415,15 @@ fn overhead_rounds(
     rounds: usize,
     project: &Path,
     runs_dir: &Path,
-    binary: &Path,
     alone: &dyn Fn(&str) -> Result<Vec<Command>, String>,
 ) -> Result<Vec<OverheadRound>, String> {
     let mut out = Vec::new();
     for round in 0..rounds {
         let parallel = ok_run(
-            &mut qaagent_cmd_with(binary, project, runs_dir, &["--parallel"]),
+            &mut qaagent_cmd(opts, project, runs_dir, &["--parallel"]),
             "run-all --parallel",
         )?;
-        let sequential = ok_run(
-            &mut qaagent_cmd_with(binary, project, runs_dir, &["--sequential"]),
-            "run-all",
-        )?;
+        let sequential = ok_run(&mut qaagent_cmd(opts, project, runs_dir, &["--sequential"]), "run-all")?;
         let mut times = Vec::new();
         for mut cmd in alone("overhead-alone")? {
             times.push(secs(ok_run(&mut cmd, "tool alone")?.wall));
@@ -464,7 +448,6 @@ fn overhead_rounds(
     if manifest["counts"]["tests"] != 3 || manifest["status"] != "passed" {
         return Err(format!("unexpected evidence: {}", manifest["counts"]));
     }
-    let _ = opts;
     Ok(out)
 }
 
@@ -766,12 +749,12 @@ fn postprocess(opts: &Opts) -> Outcome {
 type ToolCommands<'a> = Box<dyn Fn() -> Result<Vec<Command>, String> + 'a>;
 
 /// Target 5: 1, 8 and 64 trivial suites at max_workers = 8, against the same
-/// tools run 8 at a time without qaagent; with the `sleep` runner (tool: `sh`
-/// writing a report), then with pytest.
+/// tools run 8 at a time without qaagent; with `command` runner suites (tool:
+/// `sh` writing a report), then with pytest.
 fn scaling(opts: &Opts) -> Outcome {
     let mut rows = Vec::new();
     for pytest in [false, true] {
-        let label = if pytest { "pytest" } else { "sleep runner" };
+        let label = if pytest { "pytest" } else { "command runner" };
         println!("### {label}\n");
         let mut per_suite = Vec::new();
         for count in [1usize, 8, 64] {
@@ -783,35 +766,20 @@ fn scaling(opts: &Opts) -> Outcome {
                 .path()
                 .join(format!("scaling-{label}-{count}").replace(' ', "-"));
             let runs_dir = project.with_extension("runs");
-            let (binary, commands): (&Path, ToolCommands<'_>) = if pytest {
+            let commands: ToolCommands<'_> = if pytest {
                 let suites = projects::trivial(&project, &opts.python, count).map_err(|e| e.to_string())?;
                 let project = project.clone();
-                (
-                    &opts.qaagent,
-                    Box::new(move || tool_commands(opts, &project, &suites, "scaling-pool")),
-                )
+                Box::new(move || tool_commands(opts, &project, &suites, "scaling-pool"))
             } else {
                 let suites = projects::sleep_suites(&project, &vec![0.0; count], "max_workers = 8\n")
                     .map_err(|e| e.to_string())?;
+                let project = project.clone();
                 let pool = opts.work.path().join("scaling-pool");
-                (
-                    &opts.sleep_cli,
-                    Box::new(move || {
-                        suites
-                            .iter()
-                            .map(|(name, secs)| {
-                                projects::sleep_alone(*secs, &pool.join(name)).map_err(|e| e.to_string())
-                            })
-                            .collect()
-                    }),
-                )
+                Box::new(move || sleep_commands(&project, &suites, &pool))
             };
             let (mut diffs, mut qa, mut pool) = (Vec::new(), Vec::new(), Vec::new());
             for _ in 0..rounds {
-                let sample = ok_run(
-                    &mut qaagent_cmd_with(binary, &project, &runs_dir, &["--parallel"]),
-                    "run-all",
-                )?;
+                let sample = ok_run(&mut qaagent_cmd(opts, &project, &runs_dir, &["--parallel"]), "run-all")?;
                 let baseline = run_pool(commands()?, 8)?;
                 qa.push(secs(sample.wall));
                 pool.push(secs(baseline));

@@ -1,7 +1,8 @@
 //! The fixture projects the whole-process benchmarks run qaagent on, each a
-//! `.qaagent.toml` plus pytest test files written into a fresh directory, and
-//! the command that runs one suite's tool alone, exactly as the pytest runner
-//! would (same interpreter, flags, working directory and environment).
+//! `.qaagent.toml` (plus pytest test files, for pytest suites) written into a
+//! fresh directory, and the command that runs one suite's tool alone, exactly
+//! as its runner would (same program, arguments, working directory and
+//! environment).
 
 use std::fmt::Write as _;
 use std::fs;
@@ -63,8 +64,24 @@ fn suite(name: &str, path: &str) -> Suite {
     }
 }
 
-/// Suites of the `sleep` runner (see `qaagent_bench::sleep_runner`), one per
-/// entry of `seconds`, named `sleep0`, `sleep1`, …, with `extra_run` in `[run]`.
+/// The tool of the [`sleep_suites`]: a shell that sleeps `$1` seconds, then
+/// writes a one-case JUnit report to `$2` — a real process with a duration
+/// known to the millisecond, where a Python interpreter's start-up alone
+/// varies by tens of milliseconds on a busy machine.
+const SLEEP_SCRIPT: &str = r#"sleep "$1" && printf '<testsuite name="sleep" tests="1"><testcase classname="sleep" name="sleeps_%s" time="%s"/></testsuite>\n' "$1" "$1" > "$2""#;
+
+/// `sh -c SLEEP_SCRIPT sh SECONDS JUNIT`: sleep `seconds`, then write the
+/// report to `junit`.
+pub fn sleep_argv(seconds: f64, junit: &str) -> Vec<String> {
+    ["sh", "-c", SLEEP_SCRIPT, "sh", &seconds.to_string(), junit]
+        .map(String::from)
+        .to_vec()
+}
+
+/// Suites of the shipped `command` runner whose tool is [`sleep_argv`] with
+/// the report at `{junit}`, one per entry of `seconds`, named `sleep0`,
+/// `sleep1`, …, with `extra_run` in `[run]`. No `version` key, so qaagent
+/// starts no process but the tool.
 pub fn sleep_suites(dir: &Path, seconds: &[f64], extra_run: &str) -> io::Result<Vec<(String, f64)>> {
     fs::create_dir_all(dir)?;
     let names: Vec<String> = (0..seconds.len()).map(|i| format!("sleep{i}")).collect();
@@ -73,21 +90,26 @@ pub fn sleep_suites(dir: &Path, seconds: &[f64], extra_run: &str) -> io::Result<
     let _ = writeln!(toml, "suite_order = [{}]", order.join(", "));
     toml.push_str(extra_run);
     for (name, secs) in names.iter().zip(seconds) {
+        let command = toml::Value::from(sleep_argv(*secs, "{junit}"));
         let _ = write!(
             toml,
-            "\n[tests.{name}]\nrunner = \"sleep\"\npath = \".\"\nseconds = {secs:?}\n"
+            "\n[tests.{name}]\nrunner = \"command\"\npath = \".\"\ncommand = {command}\n"
         );
     }
     fs::write(dir.join(".qaagent.toml"), toml)?;
     Ok(names.into_iter().zip(seconds.iter().copied()).collect())
 }
 
-/// The `sleep` runner's tool for `seconds`, run alone, with its report and
-/// output in `out`.
-pub fn sleep_alone(seconds: f64, out: &Path) -> io::Result<Command> {
+/// The tool of a [`sleep_suites`] suite of the project in `dir`, sleeping
+/// `seconds`, run alone as the `command` runner runs it (same argv, working
+/// directory and environment), with its report and output in `out`.
+pub fn sleep_alone(dir: &Path, seconds: f64, out: &Path) -> io::Result<Command> {
     fs::create_dir_all(out)?;
-    let mut cmd = crate::sleep_runner::sleep_command(Command::new("sh"), seconds, &out.join("junit.xml"));
-    cmd.stdout(fs::File::create(out.join("stdout.log"))?)
+    let argv = sleep_argv(seconds, &out.join("junit.xml").display().to_string());
+    let mut cmd = Command::new(&argv[0]);
+    cmd.args(&argv[1..])
+        .current_dir(dir)
+        .stdout(fs::File::create(out.join("stdout.log"))?)
         .stderr(fs::File::create(out.join("stderr.log"))?);
     Ok(cmd)
 }
