@@ -241,11 +241,11 @@ impl Diagnoser {
     /// (unless the retries proved it flaky) or was skipped. `route` is the
     /// HTTP route the test exercises, when known.
     pub fn diagnose_case(&self, suite: &str, case: &TestCase, route: Option<String>) -> Option<Diagnosis> {
+        if !needs_diagnosis(case) {
+            return None;
+        }
         if case.flaky {
             return Some(flaky_diagnosis(suite, case, route));
-        }
-        if !case.status.is_failure() {
-            return None;
         }
         let tiers = [
             (Source::Message, [case.message.as_deref(), case.error_type.as_deref()]),
@@ -267,6 +267,8 @@ impl Diagnoser {
         let mut diagnoses: Vec<Diagnosis> = result
             .cases
             .iter()
+            // Routes are worth finding only for the cases that get a diagnosis.
+            .filter(|case| needs_diagnosis(case))
             .filter_map(|case| {
                 self.diagnose_case(
                     &result.suite,
@@ -405,6 +407,11 @@ pub fn summary(diagnoses: &[Diagnosis]) -> Vec<String> {
             .map(|(name, count, suggestion)| format!("{name} ({count}): {suggestion}")),
     );
     lines
+}
+
+/// Whether `case` gets a diagnosis: it failed, or it passed only on a retry.
+fn needs_diagnosis(case: &TestCase) -> bool {
+    case.flaky || case.status.is_failure()
 }
 
 /// The diagnosis of a case the retries proved flaky: no guessing needed.
