@@ -464,6 +464,7 @@ impl<R: Read> Source<R> {
                     self.pos += valid;
                     // A character cut in two by the end of the buffer reads whole after a refill.
                     let cut_by_buffer = err.error_len().is_none() && stop.is_none();
+                    self.pin = self.pos;
                     if cut_by_buffer && self.fill_more()? {
                         continue;
                     }

@@ -10,6 +10,32 @@ fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
 }
 
+/// Input that arrives at most `chunk` bytes per read, the way a pipe or a
+/// slow disk may hand it over (a `BufReader` would not do: it passes large
+/// reads straight through to what it wraps).
+struct Trickle<'a> {
+    data: &'a [u8],
+    chunk: usize,
+}
+
+impl<'a> Trickle<'a> {
+    fn new(data: impl Into<&'a [u8]>, chunk: usize) -> Self {
+        Trickle {
+            data: data.into(),
+            chunk,
+        }
+    }
+}
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.data.len().min(out.len()).min(self.chunk);
+        out[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
 fn read_str(xml: &str) -> Result<Vec<JunitCase>, JunitError> {
     read_reader(xml.as_bytes(), Path::new("inline.xml"))
 }
@@ -779,14 +805,11 @@ fn for_each_case_hands_over_cases_before_a_problem() {
 fn tiny_read_buffers_give_the_same_result() {
     let full = std::fs::read(data("playwright.xml")).expect("fixture");
     let expected = read_reader(&full[..], Path::new("p.xml")).expect("read");
-    let small = std::io::BufReader::with_capacity(3, &full[..]);
+    let small = Trickle::new(&full[..], 3);
     assert_eq!(read_reader(small, Path::new("p.xml")).expect("read"), expected);
     let cut = &full[..full.len() / 2];
     let whole_buffer = malformed(read_reader(cut, Path::new("p.xml")));
-    let small_buffer = malformed(read_reader(
-        std::io::BufReader::with_capacity(5, cut),
-        Path::new("p.xml"),
-    ));
+    let small_buffer = malformed(read_reader(Trickle::new(cut, 5), Path::new("p.xml")));
     assert_eq!(whole_buffer, small_buffer);
 }
 
@@ -807,11 +830,70 @@ fn failure_text_reads_the_same_whatever_the_buffer_boundaries() {
     let whole = read_str(&xml).expect("well-formed");
     assert_eq!(whole[0].details.as_deref(), Some(expected.as_str()));
     assert_eq!(whole[0].system_out.as_deref(), Some("out <1>"));
-    let bytewise = read_reader(
-        std::io::BufReader::with_capacity(1, xml.as_bytes()),
-        Path::new("inline.xml"),
-    );
+    let bytewise = read_reader(Trickle::new(xml.as_bytes(), 1), Path::new("inline.xml"));
     assert_eq!(bytewise.expect("well-formed"), whole);
+}
+
+/// Many failure bodies built from pieces whose decoded text is known,
+/// read through buffers of several sizes: every piece must come out as it
+/// went in, wherever the buffer boundaries fall.
+#[test]
+fn generated_failure_texts_decode_exactly() {
+    // (as written in XML, as read back)
+    const PIECES: &[(&str, &str)] = &[
+        ("plain text ", "plain text "),
+        ("é", "é"),
+        ("日本", "日本"),
+        ("😀", "😀"),
+        ("&lt;", "<"),
+        ("&gt;", ">"),
+        ("&amp;", "&"),
+        ("&quot;", "\""),
+        ("&apos;", "'"),
+        ("&#65;", "A"),
+        ("&#x1F600;", "😀"),
+        ("&custom;", "&custom;"),
+        ("\r\n", "\n"),
+        // A lone `\r`: followed by a letter, so that it never meets a `\n` piece.
+        ("\rx", "\nx"),
+        ("\n", "\n"),
+        ("\t", "\t"),
+        ("<![CDATA[<raw> & ]]>", "<raw> & "),
+        ("<!-- comment -->", ""),
+        ("<nested>ignored &lt;</nested>", ""),
+    ];
+    // A fixed xorshift sequence: the same bodies on every run.
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut xml = String::from("<testsuite>");
+    let mut expected = Vec::new();
+    for case in 0..200 {
+        let (mut written, mut read) = (String::from("x"), String::from("x"));
+        for _ in 0..(next() % 60) {
+            let (w, r) = PIECES[(next() % PIECES.len() as u64) as usize];
+            written.push_str(w);
+            read.push_str(r);
+        }
+        xml.push_str(&format!(
+            "<testcase name=\"t{case}\"><failure>{written}</failure></testcase>"
+        ));
+        expected.push(read.trim_end().to_string());
+    }
+    xml.push_str("</testsuite>");
+    for capacity in [1, 2, 3, 7, 64, 4096] {
+        let reader = Trickle::new(xml.as_bytes(), capacity);
+        let cases = read_reader(reader, Path::new("inline.xml")).expect("well-formed");
+        assert_eq!(cases.len(), expected.len());
+        for (case, expected) in cases.iter().zip(&expected) {
+            let details = case.details.as_deref().unwrap_or("");
+            assert_eq!(details, expected, "{} read through a {capacity}-byte buffer", case.name);
+        }
+    }
 }
 
 #[test]
@@ -820,7 +902,7 @@ fn invalid_utf8_in_failure_text_is_an_error_where_it_is() {
     xml.extend_from_slice(b"\xff bad</failure></testcase></testsuite>");
     let whole = malformed(read_reader(&xml[..], Path::new("inline.xml")));
     assert_eq!(whole, (2, 21, "the text of <failure> is not valid UTF-8".to_string()));
-    let bytewise = read_reader(std::io::BufReader::with_capacity(1, &xml[..]), Path::new("inline.xml"));
+    let bytewise = read_reader(Trickle::new(&xml[..], 1), Path::new("inline.xml"));
     assert_eq!(malformed(bytewise), whole);
     // A character cut off by the end of the file.
     let cut = b"<testsuite><testcase><failure>caf\xc3";
@@ -835,10 +917,7 @@ fn stray_ampersand_in_failure_text_is_an_error_at_the_ampersand() {
     let xml = "<testsuite><testcase name=\"a\"><failure>a & b</failure></testcase></testsuite>";
     let (line, column, message) = malformed(read_str(xml));
     assert_eq!((line, column), (1, 42), "{message}");
-    let bytewise = read_reader(
-        std::io::BufReader::with_capacity(1, xml.as_bytes()),
-        Path::new("inline.xml"),
-    );
+    let bytewise = read_reader(Trickle::new(xml.as_bytes(), 1), Path::new("inline.xml"));
     assert_eq!(malformed(bytewise), (line, column, message));
 }
 
