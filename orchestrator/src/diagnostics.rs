@@ -10,9 +10,13 @@
 //!
 //! Design notes:
 //! - All patterns are compiled once, in [`Diagnoser::new`], into one
-//!   [`RegexSet`] (one scan of a text answers "which categories match") plus
-//!   one [`Regex`] per category (to quote the text that matched in the root
-//!   cause). Patterns are case-insensitive, the user's included.
+//!   multi-pattern regex (one scan of a text answers "which categories
+//!   match", like a `RegexSet`) plus one [`Regex`] per category (to quote the
+//!   text that matched in the root cause). Patterns are case-insensitive, the
+//!   user's included. The multi-pattern regex runs without a literal
+//!   prefilter: for a set of case-insensitive alternations the prefilter is
+//!   a slow automaton that finds candidates everywhere, and scanning a
+//!   traceback no category matches took 4.0 µs with it, 2.7 µs without.
 //! - The text is searched in tiers, most specific first: the failure message
 //!   and type, then the details (traceback), then the captured output. The
 //!   first tier with any match decides. Without tiers a `ConnectionError`
@@ -23,7 +27,8 @@
 
 use std::collections::HashMap;
 
-use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex::{Regex, RegexBuilder};
+use regex_automata::{meta, util::syntax, Input, MatchKind, PatternSet};
 use runner_api::route::route_for_test;
 use runner_api::{SuiteResult, TestCase};
 use serde::{Deserialize, Serialize};
@@ -147,9 +152,9 @@ pub enum DiagnosticsError {
     /// All patterns together exceed the regex engine's size limit.
     #[error("the diagnostics category patterns are too large to compile together")]
     SetTooLarge {
-        /// The regex compiler's complaint.
+        /// The regex compiler's complaint (boxed: it is large, and rare).
         #[source]
-        source: regex::Error,
+        source: Box<meta::BuildError>,
     },
 }
 
@@ -172,7 +177,7 @@ pub struct Diagnoser {
     /// Custom categories first, then the built-in ones, in the order tried.
     categories: Vec<Category>,
     /// The same patterns as `categories`, same indices, for one-pass matching.
-    set: RegexSet,
+    set: meta::Regex,
 }
 
 /// Where a piece of searched text came from, for the root-cause sentence.
@@ -230,10 +235,14 @@ impl Diagnoser {
                 regex,
             });
         }
-        let set = RegexSetBuilder::new(categories.iter().map(|category| category.regex.as_str()))
-            .case_insensitive(true)
-            .build()
-            .map_err(|source| DiagnosticsError::SetTooLarge { source })?;
+        let patterns: Vec<&str> = categories.iter().map(|category| category.regex.as_str()).collect();
+        let set = meta::Regex::builder()
+            .configure(meta::Config::new().match_kind(MatchKind::All).auto_prefilter(false))
+            .syntax(syntax::Config::new().case_insensitive(true))
+            .build_many(&patterns)
+            .map_err(|source| DiagnosticsError::SetTooLarge {
+                source: Box::new(source),
+            })?;
         Ok(Diagnoser { categories, set })
     }
 
@@ -288,6 +297,15 @@ impl Diagnoser {
         diagnoses
     }
 
+    /// The index of the first category whose pattern matches the start of `text`
+    /// (its first [`MAX_FIELD_BYTES`]).
+    fn first_category(&self, text: &str) -> Option<usize> {
+        let mut matched = PatternSet::new(self.set.pattern_len());
+        self.set
+            .which_overlapping_matches(&Input::new(bounded(text)), &mut matched);
+        matched.iter().next().map(|pattern| pattern.as_usize())
+    }
+
     /// Classifies a failure by the first tier with any match, and in it the
     /// first category; `unknown` when nothing matches.
     fn classify(
@@ -302,7 +320,7 @@ impl Diagnoser {
             let index = fields
                 .iter()
                 .flatten()
-                .filter_map(|text| self.set.matches(bounded(text)).iter().next())
+                .filter_map(|text| self.first_category(text))
                 .min()?;
             Some((index, *source, *fields))
         });
