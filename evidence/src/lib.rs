@@ -24,6 +24,7 @@ mod artifacts;
 mod atomic;
 mod error;
 mod git;
+mod json_text;
 mod manifest;
 mod record;
 mod root;

@@ -2,14 +2,16 @@
 //!
 //! A [`TestRecord`] has exactly the Python qaagent's fields — older readers
 //! build records from exactly these — and every extension lives in `metadata`.
-//! Records are written from borrowed views of the [`TestCase`]s ([`RecordLine`])
-//! straight into the (buffered) file, so writing a large suite allocates little.
+//! Records are written from borrowed views of the [`TestCase`]s ([`RecordLine`]),
+//! a line at a time into the (buffered) file, so writing a large suite
+//! allocates little.
 
 use runner_api::case::PriorFailure;
 use runner_api::{TestCase, TestStatus};
 use serde::{Deserialize, Serialize};
 
 use crate::error::EvidenceError;
+use crate::json_text;
 
 /// One line of `tests.jsonl`, as read back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -110,8 +112,10 @@ pub(crate) struct SuiteRecordContext<'a> {
     pub evidence_refs: &'a [String],
 }
 
-/// A record to serialize, borrowing from the case; field for field a [`TestRecord`].
-#[derive(Serialize)]
+/// A record to write, borrowing from the case; field for field a
+/// [`TestRecord`], written by [`RecordLine::write_json`]. (Tests check that
+/// against what serde would write for it.)
+#[cfg_attr(test, derive(Serialize))]
 struct RecordLine<'a> {
     test_id: &'a str,
     kind: &'a str,
@@ -128,28 +132,107 @@ struct RecordLine<'a> {
     metadata: RecordMetadata<'a>,
 }
 
-/// The `metadata` object of a written record.
-#[derive(Serialize)]
+/// The `metadata` object of a written record; `None` and empty fields are left out.
+#[cfg_attr(test, derive(Serialize))]
 struct RecordMetadata<'a> {
     classname: &'a str,
     file: Option<&'a str>,
     selector: Option<&'a str>,
     attempts: u32,
     flaky: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, serde(skip_serializing_if = "Option::is_none"))]
     error_type: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, serde(skip_serializing_if = "Option::is_none"))]
     details: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, serde(skip_serializing_if = "Option::is_none"))]
     skip_reason: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, serde(skip_serializing_if = "Option::is_none"))]
     message: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, serde(skip_serializing_if = "Option::is_none"))]
     system_out: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, serde(skip_serializing_if = "Option::is_none"))]
     system_err: Option<&'a str>,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    #[cfg_attr(test, serde(skip_serializing_if = "<[_]>::is_empty"))]
     previous_failures: &'a [PriorFailure],
+}
+
+impl RecordLine<'_> {
+    /// Appends the record as one line of compact JSON (no newline), byte for
+    /// byte what `serde_json` writes for it. Written by hand because records
+    /// are mostly text, and `serde_json` escapes it a byte at a time
+    /// ([`json_text`]); numbers and earlier failures still go through serde.
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+        fn field(out: &mut Vec<u8>, name: &str) {
+            out.push(b',');
+            json_text::push_str(out, name);
+            out.push(b':');
+        }
+        fn text(out: &mut Vec<u8>, name: &str, value: &str) {
+            field(out, name);
+            json_text::push_str(out, value);
+        }
+        fn maybe_text(out: &mut Vec<u8>, name: &str, value: Option<&str>) {
+            field(out, name);
+            json_text::push_opt_str(out, value);
+        }
+        out.extend_from_slice(b"{\"test_id\":");
+        json_text::push_str(out, self.test_id);
+        text(out, "kind", self.kind);
+        text(out, "name", self.name);
+        text(out, "status", self.status.as_str());
+        text(out, "suite_name", self.suite_name);
+        text(out, "runner_type", self.runner_type);
+        field(out, "duration");
+        serde_json::to_writer(&mut *out, &self.duration)?;
+        maybe_text(out, "route", self.route);
+        maybe_text(out, "error_message", self.error_message);
+        text(out, "last_run", self.last_run);
+        field(out, "evidence_refs");
+        push_str_array(out, self.evidence_refs.iter().map(String::as_str));
+        field(out, "tags");
+        push_str_array(out, self.tags.iter().copied());
+
+        let meta = &self.metadata;
+        out.extend_from_slice(b",\"metadata\":{\"classname\":");
+        json_text::push_str(out, meta.classname);
+        maybe_text(out, "file", meta.file);
+        maybe_text(out, "selector", meta.selector);
+        field(out, "attempts");
+        serde_json::to_writer(&mut *out, &meta.attempts)?;
+        field(out, "flaky");
+        out.extend_from_slice(if meta.flaky { b"true" } else { b"false" });
+        let optional = [
+            ("error_type", meta.error_type),
+            ("details", meta.details),
+            ("skip_reason", meta.skip_reason),
+            ("message", meta.message),
+            ("system_out", meta.system_out),
+            ("system_err", meta.system_err),
+        ];
+        for (name, value) in optional {
+            if let Some(value) = value {
+                text(out, name, value);
+            }
+        }
+        if !meta.previous_failures.is_empty() {
+            field(out, "previous_failures");
+            serde_json::to_writer(&mut *out, meta.previous_failures)?;
+        }
+        out.extend_from_slice(b"}}");
+        Ok(())
+    }
+}
+
+/// Appends a JSON array of strings.
+fn push_str_array<'a>(out: &mut Vec<u8>, items: impl Iterator<Item = &'a str>) {
+    out.push(b'[');
+    for (index, item) in items.enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        json_text::push_str(out, item);
+    }
+    out.push(b']');
 }
 
 /// Writes one JSON line per case to `out`, taking ids from `ids` and routes
@@ -163,6 +246,9 @@ pub(crate) fn append_records<W: std::io::Write>(
     route: &dyn Fn(&TestCase) -> Option<String>,
 ) -> Result<(), EvidenceError> {
     const FLAKY: &[&str] = &["flaky"];
+    // One line is built in memory and handed to `out` whole: the JSON is
+    // written in many small pieces, each a plain copy into a Vec.
+    let mut line = Vec::with_capacity(4096);
     for case in cases {
         let test_id = ids.next();
         let route = route(case);
@@ -172,7 +258,7 @@ pub(crate) fn append_records<W: std::io::Write>(
             TestStatus::Skipped => (None, message, None),
             TestStatus::Passed => (None, None, message),
         };
-        let line = RecordLine {
+        let record = RecordLine {
             test_id: &test_id,
             kind: ctx.suite,
             name: &case.name,
@@ -200,17 +286,15 @@ pub(crate) fn append_records<W: std::io::Write>(
                 previous_failures: &case.previous_failures,
             },
         };
-        serde_json::to_writer(&mut *out, &line).map_err(|source| {
-            if source.is_io() {
-                EvidenceError::io("write", path)(source.into())
-            } else {
-                EvidenceError::Serialize {
-                    what: "test record",
-                    source,
-                }
-            }
-        })?;
-        out.write_all(b"\n").map_err(EvidenceError::io("write", path))?;
+        line.clear();
+        record
+            .write_json(&mut line)
+            .map_err(|source| EvidenceError::Serialize {
+                what: "test record",
+                source,
+            })?;
+        line.push(b'\n');
+        out.write_all(&line).map_err(EvidenceError::io("write", path))?;
     }
     Ok(())
 }
@@ -314,6 +398,63 @@ mod tests {
         assert_eq!(records[1]["tags"], serde_json::json!(["flaky"]));
         assert_eq!(records[1]["metadata"]["attempts"], 2);
         assert_eq!(records[1]["metadata"]["previous_failures"][0]["message"], "first time");
+    }
+
+    /// The hand-written JSON is what serde would write for the same record.
+    #[test]
+    fn records_are_written_byte_for_byte_as_serde_writes_them() {
+        let prior = PriorFailure {
+            status: TestStatus::Error,
+            message: Some("boom \"quoted\"".into()),
+            error_type: None,
+            details: Some("trace\n\tline".into()),
+            duration: 0.125,
+        };
+        let texts = ["", "plain", "tab\tquote\"back\\slash\u{1}\u{7f}", "日本 😀\r\n"];
+        for (index, text) in texts.iter().enumerate() {
+            let some = |on: bool| on.then_some(*text);
+            for variant in 0..4u32 {
+                let on = |bit: u32| (variant >> bit) & 1 == 1;
+                let previous = [prior.clone()];
+                let record = RecordLine {
+                    test_id: "TST-20250304-0001",
+                    kind: text,
+                    name: text,
+                    status: [
+                        TestStatus::Passed,
+                        TestStatus::Failed,
+                        TestStatus::Error,
+                        TestStatus::Skipped,
+                    ][index],
+                    suite_name: text,
+                    runner_type: "pytest",
+                    duration: [0.0, 1.0, 0.005, 1e-7][variant as usize],
+                    route: some(on(0)),
+                    error_message: some(on(1)),
+                    last_run: "2025-03-04T05:06:07Z",
+                    evidence_refs: &[text.to_string(), "artifacts/unit/junit.xml".into()][..index % 3],
+                    tags: if on(0) { &["flaky"] } else { &[] },
+                    metadata: RecordMetadata {
+                        classname: text,
+                        file: some(on(1)),
+                        selector: some(on(0)),
+                        attempts: variant + 1,
+                        flaky: on(0),
+                        error_type: some(on(1)),
+                        details: some(on(0)),
+                        skip_reason: some(on(1)),
+                        message: some(on(0)),
+                        system_out: some(on(1)),
+                        system_err: some(on(0)),
+                        previous_failures: if on(1) { &previous } else { &[] },
+                    },
+                };
+                let mut ours = Vec::new();
+                record.write_json(&mut ours).expect("writes");
+                let serde = serde_json::to_vec(&record).expect("serializes");
+                assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&serde));
+            }
+        }
     }
 
     #[test]
