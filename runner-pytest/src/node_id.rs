@@ -8,15 +8,34 @@
 /// module-level test has none. Non-ASCII parametrize ids stay in the escaped
 /// form pytest writes (`[\xfcn\xefcode]`), which is also how pytest selects them.
 pub fn node_id(file: &str, classname: &str, name: &str) -> String {
-    let module = file.strip_suffix(".py").unwrap_or(file).replace(['/', '\\'], ".");
-    let classes = classname
-        .strip_prefix(module.as_str())
-        .and_then(|rest| rest.strip_prefix('.'))
-        .filter(|rest| !rest.is_empty());
-    match classes {
-        Some(classes) => format!("{file}::{}::{name}", classes.replace('.', "::")),
-        None => format!("{file}::{name}"),
+    let classes = class_path(file, classname);
+    let mut id = String::with_capacity(file.len() + classes.map_or(0, |c| c.len() + 4) + name.len() + 2);
+    id.push_str(file);
+    if let Some(classes) = classes {
+        for class in classes.split('.') {
+            id.push_str("::");
+            id.push_str(class);
+        }
     }
+    id.push_str("::");
+    id.push_str(name);
+    id
+}
+
+/// What `classname` holds beyond the module path of `file` (`TestOrders` for
+/// `tests/api/test_orders.py` and `tests.api.test_orders.TestOrders`), if
+/// anything. Compared in place: this runs once per case of a report.
+fn class_path<'a>(file: &str, classname: &'a str) -> Option<&'a str> {
+    let module = file.strip_suffix(".py").unwrap_or(file).as_bytes();
+    let dotted = classname.as_bytes();
+    let same_module = dotted.len() > module.len() + 1
+        && dotted[module.len()] == b'.'
+        && module
+            .iter()
+            .zip(dotted)
+            .all(|(&m, &c)| if matches!(m, b'/' | b'\\') { c == b'.' } else { m == c });
+    // The byte at `module.len()` is an ASCII '.', so the rest starts on a character boundary.
+    same_module.then(|| &classname[module.len() + 1..])
 }
 
 #[cfg(test)]
@@ -62,5 +81,27 @@ mod tests {
     #[test]
     fn classname_not_matching_the_file_keeps_the_plain_id() {
         assert_eq!(node_id("other.py", "something.Else", "test_x"), "other.py::test_x");
+        // A prefix of the module is not the module.
+        assert_eq!(
+            node_id("t/test_a.py", "t.test_ab.TestA", "test_x"),
+            "t/test_a.py::test_x"
+        );
+        assert_eq!(
+            node_id("t/test_a.py", "t/test_a.TestA", "test_x"),
+            "t/test_a.py::test_x"
+        );
+        assert_eq!(node_id("t/test_a.py", "t.test_a.", "test_x"), "t/test_a.py::test_x");
+    }
+
+    #[test]
+    fn windows_separators_and_dotted_file_names() {
+        assert_eq!(
+            node_id(r"tests\test_a.py", "tests.test_a.TestA", "test_x"),
+            r"tests\test_a.py::TestA::test_x"
+        );
+        assert_eq!(
+            node_id("pkg.v2/test_a.py", "pkg.v2.test_a.T", "t"),
+            "pkg.v2/test_a.py::T::t"
+        );
     }
 }
