@@ -19,6 +19,9 @@ pub struct RunSummary {
     pub failed: usize,
     /// Errored cases plus suite-level errors.
     pub errors: usize,
+    /// Suites whose error no errored case carries (one each in `errors`,
+    /// though not a test): see [`SuiteResult::has_error_without_case`].
+    pub suite_errors: usize,
     /// Skipped cases.
     pub skipped: usize,
     /// Cases that passed only after a retry.
@@ -51,6 +54,7 @@ impl RunSummary {
             summary.passed += result.passed;
             summary.failed += result.failed;
             summary.errors += result.errors;
+            summary.suite_errors += usize::from(result.has_error_without_case());
             summary.skipped += result.skipped;
             summary.flaky += result.flaky;
             summary.tests += result.cases.len();

@@ -181,11 +181,11 @@ fn list(args: &ListArgs) -> Result<u8, CliError> {
 
 /// The `runs list` table: left-aligned text, right-aligned numbers, the problems last.
 fn write_list(out: &mut impl Write, rows: &[ListRow]) -> std::io::Result<()> {
-    const HEADERS: [&str; 10] = [
-        "RUN", "CREATED", "STATUS", "TESTS", "PASSED", "FAILED", "SKIPPED", "FLAKY", "WALL", "NOTE",
+    const HEADERS: [&str; 11] = [
+        "RUN", "CREATED", "STATUS", "TESTS", "PASSED", "FAILED", "ERRORS", "SKIPPED", "FLAKY", "WALL", "NOTE",
     ];
-    const NUMERIC: [bool; 10] = [false, false, false, true, true, true, true, true, true, false];
-    let cells: Vec<[String; 10]> = rows
+    const NUMERIC: [bool; 11] = [false, false, false, true, true, true, true, true, true, true, false];
+    let cells: Vec<[String; 11]> = rows
         .iter()
         .map(|row| {
             let count = |pick: fn(&Counts) -> u64| {
@@ -199,7 +199,9 @@ fn write_list(out: &mut impl Write, rows: &[ListRow]) -> std::io::Result<()> {
                 row.status.clone(),
                 count(|c| c.tests),
                 count(|c| c.tests_passed),
-                count(|c| c.tests_failed),
+                // The manifest's `tests_failed` includes the errors (for the Python readers).
+                count(|c| c.tests_failed.saturating_sub(c.tests_errors)),
+                count(|c| c.tests_errors),
                 count(|c| c.tests_skipped),
                 count(|c| c.tests_flaky),
                 row.wall_seconds.map_or_else(|| "-".into(), human_seconds),

@@ -174,6 +174,14 @@ impl SuiteResult {
         self.recount();
     }
 
+    /// Whether the suite has an error of its own (a timeout, a crash, an
+    /// unreadable report) that no errored case carries. Such an error counts
+    /// once in `errors`, though it is no test; when the tool reported it as
+    /// an errored case too (pytest's collection errors), the case is it.
+    pub fn has_error_without_case(&self) -> bool {
+        self.error.is_some() && !self.cases.iter().any(|case| case.status == TestStatus::Error)
+    }
+
     /// Recomputes counts, `success` and (unless already worse) the outcome
     /// from the cases and the suite-level error.
     pub fn recount(&mut self) {
@@ -191,9 +199,7 @@ impl SuiteResult {
             }
             cases_duration += case.duration;
         }
-        // A suite-level error counts once, unless the tool already reported
-        // it as an errored case (pytest's collection errors are both).
-        if self.error.is_some() && errors == 0 {
+        if self.has_error_without_case() {
             errors += 1;
         }
         self.passed = passed;

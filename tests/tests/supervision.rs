@@ -89,6 +89,12 @@ fn timeout_kills_the_tool_and_its_grandchild_and_other_suites_run_on() {
     assert!(stdout.contains("TIMEOUT hang_a"), "{stdout}");
     assert!(stdout.contains("timed out after 2 s"), "{stdout}");
     assert!(stdout.contains("PASS quick 2 passed"), "{stdout}");
+    // The timed-out suite's error is no test: the test counts add up to the
+    // tests, and the suite is counted apart.
+    assert!(
+        stdout.contains("FAILED: 2 suites, 2 tests: 2 passed, 0 failed, 0 errors, 0 skipped; 1 suite errored"),
+        "{stdout}"
+    );
     assert!(
         read_pid(pids.path(), "hang_a.child.pid").is_some(),
         "the grandchild was started"

@@ -130,6 +130,7 @@ impl<W: Write> Reporter for JsonReporter<W> {
                     "errors": summary.errors,
                     "skipped": summary.skipped,
                     "flaky": summary.flaky,
+                    "suite_errors": summary.suite_errors,
                 },
                 "wall_seconds": summary.wall.as_secs_f64(),
                 "suites_seconds": summary.suites_duration.as_secs_f64(),

@@ -182,17 +182,22 @@ pub fn final_report(style: Style, report: &FinalReport<'_>) -> String {
     } else {
         style.red("FAILED")
     };
+    // A suite's own error (a timeout, say) is no test: the test counts add
+    // up to the number of tests, and such suites are counted apart.
     let mut totals = format!(
         "{status}: {}, {}: {} passed, {} failed, {}, {} skipped",
         plural(summary.suites, "suite"),
         plural(summary.tests, "test"),
         summary.passed,
         summary.failed,
-        plural(summary.errors, "error"),
+        plural(summary.errors - summary.suite_errors, "error"),
         summary.skipped
     );
     if summary.flaky > 0 {
         let _ = write!(totals, ", {} flaky", summary.flaky);
+    }
+    if summary.suite_errors > 0 {
+        let _ = write!(totals, "; {} errored", plural(summary.suite_errors, "suite"));
     }
     let _ = write!(totals, " in {}", seconds(summary.wall));
     let saved = summary.suites_duration.saturating_sub(summary.wall);
