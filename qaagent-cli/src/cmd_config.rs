@@ -57,6 +57,8 @@ struct ToolReport {
     python: Option<Result<(PathBuf, &'static str), String>>,
     /// The tool's version, `None` when it could not be asked.
     version: Option<String>,
+    /// Without a version: why, when the tool is there all the same.
+    unknown_because: Option<String>,
     /// The probe did not answer within the deadline.
     timed_out: bool,
 }
@@ -98,11 +100,16 @@ fn probe_tools(plan: &Plan, scratch: &Path) -> Vec<ToolReport> {
             .spawn(move || {
                 let python = python_for(runner.as_ref(), &ctx);
                 let version = runner.tool_version(&ctx);
+                let unknown_because = match version {
+                    Some(_) => None,
+                    None => runner.version_unknown_because(&ctx),
+                };
                 let _ = tx.send((
                     index,
                     ToolReport {
                         python,
                         version,
+                        unknown_because,
                         timed_out: false,
                     },
                 ));
@@ -118,6 +125,7 @@ fn probe_tools(plan: &Plan, scratch: &Path) -> Vec<ToolReport> {
         .map(|_| ToolReport {
             python: None,
             version: None,
+            unknown_because: None,
             timed_out: true,
         })
         .collect();
@@ -238,6 +246,10 @@ fn write_check(out: &mut impl Write, config: &Config, plan: &Plan, reports: &[To
         }
         match (&report.version, report.timed_out) {
             (Some(version), _) => writeln!(out, "{indent}{}  {version}", suite.runner)?,
+            (None, false) if report.unknown_because.is_some() => {
+                let because = report.unknown_because.as_deref().unwrap_or_default();
+                writeln!(out, "{indent}{}  {because}", suite.runner)?;
+            }
             (None, true) => {
                 missing += 1;
                 writeln!(

@@ -59,6 +59,15 @@ pub trait Runner: Send + Sync {
     /// `config check`. `None` when it cannot be asked (not installed).
     fn tool_version(&self, ctx: &SuiteContext) -> Option<String>;
 
+    /// For `config check`, when [`tool_version`](Self::tool_version) gave
+    /// nothing although the tool is there: a few words on why (a `command`
+    /// suite without a `version` key: "version not asked: no `version` key").
+    /// `None`, the default, means the tool could not be found, and `config
+    /// check` says so with an install hint.
+    fn version_unknown_because(&self, _ctx: &SuiteContext) -> Option<String> {
+        None
+    }
+
     /// Runs one attempt of the suite described by `ctx`: the tests in
     /// `ctx.selection`, writing only below `ctx.output_dir`, through
     /// [`SuiteContext::run_supervised`] so timeouts and interrupts apply.

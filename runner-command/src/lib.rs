@@ -199,6 +199,26 @@ impl Runner for CommandRunner {
         first_line_of(&mut cmd, VERSION_TIMEOUT)
     }
 
+    fn version_unknown_because(&self, ctx: &SuiteContext) -> Option<String> {
+        let settings = CommandSettings::from_table(&ctx.settings).ok()?;
+        if settings.version.is_some() {
+            return None;
+        }
+        let prepared = Prepared::new(&settings, ctx).ok()?;
+        let argv = prepared.argv(&settings, ctx).ok()?;
+        let program = argv.first()?;
+        let path = resolve_program(program, &prepared.cwd);
+        let found = if path.components().count() == 1 {
+            runner_api::python::which(path.as_os_str())
+        } else {
+            path.is_file().then_some(path)
+        }?;
+        Some(format!(
+            "{} (version not asked: the suite has no `version` key)",
+            found.display()
+        ))
+    }
+
     fn run(&self, ctx: &SuiteContext) -> Result<SuiteResult, RunnerError> {
         let settings = CommandSettings::from_table(&ctx.settings)?;
         let prepared = Prepared::new(&settings, ctx)?;

@@ -301,6 +301,25 @@ fn missing_program_is_named() {
     assert!(stdout.contains("put it on PATH"), "{stdout}");
 }
 
+/// `config check`: a tool without a `version` key is there, its version not
+/// asked; only a program that cannot be found is "not found".
+#[test]
+fn config_check_tells_a_tool_without_version_key_from_a_missing_one() {
+    let project = fixture("command-project");
+    let check = Qaagent::new(project.path()).args(["config", "check"]).run();
+    assert_eq!(check.code(), 0, "{}", check.describe());
+    let stdout = check.stdout();
+    let node = runner_api::python::which("node".as_ref()).expect("node on PATH");
+    let not_asked = format!(
+        "command  {} (version not asked: the suite has no `version` key)",
+        node.display()
+    );
+    // node-rerun and crash have no `version` key.
+    assert_eq!(stdout.matches(&not_asked).count(), 2, "{stdout}");
+    assert_eq!(stdout.matches("command  not found").count(), 1, "{stdout}");
+    assert!(stdout.contains("; 1 tool not found"), "{stdout}");
+}
+
 #[test]
 fn unknown_key_is_a_config_error_naming_the_runner_and_position() {
     let project = fixture("command-project");
