@@ -26,6 +26,32 @@ pub fn next_selection(result: &SuiteResult) -> Option<Selection> {
     })
 }
 
+/// An attempt's result when it ran only `selection` (a retry, or the first
+/// attempt of `--rerun-failed`): rows for tests that were not selected are
+/// dropped — a tool may list them as skipped (behave, Node's
+/// `--test-name-pattern`), which is not what happened to them. When no row
+/// matches the selection at all, every row is kept rather than lose what the
+/// tool did report.
+pub fn keep_selected(mut result: SuiteResult, selection: &Selection) -> SuiteResult {
+    let Selection::Only(selectors) = selection else {
+        return result;
+    };
+    let selected: std::collections::HashSet<&str> = selectors.iter().map(String::as_str).collect();
+    let is_selected = |case: &TestCase| selected.contains(case.identity().as_str());
+    if result.cases.iter().any(is_selected) {
+        result.cases.retain(is_selected);
+        result.recount();
+    } else if !result.cases.is_empty() {
+        log::warn!(
+            "[{}] none of the {} reported tests is one of the {} selected; keeping them all",
+            result.suite,
+            result.cases.len(),
+            selectors.len()
+        );
+    }
+    result
+}
+
 /// Folds attempt `next` (which ran `selection`) into `merged`.
 ///
 /// - a selected test takes the status of its new attempt; failed then passed
@@ -143,6 +169,26 @@ mod tests {
         let mut unselectable = result(vec![TestCase::new("x", "y", TestStatus::Failed)]);
         unselectable.recount();
         assert_eq!(next_selection(&unselectable), Some(Selection::All));
+    }
+
+    #[test]
+    fn a_selected_attempt_keeps_only_the_selected_rows() {
+        let reported = result(vec![
+            case("a", TestStatus::Skipped),
+            case("b", TestStatus::Failed),
+            case("c", TestStatus::Skipped),
+        ]);
+        let kept = keep_selected(reported.clone(), &Selection::Only(vec!["b".into()]));
+        let names: Vec<&str> = kept.cases.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["b"]);
+        assert_eq!((kept.failed, kept.skipped), (1, 0));
+        // The whole suite: everything stays.
+        assert_eq!(keep_selected(reported.clone(), &Selection::All).cases.len(), 3);
+        // No row is one of the selected: rather keep what the tool reported.
+        assert_eq!(
+            keep_selected(reported, &Selection::Only(vec!["z".into()])).cases.len(),
+            3
+        );
     }
 
     #[test]

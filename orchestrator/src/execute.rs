@@ -12,7 +12,7 @@ use std::time::Instant;
 use crossbeam_channel::{select, Receiver, Sender};
 use runner_api::{CancelToken, LiveOutput, OutputLine, Selection, SuiteContext, SuiteOutcome, SuiteResult, ToolRun};
 
-use crate::attempts::{merge, next_selection};
+use crate::attempts::{keep_selected, merge, next_selection};
 use crate::events::Event;
 use crate::plan::{Plan, PlannedSuite};
 
@@ -238,7 +238,8 @@ fn run_suite(
                 attempt,
                 selected: ctx.selected().map(<[String]>::len),
             });
-            let result = run_attempt(suite, &ctx);
+            // Counted, reported and merged: only what the attempt was asked to run.
+            let result = keep_selected(run_attempt(suite, &ctx), &selection);
             let _ = events.send(Event::AttemptFinished {
                 index: suite.index,
                 suite: name.clone(),

@@ -146,10 +146,7 @@ impl Runner for BehaveRunner {
         let (junit, junit_files) = match junit_files {
             Ok(files) if files.is_empty() => (JunitOutcome::Missing(outputs.junit_dir.clone()), files),
             Ok(files) => match read_cases(&files) {
-                Ok(cases) => (
-                    JunitOutcome::Read(select_cases(ctx, with_locations(ctx, &outputs, cases))),
-                    files,
-                ),
+                Ok(cases) => (JunitOutcome::Read(with_locations(ctx, &outputs, cases)), files),
                 Err(err) => (JunitOutcome::Unreadable(err), files),
             },
             Err(err) => (JunitOutcome::Unreadable(err), Vec::new()),
@@ -200,22 +197,6 @@ fn with_locations(ctx: &SuiteContext, outputs: &BehaveOutputs, cases: Vec<TestCa
             );
             cases
         }
-    }
-}
-
-/// On a re-run, only the selected scenarios' rows: behave lists the others
-/// of the same feature files as skipped, which is not their new attempt.
-fn select_cases(ctx: &SuiteContext, cases: Vec<TestCase>) -> Vec<TestCase> {
-    match ctx.selected() {
-        None => cases,
-        Some(selected) => cases
-            .into_iter()
-            .filter(|case| {
-                case.selector
-                    .as_ref()
-                    .is_some_and(|selector| selected.contains(selector))
-            })
-            .collect(),
     }
 }
 

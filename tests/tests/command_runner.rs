@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use qaagent_tests::{fixture, squash, tree_listing, Qaagent};
+use qaagent_tests::{fixture, read_jsonl, squash, tree_listing, Qaagent};
 use serde_json::Value;
 
 /// passed, failed, errors, skipped of a set of records.
@@ -199,6 +199,53 @@ fn retry_with_a_rerun_template_runs_only_the_failed_tests() {
         "a passing test was not re-run"
     );
     assert_eq!(record(&records, "skipped one")["status"], "skipped");
+}
+
+/// `--rerun-failed` through a `rerun` template: Node lists the tests its
+/// name pattern leaves out as skipped; only the selected ones are recorded.
+#[test]
+fn rerun_failed_records_only_the_selected_tests() {
+    let project = fixture("command-project");
+    let marker = tempfile::tempdir().expect("tempdir");
+    let marker = marker.path().join("flaky-failed-once");
+    let first = Qaagent::new(project.path())
+        .args(["run-all", "--suite", "node-rerun"])
+        .env("FLAKY_MARKER", &marker)
+        .run();
+    assert_eq!(first.code(), 1, "{}", first.describe());
+
+    let rerun = Qaagent::with_runs_dir(project.path(), first.runs_dir.path())
+        .args(["run-all", "--suite", "node-rerun", "--rerun-failed"])
+        .env("FLAKY_MARKER", &marker)
+        .run();
+    assert_eq!(rerun.code(), 1, "{}", rerun.describe());
+    let newest = rerun.run_dirs().pop().expect("the re-run's directory");
+    let log = read(&newest.join("artifacts/node-rerun/stdout.log"));
+    assert!(
+        log.contains("# test name does not match pattern"),
+        "Node skipped the others: {log}"
+    );
+    let records = read_jsonl(&newest.join("evidence/tests.jsonl"));
+    let mut seen: Vec<(&str, &str)> = records
+        .iter()
+        .map(|r| (r["name"].as_str().unwrap_or(""), r["status"].as_str().unwrap_or("")))
+        .collect();
+    seen.sort_unstable();
+    assert_eq!(
+        seen,
+        [
+            ("fails (on purpose)", "failed"),
+            ("flaky until retried", "passed"),
+            ("inner fails", "failed")
+        ],
+        "{}",
+        rerun.describe()
+    );
+    assert!(
+        squash(&rerun.stdout()).contains("FAIL node-rerun 1 passed, 2 failed, 0 errors, 0 skipped"),
+        "{}",
+        rerun.describe()
+    );
 }
 
 #[test]
