@@ -353,7 +353,8 @@ impl Diagnoser {
             suite: suite.to_string(),
             category: category.name.clone(),
             root_cause: format!(
-                "Looks like a {} failure: \"{}\" in {}.",
+                "Looks like {} {} failure: \"{}\" in {}.",
+                indefinite_article(&category.name),
                 category.name,
                 quote(matched),
                 source.describe()
@@ -425,6 +426,15 @@ pub fn summary(diagnoses: &[Diagnosis]) -> Vec<String> {
             .map(|(name, count, suggestion)| format!("{name} ({count}): {suggestion}")),
     );
     lines
+}
+
+/// "an" before a word that starts with a vowel letter ("an assertion
+/// failure"), else "a" (category names are single words, built-in or the user's).
+fn indefinite_article(word: &str) -> &'static str {
+    match word.chars().next().map(|c| c.to_ascii_lowercase()) {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
+        _ => "a",
+    }
 }
 
 /// Whether `case` gets a diagnosis: it failed, or it passed only on a retry.
@@ -597,6 +607,22 @@ E           requests.exceptions.ConnectionError: HTTPConnectionPool(host='localh
         let diagnosis = diagnose(&case);
         assert_eq!(diagnosis.category, "data");
         assert!(diagnosis.root_cause.contains("KeyError"), "{}", diagnosis.root_cause);
+        assert!(
+            diagnosis.root_cause.starts_with("Looks like a data failure"),
+            "{}",
+            diagnosis.root_cause
+        );
+    }
+
+    #[test]
+    fn root_causes_take_the_right_article() {
+        let case = failing("test_total", "AssertionError: assert 41 == 42");
+        let diagnosis = diagnose(&case);
+        assert!(
+            diagnosis.root_cause.starts_with("Looks like an assertion failure"),
+            "{}",
+            diagnosis.root_cause
+        );
     }
 
     #[test]
