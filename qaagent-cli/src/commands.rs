@@ -2,6 +2,7 @@
 //! reporter output.
 
 use std::io::IsTerminal;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use orchestrator::config::{self, Config};
@@ -54,6 +55,9 @@ pub(crate) fn load_config(cli: &Cli, registry: &Registry) -> Result<Config, CliE
 
 fn run_all(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u8, CliError> {
     let config = load_config(cli, registry)?;
+    if let Some(path) = &args.junit {
+        check_junit_destination(path)?;
+    }
     let mut overrides = overrides(args)?;
     let base_url = config.resolve_base_url(args.env_name.as_deref())?;
     let failed = failures_to_rerun(args, &config, &mut overrides)?;
@@ -154,6 +158,36 @@ fn run_all(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u8, CliE
         eprintln!("hint: check the suites' paths, or pass --no-tests=warn or --no-tests=pass");
     }
     Ok(code)
+}
+
+/// Fails early, as a usage error, when the `--junit` report could not be
+/// written where asked: better now than after every suite has run.
+fn check_junit_destination(path: &Path) -> Result<(), CliError> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(CliError::Usage(format!(
+            "--junit {}: the directory {} does not exist",
+            path.display(),
+            dir.display()
+        )));
+    }
+    // The report is written next to its destination and renamed into place.
+    let probe = dir.join(format!(".qaagent-junit-check.{}", std::process::id()));
+    let created = std::fs::OpenOptions::new().write(true).create_new(true).open(&probe);
+    match created {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(err) => Err(CliError::Usage(format!(
+            "--junit {}: cannot write in {}: {err}",
+            path.display(),
+            dir.display()
+        ))),
+    }
 }
 
 /// The reporters `args` ask for: human (live in a terminal, else plain) on

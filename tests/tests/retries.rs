@@ -479,3 +479,28 @@ fn rerun_failed_of_a_passing_run_has_nothing_to_do() {
     assert_eq!(missing.code(), 2, "{}", missing.describe());
     assert!(missing.stderr().contains("20000101_000000Z"), "{}", missing.describe());
 }
+
+/// A `--junit` destination that cannot be written is a usage error before
+/// anything runs, not a surprise after every suite has.
+#[test]
+fn unwritable_junit_destination_is_refused_before_running() {
+    let project = fixture("retry-project");
+    let state = state_dir();
+    let run = Qaagent::new(project.path())
+        .env("RETRY_STATE_DIR", state.path())
+        .args(["run-all", "--junit", "no-such-dir/junit.xml"])
+        .run();
+    assert_eq!(run.code(), 2, "{}", run.describe());
+    assert!(
+        run.stderr()
+            .contains("--junit no-such-dir/junit.xml: the directory no-such-dir does not exist"),
+        "{}",
+        run.describe()
+    );
+    assert!(run.run_dirs().is_empty(), "no run was started: {}", run.describe());
+    assert_eq!(
+        std::fs::read_dir(state.path()).map_or(0, |entries| entries.count()),
+        0,
+        "no test ran"
+    );
+}
