@@ -13,7 +13,7 @@ use orchestrator::plan::{Overrides, Plan};
 use orchestrator::registry::Registry;
 use orchestrator::rerun;
 use orchestrator::summary::RunSummary;
-use runner_api::CancelToken;
+use runner_api::{CancelToken, SuiteOutcome};
 
 use crate::args::{Cli, Command, Format, NoTests, OutputMode, RunAllArgs};
 use crate::error::CliError;
@@ -135,6 +135,16 @@ fn run_all(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u8, CliE
     } else {
         exit::SUCCESS
     };
+    // A suite that ran nothing among suites that did is easy to miss in a
+    // passing run: a wrong path or a filter that matches nothing.
+    if summary.tests > 0 && !matches!(args.no_tests, NoTests::Pass) {
+        for result in &results {
+            let ran = result.attempts > 0 && result.outcome == SuiteOutcome::Passed;
+            if ran && result.cases.is_empty() {
+                warnings.push(format!("suite {} ran no tests", result.suite));
+            }
+        }
+    }
     let report = FinalReport {
         results: &results,
         summary: &summary,

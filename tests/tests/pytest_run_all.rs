@@ -218,6 +218,17 @@ fn empty_suite_means_no_tests_ran() {
         .args(["run-all", "--suite", "empty", "--no-tests=pass"])
         .run();
     assert_eq!(pass.code(), 0, "{}", pass.describe());
+
+    // Among suites that ran tests, the empty one is called out, not failed.
+    let among = Qaagent::new(project.path())
+        .args(["run-all", "--suite", "empty", "--suite", "passing"])
+        .run();
+    assert_eq!(among.code(), 0, "{}", among.describe());
+    assert!(
+        among.stdout().contains("warning: suite empty ran no tests"),
+        "{}",
+        among.describe()
+    );
 }
 
 #[test]
