@@ -27,26 +27,18 @@ pub fn next_selection(result: &SuiteResult) -> Option<Selection> {
 }
 
 /// An attempt's result when it ran only `selection` (a retry, or the first
-/// attempt of `--rerun-failed`): rows for tests that were not selected are
-/// dropped — a tool may list them as skipped (behave, Node's
-/// `--test-name-pattern`), which is not what happened to them. When no row
-/// matches the selection at all, every row is kept rather than lose what the
-/// tool did report.
+/// attempt of `--rerun-failed`), with only the selected tests' rows
+/// ([`Selection::retain_selected`]), for every runner.
 pub fn keep_selected(mut result: SuiteResult, selection: &Selection) -> SuiteResult {
-    let Selection::Only(selectors) = selection else {
-        return result;
-    };
-    let selected: std::collections::HashSet<&str> = selectors.iter().map(String::as_str).collect();
-    let is_selected = |case: &TestCase| selected.contains(case.identity().as_str());
-    if result.cases.iter().any(is_selected) {
-        result.cases.retain(is_selected);
-        result.recount();
-    } else if !result.cases.is_empty() {
+    let reported = result.cases.len();
+    if selection.retain_selected(&mut result.cases) {
+        if result.cases.len() != reported {
+            result.recount();
+        }
+    } else {
         log::warn!(
-            "[{}] none of the {} reported tests is one of the {} selected; keeping them all",
-            result.suite,
-            result.cases.len(),
-            selectors.len()
+            "[{}] none of the {reported} reported tests is one of those selected; keeping them all",
+            result.suite
         );
     }
     result

@@ -177,13 +177,14 @@ fn check_junit_destination(path: &Path) -> Result<(), CliError> {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
-    if !dir.is_dir() {
-        return Err(CliError::Usage(format!(
-            "--junit {}: the directory {} does not exist",
+    // Made now if missing, as writing the report would make it.
+    std::fs::create_dir_all(dir).map_err(|err| {
+        CliError::Usage(format!(
+            "--junit {}: cannot create {}: {err}",
             path.display(),
             dir.display()
-        )));
-    }
+        ))
+    })?;
     // The report is written next to its destination and renamed into place.
     let probe = dir.join(format!(".qaagent-junit-check.{}", std::process::id()));
     let created = std::fs::OpenOptions::new().write(true).create_new(true).open(&probe);

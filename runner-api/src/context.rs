@@ -20,6 +20,28 @@ pub enum Selection {
     Only(Vec<String>),
 }
 
+impl Selection {
+    /// Keeps, of the cases an attempt that ran this selection reported, the
+    /// selected ones (by [`crate::TestCase::identity`]); all of them for
+    /// [`Selection::All`]. A tool may list the tests it left out as skipped
+    /// (behave, Node's `--test-name-pattern`), which is not what happened to
+    /// them. When no case is a selected one, all are kept rather than lose
+    /// what the tool reported, and the answer is false.
+    pub fn retain_selected(&self, cases: &mut Vec<crate::TestCase>) -> bool {
+        let Selection::Only(selectors) = self else {
+            return true;
+        };
+        let selected: std::collections::HashSet<&str> = selectors.iter().map(String::as_str).collect();
+        let is_selected = |case: &crate::TestCase| selected.contains(case.identity().as_str());
+        if cases.iter().any(is_selected) {
+            cases.retain(is_selected);
+            true
+        } else {
+            cases.is_empty()
+        }
+    }
+}
+
 /// Which stream a line of tool output came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputStream {

@@ -146,7 +146,10 @@ impl Runner for BehaveRunner {
         let (junit, junit_files) = match junit_files {
             Ok(files) if files.is_empty() => (JunitOutcome::Missing(outputs.junit_dir.clone()), files),
             Ok(files) => match read_cases(&files) {
-                Ok(cases) => (JunitOutcome::Read(with_locations(ctx, &outputs, cases)), files),
+                Ok(cases) => (
+                    JunitOutcome::Read(selected(ctx, with_locations(ctx, &outputs, cases))),
+                    files,
+                ),
                 Err(err) => (JunitOutcome::Unreadable(err), files),
             },
             Err(err) => (JunitOutcome::Unreadable(err), Vec::new()),
@@ -178,10 +181,45 @@ fn read_cases(files: &[PathBuf]) -> Result<Vec<TestCase>, JunitError> {
         cases.extend(
             junit::read_file(file)?
                 .into_iter()
-                .map(junit::JunitCase::into_test_case),
+                .map(|row| message_from_failing_step(row.into_test_case())),
         );
     }
     Ok(cases)
+}
+
+/// behave writes `message="None" type="NoneType"` for a step that failed
+/// without an exception to quote, an undefined step above all; its report's
+/// `Failing step: When I teleport ... undefined in 0.000s` line says what
+/// happened, and becomes the message ("undefined step: When I teleport").
+fn message_from_failing_step(mut case: TestCase) -> TestCase {
+    let says_nothing = case
+        .message
+        .as_deref()
+        .is_none_or(|message| matches!(message.trim(), "" | "None"));
+    if !case.status.is_failure() || !says_nothing {
+        return case;
+    }
+    let failing_step = case.details.as_deref().and_then(|details| {
+        details
+            .lines()
+            .find_map(|line| line.trim().strip_prefix("Failing step:"))
+    });
+    let Some(line) = failing_step.map(str::trim) else {
+        return case;
+    };
+    let (step, status) = match line.rsplit_once(" ... ") {
+        Some((step, rest)) => (step, rest.split_whitespace().next().unwrap_or_default()),
+        None => (line, ""),
+    };
+    case.message = Some(match status {
+        "" => format!("failing step: {step}"),
+        "undefined" => format!("undefined step: {step}"),
+        status => format!("step {status}: {step}"),
+    });
+    if case.error_type.as_deref() == Some("NoneType") {
+        case.error_type = None;
+    }
+    case
 }
 
 /// The cases with selectors and files from behave's JSON report, in run order.
@@ -198,6 +236,13 @@ fn with_locations(ctx: &SuiteContext, outputs: &BehaveOutputs, cases: Vec<TestCa
             cases
         }
     }
+}
+
+/// On a re-run, only the selected scenarios' rows: behave lists the others
+/// of the same feature files as skipped, which is not their new attempt.
+fn selected(ctx: &SuiteContext, mut cases: Vec<TestCase>) -> Vec<TestCase> {
+    ctx.selection.retain_selected(&mut cases);
+    cases
 }
 
 /// True when the attempt's logs show that the interpreter has no behave.
@@ -221,6 +266,30 @@ fn parse_version(output: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_undefined_step_says_so_instead_of_none() {
+        // As behave 1.3 writes it for `When I teleport` with no step definition.
+        let mut case = TestCase::new("go", "a.teleport", runner_api::TestStatus::Error);
+        case.message = Some("None".into());
+        case.error_type = Some("NoneType".into());
+        case.details =
+            Some("Failing step: When I teleport ... undefined in 0.000s\nLocation: features/a.feature:4\nNone".into());
+        let case = message_from_failing_step(case);
+        assert_eq!(case.message.as_deref(), Some("undefined step: When I teleport"));
+        assert_eq!(case.error_type, None);
+
+        // A real message stays, and so does a passing case's silence.
+        let mut real = TestCase::new("go", "a.teleport", runner_api::TestStatus::Failed);
+        real.message = Some("Assertion Failed: 2 != 3".into());
+        real.details = Some("Failing step: Then I arrive ... failed in 0.001s".into());
+        assert_eq!(
+            message_from_failing_step(real).message.as_deref(),
+            Some("Assertion Failed: 2 != 3")
+        );
+        let passed = TestCase::new("go", "a.teleport", runner_api::TestStatus::Passed);
+        assert_eq!(message_from_failing_step(passed).message, None);
+    }
 
     #[test]
     fn version_is_read_from_behaves_banner() {

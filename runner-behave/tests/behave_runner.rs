@@ -217,6 +217,16 @@ fn retry_runs_exactly_the_selected_scenarios() {
         .map(|(selector, name, status)| (selector.to_string(), name.to_string(), status))
     );
     assert_eq!(result.outcome, SuiteOutcome::Failed);
+    // The undefined step's message comes from behave's "Failing step:" line, not its "None".
+    let discount = result
+        .cases
+        .iter()
+        .find(|case| case.name == "Discount code")
+        .expect("Discount code");
+    assert_eq!(
+        discount.message.as_deref(),
+        Some("undefined step: When I apply the discount code \"SAVE10\"")
+    );
 
     // behave ran only those two (the other rows of cart.feature are listed
     // as skipped in its JUnit and summary, and not returned as cases).

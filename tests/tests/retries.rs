@@ -488,12 +488,12 @@ fn unwritable_junit_destination_is_refused_before_running() {
     let state = state_dir();
     let run = Qaagent::new(project.path())
         .env("RETRY_STATE_DIR", state.path())
-        .args(["run-all", "--junit", "no-such-dir/junit.xml"])
+        .args(["run-all", "--junit", ".qaagent.toml/junit.xml"])
         .run();
     assert_eq!(run.code(), 2, "{}", run.describe());
     assert!(
         run.stderr()
-            .contains("--junit no-such-dir/junit.xml: the directory no-such-dir does not exist"),
+            .contains("--junit .qaagent.toml/junit.xml: cannot create .qaagent.toml: "),
         "{}",
         run.describe()
     );
