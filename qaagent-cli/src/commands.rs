@@ -70,7 +70,7 @@ fn run_all(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u8, CliE
     }
     let mut plan = Plan::new(&config, registry, &overrides, base_url)?;
     if let Some(failed) = &failed {
-        narrow_to_failures(args, &mut plan, failed);
+        narrow_to_failures(args, &mut plan, failed)?;
     }
 
     let cancel = CancelToken::new();
@@ -254,19 +254,31 @@ fn failures_to_rerun(
     Ok(Some(failed))
 }
 
-fn narrow_to_failures(args: &RunAllArgs, plan: &mut Plan, failed: &rerun::FailedRun) {
-    for suite in rerun::restrict_to_failures(plan, &failed.suites) {
+fn narrow_to_failures(args: &RunAllArgs, plan: &mut Plan, failed: &rerun::FailedRun) -> Result<(), CliError> {
+    let not_planned = rerun::restrict_to_failures(plan, &failed.suites);
+    if plan.suites.is_empty() {
+        return Err(CliError::Usage(format!(
+            "none of the suites that failed in run {} ({}) is planned here",
+            failed.run_id,
+            not_planned.join(", ")
+        )));
+    }
+    for suite in &not_planned {
         eprintln!(
             "warning: not re-running suite `{suite}` of run {}: it is not planned",
             failed.run_id
         );
     }
-    let n = failed.failed_tests();
+    let n: usize = (failed.suites.iter())
+        .filter(|(name, _)| !not_planned.contains(name))
+        .map(|(_, suite)| suite.failed)
+        .sum();
     let plural = if n == 1 { "" } else { "s" };
     notice(
         args,
         &format!("qaagent: re-running {n} failed test{plural} of run {}", failed.run_id),
     );
+    Ok(())
 }
 
 /// A line for people: on stdout, or on stderr when stdout carries `--format json`.

@@ -504,3 +504,30 @@ fn unwritable_junit_destination_is_refused_before_running() {
         "no test ran"
     );
 }
+
+/// `--rerun-failed` naming a run whose failed suites this config does not
+/// have (another project's run, in a shared runs root): a usage error, not
+/// a run of nothing.
+#[test]
+fn rerun_failed_of_another_projects_run_is_a_usage_error() {
+    let other = fixture("pytest-project");
+    let first = Qaagent::new(other.path()).args(["run-all", "--suite", "failing"]).run();
+    assert_eq!(first.code(), 1, "{}", first.describe());
+
+    let project = fixture("retry-project");
+    let state = state_dir();
+    let rerun = Qaagent::with_runs_dir(project.path(), first.runs_dir.path())
+        .env("RETRY_STATE_DIR", state.path())
+        .args(["run-all", "--rerun-failed"])
+        .run();
+    assert_eq!(rerun.code(), 2, "{}", rerun.describe());
+    let stderr = rerun.stderr();
+    assert!(stderr.contains("tested project"), "{}", rerun.describe());
+    assert!(
+        stderr.contains("none of the suites that failed in run") && stderr.contains("(failing) is planned here"),
+        "{}",
+        rerun.describe()
+    );
+    assert!(!rerun.stdout().contains("re-running"), "{}", rerun.describe());
+    assert_eq!(rerun.run_dirs().len(), 1, "no new run: {}", rerun.describe());
+}
