@@ -10,7 +10,7 @@ use super::style::Style;
 use super::FinalReport;
 
 /// Width of the outcome label column (`INTERRUPTED` is the longest label).
-pub const LABEL_WIDTH: usize = 8;
+pub const LABEL_WIDTH: usize = 11;
 /// How many lines of a failure message the end of the run shows.
 const MESSAGE_LINES: usize = 3;
 /// How many lines of a crashed suite's log the end of the run shows.
