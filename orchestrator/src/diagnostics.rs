@@ -111,7 +111,7 @@ const BUILT_INS: &[BuiltIn] = &[
     },
     BuiltIn {
         name: "assertion",
-        pattern: r"assertionerror|assertion failed|\bassert|\bexpected\b[^\n]*?\bto\b|tobe|toequal",
+        pattern: r"assertionerror|assertion failed|\bassert|\bexpected\b[^\n]*?\bto\b|tobe|toequal|\bexpect\([^\n]*\)\.(?:not\.)?to\w+",
         suggestion: "The application answered differently from what the test expects: check recent changes to the \
                      behaviour under test, or update the expectation if the change was intended.",
         confidence: MATCHED_CONFIDENCE,
@@ -569,6 +569,21 @@ E           requests.exceptions.ConnectionError: HTTPConnectionPool(host='localh
             "{}",
             diagnosis.root_cause
         );
+    }
+
+    /// Playwright's web-first assertions wait, so their details mention a
+    /// timeout; the message says an expectation failed, and decides.
+    #[test]
+    fn playwright_expect_failure_is_an_assertion_even_with_a_timeout_in_its_details() {
+        let mut case = TestCase::new("cart › shows total", "cart.spec.ts", TestStatus::Failed);
+        case.message = Some("Error: expect(locator).toHaveText(expected) failed".into());
+        case.details = Some(
+            "Locator: locator('#total')\nExpected: \"12\"\nReceived: \"10\"\nTimeout: 5000ms\n\nCall log:\n  - Expect \"toHaveText\" with timeout 5000ms".into(),
+        );
+        let diagnosis = diagnose(&case);
+        assert_eq!(diagnosis.category, "assertion", "{}", diagnosis.root_cause);
+        case.message = Some("Error: expect(page).not.toHaveURL(expected) failed".into());
+        assert_eq!(diagnose(&case).category, "assertion");
     }
 
     #[test]
