@@ -238,6 +238,13 @@ fn three_tools_sequential_and_parallel_agree_with_the_tools() {
                 "{selector} {status} in {behave:?}"
             );
         }
+        // The failure list names a behave scenario by location and name, and an
+        // undefined step by what behave's report says about it.
+        let stdout = squash(&run.stdout());
+        assert!(
+            stdout.contains("ERROR behave features/cart.feature:24 (Discount code)\n undefined step: When I apply the discount code"),
+            "{stdout}"
+        );
         let unit = status_by_selector(run, "unit");
         assert!(
             unit.contains(&(

@@ -35,6 +35,19 @@ pub fn seconds(duration: Duration) -> String {
     format!("{:.2}s", duration.as_secs_f64())
 }
 
+/// How a test is named in the failure and flaky lists: its selector, which
+/// is what re-runs it, plus its name when the selector does not hold it
+/// (behave selects by `file:LINE`: `features/cart.feature:24 (Discount code)`).
+fn case_label(case: &TestCase) -> String {
+    let shown = case.display_name();
+    let name = case.name.trim();
+    if name.is_empty() || shown.contains(name) {
+        shown
+    } else {
+        format!("{shown} ({name})")
+    }
+}
+
 /// The lines announcing a finished suite: outcome, counts, time, then its
 /// error and any leaked processes.
 pub fn suite_lines(style: Style, name_width: usize, result: &SuiteResult) -> Vec<String> {
@@ -125,7 +138,7 @@ pub fn final_report(style: Style, report: &FinalReport<'_>) -> String {
         let _ = writeln!(out, "\n{}", style.bold("Failures:"));
         for (suite, case) in failures {
             let label = style.red(&case.status.as_str().to_uppercase());
-            let _ = writeln!(out, "  {label} {suite} {}", case.display_name());
+            let _ = writeln!(out, "  {label} {suite} {}", case_label(case));
             let message = case.message.as_deref().or(case.details.as_deref()).unwrap_or("");
             for line in message.lines().filter(|l| !l.trim().is_empty()).take(MESSAGE_LINES) {
                 let _ = writeln!(out, "      {line}");
@@ -157,7 +170,7 @@ pub fn final_report(style: Style, report: &FinalReport<'_>) -> String {
                     "{} {} {} — passed on attempt {} of {}",
                     style.yellow("   FLAKY"),
                     r.suite,
-                    c.display_name(),
+                    case_label(c),
                     c.attempts,
                     r.attempts
                 )
