@@ -318,16 +318,13 @@ fn graceful_cancel_stops_the_tool() {
     assert_eq!(outcome.exit, ExitKind::Signal(libc::SIGTERM));
 }
 
-#[test]
-fn immediate_cancel_kills_at_once() {
+/// Cancels a tool that ignores SIGTERM with `kinds`, one after the other,
+/// under a 60 s grace, and checks it was killed without waiting for the grace.
+fn cancel_kills_without_waiting_for_the_grace(kinds: Vec<CancelKind>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut sup = supervision(dir.path());
     sup.kill_grace = Duration::from_secs(60);
-    let canceller = cancel_when_started(
-        sup.cancel.clone(),
-        dir.path().join("sh.pid"),
-        vec![CancelKind::Immediate],
-    );
+    let canceller = cancel_when_started(sup.cancel.clone(), dir.path().join("sh.pid"), kinds);
     let script = "trap '' TERM; echo $$ > sh.pid; sleep 300";
     let outcome = run_supervised(sh(dir.path(), script), &sup).expect("runs");
     canceller.join().expect("canceller");
@@ -343,27 +340,13 @@ fn immediate_cancel_kills_at_once() {
 }
 
 #[test]
+fn immediate_cancel_kills_at_once() {
+    cancel_kills_without_waiting_for_the_grace(vec![CancelKind::Immediate]);
+}
+
+#[test]
 fn cancel_escalates_during_the_grace_period() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut sup = supervision(dir.path());
-    sup.kill_grace = Duration::from_secs(60);
-    let canceller = cancel_when_started(
-        sup.cancel.clone(),
-        dir.path().join("sh.pid"),
-        vec![CancelKind::Graceful, CancelKind::Immediate],
-    );
-    let script = "trap '' TERM; echo $$ > sh.pid; sleep 300";
-    let outcome = run_supervised(sh(dir.path(), script), &sup).expect("runs");
-    canceller.join().expect("canceller");
-    let sh_pid = read_pid(&dir.path().join("sh.pid"));
-    assert_eq!(survivors(&[sh_pid]), []);
-    assert_eq!(outcome.cancelled, Some(CancelKind::Immediate));
-    assert_eq!(outcome.exit, ExitKind::Signal(libc::SIGKILL));
-    assert!(
-        outcome.wall < Duration::from_secs(30),
-        "did not wait for the grace: {:?}",
-        outcome.wall
-    );
+    cancel_kills_without_waiting_for_the_grace(vec![CancelKind::Graceful, CancelKind::Immediate]);
 }
 
 #[test]

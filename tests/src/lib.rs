@@ -251,12 +251,7 @@ impl RunOutput {
 
     /// The single run directory recorded.
     pub fn run_dir(&self) -> PathBuf {
-        let mut runs: Vec<PathBuf> = std::fs::read_dir(self.runs_dir.path())
-            .expect("runs dir")
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.is_dir())
-            .collect();
+        let mut runs = self.run_dirs();
         assert_eq!(
             runs.len(),
             1,
