@@ -6,11 +6,12 @@
 //! (`cp` putting a pre-generated JUnit report where the tool would write it),
 //! then does what the pytest runner does after its tool exits: reads the
 //! report with the pytest runner's own [`runner_pytest::read_report`] (the
-//! streaming reader, node-id selectors) and concludes the attempt. The run around it is the real one —
-//! `orchestrator::execute` with a worker thread and the coordinator, a
-//! `Session` forwarding the result to the evidence writer thread, diagnostics
-//! of every failure, 100,000 `TestRecord`s written, artifacts referenced or
-//! copied, the manifest finalized.
+//! streaming reader, node-id selectors) and concludes the attempt. The run
+//! around it is the real one — [`orchestrator::run::Run`], the facade
+//! `qaagent` itself uses: a worker thread, the coordinator forwarding the
+//! result to the evidence writer thread, diagnostics of every failure,
+//! 100,000 `TestRecord`s written, artifacts referenced or copied, the
+//! manifest finalized.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -18,13 +19,11 @@ use std::time::{Duration, Instant};
 
 use orchestrator::config;
 use orchestrator::events::Event;
-use orchestrator::execute::{execute_shared, ExecOptions};
 use orchestrator::plan::{Overrides, Plan};
 use orchestrator::registry::Registry;
-use orchestrator::session::Session;
-use orchestrator::summary::RunSummary;
+use orchestrator::run::{Run, RunOptions};
 use runner_api::conclude::{conclude, Attempt, JunitOutcome};
-use runner_api::{CancelToken, Runner, RunnerError, SettingsError, SuiteContext, SuiteResult};
+use runner_api::{Runner, RunnerError, SettingsError, SuiteContext, SuiteResult};
 
 /// Instants the runner records, read by the benchmark.
 #[derive(Debug, Default, Clone, Copy)]
@@ -135,31 +134,32 @@ pub fn run_once(report: &Path, work: &Path) -> Result<Timings, String> {
     registry.register_shared(runner.clone());
     let config = config::load(&project.join(".qaagent.toml"), &registry).map_err(|e| e.to_string())?;
     let plan = Plan::new(&config, &registry, &Overrides::default(), None).map_err(|e| e.to_string())?;
-    let started = Instant::now();
-    let mut session = Session::start(&config, &plan, Some(work.join("runs")), None).map_err(|e| e.to_string())?;
-    let options = ExecOptions {
-        out_dir: session.out_dir().to_path_buf(),
-        live_output: false,
+    let options = RunOptions {
+        runs_dir: Some(work.join("runs")),
+        ..RunOptions::default()
     };
+    let run = Run::new(&config, plan, options).map_err(|e| e.to_string())?;
     let mut forwarded = None;
     let mut hwm_forwarded = 0;
-    let results = execute_shared(&plan, &options, &CancelToken::new(), &mut |event| {
-        session.record(event);
-        if matches!(event, Event::SuiteFinished { .. }) {
-            forwarded = Some(Instant::now());
-            hwm_forwarded = crate::measure::own_vm_hwm().unwrap_or(0);
-        }
-    });
-    let summary = RunSummary::from_results(&results, started.elapsed(), false);
-    let run_dir = session.run_dir().to_path_buf();
-    session.finish(&results, &summary).map_err(|e| e.to_string())?;
+    let report = run
+        .execute(&mut |event| {
+            if matches!(event, Event::SuiteFinished { .. }) {
+                forwarded = Some(Instant::now());
+                hwm_forwarded = crate::measure::own_vm_hwm().unwrap_or(0);
+            }
+        })
+        .map_err(|e| e.to_string())?;
     let finalized = Instant::now();
+    if let Some(error) = report.errors.first() {
+        return Err(error.clone());
+    }
+    let run_dir = report.run_dir.clone();
+    let cases = report.results.iter().map(|r| r.cases.len()).sum();
+    drop(report);
 
     let marks = runner.marks();
     let exited = marks.tool_exited.ok_or("the tool never ran")?;
     let since = |t: Option<Instant>| t.map_or(Duration::ZERO, |t| t.duration_since(exited));
-    let cases = results.iter().map(|r| r.cases.len()).sum();
-    drop(results);
     let records = count_lines(&run_dir.join(evidence::TESTS_FILE));
     let diagnoses = std::fs::read(run_dir.join(evidence::DIAGNOSTICS_FILE))
         .ok()

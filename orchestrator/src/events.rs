@@ -9,17 +9,17 @@ use std::time::Duration;
 
 use runner_api::{OutputLine, SuiteOutcome, SuiteResult};
 
-use crate::summary::RunSummary;
+use crate::run::RunReport;
 
 /// Something that happened during a run.
 #[derive(Debug, Clone)]
 pub enum Event {
     /// The run is about to start its suites.
     RunStarted {
-        /// The evidence run id, when evidence is recorded.
-        run_id: Option<String>,
-        /// The evidence run directory, when evidence is recorded.
-        run_dir: Option<PathBuf>,
+        /// The evidence run id.
+        run_id: String,
+        /// The evidence run directory.
+        run_dir: PathBuf,
         /// True when suites run side by side.
         parallel: bool,
         /// How many suites may run at once.
@@ -71,6 +71,7 @@ pub enum Event {
     },
     /// A line of a tool's output (only with live output on).
     Output(OutputLine),
-    /// The run is over.
-    RunFinished(RunSummary),
+    /// The run is over: its results, totals, diagnostics and verdict,
+    /// evidence finalized. The last event of a run.
+    RunFinished(Arc<RunReport>),
 }

@@ -15,6 +15,7 @@
 //! timed out before reporting) gets one errored `<testcase>` named after the
 //! suite, so a CI system that only looks at test cases still sees it fail.
 
+use std::borrow::Borrow;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -46,7 +47,11 @@ pub enum JunitReportError {
 /// Writes the merged JUnit report of `results` to `path`, atomically: a
 /// reader sees the previous file or the whole new one, never a part. Missing
 /// parent directories are created. `run_name` names the `<testsuites>`.
-pub fn write_junit_report(results: &[SuiteResult], path: &Path, run_name: &str) -> Result<(), JunitReportError> {
+pub fn write_junit_report<R: Borrow<SuiteResult>>(
+    results: &[R],
+    path: &Path,
+    run_name: &str,
+) -> Result<(), JunitReportError> {
     let xml = junit_report(results, run_name)
         .to_string()
         .map_err(JunitReportError::Serialize)?;
@@ -54,9 +59,9 @@ pub fn write_junit_report(results: &[SuiteResult], path: &Path, run_name: &str) 
 }
 
 /// The merged report of `results`, for callers that serialize it themselves.
-pub fn junit_report(results: &[SuiteResult], run_name: &str) -> Report {
+pub fn junit_report<R: Borrow<SuiteResult>>(results: &[R], run_name: &str) -> Report {
     let mut report = Report::new(run_name);
-    report.add_test_suites(results.iter().map(suite));
+    report.add_test_suites(results.iter().map(|result| suite(result.borrow())));
     report
 }
 

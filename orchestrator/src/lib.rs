@@ -1,6 +1,7 @@
 //! qaagent's engine: the `.qaagent.toml` config model, the runner registry,
-//! planning, sequential and parallel execution, retries, failure diagnostics,
-//! and the event stream a run emits.
+//! planning, sequential and parallel execution, retries, stop signals,
+//! failure diagnostics, and the event stream a run emits — all driven through
+//! one facade, [`run::Run`], that every front end uses.
 
 pub mod attempts;
 pub mod config;
@@ -11,5 +12,7 @@ pub mod junit_report;
 pub mod plan;
 pub mod registry;
 pub mod rerun;
+pub mod run;
 pub mod session;
+pub mod signals;
 pub mod summary;

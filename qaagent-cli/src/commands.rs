@@ -2,28 +2,22 @@
 //! reporter output.
 
 use std::io::IsTerminal;
-use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use orchestrator::config::{self, Config};
-use orchestrator::events::Event;
-use orchestrator::execute::{execute_shared, ExecOptions};
-use orchestrator::junit_report::write_junit_report;
 use orchestrator::plan::{Overrides, Plan};
 use orchestrator::registry::Registry;
 use orchestrator::rerun;
-use orchestrator::summary::RunSummary;
-use runner_api::{CancelToken, SuiteOutcome};
+use orchestrator::run::{NoTests, Run, RunOptions};
 
-use crate::args::{Cli, Command, Format, NoTests, OutputMode, RunAllArgs};
+use crate::args::{Cli, Command, Format, NoTests as NoTestsArg, OutputMode, RunAllArgs};
 use crate::error::CliError;
 use crate::exit;
 use crate::reporter::json::JsonReporter;
 use crate::reporter::live::{LiveReporter, Stream};
 use crate::reporter::plain::PlainReporter;
 use crate::reporter::style::Style;
-use crate::reporter::{FinalReport, Reporter, Tee};
-use crate::signals::Interrupts;
+use crate::reporter::{Reporter, Tee};
 
 /// Runs the parsed command.
 pub fn dispatch(cli: &Cli, registry: &Registry) -> Result<u8, CliError> {
@@ -55,9 +49,6 @@ pub(crate) fn load_config(cli: &Cli, registry: &Registry) -> Result<Config, CliE
 
 fn run_all(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u8, CliError> {
     let config = load_config(cli, registry)?;
-    if let Some(path) = &args.junit {
-        check_junit_destination(path)?;
-    }
     let mut overrides = overrides(args)?;
     let base_url = config.resolve_base_url(args.env_name.as_deref())?;
     let failed = failures_to_rerun(args, &config, &mut overrides)?;
@@ -72,133 +63,39 @@ fn run_all(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u8, CliE
     if let Some(failed) = &failed {
         narrow_to_failures(args, &mut plan, failed)?;
     }
-
-    let cancel = CancelToken::new();
-    let interrupts = Interrupts::install(cancel.clone()).map_err(|source| CliError::Io {
-        what: "cannot install the signal handler".into(),
-        source,
-    })?;
-
-    let started = Instant::now();
-    let mut session = orchestrator::session::Session::start(&config, &plan, args.runs_dir.clone(), args.out.clone())
-        .map_err(|err| CliError::Evidence(err.to_string()))?;
-    let options = ExecOptions {
-        out_dir: session.out_dir().to_path_buf(),
+    let options = RunOptions {
+        runs_dir: args.runs_dir.clone(),
+        out: args.out.clone(),
         live_output: args.output == OutputMode::Immediate,
+        junit: args.junit.clone(),
+        no_tests: match args.no_tests {
+            NoTestsArg::Fail => NoTests::Fail,
+            NoTestsArg::Warn => NoTests::Warn,
+            NoTestsArg::Pass => NoTests::Pass,
+        },
     };
+    let mut run = Run::new(&config, plan, options)?;
+    run.handle_signals()?;
 
     let mut reporter = reporter_for(args);
-    let io_error = |source| CliError::Io {
-        what: "cannot write output".into(),
-        source,
-    };
-    reporter
-        .event(&Event::RunStarted {
-            run_id: Some(session.run_id().to_string()),
-            run_dir: Some(session.run_dir().to_path_buf()),
-            parallel: plan.settings.parallel,
-            workers: plan.settings.workers,
-            suites: plan.names(),
-        })
-        .map_err(io_error)?;
     let mut output_error = None;
-    let results = execute_shared(&plan, &options, &cancel, &mut |event| {
-        session.record(event);
+    let report = run.execute(&mut |event| {
         if output_error.is_none() {
             output_error = reporter.event(event).err();
         }
-    });
-    let interrupted = interrupts.received().is_some();
-    let summary = RunSummary::from_results(&results, started.elapsed(), interrupted);
-    let run_dir = session.run_dir().to_path_buf();
-    let run_name = format!("qaagent run {}", session.run_id());
-    let diagnostics = session
-        .finish(&results, &summary)
-        .map_err(|err| CliError::Evidence(err.to_string()))?;
-    // The evidence writer has let go of the results: taking them back copies nothing.
-    let results: Vec<_> = results.into_iter().map(std::sync::Arc::unwrap_or_clone).collect();
-
-    let mut warnings = Vec::new();
-    let code = if let Some(code) = interrupts.exit_code() {
-        code
-    } else if !summary.success() {
-        exit::TEST_FAILED
-    } else if summary.tests == 0 {
-        match args.no_tests {
-            NoTests::Pass => exit::SUCCESS,
-            NoTests::Warn => {
-                warnings.push("no tests ran".to_string());
-                exit::SUCCESS
-            }
-            NoTests::Fail => exit::NO_TESTS,
-        }
-    } else {
-        exit::SUCCESS
-    };
-    // A suite that ran nothing among suites that did is easy to miss in a
-    // passing run: a wrong path or a filter that matches nothing.
-    if summary.tests > 0 && !matches!(args.no_tests, NoTests::Pass) {
-        for result in &results {
-            let ran = result.attempts > 0 && result.outcome == SuiteOutcome::Passed;
-            if ran && result.cases.is_empty() {
-                warnings.push(format!("suite {} ran no tests", result.suite));
-            }
-        }
+    })?;
+    if let Some(source) = output_error {
+        return Err(CliError::Io {
+            what: "cannot write output".into(),
+            source,
+        });
     }
-    let report = FinalReport {
-        results: &results,
-        summary: &summary,
-        diagnostics: &diagnostics,
-        run_dir: Some(&run_dir),
-        exit_code: code,
-        warnings: &warnings,
-    };
-    reporter.finish(&report).map_err(io_error)?;
-    if let Some(err) = output_error {
-        return Err(io_error(err));
-    }
-    if let Some(path) = &args.junit {
-        write_junit_report(&results, path, &run_name).map_err(|err| CliError::Io {
-            what: "--junit".into(),
-            source: std::io::Error::other(err),
-        })?;
-    }
+    let code = exit::for_verdict(report.verdict);
     if code == exit::NO_TESTS {
         eprintln!("error: no tests ran");
         eprintln!("hint: check the suites' paths, or pass --no-tests=warn or --no-tests=pass");
     }
     Ok(code)
-}
-
-/// Fails early, as a usage error, when the `--junit` report could not be
-/// written where asked: better now than after every suite has run.
-fn check_junit_destination(path: &Path) -> Result<(), CliError> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    // Made now if missing, as writing the report would make it.
-    std::fs::create_dir_all(dir).map_err(|err| {
-        CliError::Usage(format!(
-            "--junit {}: cannot create {}: {err}",
-            path.display(),
-            dir.display()
-        ))
-    })?;
-    // The report is written next to its destination and renamed into place.
-    let probe = dir.join(format!(".qaagent-junit-check.{}", std::process::id()));
-    let created = std::fs::OpenOptions::new().write(true).create_new(true).open(&probe);
-    match created {
-        Ok(_) => {
-            let _ = std::fs::remove_file(&probe);
-            Ok(())
-        }
-        Err(err) => Err(CliError::Usage(format!(
-            "--junit {}: cannot write in {}: {err}",
-            path.display(),
-            dir.display()
-        ))),
-    }
 }
 
 /// The reporters `args` ask for: human (live in a terminal, else plain) on

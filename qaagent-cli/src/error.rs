@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use evidence::EvidenceError;
 use orchestrator::config::ConfigError;
 use orchestrator::plan::PlanError;
+use orchestrator::run::RunError;
 
 use crate::exit;
 
@@ -74,6 +75,22 @@ impl CliError {
             CliError::Runs(_) => exit::TEST_FAILED,
             CliError::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe => exit::SUCCESS,
             CliError::Io { .. } => exit::TEST_FAILED,
+        }
+    }
+}
+
+impl From<RunError> for CliError {
+    fn from(err: RunError) -> Self {
+        match err {
+            // The engine names the file; the user knows it by its flag.
+            RunError::JunitDestination { path, reason } => {
+                CliError::Usage(format!("--junit {}: {reason}", path.display()))
+            }
+            RunError::Session(err) => CliError::Evidence(err.to_string()),
+            other => CliError::Io {
+                what: "cannot start the run".into(),
+                source: std::io::Error::other(other),
+            },
         }
     }
 }

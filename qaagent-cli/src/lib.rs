@@ -15,7 +15,6 @@ mod commands;
 mod error;
 mod exit;
 mod reporter;
-mod signals;
 
 use clap::Parser;
 use orchestrator::registry::Registry;

@@ -348,3 +348,35 @@ pub fn copy_fixture_part(name: &str, part: &str, dest: &Path) {
         std::fs::copy(&source, &target).unwrap_or_else(|e| panic!("copy {}: {e}", source.display()));
     }
 }
+
+/// Replaces what changes from run to run in `text`: durations, the
+/// project's temp dir, the run's directory, run ids and dates in test ids.
+pub fn normalize(text: &str, project: &Path, run: &RunOutput) -> String {
+    let text = text
+        .replace(&run.run_dir().display().to_string(), "<RUN>")
+        .replace(&project.display().to_string(), "<PROJECT>");
+    let rules = [
+        (r"\d+\.\d+s", "<T>s"),
+        (r"\b\d{8}_\d{6}Z(_\d+)?\b", "<RUN_ID>"),
+        (r"TST-\d{8}-", "TST-<DATE>-"),
+        (r"in \d+\.\d+s", "in <T>s"),
+    ];
+    let mut text = text;
+    for (pattern, replacement) in rules {
+        text = regex::Regex::new(pattern)
+            .expect("regex")
+            .replace_all(&text, replacement)
+            .into_owned();
+    }
+    text
+}
+
+/// Sets every float in `value` to 0: durations differ from run to run.
+pub fn scrub_numbers(value: &mut Value) {
+    match value {
+        Value::Number(n) if n.is_f64() => *value = Value::from(0.0),
+        Value::Array(items) => items.iter_mut().for_each(scrub_numbers),
+        Value::Object(map) => map.values_mut().for_each(scrub_numbers),
+        _ => {}
+    }
+}

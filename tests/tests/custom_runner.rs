@@ -1,8 +1,9 @@
 //! The example plugin (`examples/custom-runner`): its `qaagent-custom` binary
 //! runs a suite with the third-party `checks` runner beside a built-in pytest
-//! suite, on `tests/fixtures/custom-runner-project`.
+//! suite, on `tests/fixtures/custom-runner-project`; and, on a project of
+//! built-in suites, the same events, evidence and exit code as `qaagent`.
 
-use qaagent_tests::{custom_bin, fixture, squash, Qaagent};
+use qaagent_tests::{custom_bin, fixture, normalize, qaagent_bin, scrub_numbers, squash, Qaagent};
 use serde_json::Value;
 
 fn record<'a>(records: &'a [Value], name: &str) -> &'a Value {
@@ -85,4 +86,58 @@ fn the_plain_qaagent_binary_does_not_know_the_custom_runner() {
     let run = Qaagent::new(project.path()).args(["run-all"]).run();
     assert_eq!(run.code(), 2, "{}", run.describe());
     assert!(run.stderr().contains("unknown runner `checks`"), "{}", run.describe());
+}
+
+/// What a binary's run of the pytest fixture amounts to, with what changes
+/// from run to run (times, paths, run ids) normalized away: its JSON events,
+/// its test records, its manifest's status and counts, and its exit code.
+fn observed_run(bin: &std::path::Path) -> (Vec<Value>, Vec<Value>, Value, i32) {
+    let project = fixture("pytest-project");
+    let run = Qaagent::with_bin(bin, project.path())
+        .args([
+            "run-all",
+            "--format",
+            "json",
+            "--retries",
+            "1",
+            "--suite",
+            "passing",
+            "--suite",
+            "failing",
+            "--suite",
+            "missing",
+        ])
+        .run();
+    let parse = |text: &str| -> Vec<Value> {
+        normalize(text, project.path(), &run)
+            .lines()
+            .map(|line| {
+                let mut value: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+                scrub_numbers(&mut value);
+                if let Some(record) = value.as_object_mut() {
+                    record.remove("last_run");
+                }
+                value
+            })
+            .collect()
+    };
+    let events = parse(&run.stdout());
+    let records_text = std::fs::read_to_string(run.run_dir().join("evidence/tests.jsonl")).expect("tests.jsonl");
+    let records = parse(&records_text);
+    let manifest = run.manifest();
+    let verdict = serde_json::json!({ "status": manifest["status"], "counts": manifest["counts"] });
+    (events, records, verdict, run.code())
+}
+
+#[test]
+fn a_third_party_binary_runs_built_in_suites_exactly_as_qaagent_does() {
+    let (events, records, verdict, code) = observed_run(&qaagent_bin());
+    assert_eq!(code, 1, "the failing suite fails the run");
+    assert!(records.len() >= 3, "{records:#?}");
+    assert_eq!(events.last().map(|e| &e["event"]), Some(&Value::from("run-finished")));
+    let custom = observed_run(&custom_bin());
+    assert_eq!(custom.0, events, "JSON events");
+    assert_eq!(custom.1, records, "tests.jsonl");
+    assert_eq!(custom.2, verdict, "manifest status and counts");
+    assert_eq!(custom.3, code, "exit code");
 }

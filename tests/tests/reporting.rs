@@ -4,30 +4,8 @@
 
 use std::path::Path;
 
-use qaagent_tests::{fixture, read_json, Qaagent, RunOutput};
+use qaagent_tests::{fixture, normalize, read_json, scrub_numbers, Qaagent};
 use serde_json::Value;
-
-/// Replaces what changes from run to run: durations, the project's temp
-/// dir, the runs dir, run ids and dates in test ids.
-fn normalize(text: &str, project: &Path, run: &RunOutput) -> String {
-    let text = text
-        .replace(&run.run_dir().display().to_string(), "<RUN>")
-        .replace(&project.display().to_string(), "<PROJECT>");
-    let rules = [
-        (r"\d+\.\d+s", "<T>s"),
-        (r"\b\d{8}_\d{6}Z(_\d+)?\b", "<RUN_ID>"),
-        (r"TST-\d{8}-", "TST-<DATE>-"),
-        (r"in \d+\.\d+s", "in <T>s"),
-    ];
-    let mut text = text;
-    for (pattern, replacement) in rules {
-        text = regex::Regex::new(pattern)
-            .expect("regex")
-            .replace_all(&text, replacement)
-            .into_owned();
-    }
-    text
-}
 
 #[test]
 fn plain_reporter_output() {
@@ -80,16 +58,6 @@ fn json_event_stream() {
         scrub_numbers(event);
     }
     insta::assert_json_snapshot!(events);
-}
-
-/// Durations are floats; set every float to 0 so the snapshot is stable.
-fn scrub_numbers(value: &mut Value) {
-    match value {
-        Value::Number(n) if n.is_f64() => *value = Value::from(0.0),
-        Value::Array(items) => items.iter_mut().for_each(scrub_numbers),
-        Value::Object(map) => map.values_mut().for_each(scrub_numbers),
-        _ => {}
-    }
 }
 
 #[test]

@@ -316,6 +316,7 @@ extern "C" {
     fn libc_kill(pid: i32, signal: i32) -> i32;
 }
 
+const SIGHUP: i32 = 1;
 const SIGINT: i32 = 2;
 const SIGKILL: i32 = 9;
 const SIGTERM: i32 = 15;
@@ -328,6 +329,11 @@ fn ctrl_c_stops_running_suites_skips_queued_ones_and_exits_130() {
 #[test]
 fn sigterm_does_the_same_and_exits_143() {
     interrupt_and_check(SIGTERM, 143);
+}
+
+#[test]
+fn sighup_does_the_same_and_exits_129() {
+    interrupt_and_check(SIGHUP, 129);
 }
 
 #[test]

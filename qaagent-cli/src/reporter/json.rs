@@ -5,10 +5,12 @@
 use std::io::{self, Write};
 
 use orchestrator::events::Event;
+use orchestrator::run::RunReport;
 use runner_api::{OutputStream, SuiteResult, TestCase};
 use serde_json::{json, Value};
 
-use super::{FinalReport, Reporter};
+use super::Reporter;
+use crate::exit;
 
 /// The event schema's version; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -104,24 +106,19 @@ impl<W: Write> Reporter for JsonReporter<W> {
                     "line": line.line,
                 }),
             ),
-            Event::RunFinished(_) => Ok(()),
+            Event::RunFinished(report) => self.run_finished(report),
         }
     }
+}
 
-    fn finish(&mut self, report: &FinalReport<'_>) -> io::Result<()> {
-        let summary = report.summary;
-        let status = if summary.interrupted {
-            "interrupted"
-        } else if report.exit_code == 0 {
-            "passed"
-        } else {
-            "failed"
-        };
+impl<W: Write> JsonReporter<W> {
+    fn run_finished(&mut self, report: &RunReport) -> io::Result<()> {
+        let summary = &report.summary;
         self.emit(
             "run-finished",
             json!({
-                "status": status,
-                "exit_code": report.exit_code,
+                "status": report.verdict.status(),
+                "exit_code": exit::for_verdict(report.verdict),
                 "totals": {
                     "suites": summary.suites,
                     "tests": summary.tests,
@@ -137,6 +134,7 @@ impl<W: Write> Reporter for JsonReporter<W> {
                 "diagnostics": report.diagnostics,
                 "evidence": report.run_dir,
                 "warnings": report.warnings,
+                "errors": report.errors,
             }),
         )
     }

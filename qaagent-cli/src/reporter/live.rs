@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use orchestrator::events::Event;
+use orchestrator::run::RunReport;
 
 use super::plain::{retry_what, run_started_line};
 use super::style::Style;
 use super::summary::{final_report, name_width, suite_lines};
-use super::{FinalReport, Reporter};
+use super::Reporter;
 
 /// Which terminal stream the display uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,12 +111,15 @@ impl Reporter for LiveReporter {
                 }
             }
             Event::Output(line) => self.println(&format!("[{}] {}", line.suite, line.line))?,
-            Event::AttemptFinished { .. } | Event::RunFinished(_) => {}
+            Event::AttemptFinished { .. } => {}
+            Event::RunFinished(report) => self.run_finished(report)?,
         }
         Ok(())
     }
+}
 
-    fn finish(&mut self, report: &FinalReport<'_>) -> io::Result<()> {
+impl LiveReporter {
+    fn run_finished(&mut self, report: &RunReport) -> io::Result<()> {
         for (_, bar) in self.bars.drain() {
             bar.finish_and_clear();
         }

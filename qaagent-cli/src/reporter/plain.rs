@@ -6,7 +6,7 @@ use orchestrator::events::Event;
 
 use super::style::Style;
 use super::summary::{final_report, name_width, plural, suite_lines, LABEL_WIDTH};
-use super::{FinalReport, Reporter};
+use super::Reporter;
 
 /// Writes a line per event to `out`.
 pub struct PlainReporter<W: Write> {
@@ -56,7 +56,8 @@ impl<W: Write> Reporter for PlainReporter<W> {
                     )?;
                 }
             }
-            Event::AttemptFinished { .. } | Event::RunFinished(_) => {}
+            Event::AttemptFinished { .. } => {}
+            Event::RunFinished(report) => self.out.write_all(final_report(self.style, report).as_bytes())?,
             Event::SuiteFinished { result, .. } => {
                 for line in suite_lines(self.style, self.name_width, result) {
                     writeln!(self.out, "{line}")?;
@@ -64,11 +65,6 @@ impl<W: Write> Reporter for PlainReporter<W> {
             }
             Event::Output(line) => writeln!(self.out, "[{}] {}", line.suite, line.line)?,
         }
-        self.out.flush()
-    }
-
-    fn finish(&mut self, report: &FinalReport<'_>) -> io::Result<()> {
-        self.out.write_all(final_report(self.style, report).as_bytes())?;
         self.out.flush()
     }
 }

@@ -4,10 +4,10 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use orchestrator::run::{RunReport, Verdict};
 use runner_api::{SuiteOutcome, SuiteResult, TestCase};
 
 use super::style::Style;
-use super::FinalReport;
 
 /// Width of the outcome label column (`INTERRUPTED` is the longest label).
 pub const LABEL_WIDTH: usize = 11;
@@ -91,10 +91,10 @@ pub fn suite_lines(style: Style, name_width: usize, result: &SuiteResult) -> Vec
 /// The end-of-run report: the per-suite table, every failing test, the tail
 /// of each crashed suite's log, flaky tests, diagnostics, totals and the
 /// evidence path.
-pub fn final_report(style: Style, report: &FinalReport<'_>) -> String {
+pub fn final_report(style: Style, report: &RunReport) -> String {
     let mut out = String::new();
-    let results = report.results;
-    let summary = report.summary;
+    let results = &report.results;
+    let summary = &report.summary;
     let name_width = results.iter().map(|r| r.suite.len()).max().unwrap_or(5).max(5);
 
     if !results.is_empty() {
@@ -188,12 +188,10 @@ pub fn final_report(style: Style, report: &FinalReport<'_>) -> String {
         let _ = writeln!(out, "\n{} {first}", style.bold("Diagnostics:"));
     }
 
-    let status = if summary.interrupted {
-        style.yellow("INTERRUPTED")
-    } else if report.exit_code == 0 {
-        style.green("PASSED")
-    } else {
-        style.red("FAILED")
+    let status = match report.verdict {
+        Verdict::Interrupted(_) => style.yellow("INTERRUPTED"),
+        Verdict::Passed => style.green("PASSED"),
+        _ => style.red("FAILED"),
     };
     // A suite's own error (a timeout, say) is no test: the test counts add
     // up to the number of tests, and such suites are counted apart.
@@ -225,11 +223,12 @@ pub fn final_report(style: Style, report: &FinalReport<'_>) -> String {
         let _ = write!(totals, " (suites took {})", seconds(summary.suites_duration));
     }
     let _ = writeln!(out, "\n{totals}");
-    for warning in report.warnings {
+    for warning in &report.warnings {
         let _ = writeln!(out, "{}", style.yellow(&format!("warning: {warning}")));
     }
-    if let Some(run_dir) = report.run_dir {
-        let _ = writeln!(out, "evidence: {}", run_dir.display());
+    for error in &report.errors {
+        let _ = writeln!(out, "{}", style.red(&format!("error: {error}")));
     }
+    let _ = writeln!(out, "evidence: {}", report.run_dir.display());
     out
 }
