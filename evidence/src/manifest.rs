@@ -264,6 +264,9 @@ pub struct SuiteEntry {
     /// The suite-level error.
     #[serde(default)]
     pub error: Option<String>,
+    /// The last lines of the tool's output, when the suite errored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_tail: Option<String>,
     /// Why it was skipped.
     #[serde(default)]
     pub skip_reason: Option<String>,
@@ -294,6 +297,7 @@ impl SuiteEntry {
             duration: result.duration.as_secs_f64(),
             return_code: result.return_code,
             error: result.error.clone(),
+            log_tail: result.log_tail.clone(),
             skip_reason: result.skip_reason.clone(),
             attempts: result.attempts,
             leaked: result.leaked.clone(),

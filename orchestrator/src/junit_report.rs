@@ -188,7 +188,7 @@ fn seconds(secs: f64) -> Option<Duration> {
 
 /// Writes `bytes` to a temporary file beside `path`, syncs it and renames it
 /// over `path`; the temporary is removed when anything fails.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), JunitReportError> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), JunitReportError> {
     let io = |what: &'static str, path: &Path| {
         let path = path.to_path_buf();
         move |source| JunitReportError::Io { what, path, source }

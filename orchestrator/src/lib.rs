@@ -11,6 +11,7 @@ pub mod execute;
 pub mod junit_report;
 pub mod plan;
 pub mod registry;
+pub mod report;
 pub mod rerun;
 pub mod run;
 pub mod session;

@@ -16,8 +16,8 @@ use runner_api::{CancelToken, SuiteOutcome, SuiteResult};
 use crate::config::Config;
 use crate::events::Event;
 use crate::execute::{execute_shared, ExecOptions};
-use crate::junit_report::write_junit_report;
 use crate::plan::Plan;
+use crate::report::{write_junit, ReportError};
 use crate::session::{Session, SessionError};
 use crate::signals::{SignalWatch, StopSignal};
 use crate::summary::RunSummary;
@@ -202,7 +202,11 @@ impl<'a> Run<'a> {
             Vec::new()
         });
         if let Some(path) = &options.junit {
-            if let Err(err) = write_junit_report(&results, path, &format!("qaagent run {run_id}")) {
+            // From the evidence just finalized, as `runs show --junit` would.
+            let written = (evidence::load_run(run_dir.parent().unwrap_or(&run_dir), &run_id))
+                .map_err(ReportError::from)
+                .and_then(|stored| write_junit(&stored, path));
+            if let Err(err) = written {
                 errors.push(format!("the JUnit report could not be written: {err}"));
             }
         }

@@ -64,6 +64,9 @@ pub struct ShowArgs {
     /// Print one JSON document on stdout: manifest, failures, flaky tests, diagnostics, artifacts.
     #[arg(long)]
     pub json: bool,
+    /// Also write the run's merged JUnit XML report to FILE, as `run-all --junit` does.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 /// Runs `qaagent runs …`.
@@ -366,6 +369,13 @@ struct ArtifactRef {
 fn show(args: &ShowArgs) -> Result<u8, CliError> {
     let root = evidence::runs_root(args.store.runs_dir.clone()).map_err(CliError::Runs)?;
     let (run_id, dir) = evidence::resolve_run(&root, &args.run).map_err(CliError::Runs)?;
+    if let Some(path) = &args.junit {
+        let run = evidence::load_run(&root, &run_id).map_err(CliError::Runs)?;
+        orchestrator::report::write_junit(&run, path).map_err(|err| CliError::Io {
+            what: format!("--junit {}", path.display()),
+            source: std::io::Error::other(err),
+        })?;
+    }
     let report = ShowReport::read(&root, run_id, dir)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

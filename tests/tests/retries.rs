@@ -263,6 +263,14 @@ fn retries_end_to_end(extra: &[&str]) {
     // The merged JUnit report, written relative to qaagent's working directory.
     let xml = std::fs::read_to_string(project.path().join("reports/junit.xml")).expect("--junit file written");
     check_junit(&xml);
+
+    // Rendered again later from the stored run, it is the same report.
+    let shown = Qaagent::with_runs_dir(project.path(), run.runs_dir.path())
+        .args(["runs", "show", "latest", "--junit", "reports/again.xml"])
+        .run();
+    assert_eq!(shown.code(), 0, "{}", shown.describe());
+    let again = std::fs::read_to_string(project.path().join("reports/again.xml")).expect("runs show --junit");
+    assert_eq!(again, xml);
 }
 
 /// The merged JUnit report: every case once, flaky ones with their failed

@@ -1,0 +1,195 @@
+//! One merged JUnit XML report of a stored run, for CI systems (`run-all
+//! --junit FILE`, `runs show RUN --junit FILE`).
+//!
+//! Each suite becomes a `<testsuite>` and each of its (merged) test records a
+//! `<testcase>` with its classname, name and time. Retries are told the way
+//! Maven Surefire and nextest tell them, which GitLab, Jenkins and most JUnit
+//! readers understand:
+//!
+//! - a test that failed and then passed is a passing `<testcase>` carrying one
+//!   `<flakyFailure>` / `<flakyError>` per failed attempt;
+//! - a test that failed on every attempt has its last failure as the main
+//!   `<failure>` / `<error>` and the earlier ones as `<rerunFailure>` /
+//!   `<rerunError>`.
+//!
+//! A suite that errored without naming a failing test (its tool crashed, it
+//! timed out before reporting) gets one errored `<testcase>` named after the
+//! suite, so a CI system that only looks at test cases still sees it fail.
+//!
+//! The report is built from the evidence alone, so that the report written at
+//! the end of a run and one written later from the stored run are the same.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use evidence::{LoadedRun, SuiteEntry, TestRecord};
+use quick_junit::{NonSuccessKind, Property, Report, TestCaseStatus, TestRerun, TestSuite};
+use runner_api::SuiteOutcome;
+use serde_json::{Map, Value};
+
+use super::ReportError;
+
+/// The merged JUnit report of `run`.
+pub fn junit_report(run: &LoadedRun) -> Result<Report, ReportError> {
+    let mut by_suite: HashMap<String, Vec<TestRecord>> = HashMap::new();
+    for record in run.records()? {
+        let record = record?;
+        let suite = record.suite_name.clone().unwrap_or_else(|| record.kind.clone());
+        by_suite.entry(suite).or_default().push(record);
+    }
+    let mut report = Report::new(format!("qaagent run {}", run.run_id));
+    for entry in &run.manifest.suites {
+        let records = by_suite.remove(&entry.name).unwrap_or_default();
+        report.add_test_suite(suite(entry, &records));
+    }
+    Ok(report)
+}
+
+/// [`junit_report`] as XML.
+pub fn junit_xml(run: &LoadedRun) -> Result<String, ReportError> {
+    junit_report(run)?.to_string().map_err(ReportError::Junit)
+}
+
+fn suite(entry: &SuiteEntry, records: &[TestRecord]) -> TestSuite {
+    let mut suite = TestSuite::new(entry.name.as_str());
+    if let Some(time) = seconds(entry.duration) {
+        suite.set_time(time);
+    }
+    suite.add_property(Property::new("runner", entry.runner.as_str()));
+    suite.add_property(Property::new("attempts", entry.attempts.to_string()));
+    if let Some(reason) = &entry.skip_reason {
+        suite.add_property(Property::new("skipped", reason.as_str()));
+    }
+    suite.add_test_cases(records.iter().map(test_case));
+    if let Some(error) = &entry.error {
+        if records.iter().any(|record| is_failure(&record.status)) {
+            // The failing cases already fail the suite; keep the why alongside.
+            suite.set_system_err(error.as_str());
+        } else {
+            suite.add_test_case(suite_error_case(entry, error));
+        }
+    }
+    suite
+}
+
+fn is_failure(status: &str) -> bool {
+    matches!(status, "failed" | "error")
+}
+
+fn test_case(record: &TestRecord) -> quick_junit::TestCase {
+    let meta = &record.metadata;
+    let reruns = previous_failures(meta);
+    let status = match record.status.as_str() {
+        "failed" | "error" => {
+            let mut status = TestCaseStatus::non_success(kind(&record.status));
+            fill_failure(
+                &mut status,
+                record.error_message.as_deref(),
+                text(meta, "error_type"),
+                text(meta, "details"),
+            );
+            // The default kind, `Rerun`: these attempts failed and so did the last.
+            status.add_reruns(reruns);
+            status
+        }
+        "skipped" => {
+            let mut status = TestCaseStatus::skipped();
+            if let Some(reason) = text(meta, "skip_reason") {
+                status.set_message(reason);
+            }
+            status
+        }
+        _ => {
+            let mut status = TestCaseStatus::success();
+            status.add_reruns(reruns);
+            status
+        }
+    };
+    let mut case = quick_junit::TestCase::new(record.name.as_str(), status);
+    case.set_classname(text(meta, "classname").unwrap_or_default());
+    if let Some(time) = record.duration.and_then(seconds) {
+        case.set_time(time);
+    }
+    if let Some(file) = text(meta, "file") {
+        case.extra.insert("file".into(), file.into());
+    }
+    if let Some(out) = text(meta, "system_out") {
+        case.set_system_out(out);
+    }
+    if let Some(err) = text(meta, "system_err") {
+        case.set_system_err(err);
+    }
+    case
+}
+
+/// The errored case standing for a suite that failed without naming a test.
+fn suite_error_case(entry: &SuiteEntry, error: &str) -> quick_junit::TestCase {
+    let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+    let ty = match entry.outcome {
+        SuiteOutcome::TimedOut => "timeout",
+        SuiteOutcome::Interrupted => "interrupted",
+        _ => "suite error",
+    };
+    fill_failure(&mut status, Some(error), Some(ty), entry.log_tail.as_deref());
+    let mut case = quick_junit::TestCase::new(entry.name.as_str(), status);
+    case.set_classname(entry.name.as_str());
+    if let Some(time) = seconds(entry.duration) {
+        case.set_time(time);
+    }
+    case
+}
+
+/// The failed attempts before the last, as stored in `previous_failures`.
+fn previous_failures(meta: &Map<String, Value>) -> Vec<TestRerun> {
+    let Some(Value::Array(attempts)) = meta.get("previous_failures") else {
+        return Vec::new();
+    };
+    attempts
+        .iter()
+        .filter_map(Value::as_object)
+        .map(|attempt| {
+            let mut rerun = TestRerun::new(kind(text(attempt, "status").unwrap_or("failed")));
+            if let Some(message) = text(attempt, "message") {
+                rerun.set_message(message);
+            }
+            if let Some(ty) = text(attempt, "error_type") {
+                rerun.set_type(ty);
+            }
+            if let Some(details) = text(attempt, "details") {
+                rerun.set_description(details);
+            }
+            if let Some(time) = attempt.get("duration").and_then(Value::as_f64).and_then(seconds) {
+                rerun.set_time(time);
+            }
+            rerun
+        })
+        .collect()
+}
+
+fn text<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    map.get(key).and_then(Value::as_str)
+}
+
+fn fill_failure(status: &mut TestCaseStatus, message: Option<&str>, ty: Option<&str>, details: Option<&str>) {
+    if let Some(message) = message {
+        status.set_message(message);
+    }
+    if let Some(ty) = ty {
+        status.set_type(ty);
+    }
+    if let Some(details) = details {
+        status.set_description(details);
+    }
+}
+
+fn kind(status: &str) -> NonSuccessKind {
+    match status {
+        "error" => NonSuccessKind::Error,
+        _ => NonSuccessKind::Failure,
+    }
+}
+
+/// A stored time in seconds as a duration; `None` when it is not a usable number.
+fn seconds(secs: f64) -> Option<Duration> {
+    Duration::try_from_secs_f64(secs).ok()
+}
