@@ -1,28 +1,15 @@
-//! The subcommands: turn validated arguments into orchestrator calls and
-//! reporter output.
-
-use std::io::IsTerminal;
-use std::time::Duration;
+//! The subcommands: which one runs, and the config they share.
 
 use orchestrator::config::{self, Config};
-use orchestrator::plan::{Overrides, Plan};
 use orchestrator::registry::Registry;
-use orchestrator::rerun;
-use orchestrator::run::{NoTests, Run, RunOptions};
 
-use crate::args::{Cli, Command, Format, NoTests as NoTestsArg, OutputMode, RunAllArgs};
+use crate::args::{Cli, Command};
 use crate::error::CliError;
-use crate::exit;
-use crate::reporter::json::JsonReporter;
-use crate::reporter::live::{LiveReporter, Stream};
-use crate::reporter::plain::PlainReporter;
-use crate::reporter::style::Style;
-use crate::reporter::{Reporter, Tee};
 
 /// Runs the parsed command.
 pub fn dispatch(cli: &Cli, registry: &Registry) -> Result<u8, CliError> {
     match &cli.command {
-        Command::RunAll(args) => run_all(cli, args, registry),
+        Command::RunAll(args) => crate::cmd_run_all::run(cli, args, registry),
         Command::Runs(command) => crate::cmd_runs::run(command),
         Command::Config(command) => crate::cmd_config::run(cli, command, registry),
         Command::Init(args) => crate::cmd_init::run(cli, args, registry),
@@ -45,169 +32,4 @@ pub(crate) fn load_config(cli: &Cli, registry: &Registry) -> Result<Config, CliE
         None => config::discover(&start)?,
     };
     Ok(config::load(&file, registry)?)
-}
-
-fn run_all(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u8, CliError> {
-    let config = load_config(cli, registry)?;
-    let mut overrides = overrides(args)?;
-    let base_url = config.resolve_base_url(args.env_name.as_deref())?;
-    let failed = failures_to_rerun(args, &config, &mut overrides)?;
-    if let Some(failed) = failed.as_ref().filter(|failed| failed.suites.is_empty()) {
-        notice(
-            args,
-            &format!("nothing to re-run: run {} had no failures", failed.run_id),
-        );
-        return Ok(exit::SUCCESS);
-    }
-    let mut plan = Plan::new(&config, registry, &overrides, base_url)?;
-    if let Some(failed) = &failed {
-        narrow_to_failures(args, &mut plan, failed)?;
-    }
-    let options = RunOptions {
-        runs_dir: args.runs_dir.clone(),
-        out: args.out.clone(),
-        live_output: args.output == OutputMode::Immediate,
-        junit: args.junit.clone(),
-        no_tests: match args.no_tests {
-            NoTestsArg::Fail => NoTests::Fail,
-            NoTestsArg::Warn => NoTests::Warn,
-            NoTestsArg::Pass => NoTests::Pass,
-        },
-    };
-    let mut run = Run::new(&config, plan, options)?;
-    run.handle_signals()?;
-
-    let mut reporter = reporter_for(args);
-    let mut output_error = None;
-    let report = run.execute(&mut |event| {
-        if output_error.is_none() {
-            output_error = reporter.event(event).err();
-        }
-    })?;
-    if let Some(source) = output_error {
-        return Err(CliError::Io {
-            what: "cannot write output".into(),
-            source,
-        });
-    }
-    let code = exit::for_verdict(report.verdict);
-    if code == exit::NO_TESTS {
-        eprintln!("error: no tests ran");
-        eprintln!("hint: check the suites' paths, or pass --no-tests=warn or --no-tests=pass");
-    }
-    Ok(code)
-}
-
-/// The reporters `args` ask for: human (live in a terminal, else plain) on
-/// stdout, or JSON on stdout with human output on stderr.
-fn reporter_for(args: &RunAllArgs) -> Box<dyn Reporter> {
-    let json = args.format == Format::Json;
-    let human_is_terminal = if json {
-        std::io::stderr().is_terminal()
-    } else {
-        std::io::stdout().is_terminal()
-    };
-    let style = Style::for_choice(args.color, human_is_terminal);
-    let in_ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
-    let live = human_is_terminal && !in_ci && !args.no_progress;
-    let human: Box<dyn Reporter> = match (live, json) {
-        (true, false) => Box::new(LiveReporter::new(Stream::Stdout, style)),
-        (true, true) => Box::new(LiveReporter::new(Stream::Stderr, style)),
-        (false, false) => Box::new(PlainReporter::new(std::io::stdout(), style)),
-        (false, true) => Box::new(PlainReporter::new(std::io::stderr(), style)),
-    };
-    if json {
-        Box::new(Tee(vec![Box::new(JsonReporter::new(std::io::stdout())), human]))
-    } else {
-        human
-    }
-}
-
-/// `--rerun-failed RUN`: that run's failures. The suites that failed are
-/// planned even if disabled since (unless `--suite` says which to run).
-fn failures_to_rerun(
-    args: &RunAllArgs,
-    config: &Config,
-    overrides: &mut Overrides,
-) -> Result<Option<rerun::FailedRun>, CliError> {
-    let Some(run) = &args.rerun_failed else {
-        return Ok(None);
-    };
-    let evidence_error = |err: &dyn std::fmt::Display| CliError::Evidence(err.to_string());
-    let root = evidence::runs_root(args.runs_dir.clone()).map_err(|err| evidence_error(&err))?;
-    let failed = rerun::failed_run(&root, run).map_err(|err| evidence_error(&err))?;
-    if failed.project_name != config.project.name {
-        eprintln!(
-            "warning: run {} tested project `{}`, not `{}`",
-            failed.run_id, failed.project_name, config.project.name
-        );
-    }
-    if overrides.suites.is_empty() {
-        overrides.suites = (failed.suites.keys())
-            .filter(|name| config.suites.iter().any(|suite| &suite.name == *name))
-            .cloned()
-            .collect();
-    }
-    Ok(Some(failed))
-}
-
-fn narrow_to_failures(args: &RunAllArgs, plan: &mut Plan, failed: &rerun::FailedRun) -> Result<(), CliError> {
-    let not_planned = rerun::restrict_to_failures(plan, &failed.suites);
-    if plan.suites.is_empty() {
-        return Err(CliError::Usage(format!(
-            "none of the suites that failed in run {} ({}) is planned here",
-            failed.run_id,
-            not_planned.join(", ")
-        )));
-    }
-    for suite in &not_planned {
-        eprintln!(
-            "warning: not re-running suite `{suite}` of run {}: it is not planned",
-            failed.run_id
-        );
-    }
-    let n: usize = (failed.suites.iter())
-        .filter(|(name, _)| !not_planned.contains(name))
-        .map(|(_, suite)| suite.failed)
-        .sum();
-    let plural = if n == 1 { "" } else { "s" };
-    notice(
-        args,
-        &format!("qaagent: re-running {n} failed test{plural} of run {}", failed.run_id),
-    );
-    Ok(())
-}
-
-/// A line for people: on stdout, or on stderr when stdout carries `--format json`.
-fn notice(args: &RunAllArgs, line: &str) {
-    if args.format == Format::Json {
-        eprintln!("{line}");
-    } else {
-        println!("{line}");
-    }
-}
-
-fn overrides(args: &RunAllArgs) -> Result<Overrides, CliError> {
-    let timeout = match args.timeout {
-        None => None,
-        Some(secs) if secs.is_finite() && secs > 0.0 => Some(Duration::from_secs_f64(secs)),
-        Some(secs) => {
-            return Err(CliError::Usage(format!(
-                "--timeout must be a number of seconds greater than 0, not {secs}"
-            )))
-        }
-    };
-    Ok(Overrides {
-        parallel: if args.parallel {
-            Some(true)
-        } else if args.sequential {
-            Some(false)
-        } else {
-            None
-        },
-        max_workers: args.max_workers,
-        retries: args.retries,
-        timeout,
-        suites: args.suites.clone(),
-    })
 }

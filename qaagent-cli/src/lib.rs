@@ -10,6 +10,7 @@
 mod args;
 mod cmd_config;
 mod cmd_init;
+mod cmd_run_all;
 mod cmd_runs;
 mod commands;
 mod error;
