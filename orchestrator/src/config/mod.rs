@@ -42,7 +42,7 @@ pub use model::{
 };
 
 use discover::absolute;
-use raw::{RawConfig, Source};
+use raw::{ConfigText, RawConfig};
 use suite_table::validate_suite;
 use validate::{
     order_suites, validate_apps, validate_diagnostics, validate_project, validate_run, validate_suite_order,
@@ -65,7 +65,7 @@ pub fn load(file: &Path, registry: &Registry) -> Result<Config, ConfigError> {
 pub fn parse(file: &Path, text: &str, registry: &Registry) -> Result<Config, ConfigError> {
     let file = absolute(file)?;
     let project_dir = file.parent().map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
-    let src = Source { file: &file, text };
+    let src = ConfigText { file: &file, text };
 
     let raw: RawConfig = toml::from_str(text).map_err(|err| src.toml_error(&err))?;
 

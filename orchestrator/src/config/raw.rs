@@ -69,12 +69,12 @@ pub(super) struct RawCategory {
 // Locations.
 
 /// The file being validated, to turn byte spans into located errors.
-pub(super) struct Source<'a> {
+pub(super) struct ConfigText<'a> {
     pub(super) file: &'a Path,
     pub(super) text: &'a str,
 }
 
-impl Source<'_> {
+impl ConfigText<'_> {
     pub(super) fn invalid(&self, span: Range<usize>, message: impl Into<String>, hint: Option<String>) -> ConfigError {
         let (line, column) = line_column(self.text, span.start);
         ConfigError::Invalid {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::raw::{unknown_field, RawSuite, Source};
+use super::raw::{unknown_field, ConfigText, RawSuite};
 use super::validate::seconds;
 use super::{default_runner, ConfigError, SuiteConfig, COMMON_SUITE_KEYS};
 use crate::registry::Registry;
@@ -30,7 +30,7 @@ struct SuiteKeys {
 }
 
 pub(super) fn validate_suite(
-    src: &Source<'_>,
+    src: &ConfigText<'_>,
     name: Spanned<String>,
     table: Spanned<RawSuite>,
     project_dir: &Path,
@@ -86,7 +86,7 @@ pub(super) fn validate_suite(
 
 /// Suite names become directory names (`<out>/<suite>/`, `artifacts/<suite>/`),
 /// so they must be plain file names.
-fn check_suite_name(src: &Source<'_>, name: &str, span: Range<usize>) -> Result<(), ConfigError> {
+fn check_suite_name(src: &ConfigText<'_>, name: &str, span: Range<usize>) -> Result<(), ConfigError> {
     let plain = !name.is_empty()
         && !name.starts_with('.')
         && name
@@ -103,7 +103,7 @@ fn check_suite_name(src: &Source<'_>, name: &str, span: Range<usize>) -> Result<
 }
 
 /// Sorts the keys of a suite table into common keys (type-checked) and runner settings.
-fn suite_keys(src: &Source<'_>, suite: &str, table: RawSuite) -> Result<SuiteKeys, ConfigError> {
+fn suite_keys(src: &ConfigText<'_>, suite: &str, table: RawSuite) -> Result<SuiteKeys, ConfigError> {
     let mut keys = SuiteKeys::default();
     for (key, value) in table {
         let key_span = key.span();
@@ -221,7 +221,7 @@ fn suite_keys(src: &Source<'_>, suite: &str, table: RawSuite) -> Result<SuiteKey
 }
 
 /// "string \"yes\"", "integer 3", "array": a value's type, with the value when short.
-fn describe(src: &Source<'_>, value: &toml::Value, span: Range<usize>) -> String {
+fn describe(src: &ConfigText<'_>, value: &toml::Value, span: Range<usize>) -> String {
     match value {
         toml::Value::Array(_) | toml::Value::Table(_) => value.type_str().to_string(),
         _ => format!("{} {}", value.type_str(), src.written(span)),
@@ -229,7 +229,7 @@ fn describe(src: &Source<'_>, value: &toml::Value, span: Range<usize>) -> String
 }
 
 fn resolve_runner(
-    src: &Source<'_>,
+    src: &ConfigText<'_>,
     suite: &str,
     header: Range<usize>,
     explicit: Option<Spanned<String>>,
@@ -282,7 +282,7 @@ fn resolve_runner(
 /// A runner's [`SettingsError`](runner_api::SettingsError), located at the key it names
 /// when that key is in the table, else at the table.
 fn settings_error(
-    src: &Source<'_>,
+    src: &ConfigText<'_>,
     suite: &str,
     runner: &str,
     header: Range<usize>,

@@ -6,14 +6,14 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::raw::{RawApp, RawDiagnostics, RawProject, RawRun, Source};
+use super::raw::{ConfigText, RawApp, RawDiagnostics, RawProject, RawRun};
 use super::{
     AppConfig, ConfigError, CustomCategory, DiagnosticsConfig, ProjectConfig, RunConfig, SuiteConfig,
     DEFAULT_KILL_GRACE, DEFAULT_TIMEOUT,
 };
 
 pub(super) fn validate_project(
-    src: &Source<'_>,
+    src: &ConfigText<'_>,
     raw: Option<Spanned<RawProject>>,
 ) -> Result<ProjectConfig, ConfigError> {
     let hint = || Some("add name = \"...\" under [project] (it names the evidence target)".to_string());
@@ -37,7 +37,7 @@ pub(super) fn validate_project(
 }
 
 pub(super) fn validate_apps(
-    src: &Source<'_>,
+    src: &ConfigText<'_>,
     raw: BTreeMap<Spanned<String>, Spanned<RawApp>>,
 ) -> Result<Vec<AppConfig>, ConfigError> {
     let mut apps: Vec<_> = raw.into_iter().collect();
@@ -60,7 +60,7 @@ pub(super) fn validate_apps(
         .collect()
 }
 
-pub(super) fn validate_run(src: &Source<'_>, raw: RawRun) -> Result<RunConfig, ConfigError> {
+pub(super) fn validate_run(src: &ConfigText<'_>, raw: RawRun) -> Result<RunConfig, ConfigError> {
     let max_workers = match raw.max_workers {
         None => None,
         Some(value) => {
@@ -128,7 +128,7 @@ pub(super) fn validate_run(src: &Source<'_>, raw: RawRun) -> Result<RunConfig, C
 
 /// A duration in seconds (integer or float); `what` names it in the message.
 pub(super) fn seconds(
-    src: &Source<'_>,
+    src: &ConfigText<'_>,
     value: &Spanned<f64>,
     what: &str,
     allow_zero: bool,
@@ -159,7 +159,7 @@ pub(super) fn seconds(
 }
 
 pub(super) fn validate_suite_order(
-    src: &Source<'_>,
+    src: &ConfigText<'_>,
     raw: Option<Vec<Spanned<String>>>,
     suites: &[SuiteConfig],
 ) -> Result<Vec<String>, ConfigError> {
@@ -200,7 +200,7 @@ pub(super) fn order_suites(suites: Vec<SuiteConfig>, order: &[String]) -> Vec<Su
 }
 
 pub(super) fn validate_diagnostics(
-    src: &Source<'_>,
+    src: &ConfigText<'_>,
     raw: Option<RawDiagnostics>,
 ) -> Result<DiagnosticsConfig, ConfigError> {
     let mut categories: Vec<CustomCategory> = Vec::new();
