@@ -19,9 +19,6 @@ pub fn discover(start: &Path) -> Result<PathBuf, ConfigError> {
     Err(ConfigError::NotFound { start })
 }
 
-/// Reads and validates the config file `file` (as found by [`discover`] or
-/// given with `--config`), checking runner names and runner settings against
-
 /// `path` made absolute against the current directory, without touching the file system.
 pub(super) fn absolute(path: &Path) -> Result<PathBuf, ConfigError> {
     std::path::absolute(path).map_err(|source| ConfigError::Io {

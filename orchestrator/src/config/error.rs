@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use super::FILE_NAME;
 
+/// Why the config could not be found, read or accepted.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// No `.qaagent.toml` in the start directory or any ancestor.

@@ -143,8 +143,6 @@ pub struct CustomCategory {
     pub suggestion: String,
 }
 
-/// Why the config could not be found, read or accepted.
-
 impl Config {
     /// The suite named `name`, if there is a `[tests.NAME]` table.
     pub fn suite(&self, name: &str) -> Option<&SuiteConfig> {
