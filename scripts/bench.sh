@@ -22,5 +22,5 @@ report="$target_dir/bench-report.md"
 "$target_dir/release/qaagent-bench" "${args[@]}" | tee "$report"
 echo "report: $report" >&2
 if $criterion; then
-    cargo bench -p qaagent-bench -p orchestrator
+    cargo bench -p qaagent-bench
 fi

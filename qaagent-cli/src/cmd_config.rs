@@ -21,6 +21,7 @@ use runner_api::{Runner, SuiteContext};
 use crate::args::Cli;
 use crate::error::CliError;
 use crate::exit;
+use crate::reporter::summary::plural;
 
 /// How long all the tools together get to report their versions.
 const VERSION_DEADLINE: Duration = Duration::from_secs(30);
@@ -190,7 +191,7 @@ fn write_check(out: &mut impl Write, config: &Config, plan: &Plan, reports: &[To
     writeln!(out, "project   {}", config.project.name)?;
     let settings = &plan.settings;
     let mode = if settings.parallel {
-        format!("parallel, {} worker{}", settings.workers, plural(settings.workers))
+        format!("parallel, {}", plural(settings.workers, "worker"))
     } else {
         "sequential".to_string()
     };
@@ -268,12 +269,12 @@ fn write_check(out: &mut impl Write, config: &Config, plan: &Plan, reports: &[To
     }
     writeln!(out)?;
     let disabled = config.suites.len() - plan.suites.len();
-    let mut summary = format!("ok: {} suite{} will run", plan.suites.len(), plural(plan.suites.len()));
+    let mut summary = format!("ok: {} will run", plural(plan.suites.len(), "suite"));
     if disabled > 0 {
         summary.push_str(&format!(", {disabled} disabled"));
     }
     if missing > 0 {
-        summary.push_str(&format!("; {missing} tool{} not found", plural(missing)));
+        summary.push_str(&format!("; {} not found", plural(missing, "tool")));
     }
     writeln!(out, "{summary}")?;
     out.flush()
@@ -296,13 +297,5 @@ fn tool_hint(suite: &SuiteConfig, report: &ToolReport) -> String {
         ),
         "command" => "check that the program in the suite's `command` key is installed and on PATH".to_string(),
         runner => format!("install the tool the `{runner}` runner drives"),
-    }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
     }
 }

@@ -23,6 +23,7 @@ use orchestrator::registry::Registry;
 use crate::args::Cli;
 use crate::error::CliError;
 use crate::exit;
+use crate::reporter::summary::plural;
 
 /// The Playwright config file names, in the order they are preferred.
 const PLAYWRIGHT_CONFIGS: &[&str] = &[
@@ -195,9 +196,8 @@ fn detect_pytest(dir: &Path) -> Option<Detected> {
         runner: "pytest",
         path: relative(dir, &common),
         evidence: format!(
-            "{} test file{} (test_*.py, *_test.py) under {}",
-            files.len(),
-            plural(files.len()),
+            "{} (test_*.py, *_test.py) under {}",
+            plural(files.len(), "test file"),
             relative(dir, &common)
         ),
     })
@@ -215,7 +215,7 @@ fn detect_behave(dir: &Path) -> Option<Detected> {
         suite: "behave",
         runner: "behave",
         path: "features".into(),
-        evidence: format!("{count} feature file{} under features", plural(count)),
+        evidence: format!("{} under features", plural(count, "feature file")),
     })
 }
 
@@ -419,14 +419,6 @@ fn toml_string(value: &str) -> String {
     }
     out.push('"');
     out
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ use crate::reporter::json::JsonReporter;
 use crate::reporter::live::{LiveReporter, Stream};
 use crate::reporter::plain::PlainReporter;
 use crate::reporter::style::Style;
+use crate::reporter::summary::plural;
 use crate::reporter::{Reporter, Tee};
 
 /// Runs `qaagent run-all`.
@@ -145,11 +146,8 @@ fn narrow_to_failures(args: &RunAllArgs, plan: &mut Plan, failed: &rerun::Failed
         .filter(|(name, _)| !not_planned.contains(name))
         .map(|(_, suite)| suite.failed)
         .sum();
-    let plural = if n == 1 { "" } else { "s" };
-    notice(
-        args,
-        &format!("qaagent: re-running {n} failed test{plural} of run {}", failed.run_id),
-    );
+    let tests = plural(n, "failed test");
+    notice(args, &format!("qaagent: re-running {tests} of run {}", failed.run_id));
     Ok(())
 }
 

@@ -20,6 +20,7 @@ use serde::Serialize;
 
 use crate::error::CliError;
 use crate::exit;
+use crate::reporter::summary::plural;
 
 /// `qaagent runs …`.
 #[derive(Debug, Subcommand)]
@@ -291,9 +292,8 @@ fn read_records(run: &LoadedRun) -> RecordTally {
     if !bad.is_empty() {
         let more = bad.len().saturating_sub(BAD_LINES_SHOWN);
         let mut text = format!(
-            "{TESTS_FILE} has {} bad line{} ({})",
-            bad.len(),
-            plural(bad.len()),
+            "{TESTS_FILE} has {} ({})",
+            plural(bad.len(), "bad line"),
             bad.iter().take(BAD_LINES_SHOWN).cloned().collect::<Vec<_>>().join("; ")
         );
         if more > 0 {
@@ -562,8 +562,8 @@ impl ShowReport {
             }
         };
         let mut text = format!(
-            "{total}: {passed} passed, {failed} failed, {errors} error{}, {skipped} skipped",
-            if errors == 1 { "" } else { "s" }
+            "{total}: {passed} passed, {failed} failed, {}, {skipped} skipped",
+            plural(errors, "error")
         );
         if flaky > 0 {
             text.push_str(&format!(", {flaky} flaky"));
@@ -604,12 +604,11 @@ fn write_suite(out: &mut impl Write, suite: &SuiteEntry, width: usize) -> std::i
         return writeln!(out, "{label:>8} {:<width$}  {reason}", suite.name);
     }
     let mut line = format!(
-        "{label:>8} {:<width$}  {} passed, {} failed, {} error{}, {} skipped",
+        "{label:>8} {:<width$}  {} passed, {} failed, {}, {} skipped",
         suite.name,
         suite.passed,
         suite.failed,
-        suite.errors,
-        plural(suite.errors),
+        plural(suite.errors, "error"),
         suite.skipped
     );
     if suite.flaky > 0 {
@@ -713,14 +712,6 @@ fn or_dash(text: &str) -> &str {
         "-"
     } else {
         text
-    }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
     }
 }
 

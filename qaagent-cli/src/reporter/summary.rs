@@ -1,7 +1,7 @@
 //! The text shared by the plain and live reporters: a suite's result line and
 //! the end-of-run report.
 
-use std::fmt::Write as _;
+use std::fmt::{Display, Write as _};
 use std::time::Duration;
 
 use orchestrator::run::{RunReport, Verdict};
@@ -21,9 +21,10 @@ pub fn name_width(suites: &[String]) -> usize {
     suites.iter().map(String::len).max().unwrap_or(8).max(8)
 }
 
-/// "1 test" / "2 tests".
-pub fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
+/// "1 test" / "2 tests": `n` and `word`, with an "s" unless `n` is 1. The
+/// one place the CLI makes a count's noun plural.
+pub fn plural<N: Display + PartialEq + From<u8>>(n: N, word: &str) -> String {
+    if n == N::from(1) {
         format!("{n} {word}")
     } else {
         format!("{n} {word}s")
@@ -68,7 +69,7 @@ pub fn suite_lines(style: Style, name_width: usize, result: &SuiteResult) -> Vec
         let _ = write!(line, ", {}", style.yellow(&format!("{} flaky", result.flaky)));
     }
     if result.attempts > 1 {
-        let _ = write!(line, " after {}", plural(result.attempts as usize, "attempt"));
+        let _ = write!(line, " after {}", plural(result.attempts, "attempt"));
     }
     let _ = write!(line, "  {}", style.dim(&format!("[{}]", seconds(result.duration))));
     let indent = " ".repeat(LABEL_WIDTH + 1 + name_width + 1);

@@ -1,0 +1,28 @@
+//! Locating the config file: `.qaagent.toml` in a directory or its nearest
+//! ancestor that has one, the way cargo finds `Cargo.toml`.
+
+use std::path::{Path, PathBuf};
+
+use super::{ConfigError, FILE_NAME};
+
+/// Finds `.qaagent.toml` in `start` or the nearest ancestor that has one, the
+/// way cargo finds `Cargo.toml`. `start` may be relative to the current directory.
+pub fn discover(start: &Path) -> Result<PathBuf, ConfigError> {
+    let start = absolute(start)?;
+    for dir in start.ancestors() {
+        let candidate = dir.join(FILE_NAME);
+        if candidate.is_file() {
+            log::debug!("config found at {}", candidate.display());
+            return Ok(candidate);
+        }
+    }
+    Err(ConfigError::NotFound { start })
+}
+
+/// `path` made absolute against the current directory, without touching the file system.
+pub(super) fn absolute(path: &Path) -> Result<PathBuf, ConfigError> {
+    std::path::absolute(path).map_err(|source| ConfigError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}

@@ -1,0 +1,101 @@
+//! The categories a failure can fall in: the built-in ones, the shape of a
+//! user's own (`[[diagnostics.categories]]`), and the confidences and
+//! suggestions a diagnosis carries.
+
+use serde::{Deserialize, Serialize};
+
+/// Confidence of a diagnosis whose category pattern matched.
+pub const MATCHED_CONFIDENCE: f64 = 0.6;
+
+/// Confidence of a diagnosis that matched no category.
+pub const UNKNOWN_CONFIDENCE: f64 = 0.3;
+
+/// Confidence of a `flaky` diagnosis guessed from words such as "intermittent"
+/// alone: lower than a match, since the words say little about this run.
+pub const FLAKY_WORDS_CONFIDENCE: f64 = 0.4;
+
+/// Confidence of a `flaky` diagnosis for a test the retries proved flaky.
+pub const FLAKY_PROVEN_CONFIDENCE: f64 = 0.9;
+
+/// The category name of failures no pattern matched.
+pub const UNKNOWN_CATEGORY: &str = "unknown";
+
+/// The category name of flaky tests (proven by retries, or guessed from words).
+pub const FLAKY_CATEGORY: &str = "flaky";
+
+/// The suggestion for a failure no pattern matched.
+pub(super) const UNKNOWN_SUGGESTION: &str =
+    "Read the full failure output and the logs in the run's artifacts; if failures like \
+     this recur, add a [[diagnostics.categories]] entry to classify them.";
+
+/// The suggestion for a test the retries proved flaky.
+pub(super) const FLAKY_PROVEN_SUGGESTION: &str =
+    "The test failed, then passed on a retry: make its waits explicit, isolate \
+     shared state and ordering dependencies, and quarantine it if it keeps flaking.";
+
+/// One built-in category: name, pattern (case-insensitive), suggestion, confidence.
+pub(super) struct BuiltIn {
+    pub(super) name: &'static str,
+    pub(super) pattern: &'static str,
+    pub(super) suggestion: &'static str,
+    pub(super) confidence: f64,
+}
+
+/// The built-in categories, in the order they are tried.
+pub(super) const BUILT_INS: &[BuiltIn] = &[
+    BuiltIn {
+        name: "timeout",
+        pattern: r"timed out|timeout|deadline exceeded",
+        suggestion: "Check whether the application under test is slow or hung at that step; raise the test or \
+                     suite timeout only if the operation is legitimately slow.",
+        confidence: MATCHED_CONFIDENCE,
+    },
+    BuiltIn {
+        name: "connection",
+        pattern: r"connection refused|econnrefused|connectionerror|connection reset|econnreset|net::err_|name or service not known|getaddrinfo|failed to establish a new connection",
+        suggestion: "Make sure the application under test is running and reachable at BASE_URL (host, port, DNS) \
+                     before the suite starts.",
+        confidence: MATCHED_CONFIDENCE,
+    },
+    BuiltIn {
+        name: "auth",
+        pattern: r"\b40[13]\b|unauthori[sz]ed|forbidden|authentication|permission denied|invalid token",
+        suggestion: "Check the credentials, tokens and roles the tests use: a token may have expired, or the test \
+                     user may lack a permission.",
+        confidence: MATCHED_CONFIDENCE,
+    },
+    BuiltIn {
+        name: "data",
+        pattern: r"keyerror|valueerror|indexerror|typeerror|jsondecodeerror|validation ?error|\bschema\b|invalid data|not found|\b404\b",
+        suggestion: "Check the test data and fixtures against what the application returns now: missing keys or \
+                     records, a changed schema, wrong types.",
+        confidence: MATCHED_CONFIDENCE,
+    },
+    BuiltIn {
+        name: FLAKY_CATEGORY,
+        pattern: r"flaky|intermittent|race condition|stale element",
+        suggestion: "The failure looks timing-dependent: make waits explicit and isolate shared state, then run \
+                     with retries to confirm whether it is flaky.",
+        confidence: FLAKY_WORDS_CONFIDENCE,
+    },
+    BuiltIn {
+        name: "assertion",
+        pattern: r"assertionerror|assertion failed|\bassert|\bexpected\b[^\n]*?\bto\b|tobe|toequal|\bexpect\([^\n]*\)\.(?:not\.)?to\w+",
+        suggestion: "The application answered differently from what the test expects: check recent changes to the \
+                     behaviour under test, or update the expectation if the change was intended.",
+        confidence: MATCHED_CONFIDENCE,
+    },
+];
+
+/// A user-defined category (`[[diagnostics.categories]]` in the config), tried
+/// before the built-in ones.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategorySpec {
+    /// The category's name, reported as the diagnosis' `category`.
+    pub name: String,
+    /// A regular expression (case-insensitive) searched in the failure's
+    /// message, type, details and captured output.
+    pub pattern: String,
+    /// What the user should try when a failure falls in this category.
+    pub suggestion: String,
+}
