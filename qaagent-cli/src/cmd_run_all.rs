@@ -3,9 +3,8 @@
 //! exit code.
 
 use std::io::IsTerminal;
-use std::time::Duration;
 
-use orchestrator::config::Config;
+use orchestrator::config::{self, Config};
 use orchestrator::plan::{Overrides, Plan};
 use orchestrator::registry::Registry;
 use orchestrator::rerun;
@@ -163,12 +162,10 @@ fn notice(args: &RunAllArgs, line: &str) {
 fn overrides(args: &RunAllArgs) -> Result<Overrides, CliError> {
     let timeout = match args.timeout {
         None => None,
-        Some(secs) if secs.is_finite() && secs > 0.0 => Some(Duration::from_secs_f64(secs)),
-        Some(secs) => {
-            return Err(CliError::Usage(format!(
-                "--timeout must be a number of seconds greater than 0, not {secs}"
-            )))
-        }
+        Some(secs) => Some(
+            config::parse_seconds(secs, false)
+                .map_err(|err| CliError::Usage(format!("--timeout {err}, found {secs}")))?,
+        ),
     };
     Ok(Overrides {
         parallel: if args.parallel {

@@ -352,6 +352,36 @@ fn config_errors_exit_2_with_location_and_hint() {
     assert!(run.stdout().is_empty(), "nothing ran: {}", run.describe());
 }
 
+/// Flags go through the checks the same config values get: a usage error
+/// (exit 2) that names the flag and the value, never a panic.
+#[test]
+fn flag_values_are_checked_like_config_values() {
+    let project = fixture("pytest-project");
+    for (flag, value, message) in [
+        (
+            "--timeout",
+            "1e20",
+            "--timeout is too large, found 100000000000000000000",
+        ),
+        ("--timeout", "1e300", "--timeout is too large"),
+        ("--timeout", "18446744073709551616", "--timeout is too large"),
+        ("--timeout", "0", "--timeout must be greater than 0 seconds, found 0"),
+        (
+            "--timeout",
+            "NaN",
+            "--timeout must be greater than 0 seconds, found NaN",
+        ),
+        ("--max-workers", "0", "--max-workers must be at least 1"),
+    ] {
+        let run = Qaagent::new(project.path())
+            .args(["run-all", "--suite", "passing", flag, value])
+            .run();
+        assert_eq!(run.code(), 2, "{flag} {value}: {}", run.describe());
+        assert!(run.stderr().contains(message), "{flag} {value}: {}", run.describe());
+        assert!(run.stdout().is_empty(), "nothing ran: {}", run.describe());
+    }
+}
+
 #[test]
 fn pytest_agrees_with_the_fixture_numbers() {
     // The expected numbers above are pytest's own, not qaagent's.

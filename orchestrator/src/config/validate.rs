@@ -126,6 +126,31 @@ pub(super) fn validate_run(src: &ConfigText<'_>, raw: RawRun) -> Result<RunConfi
     })
 }
 
+/// Why a number of seconds is not a usable duration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SecondsError {
+    /// Negative, not a number, or zero where zero is not allowed.
+    #[error("must be {}", if *allow_zero { "0 or more seconds" } else { "greater than 0 seconds" })]
+    OutOfRange {
+        /// Whether zero was allowed.
+        allow_zero: bool,
+    },
+    /// More seconds than a duration holds.
+    #[error("is too large")]
+    TooLarge,
+}
+
+/// `secs` as a duration, checked the one way config values and command-line
+/// flags both are: not negative, not NaN, not zero unless `allow_zero`, and
+/// small enough to be a duration.
+pub fn parse_seconds(secs: f64, allow_zero: bool) -> Result<Duration, SecondsError> {
+    if secs.is_nan() || secs < 0.0 || (!allow_zero && secs == 0.0) {
+        return Err(SecondsError::OutOfRange { allow_zero });
+    }
+    Duration::try_from_secs_f64(secs).map_err(|_| SecondsError::TooLarge)
+}
+
 /// A duration in seconds (integer or float); `what` names it in the message.
 pub(super) fn seconds(
     src: &ConfigText<'_>,
@@ -134,25 +159,11 @@ pub(super) fn seconds(
     allow_zero: bool,
     hint: &str,
 ) -> Result<Duration, ConfigError> {
-    let secs = *value.get_ref();
     let written = src.written(value.span());
-    let out_of_range = secs.is_nan() || secs < 0.0 || (!allow_zero && secs == 0.0);
-    if out_of_range {
-        let bound = if allow_zero {
-            "0 or more seconds"
-        } else {
-            "greater than 0 seconds"
-        };
-        return Err(src.invalid(
-            value.span(),
-            format!("{what} must be {bound}, found {written}"),
-            Some(hint.to_string()),
-        ));
-    }
-    Duration::try_from_secs_f64(secs).map_err(|_| {
+    parse_seconds(*value.get_ref(), allow_zero).map_err(|err| {
         src.invalid(
             value.span(),
-            format!("{what} is too large: {written}"),
+            format!("{what} {err}, found {written}"),
             Some(hint.to_string()),
         )
     })
