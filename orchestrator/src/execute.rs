@@ -184,8 +184,14 @@ fn run_suite(
 ) -> SuiteResult {
     let name = &suite.config.name;
     let runner_name = suite.runner.name().to_string();
-    if let Some(reason) = &suite.skip {
-        let mut result = SuiteResult::skipped(name, &runner_name, reason.clone());
+    if let Some(path) = &suite.missing_path {
+        let message = format!(
+            "path {} does not exist (disable the suite to run without it)",
+            path.display()
+        );
+        let mut result = SuiteResult::errored(name, &runner_name, message);
+        // Its tool never started.
+        result.attempts = 0;
         result.tool = ToolRun {
             name: runner_name,
             ..ToolRun::default()

@@ -71,8 +71,9 @@ pub struct PlannedSuite {
     pub config: SuiteConfig,
     /// The runner that runs it.
     pub runner: Arc<dyn Runner>,
-    /// Why it will not run (its path is missing), if so.
-    pub skip: Option<String>,
+    /// Its path, when that does not exist: the suite errors without running
+    /// (disabling it is how to run without it).
+    pub missing_path: Option<PathBuf>,
     /// What its first attempt runs.
     pub selection: Selection,
 }
@@ -83,7 +84,7 @@ impl std::fmt::Debug for PlannedSuite {
             .field("index", &self.index)
             .field("name", &self.config.name)
             .field("runner", &self.runner.name())
-            .field("skip", &self.skip)
+            .field("missing_path", &self.missing_path)
             .field("selection", &self.selection)
             .finish()
     }
@@ -149,12 +150,12 @@ impl Plan {
                 suite: suite.name.clone(),
                 runner: suite.runner.clone(),
             })?;
-            let skip = (!suite.path.exists()).then(|| format!("path {} does not exist", suite.path.display()));
+            let missing_path = (!suite.path.exists()).then(|| suite.path.clone());
             suites.push(PlannedSuite {
                 index: suites.len(),
                 config: suite.clone(),
                 runner,
-                skip,
+                missing_path,
                 selection: Selection::All,
             });
         }

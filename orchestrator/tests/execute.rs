@@ -270,18 +270,20 @@ fn cli_overrides_config_without_mutating_it() {
 }
 
 #[test]
-fn missing_path_is_skipped_with_the_path() {
+fn missing_path_is_an_error_naming_the_path() {
     let fx = Fixture::new();
     let config = fx.config("", &[("a", 0, "pass")]);
     std::fs::remove_dir(fx.dir.path().join("a")).expect("remove suite dir");
     let (results, _) = fx.run(&config, &Overrides::default());
-    assert_eq!(results[0].outcome, SuiteOutcome::Skipped);
-    let reason = results[0].skip_reason.as_deref().expect("reason");
+    assert_eq!(results[0].outcome, SuiteOutcome::Errored);
+    assert_eq!(results[0].attempts, 0, "its tool never started");
+    let error = results[0].error.as_deref().expect("error");
     assert!(
-        reason.contains(&Path::new(fx.dir.path()).join("a").display().to_string()),
-        "{reason}"
+        error.contains(&Path::new(fx.dir.path()).join("a").display().to_string()),
+        "{error}"
     );
 }
+
 
 #[test]
 fn suite_flag_selects_suites_and_unknown_names_are_errors() {

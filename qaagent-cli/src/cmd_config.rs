@@ -4,9 +4,10 @@
 //! tools, the interpreter picked too).
 //!
 //! An invalid config is a usage error (exit 2) whose message names the file,
-//! line and column. A tool that is not installed or a path that does not exist
-//! is not: the config is fine, the run would report them, so they are shown
-//! as `not found` with a hint and the exit code stays 0.
+//! line and column. A tool that is not installed is not: the run would report
+//! it, so it is shown as `not found` with a hint and the exit code stays 0. An
+//! enabled suite whose path does not exist is an error (exit 1), as it is in
+//! a run: disabling the suite is how to run without it.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -83,7 +84,12 @@ fn check(cli: &Cli, args: &CheckArgs, registry: &Registry) -> Result<u8, CliErro
         what: "cannot write output".into(),
         source,
     })?;
-    Ok(exit::SUCCESS)
+    // The run would fail a suite whose path is missing: so does the check.
+    if plan.suites.iter().any(|suite| suite.missing_path.is_some()) {
+        Ok(exit::TEST_FAILED)
+    } else {
+        Ok(exit::SUCCESS)
+    }
 }
 
 /// Asks every planned suite's runner for its tool's version, all at once, for
@@ -217,6 +223,7 @@ fn write_check(out: &mut impl Write, config: &Config, plan: &Plan, reports: &[To
     let runner_width = config.suites.iter().map(|s| s.runner.len()).max().unwrap_or(0);
     let indent = " ".repeat(name_width + 4);
     let mut missing = 0;
+    let mut missing_paths = 0;
     for suite in &config.suites {
         let planned = plan.suites.iter().find(|p| p.config.name == suite.name);
         let state = if planned.is_none() { "  (disabled)" } else { "" };
@@ -228,8 +235,13 @@ fn write_check(out: &mut impl Write, config: &Config, plan: &Plan, reports: &[To
         let Some(planned) = planned else {
             continue;
         };
-        if let Some(reason) = &planned.skip {
-            writeln!(out, "{indent}warning: {reason}; the suite will be skipped")?;
+        if let Some(path) = &planned.missing_path {
+            missing_paths += 1;
+            writeln!(out, "{indent}error: path {} does not exist", path.display())?;
+            writeln!(
+                out,
+                "{indent}hint: create it, fix `path`, or set `enabled = false` to run without this suite"
+            )?;
         }
         if plan.timeout_for(suite) != settings.timeout {
             writeln!(out, "{indent}timeout {}s", plan.timeout_for(suite).as_secs_f64())?;
@@ -269,12 +281,16 @@ fn write_check(out: &mut impl Write, config: &Config, plan: &Plan, reports: &[To
     }
     writeln!(out)?;
     let disabled = config.suites.len() - plan.suites.len();
-    let mut summary = format!("ok: {} will run", plural(plan.suites.len(), "suite"));
+    let verdict = if missing_paths > 0 { "error" } else { "ok" };
+    let mut summary = format!("{verdict}: {} will run", plural(plan.suites.len(), "suite"));
     if disabled > 0 {
         summary.push_str(&format!(", {disabled} disabled"));
     }
     if missing > 0 {
         summary.push_str(&format!("; {} not found", plural(missing, "tool")));
+    }
+    if missing_paths > 0 {
+        summary.push_str(&format!("; {} missing", plural(missing_paths, "suite path")));
     }
     writeln!(out, "{summary}")?;
     out.flush()

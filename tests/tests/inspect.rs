@@ -599,7 +599,7 @@ fn config_check_reports_errors_with_their_location() {
 }
 
 #[test]
-fn config_check_shows_missing_tools_and_paths_without_failing() {
+fn config_check_shows_missing_tools_without_failing_and_a_missing_path_as_an_error() {
     let project = tempfile::tempdir().expect("project");
     write(
         project.path(),
@@ -607,9 +607,24 @@ fn config_check_shows_missing_tools_and_paths_without_failing() {
         "[project]\nname = \"shop\"\n[tests.unit]\npath = \"tests\"\npython = \"no-such-python\"\n[tests.old]\nrunner = \"pytest\"\npath = \"legacy\"\nenabled = false\n",
     );
     let check = Qaagent::new(project.path()).args(["config", "check"]).run();
+    assert_eq!(check.code(), 1, "the run would fail unit: {}", check.describe());
+    let stdout = squash(&check.stdout());
+    let tests = project.path().join("tests");
+    assert!(
+        stdout.contains(&format!("error: path {} does not exist", tests.display())),
+        "{stdout}"
+    );
+    assert!(stdout.contains("enabled = false"), "{stdout}");
+    assert!(
+        stdout.contains("error: 1 suite will run, 1 disabled; 1 tool not found; 1 suite path missing"),
+        "{stdout}"
+    );
+
+    std::fs::create_dir(&tests).expect("mkdir tests");
+    let check = Qaagent::new(project.path()).args(["config", "check"]).run();
     assert_eq!(check.code(), 0, "{}", check.describe());
     let stdout = squash(&check.stdout());
-    assert!(stdout.contains("does not exist; the suite will be skipped"), "{stdout}");
+    assert!(!stdout.contains("error: path"), "{stdout}");
     assert!(stdout.contains("python not found"), "{stdout}");
     assert!(stdout.contains("pytest not found"), "{stdout}");
     assert!(stdout.contains("hint: install Python 3 and pytest"), "{stdout}");

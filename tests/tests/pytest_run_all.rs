@@ -231,22 +231,27 @@ fn empty_suite_means_no_tests_ran() {
     );
 }
 
+/// An enabled suite whose path is missing fails the run, also beside suites
+/// that passed: it is never a silent skip.
 #[test]
-fn missing_path_is_reported_as_skipped_with_its_path() {
+fn missing_path_is_an_error_of_its_suite_naming_the_path() {
     let project = fixture("pytest-project");
     let run = Qaagent::new(project.path())
         .args(["run-all", "--suite", "missing", "--suite", "passing"])
         .run();
-    assert_eq!(run.code(), 0, "{}", run.describe());
+    assert_eq!(run.code(), 1, "{}", run.describe());
     let stdout = squash(&run.stdout());
     let missing = project.path().join("tests/does-not-exist");
+    assert!(stdout.contains("ERROR missing"), "{stdout}");
     assert!(
-        stdout.contains(&format!("SKIP missing path {} does not exist", missing.display())),
+        stdout.contains(&format!("path {} does not exist", missing.display())),
         "{stdout}"
     );
+    assert!(stdout.contains("FAILED: 2 suites"), "{stdout}");
     let manifest = run.manifest();
-    assert_eq!(manifest["suites"][1]["outcome"], "skipped");
-    assert!(manifest["suites"][1]["skip_reason"]
+    assert_eq!(manifest["status"], "failed");
+    assert_eq!(manifest["suites"][1]["outcome"], "errored");
+    assert!(manifest["suites"][1]["error"]
         .as_str()
         .is_some_and(|r| r.contains("does-not-exist")));
     // As in the Python qaagent, test_suites counts the suites that ran.
@@ -255,7 +260,12 @@ fn missing_path_is_reported_as_skipped_with_its_path() {
     let only_missing = Qaagent::new(project.path())
         .args(["run-all", "--suite", "missing"])
         .run();
-    assert_eq!(only_missing.code(), 4, "no suite ran: {}", only_missing.describe());
+    assert_eq!(
+        only_missing.code(),
+        1,
+        "an error, not 'no tests': {}",
+        only_missing.describe()
+    );
 }
 
 #[test]
