@@ -284,7 +284,6 @@ fn missing_path_is_an_error_naming_the_path() {
     );
 }
 
-
 #[test]
 fn suite_flag_selects_suites_and_unknown_names_are_errors() {
     let fx = Fixture::new();

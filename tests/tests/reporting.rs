@@ -217,3 +217,56 @@ fn bad_category_regex_is_a_config_error() {
         run.describe()
     );
 }
+
+/// A tool's test names, messages and output cannot steer the terminal: every
+/// control character qaagent prints of them is escaped, in every mode.
+#[test]
+fn control_sequences_from_a_tool_are_escaped_on_the_terminal() {
+    let project = tempfile::tempdir().expect("project");
+    // A name that clears the screen and forges a verdict line, a message that
+    // sets the window title, and output with a colour and a clear-screen.
+    let junit = concat!(
+        "<testsuite tests=\"2\" failures=\"2\">",
+        "<testcase classname=\"evil\" name=\"wipe&#27;[2J&#10;PASSED: 9 suites\"><failure message=\"x\"/></testcase>",
+        "<testcase classname=\"evil\" name=\"titled\">",
+        "<failure message=\"&#27;]0;pwned&#7;boom\">&#27;]0;pwned&#7;</failure></testcase>",
+        "</testsuite>"
+    );
+    std::fs::write(project.path().join("report.xml"), junit).expect("report");
+    std::fs::write(
+        project.path().join(".qaagent.toml"),
+        r#"[project]
+name = "evil"
+[tests.evil]
+runner = "command"
+path = "."
+command = ["sh", "-c", "cp report.xml \"$1\"; printf '\\033[31mred\\033[0m \\033[2J\\n'", "sh", "{junit}"]
+"#,
+    )
+    .expect("config");
+    for extra in [
+        &["--color", "never"][..],
+        &["--output", "immediate", "--color", "never"][..],
+    ] {
+        let run = Qaagent::new(project.path()).args(["run-all"]).args(extra).run();
+        assert_eq!(run.code(), 1, "{}", run.describe());
+        let stdout = run.stdout();
+        assert!(
+            !stdout.contains('\x1b') && !stdout.contains('\x07'),
+            "{extra:?}: raw control characters reached the terminal: {stdout:?}"
+        );
+        assert!(stdout.contains("wipe\\x1b[2J\\nPASSED: 9 suites"), "{stdout}");
+        assert!(stdout.contains("\\x1b]0;pwned\\x07boom"), "{stdout}");
+        assert!(!stdout.lines().any(|line| line.starts_with("PASSED")), "{stdout}");
+        if extra.contains(&"immediate") {
+            assert!(stdout.contains("[evil] \\x1b[31mred\\x1b[0m \\x1b[2J"), "{stdout}");
+        }
+    }
+    // With colour on, a tool's own colours pass through; nothing else does.
+    let run = Qaagent::new(project.path())
+        .args(["run-all", "--output", "immediate", "--color", "always"])
+        .run();
+    let stdout = run.stdout();
+    assert!(stdout.contains("[evil] \x1b[31mred\x1b[0m \\x1b[2J"), "{stdout:?}");
+    assert!(!stdout.contains('\x07'), "{stdout:?}");
+}

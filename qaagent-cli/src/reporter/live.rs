@@ -12,6 +12,7 @@ use orchestrator::run::RunReport;
 use super::plain::{retry_what, run_started_line};
 use super::style::Style;
 use super::summary::{final_report, name_width, suite_lines};
+use super::untrusted::output_line;
 use super::Reporter;
 
 /// Which terminal stream the display uses.
@@ -110,7 +111,11 @@ impl Reporter for LiveReporter {
                     self.println(&line)?;
                 }
             }
-            Event::Output(line) => self.println(&format!("[{}] {}", line.suite, line.line))?,
+            Event::Output(line) => self.println(&format!(
+                "[{}] {}",
+                line.suite,
+                output_line(&line.line, self.style.enabled())
+            ))?,
             Event::AttemptFinished { .. } => {}
             Event::RunFinished(report) => self.run_finished(report)?,
         }

@@ -12,6 +12,7 @@ pub mod live;
 pub mod plain;
 pub mod style;
 pub mod summary;
+pub mod untrusted;
 
 use std::io;
 

@@ -6,6 +6,7 @@ use orchestrator::events::Event;
 
 use super::style::Style;
 use super::summary::{final_report, name_width, plural, suite_lines, LABEL_WIDTH};
+use super::untrusted::output_line;
 use super::Reporter;
 
 /// Writes a line per event to `out`.
@@ -63,7 +64,12 @@ impl<W: Write> Reporter for PlainReporter<W> {
                     writeln!(self.out, "{line}")?;
                 }
             }
-            Event::Output(line) => writeln!(self.out, "[{}] {}", line.suite, line.line)?,
+            Event::Output(line) => writeln!(
+                self.out,
+                "[{}] {}",
+                line.suite,
+                output_line(&line.line, self.style.enabled())
+            )?,
         }
         self.out.flush()
     }

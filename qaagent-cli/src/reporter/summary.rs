@@ -8,6 +8,7 @@ use orchestrator::run::{RunReport, Verdict};
 use runner_api::{SuiteOutcome, SuiteResult, TestCase};
 
 use super::style::Style;
+use super::untrusted::printable;
 
 /// Width of the outcome label column (`INTERRUPTED` is the longest label).
 pub const LABEL_WIDTH: usize = 11;
@@ -42,11 +43,12 @@ pub fn seconds(duration: Duration) -> String {
 fn case_label(case: &TestCase) -> String {
     let shown = case.display_name();
     let name = case.name.trim();
-    if name.is_empty() || shown.contains(name) {
+    let label = if name.is_empty() || shown.contains(name) {
         shown
     } else {
         format!("{shown} ({name})")
-    }
+    };
+    printable(&label).into_owned()
 }
 
 /// The lines announcing a finished suite: outcome, counts, time, then its
@@ -55,7 +57,7 @@ pub fn suite_lines(style: Style, name_width: usize, result: &SuiteResult) -> Vec
     let label = style.outcome(result.outcome, LABEL_WIDTH);
     let name = format!("{:<name_width$}", result.suite);
     if result.outcome == SuiteOutcome::Skipped {
-        let reason = result.skip_reason.as_deref().unwrap_or("skipped");
+        let reason = printable(result.skip_reason.as_deref().unwrap_or("skipped"));
         return vec![format!("{label} {name} {reason}")];
     }
     let mut line = format!(
@@ -75,14 +77,17 @@ pub fn suite_lines(style: Style, name_width: usize, result: &SuiteResult) -> Vec
     let indent = " ".repeat(LABEL_WIDTH + 1 + name_width + 1);
     let mut lines = vec![line];
     if let Some(error) = &result.error {
-        lines.push(format!("{indent}{}", style.red(error)));
+        for line in error.lines() {
+            lines.push(format!("{indent}{}", style.red(&printable(line))));
+        }
     }
     for leaked in &result.leaked {
         lines.push(format!(
             "{indent}{}",
             style.yellow(&format!(
                 "warning: left process {} running (killed): {}",
-                leaked.pid, leaked.command
+                leaked.pid,
+                printable(&leaked.command)
             ))
         ));
     }
@@ -142,7 +147,7 @@ pub fn final_report(style: Style, report: &RunReport) -> String {
             let _ = writeln!(out, "  {label} {suite} {}", case_label(case));
             let message = case.message.as_deref().or(case.details.as_deref()).unwrap_or("");
             for line in message.lines().filter(|l| !l.trim().is_empty()).take(MESSAGE_LINES) {
-                let _ = writeln!(out, "      {line}");
+                let _ = writeln!(out, "      {}", printable(line));
             }
         }
     }
@@ -152,13 +157,13 @@ pub fn final_report(style: Style, report: &RunReport) -> String {
             out,
             "\n{} {}",
             style.bold(&format!("{}:", result.suite)),
-            style.red(result.error.as_deref().unwrap_or(""))
+            style.red(&printable(result.error.as_deref().unwrap_or("")))
         );
         if let Some(tail) = &result.log_tail {
             let lines: Vec<&str> = tail.lines().collect();
             let from = lines.len().saturating_sub(TAIL_LINES);
             for line in &lines[from..] {
-                let _ = writeln!(out, "  {}", style.dim(line));
+                let _ = writeln!(out, "  {}", style.dim(&printable(line)));
             }
         }
     }
