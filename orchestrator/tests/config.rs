@@ -663,6 +663,21 @@ fn suite_name_must_be_a_plain_file_name() {
     assert_eq!((line, column, message.as_str()), (3, 8, "invalid suite name \"../up\""));
 }
 
+#[test]
+fn suite_name_is_short_enough_for_a_directory_name() {
+    let long = "u".repeat(300);
+    let text = format!("{PROJECT}[tests.{long}]\npath = \"t\"\nrunner = \"pytest\"\n");
+    let (line, column, message, hint) = invalid(&text);
+    assert_eq!((line, column), (3, 8));
+    assert_eq!(message, "suite name is 300 characters long, more than 100");
+    assert!(hint.is_some_and(|hint| hint.contains("shorter name")));
+    let fine = format!(
+        "{PROJECT}[tests.{}]\npath = \"t\"\nrunner = \"pytest\"\n",
+        "u".repeat(100)
+    );
+    load_ok(&fine);
+}
+
 // ---------------------------------------------------------------------------
 // Runners.
 

@@ -84,9 +84,23 @@ pub(super) fn validate_suite(
     })
 }
 
+/// The longest suite name: a name becomes a directory name and a part of
+/// file names qaagent and the tools make, and file systems stop at 255 bytes.
+const MAX_SUITE_NAME: usize = 100;
+
 /// Suite names become directory names (`<out>/<suite>/`, `artifacts/<suite>/`),
-/// so they must be plain file names.
+/// so they must be plain file names, and short ones.
 fn check_suite_name(src: &ConfigText<'_>, name: &str, span: Range<usize>) -> Result<(), ConfigError> {
+    if name.len() > MAX_SUITE_NAME {
+        return Err(src.invalid(
+            span,
+            format!(
+                "suite name is {} characters long, more than {MAX_SUITE_NAME}",
+                name.len()
+            ),
+            Some("give the suite a shorter name; it becomes a directory name".into()),
+        ));
+    }
     let plain = !name.is_empty()
         && !name.starts_with('.')
         && name
