@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
 
 use runner_api::{CancelKind, CancelToken};
-use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGXFSZ};
 use signal_hook::iterator::Signals;
 
 /// A signal that stops a run.
@@ -50,7 +50,11 @@ pub(crate) struct SignalWatch {
 impl SignalWatch {
     /// Starts watching; a stop signal cancels `token` (gracefully, then at
     /// once on the second).
+    /// SIGXFSZ is caught too, and otherwise ignored: past a file-size limit
+    /// (`ulimit -f`) a write then fails with an error the run reports,
+    /// instead of the signal killing qaagent with its evidence half written.
     pub(crate) fn install(token: CancelToken) -> std::io::Result<SignalWatch> {
+        signal_hook::flag::register(SIGXFSZ, Arc::new(std::sync::atomic::AtomicBool::new(false)))?;
         let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP])?;
         let first = Arc::new(AtomicI32::new(0));
         let seen = Arc::clone(&first);
