@@ -1,11 +1,16 @@
 //! The executor with in-process fake runners: ordering, isolation of
 //! failures and panics, concurrency limits, and overrides. (The real tools are
 //! exercised end to end in the workspace's `tests/` crate.)
+//!
+//! No test sleeps to make suites overlap: where overlap or order matters, the
+//! fake suites wait in a [`Gate`] until the test lets each one go, so the test
+//! sees exactly which suites run at once and decides the order they finish in.
 
+use std::collections::BTreeSet;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use orchestrator::config::{self, Config};
 use orchestrator::events::Event;
@@ -16,6 +21,11 @@ use runner_api::{
     CancelToken, Runner, RunnerError, SettingsError, SuiteContext, SuiteOutcome, SuiteResult, TestCase, TestStatus,
 };
 
+/// How long a test waits for the executor to reach a state before it calls
+/// the executor stuck. A guard against hanging forever, not a measurement:
+/// every wait ends as soon as the state is reached.
+const STUCK: Duration = Duration::from_secs(60);
+
 /// What a fake suite does, keyed by suite name in the fake's `behaviour` setting.
 #[derive(Clone, Copy)]
 enum Behaviour {
@@ -25,13 +35,109 @@ enum Behaviour {
     Panic,
 }
 
-/// A runner that sleeps `sleep_ms` (from the suite's settings), records how
-/// many suites run at once, and then behaves as told.
+/// Where the fake suites wait, when the gate is closed, until the test
+/// releases them by name; it records which suites are inside `run` at once.
+#[derive(Default)]
+struct Gate {
+    state: Mutex<GateState>,
+    changed: Condvar,
+}
+
+#[derive(Default, Debug)]
+struct GateState {
+    /// Open: suites pass without waiting (tests that need no control).
+    open: bool,
+    /// Suites inside `run` now.
+    running: BTreeSet<String>,
+    /// Suites the test has let go (they may not have left `run` yet).
+    released: BTreeSet<String>,
+    /// The most suites inside `run` at once.
+    peak: usize,
+    /// Suites in the order they entered `run`.
+    started: Vec<String>,
+}
+
+impl Gate {
+    fn lock(&self) -> MutexGuard<'_, GateState> {
+        // A test that failed while holding the lock poisons it; the state is still good.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Called by a fake suite: enters, waits until released (or the gate is open), leaves.
+    fn pass(&self, suite: &str) {
+        let mut state = self.lock();
+        state.running.insert(suite.to_string());
+        state.started.push(suite.to_string());
+        state.peak = state.peak.max(state.running.len());
+        self.changed.notify_all();
+        while !state.open && !state.released.contains(suite) {
+            state = self
+                .changed
+                .wait(state)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+        state.running.remove(suite);
+        self.changed.notify_all();
+    }
+
+    /// Waits until exactly `count` suites are inside `run` and not yet
+    /// released, and returns them.
+    fn wait_held(&self, count: usize) -> Vec<String> {
+        let deadline = Instant::now() + STUCK;
+        let mut state = self.lock();
+        loop {
+            let held: Vec<String> = state.running.difference(&state.released).cloned().collect();
+            if held.len() == count {
+                return held;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "waited for {count} suites held at once; the gate: {state:?}"
+            );
+            state = self
+                .changed
+                .wait_timeout(state, left)
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .0;
+        }
+    }
+
+    fn release(&self, suite: &str) {
+        self.lock().released.insert(suite.to_string());
+        self.changed.notify_all();
+    }
+
+    /// Lets every suite through from now on.
+    fn open(&self) {
+        self.lock().open = true;
+        self.changed.notify_all();
+    }
+
+    fn peak(&self) -> usize {
+        self.lock().peak
+    }
+
+    fn started(&self) -> Vec<String> {
+        self.lock().started.clone()
+    }
+}
+
+/// Opens the gate when dropped, so that a failing test does not leave the
+/// executor's workers waiting forever (and the test with them).
+struct OpenOnDrop<'a>(&'a Gate);
+
+impl Drop for OpenOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.open();
+    }
+}
+
+/// A runner that passes through its [`Gate`] and then behaves as its
+/// suite's `behaviour` setting says.
 #[derive(Default)]
 struct FakeRunner {
-    running: AtomicUsize,
-    peak: AtomicUsize,
-    order: Mutex<Vec<String>>,
+    gate: Gate,
 }
 
 impl Runner for FakeRunner {
@@ -48,16 +154,7 @@ impl Runner for FakeRunner {
     }
 
     fn run(&self, ctx: &SuiteContext) -> Result<SuiteResult, RunnerError> {
-        let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
-        self.peak.fetch_max(now, Ordering::SeqCst);
-        self.order.lock().expect("lock").push(ctx.suite.clone());
-        let sleep = ctx
-            .settings
-            .get("sleep_ms")
-            .and_then(toml::Value::as_integer)
-            .unwrap_or(0);
-        std::thread::sleep(Duration::from_millis(sleep as u64));
-        self.running.fetch_sub(1, Ordering::SeqCst);
+        self.gate.pass(&ctx.suite);
         let behaviour = match ctx
             .settings
             .get("behaviour")
@@ -91,7 +188,15 @@ struct Fixture {
 }
 
 impl Fixture {
+    /// Fake suites run straight through.
     fn new() -> Self {
+        let fixture = Fixture::gated();
+        fixture.gate().open();
+        fixture
+    }
+
+    /// Fake suites wait in the gate until the test releases them.
+    fn gated() -> Self {
         let runner = Arc::new(FakeRunner::default());
         let mut registry = Registry::new();
         registry.register_shared(runner.clone());
@@ -102,13 +207,17 @@ impl Fixture {
         }
     }
 
-    /// A config with one fake suite per `(name, sleep_ms, behaviour)`.
-    fn config(&self, run: &str, suites: &[(&str, u64, &str)]) -> Config {
+    fn gate(&self) -> &Gate {
+        &self.runner.gate
+    }
+
+    /// A config with one fake suite per `(name, behaviour)`.
+    fn config(&self, run: &str, suites: &[(&str, &str)]) -> Config {
         let mut text = format!("[project]\nname = \"fake\"\n\n[run]\n{run}\n");
-        for (name, sleep, behaviour) in suites {
+        for (name, behaviour) in suites {
             std::fs::create_dir_all(self.dir.path().join(name)).expect("suite dir");
             text.push_str(&format!(
-                "\n[tests.{name}]\nrunner = \"fake\"\npath = \"{name}\"\nsleep_ms = {sleep}\nbehaviour = \"{behaviour}\"\n"
+                "\n[tests.{name}]\nrunner = \"fake\"\npath = \"{name}\"\nbehaviour = \"{behaviour}\"\n"
             ));
         }
         let file = self.dir.path().join(".qaagent.toml");
@@ -117,6 +226,17 @@ impl Fixture {
     }
 
     fn run(&self, config: &Config, overrides: &Overrides) -> (Vec<SuiteResult>, Vec<Event>) {
+        self.run_watched(config, overrides, None)
+    }
+
+    /// [`run`](Self::run), also sending the name of each finished suite to
+    /// `finished` as its `SuiteFinished` event reaches the caller.
+    fn run_watched(
+        &self,
+        config: &Config,
+        overrides: &Overrides,
+        finished: Option<mpsc::Sender<String>>,
+    ) -> (Vec<SuiteResult>, Vec<Event>) {
         let plan = Plan::new(config, &self.registry, overrides, None).expect("plan");
         let out = self.dir.path().join("out");
         let mut events = Vec::new();
@@ -127,13 +247,14 @@ impl Fixture {
                 live_output: false,
             },
             &CancelToken::new(),
-            &mut |event: &Event| events.push(event.clone()),
+            &mut |event: &Event| {
+                if let (Event::SuiteFinished { result, .. }, Some(finished)) = (event, &finished) {
+                    let _ = finished.send(result.suite.clone());
+                }
+                events.push(event.clone());
+            },
         );
         (results, events)
-    }
-
-    fn peak(&self) -> usize {
-        self.runner.peak.load(Ordering::SeqCst)
     }
 }
 
@@ -151,31 +272,75 @@ fn finish_order(events: &[Event]) -> Vec<String> {
         .collect()
 }
 
+/// Runs `config` with its suites held in the gate and lets them go one at a
+/// time, each only once the executor runs as many suites at once as
+/// `workers` allows (fewer only when fewer are left): the run can only
+/// finish if the executor keeps `workers` suites going. Returns the results.
+fn run_keeping_workers_busy(fx: &Fixture, config: &Config, overrides: &Overrides, workers: usize) -> Vec<SuiteResult> {
+    let suites = Plan::new(config, &fx.registry, overrides, None)
+        .expect("plan")
+        .suites
+        .len();
+    std::thread::scope(|scope| {
+        let run = scope.spawn(|| fx.run(config, overrides).0);
+        let _open = OpenOnDrop(fx.gate());
+        for done in 0..suites {
+            let held = fx.gate().wait_held(workers.min(suites - done));
+            fx.gate().release(&held[0]);
+        }
+        run.join().expect("the executor returns")
+    })
+}
+
 #[test]
 fn default_is_sequential_in_suite_order() {
-    let fx = Fixture::new();
+    let fx = Fixture::gated();
     let config = fx.config(
         "suite_order = [\"a\", \"b\", \"c\"]",
-        &[("c", 30, "pass"), ("b", 30, "pass"), ("a", 30, "pass")],
+        &[("c", "pass"), ("b", "pass"), ("a", "pass")],
     );
     assert!(!config.run.parallel);
-    let (results, events) = fx.run(&config, &Overrides::default());
-    assert_eq!(fx.peak(), 1, "sequential by default");
-    assert_eq!(*fx.runner.order.lock().expect("lock"), ["a", "b", "c"]);
+    let (results, events) = std::thread::scope(|scope| {
+        let run = scope.spawn(|| fx.run(&config, &Overrides::default()));
+        let _open = OpenOnDrop(fx.gate());
+        for suite in ["a", "b", "c"] {
+            assert_eq!(fx.gate().wait_held(1), [suite], "one suite at a time, in suite_order");
+            fx.gate().release(suite);
+        }
+        run.join().expect("the executor returns")
+    });
+    assert_eq!(fx.gate().peak(), 1, "sequential by default");
+    assert_eq!(fx.gate().started(), ["a", "b", "c"]);
     assert_eq!(names(&results), ["a", "b", "c"]);
     assert_eq!(finish_order(&events), ["a", "b", "c"]);
 }
 
 #[test]
 fn parallel_runs_all_enabled_suites_at_once_and_reports_in_suite_order() {
-    let fx = Fixture::new();
-    // Completion order is the reverse of suite_order.
+    let fx = Fixture::gated();
     let config = fx.config(
         "parallel = true\nsuite_order = [\"a\", \"b\", \"c\"]",
-        &[("a", 600, "pass"), ("b", 300, "pass"), ("c", 10, "pass")],
+        &[("a", "pass"), ("b", "pass"), ("c", "pass")],
     );
-    let (results, events) = fx.run(&config, &Overrides::default());
-    assert_eq!(fx.peak(), 3, "default max_workers is the number of enabled suites");
+    let (finished_tx, finished_rx) = mpsc::channel();
+    let (results, events) = std::thread::scope(|scope| {
+        let run = scope.spawn(|| fx.run_watched(&config, &Overrides::default(), Some(finished_tx)));
+        let _open = OpenOnDrop(fx.gate());
+        // All three at once: the default max_workers is the number of enabled suites.
+        assert_eq!(fx.gate().wait_held(3), ["a", "b", "c"]);
+        // Finish them in the reverse of suite_order, each after the previous one's event.
+        for suite in ["c", "b", "a"] {
+            fx.gate().release(suite);
+            let finished = finished_rx.recv_timeout(STUCK).expect("a SuiteFinished event");
+            assert_eq!(finished, suite);
+        }
+        run.join().expect("the executor returns")
+    });
+    assert_eq!(
+        fx.gate().peak(),
+        3,
+        "default max_workers is the number of enabled suites"
+    );
     assert_eq!(
         finish_order(&events),
         ["c", "b", "a"],
@@ -188,20 +353,21 @@ fn parallel_runs_all_enabled_suites_at_once_and_reports_in_suite_order() {
 #[test]
 fn max_workers_limits_concurrency() {
     for (workers, suites) in [(1usize, 3usize), (2, 4)] {
-        let fx = Fixture::new();
+        let fx = Fixture::gated();
         let names: Vec<String> = (0..suites).map(|i| format!("s{i}")).collect();
-        let specs: Vec<(&str, u64, &str)> = names.iter().map(|n| (n.as_str(), 150, "pass")).collect();
+        let specs: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "pass")).collect();
         let config = fx.config(&format!("parallel = true\nmax_workers = {workers}"), &specs);
-        let (results, _) = fx.run(&config, &Overrides::default());
+        let results = run_keeping_workers_busy(&fx, &config, &Overrides::default(), workers);
         assert_eq!(results.len(), suites);
-        assert_eq!(fx.peak(), workers, "at most {workers} at once");
+        assert!(results.iter().all(|r| r.outcome == SuiteOutcome::Passed));
+        assert_eq!(fx.gate().peak(), workers, "at most {workers} at once");
     }
 }
 
 #[test]
 fn one_failing_suite_does_not_stop_the_others() {
     let fx = Fixture::new();
-    let config = fx.config("", &[("a", 0, "fail"), ("b", 0, "pass"), ("c", 0, "fail")]);
+    let config = fx.config("", &[("a", "fail"), ("b", "pass"), ("c", "fail")]);
     let (results, _) = fx.run(&config, &Overrides::default());
     let outcomes: Vec<_> = results.iter().map(|r| r.outcome).collect();
     assert_eq!(
@@ -217,7 +383,7 @@ fn runner_error_or_panic_becomes_one_error() {
         let fx = Fixture::new();
         let config = fx.config(
             &format!("parallel = {parallel}"),
-            &[("broken", 0, "error"), ("panics", 0, "panic"), ("fine", 0, "pass")],
+            &[("broken", "error"), ("panics", "panic"), ("fine", "pass")],
         );
         let (results, _) = fx.run(&config, &Overrides::default());
         assert_eq!(names(&results), ["broken", "panics", "fine"]);
@@ -245,10 +411,10 @@ fn runner_error_or_panic_becomes_one_error() {
 
 #[test]
 fn cli_overrides_config_without_mutating_it() {
-    let fx = Fixture::new();
+    let fx = Fixture::gated();
     let config = fx.config(
         "parallel = false\nmax_workers = 1\nretry_count = 0",
-        &[("a", 150, "pass"), ("b", 150, "pass"), ("c", 150, "pass")],
+        &[("a", "pass"), ("b", "pass"), ("c", "pass")],
     );
     let overrides = Overrides {
         parallel: Some(true),
@@ -259,8 +425,8 @@ fn cli_overrides_config_without_mutating_it() {
     let plan = Plan::new(&config, &fx.registry, &overrides, None).expect("plan");
     assert!(plan.settings.parallel);
     assert_eq!((plan.settings.workers, plan.settings.retries), (2, 3));
-    let (_, _) = fx.run(&config, &overrides);
-    assert_eq!(fx.peak(), 2);
+    run_keeping_workers_busy(&fx, &config, &overrides, 2);
+    assert_eq!(fx.gate().peak(), 2);
     assert!(
         !config.run.parallel && config.run.max_workers == Some(1),
         "the config itself is untouched"
@@ -272,7 +438,7 @@ fn cli_overrides_config_without_mutating_it() {
 #[test]
 fn missing_path_is_an_error_naming_the_path() {
     let fx = Fixture::new();
-    let config = fx.config("", &[("a", 0, "pass")]);
+    let config = fx.config("", &[("a", "pass")]);
     std::fs::remove_dir(fx.dir.path().join("a")).expect("remove suite dir");
     let (results, _) = fx.run(&config, &Overrides::default());
     assert_eq!(results[0].outcome, SuiteOutcome::Errored);
@@ -287,7 +453,7 @@ fn missing_path_is_an_error_naming_the_path() {
 #[test]
 fn suite_flag_selects_suites_and_unknown_names_are_errors() {
     let fx = Fixture::new();
-    let config = fx.config("", &[("a", 0, "pass"), ("b", 0, "pass")]);
+    let config = fx.config("", &[("a", "pass"), ("b", "pass")]);
     let overrides = Overrides {
         suites: vec!["b".into()],
         ..Overrides::default()
@@ -305,7 +471,7 @@ fn suite_flag_selects_suites_and_unknown_names_are_errors() {
 #[test]
 fn an_external_run_handle_is_recorded_into_but_not_finalized() {
     let fx = Fixture::new();
-    let config = fx.config("", &[("a", 0, "pass"), ("b", 0, "fail")]);
+    let config = fx.config("", &[("a", "pass"), ("b", "fail")]);
     let plan = Plan::new(&config, &fx.registry, &Overrides::default(), None).expect("plan");
     let runs = tempfile::tempdir().expect("runs dir");
     let run = evidence::Run::create(

@@ -13,7 +13,10 @@
 //!   [`regex::RegexSet`] (one scan of a text answers "which categories
 //!   match") plus one [`regex::Regex`] per category (to quote the text that
 //!   matched in the root cause). Patterns are case-insensitive, the user's
-//!   included.
+//!   included. The set's literal prefilter makes it slower on tracebacks
+//!   than a regex-automata matcher without one (+15–20 ms of CPU per 30,000
+//!   failures, BENCHMARKS.md target 4); that is the price of one regex
+//!   engine and no tuning, and the target is still met.
 //! - The text is searched in tiers, most specific first: the failure message
 //!   and type, then the details (traceback), then the captured output. The
 //!   first tier with any match decides. Without tiers a `ConnectionError`
