@@ -33,6 +33,7 @@ mod store;
 mod writer;
 
 pub use artifacts::suite_artifacts_dir;
+pub use atomic::write_atomically;
 pub use error::{EvidenceError, ManifestProblem};
 pub use git::GitInfo;
 pub use manifest::{
