@@ -28,7 +28,7 @@ use runner_api::{SuiteOutcome, SuiteResult, TestCase, TestStatus, ToolRun};
 use crate::artifacts;
 use crate::atomic::{append_atomically_with, sync_dir, write_atomically_with};
 use crate::error::EvidenceError;
-use crate::git::{git_refs, DirtyProbe};
+use crate::git::git_info;
 use crate::manifest::{
     Counts, EvidenceFiles, Manifest, RunStatus, SuiteEntry, Target, ToolStatus, DIAGNOSTICS_FILE, TESTS_FILE,
 };
@@ -62,25 +62,21 @@ pub struct Run {
     dir: PathBuf,
     created: Instant,
     manifest: Manifest,
-    /// `git status`, still running: its answer goes into every manifest after the first.
-    dirty_probe: Option<DirtyProbe>,
 }
 
 impl Run {
     /// Creates a run under `root` (created if missing): claims the run id,
     /// makes `evidence/` and `artifacts/`, reads the project's git state and
-    /// writes the first manifest. Whether the project's tree is dirty comes
-    /// from a `git status` that runs meanwhile; the writer thread adds its
-    /// answer to every later manifest (the first one does not wait for it).
+    /// writes the first manifest.
     pub fn create(root: &Path, info: RunInfo) -> Result<Run, EvidenceError> {
         Run::create_at(root, info, Utc::now())
     }
 
     /// [`Run::create`] at a given time, so tests can force run-id collisions.
     pub(crate) fn create_at(root: &Path, info: RunInfo, now: DateTime<Utc>) -> Result<Run, EvidenceError> {
-        // git works while the run is created rather than before.
-        let dirty_probe = DirtyProbe::start(&info.project_path);
-        let git = git_refs(&info.project_path);
+        // Asked before the directory exists, so that the manifest follows the
+        // directory's creation as closely as it can.
+        let git = git_info(&info.project_path);
         let (run_id, dir) = create_run_dir(root, now)?;
         let manifest = Manifest {
             run_id: run_id.clone(),
@@ -128,7 +124,6 @@ impl Run {
             dir,
             created: Instant::now(),
             manifest,
-            dirty_probe,
         })
     }
 
@@ -304,8 +299,6 @@ struct PendingSuite {
 
 /// Everything the writer thread owns.
 struct WriterState {
-    /// Answered before the first message is applied.
-    dirty_probe: Option<DirtyProbe>,
     dir: PathBuf,
     created: Instant,
     manifest: Manifest,
@@ -322,7 +315,6 @@ struct WriterState {
 impl WriterState {
     fn new(run: Run, route: RouteFn) -> Self {
         WriterState {
-            dirty_probe: run.dirty_probe,
             ids: TestIds::new(run_date(&run.run_id)),
             dir: run.dir,
             created: run.created,
@@ -337,9 +329,6 @@ impl WriterState {
 
     /// The thread's body: apply messages until `Finish` or until every sender is gone.
     fn run(mut self, receiver: Receiver<EvidenceMessage>) -> Result<Manifest, EvidenceError> {
-        if let Some(probe) = self.dirty_probe.take() {
-            self.manifest.target.git.dirty = probe.wait();
-        }
         loop {
             let keep_going = match receiver.recv() {
                 Ok(message) => self.apply(message),
