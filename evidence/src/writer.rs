@@ -17,13 +17,11 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use crossbeam_channel::{Receiver, Sender};
-use runner_api::{SuiteOutcome, SuiteResult, TestCase, TestStatus, ToolRun};
 
 use crate::artifacts;
 use crate::atomic::{append_atomically_with, sync_dir, write_atomically_with};
@@ -34,12 +32,10 @@ use crate::manifest::{
 };
 use crate::record::{append_records, DiagnosticRecord, SuiteRecordContext, TestIds};
 use crate::run_id::{create_run_dir, run_date};
+use crate::suite::{SuiteOutcome, SuiteRecord, ToolRun};
 
 /// Timestamp format of `created_at`, `finished_at` and `last_run` (the Python qaagent's `ISO8601`).
 const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
-
-/// Maps a test case to the HTTP route it exercises.
-pub type RouteFn = Box<dyn Fn(&TestCase) -> Option<String> + Send>;
 
 /// What a run is created with.
 #[derive(Debug, Clone)]
@@ -149,19 +145,12 @@ impl Run {
         &self.manifest
     }
 
-    /// Starts the writer thread, with routes from [`runner_api::route::route_for_test`] on the case name.
+    /// Starts the writer thread.
     pub fn start_writer(self) -> Result<EvidenceWriter, EvidenceError> {
-        self.start_writer_with_routes(Box::new(|case: &TestCase| {
-            runner_api::route::route_for_test(&case.name).map(|route| route.to_string())
-        }))
-    }
-
-    /// Starts the writer thread, with `route` giving each record's `route`.
-    pub fn start_writer_with_routes(self, route: RouteFn) -> Result<EvidenceWriter, EvidenceError> {
         let (sender, receiver) = crossbeam_channel::unbounded();
         let run_id = self.run_id.clone();
         let dir = self.dir.clone();
-        let state = WriterState::new(self, route);
+        let state = WriterState::new(self);
         let thread = std::thread::Builder::new()
             .name(format!("evidence-{run_id}"))
             .spawn(move || state.run(receiver))
@@ -179,7 +168,7 @@ impl Run {
 #[derive(Debug)]
 pub enum EvidenceMessage {
     /// A tool's version and exit, for the manifest's `tools` (merged by tool
-    /// name). [`EvidenceMessage::SuiteFinished`] records `result.tool` too, so
+    /// name). [`EvidenceMessage::SuiteFinished`] records the suite's tool too, so
     /// this is only needed for tools that are not a suite's.
     ToolInfo(ToolRun),
     /// A suite ended (passed, failed, errored, timed out, interrupted or
@@ -190,9 +179,9 @@ pub enum EvidenceMessage {
     SuiteFinished {
         /// Position in suite_order.
         index: usize,
-        /// The suite's final (merged) result, shared with the sender: the
-        /// writer only reads it, and drops its share once the suite is written.
-        result: Arc<SuiteResult>,
+        /// The suite's final (merged) result. Its cases stay with the sender's
+        /// [`Cases`](crate::Cases); the writer drops them once the suite is written.
+        result: Box<SuiteRecord>,
     },
     /// The failure diagnostics: written to `evidence/diagnostics.json`
     /// (replacing any earlier ones), and `summary` becomes the manifest's `diagnostics`.
@@ -250,10 +239,10 @@ impl EvidenceWriter {
     }
 
     /// Queues [`EvidenceMessage::SuiteFinished`].
-    pub fn suite_finished(&self, index: usize, result: SuiteResult) -> Result<(), EvidenceError> {
+    pub fn suite_finished(&self, index: usize, result: SuiteRecord) -> Result<(), EvidenceError> {
         self.send(EvidenceMessage::SuiteFinished {
             index,
-            result: Arc::new(result),
+            result: Box::new(result),
         })
     }
 
@@ -292,7 +281,7 @@ impl EvidenceWriter {
 
 /// A finished suite waiting for its turn in tests.jsonl.
 struct PendingSuite {
-    result: Arc<SuiteResult>,
+    result: Box<SuiteRecord>,
     artifacts: Vec<String>,
     finished_at: String,
 }
@@ -303,7 +292,6 @@ struct WriterState {
     created: Instant,
     manifest: Manifest,
     ids: TestIds,
-    route: RouteFn,
     pending: BTreeMap<usize, PendingSuite>,
     /// Indices already written; a second report of one is refused.
     written: std::collections::BTreeSet<usize>,
@@ -313,13 +301,12 @@ struct WriterState {
 }
 
 impl WriterState {
-    fn new(run: Run, route: RouteFn) -> Self {
+    fn new(run: Run) -> Self {
         WriterState {
             ids: TestIds::new(run_date(&run.run_id)),
             dir: run.dir,
             created: run.created,
             manifest: run.manifest,
-            route,
             pending: BTreeMap::new(),
             written: Default::default(),
             next_index: 0,
@@ -386,19 +373,19 @@ impl WriterState {
         }
     }
 
-    fn suite_finished(&mut self, index: usize, result: Arc<SuiteResult>) {
+    fn suite_finished(&mut self, index: usize, result: Box<SuiteRecord>) {
         if self.written.contains(&index) || self.pending.contains_key(&index) {
             self.note(EvidenceError::DuplicateSuite {
                 index,
-                suite: result.suite.clone(),
+                suite: result.name.clone(),
             });
             return;
         }
         match self.manifest.suite_order.get(index) {
-            Some(name) if *name == result.suite => {}
+            Some(name) if *name == result.name => {}
             planned => log::warn!(
                 "evidence: suite #{index} reported as {:?} but planned as {planned:?}; recorded at #{index}",
-                result.suite
+                result.name
             ),
         }
         let finished_at = Utc::now().format(TIMESTAMP_FORMAT).to_string();
@@ -431,33 +418,32 @@ impl WriterState {
             return;
         }
         let path = self.dir.join(TESTS_FILE);
-        let (ids, route) = (&mut self.ids, &self.route);
+        let ids = &mut self.ids;
+        // What the written records add to the counts, once they are on disk.
+        let mut added = Counts::default();
         // Streamed into the file's temporary copy: a 100,000-case suite's
         // ~100 MB of records never sit in memory.
         let written = append_atomically_with(&path, |sink| {
             for (_, suite) in &suites {
                 let ctx = SuiteRecordContext {
-                    suite: &suite.result.suite,
+                    suite: &suite.result.name,
                     runner: &suite.result.runner,
                     last_run: &suite.finished_at,
                     evidence_refs: &suite.artifacts,
                 };
-                append_records(sink, &path, ids, &ctx, &suite.result.cases, route)?;
+                append_records(sink, &path, ids, &ctx, suite.result.cases.as_ref(), &mut added)?;
+                if suite.result.outcome != SuiteOutcome::Skipped {
+                    added.test_suites += 1;
+                }
             }
             Ok(())
         });
-        let on_disk = match written {
-            Ok(()) => true,
-            Err(err) => {
-                self.note(err);
-                false
-            }
-        };
+        match written {
+            Ok(()) => self.manifest.counts.add(&added),
+            Err(err) => self.note(err),
+        }
         for (index, suite) in suites {
             self.written.insert(index);
-            if on_disk {
-                add_counts(&mut self.manifest.counts, &suite.result);
-            }
             self.manifest
                 .suites
                 .push(SuiteEntry::new(&suite.result, suite.artifacts));
@@ -511,31 +497,10 @@ impl WriterState {
     }
 }
 
-/// Adds a written suite's cases to the run's counts (see [`Counts`] for what each means).
-fn add_counts(counts: &mut Counts, result: &SuiteResult) {
-    if result.outcome != SuiteOutcome::Skipped {
-        counts.test_suites += 1;
-    }
-    for case in &result.cases {
-        counts.tests += 1;
-        match case.status {
-            TestStatus::Passed => counts.tests_passed += 1,
-            TestStatus::Failed => counts.tests_failed += 1,
-            TestStatus::Error => {
-                counts.tests_failed += 1;
-                counts.tests_errors += 1;
-            }
-            TestStatus::Skipped => counts.tests_skipped += 1,
-        }
-        if case.flaky {
-            counts.tests_flaky += 1;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::suite::{Case, TestStatus};
     use chrono::TimeZone;
 
     fn git(dir: &Path, args: &[&str]) {
@@ -604,8 +569,7 @@ mod tests {
         }
         let second_dir = second.dir().to_path_buf();
         let writer = second.start_writer().expect("writer");
-        let mut result = SuiteResult::new("unit", "pytest");
-        result.cases.push(TestCase::new("t", "c", TestStatus::Passed));
+        let result = SuiteRecord::of("unit", "pytest", vec![Case::new("t", "c", TestStatus::Passed)]);
         writer.suite_finished(0, result).expect("send");
         writer.finish(RunStatus::Passed, Duration::ZERO).expect("finished");
         let text = std::fs::read_to_string(std::path::Path::new(&second_dir).join(TESTS_FILE)).expect("tests");

@@ -29,7 +29,6 @@ use std::collections::HashMap;
 
 use regex::{Regex, RegexBuilder};
 use regex_automata::{meta, util::syntax, Input, MatchKind, PatternSet};
-use runner_api::route::route_for_test;
 use runner_api::{SuiteResult, TestCase};
 use serde::{Deserialize, Serialize};
 
@@ -278,13 +277,7 @@ impl Diagnoser {
             .iter()
             // Routes are worth finding only for the cases that get a diagnosis.
             .filter(|case| needs_diagnosis(case))
-            .filter_map(|case| {
-                self.diagnose_case(
-                    &result.suite,
-                    case,
-                    route_for_test(&case.name).map(|route| route.to_string()),
-                )
-            })
+            .filter_map(|case| self.diagnose_case(&result.suite, case, crate::evidence_map::route(case)))
             .collect();
         let any_failing_case = result.cases.iter().any(|case| case.status.is_failure());
         if let (Some(error), false) = (&result.error, any_failing_case) {
