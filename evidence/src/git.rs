@@ -2,13 +2,14 @@
 //!
 //! All three come from one `git status --porcelain=v2 --branch` in the
 //! project directory (its `# branch.oid` and `# branch.head` headers, and
-//! whether any tracked file is listed), bounded by a short deadline. A project
-//! outside git, a missing git, or one too slow to answer records `{}`: never
-//! an error.
+//! whether any tracked file is listed), bounded by a short deadline: a
+//! [`GitStatus`], started as a run's creation begins and awaited as it ends.
+//! A project outside git, a missing git, or one too slow to answer records
+//! `{}`: never an error.
 
 use std::io::Read;
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -32,66 +33,99 @@ pub struct GitInfo {
     pub dirty: Option<bool>,
 }
 
-/// The git state of the repository containing `project`; empty when it is in
-/// none, git is missing, or git does not answer within [`STATUS_DEADLINE`].
+/// The git state of the repository containing `project`, asked and awaited.
+#[cfg(test)]
 pub(crate) fn git_info(project: &Path) -> GitInfo {
-    match git_status(project) {
-        Some(out) => parse_status(&String::from_utf8_lossy(&out)),
-        None => GitInfo::default(),
+    GitStatus::start(project).map(GitStatus::wait).unwrap_or_default()
+}
+
+/// A running `git status --porcelain=v2 --branch` in the project: started
+/// first and answered later, so that the milliseconds git takes overlap the
+/// creation of a run instead of adding to it.
+#[derive(Debug)]
+pub(crate) struct GitStatus {
+    child: Child,
+    /// git's whole output, sent once its stdout closes (normally as it exits).
+    output: crossbeam_channel::Receiver<std::io::Result<Vec<u8>>>,
+    deadline: Instant,
+    project: PathBuf,
+}
+
+impl GitStatus {
+    /// Starts git in `project`; `None` when git cannot be started.
+    pub(crate) fn start(project: &Path) -> Option<GitStatus> {
+        let mut child = Command::new("git")
+            .arg("-C")
+            .arg(project)
+            .args(["status", "--porcelain=v2", "--branch", "--untracked-files=no"])
+            // Do not take index.lock: a concurrent git command in the project must not fail because of us.
+            .env("GIT_OPTIONAL_LOCKS", "0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|err| log::debug!("git not started in {}: {err}", project.display()))
+            .ok()?;
+        let Some(mut stdout) = child.stdout.take() else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        };
+        // Read on a helper thread so a large listing cannot fill the pipe and
+        // stall git past the deadline, and so the answer can be awaited with a timeout.
+        let (sender, output) = crossbeam_channel::bounded(1);
+        std::thread::spawn(move || {
+            let mut out = Vec::new();
+            let _ = sender.send(stdout.read_to_end(&mut out).map(|_| out));
+        });
+        Some(GitStatus {
+            child,
+            output,
+            deadline: Instant::now() + STATUS_DEADLINE,
+            project: project.to_path_buf(),
+        })
+    }
+
+    /// Waits for git's answer; empty when the project is in no repository,
+    /// or git failed or did not answer within [`STATUS_DEADLINE`] of its start.
+    pub(crate) fn wait(mut self) -> GitInfo {
+        // git's stdout closes as it exits, so its output arriving is the wait;
+        // the exit status is then there, or very nearly.
+        let timeout = self.deadline.saturating_duration_since(Instant::now());
+        let out = self.output.recv_timeout(timeout).ok().and_then(Result::ok);
+        let status = loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) if out.is_some() => break status,
+                Ok(None) if out.is_some() && Instant::now() < self.deadline => {
+                    std::thread::sleep(Duration::from_micros(100));
+                }
+                _ => {
+                    log::debug!(
+                        "git status in {} failed or took too long; git state unknown",
+                        self.project.display()
+                    );
+                    return GitInfo::default();
+                }
+            }
+        };
+        match out {
+            Some(out) if status.success() => parse_status(&String::from_utf8_lossy(&out)),
+            _ => {
+                log::debug!("{} is not in a git repository", self.project.display());
+                GitInfo::default()
+            }
+        }
     }
 }
 
-/// The output of a successful `git status --porcelain=v2 --branch` in `project`.
-fn git_status(project: &Path) -> Option<Vec<u8>> {
-    let mut child = Command::new("git")
-        .arg("-C")
-        .arg(project)
-        .args(["status", "--porcelain=v2", "--branch", "--untracked-files=no"])
-        // Do not take index.lock: a concurrent git command in the project must not fail because of us.
-        .env("GIT_OPTIONAL_LOCKS", "0")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|err| log::debug!("git not started in {}: {err}", project.display()))
-        .ok()?;
-    let deadline = Instant::now() + STATUS_DEADLINE;
-    let mut stdout = child.stdout.take()?;
-    // Read on a helper thread so a large listing cannot fill the pipe and
-    // stall git past the deadline, and so the answer can be awaited with a timeout.
-    let (sender, output) = crossbeam_channel::bounded(1);
-    std::thread::spawn(move || {
-        let mut out = Vec::new();
-        let _ = sender.send(stdout.read_to_end(&mut out).map(|_| out));
-    });
-    // git's stdout closes as it exits, so its output arriving is the wait;
-    // the exit status is then there, or very nearly.
-    let out = output
-        .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-        .ok()
-        .and_then(Result::ok);
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) if out.is_some() => break status,
-            Ok(None) if out.is_some() && Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_micros(100));
-            }
-            _ => {
-                log::debug!(
-                    "git status in {} failed or took too long; git state unknown",
-                    project.display()
-                );
-                let _ = child.kill();
-                let _ = child.wait();
-                return None;
-            }
+impl Drop for GitStatus {
+    /// A git nobody waited for, or that took too long, is not left behind.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
         }
-    };
-    if !status.success() {
-        log::debug!("{} is not in a git repository", project.display());
-        return None;
     }
-    out
 }
 
 /// Reads commit, branch and dirtiness from `git status --porcelain=v2 --branch` output.

@@ -26,7 +26,7 @@ use crossbeam_channel::{Receiver, Sender};
 use crate::artifacts;
 use crate::atomic::{append_atomically_with, sync_dir, write_atomically_with};
 use crate::error::EvidenceError;
-use crate::git::git_info;
+use crate::git::{GitInfo, GitStatus};
 use crate::manifest::{
     Counts, EvidenceFiles, Manifest, RunStatus, SuiteEntry, Target, ToolStatus, DIAGNOSTICS_FILE, TESTS_FILE,
 };
@@ -62,25 +62,26 @@ pub struct Run {
 
 impl Run {
     /// Creates a run under `root` (created if missing): claims the run id,
-    /// makes `evidence/` and `artifacts/`, reads the project's git state and
-    /// writes the first manifest.
+    /// makes `evidence/` and `artifacts/` and writes the first manifest. The
+    /// project's git state comes from a `git status` that runs meanwhile; it
+    /// is in [`Run::manifest`] and in every manifest the writer thread writes
+    /// (the first one on disk does not wait for it).
     pub fn create(root: &Path, info: RunInfo) -> Result<Run, EvidenceError> {
         Run::create_at(root, info, Utc::now())
     }
 
     /// [`Run::create`] at a given time, so tests can force run-id collisions.
     pub(crate) fn create_at(root: &Path, info: RunInfo, now: DateTime<Utc>) -> Result<Run, EvidenceError> {
-        // Asked before the directory exists, so that the manifest follows the
-        // directory's creation as closely as it can.
-        let git = git_info(&info.project_path);
+        // git works while the run is created rather than before.
+        let git = GitStatus::start(&info.project_path);
         let (run_id, dir) = create_run_dir(root, now)?;
-        let manifest = Manifest {
+        let mut manifest = Manifest {
             run_id: run_id.clone(),
             created_at: now.format(TIMESTAMP_FORMAT).to_string(),
             target: Target {
                 name: info.project_name,
                 path: info.project_path.to_string_lossy().into_owned(),
-                git,
+                git: GitInfo::default(),
             },
             tools: BTreeMap::new(),
             counts: Counts::default(),
@@ -114,6 +115,7 @@ impl Run {
         sync_dir(&dir.join("evidence"))?;
         sync_dir(&dir)?;
         sync_dir(root)?;
+        manifest.target.git = git.map(GitStatus::wait).unwrap_or_default();
         log::info!("evidence run {run_id} created at {}", dir.display());
         Ok(Run {
             run_id,
