@@ -46,7 +46,8 @@ fn bench(c: &mut Criterion) {
         b.iter_batched(
             || {
                 let run = Run::create(&runs, info.clone()).expect("create run");
-                (run.start_writer().expect("writer"), result.clone())
+                let record = orchestrator::evidence_map::suite_record(result.clone());
+                (run.start_writer().expect("writer"), record)
             },
             |(writer, result)| {
                 writer.suite_finished(0, result).expect("send");

@@ -229,9 +229,11 @@ pub fn stages(report: &Path, work: &Path) -> Result<Vec<(&'static str, Duration)
     let writer = run.start_writer().map_err(|e| e.to_string())?;
     times.push(("create the run", start.elapsed()));
     let start = Instant::now();
-    writer.suite_finished(0, result).map_err(|e| e.to_string())?;
     writer
-        .tool_info(runner_api::ToolRun::default())
+        .suite_finished(0, orchestrator::evidence_map::suite_record(result))
+        .map_err(|e| e.to_string())?;
+    writer
+        .tool_info(evidence::ToolRun::default())
         .map_err(|e| e.to_string())?;
     // ToolInfo is applied after the suite is written: a barrier.
     let records = diagnoses

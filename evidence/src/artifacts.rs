@@ -11,9 +11,8 @@ use std::fs;
 use std::io::ErrorKind;
 use std::path::{Component, Path, PathBuf};
 
-use runner_api::SuiteResult;
-
 use crate::error::EvidenceError;
+use crate::suite::SuiteRecord;
 
 /// The directory holding a suite's artifacts inside a run directory.
 pub fn suite_artifacts_dir(run_dir: &Path, suite: &str) -> PathBuf {
@@ -23,23 +22,19 @@ pub fn suite_artifacts_dir(run_dir: &Path, suite: &str) -> PathBuf {
 /// Copies the artifacts of `result` into `run_dir`, returning the paths of the
 /// copies relative to `run_dir` (in the order of `result.artifacts`). Copy
 /// failures go to `on_error`; the other artifacts are still copied.
-pub(crate) fn collect(run_dir: &Path, result: &SuiteResult, on_error: &mut dyn FnMut(EvidenceError)) -> Vec<String> {
-    let dest_root = suite_artifacts_dir(run_dir, &result.suite);
+pub(crate) fn collect(run_dir: &Path, result: &SuiteRecord, on_error: &mut dyn FnMut(EvidenceError)) -> Vec<String> {
+    let dest_root = suite_artifacts_dir(run_dir, &result.name);
     let mut refs = Vec::new();
     for source in &result.artifacts {
         if let Err(err) = fs::symlink_metadata(source) {
             if err.kind() == ErrorKind::NotFound {
                 log::warn!(
                     "suite {}: artifact {} does not exist; not kept",
-                    result.suite,
+                    result.name,
                     source.display()
                 );
             } else {
-                log::warn!(
-                    "suite {}: artifact {} unreadable: {err}",
-                    result.suite,
-                    source.display()
-                );
+                log::warn!("suite {}: artifact {} unreadable: {err}", result.name, source.display());
             }
             continue;
         }
@@ -51,7 +46,7 @@ pub(crate) fn collect(run_dir: &Path, result: &SuiteResult, on_error: &mut dyn F
         if dest_root.starts_with(source) || canonical(&dest_root).starts_with(canonical(source)) {
             log::warn!(
                 "suite {}: artifact {} contains the run directory; not copied",
-                result.suite,
+                result.name,
                 source.display()
             );
             continue;
@@ -146,7 +141,7 @@ fn copy_any(source: &Path, dest: &Path) -> Result<(), EvidenceError> {
 mod tests {
     use super::*;
 
-    fn collect_ok(run_dir: &Path, result: &SuiteResult) -> Vec<String> {
+    fn collect_ok(run_dir: &Path, result: &SuiteRecord) -> Vec<String> {
         collect(run_dir, result, &mut |err| panic!("unexpected error: {err}"))
     }
 
@@ -162,7 +157,7 @@ mod tests {
         let run_dir = tmp.path().join("run");
         fs::create_dir(&run_dir).expect("mkdir");
 
-        let mut result = SuiteResult::new("e2e", "playwright");
+        let mut result = SuiteRecord::of("e2e", "playwright", Vec::new());
         result.output_dir = Some(out.clone());
         result.artifacts = vec![
             out.join("junit.xml"),
@@ -196,7 +191,7 @@ mod tests {
         let out = suite_artifacts_dir(&run_dir, "unit");
         fs::create_dir_all(&out).expect("mkdir");
         fs::write(out.join("junit.xml"), "<testsuites/>").expect("write");
-        let mut result = SuiteResult::new("unit", "pytest");
+        let mut result = SuiteRecord::of("unit", "pytest", Vec::new());
         result.output_dir = Some(out.clone());
         result.artifacts = vec![out.join("junit.xml"), out.clone()];
         let refs = collect_ok(&run_dir, &result);
@@ -221,7 +216,7 @@ mod tests {
         fs::create_dir_all(out.join("d")).expect("mkdir");
         std::os::unix::fs::symlink("..", out.join("d/loop")).expect("symlink");
         let run_dir = tmp.path().join("run");
-        let mut result = SuiteResult::new("unit", "pytest");
+        let mut result = SuiteRecord::of("unit", "pytest", Vec::new());
         result.output_dir = Some(out.clone());
         result.artifacts = vec![out.join("d")];
         let refs = collect_ok(&run_dir, &result);
@@ -239,7 +234,7 @@ mod tests {
         // A file where the artifacts directory should be makes every copy fail.
         fs::create_dir_all(&run_dir).expect("mkdir");
         fs::write(run_dir.join("artifacts"), "in the way").expect("write");
-        let mut result = SuiteResult::new("unit", "pytest");
+        let mut result = SuiteRecord::of("unit", "pytest", Vec::new());
         result.artifacts = vec![source];
         let mut errors = Vec::new();
         let refs = collect(&run_dir, &result, &mut |err| errors.push(err.to_string()));

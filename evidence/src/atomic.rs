@@ -15,10 +15,10 @@
 //!
 //! Large contents (100,000 test records are ~100 MB) are streamed into the
 //! temporary file through a buffer ([`write_atomically_with`],
-//! [`append_atomically_with`]) rather than built in memory first, and the
-//! kernel is asked to start writing them out every [`WRITEBACK_CHUNK_BYTES`]
-//! (`sync_file_range`, Linux), so the disk works while the rest is still
-//! being serialized and the final fsync only waits for the last chunk.
+//! [`append_atomically_with`]) rather than built in memory first.
+//!
+//! [`write_atomically`] is the one way qaagent replaces a file it writes
+//! (evidence, and the `--junit` report).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, ErrorKind, Write};
@@ -29,72 +29,13 @@ use crate::error::EvidenceError;
 /// Buffer between a streaming writer and its temporary file.
 const STREAM_BUFFER_BYTES: usize = 256 * 1024;
 
-/// How many written bytes make the kernel start writing them out.
-const WRITEBACK_CHUNK_BYTES: u64 = 8 << 20;
-
 /// The buffered temporary file a streaming update writes into.
-pub(crate) type Sink = BufWriter<Writeback>;
+pub(crate) type Sink = BufWriter<File>;
 
-/// A file that starts the write-back of what was written every
-/// [`WRITEBACK_CHUNK_BYTES`], without waiting for it.
-pub(crate) struct Writeback {
-    file: File,
-    /// The file offset the next write lands at.
-    end: u64,
-    /// Write-back was started for everything before this offset.
-    started: u64,
-}
-
-impl Writeback {
-    fn new(file: File) -> std::io::Result<Self> {
-        let end = file.metadata()?.len();
-        Ok(Writeback {
-            file,
-            end,
-            started: end,
-        })
-    }
-
-    #[cfg(target_os = "linux")]
-    fn start_writeback(&mut self) {
-        use std::os::fd::AsRawFd;
-        let (offset, len) = (self.started, self.end - self.started);
-        // SAFETY: a valid open descriptor and a range inside the file; the
-        // call only schedules I/O. Failure is harmless: fsync writes it all anyway.
-        unsafe {
-            libc::sync_file_range(
-                self.file.as_raw_fd(),
-                offset as libc::off64_t,
-                len as libc::off64_t,
-                libc::SYNC_FILE_RANGE_WRITE,
-            );
-        }
-        self.started = self.end;
-    }
-
-    #[cfg(not(target_os = "linux"))]
-    fn start_writeback(&mut self) {
-        self.started = self.end;
-    }
-}
-
-impl Write for Writeback {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.file.write(buf)?;
-        self.end += n as u64;
-        if self.end - self.started >= WRITEBACK_CHUNK_BYTES {
-            self.start_writeback();
-        }
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.file.flush()
-    }
-}
-
-/// Replaces `path` with `bytes`, atomically and durably.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), EvidenceError> {
+/// Replaces `path` with `bytes`, atomically and durably: a reader, or a
+/// process killed at any instant, sees the old file or the whole new one. The
+/// temporary is a hidden file beside `path`, removed when anything fails.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), EvidenceError> {
     write_atomically_with(path, |sink| {
         sink.write_all(bytes)
             .map_err(EvidenceError::io("write", &temp_path(path)))
@@ -165,22 +106,28 @@ fn finish(
     path: &Path,
     write: impl FnOnce(&mut Sink) -> Result<(), EvidenceError>,
 ) -> Result<(), EvidenceError> {
-    let result = Writeback::new(file)
-        .map_err(EvidenceError::io("read metadata of", tmp))
-        .and_then(|file| {
-            let mut sink = BufWriter::with_capacity(STREAM_BUFFER_BYTES, file);
-            write(&mut sink)?;
+    let mut sink = BufWriter::with_capacity(STREAM_BUFFER_BYTES, file);
+    let result = write(&mut sink)
+        .and_then(|()| {
             sink.into_inner()
                 .map_err(|err| EvidenceError::io("write", tmp)(err.into_error()))
         })
-        .and_then(|sink| sink.file.sync_all().map_err(EvidenceError::io("fsync", tmp)))
+        .and_then(|file| file.sync_all().map_err(EvidenceError::io("fsync", tmp)))
         .and_then(|()| fs::rename(tmp, path).map_err(EvidenceError::io("rename into place", path)));
     if result.is_err() {
         // Best effort: do not leave a stale temporary behind; the error that matters is `result`.
         let _ = fs::remove_file(tmp);
         return result;
     }
-    sync_dir(path.parent().unwrap_or(Path::new(".")))
+    sync_dir(parent(path))
+}
+
+/// The directory holding `path`: `.` for a bare file name.
+fn parent(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
 }
 
 /// Fsyncs a directory so that entries created or renamed in it survive a power loss.
@@ -224,11 +171,11 @@ mod tests {
     }
 
     #[test]
-    fn streamed_content_larger_than_a_writeback_chunk_arrives_whole() {
+    fn streamed_content_larger_than_the_buffer_arrives_whole() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("tests.jsonl");
         let line = format!("{}\n", "x".repeat(99));
-        let lines = 2 * (WRITEBACK_CHUNK_BYTES as usize) / line.len() + 7;
+        let lines = 2 * STREAM_BUFFER_BYTES / line.len() + 7;
         append_atomically(&path, b"first\n").expect("first");
         append_atomically_with(&path, |sink| {
             for _ in 0..lines {
@@ -269,6 +216,12 @@ mod tests {
         append_atomically(&path, b"new\n").expect("second");
         let old = std::io::read_to_string(held).expect("read old");
         assert_eq!(old, "old\n", "the update went to a new inode, not into the open file");
+    }
+
+    #[test]
+    fn a_bare_file_name_is_written_in_the_current_directory() {
+        assert_eq!(parent(Path::new("junit.xml")), Path::new("."));
+        assert_eq!(parent(Path::new("out/junit.xml")), Path::new("out"));
     }
 
     #[test]

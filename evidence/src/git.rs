@@ -1,22 +1,20 @@
 //! What the manifest's `target.git` records of the project: commit, branch, dirty.
 //!
-//! Commit and branch are read straight from the repository's files (`HEAD`,
-//! loose refs, `packed-refs`; linked worktrees and `.git` files included), so
-//! no process is started for them. Whether the tree is dirty cannot be read
-//! cheaply from files, so it asks `git status` once, bounded by a short
-//! deadline, and records `null` when git is missing or slow. That question is
-//! a [`DirtyProbe`]: started first, answered later, so that the milliseconds
-//! git takes overlap the rest of a run's start instead of adding to it.
+//! All three come from one `git status --porcelain=v2 --branch` in the
+//! project directory (its `# branch.oid` and `# branch.head` headers, and
+//! whether any tracked file is listed), bounded by a short deadline: a
+//! [`GitStatus`], started as a run's creation begins and awaited as it ends.
+//! A project outside git, a missing git, or one too slow to answer records
+//! `{}`: never an error.
 
-use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-/// How long `git status` may take before dirtiness is recorded as unknown.
+/// How long `git status` may take before the git state is recorded as unknown.
 const STATUS_DEADLINE: Duration = Duration::from_secs(3);
 
 /// The project's repository state at the start of a run. Every field is
@@ -35,107 +33,38 @@ pub struct GitInfo {
     pub dirty: Option<bool>,
 }
 
-/// Reads the git state of the repository containing `project`; empty when it is in none.
+/// The git state of the repository containing `project`, asked and awaited.
 #[cfg(test)]
 pub(crate) fn git_info(project: &Path) -> GitInfo {
-    let probe = DirtyProbe::start(project);
-    let mut info = git_refs(project);
-    info.dirty = probe.and_then(DirtyProbe::wait);
-    info
+    GitStatus::start(project).map(GitStatus::wait).unwrap_or_default()
 }
 
-/// The commit and branch of the repository containing `project` (`dirty`
-/// left unknown); empty when it is in none.
-pub(crate) fn git_refs(project: &Path) -> GitInfo {
-    let Some(git_dir) = find_git_dir(project) else {
-        return GitInfo::default();
-    };
-    let common_dir = fs::read_to_string(git_dir.join("commondir"))
-        .map(|rel| git_dir.join(rel.trim()))
-        .unwrap_or_else(|_| git_dir.clone());
-    let Ok(head) = fs::read_to_string(git_dir.join("HEAD")) else {
-        return GitInfo::default();
-    };
-    let head = head.trim();
-    let (commit, branch) = match head.strip_prefix("ref:") {
-        Some(reference) => {
-            let reference = reference.trim();
-            let commit = resolve_ref(&git_dir, &common_dir, reference);
-            (
-                commit,
-                Some(reference.strip_prefix("refs/heads/").unwrap_or(reference).to_string()),
-            )
-        }
-        None => (Some(head.to_string()), None),
-    };
-    GitInfo {
-        commit,
-        branch,
-        dirty: None,
-    }
-}
-
-/// The git directory of the repository containing `start`, walking up.
-fn find_git_dir(start: &Path) -> Option<PathBuf> {
-    let start = start.canonicalize().ok()?;
-    for dir in start.ancestors() {
-        let dot_git = dir.join(".git");
-        let Ok(meta) = fs::metadata(&dot_git) else {
-            continue;
-        };
-        if meta.is_dir() {
-            return Some(dot_git);
-        }
-        // A linked worktree or submodule: `.git` is a file saying `gitdir: PATH`.
-        let text = fs::read_to_string(&dot_git).ok()?;
-        let target = text.trim().strip_prefix("gitdir:")?.trim();
-        return Some(dir.join(target));
-    }
-    None
-}
-
-/// The commit a ref points at: a loose ref (per-worktree, then shared), else `packed-refs`.
-fn resolve_ref(git_dir: &Path, common_dir: &Path, reference: &str) -> Option<String> {
-    for base in [git_dir, common_dir] {
-        if let Ok(text) = fs::read_to_string(base.join(reference)) {
-            let text = text.trim();
-            if !text.is_empty() && !text.starts_with("ref:") {
-                return Some(text.to_string());
-            }
-        }
-    }
-    let packed = fs::read_to_string(common_dir.join("packed-refs")).ok()?;
-    packed.lines().find_map(|line| {
-        let (hash, name) = line.split_once(' ')?;
-        (name == reference && !line.starts_with('#')).then(|| hash.to_string())
-    })
-}
-
-/// A running `git status` asking whether tracked files changed.
+/// A running `git status --porcelain=v2 --branch` in the project: started
+/// first and answered later, so that the milliseconds git takes overlap the
+/// creation of a run instead of adding to it.
 #[derive(Debug)]
-pub(crate) struct DirtyProbe {
-    child: std::process::Child,
+pub(crate) struct GitStatus {
+    child: Child,
     /// git's whole output, sent once its stdout closes (normally as it exits).
     output: crossbeam_channel::Receiver<std::io::Result<Vec<u8>>>,
     deadline: Instant,
     project: PathBuf,
 }
 
-impl DirtyProbe {
-    /// Starts `git status` in `project`; `None` when it is in no repository
-    /// or git cannot be started.
-    pub(crate) fn start(project: &Path) -> Option<DirtyProbe> {
-        find_git_dir(project)?;
+impl GitStatus {
+    /// Starts git in `project`; `None` when git cannot be started.
+    pub(crate) fn start(project: &Path) -> Option<GitStatus> {
         let mut child = Command::new("git")
             .arg("-C")
             .arg(project)
-            .args(["status", "--porcelain", "--untracked-files=no"])
+            .args(["status", "--porcelain=v2", "--branch", "--untracked-files=no"])
             // Do not take index.lock: a concurrent git command in the project must not fail because of us.
             .env("GIT_OPTIONAL_LOCKS", "0")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
+            .map_err(|err| log::debug!("git not started in {}: {err}", project.display()))
             .ok()?;
         let Some(mut stdout) = child.stdout.take() else {
             let _ = child.kill();
@@ -149,7 +78,7 @@ impl DirtyProbe {
             let mut out = Vec::new();
             let _ = sender.send(stdout.read_to_end(&mut out).map(|_| out));
         });
-        Some(DirtyProbe {
+        Some(GitStatus {
             child,
             output,
             deadline: Instant::now() + STATUS_DEADLINE,
@@ -157,17 +86,13 @@ impl DirtyProbe {
         })
     }
 
-    /// Waits for the answer: whether tracked files changed; `None` when git
-    /// failed or did not answer within [`STATUS_DEADLINE`] of its start.
-    pub(crate) fn wait(mut self) -> Option<bool> {
-        // git's stdout closes as it exits, so its output arriving is the wait
-        // (no polling interval added to git's own time); the exit status is
-        // then there, or very nearly.
+    /// Waits for git's answer; empty when the project is in no repository,
+    /// or git failed or did not answer within [`STATUS_DEADLINE`] of its start.
+    pub(crate) fn wait(mut self) -> GitInfo {
+        // git's stdout closes as it exits, so its output arriving is the wait;
+        // the exit status is then there, or very nearly.
         let timeout = self.deadline.saturating_duration_since(Instant::now());
-        let out = match self.output.recv_timeout(timeout) {
-            Ok(out) => out.ok(),
-            Err(_) => None,
-        };
+        let out = self.output.recv_timeout(timeout).ok().and_then(Result::ok);
         let status = loop {
             match self.child.try_wait() {
                 Ok(Some(status)) if out.is_some() => break status,
@@ -176,21 +101,25 @@ impl DirtyProbe {
                 }
                 _ => {
                     log::debug!(
-                        "git status in {} failed or took too long; dirty state unknown",
+                        "git status in {} failed or took too long; git state unknown",
                         self.project.display()
                     );
-                    let _ = self.child.kill();
-                    let _ = self.child.wait();
-                    return None;
+                    return GitInfo::default();
                 }
             }
         };
-        status.success().then_some(!out?.is_empty())
+        match out {
+            Some(out) if status.success() => parse_status(&String::from_utf8_lossy(&out)),
+            _ => {
+                log::debug!("{} is not in a git repository", self.project.display());
+                GitInfo::default()
+            }
+        }
     }
 }
 
-impl Drop for DirtyProbe {
-    /// A probe nobody waited for (the run's creation failed) leaves no git behind.
+impl Drop for GitStatus {
+    /// A git nobody waited for, or that took too long, is not left behind.
     fn drop(&mut self) {
         if let Ok(None) = self.child.try_wait() {
             let _ = self.child.kill();
@@ -199,9 +128,53 @@ impl Drop for DirtyProbe {
     }
 }
 
+/// Reads commit, branch and dirtiness from `git status --porcelain=v2 --branch` output.
+fn parse_status(text: &str) -> GitInfo {
+    let mut info = GitInfo {
+        dirty: Some(false),
+        ..GitInfo::default()
+    };
+    for line in text.lines() {
+        if let Some(oid) = line.strip_prefix("# branch.oid ") {
+            // `(initial)` before the first commit.
+            info.commit = (!oid.starts_with('(')).then(|| oid.to_string());
+        } else if let Some(head) = line.strip_prefix("# branch.head ") {
+            // `(detached)` on a detached HEAD.
+            info.branch = (!head.starts_with('(')).then(|| head.to_string());
+        } else if !line.starts_with('#') && !line.is_empty() {
+            info.dirty = Some(true);
+        }
+    }
+    info
+}
+
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
+
+    #[test]
+    fn reads_the_branch_headers_and_any_changed_entry() {
+        let clean = "# branch.oid 0123abcd\n# branch.head main\n# branch.upstream origin/main\n# branch.ab +0 -0\n";
+        assert_eq!(
+            parse_status(clean),
+            GitInfo {
+                commit: Some("0123abcd".into()),
+                branch: Some("main".into()),
+                dirty: Some(false),
+            }
+        );
+        let fresh = "# branch.oid (initial)\n# branch.head (detached)\n1 .M N... 100644 100644 100644 a b file.txt\n";
+        assert_eq!(
+            parse_status(fresh),
+            GitInfo {
+                commit: None,
+                branch: None,
+                dirty: Some(true),
+            }
+        );
+    }
 
     fn git(dir: &Path, args: &[&str]) {
         let status = Command::new("git")

@@ -11,7 +11,9 @@
 //! ```
 //!
 //! Writing: [`runs_root`] → [`Run::create`] → [`Run::start_writer`] → send
-//! [`EvidenceMessage`]s → [`EvidenceWriter::finish`]. Reading: [`list_runs`],
+//! [`EvidenceMessage`]s → [`EvidenceWriter::finish`]. What is recorded is in
+//! this crate's own types ([`SuiteRecord`], [`Case`], …): the orchestrator maps
+//! runner results into them, so this crate alone defines the format. Reading: [`list_runs`],
 //! [`load_run`] (with [`LATEST`]), [`LoadedRun::records`].
 //!
 //! Crash safety: `manifest.json`, `tests.jsonl` and `diagnostics.json` are only
@@ -24,15 +26,16 @@ mod artifacts;
 mod atomic;
 mod error;
 mod git;
-mod json_text;
 mod manifest;
 mod record;
 mod root;
 mod run_id;
 mod store;
+mod suite;
 mod writer;
 
 pub use artifacts::suite_artifacts_dir;
+pub use atomic::write_atomically;
 pub use error::{EvidenceError, ManifestProblem};
 pub use git::GitInfo;
 pub use manifest::{
@@ -42,4 +45,5 @@ pub use manifest::{
 pub use record::{DiagnosticRecord, TestRecord};
 pub use root::{runs_root, RUNS_DIR_ENV};
 pub use store::{list_runs, load_run, resolve_run, LoadedRun, Records, RunSummary, LATEST};
-pub use writer::{EvidenceMessage, EvidenceWriter, RouteFn, Run, RunInfo};
+pub use suite::{Case, Cases, LeakedProcess, PriorFailure, SuiteOutcome, SuiteRecord, TestStatus, ToolRun};
+pub use writer::{EvidenceMessage, EvidenceWriter, Run, RunInfo};

@@ -10,12 +10,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use runner_api::{LeakedProcess, SuiteOutcome, SuiteResult, ToolRun};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::atomic::{create_quickly, write_atomically};
 use crate::error::EvidenceError;
 use crate::git::GitInfo;
+use crate::suite::{LeakedProcess, SuiteOutcome, SuiteRecord, TestStatus, ToolRun};
 
 /// The file name of the manifest inside a run directory.
 pub const MANIFEST_FILE: &str = "manifest.json";
@@ -213,6 +213,36 @@ pub struct Counts {
     pub extra: BTreeMap<String, serde_json::Value>,
 }
 
+impl Counts {
+    /// Counts one more test case.
+    pub(crate) fn add_case(&mut self, status: TestStatus, flaky: bool) {
+        self.tests += 1;
+        match status {
+            TestStatus::Passed => self.tests_passed += 1,
+            TestStatus::Failed => self.tests_failed += 1,
+            TestStatus::Error => {
+                self.tests_failed += 1;
+                self.tests_errors += 1;
+            }
+            TestStatus::Skipped => self.tests_skipped += 1,
+        }
+        if flaky {
+            self.tests_flaky += 1;
+        }
+    }
+
+    /// Adds the suite and case counts of `other` (not its findings, risks or coverage).
+    pub(crate) fn add(&mut self, other: &Counts) {
+        self.tests += other.tests;
+        self.test_suites += other.test_suites;
+        self.tests_passed += other.tests_passed;
+        self.tests_failed += other.tests_failed;
+        self.tests_errors += other.tests_errors;
+        self.tests_skipped += other.tests_skipped;
+        self.tests_flaky += other.tests_flaky;
+    }
+}
+
 /// `evidence_files`: evidence files by record type, relative to the run directory.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EvidenceFiles {
@@ -283,12 +313,12 @@ pub struct SuiteEntry {
 
 impl SuiteEntry {
     /// The entry for `result`, whose artifacts were copied to `artifacts`.
-    pub(crate) fn new(result: &SuiteResult, artifacts: Vec<String>) -> Self {
+    pub(crate) fn new(result: &SuiteRecord, artifacts: Vec<String>) -> Self {
         SuiteEntry {
-            name: result.suite.clone(),
+            name: result.name.clone(),
             runner: result.runner.clone(),
             outcome: result.outcome,
-            tests: result.cases.len(),
+            tests: result.cases.count(),
             passed: result.passed,
             failed: result.failed,
             errors: result.errors,

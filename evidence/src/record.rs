@@ -2,16 +2,15 @@
 //!
 //! A [`TestRecord`] has exactly the Python qaagent's fields — older readers
 //! build records from exactly these — and every extension lives in `metadata`.
-//! Records are written from borrowed views of the [`TestCase`]s ([`RecordLine`]),
-//! a line at a time into the (buffered) file, so writing a large suite
-//! allocates little.
+//! Records are serialized by serde from a borrowed view of each case
+//! ([`RecordLine`]), a line at a time into the (buffered) file, so writing a
+//! large suite allocates little.
 
-use runner_api::case::PriorFailure;
-use runner_api::{TestCase, TestStatus};
 use serde::{Deserialize, Serialize};
 
 use crate::error::EvidenceError;
-use crate::json_text;
+use crate::manifest::Counts;
+use crate::suite::{Cases, PriorFailure, TestStatus};
 
 /// One line of `tests.jsonl`, as read back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -23,7 +22,7 @@ pub struct TestRecord {
     /// The test's name as its tool reports it.
     pub name: String,
     /// `passed`, `failed`, `error` or `skipped`.
-    pub status: String,
+    pub status: TestStatus,
     /// The suite's name.
     #[serde(default)]
     pub suite_name: Option<String>,
@@ -112,10 +111,9 @@ pub(crate) struct SuiteRecordContext<'a> {
     pub evidence_refs: &'a [String],
 }
 
-/// A record to write, borrowing from the case; field for field a
-/// [`TestRecord`], written by [`RecordLine::write_json`]. (Tests check that
-/// against what serde would write for it.)
-#[cfg_attr(test, derive(Serialize))]
+/// A record as written: field for field a [`TestRecord`], borrowing from the
+/// [`Case`] and its suite.
+#[derive(Serialize)]
 struct RecordLine<'a> {
     test_id: &'a str,
     kind: &'a str,
@@ -133,170 +131,88 @@ struct RecordLine<'a> {
 }
 
 /// The `metadata` object of a written record; `None` and empty fields are left out.
-#[cfg_attr(test, derive(Serialize))]
+#[derive(Serialize)]
 struct RecordMetadata<'a> {
     classname: &'a str,
     file: Option<&'a str>,
     selector: Option<&'a str>,
     attempts: u32,
     flaky: bool,
-    #[cfg_attr(test, serde(skip_serializing_if = "Option::is_none"))]
+    #[serde(skip_serializing_if = "Option::is_none")]
     error_type: Option<&'a str>,
-    #[cfg_attr(test, serde(skip_serializing_if = "Option::is_none"))]
+    #[serde(skip_serializing_if = "Option::is_none")]
     details: Option<&'a str>,
-    #[cfg_attr(test, serde(skip_serializing_if = "Option::is_none"))]
+    #[serde(skip_serializing_if = "Option::is_none")]
     skip_reason: Option<&'a str>,
-    #[cfg_attr(test, serde(skip_serializing_if = "Option::is_none"))]
+    #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<&'a str>,
-    #[cfg_attr(test, serde(skip_serializing_if = "Option::is_none"))]
+    #[serde(skip_serializing_if = "Option::is_none")]
     system_out: Option<&'a str>,
-    #[cfg_attr(test, serde(skip_serializing_if = "Option::is_none"))]
+    #[serde(skip_serializing_if = "Option::is_none")]
     system_err: Option<&'a str>,
-    #[cfg_attr(test, serde(skip_serializing_if = "<[_]>::is_empty"))]
-    previous_failures: &'a [PriorFailure],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    previous_failures: &'a [PriorFailure<'a>],
 }
 
-impl RecordLine<'_> {
-    /// Appends the record as one line of compact JSON (no newline), byte for
-    /// byte what `serde_json` writes for it. Written by hand because records
-    /// are mostly text, and `serde_json` escapes it a byte at a time
-    /// ([`json_text`]); numbers and earlier failures still go through serde.
-    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
-        fn field(out: &mut Vec<u8>, name: &str) {
-            out.push(b',');
-            json_text::push_str(out, name);
-            out.push(b':');
-        }
-        fn text(out: &mut Vec<u8>, name: &str, value: &str) {
-            field(out, name);
-            json_text::push_str(out, value);
-        }
-        fn maybe_text(out: &mut Vec<u8>, name: &str, value: Option<&str>) {
-            field(out, name);
-            json_text::push_opt_str(out, value);
-        }
-        out.extend_from_slice(b"{\"test_id\":");
-        json_text::push_str(out, self.test_id);
-        text(out, "kind", self.kind);
-        text(out, "name", self.name);
-        text(out, "status", self.status.as_str());
-        text(out, "suite_name", self.suite_name);
-        text(out, "runner_type", self.runner_type);
-        field(out, "duration");
-        serde_json::to_writer(&mut *out, &self.duration)?;
-        maybe_text(out, "route", self.route);
-        maybe_text(out, "error_message", self.error_message);
-        text(out, "last_run", self.last_run);
-        field(out, "evidence_refs");
-        push_str_array(out, self.evidence_refs.iter().map(String::as_str));
-        field(out, "tags");
-        push_str_array(out, self.tags.iter().copied());
-
-        let meta = &self.metadata;
-        out.extend_from_slice(b",\"metadata\":{\"classname\":");
-        json_text::push_str(out, meta.classname);
-        maybe_text(out, "file", meta.file);
-        maybe_text(out, "selector", meta.selector);
-        field(out, "attempts");
-        serde_json::to_writer(&mut *out, &meta.attempts)?;
-        field(out, "flaky");
-        out.extend_from_slice(if meta.flaky { b"true" } else { b"false" });
-        let optional = [
-            ("error_type", meta.error_type),
-            ("details", meta.details),
-            ("skip_reason", meta.skip_reason),
-            ("message", meta.message),
-            ("system_out", meta.system_out),
-            ("system_err", meta.system_err),
-        ];
-        for (name, value) in optional {
-            if let Some(value) = value {
-                text(out, name, value);
-            }
-        }
-        if !meta.previous_failures.is_empty() {
-            field(out, "previous_failures");
-            serde_json::to_writer(&mut *out, meta.previous_failures)?;
-        }
-        out.extend_from_slice(b"}}");
-        Ok(())
-    }
-}
-
-/// Appends a JSON array of strings.
-fn push_str_array<'a>(out: &mut Vec<u8>, items: impl Iterator<Item = &'a str>) {
-    out.push(b'[');
-    for (index, item) in items.enumerate() {
-        if index > 0 {
-            out.push(b',');
-        }
-        json_text::push_str(out, item);
-    }
-    out.push(b']');
-}
-
-/// Writes one JSON line per case to `out`, taking ids from `ids` and routes
-/// from `route`. An I/O error is reported against `path` (what `out` writes to).
+/// Writes one JSON line per case to `out`, taking ids from `ids`, and counts
+/// each case in `counts`. An I/O error is reported against `path` (what `out` writes to).
 pub(crate) fn append_records<W: std::io::Write>(
     out: &mut W,
     path: &std::path::Path,
     ids: &mut TestIds,
     ctx: &SuiteRecordContext<'_>,
-    cases: &[TestCase],
-    route: &dyn Fn(&TestCase) -> Option<String>,
+    cases: &dyn Cases,
+    counts: &mut Counts,
 ) -> Result<(), EvidenceError> {
     const FLAKY: &[&str] = &["flaky"];
-    // One line is built in memory and handed to `out` whole: the JSON is
-    // written in many small pieces, each a plain copy into a Vec.
-    let mut line = Vec::with_capacity(4096);
-    for case in cases {
+    cases.for_each(&mut |case| {
+        counts.add_case(case.status, case.flaky);
         let test_id = ids.next();
-        let route = route(case);
-        let message = case.message.as_deref();
         let (error_message, skip_reason, other_message) = match case.status {
-            TestStatus::Failed | TestStatus::Error => (message, None, None),
-            TestStatus::Skipped => (None, message, None),
-            TestStatus::Passed => (None, None, message),
+            TestStatus::Failed | TestStatus::Error => (case.message, None, None),
+            TestStatus::Skipped => (None, case.message, None),
+            TestStatus::Passed => (None, None, case.message),
         };
         let record = RecordLine {
             test_id: &test_id,
             kind: ctx.suite,
-            name: &case.name,
+            name: case.name,
             status: case.status,
             suite_name: ctx.suite,
             runner_type: ctx.runner,
             duration: if case.duration.is_finite() { case.duration } else { 0.0 },
-            route: route.as_deref(),
+            route: case.route.as_deref(),
             error_message,
             last_run: ctx.last_run,
             evidence_refs: ctx.evidence_refs,
             tags: if case.flaky { FLAKY } else { &[] },
             metadata: RecordMetadata {
-                classname: &case.classname,
-                file: case.file.as_deref(),
-                selector: case.selector.as_deref(),
+                classname: case.classname,
+                file: case.file,
+                selector: case.selector,
                 attempts: case.attempts,
                 flaky: case.flaky,
-                error_type: case.error_type.as_deref(),
-                details: case.details.as_deref(),
+                error_type: case.error_type,
+                details: case.details,
                 skip_reason,
                 message: other_message,
-                system_out: case.system_out.as_deref(),
-                system_err: case.system_err.as_deref(),
+                system_out: case.system_out,
+                system_err: case.system_err,
                 previous_failures: &case.previous_failures,
             },
         };
-        line.clear();
-        record
-            .write_json(&mut line)
-            .map_err(|source| EvidenceError::Serialize {
-                what: "test record",
-                source,
-            })?;
-        line.push(b'\n');
-        out.write_all(&line).map_err(EvidenceError::io("write", path))?;
-    }
-    Ok(())
+        serde_json::to_writer(&mut *out, &record).map_err(|source| {
+            if source.is_io() {
+                EvidenceError::io("write", path)(source.into())
+            } else {
+                EvidenceError::Serialize {
+                    what: "test record",
+                    source,
+                }
+            }
+        })?;
+        out.write_all(b"\n").map_err(EvidenceError::io("write", path))
+    })
 }
 
 #[cfg(test)]
@@ -319,7 +235,7 @@ mod tests {
         "metadata",
     ];
 
-    fn write(cases: &[TestCase]) -> Vec<serde_json::Value> {
+    fn write(cases: Vec<crate::suite::Case<'static>>) -> Vec<serde_json::Value> {
         let mut buf = Vec::new();
         let mut ids = TestIds::new("20250304");
         let refs = vec!["artifacts/unit/junit.xml".to_string()];
@@ -329,14 +245,13 @@ mod tests {
             last_run: "2025-03-04T05:06:07Z",
             evidence_refs: &refs,
         };
-        let route = |case: &TestCase| case.name.contains("get").then(|| "GET /pets".to_string());
         append_records(
             &mut buf,
             std::path::Path::new("tests.jsonl"),
             &mut ids,
             &ctx,
-            cases,
-            &route,
+            &cases,
+            &mut Counts::default(),
         )
         .expect("serializes");
         let text = String::from_utf8(buf).expect("utf8");
@@ -348,13 +263,14 @@ mod tests {
 
     #[test]
     fn records_have_exactly_the_python_fields() {
-        let mut failed = TestCase::new("test_get_pet", "tests.test_pets", TestStatus::Failed);
-        failed.message = Some("assert 1 == 2".into());
-        failed.error_type = Some("AssertionError".into());
-        failed.selector = Some("tests/test_pets.py::test_get_pet".into());
-        failed.file = Some("tests/test_pets.py".into());
+        let mut failed = crate::suite::Case::new("test_get_pet", "tests.test_pets", TestStatus::Failed);
+        failed.message = Some("assert 1 == 2");
+        failed.error_type = Some("AssertionError");
+        failed.selector = Some("tests/test_pets.py::test_get_pet");
+        failed.file = Some("tests/test_pets.py");
         failed.duration = 0.25;
-        let records = write(&[failed]);
+        failed.route = Some("GET /pets".to_string());
+        let records = write(vec![failed]);
         let object = records[0].as_object().expect("object");
         let keys: Vec<&str> = object.keys().map(String::as_str).collect();
         let mut expected = FIELDS.to_vec();
@@ -365,7 +281,8 @@ mod tests {
         let record: TestRecord = serde_json::from_value(records[0].clone()).expect("typed");
         assert_eq!(record.test_id, "TST-20250304-0001");
         assert_eq!(record.kind, "unit");
-        assert_eq!(record.status, "failed");
+        assert_eq!(record.status, TestStatus::Failed);
+        assert_eq!(records[0]["status"], "failed");
         assert_eq!(record.route.as_deref(), Some("GET /pets"));
         assert_eq!(record.error_message.as_deref(), Some("assert 1 == 2"));
         assert_eq!(record.evidence_refs, ["artifacts/unit/junit.xml"]);
@@ -378,19 +295,19 @@ mod tests {
 
     #[test]
     fn skip_reasons_stay_out_of_error_message_and_flaky_is_tagged() {
-        let mut skipped = TestCase::new("test_skip", "c", TestStatus::Skipped);
-        skipped.message = Some("no db".into());
-        let mut flaky = TestCase::new("test_flaky", "c", TestStatus::Passed);
+        let mut skipped = crate::suite::Case::new("test_skip", "c", TestStatus::Skipped);
+        skipped.message = Some("no db");
+        let mut flaky = crate::suite::Case::new("test_flaky", "c", TestStatus::Passed);
         flaky.flaky = true;
         flaky.attempts = 2;
         flaky.previous_failures.push(PriorFailure {
             status: TestStatus::Failed,
-            message: Some("first time".into()),
+            message: Some("first time"),
             error_type: None,
             details: None,
             duration: 0.1,
         });
-        let records = write(&[skipped, flaky]);
+        let records = write(vec![skipped, flaky]);
         assert_eq!(records[0]["error_message"], serde_json::Value::Null);
         assert_eq!(records[0]["metadata"]["skip_reason"], "no db");
         assert_eq!(records[0]["route"], serde_json::Value::Null);
@@ -400,61 +317,49 @@ mod tests {
         assert_eq!(records[1]["metadata"]["previous_failures"][0]["message"], "first time");
     }
 
-    /// The hand-written JSON is what serde would write for the same record.
+    /// The exact line a case becomes: key order, `null`s, escapes and numbers
+    /// as the Python qaagent's readers (and earlier qaagent versions) have them.
     #[test]
-    fn records_are_written_byte_for_byte_as_serde_writes_them() {
-        let prior = PriorFailure {
-            status: TestStatus::Error,
-            message: Some("boom \"quoted\"".into()),
-            error_type: None,
-            details: Some("trace\n\tline".into()),
-            duration: 0.125,
+    fn a_record_line_is_written_exactly() {
+        let mut case = crate::suite::Case::new("test_\"quoted\"\t日本", "tests.t", TestStatus::Error);
+        case.message = Some("boom\u{1}");
+        case.details = Some("trace\n\tline");
+        case.duration = 0.005;
+        case.flaky = true;
+        case.previous_failures.push(PriorFailure {
+            status: TestStatus::Failed,
+            message: None,
+            error_type: Some("E"),
+            details: None,
+            duration: 1e-7,
+        });
+        let mut buf = Vec::new();
+        let ctx = SuiteRecordContext {
+            suite: "unit",
+            runner: "pytest",
+            last_run: "2025-03-04T05:06:07Z",
+            evidence_refs: &[],
         };
-        let texts = ["", "plain", "tab\tquote\"back\\slash\u{1}\u{7f}", "日本 😀\r\n"];
-        for (index, text) in texts.iter().enumerate() {
-            let some = |on: bool| on.then_some(*text);
-            for variant in 0..4u32 {
-                let on = |bit: u32| (variant >> bit) & 1 == 1;
-                let previous = [prior.clone()];
-                let record = RecordLine {
-                    test_id: "TST-20250304-0001",
-                    kind: text,
-                    name: text,
-                    status: [
-                        TestStatus::Passed,
-                        TestStatus::Failed,
-                        TestStatus::Error,
-                        TestStatus::Skipped,
-                    ][index],
-                    suite_name: text,
-                    runner_type: "pytest",
-                    duration: [0.0, 1.0, 0.005, 1e-7][variant as usize],
-                    route: some(on(0)),
-                    error_message: some(on(1)),
-                    last_run: "2025-03-04T05:06:07Z",
-                    evidence_refs: &[text.to_string(), "artifacts/unit/junit.xml".into()][..index % 3],
-                    tags: if on(0) { &["flaky"] } else { &[] },
-                    metadata: RecordMetadata {
-                        classname: text,
-                        file: some(on(1)),
-                        selector: some(on(0)),
-                        attempts: variant + 1,
-                        flaky: on(0),
-                        error_type: some(on(1)),
-                        details: some(on(0)),
-                        skip_reason: some(on(1)),
-                        message: some(on(0)),
-                        system_out: some(on(1)),
-                        system_err: some(on(0)),
-                        previous_failures: if on(1) { &previous } else { &[] },
-                    },
-                };
-                let mut ours = Vec::new();
-                record.write_json(&mut ours).expect("writes");
-                let serde = serde_json::to_vec(&record).expect("serializes");
-                assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&serde));
-            }
-        }
+        append_records(
+            &mut buf,
+            std::path::Path::new("tests.jsonl"),
+            &mut TestIds::new("20250304"),
+            &ctx,
+            &vec![case],
+            &mut Counts::default(),
+        )
+        .expect("serializes");
+        assert_eq!(
+            String::from_utf8(buf).expect("utf8"),
+            concat!(
+                r#"{"test_id":"TST-20250304-0001","kind":"unit","name":"test_\"quoted\"\t日本","status":"error","#,
+                r#""suite_name":"unit","runner_type":"pytest","duration":0.005,"route":null,"error_message":"boom\u0001","#,
+                r#""last_run":"2025-03-04T05:06:07Z","evidence_refs":[],"tags":["flaky"],"metadata":{"classname":"tests.t","#,
+                r#""file":null,"selector":null,"attempts":1,"flaky":true,"details":"trace\n\tline","#,
+                r#""previous_failures":[{"status":"failed","message":null,"error_type":"E","details":null,"duration":1e-7}]}}"#,
+                "\n"
+            )
+        );
     }
 
     #[test]

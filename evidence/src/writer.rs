@@ -17,29 +17,25 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use crossbeam_channel::{Receiver, Sender};
-use runner_api::{SuiteOutcome, SuiteResult, TestCase, TestStatus, ToolRun};
 
 use crate::artifacts;
 use crate::atomic::{append_atomically_with, sync_dir, write_atomically_with};
 use crate::error::EvidenceError;
-use crate::git::{git_refs, DirtyProbe};
+use crate::git::{GitInfo, GitStatus};
 use crate::manifest::{
     Counts, EvidenceFiles, Manifest, RunStatus, SuiteEntry, Target, ToolStatus, DIAGNOSTICS_FILE, TESTS_FILE,
 };
 use crate::record::{append_records, DiagnosticRecord, SuiteRecordContext, TestIds};
 use crate::run_id::{create_run_dir, run_date};
+use crate::suite::{SuiteOutcome, SuiteRecord, ToolRun};
 
 /// Timestamp format of `created_at`, `finished_at` and `last_run` (the Python qaagent's `ISO8601`).
 const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
-
-/// Maps a test case to the HTTP route it exercises.
-pub type RouteFn = Box<dyn Fn(&TestCase) -> Option<String> + Send>;
 
 /// What a run is created with.
 #[derive(Debug, Clone)]
@@ -62,16 +58,14 @@ pub struct Run {
     dir: PathBuf,
     created: Instant,
     manifest: Manifest,
-    /// `git status`, still running: its answer goes into every manifest after the first.
-    dirty_probe: Option<DirtyProbe>,
 }
 
 impl Run {
     /// Creates a run under `root` (created if missing): claims the run id,
-    /// makes `evidence/` and `artifacts/`, reads the project's git state and
-    /// writes the first manifest. Whether the project's tree is dirty comes
-    /// from a `git status` that runs meanwhile; the writer thread adds its
-    /// answer to every later manifest (the first one does not wait for it).
+    /// makes `evidence/` and `artifacts/` and writes the first manifest. The
+    /// project's git state comes from a `git status` that runs meanwhile; it
+    /// is in [`Run::manifest`] and in every manifest the writer thread writes
+    /// (the first one on disk does not wait for it).
     pub fn create(root: &Path, info: RunInfo) -> Result<Run, EvidenceError> {
         Run::create_at(root, info, Utc::now())
     }
@@ -79,16 +73,15 @@ impl Run {
     /// [`Run::create`] at a given time, so tests can force run-id collisions.
     pub(crate) fn create_at(root: &Path, info: RunInfo, now: DateTime<Utc>) -> Result<Run, EvidenceError> {
         // git works while the run is created rather than before.
-        let dirty_probe = DirtyProbe::start(&info.project_path);
-        let git = git_refs(&info.project_path);
+        let git = GitStatus::start(&info.project_path);
         let (run_id, dir) = create_run_dir(root, now)?;
-        let manifest = Manifest {
+        let mut manifest = Manifest {
             run_id: run_id.clone(),
             created_at: now.format(TIMESTAMP_FORMAT).to_string(),
             target: Target {
                 name: info.project_name,
                 path: info.project_path.to_string_lossy().into_owned(),
-                git,
+                git: GitInfo::default(),
             },
             tools: BTreeMap::new(),
             counts: Counts::default(),
@@ -122,13 +115,13 @@ impl Run {
         sync_dir(&dir.join("evidence"))?;
         sync_dir(&dir)?;
         sync_dir(root)?;
+        manifest.target.git = git.map(GitStatus::wait).unwrap_or_default();
         log::info!("evidence run {run_id} created at {}", dir.display());
         Ok(Run {
             run_id,
             dir,
             created: Instant::now(),
             manifest,
-            dirty_probe,
         })
     }
 
@@ -154,19 +147,12 @@ impl Run {
         &self.manifest
     }
 
-    /// Starts the writer thread, with routes from [`runner_api::route::route_for_test`] on the case name.
+    /// Starts the writer thread.
     pub fn start_writer(self) -> Result<EvidenceWriter, EvidenceError> {
-        self.start_writer_with_routes(Box::new(|case: &TestCase| {
-            runner_api::route::route_for_test(&case.name).map(|route| route.to_string())
-        }))
-    }
-
-    /// Starts the writer thread, with `route` giving each record's `route`.
-    pub fn start_writer_with_routes(self, route: RouteFn) -> Result<EvidenceWriter, EvidenceError> {
         let (sender, receiver) = crossbeam_channel::unbounded();
         let run_id = self.run_id.clone();
         let dir = self.dir.clone();
-        let state = WriterState::new(self, route);
+        let state = WriterState::new(self);
         let thread = std::thread::Builder::new()
             .name(format!("evidence-{run_id}"))
             .spawn(move || state.run(receiver))
@@ -184,7 +170,7 @@ impl Run {
 #[derive(Debug)]
 pub enum EvidenceMessage {
     /// A tool's version and exit, for the manifest's `tools` (merged by tool
-    /// name). [`EvidenceMessage::SuiteFinished`] records `result.tool` too, so
+    /// name). [`EvidenceMessage::SuiteFinished`] records the suite's tool too, so
     /// this is only needed for tools that are not a suite's.
     ToolInfo(ToolRun),
     /// A suite ended (passed, failed, errored, timed out, interrupted or
@@ -195,9 +181,9 @@ pub enum EvidenceMessage {
     SuiteFinished {
         /// Position in suite_order.
         index: usize,
-        /// The suite's final (merged) result, shared with the sender: the
-        /// writer only reads it, and drops its share once the suite is written.
-        result: Arc<SuiteResult>,
+        /// The suite's final (merged) result. Its cases stay with the sender's
+        /// [`Cases`](crate::Cases); the writer drops them once the suite is written.
+        result: Box<SuiteRecord>,
     },
     /// The failure diagnostics: written to `evidence/diagnostics.json`
     /// (replacing any earlier ones), and `summary` becomes the manifest's `diagnostics`.
@@ -255,10 +241,10 @@ impl EvidenceWriter {
     }
 
     /// Queues [`EvidenceMessage::SuiteFinished`].
-    pub fn suite_finished(&self, index: usize, result: SuiteResult) -> Result<(), EvidenceError> {
+    pub fn suite_finished(&self, index: usize, result: SuiteRecord) -> Result<(), EvidenceError> {
         self.send(EvidenceMessage::SuiteFinished {
             index,
-            result: Arc::new(result),
+            result: Box::new(result),
         })
     }
 
@@ -297,20 +283,17 @@ impl EvidenceWriter {
 
 /// A finished suite waiting for its turn in tests.jsonl.
 struct PendingSuite {
-    result: Arc<SuiteResult>,
+    result: Box<SuiteRecord>,
     artifacts: Vec<String>,
     finished_at: String,
 }
 
 /// Everything the writer thread owns.
 struct WriterState {
-    /// Answered before the first message is applied.
-    dirty_probe: Option<DirtyProbe>,
     dir: PathBuf,
     created: Instant,
     manifest: Manifest,
     ids: TestIds,
-    route: RouteFn,
     pending: BTreeMap<usize, PendingSuite>,
     /// Indices already written; a second report of one is refused.
     written: std::collections::BTreeSet<usize>,
@@ -320,14 +303,12 @@ struct WriterState {
 }
 
 impl WriterState {
-    fn new(run: Run, route: RouteFn) -> Self {
+    fn new(run: Run) -> Self {
         WriterState {
-            dirty_probe: run.dirty_probe,
             ids: TestIds::new(run_date(&run.run_id)),
             dir: run.dir,
             created: run.created,
             manifest: run.manifest,
-            route,
             pending: BTreeMap::new(),
             written: Default::default(),
             next_index: 0,
@@ -337,9 +318,6 @@ impl WriterState {
 
     /// The thread's body: apply messages until `Finish` or until every sender is gone.
     fn run(mut self, receiver: Receiver<EvidenceMessage>) -> Result<Manifest, EvidenceError> {
-        if let Some(probe) = self.dirty_probe.take() {
-            self.manifest.target.git.dirty = probe.wait();
-        }
         loop {
             let keep_going = match receiver.recv() {
                 Ok(message) => self.apply(message),
@@ -397,19 +375,19 @@ impl WriterState {
         }
     }
 
-    fn suite_finished(&mut self, index: usize, result: Arc<SuiteResult>) {
+    fn suite_finished(&mut self, index: usize, result: Box<SuiteRecord>) {
         if self.written.contains(&index) || self.pending.contains_key(&index) {
             self.note(EvidenceError::DuplicateSuite {
                 index,
-                suite: result.suite.clone(),
+                suite: result.name.clone(),
             });
             return;
         }
         match self.manifest.suite_order.get(index) {
-            Some(name) if *name == result.suite => {}
+            Some(name) if *name == result.name => {}
             planned => log::warn!(
                 "evidence: suite #{index} reported as {:?} but planned as {planned:?}; recorded at #{index}",
-                result.suite
+                result.name
             ),
         }
         let finished_at = Utc::now().format(TIMESTAMP_FORMAT).to_string();
@@ -442,33 +420,32 @@ impl WriterState {
             return;
         }
         let path = self.dir.join(TESTS_FILE);
-        let (ids, route) = (&mut self.ids, &self.route);
+        let ids = &mut self.ids;
+        // What the written records add to the counts, once they are on disk.
+        let mut added = Counts::default();
         // Streamed into the file's temporary copy: a 100,000-case suite's
         // ~100 MB of records never sit in memory.
         let written = append_atomically_with(&path, |sink| {
             for (_, suite) in &suites {
                 let ctx = SuiteRecordContext {
-                    suite: &suite.result.suite,
+                    suite: &suite.result.name,
                     runner: &suite.result.runner,
                     last_run: &suite.finished_at,
                     evidence_refs: &suite.artifacts,
                 };
-                append_records(sink, &path, ids, &ctx, &suite.result.cases, route)?;
+                append_records(sink, &path, ids, &ctx, suite.result.cases.as_ref(), &mut added)?;
+                if suite.result.outcome != SuiteOutcome::Skipped {
+                    added.test_suites += 1;
+                }
             }
             Ok(())
         });
-        let on_disk = match written {
-            Ok(()) => true,
-            Err(err) => {
-                self.note(err);
-                false
-            }
-        };
+        match written {
+            Ok(()) => self.manifest.counts.add(&added),
+            Err(err) => self.note(err),
+        }
         for (index, suite) in suites {
             self.written.insert(index);
-            if on_disk {
-                add_counts(&mut self.manifest.counts, &suite.result);
-            }
             self.manifest
                 .suites
                 .push(SuiteEntry::new(&suite.result, suite.artifacts));
@@ -522,31 +499,10 @@ impl WriterState {
     }
 }
 
-/// Adds a written suite's cases to the run's counts (see [`Counts`] for what each means).
-fn add_counts(counts: &mut Counts, result: &SuiteResult) {
-    if result.outcome != SuiteOutcome::Skipped {
-        counts.test_suites += 1;
-    }
-    for case in &result.cases {
-        counts.tests += 1;
-        match case.status {
-            TestStatus::Passed => counts.tests_passed += 1,
-            TestStatus::Failed => counts.tests_failed += 1,
-            TestStatus::Error => {
-                counts.tests_failed += 1;
-                counts.tests_errors += 1;
-            }
-            TestStatus::Skipped => counts.tests_skipped += 1,
-        }
-        if case.flaky {
-            counts.tests_flaky += 1;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::suite::{Case, TestStatus};
     use chrono::TimeZone;
 
     fn git(dir: &Path, args: &[&str]) {
@@ -615,8 +571,7 @@ mod tests {
         }
         let second_dir = second.dir().to_path_buf();
         let writer = second.start_writer().expect("writer");
-        let mut result = SuiteResult::new("unit", "pytest");
-        result.cases.push(TestCase::new("t", "c", TestStatus::Passed));
+        let result = SuiteRecord::of("unit", "pytest", vec![Case::new("t", "c", TestStatus::Passed)]);
         writer.suite_finished(0, result).expect("send");
         writer.finish(RunStatus::Passed, Duration::ZERO).expect("finished");
         let text = std::fs::read_to_string(std::path::Path::new(&second_dir).join(TESTS_FILE)).expect("tests");

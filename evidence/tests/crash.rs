@@ -32,12 +32,14 @@ fn child_writes_runs_until_killed(root: &Path) -> ! {
         // Pairs finish swapped (b before a, …), so writes happen from the buffer too.
         for pair in [1usize, 0, 3, 2, 5, 4] {
             let cases = if pair % 2 == 0 { 400 } else { 50 };
-            let mut result = common::suite(names[pair], "pytest", cases);
+            let mut cases = common::cases(names[pair], cases);
             // Long bodies make each batch many pages, so kills often land inside a write.
-            for case in &mut result.cases {
+            for case in &mut cases {
                 case.system_out = Some(body.clone());
             }
-            writer.suite_finished(pair, result).expect("send");
+            writer
+                .suite_finished(pair, common::suite_of(names[pair], "pytest", cases))
+                .expect("send");
         }
         let diagnostic = DiagnosticRecord {
             test_name: "a_test_3".into(),

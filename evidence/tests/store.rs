@@ -6,7 +6,7 @@ use std::fs;
 use std::time::Duration;
 
 use common::{create, suite};
-use evidence::{list_runs, load_run, resolve_run, EvidenceError, ManifestProblem, RunStatus, LATEST};
+use evidence::{list_runs, load_run, resolve_run, EvidenceError, ManifestProblem, RunStatus, TestStatus, LATEST};
 
 #[test]
 fn lists_newest_first_and_reports_broken_runs_without_failing() {
@@ -95,7 +95,7 @@ fn loads_a_run_and_iterates_its_records() {
         assert_eq!(records.len(), 6);
         assert_eq!(records[0].kind, "unit");
         assert_eq!(records[5].kind, "behave");
-        assert_eq!(records[3].status, "failed");
+        assert_eq!(records[3].status, TestStatus::Failed);
         assert_eq!(records[3].metadata["selector"], "tests/unit.py::unit_test_3");
         assert!(loaded.diagnostics().expect("none").is_empty());
     }

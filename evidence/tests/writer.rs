@@ -7,8 +7,7 @@ use std::fs;
 use std::time::Duration;
 
 use common::{create, lines, manifest, suite, wait_for_manifest};
-use evidence::{DiagnosticRecord, EvidenceError, EvidenceMessage, RunStatus};
-use runner_api::{SuiteResult, ToolRun};
+use evidence::{DiagnosticRecord, EvidenceError, EvidenceMessage, RunStatus, ToolRun};
 
 #[test]
 fn a_new_run_has_a_running_manifest_and_an_empty_tests_file() {
@@ -127,32 +126,34 @@ fn counts_follow_each_written_suite() {
     let writer = run.start_writer().expect("writer");
 
     let unit = suite("unit", "pytest", 30);
-    writer.suite_finished(0, unit.clone()).expect("send");
+    let (passed, failed, errors, skipped) = (unit.passed, unit.failed, unit.errors, unit.skipped);
+    writer.suite_finished(0, unit).expect("send");
     let m = wait_for_manifest(&dir, |m| m["counts"]["tests"] == 30);
     assert_eq!(m["status"], "running");
     assert_eq!(m["counts"]["test_suites"], 1);
-    assert_eq!(m["counts"]["tests_passed"], unit.passed);
+    assert_eq!(m["counts"]["tests_passed"], passed);
     assert_eq!(
         m["counts"]["tests_failed"],
-        unit.failed + unit.errors,
+        failed + errors,
         "failed counts failed and errored cases"
     );
-    assert_eq!(m["counts"]["tests_errors"], unit.errors);
-    assert_eq!(m["counts"]["tests_skipped"], unit.skipped);
+    assert_eq!(m["counts"]["tests_errors"], errors);
+    assert_eq!(m["counts"]["tests_skipped"], skipped);
     assert_eq!(lines(&dir).len(), 30);
     let entry = &m["suites"][0];
     assert_eq!(entry["outcome"], "failed");
-    assert_eq!(entry["passed"], unit.passed);
+    assert_eq!(entry["passed"], passed);
     assert_eq!(entry["duration"], 1.5);
     assert_eq!(entry["attempts"], 1);
     assert_eq!(m["tools"]["pytest"]["version"], "1.0");
     assert_eq!(m["tools"]["pytest"]["executed"], true);
 
-    let mut flaky = suite("behave", "behave", 1);
-    flaky.cases[0].flaky = true;
-    flaky.cases[0].attempts = 2;
-    flaky.recount();
-    writer.suite_finished(1, flaky).expect("send");
+    let mut flaky = common::cases("behave", 1);
+    flaky[0].flaky = true;
+    flaky[0].attempts = 2;
+    writer
+        .suite_finished(1, common::suite_of("behave", "behave", flaky))
+        .expect("send");
     let m = writer
         .finish(RunStatus::Failed, Duration::from_secs(1))
         .expect("finished");
@@ -200,7 +201,7 @@ fn dropping_every_sender_finalizes_as_interrupted() {
     sender
         .send(EvidenceMessage::SuiteFinished {
             index: 1,
-            result: std::sync::Arc::new(suite("b", "pytest", 1)),
+            result: Box::new(suite("b", "pytest", 1)),
         })
         .expect("writer still alive while a sender exists");
     drop(sender);
@@ -372,11 +373,7 @@ fn tools_and_routes_reach_the_manifest_and_records() {
     let project = tempfile::tempdir().expect("project");
     let run = create(root.path(), project.path(), &["unit", "api"]);
     let dir = run.dir().to_path_buf();
-    let writer = run
-        .start_writer_with_routes(Box::new(|case| {
-            case.name.ends_with("_1").then(|| "GET /pets".to_string())
-        }))
-        .expect("writer");
+    let writer = run.start_writer().expect("writer");
     writer
         .tool_info(ToolRun {
             name: "node".into(),
@@ -386,7 +383,7 @@ fn tools_and_routes_reach_the_manifest_and_records() {
             error: None,
         })
         .expect("send");
-    let mut errored = SuiteResult::errored("api", "command", "gotestsum not found");
+    let mut errored = common::errored("api", "command", "gotestsum not found");
     errored.tool = ToolRun {
         name: "gotestsum".into(),
         version: None,
@@ -395,7 +392,13 @@ fn tools_and_routes_reach_the_manifest_and_records() {
         error: Some("not found".into()),
     };
     writer.suite_finished(1, errored).expect("send");
-    writer.suite_finished(0, suite("unit", "pytest", 2)).expect("send");
+    let mut unit = common::cases("unit", 2);
+    for case in &mut unit {
+        case.route = case.name.ends_with("_1").then(|| "GET /pets".to_string());
+    }
+    writer
+        .suite_finished(0, common::suite_of("unit", "pytest", unit))
+        .expect("send");
     let m = writer.finish(RunStatus::Failed, Duration::ZERO).expect("finished");
     assert_eq!(m.tools["node"].version.as_deref(), Some("20.1"));
     assert_eq!(m.tools["gotestsum"].error.as_deref(), Some("not found"));

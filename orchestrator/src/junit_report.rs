@@ -15,9 +15,7 @@
 //! timed out before reporting) gets one errored `<testcase>` named after the
 //! suite, so a CI system that only looks at test cases still sees it fail.
 
-use std::borrow::Borrow;
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -42,16 +40,15 @@ pub enum JunitReportError {
         #[source]
         source: std::io::Error,
     },
+    /// The report could not be written.
+    #[error(transparent)]
+    Write(evidence::EvidenceError),
 }
 
 /// Writes the merged JUnit report of `results` to `path`, atomically: a
 /// reader sees the previous file or the whole new one, never a part. Missing
 /// parent directories are created. `run_name` names the `<testsuites>`.
-pub fn write_junit_report<R: Borrow<SuiteResult>>(
-    results: &[R],
-    path: &Path,
-    run_name: &str,
-) -> Result<(), JunitReportError> {
+pub fn write_junit_report(results: &[SuiteResult], path: &Path, run_name: &str) -> Result<(), JunitReportError> {
     let xml = junit_report(results, run_name)
         .to_string()
         .map_err(JunitReportError::Serialize)?;
@@ -59,9 +56,9 @@ pub fn write_junit_report<R: Borrow<SuiteResult>>(
 }
 
 /// The merged report of `results`, for callers that serialize it themselves.
-pub fn junit_report<R: Borrow<SuiteResult>>(results: &[R], run_name: &str) -> Report {
+pub fn junit_report(results: &[SuiteResult], run_name: &str) -> Report {
     let mut report = Report::new(run_name);
-    report.add_test_suites(results.iter().map(|result| suite(result.borrow())));
+    report.add_test_suites(results.iter().map(suite));
     report
 }
 
@@ -186,39 +183,16 @@ fn seconds(secs: f64) -> Option<Duration> {
     Duration::try_from_secs_f64(secs).ok()
 }
 
-/// Writes `bytes` to a temporary file beside `path`, syncs it and renames it
-/// over `path`; the temporary is removed when anything fails.
+/// Creates `path`'s directory and replaces `path` with `bytes`, atomically.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), JunitReportError> {
-    let io = |what: &'static str, path: &Path| {
-        let path = path.to_path_buf();
-        move |source| JunitReportError::Io { what, path, source }
-    };
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&dir).map_err(io("create directory", &dir))?;
-    let file_name = path.file_name().ok_or_else(|| JunitReportError::Io {
-        what: "write",
-        path: path.to_path_buf(),
-        source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name"),
-    })?;
-    let temp = dir.join(format!(".{}.{}.tmp", file_name.to_string_lossy(), std::process::id()));
-    let written = (|| {
-        let mut file: File = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&temp)
-            .map_err(io("create", &temp))?;
-        file.write_all(bytes).map_err(io("write", &temp))?;
-        file.sync_all().map_err(io("sync", &temp))?;
-        fs::rename(&temp, path).map_err(io("replace", path))
-    })();
-    if written.is_err() {
-        let _ = fs::remove_file(&temp);
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        fs::create_dir_all(dir).map_err(|source| JunitReportError::Io {
+            what: "create directory",
+            path: dir.to_path_buf(),
+            source,
+        })?;
     }
-    written
+    evidence::write_atomically(path, bytes).map_err(JunitReportError::Write)
 }
 
 #[cfg(test)]

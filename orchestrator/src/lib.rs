@@ -7,6 +7,7 @@ pub mod attempts;
 pub mod config;
 pub mod diagnostics;
 pub mod events;
+pub mod evidence_map;
 pub mod execute;
 pub mod junit_report;
 pub mod plan;

@@ -9,8 +9,8 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
-use evidence::{EvidenceError, LoadedRun};
-use runner_api::{Selection, SuiteOutcome};
+use evidence::{EvidenceError, LoadedRun, SuiteOutcome};
+use runner_api::Selection;
 
 use crate::plan::Plan;
 
@@ -90,7 +90,7 @@ fn failures(run: &LoadedRun) -> Result<BTreeMap<String, SuiteRerun>, EvidenceErr
     let mut gathered: BTreeMap<String, Gathered> = BTreeMap::new();
     for record in run.records()? {
         let record = record?;
-        if record.status != "failed" && record.status != "error" {
+        if !record.status.is_failure() {
             continue;
         }
         // Records of the Python qaagent may lack suite_name; their kind is the suite.
@@ -158,7 +158,9 @@ mod tests {
     use std::time::Duration;
 
     use evidence::{Run, RunInfo, RunStatus};
-    use runner_api::{Runner, RunnerError, SettingsError, SuiteContext, SuiteResult, TestCase, TestStatus};
+    use runner_api::{
+        Runner, RunnerError, SettingsError, SuiteContext, SuiteOutcome, SuiteResult, TestCase, TestStatus,
+    };
 
     use super::*;
     use crate::plan::Overrides;
@@ -193,7 +195,9 @@ mod tests {
         let writer = run.start_writer().expect("writer");
         let run_id = writer.run_id().to_string();
         for (index, result) in results.into_iter().enumerate() {
-            writer.suite_finished(index, result).expect("sent");
+            writer
+                .suite_finished(index, crate::evidence_map::suite_record(result))
+                .expect("sent");
         }
         writer.finish(RunStatus::Failed, Duration::ZERO).expect("finished");
         run_id

@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use evidence::{EvidenceError, EvidenceMessage, EvidenceWriter, Run, RunInfo, RunStatus};
-use runner_api::route::route_for_test;
 use runner_api::SuiteResult;
 
 use crate::config::Config;
 use crate::diagnostics::{summary as diagnostics_summary, CategorySpec, Diagnoser, DiagnosticsError};
 use crate::events::Event;
+use crate::evidence_map::suite_record;
 use crate::plan::Plan;
 use crate::summary::RunSummary;
 
@@ -75,9 +75,7 @@ impl Session {
                 qaagent_version: env!("CARGO_PKG_VERSION").to_string(),
             },
         )?;
-        let writer = run.start_writer_with_routes(Box::new(|case| {
-            route_for_test(&case.name).map(|route| route.to_string())
-        }))?;
+        let writer = run.start_writer()?;
         let out_dir = out.unwrap_or_else(|| writer.dir().join("artifacts"));
         Ok(Session {
             target: Target::Owned(writer),
@@ -134,7 +132,7 @@ impl Session {
         if let Event::SuiteFinished { index, result } = event {
             self.send(EvidenceMessage::SuiteFinished {
                 index: *index,
-                result: Arc::clone(result),
+                result: Box::new(suite_record(Arc::clone(result))),
             });
         }
     }

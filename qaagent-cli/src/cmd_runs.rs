@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use evidence::{
-    Counts, DiagnosticRecord, LoadedRun, Manifest, ManifestProblem, RunSummary, SuiteEntry, TestRecord, TESTS_FILE,
+    Counts, DiagnosticRecord, LoadedRun, Manifest, ManifestProblem, RunSummary, SuiteEntry, SuiteOutcome, TestRecord,
+    TestStatus, TESTS_FILE,
 };
 use serde::Serialize;
 
@@ -307,12 +308,11 @@ fn read_records(run: &LoadedRun) -> RecordTally {
 impl RecordTally {
     fn add(&mut self, record: TestRecord) {
         self.total += 1;
-        match record.status.as_str() {
-            "passed" => self.passed += 1,
-            "failed" => self.failed += 1,
-            "error" => self.errors += 1,
-            "skipped" => self.skipped += 1,
-            _ => {}
+        match record.status {
+            TestStatus::Passed => self.passed += 1,
+            TestStatus::Failed => self.failed += 1,
+            TestStatus::Error => self.errors += 1,
+            TestStatus::Skipped => self.skipped += 1,
         }
         let flaky = record
             .metadata
@@ -323,7 +323,7 @@ impl RecordTally {
         if flaky {
             self.flaky += 1;
             self.flaky_records.push(record);
-        } else if matches!(record.status.as_str(), "failed" | "error") {
+        } else if record.status.is_failure() {
             self.failures.push(record);
         }
     }
@@ -483,7 +483,7 @@ impl ShowReport {
                 writeln!(
                     out,
                     "  {} {} {name} — {first}",
-                    record.status.to_uppercase(),
+                    record.status.as_str().to_uppercase(),
                     record.kind
                 )?;
                 let diagnosis = self
@@ -599,7 +599,7 @@ fn write_suites(out: &mut impl Write, manifest: &Manifest) -> std::io::Result<()
 
 fn write_suite(out: &mut impl Write, suite: &SuiteEntry, width: usize) -> std::io::Result<()> {
     let label = suite.outcome.label();
-    if suite.outcome == runner_api::SuiteOutcome::Skipped {
+    if suite.outcome == SuiteOutcome::Skipped {
         let reason = suite.skip_reason.as_deref().unwrap_or("skipped");
         return writeln!(out, "{label:>8} {:<width$}  {reason}", suite.name);
     }

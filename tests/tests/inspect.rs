@@ -7,6 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use evidence::{DiagnosticRecord, Run, RunInfo, RunStatus};
+use orchestrator::evidence_map::suite_record;
 use qaagent_tests::{fixture, squash, venv, Qaagent, RunOutput};
 use runner_api::{SuiteResult, TestCase, TestStatus, ToolRun};
 use serde_json::Value;
@@ -53,7 +54,7 @@ fn record_run(root: &Path) -> String {
         error: None,
     };
     unit.recount();
-    writer.suite_finished(0, unit).expect("unit");
+    writer.suite_finished(0, suite_record(unit)).expect("unit");
 
     let out = tempfile::tempdir().expect("suite output dir");
     std::fs::write(out.path().join("junit.xml"), "<testsuites/>").expect("junit");
@@ -87,10 +88,13 @@ fn record_run(root: &Path) -> String {
         error: None,
     };
     api.recount();
-    writer.suite_finished(1, api).expect("api");
+    writer.suite_finished(1, suite_record(api)).expect("api");
 
     writer
-        .suite_finished(2, SuiteResult::skipped("e2e", "playwright", "path e2e does not exist"))
+        .suite_finished(
+            2,
+            suite_record(SuiteResult::skipped("e2e", "playwright", "path e2e does not exist")),
+        )
         .expect("e2e");
     let diagnosis = |name: &str, category: &str, suggestion: &str, message: &str| DiagnosticRecord {
         test_name: name.into(),

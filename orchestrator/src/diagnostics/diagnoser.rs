@@ -2,7 +2,6 @@
 //! classification of a failed case or a suite-level error by them.
 
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
-use runner_api::route::route_for_test;
 use runner_api::{SuiteResult, TestCase};
 
 use super::categories::{
@@ -153,13 +152,7 @@ impl Diagnoser {
             .iter()
             // Routes are worth finding only for the cases that get a diagnosis.
             .filter(|case| needs_diagnosis(case))
-            .filter_map(|case| {
-                self.diagnose_case(
-                    &result.suite,
-                    case,
-                    route_for_test(&case.name).map(|route| route.to_string()),
-                )
-            })
+            .filter_map(|case| self.diagnose_case(&result.suite, case, crate::evidence_map::route(case)))
             .collect();
         let any_failing_case = result.cases.iter().any(|case| case.status.is_failure());
         if let (Some(error), false) = (&result.error, any_failing_case) {

@@ -22,9 +22,9 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use evidence::{LoadedRun, SuiteEntry, TestRecord};
+use evidence::{LoadedRun, SuiteEntry, SuiteOutcome, TestRecord, TestStatus};
 use quick_junit::{NonSuccessKind, Property, Report, TestCaseStatus, TestRerun, TestSuite};
-use runner_api::SuiteOutcome;
+
 use serde_json::{Map, Value};
 
 use super::ReportError;
@@ -62,7 +62,7 @@ fn suite(entry: &SuiteEntry, records: &[TestRecord]) -> TestSuite {
     }
     suite.add_test_cases(records.iter().map(test_case));
     if let Some(error) = &entry.error {
-        if records.iter().any(|record| is_failure(&record.status)) {
+        if records.iter().any(|record| record.status.is_failure()) {
             // The failing cases already fail the suite; keep the why alongside.
             suite.set_system_err(error.as_str());
         } else {
@@ -72,16 +72,12 @@ fn suite(entry: &SuiteEntry, records: &[TestRecord]) -> TestSuite {
     suite
 }
 
-fn is_failure(status: &str) -> bool {
-    matches!(status, "failed" | "error")
-}
-
 fn test_case(record: &TestRecord) -> quick_junit::TestCase {
     let meta = &record.metadata;
     let reruns = previous_failures(meta);
-    let status = match record.status.as_str() {
-        "failed" | "error" => {
-            let mut status = TestCaseStatus::non_success(kind(&record.status));
+    let status = match record.status {
+        TestStatus::Failed | TestStatus::Error => {
+            let mut status = TestCaseStatus::non_success(kind(record.status));
             fill_failure(
                 &mut status,
                 record.error_message.as_deref(),
@@ -92,14 +88,14 @@ fn test_case(record: &TestRecord) -> quick_junit::TestCase {
             status.add_reruns(reruns);
             status
         }
-        "skipped" => {
+        TestStatus::Skipped => {
             let mut status = TestCaseStatus::skipped();
             if let Some(reason) = text(meta, "skip_reason") {
                 status.set_message(reason);
             }
             status
         }
-        _ => {
+        TestStatus::Passed => {
             let mut status = TestCaseStatus::success();
             status.add_reruns(reruns);
             status
@@ -148,7 +144,11 @@ fn previous_failures(meta: &Map<String, Value>) -> Vec<TestRerun> {
         .iter()
         .filter_map(Value::as_object)
         .map(|attempt| {
-            let mut rerun = TestRerun::new(kind(text(attempt, "status").unwrap_or("failed")));
+            let status = match text(attempt, "status") {
+                Some("error") => TestStatus::Error,
+                _ => TestStatus::Failed,
+            };
+            let mut rerun = TestRerun::new(kind(status));
             if let Some(message) = text(attempt, "message") {
                 rerun.set_message(message);
             }
@@ -182,9 +182,9 @@ fn fill_failure(status: &mut TestCaseStatus, message: Option<&str>, ty: Option<&
     }
 }
 
-fn kind(status: &str) -> NonSuccessKind {
+fn kind(status: TestStatus) -> NonSuccessKind {
     match status {
-        "error" => NonSuccessKind::Error,
+        TestStatus::Error => NonSuccessKind::Error,
         _ => NonSuccessKind::Failure,
     }
 }
