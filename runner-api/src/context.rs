@@ -8,6 +8,7 @@ use std::time::Duration;
 use crossbeam_channel::Sender;
 
 use crate::cancel::CancelToken;
+use crate::probe::{Probe, ProbeError, ProbeOutput, PROBE_TIMEOUT};
 use crate::process::{self, ProcessError, ProcessOutcome, Supervision};
 
 /// Which tests an attempt runs.
@@ -182,6 +183,16 @@ impl SuiteContext {
             live_output: self.live_output.clone(),
         };
         process::run_supervised(cmd, &supervision)
+    }
+
+    /// Runs a short command to learn something about the tool (its version),
+    /// bounded by [`PROBE_TIMEOUT`](crate::probe::PROBE_TIMEOUT) or this
+    /// attempt's timeout, whichever is shorter, and stopped by the run's
+    /// cancel token. Every process a runner starts outside
+    /// [`run_supervised`](Self::run_supervised) goes through here.
+    pub fn probe(&self, cmd: Command) -> Result<ProbeOutput, ProbeError> {
+        let timeout = self.timeout.map_or(PROBE_TIMEOUT, |timeout| timeout.min(PROBE_TIMEOUT));
+        Probe::new(self.suite.clone(), timeout, self.cancel.clone()).run(cmd)
     }
 
     /// The selectors of this attempt, or `None` for the whole suite.

@@ -519,7 +519,7 @@ fn set_parent_death_signal(_cmd: &mut Command) {}
 
 /// A token unique to one supervised child: our pid, a counter and randomness
 /// (so that two qaagent runs, or a pid reused later, never share a token).
-fn new_token() -> String {
+pub(crate) fn new_token() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let count = COUNTER.fetch_add(1, Ordering::Relaxed);
     let mut hasher = RandomState::new().build_hasher();

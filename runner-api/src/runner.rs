@@ -56,7 +56,10 @@ pub trait Runner: Send + Sync {
     fn check_settings(&self, settings: &toml::Table) -> Result<(), SettingsError>;
 
     /// The tool's version as it reports it, for the manifest and
-    /// `config check`. `None` when it cannot be asked (not installed).
+    /// `config check`. `None` when it cannot be asked (not installed). Read
+    /// it from a file where the tool keeps one; ask the tool only through
+    /// [`SuiteContext::probe`], which a time limit and the run's cancel
+    /// token bound, so a version that never comes cannot hold up the run.
     fn tool_version(&self, ctx: &SuiteContext) -> Option<String>;
 
     /// For `config check`, when [`tool_version`](Self::tool_version) gave
