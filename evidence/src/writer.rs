@@ -524,7 +524,7 @@ impl WriterState {
 
 /// Adds a written suite's cases to the run's counts (see [`Counts`] for what each means).
 fn add_counts(counts: &mut Counts, result: &SuiteResult) {
-    if result.outcome != SuiteOutcome::Skipped {
+    if result.outcome() != SuiteOutcome::Skipped {
         counts.test_suites += 1;
     }
     for case in &result.cases {

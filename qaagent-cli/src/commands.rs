@@ -139,7 +139,7 @@ fn run_all(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u8, CliE
     // passing run: a wrong path or a filter that matches nothing.
     if summary.tests > 0 && !matches!(args.no_tests, NoTests::Pass) {
         for result in &results {
-            let ran = result.attempts > 0 && result.outcome == SuiteOutcome::Passed;
+            let ran = result.attempts > 0 && result.outcome() == SuiteOutcome::Passed;
             if ran && result.cases.is_empty() {
                 warnings.push(format!("suite {} ran no tests", result.suite));
             }

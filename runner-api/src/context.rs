@@ -3,9 +3,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
 use std::time::Duration;
-
-use crossbeam_channel::Sender;
 
 use crate::cancel::CancelToken;
 use crate::probe::{Probe, ProbeError, ProbeOutput, PROBE_TIMEOUT};
@@ -63,15 +62,38 @@ pub struct OutputLine {
     pub line: String,
 }
 
-/// Where to send tool output live, besides the log files.
-#[derive(Debug, Clone)]
+/// Where to send tool output live, besides the log files: a function given
+/// every whole line as it is printed, from the threads reading the tool's
+/// pipes. It may block (the tool then waits on its pipe, as on a slow
+/// terminal); it returns false once nobody listens any more, and is not
+/// called again for that stream.
+#[derive(Clone)]
 pub struct LiveOutput {
-    /// Receives every whole line as it is printed.
-    pub sink: Sender<OutputLine>,
+    send: Arc<dyn Fn(OutputLine) -> bool + Send + Sync>,
+}
+
+impl LiveOutput {
+    /// Live output through `send`, e.g. `move |line| sender.send(line).is_ok()`
+    /// for a channel.
+    pub fn new(send: impl Fn(OutputLine) -> bool + Send + Sync + 'static) -> Self {
+        LiveOutput { send: Arc::new(send) }
+    }
+
+    /// Hands `line` over; false once nobody listens.
+    pub fn send(&self, line: OutputLine) -> bool {
+        (self.send)(line)
+    }
+}
+
+impl std::fmt::Debug for LiveOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LiveOutput")
+    }
 }
 
 /// Everything a runner needs to run one attempt of one suite.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct SuiteContext {
     /// The suite's name (`[tests.NAME]`).
     pub suite: String,

@@ -110,6 +110,7 @@ impl JunitCase {
 
 /// A JUnit file could not be read.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum JunitError {
     /// The file could not be opened or read.
     #[error("cannot read JUnit file {}: {source}", path.display())]

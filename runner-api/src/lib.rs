@@ -23,6 +23,10 @@ pub mod runner;
 pub mod settings;
 pub mod version;
 
+/// The TOML types of the API ([`Runner::check_settings`] takes a
+/// [`toml::Table`]), so a runner needs no `toml` of its own, nor the same version.
+pub use toml;
+
 pub use cancel::{CancelKind, CancelToken};
 pub use case::{TestCase, TestStatus};
 pub use context::{LiveOutput, OutputLine, OutputStream, Selection, SuiteContext};

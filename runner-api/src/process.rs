@@ -95,6 +95,7 @@ pub enum ExitKind {
 
 /// Everything known about a supervised process once it is gone.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ProcessOutcome {
     /// Its exit.
     pub exit: ExitKind,
@@ -123,6 +124,7 @@ impl ProcessOutcome {
 
 /// Starting or supervising a process failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProcessError {
     /// The program does not exist or is not executable.
     #[error("cannot run {program}: {source}")]
@@ -445,7 +447,7 @@ fn start_readers(
             log: stdout_log,
             log_path: supervision.stdout_log.clone(),
         },
-        live.sink.clone(),
+        live.clone(),
         done.clone(),
     )?;
     readers.spawn(
@@ -456,7 +458,7 @@ fn start_readers(
             log: stderr_log,
             log_path: supervision.stderr_log.clone(),
         },
-        live.sink.clone(),
+        live.clone(),
         done,
     )?;
     Ok(readers)

@@ -9,6 +9,7 @@ use crate::settings::SettingsError;
 /// Why a runner could not produce a [`SuiteResult`] at all. The orchestrator
 /// turns it into a suite with `errors = 1` carrying this message.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RunnerError {
     /// The tool is not installed or cannot be found; the message says how to install it.
     #[error("{tool} not found: {hint}")]

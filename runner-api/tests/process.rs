@@ -369,7 +369,7 @@ fn live_output_sends_whole_labelled_lines_and_logs_every_byte() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (tx, rx) = crossbeam_channel::unbounded::<OutputLine>();
     let mut sup = supervision(dir.path());
-    sup.live_output = Some(LiveOutput { sink: tx });
+    sup.live_output = Some(LiveOutput::new(move |line| tx.send(line).is_ok()));
     // The long line crosses several pipe reads; the last stderr line has no newline.
     let script = "printf 'out one\\n'; printf 'err one\\n' >&2; printf 'out two\\r\\n'; \
                   head -c 40000 /dev/zero | tr '\\0' y; printf '\\n'; printf 'err tail' >&2";
@@ -406,7 +406,7 @@ fn live_output_survives_a_receiver_that_went_away() {
     let (tx, rx) = crossbeam_channel::unbounded::<OutputLine>();
     drop(rx);
     let mut sup = supervision(dir.path());
-    sup.live_output = Some(LiveOutput { sink: tx });
+    sup.live_output = Some(LiveOutput::new(move |line| tx.send(line).is_ok()));
     let outcome = run_supervised(sh(dir.path(), "seq 1 1000"), &sup).expect("runs");
     assert_eq!(outcome.exit, ExitKind::Code(0));
     let log = fs::read_to_string(dir.path().join("stdout.log")).expect("stdout log");
@@ -465,7 +465,7 @@ fn huge_output_helper(dir: &Path) {
     let (tx, rx) = crossbeam_channel::bounded::<OutputLine>(256);
     let consumer = thread::spawn(move || rx.iter().map(|line| line.line.len() as u64).sum::<u64>());
     let mut sup = supervision(dir);
-    sup.live_output = Some(LiveOutput { sink: tx });
+    sup.live_output = Some(LiveOutput::new(move |line| tx.send(line).is_ok()));
     let before = peak_rss_kib();
     // 128 MiB without a newline, then 16 MiB of short lines.
     let script = "head -c 134217728 /dev/zero | tr '\\0' x; echo; yes 0123456789abcdef | head -c 16777216";

@@ -172,7 +172,7 @@ pub fn run(ctx: &SuiteContext, install: NpmInstall, runner: &str, tool: &str) ->
     log::info!("[{}] {announce}", ctx.suite);
     if let Some(live) = &ctx.live_output {
         // Nobody listening any more is not the install's problem.
-        let _ = live.sink.send(OutputLine {
+        let _ = live.send(OutputLine {
             suite: ctx.suite.clone(),
             stream: OutputStream::Stdout,
             line: announce,

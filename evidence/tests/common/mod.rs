@@ -58,7 +58,6 @@ pub fn suite(name: &str, runner: &str, n: usize) -> SuiteResult {
         error: None,
     };
     result.duration = Duration::from_millis(1500);
-    result.recount();
     result
 }
 
