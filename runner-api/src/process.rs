@@ -15,6 +15,12 @@
 //!   is reported as leaked and stopped (SIGTERM, grace, SIGKILL) before
 //!   [`run_supervised`] returns.
 //!
+//! Platforms: all of the above on Linux. Other Unix systems have no `/proc`
+//! and no parent-death signal: a deadline or a cancel still signals the
+//! process group, but processes that left it are not found, leftovers after
+//! a normal exit are neither reported nor stopped, and a SIGKILLed
+//! supervisor leaves its child running (`docs/writing-a-runner.md`).
+//!
 //! Waiting never polls: one `select!` waits on the child's exit (sent by a
 //! waiter thread), the deadline, the cancel channel and the grace timer. Only
 //! the final sweep for leftovers re-reads `/proc` every [`SWEEP_INTERVAL`],

@@ -223,11 +223,6 @@ impl SuiteResult {
         self.cases.iter().filter(|case| case.flaky).count()
     }
 
-    /// Sum of the cases' own times, as the tool measured them.
-    pub fn cases_duration(&self) -> f64 {
-        self.cases.iter().map(|case| case.duration).sum()
-    }
-
     /// Total number of cases.
     pub fn total(&self) -> usize {
         self.cases.len()
