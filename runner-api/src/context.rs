@@ -6,9 +6,12 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
+
 use crate::cancel::CancelToken;
 use crate::probe::{Probe, ProbeError, ProbeOutput, PROBE_TIMEOUT};
 use crate::process::{self, ProcessError, ProcessOutcome, Supervision};
+use crate::settings::{parse_settings, ParsedSettings, SettingsError};
 
 /// Which tests an attempt runs.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -127,6 +130,8 @@ pub struct SuiteContext {
     pub cancel: CancelToken,
     /// Where to stream output lines as they come, when asked.
     pub live_output: Option<LiveOutput>,
+    /// `settings` parsed into the runner's type, shared by the clones.
+    parsed: ParsedSettings,
 }
 
 impl SuiteContext {
@@ -154,6 +159,7 @@ impl SuiteContext {
             kill_grace: Duration::from_secs(5),
             cancel: CancelToken::new(),
             live_output: None,
+            parsed: ParsedSettings::default(),
         }
     }
 
@@ -205,6 +211,23 @@ impl SuiteContext {
             live_output: self.live_output.clone(),
         };
         process::run_supervised(cmd, &supervision)
+    }
+
+    /// The suite's [`settings`](Self::settings) as the runner's type `T`,
+    /// parsed on the first call for this suite (its attempts and its version
+    /// probe share the answer) with [`parse_settings`].
+    pub fn settings_as<T: DeserializeOwned + Send + Sync + 'static>(&self) -> Result<Arc<T>, SettingsError> {
+        self.parsed.get(&self.settings, parse_settings::<T>)
+    }
+
+    /// Like [`settings_as`](Self::settings_as), with the runner's own
+    /// `parse` (one that checks more than serde can).
+    pub fn settings_with<T, F>(&self, parse: F) -> Result<Arc<T>, SettingsError>
+    where
+        T: Send + Sync + 'static,
+        F: FnOnce(&toml::Table) -> Result<T, SettingsError>,
+    {
+        self.parsed.get(&self.settings, parse)
     }
 
     /// Runs a short command to learn something about the tool (its version),

@@ -53,7 +53,9 @@ pub trait Runner: Send + Sync {
     /// Checks the runner-specific keys of a `[tests.NAME]` table (everything
     /// that is not a common suite key). Runners usually call
     /// [`parse_settings`](crate::settings::parse_settings) with their own
-    /// settings type here and again in [`run`](Self::run).
+    /// settings type here, and read them in [`run`](Self::run) and
+    /// [`tool_version`](Self::tool_version) with
+    /// [`SuiteContext::settings_as`], which parses once per suite.
     fn check_settings(&self, settings: &toml::Table) -> Result<(), SettingsError>;
 
     /// The tool's version as it reports it, for the manifest and

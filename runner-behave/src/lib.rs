@@ -81,7 +81,7 @@ impl Runner for BehaveRunner {
     }
 
     fn tool_version(&self, ctx: &SuiteContext) -> Option<String> {
-        let settings = parse_settings::<BehaveSettings>(&ctx.settings).ok()?;
+        let settings = ctx.settings_as::<BehaveSettings>().ok()?;
         let python = find_python(settings.python.as_deref(), &ctx.project_dir, TOOL).ok()?;
         let key = (python.clone(), ctx.project_dir.clone());
         self.versions
@@ -89,7 +89,7 @@ impl Runner for BehaveRunner {
     }
 
     fn run(&self, ctx: &SuiteContext) -> Result<SuiteResult, RunnerError> {
-        let settings = parse_settings::<BehaveSettings>(&ctx.settings)?;
+        let settings = ctx.settings_as::<BehaveSettings>()?;
         let python = find_python(settings.python.as_deref(), &ctx.project_dir, TOOL)?;
         if ctx.selected().is_some_and(<[String]>::is_empty) {
             // Nothing to select; running behave without locations would run everything.

@@ -183,7 +183,7 @@ impl Runner for CommandRunner {
     }
 
     fn tool_version(&self, ctx: &SuiteContext) -> Option<String> {
-        let settings = CommandSettings::from_table(&ctx.settings).ok()?;
+        let settings = ctx.settings_with(CommandSettings::from_table).ok()?;
         let version = settings.version.as_ref()?;
         let prepared = Prepared::new(&settings, ctx).ok()?;
         let argv: Vec<String> = version
@@ -199,7 +199,7 @@ impl Runner for CommandRunner {
     }
 
     fn version_unknown_because(&self, ctx: &SuiteContext) -> Option<String> {
-        let settings = CommandSettings::from_table(&ctx.settings).ok()?;
+        let settings = ctx.settings_with(CommandSettings::from_table).ok()?;
         if settings.version.is_some() {
             return None;
         }
@@ -219,7 +219,7 @@ impl Runner for CommandRunner {
     }
 
     fn run(&self, ctx: &SuiteContext) -> Result<SuiteResult, RunnerError> {
-        let settings = CommandSettings::from_table(&ctx.settings)?;
+        let settings = ctx.settings_with(CommandSettings::from_table)?;
         let prepared = Prepared::new(&settings, ctx)?;
         let argv = prepared.argv(&settings, ctx)?;
         let program = argv.first().cloned().unwrap_or_default();

@@ -69,7 +69,7 @@ impl runner_api::Runner for PlaywrightRunner {
     }
 
     fn run(&self, ctx: &SuiteContext) -> Result<SuiteResult, RunnerError> {
-        let settings: PlaywrightSettings = parse_settings(&ctx.settings)?;
+        let settings = ctx.settings_as::<PlaywrightSettings>()?;
         if !ctx.path.is_dir() {
             return Err(RunnerError::Other(format!(
                 "the suite's path {} is not a directory",

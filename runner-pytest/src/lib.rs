@@ -55,7 +55,7 @@ impl Runner for PytestRunner {
     }
 
     fn tool_version(&self, ctx: &SuiteContext) -> Option<String> {
-        let settings: PytestSettings = parse_settings(&ctx.settings).ok()?;
+        let settings = ctx.settings_as::<PytestSettings>().ok()?;
         let python = find_python(settings.python.as_deref(), &ctx.project_dir, "pytest").ok()?;
         let key = (python.clone(), ctx.project_dir.clone());
         self.versions
@@ -63,7 +63,7 @@ impl Runner for PytestRunner {
     }
 
     fn run(&self, ctx: &SuiteContext) -> Result<SuiteResult, RunnerError> {
-        let settings: PytestSettings = parse_settings(&ctx.settings)?;
+        let settings = ctx.settings_as::<PytestSettings>()?;
         let python = find_python(settings.python.as_deref(), &ctx.project_dir, "pytest")?;
         let junit_path = ctx.output_dir.join("junit.xml");
 

@@ -54,9 +54,9 @@ impl ChecksRunner {
     /// the suite's environment (`ctx.command`), in the project dir, where the
     /// checks' paths are relative to.
     fn checktool(&self, ctx: &SuiteContext) -> Result<(PathBuf, Command), RunnerError> {
-        let settings: ChecksSettings = parse_settings(&ctx.settings)?;
+        let settings = ctx.settings_as::<ChecksSettings>()?;
         let python = find_python(settings.python.as_deref(), &ctx.project_dir, "checktool")?;
-        let script = match settings.tool {
+        let script = match &settings.tool {
             Some(tool) => Script::File(ctx.project_dir.join(tool)),
             None => Script::Bundled,
         };
