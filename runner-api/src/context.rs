@@ -231,7 +231,7 @@ impl SuiteContext {
     }
 
     /// Runs a short command to learn something about the tool (its version),
-    /// bounded by [`PROBE_TIMEOUT`](crate::probe::PROBE_TIMEOUT) or this
+    /// bounded by [`PROBE_TIMEOUT`] or this
     /// attempt's timeout, whichever is shorter, and stopped by the run's
     /// cancel token. Every process a runner starts outside
     /// [`run_supervised`](Self::run_supervised) goes through here.
