@@ -51,7 +51,6 @@ fn failing_suite() -> SuiteResult {
             case
         })
         .collect();
-    result.recount();
     result
 }
 

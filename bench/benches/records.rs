@@ -29,7 +29,6 @@ fn bench(c: &mut Criterion) {
         .into_iter()
         .map(|row| row.into_test_case())
         .collect();
-    result.recount();
     let cases = result.cases.len() as u64;
     let runs = dir.path().join("runs");
     let info = RunInfo {

@@ -205,7 +205,6 @@ pub fn stages(report: &Path, work: &Path) -> Result<Vec<(&'static str, Duration)
     times.push(("read JUnit into cases (runner_pytest::read_report)", start.elapsed()));
     let mut result = SuiteResult::new("big", "pytest");
     result.cases = cases;
-    result.recount();
 
     let start = Instant::now();
     let diagnoser = orchestrator::diagnostics::Diagnoser::new(&[]).map_err(|e| e.to_string())?;

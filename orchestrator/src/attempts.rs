@@ -31,11 +31,7 @@ pub fn next_selection(result: &SuiteResult) -> Option<Selection> {
 /// ([`Selection::retain_selected`]), for every runner.
 pub fn keep_selected(mut result: SuiteResult, selection: &Selection) -> SuiteResult {
     let reported = result.cases.len();
-    if selection.retain_selected(&mut result.cases) {
-        if result.cases.len() != reported {
-            result.recount();
-        }
-    } else {
+    if !selection.retain_selected(&mut result.cases) {
         log::warn!(
             "[{}] none of the {reported} reported tests is one of those selected; keeping them all",
             result.suite
@@ -54,6 +50,7 @@ pub fn keep_selected(mut result: SuiteResult, selection: &Selection) -> SuiteRes
 /// - suite-level error, exit code and log tail are those of the last attempt;
 ///   durations add up; artifacts and leaked processes accumulate.
 pub fn merge(mut merged: SuiteResult, next: SuiteResult, selection: &Selection) -> SuiteResult {
+    let next_outcome = next.outcome();
     let selected: Option<std::collections::HashSet<&str>> = match selection {
         Selection::All => None,
         Selection::Only(selectors) => Some(selectors.iter().map(String::as_str).collect()),
@@ -110,12 +107,9 @@ pub fn merge(mut merged: SuiteResult, next: SuiteResult, selection: &Selection) 
     }
     merged.leaked.extend(next.leaked);
     // The last attempt decides the suite-level verdict.
-    merged.error = None;
-    merged.outcome = runner_api::SuiteOutcome::Passed;
+    merged.clear_error();
     if let Some(error) = next.error {
-        merged.set_error(next.outcome, error);
-    } else {
-        merged.recount();
+        merged.set_error(next_outcome, error);
     }
     merged
 }
@@ -135,7 +129,6 @@ mod tests {
     fn result(cases: Vec<TestCase>) -> SuiteResult {
         let mut result = SuiteResult::new("unit", "pytest");
         result.cases = cases;
-        result.recount();
         result
     }
 
@@ -158,8 +151,7 @@ mod tests {
         let mut crashed = result(vec![]);
         crashed.set_error(SuiteOutcome::Errored, "pytest exited with code 3");
         assert_eq!(next_selection(&crashed), Some(Selection::All));
-        let mut unselectable = result(vec![TestCase::new("x", "y", TestStatus::Failed)]);
-        unselectable.recount();
+        let unselectable = result(vec![TestCase::new("x", "y", TestStatus::Failed)]);
         assert_eq!(next_selection(&unselectable), Some(Selection::All));
     }
 
@@ -173,7 +165,7 @@ mod tests {
         let kept = keep_selected(reported.clone(), &Selection::Only(vec!["b".into()]));
         let names: Vec<&str> = kept.cases.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["b"]);
-        assert_eq!((kept.failed, kept.skipped), (1, 0));
+        assert_eq!((kept.failed(), kept.skipped_cases()), (1, 0));
         // The whole suite: everything stays.
         assert_eq!(keep_selected(reported.clone(), &Selection::All).cases.len(), 3);
         // No row is one of the selected: rather keep what the tool reported.
@@ -213,10 +205,10 @@ mod tests {
         );
         assert_eq!(by_name("c").previous_failures.len(), 1);
         assert_eq!(
-            (merged.passed, merged.failed, merged.flaky, merged.attempts),
+            (merged.passed(), merged.failed(), merged.flaky(), merged.attempts),
             (2, 1, 1, 2)
         );
-        assert_eq!(merged.outcome, SuiteOutcome::Failed);
+        assert_eq!(merged.outcome(), SuiteOutcome::Failed);
     }
 
     #[test]
@@ -226,7 +218,7 @@ mod tests {
         let second = result(vec![case("a", TestStatus::Passed)]);
         let merged = merge(first, second, &Selection::All);
         assert_eq!(merged.error, None);
-        assert_eq!(merged.outcome, SuiteOutcome::Passed);
-        assert!(merged.success);
+        assert_eq!(merged.outcome(), SuiteOutcome::Passed);
+        assert!(merged.outcome().is_success());
     }
 }

@@ -21,12 +21,12 @@ pub fn suite_record(result: impl Into<Arc<SuiteResult>>) -> evidence::SuiteRecor
     evidence::SuiteRecord {
         name: result.suite.clone(),
         runner: result.runner.clone(),
-        outcome: outcome(result.outcome),
-        passed: result.passed,
-        failed: result.failed,
-        errors: result.errors,
-        skipped: result.skipped,
-        flaky: result.flaky,
+        outcome: outcome(result.outcome()),
+        passed: result.passed(),
+        failed: result.failed(),
+        errors: result.errors(),
+        skipped: result.skipped_cases(),
+        flaky: result.flaky(),
         duration: result.duration,
         return_code: result.return_code,
         error: result.error.clone(),
@@ -174,7 +174,6 @@ mod tests {
             duration: 0.5,
         });
         result.cases.push(case);
-        result.recount();
         let record = suite_record(result);
         assert_eq!((record.name.as_str(), record.failed), ("api", 1));
         assert_eq!(evidence::Cases::count(record.cases.as_ref()), 1);

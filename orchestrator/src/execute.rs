@@ -208,7 +208,10 @@ fn run_suite(
     base.timeout = Some(plan.timeout_for(&suite.config));
     base.kill_grace = plan.settings.kill_grace;
     base.cancel = cancel.clone();
-    base.live_output = lines.map(|sink| LiveOutput { sink: sink.clone() });
+    base.live_output = lines.map(|sink| {
+        let sink = sink.clone();
+        LiveOutput::new(move |line| sink.send(line).is_ok())
+    });
 
     let started = Instant::now();
     let mut version = None;
@@ -250,15 +253,15 @@ fn run_suite(
                 index: suite.index,
                 suite: name.clone(),
                 attempt,
-                outcome: result.outcome,
-                passed: result.passed,
-                failed: result.failed,
-                errors: result.errors,
-                skipped: result.skipped,
+                outcome: result.outcome(),
+                passed: result.passed(),
+                failed: result.failed(),
+                errors: result.errors(),
+                skipped: result.skipped_cases(),
                 duration: result.duration,
                 error: result.error.clone(),
             });
-            let interrupted = result.outcome == SuiteOutcome::Interrupted;
+            let interrupted = result.outcome() == SuiteOutcome::Interrupted;
             let current = fold(merged.take(), result, &selection);
             let next = if attempt < max_attempts && !interrupted { next_selection(&current) } else { None };
             merged = Some(current);

@@ -130,7 +130,7 @@ fn test_case(case: &TestCase) -> quick_junit::TestCase {
 /// The errored case standing for a suite that failed without naming a test.
 fn suite_error_case(result: &SuiteResult, error: &str) -> quick_junit::TestCase {
     let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
-    let ty = match result.outcome {
+    let ty = match result.outcome() {
         SuiteOutcome::TimedOut => "timeout",
         SuiteOutcome::Interrupted => "interrupted",
         _ => "suite error",
@@ -256,7 +256,6 @@ mod tests {
         result.cases = vec![passing, flaky, flaky_setup, failing, erroring, skipped];
         result.attempts = 3;
         result.duration = Duration::from_millis(1500);
-        result.recount();
         result
     }
 

@@ -175,7 +175,6 @@ mod tests {
     fn suite(name: &str, cases: Vec<TestCase>) -> SuiteResult {
         let mut result = SuiteResult::new(name, "pytest");
         result.cases = cases;
-        result.recount();
         result
     }
 

@@ -250,7 +250,7 @@ fn no_tests_warnings(results: &[Arc<SuiteResult>], summary: &RunSummary, policy:
     }
     results
         .iter()
-        .filter(|result| result.attempts > 0 && result.outcome == SuiteOutcome::Passed && result.cases.is_empty())
+        .filter(|result| result.attempts > 0 && result.outcome() == SuiteOutcome::Passed && result.cases.is_empty())
         .map(|result| format!("suite {} ran no tests", result.suite))
         .collect()
 }

@@ -48,15 +48,15 @@ impl RunSummary {
             ..RunSummary::default()
         };
         for result in results.iter().map(Borrow::borrow) {
-            if result.attempts > 0 && result.outcome != SuiteOutcome::Skipped {
+            if result.attempts > 0 && result.outcome() != SuiteOutcome::Skipped {
                 summary.suites_run += 1;
             }
-            summary.passed += result.passed;
-            summary.failed += result.failed;
-            summary.errors += result.errors;
+            summary.passed += result.passed();
+            summary.failed += result.failed();
+            summary.errors += result.errors();
             summary.suite_errors += usize::from(result.has_error_without_case());
-            summary.skipped += result.skipped;
-            summary.flaky += result.flaky;
+            summary.skipped += result.skipped_cases();
+            summary.flaky += result.flaky();
             summary.tests += result.cases.len();
             summary.suites_duration += result.duration;
         }

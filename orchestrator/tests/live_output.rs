@@ -88,7 +88,7 @@ fn a_slow_consumer_gets_every_line_of_a_fast_tool() {
         },
     );
 
-    assert_eq!(results[0].outcome, SuiteOutcome::Passed, "{:?}", results[0].error);
+    assert_eq!(results[0].outcome(), SuiteOutcome::Passed, "{:?}", results[0].error);
     assert_eq!(received, LINES, "every line reached the consumer");
     assert!(in_order, "lines arrive in the order printed");
     let log = std::fs::read_to_string(out.join("loud/stdout.log")).expect("log");

@@ -1,9 +1,10 @@
 //! Cancellation shared by the coordinator and every running suite.
 //!
 //! The coordinator (on Ctrl-C / SIGTERM) calls [`CancelToken::cancel`]; every
-//! supervisor holds a [`crossbeam_channel::Receiver`] from
-//! [`CancelToken::subscribe`] and `select!`s on it together with its child's
-//! exit and its deadline, so no one polls.
+//! supervisor inside this crate holds a channel from `CancelToken::subscribe`
+//! and `select!`s on it together with its child's exit and its deadline, so
+//! no one polls. The channel type stays private: outside this crate a token
+//! is cancelled and asked, never subscribed to.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -60,7 +61,7 @@ impl CancelToken {
 
     /// A channel that receives every cancel (or escalation) from now on; if
     /// the token is already cancelled, the current kind is already queued.
-    pub fn subscribe(&self) -> Receiver<CancelKind> {
+    pub(crate) fn subscribe(&self) -> Receiver<CancelKind> {
         let (tx, rx) = crossbeam_channel::unbounded();
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(kind) = inner.kind {

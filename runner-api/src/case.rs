@@ -41,6 +41,7 @@ impl std::fmt::Display for TestStatus {
 
 /// One test case of a suite attempt (or, after retries, of the merged suite).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TestCase {
     /// The test's name as the tool reports it (JUnit `name`).
     pub name: String,
@@ -117,10 +118,5 @@ impl TestCase {
             Some(selector) => selector.clone(),
             None => format!("{}::{}", self.classname, self.name),
         }
-    }
-
-    /// A display name: the selector when known, else `classname::name`.
-    pub fn display_name(&self) -> String {
-        self.identity()
     }
 }

@@ -88,7 +88,6 @@ pub fn conclude(attempt: Attempt<'_>) -> SuiteResult {
         JunitOutcome::Missing(path) => Some(format!("{tool} wrote no JUnit report (expected {})", path.display())),
         JunitOutcome::Unreadable(err) => Some(err.to_string()),
     };
-    result.recount();
 
     let problem = if let Some(kind) = process.cancelled {
         Some((
@@ -114,7 +113,7 @@ pub fn conclude(attempt: Attempt<'_>) -> SuiteResult {
         ))
     } else if !matches!(process.exit, ExitKind::Code(code) if ok_codes.contains(&code)) {
         Some((SuiteOutcome::Errored, describe_exit(tool, process.exit)))
-    } else if process.exit != ExitKind::Code(0) && result.failed + result.errors == 0 {
+    } else if process.exit != ExitKind::Code(0) && result.failed() + result.errors() == 0 {
         Some((
             SuiteOutcome::Errored,
             format!(

@@ -3,12 +3,15 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
 use std::time::Duration;
 
-use crossbeam_channel::Sender;
+use serde::de::DeserializeOwned;
 
 use crate::cancel::CancelToken;
+use crate::probe::{Probe, ProbeError, ProbeOutput, PROBE_TIMEOUT};
 use crate::process::{self, ProcessError, ProcessOutcome, Supervision};
+use crate::settings::{parse_settings, ParsedSettings, SettingsError};
 
 /// Which tests an attempt runs.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -62,15 +65,38 @@ pub struct OutputLine {
     pub line: String,
 }
 
-/// Where to send tool output live, besides the log files.
-#[derive(Debug, Clone)]
+/// Where to send tool output live, besides the log files: a function given
+/// every whole line as it is printed, from the threads reading the tool's
+/// pipes. It may block (the tool then waits on its pipe, as on a slow
+/// terminal); it returns false once nobody listens any more, and is not
+/// called again for that stream.
+#[derive(Clone)]
 pub struct LiveOutput {
-    /// Receives every whole line as it is printed.
-    pub sink: Sender<OutputLine>,
+    send: Arc<dyn Fn(OutputLine) -> bool + Send + Sync>,
+}
+
+impl LiveOutput {
+    /// Live output through `send`, e.g. `move |line| sender.send(line).is_ok()`
+    /// for a channel.
+    pub fn new(send: impl Fn(OutputLine) -> bool + Send + Sync + 'static) -> Self {
+        LiveOutput { send: Arc::new(send) }
+    }
+
+    /// Hands `line` over; false once nobody listens.
+    pub fn send(&self, line: OutputLine) -> bool {
+        (self.send)(line)
+    }
+}
+
+impl std::fmt::Debug for LiveOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LiveOutput")
+    }
 }
 
 /// Everything a runner needs to run one attempt of one suite.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct SuiteContext {
     /// The suite's name (`[tests.NAME]`).
     pub suite: String,
@@ -104,6 +130,8 @@ pub struct SuiteContext {
     pub cancel: CancelToken,
     /// Where to stream output lines as they come, when asked.
     pub live_output: Option<LiveOutput>,
+    /// `settings` parsed into the runner's type, shared by the clones.
+    parsed: ParsedSettings,
 }
 
 impl SuiteContext {
@@ -131,6 +159,7 @@ impl SuiteContext {
             kill_grace: Duration::from_secs(5),
             cancel: CancelToken::new(),
             live_output: None,
+            parsed: ParsedSettings::default(),
         }
     }
 
@@ -182,6 +211,33 @@ impl SuiteContext {
             live_output: self.live_output.clone(),
         };
         process::run_supervised(cmd, &supervision)
+    }
+
+    /// The suite's [`settings`](Self::settings) as the runner's type `T`,
+    /// parsed on the first call for this suite (its attempts and its version
+    /// probe share the answer) with [`parse_settings`].
+    pub fn settings_as<T: DeserializeOwned + Send + Sync + 'static>(&self) -> Result<Arc<T>, SettingsError> {
+        self.parsed.get(&self.settings, parse_settings::<T>)
+    }
+
+    /// Like [`settings_as`](Self::settings_as), with the runner's own
+    /// `parse` (one that checks more than serde can).
+    pub fn settings_with<T, F>(&self, parse: F) -> Result<Arc<T>, SettingsError>
+    where
+        T: Send + Sync + 'static,
+        F: FnOnce(&toml::Table) -> Result<T, SettingsError>,
+    {
+        self.parsed.get(&self.settings, parse)
+    }
+
+    /// Runs a short command to learn something about the tool (its version),
+    /// bounded by [`PROBE_TIMEOUT`] or this
+    /// attempt's timeout, whichever is shorter, and stopped by the run's
+    /// cancel token. Every process a runner starts outside
+    /// [`run_supervised`](Self::run_supervised) goes through here.
+    pub fn probe(&self, cmd: Command) -> Result<ProbeOutput, ProbeError> {
+        let timeout = self.timeout.map_or(PROBE_TIMEOUT, |timeout| timeout.min(PROBE_TIMEOUT));
+        Probe::new(self.suite.clone(), timeout, self.cancel.clone()).run(cmd)
     }
 
     /// The selectors of this attempt, or `None` for the whole suite.

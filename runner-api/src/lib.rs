@@ -14,6 +14,7 @@ pub mod case;
 pub mod conclude;
 pub mod context;
 pub mod junit;
+pub mod probe;
 pub mod process;
 pub mod python;
 pub mod result;
@@ -22,9 +23,14 @@ pub mod runner;
 pub mod settings;
 pub mod version;
 
+/// The TOML types of the API ([`Runner::check_settings`] takes a
+/// [`toml::Table`]), so a runner needs no `toml` of its own, nor the same version.
+pub use toml;
+
 pub use cancel::{CancelKind, CancelToken};
 pub use case::{TestCase, TestStatus};
 pub use context::{LiveOutput, OutputLine, OutputStream, Selection, SuiteContext};
+pub use probe::{Probe, ProbeError, ProbeOutput};
 pub use result::{LeakedProcess, SuiteOutcome, SuiteResult, ToolRun};
 pub use runner::{Runner, RunnerError};
 pub use settings::{parse_settings, SettingsError};

@@ -15,6 +15,12 @@
 //!   is reported as leaked and stopped (SIGTERM, grace, SIGKILL) before
 //!   [`run_supervised`] returns.
 //!
+//! Platforms: all of the above on Linux. Other Unix systems have no `/proc`
+//! and no parent-death signal: a deadline or a cancel still signals the
+//! process group, but processes that left it are not found, leftovers after
+//! a normal exit are neither reported nor stopped, and a SIGKILLed
+//! supervisor leaves its child running (`docs/writing-a-runner.md`).
+//!
 //! Waiting never polls: one `select!` waits on the child's exit (sent by a
 //! waiter thread), the deadline, the cancel channel and the grace timer. Only
 //! the final sweep for leftovers re-reads `/proc` every [`SWEEP_INTERVAL`],
@@ -95,6 +101,7 @@ pub enum ExitKind {
 
 /// Everything known about a supervised process once it is gone.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ProcessOutcome {
     /// Its exit.
     pub exit: ExitKind,
@@ -123,6 +130,7 @@ impl ProcessOutcome {
 
 /// Starting or supervising a process failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProcessError {
     /// The program does not exist or is not executable.
     #[error("cannot run {program}: {source}")]
@@ -445,7 +453,7 @@ fn start_readers(
             log: stdout_log,
             log_path: supervision.stdout_log.clone(),
         },
-        live.sink.clone(),
+        live.clone(),
         done.clone(),
     )?;
     readers.spawn(
@@ -456,7 +464,7 @@ fn start_readers(
             log: stderr_log,
             log_path: supervision.stderr_log.clone(),
         },
-        live.sink.clone(),
+        live.clone(),
         done,
     )?;
     Ok(readers)
@@ -519,7 +527,7 @@ fn set_parent_death_signal(_cmd: &mut Command) {}
 
 /// A token unique to one supervised child: our pid, a counter and randomness
 /// (so that two qaagent runs, or a pid reused later, never share a token).
-fn new_token() -> String {
+pub(crate) fn new_token() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let count = COUNTER.fetch_add(1, Ordering::Relaxed);
     let mut hasher = RandomState::new().build_hasher();

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use crate::case::{TestCase, TestStatus};
 
 /// How a suite ended, from best to worst. Ordered so that combining the
-/// outcomes of several attempts or suites is `max`.
+/// outcomes of several attempts or suites is `max`. Not `#[non_exhaustive]`:
+/// whoever maps an outcome to an exit code or a stored status must handle
+/// every one, and a new one should break their build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SuiteOutcome {
@@ -71,36 +73,28 @@ pub struct ToolRun {
 }
 
 /// The result of one suite: one attempt, or the merge of its attempts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Counts and the outcome are not stored but read from the cases and the
+/// suite's own error, so they cannot disagree. Built by
+/// [`conclude`](crate::conclude::conclude) from what a tool did, or from
+/// [`new`](Self::new), [`skipped`](Self::skipped) or
+/// [`errored`](Self::errored), then filled in; a suite-level error is set
+/// with [`set_error`](Self::set_error).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct SuiteResult {
     /// The suite's name (`unit`, `behave`, `e2e`, …).
     pub suite: String,
     /// The runner that ran it (`pytest`, …).
     pub runner: String,
-    /// How the suite ended.
-    pub outcome: SuiteOutcome,
     /// Test cases, in the order the tool reported them.
     pub cases: Vec<TestCase>,
-    /// Passed cases.
-    pub passed: usize,
-    /// Failed cases.
-    pub failed: usize,
-    /// Errored cases; at least one when the suite itself errored.
-    pub errors: usize,
-    /// Skipped cases.
-    pub skipped: usize,
-    /// Cases that passed only after a retry.
-    pub flaky: usize,
     /// Wall time of the tool (all attempts), not the sum of case times.
     pub duration: Duration,
-    /// Sum of the cases' own times, as the tool measured them.
-    pub cases_duration: f64,
     /// Files worth keeping (JUnit, logs, screenshots…), as absolute paths.
     pub artifacts: Vec<PathBuf>,
     /// Exit code of the tool's last attempt.
     pub return_code: Option<i32>,
-    /// True when the suite counts as passed.
-    pub success: bool,
     /// The suite-level error: why the tool's word cannot be taken as is.
     pub error: Option<String>,
     /// The last lines of the tool's output, when it crashed or errored.
@@ -115,26 +109,21 @@ pub struct SuiteResult {
     pub skip_reason: Option<String>,
     /// The suite's output directory of its first attempt.
     pub output_dir: Option<PathBuf>,
+    /// How the suite itself ended, when that outweighs its cases: skipped,
+    /// errored, timed out, interrupted. `Passed` otherwise.
+    ending: SuiteOutcome,
 }
 
 impl SuiteResult {
-    /// An empty result for `suite` run by `runner`, to be filled in.
+    /// An empty, passed result for `suite` run by `runner`, to be filled in.
     pub fn new(suite: impl Into<String>, runner: impl Into<String>) -> Self {
         SuiteResult {
             suite: suite.into(),
             runner: runner.into(),
-            outcome: SuiteOutcome::Passed,
             cases: Vec::new(),
-            passed: 0,
-            failed: 0,
-            errors: 0,
-            skipped: 0,
-            flaky: 0,
             duration: Duration::ZERO,
-            cases_duration: 0.0,
             artifacts: Vec::new(),
             return_code: None,
-            success: true,
             error: None,
             log_tail: None,
             leaked: Vec::new(),
@@ -142,13 +131,14 @@ impl SuiteResult {
             tool: ToolRun::default(),
             skip_reason: None,
             output_dir: None,
+            ending: SuiteOutcome::Passed,
         }
     }
 
     /// A suite that did not run, with the reason (e.g. its path is missing).
     pub fn skipped(suite: impl Into<String>, runner: impl Into<String>, reason: impl Into<String>) -> Self {
         let mut result = SuiteResult::new(suite, runner);
-        result.outcome = SuiteOutcome::Skipped;
+        result.ending = SuiteOutcome::Skipped;
         result.skip_reason = Some(reason.into());
         result.attempts = 0;
         result
@@ -163,59 +153,74 @@ impl SuiteResult {
     }
 
     /// Marks the suite as ended by `outcome` (an error, a timeout, an
-    /// interrupt) with `message`, and recomputes its counts.
+    /// interrupt) with `message`; an earlier, worse ending stays, and an
+    /// earlier, different message is kept before this one.
     pub fn set_error(&mut self, outcome: SuiteOutcome, message: impl Into<String>) {
         let message = message.into();
-        self.outcome = self.outcome.max(outcome);
+        self.ending = self.ending.max(outcome);
         self.error = Some(match self.error.take() {
             Some(previous) if previous != message => format!("{previous}; {message}"),
             _ => message,
         });
-        self.recount();
+    }
+
+    /// Forgets the suite's own error and ending, for a later attempt's to
+    /// replace them.
+    pub fn clear_error(&mut self) {
+        self.error = None;
+        self.ending = SuiteOutcome::Passed;
+    }
+
+    /// How the suite ended: its own ending when that is skipped or worse
+    /// than a failure, else failed when a case failed or errored (or the
+    /// suite has an error of its own), else passed.
+    pub fn outcome(&self) -> SuiteOutcome {
+        if self.ending == SuiteOutcome::Skipped || self.ending > SuiteOutcome::Failed {
+            self.ending
+        } else if self.failed() + self.errors() > 0 {
+            SuiteOutcome::Failed
+        } else {
+            SuiteOutcome::Passed
+        }
     }
 
     /// Whether the suite has an error of its own (a timeout, a crash, an
     /// unreadable report) that no errored case carries. Such an error counts
-    /// once in `errors`, though it is no test; when the tool reported it as
-    /// an errored case too (pytest's collection errors), the case is it.
+    /// once in [`errors`](Self::errors), though it is no test; when the tool
+    /// reported it as an errored case too (pytest's collection errors), the
+    /// case is it.
     pub fn has_error_without_case(&self) -> bool {
         self.error.is_some() && !self.cases.iter().any(|case| case.status == TestStatus::Error)
     }
 
-    /// Recomputes counts, `success` and (unless already worse) the outcome
-    /// from the cases and the suite-level error.
-    pub fn recount(&mut self) {
-        let (mut passed, mut failed, mut errors, mut skipped, mut flaky) = (0, 0, 0, 0, 0);
-        let mut cases_duration = 0.0;
-        for case in &self.cases {
-            match case.status {
-                TestStatus::Passed => passed += 1,
-                TestStatus::Failed => failed += 1,
-                TestStatus::Error => errors += 1,
-                TestStatus::Skipped => skipped += 1,
-            }
-            if case.flaky {
-                flaky += 1;
-            }
-            cases_duration += case.duration;
-        }
-        if self.has_error_without_case() {
-            errors += 1;
-        }
-        self.passed = passed;
-        self.failed = failed;
-        self.errors = errors;
-        self.skipped = skipped;
-        self.flaky = flaky;
-        self.cases_duration = cases_duration;
-        if self.outcome <= SuiteOutcome::Failed && self.outcome != SuiteOutcome::Skipped {
-            self.outcome = if failed + errors > 0 {
-                SuiteOutcome::Failed
-            } else {
-                SuiteOutcome::Passed
-            };
-        }
-        self.success = self.outcome.is_success();
+    fn count(&self, status: TestStatus) -> usize {
+        self.cases.iter().filter(|case| case.status == status).count()
+    }
+
+    /// Passed cases (flaky ones included).
+    pub fn passed(&self) -> usize {
+        self.count(TestStatus::Passed)
+    }
+
+    /// Failed cases.
+    pub fn failed(&self) -> usize {
+        self.count(TestStatus::Failed)
+    }
+
+    /// Errored cases, plus one for an error of the suite's own that no case
+    /// carries ([`has_error_without_case`](Self::has_error_without_case)).
+    pub fn errors(&self) -> usize {
+        self.count(TestStatus::Error) + usize::from(self.has_error_without_case())
+    }
+
+    /// Skipped cases.
+    pub fn skipped_cases(&self) -> usize {
+        self.count(TestStatus::Skipped)
+    }
+
+    /// Cases that passed only after a retry.
+    pub fn flaky(&self) -> usize {
+        self.cases.iter().filter(|case| case.flaky).count()
     }
 
     /// Total number of cases.

@@ -9,6 +9,7 @@ use crate::settings::SettingsError;
 /// Why a runner could not produce a [`SuiteResult`] at all. The orchestrator
 /// turns it into a suite with `errors = 1` carrying this message.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RunnerError {
     /// The tool is not installed or cannot be found; the message says how to install it.
     #[error("{tool} not found: {hint}")]
@@ -52,11 +53,16 @@ pub trait Runner: Send + Sync {
     /// Checks the runner-specific keys of a `[tests.NAME]` table (everything
     /// that is not a common suite key). Runners usually call
     /// [`parse_settings`](crate::settings::parse_settings) with their own
-    /// settings type here and again in [`run`](Self::run).
+    /// settings type here, and read them in [`run`](Self::run) and
+    /// [`tool_version`](Self::tool_version) with
+    /// [`SuiteContext::settings_as`], which parses once per suite.
     fn check_settings(&self, settings: &toml::Table) -> Result<(), SettingsError>;
 
     /// The tool's version as it reports it, for the manifest and
-    /// `config check`. `None` when it cannot be asked (not installed).
+    /// `config check`. `None` when it cannot be asked (not installed). Read
+    /// it from a file where the tool keeps one; ask the tool only through
+    /// [`SuiteContext::probe`], which a time limit and the run's cancel
+    /// token bound, so a version that never comes cannot hold up the run.
     fn tool_version(&self, ctx: &SuiteContext) -> Option<String>;
 
     /// For `config check`, when [`tool_version`](Self::tool_version) gave

@@ -1,6 +1,9 @@
 //! Runner-specific settings: the keys of a `[tests.NAME]` table that are not
 //! common suite keys, deserialized by the runner into its own type.
 
+use std::any::Any;
+use std::sync::{Arc, Mutex, PoisonError};
+
 use serde::de::DeserializeOwned;
 
 /// A runner rejected its settings. `key` names the offending key when serde
@@ -17,6 +20,9 @@ pub struct SettingsError {
 
 /// Deserializes `table` into the runner's settings type `T`. Use
 /// `#[serde(deny_unknown_fields)]` on `T` so a key nobody accepts is an error.
+/// In [`Runner::check_settings`](crate::Runner::check_settings); elsewhere
+/// [`SuiteContext::settings_as`](crate::SuiteContext::settings_as) parses
+/// once per suite.
 pub fn parse_settings<T: DeserializeOwned>(table: &toml::Table) -> Result<T, SettingsError> {
     toml::Value::Table(table.clone()).try_into::<T>().map_err(|err| {
         let message = err.message().trim().to_string();
@@ -48,6 +54,48 @@ fn settings_error(message: String, path: Option<String>) -> SettingsError {
             }
         }
         None => SettingsError { key: field, message },
+    }
+}
+
+/// One suite's settings parsed into a runner's type, shared by every clone
+/// of its [`SuiteContext`](crate::SuiteContext) (its attempts and its version
+/// probe), so a runner parses its table once per suite, not once per method.
+/// The table it was parsed from is kept too: a context whose table was
+/// changed since parses again.
+#[derive(Clone, Default)]
+pub(crate) struct ParsedSettings {
+    cell: Arc<Mutex<Option<Parsed>>>,
+}
+
+/// A table and what it was parsed into.
+type Parsed = (toml::Table, Arc<dyn Any + Send + Sync>);
+
+impl ParsedSettings {
+    /// `table` parsed by `parse` into `T`, from the cache when `table` and
+    /// `T` are those of the last successful parse.
+    pub(crate) fn get<T, F>(&self, table: &toml::Table, parse: F) -> Result<Arc<T>, SettingsError>
+    where
+        T: Send + Sync + 'static,
+        F: FnOnce(&toml::Table) -> Result<T, SettingsError>,
+    {
+        // A poisoned lock only means a parse panicked; the cache is still sound.
+        let mut cell = self.cell.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((parsed_from, value)) = cell.as_ref() {
+            if parsed_from == table {
+                if let Ok(value) = Arc::clone(value).downcast::<T>() {
+                    return Ok(value);
+                }
+            }
+        }
+        let value = Arc::new(parse(table)?);
+        *cell = Some((table.clone(), Arc::clone(&value) as Arc<dyn Any + Send + Sync>));
+        Ok(value)
+    }
+}
+
+impl std::fmt::Debug for ParsedSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ParsedSettings")
     }
 }
 
@@ -127,6 +175,35 @@ mod tests {
         assert_eq!(err.key.as_deref(), Some("pyhton"));
         assert!(err.message.contains("unknown field"), "{}", err.message);
     }
+
+    #[test]
+    fn a_suites_settings_are_parsed_once_for_all_its_clones() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let parses = AtomicUsize::new(0);
+        let counted = |table: &toml::Table| {
+            parses.fetch_add(1, Ordering::SeqCst);
+            parse_settings::<Settings>(table)
+        };
+        let mut ctx = crate::SuiteContext::new("unit", "/", "/", "/");
+        ctx.settings = toml::from_str("python = 'x'").expect("valid toml");
+        let attempt = ctx.clone();
+        let first = ctx.settings_with(counted).expect("valid");
+        let again = attempt.settings_with(counted).expect("valid");
+        assert!(Arc::ptr_eq(&first, &again), "one parse, shared");
+        assert_eq!(parses.load(Ordering::SeqCst), 1);
+
+        let mut changed = attempt.clone();
+        changed.settings = toml::from_str("python = 'y'").expect("valid toml");
+        changed.settings_with(counted).expect("valid");
+        assert_eq!(parses.load(Ordering::SeqCst), 2, "a changed table is parsed again");
+        assert!(
+            changed.settings_as::<Browserless>().is_ok(),
+            "another type is parsed for itself"
+        );
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Browserless {}
 
     #[test]
     fn valid_settings_parse() {

@@ -1,6 +1,6 @@
 //! Supervised processes, end to end with real `sh` and `sleep` processes:
 //! exits, logs, timeouts, cancels, leaked and escaped processes, live output,
-//! bounded memory and the parent-death signal.
+//! bounded memory, the parent-death signal, and bounded probes.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -8,8 +8,9 @@ use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use runner_api::probe::{ProbeError, PROBE_OUTPUT_LIMIT};
 use runner_api::process::{run_supervised, ExitKind, ProcessError, Supervision, SUITE_TOKEN_ENV};
-use runner_api::{CancelKind, CancelToken, LiveOutput, OutputLine, OutputStream};
+use runner_api::{CancelKind, CancelToken, LiveOutput, OutputLine, OutputStream, Probe, SuiteContext};
 
 const GRACE: Duration = Duration::from_millis(500);
 
@@ -368,7 +369,7 @@ fn live_output_sends_whole_labelled_lines_and_logs_every_byte() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (tx, rx) = crossbeam_channel::unbounded::<OutputLine>();
     let mut sup = supervision(dir.path());
-    sup.live_output = Some(LiveOutput { sink: tx });
+    sup.live_output = Some(LiveOutput::new(move |line| tx.send(line).is_ok()));
     // The long line crosses several pipe reads; the last stderr line has no newline.
     let script = "printf 'out one\\n'; printf 'err one\\n' >&2; printf 'out two\\r\\n'; \
                   head -c 40000 /dev/zero | tr '\\0' y; printf '\\n'; printf 'err tail' >&2";
@@ -405,7 +406,7 @@ fn live_output_survives_a_receiver_that_went_away() {
     let (tx, rx) = crossbeam_channel::unbounded::<OutputLine>();
     drop(rx);
     let mut sup = supervision(dir.path());
-    sup.live_output = Some(LiveOutput { sink: tx });
+    sup.live_output = Some(LiveOutput::new(move |line| tx.send(line).is_ok()));
     let outcome = run_supervised(sh(dir.path(), "seq 1 1000"), &sup).expect("runs");
     assert_eq!(outcome.exit, ExitKind::Code(0));
     let log = fs::read_to_string(dir.path().join("stdout.log")).expect("stdout log");
@@ -464,7 +465,7 @@ fn huge_output_helper(dir: &Path) {
     let (tx, rx) = crossbeam_channel::bounded::<OutputLine>(256);
     let consumer = thread::spawn(move || rx.iter().map(|line| line.line.len() as u64).sum::<u64>());
     let mut sup = supervision(dir);
-    sup.live_output = Some(LiveOutput { sink: tx });
+    sup.live_output = Some(LiveOutput::new(move |line| tx.send(line).is_ok()));
     let before = peak_rss_kib();
     // 128 MiB without a newline, then 16 MiB of short lines.
     let script = "head -c 134217728 /dev/zero | tr '\\0' x; echo; yes 0123456789abcdef | head -c 16777216";
@@ -519,4 +520,94 @@ fn parent_death_kills_the_child() {
     let died = gone_within(child, Duration::from_secs(10));
     survivors(&[child]);
     assert!(died, "sleep {child} outlived its SIGKILLed supervisor");
+}
+
+// Bounded probes: an answer, output of several megabytes, a probe that
+// never returns, a cancel, and what it leaves behind.
+
+#[test]
+fn the_answer_is_the_first_line_of_a_successful_probe() {
+    let probe = Probe::new("unit", Duration::from_secs(10), CancelToken::new());
+    let output = probe
+        .run(sh(
+            Path::new("/"),
+            "echo; echo ' tool 1.2.3 '; echo more; echo oops >&2",
+        ))
+        .expect("runs");
+    assert_eq!(output.exit, ExitKind::Code(0));
+    assert_eq!(output.first_line().as_deref(), Some("tool 1.2.3"));
+    assert_eq!(output.stderr, "oops\n");
+
+    let failed = probe.run(sh(Path::new("/"), "echo 1.0; exit 3")).expect("runs");
+    assert_eq!(failed.exit, ExitKind::Code(3));
+    assert_eq!(failed.first_line(), None, "a failed probe gives no answer");
+}
+
+#[test]
+fn megabytes_of_output_do_not_block_the_probe() {
+    let probe = Probe::new("unit", Duration::from_secs(60), CancelToken::new());
+    // 8 MiB on each stream: far beyond any pipe buffer.
+    let script = "head -c 8388608 /dev/zero | tr '\\0' x; head -c 8388608 /dev/zero | tr '\\0' y >&2; echo done >&2";
+    let output = probe
+        .run(sh(Path::new("/"), script))
+        .expect("the probe ends on its own");
+    assert_eq!(output.exit, ExitKind::Code(0), "not stopped by its time limit");
+    let limit = usize::try_from(PROBE_OUTPUT_LIMIT).expect("fits");
+    assert_eq!(output.stdout.len(), limit);
+    assert!(output.stdout.bytes().all(|b| b == b'x'));
+    assert_eq!(output.stderr.len(), limit);
+}
+
+#[test]
+fn a_probe_that_never_returns_is_killed_with_what_it_started() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pid_file = dir.path().join("sleep.pid");
+    let script = format!("echo 1.0; sleep 600 & echo $! > {}; wait", pid_file.display());
+    let probe = Probe::new("unit", Duration::from_millis(300), CancelToken::new());
+    let err = probe.run(sh(dir.path(), &script)).expect_err("no answer in time");
+    assert!(matches!(err, ProbeError::TimedOut { .. }), "{err:?}");
+    let sleep = read_pid(&pid_file);
+    assert_eq!(
+        survivors(&[sleep]),
+        [],
+        "the probe's sleep was killed before run returned"
+    );
+}
+
+#[test]
+fn a_cancel_stops_a_probe() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pid_file = dir.path().join("sleep.pid");
+    let script = format!("sleep 600 & echo $! > {}; wait", pid_file.display());
+    let cancel = CancelToken::new();
+    let probe = Probe::new("unit", Duration::from_secs(600), cancel.clone());
+    let canceller = {
+        let pid_file = pid_file.clone();
+        thread::spawn(move || {
+            while !pid_file.is_file() {
+                thread::sleep(Duration::from_millis(10));
+            }
+            cancel.cancel(CancelKind::Graceful);
+        })
+    };
+    let err = probe.run(sh(dir.path(), &script)).expect_err("cancelled");
+    canceller.join().expect("canceller");
+    assert!(matches!(err, ProbeError::Cancelled { .. }), "{err:?}");
+    assert_eq!(survivors(&[read_pid(&pid_file)]), []);
+}
+
+#[test]
+fn a_suite_probe_takes_the_suites_shorter_timeout_and_its_cancel() {
+    let mut ctx = SuiteContext::new("unit", "/", "/", "/");
+    ctx.timeout = Some(Duration::from_millis(200));
+    match ctx.probe(sh(Path::new("/"), "sleep 600")) {
+        Err(ProbeError::TimedOut { timeout, .. }) => assert_eq!(timeout, Duration::from_millis(200)),
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    ctx.timeout = None;
+    ctx.cancel.cancel(CancelKind::Immediate);
+    assert!(matches!(
+        ctx.probe(sh(Path::new("/"), "sleep 600")),
+        Err(ProbeError::Cancelled { .. })
+    ));
 }

@@ -25,12 +25,11 @@ mod command;
 mod locations;
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use runner_api::conclude::{conclude, Attempt, JunitOutcome};
 use runner_api::junit::{self, JunitError};
 use runner_api::process::log_tail;
-use runner_api::python::{find_python, install_hint, installed_version, module_missing};
+use runner_api::python::{distribution_version, find_python, install_hint, module_missing};
 use runner_api::version::VersionCache;
 use runner_api::{parse_settings, Runner, RunnerError, SettingsError, SuiteContext, SuiteResult, TestCase};
 use serde::Deserialize;
@@ -82,38 +81,15 @@ impl Runner for BehaveRunner {
     }
 
     fn tool_version(&self, ctx: &SuiteContext) -> Option<String> {
-        let settings = parse_settings::<BehaveSettings>(&ctx.settings).ok()?;
+        let settings = ctx.settings_as::<BehaveSettings>().ok()?;
         let python = find_python(settings.python.as_deref(), &ctx.project_dir, TOOL).ok()?;
         let key = (python.clone(), ctx.project_dir.clone());
-        self.versions.get_or_probe(key, || {
-            // Read from disk, the version costs no interpreter start. The probe
-            // below imports behave from the project dir first, so a `behave/`
-            // package there would answer instead; projects do not hold one.
-            if let Some(version) = installed_version(&python, TOOL) {
-                log::debug!(
-                    "behave {version}: read from the package metadata of {}",
-                    python.display()
-                );
-                return Some(version);
-            }
-            let output = Command::new(&python)
-                .args(["-m", "behave", "--version"])
-                .current_dir(&ctx.project_dir)
-                .stdin(std::process::Stdio::null())
-                .output()
-                .map_err(|err| log::debug!("cannot ask {} for behave's version: {err}", python.display()))
-                .ok()?;
-            if !output.status.success() {
-                return None;
-            }
-            let version = parse_version(&String::from_utf8_lossy(&output.stdout))?;
-            log::debug!("behave {version}: asked {}", python.display());
-            Some(version)
-        })
+        self.versions
+            .get_or_probe(key, || distribution_version(ctx, &python, TOOL))
     }
 
     fn run(&self, ctx: &SuiteContext) -> Result<SuiteResult, RunnerError> {
-        let settings = parse_settings::<BehaveSettings>(&ctx.settings)?;
+        let settings = ctx.settings_as::<BehaveSettings>()?;
         let python = find_python(settings.python.as_deref(), &ctx.project_dir, TOOL)?;
         if ctx.selected().is_some_and(<[String]>::is_empty) {
             // Nothing to select; running behave without locations would run everything.
@@ -253,16 +229,6 @@ fn behave_missing(ctx: &SuiteContext) -> bool {
         .any(|tail| module_missing(&tail, TOOL))
 }
 
-/// `behave 1.3.3` → `1.3.3`.
-fn parse_version(output: &str) -> Option<String> {
-    output
-        .lines()
-        .find_map(|line| line.trim().strip_prefix("behave "))
-        .and_then(|rest| rest.split_whitespace().next())
-        .filter(|version| version.starts_with(|c: char| c.is_ascii_digit()))
-        .map(str::to_string)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,13 +255,6 @@ mod tests {
         );
         let passed = TestCase::new("go", "a.teleport", runner_api::TestStatus::Passed);
         assert_eq!(message_from_failing_step(passed).message, None);
-    }
-
-    #[test]
-    fn version_is_read_from_behaves_banner() {
-        assert_eq!(parse_version("behave 1.3.3\n").as_deref(), Some("1.3.3"));
-        assert_eq!(parse_version("warning: x\nbehave 1.2.6\n").as_deref(), Some("1.2.6"));
-        assert_eq!(parse_version("No module named behave\n"), None);
     }
 
     #[test]

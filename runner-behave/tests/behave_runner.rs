@@ -120,7 +120,7 @@ fn full_run_reports_every_scenario_as_behave_does() {
     let ctx = context(out.path());
     let result = run(&ctx);
 
-    assert_eq!(result.outcome, SuiteOutcome::Failed, "{result:#?}");
+    assert_eq!(result.outcome(), SuiteOutcome::Failed, "{result:#?}");
     assert_eq!(result.return_code, Some(1));
     assert_eq!(result.error, None, "the tool ran fine: {result:#?}");
     assert_eq!(
@@ -144,7 +144,12 @@ fn full_run_reports_every_scenario_as_behave_does() {
         .map(|(selector, name, status)| (selector.to_string(), name.to_string(), status))
     );
     assert_eq!(
-        (result.passed, result.failed, result.errors, result.skipped),
+        (
+            result.passed(),
+            result.failed(),
+            result.errors(),
+            result.skipped_cases()
+        ),
         (5, 2, 2, 1)
     );
 
@@ -152,7 +157,12 @@ fn full_run_reports_every_scenario_as_behave_does() {
     let summary = behave_summary(&ctx.stdout_log());
     assert_eq!(
         summary_as_statuses(&summary),
-        [result.passed, result.failed, result.errors, result.skipped],
+        [
+            result.passed(),
+            result.failed(),
+            result.errors(),
+            result.skipped_cases()
+        ],
         "behave's summary: {summary:?}"
     );
 
@@ -216,7 +226,7 @@ fn retry_runs_exactly_the_selected_scenarios() {
         ]
         .map(|(selector, name, status)| (selector.to_string(), name.to_string(), status))
     );
-    assert_eq!(result.outcome, SuiteOutcome::Failed);
+    assert_eq!(result.outcome(), SuiteOutcome::Failed);
     // The undefined step's message comes from behave's "Failing step:" line, not its "None".
     let discount = result
         .cases
@@ -254,7 +264,7 @@ fn selecting_a_passing_outline_row_reruns_that_row_only() {
             TestStatus::Passed
         )]
     );
-    assert_eq!(result.outcome, SuiteOutcome::Passed, "{result:#?}");
+    assert_eq!(result.outcome(), SuiteOutcome::Passed, "{result:#?}");
     assert_eq!(result.return_code, Some(0));
     let summary = behave_summary(&ctx.stdout_log());
     assert_eq!(summary.get("passed"), Some(&1), "{summary:?}");
@@ -272,7 +282,7 @@ fn base_url_and_suite_env_reach_the_steps() {
     ctx.env
         .insert("QAAGENT_ENV_PROBE".into(), probe.to_string_lossy().into_owned());
     let result = run(&ctx);
-    assert_eq!(result.outcome, SuiteOutcome::Passed, "{result:#?}");
+    assert_eq!(result.outcome(), SuiteOutcome::Passed, "{result:#?}");
 
     let seen: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&probe).expect("the step wrote the probe")).expect("JSON");
@@ -349,7 +359,7 @@ fn a_missing_suite_path_is_a_suite_error_with_behaves_words() {
     let mut ctx = context(out.path());
     ctx.path = fixture().join("no-such-features");
     let result = run(&ctx);
-    assert_eq!(result.outcome, SuiteOutcome::Errored, "{result:#?}");
+    assert_eq!(result.outcome(), SuiteOutcome::Errored, "{result:#?}");
     assert!(result.cases.is_empty());
     let error = result.error.as_deref().expect("an error");
     assert!(error.contains("wrote no JUnit report"), "{error}");
@@ -367,7 +377,7 @@ fn the_demo_suite_passes() {
         toml::Value::String(test_python().to_string_lossy().into_owned()),
     );
     let result = run(&ctx);
-    assert_eq!(result.outcome, SuiteOutcome::Passed, "{result:#?}");
+    assert_eq!(result.outcome(), SuiteOutcome::Passed, "{result:#?}");
     assert_eq!(
         cases_by_selector(&result),
         [
@@ -386,7 +396,7 @@ fn a_before_all_hook_error_is_a_suite_error_not_a_pass() {
     let mut ctx = context(out.path());
     ctx.env.insert("QAAGENT_BREAK_BEFORE_ALL".into(), "1".into());
     let result = run(&ctx);
-    assert_eq!(result.outcome, SuiteOutcome::Errored, "{result:#?}");
+    assert_eq!(result.outcome(), SuiteOutcome::Errored, "{result:#?}");
     assert_eq!(result.return_code, Some(1));
     assert_eq!(result.cases.len(), 10, "behave still lists every scenario");
     assert!(result.cases.iter().all(|case| case.status == TestStatus::Skipped));

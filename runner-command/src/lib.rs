@@ -38,8 +38,7 @@ pub mod settings;
 pub mod template;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use runner_api::conclude::{conclude, Attempt, JunitOutcome};
 use runner_api::process::ExitKind;
@@ -56,9 +55,6 @@ const ARGS_SLOT: &str = "{args}";
 
 /// The argv element that marks where a retry's selection goes.
 const RERUN_SLOT: &str = "{rerun}";
-
-/// How long a `version` command may take before it is given up on.
-const VERSION_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Runs any tool that writes JUnit XML, as its suite's settings describe.
 #[derive(Debug, Default, Clone)]
@@ -187,7 +183,7 @@ impl Runner for CommandRunner {
     }
 
     fn tool_version(&self, ctx: &SuiteContext) -> Option<String> {
-        let settings = CommandSettings::from_table(&ctx.settings).ok()?;
+        let settings = ctx.settings_with(CommandSettings::from_table).ok()?;
         let version = settings.version.as_ref()?;
         let prepared = Prepared::new(&settings, ctx).ok()?;
         let argv: Vec<String> = version
@@ -195,12 +191,15 @@ impl Runner for CommandRunner {
             .map(|arg| prepared.placeholders.expand(arg))
             .collect::<Result<_, _>>()
             .ok()?;
-        let mut cmd = prepared.command(&argv, ctx).ok()?;
-        first_line_of(&mut cmd, VERSION_TIMEOUT)
+        let cmd = prepared.command(&argv, ctx).ok()?;
+        ctx.probe(cmd)
+            .map_err(|err| log::debug!("[{}] no version: {err}", ctx.suite))
+            .ok()?
+            .first_line()
     }
 
     fn version_unknown_because(&self, ctx: &SuiteContext) -> Option<String> {
-        let settings = CommandSettings::from_table(&ctx.settings).ok()?;
+        let settings = ctx.settings_with(CommandSettings::from_table).ok()?;
         if settings.version.is_some() {
             return None;
         }
@@ -220,7 +219,7 @@ impl Runner for CommandRunner {
     }
 
     fn run(&self, ctx: &SuiteContext) -> Result<SuiteResult, RunnerError> {
-        let settings = CommandSettings::from_table(&ctx.settings)?;
+        let settings = ctx.settings_with(CommandSettings::from_table)?;
         let prepared = Prepared::new(&settings, ctx)?;
         let argv = prepared.argv(&settings, ctx)?;
         let program = argv.first().cloned().unwrap_or_default();
@@ -334,37 +333,6 @@ fn tool_name(program: &str) -> String {
         .map_or_else(|| program.to_string(), |name| name.to_string_lossy().into_owned())
 }
 
-/// The first non-empty line `cmd` prints, waiting at most `timeout`.
-fn first_line_of(cmd: &mut Command, timeout: Duration) -> Option<String> {
-    use std::io::Read;
-    use std::os::unix::process::CommandExt;
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .ok()?;
-    let started = Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if started.elapsed() < timeout => std::thread::sleep(Duration::from_millis(20)),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return None;
-            }
-        }
-    }
-    let mut text = String::new();
-    child.stdout.take()?.read_to_string(&mut text).ok()?;
-    text.lines()
-        .map(str::trim)
-        .find(|line| !line.is_empty())
-        .map(str::to_string)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -467,14 +435,9 @@ mod tests {
     }
 
     #[test]
-    fn version_is_the_first_line_of_a_real_command() {
-        let mut cmd = Command::new("sh");
-        cmd.args(["-c", "echo; echo 'tool 1.2.3'; echo more"]);
-        assert_eq!(first_line_of(&mut cmd, VERSION_TIMEOUT).as_deref(), Some("tool 1.2.3"));
-        let mut slow = Command::new("sleep");
-        slow.arg("5");
-        let started = Instant::now();
-        assert_eq!(first_line_of(&mut slow, Duration::from_millis(200)), None);
-        assert!(started.elapsed() < Duration::from_secs(4), "gave up on time");
+    fn version_is_the_first_line_the_version_command_prints() {
+        let mut ctx = ctx("command = ['true']\nversion = ['sh', '-c', 'echo; echo \"tool 1.2.3\"; echo more']");
+        ctx.project_dir = PathBuf::from("/");
+        assert_eq!(CommandRunner::new().tool_version(&ctx).as_deref(), Some("tool 1.2.3"));
     }
 }

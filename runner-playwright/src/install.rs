@@ -68,6 +68,21 @@ pub fn playwright_bin(dir: &Path) -> Option<PathBuf> {
         .find(|bin| bin.is_file())
 }
 
+/// The version of the Playwright that `npx playwright` runs in `dir`: the
+/// `version` of the `package.json` beside the script `node_modules/.bin/playwright`
+/// links to. Read from disk, it costs no Node.js start.
+pub fn installed_version(dir: &Path) -> Option<String> {
+    let script = std::fs::canonicalize(playwright_bin(dir)?).ok()?;
+    let manifest = script.parent()?.join("package.json");
+    let text = std::fs::read_to_string(&manifest)
+        .map_err(|err| log::debug!("cannot read {}: {err}", manifest.display()))
+        .ok()?;
+    let package: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|err| log::debug!("cannot parse {}: {err}", manifest.display()))
+        .ok()?;
+    package["version"].as_str().map(str::to_string)
+}
+
 /// The install a suite in `dir` needs: `dir` has a `package.json` and no
 /// `node_modules`, and no directory above provides Playwright.
 pub fn needed(dir: &Path) -> Option<NpmInstall> {
@@ -157,7 +172,7 @@ pub fn run(ctx: &SuiteContext, install: NpmInstall, runner: &str, tool: &str) ->
     log::info!("[{}] {announce}", ctx.suite);
     if let Some(live) = &ctx.live_output {
         // Nobody listening any more is not the install's problem.
-        let _ = live.sink.send(OutputLine {
+        let _ = live.send(OutputLine {
             suite: ctx.suite.clone(),
             stream: OutputStream::Stdout,
             line: announce,

@@ -65,22 +65,11 @@ impl runner_api::Runner for PlaywrightRunner {
 
     fn tool_version(&self, ctx: &SuiteContext) -> Option<String> {
         install::require_node(ctx, &["node", "npx"]).ok()?;
-        let output = npx_playwright(ctx)
-            .arg("--version")
-            .current_dir(&ctx.path)
-            .stdin(std::process::Stdio::null())
-            .output()
-            .ok()?;
-        if !output.status.success() {
-            return None;
-        }
-        // "Version 1.65.1"
-        let text = String::from_utf8_lossy(&output.stdout);
-        text.split_whitespace().next_back().map(str::to_string)
+        install::installed_version(&ctx.path)
     }
 
     fn run(&self, ctx: &SuiteContext) -> Result<SuiteResult, RunnerError> {
-        let settings: PlaywrightSettings = parse_settings(&ctx.settings)?;
+        let settings = ctx.settings_as::<PlaywrightSettings>()?;
         if !ctx.path.is_dir() {
             return Err(RunnerError::Other(format!(
                 "the suite's path {} is not a directory",

@@ -128,14 +128,24 @@ fn status_of(result: &SuiteResult, selector: &str) -> TestStatus {
 fn counts_equal_playwrights_own_summary() {
     let run = full_run();
     let result = &run.result;
-    assert_eq!(result.outcome, SuiteOutcome::Failed, "{result:#?}");
+    assert_eq!(result.outcome(), SuiteOutcome::Failed, "{result:#?}");
     assert_eq!(result.return_code, Some(1));
     assert_eq!(result.error, None, "a failing test is not a suite error");
-    assert_eq!(result.passed, summary_count(&run.stdout, "passed"), "{}", run.stdout);
-    assert_eq!(result.failed, summary_count(&run.stdout, "failed"), "{}", run.stdout);
-    assert_eq!(result.skipped, summary_count(&run.stdout, "skipped"), "{}", run.stdout);
+    assert_eq!(result.passed(), summary_count(&run.stdout, "passed"), "{}", run.stdout);
+    assert_eq!(result.failed(), summary_count(&run.stdout, "failed"), "{}", run.stdout);
     assert_eq!(
-        (result.passed, result.failed, result.skipped, result.errors),
+        result.skipped_cases(),
+        summary_count(&run.stdout, "skipped"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        (
+            result.passed(),
+            result.failed(),
+            result.skipped_cases(),
+            result.errors()
+        ),
         (5, 1, 1, 0)
     );
     assert_eq!(result.total(), 7);
@@ -259,7 +269,7 @@ fn selection_reruns_exactly_the_selected_failing_test() {
         .collect();
     assert_eq!(selectors, [FAILING], "{result:#?}");
     assert_eq!(result.cases[0].status, TestStatus::Failed);
-    assert_eq!(result.outcome, SuiteOutcome::Failed);
+    assert_eq!(result.outcome(), SuiteOutcome::Failed);
     let stdout = std::fs::read_to_string(ctx.stdout_log()).expect("stdout.log");
     assert_eq!(summary_count(&stdout, "failed"), 1, "{stdout}");
     assert_eq!(summary_count(&stdout, "passed"), 0, "{stdout}");
@@ -284,7 +294,7 @@ fn selection_of_passing_tests_with_odd_titles_passes() {
     let mut expected = selected;
     expected.sort();
     assert_eq!(selectors, expected);
-    assert_eq!(result.outcome, SuiteOutcome::Passed, "{result:#?}");
+    assert_eq!(result.outcome(), SuiteOutcome::Passed, "{result:#?}");
     assert_eq!(result.return_code, Some(0));
 }
 
@@ -312,7 +322,7 @@ fn two_runs_at_once_do_not_collide() {
         handles.into_iter().map(|h| h.join().expect("no panic")).collect()
     });
     for (result, out) in results.iter().zip(&outs) {
-        assert_eq!((result.passed, result.failed), (1, 1), "{result:#?}");
+        assert_eq!((result.passed(), result.failed()), (1, 1), "{result:#?}");
         let screenshot = result
             .artifacts
             .iter()
@@ -336,8 +346,8 @@ fn auto_install_runs_npm_ci_then_the_tests() {
     assert!(install_log.contains("`npm ci`"), "{install_log}");
     assert!(install_log.contains("exited with code 0"), "{install_log}");
     assert!(path.join("node_modules/.bin/playwright").is_file());
-    assert_eq!(result.outcome, SuiteOutcome::Passed, "{result:#?}");
-    assert_eq!(result.passed, 3);
+    assert_eq!(result.outcome(), SuiteOutcome::Passed, "{result:#?}");
+    assert_eq!(result.passed(), 3);
     assert!(result.artifacts.iter().any(|path| path.ends_with("install.stdout.log")));
 }
 
@@ -403,7 +413,7 @@ fn an_unknown_project_is_a_suite_error_with_playwrights_words() {
     let mut ctx = context(&project, &path, out.path());
     ctx.settings = toml::from_str("project = ['nope']").expect("toml");
     let result = PlaywrightRunner::new().run(&ctx).expect("a result");
-    assert_eq!(result.outcome, SuiteOutcome::Errored, "{result:#?}");
+    assert_eq!(result.outcome(), SuiteOutcome::Errored, "{result:#?}");
     let tail = result.log_tail.as_deref().unwrap_or_default();
     assert!(tail.contains("Project(s) \"nope\" not found"), "{tail}");
 }
@@ -439,7 +449,7 @@ fn a_timeout_stops_the_suite() {
     ctx.kill_grace = Duration::from_secs(2);
     let started = std::time::Instant::now();
     let result = PlaywrightRunner::new().run(&ctx).expect("a result");
-    assert_eq!(result.outcome, SuiteOutcome::TimedOut, "{result:#?}");
+    assert_eq!(result.outcome(), SuiteOutcome::TimedOut, "{result:#?}");
     assert!(result
         .error
         .as_deref()
@@ -481,7 +491,7 @@ fn projects_with_their_own_test_dir_get_selectors_that_select() {
     let out = tempfile::tempdir().expect("tempdir");
     let ctx = context(project.path(), &path, out.path());
     let result = PlaywrightRunner::new().run(&ctx).expect("runs");
-    assert_eq!((result.passed, result.failed), (2, 2), "{result:#?}");
+    assert_eq!((result.passed(), result.failed()), (2, 2), "{result:#?}");
     for selector in selected {
         assert_eq!(status_of(&result, selector), TestStatus::Failed, "{selector}");
     }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use runner_api::conclude::{conclude, Attempt, JunitOutcome};
 use runner_api::junit;
 use runner_api::process::{log_tail, ExitKind};
-use runner_api::python::{find_python, install_hint, installed_version, module_missing};
+use runner_api::python::{distribution_version, find_python, install_hint, module_missing};
 use runner_api::version::VersionCache;
 use runner_api::{parse_settings, Runner, RunnerError, SettingsError, SuiteContext, SuiteResult, TestCase};
 use serde::Deserialize;
@@ -55,36 +55,15 @@ impl Runner for PytestRunner {
     }
 
     fn tool_version(&self, ctx: &SuiteContext) -> Option<String> {
-        let settings: PytestSettings = parse_settings(&ctx.settings).ok()?;
+        let settings = ctx.settings_as::<PytestSettings>().ok()?;
         let python = find_python(settings.python.as_deref(), &ctx.project_dir, "pytest").ok()?;
         let key = (python.clone(), ctx.project_dir.clone());
-        self.versions.get_or_probe(key, || {
-            // Read from disk, the version costs no interpreter start. The probe
-            // below would also see a `pytest-*.dist-info` in the project dir
-            // (first on its sys.path); projects do not hold one, so both agree.
-            if let Some(version) = installed_version(&python, "pytest") {
-                log::debug!(
-                    "pytest {version}: read from the package metadata of {}",
-                    python.display()
-                );
-                return Some(version);
-            }
-            // Asking the package metadata costs a fraction of `pytest --version`.
-            let output = std::process::Command::new(&python)
-                .args(["-c", "import importlib.metadata as m; print(m.version('pytest'))"])
-                .current_dir(&ctx.project_dir)
-                .stdin(std::process::Stdio::null())
-                .output()
-                .ok()?;
-            let version = String::from_utf8_lossy(&output.stdout).trim().to_string();
-            let version = (output.status.success() && !version.is_empty()).then_some(version)?;
-            log::debug!("pytest {version}: asked {}", python.display());
-            Some(version)
-        })
+        self.versions
+            .get_or_probe(key, || distribution_version(ctx, &python, "pytest"))
     }
 
     fn run(&self, ctx: &SuiteContext) -> Result<SuiteResult, RunnerError> {
-        let settings: PytestSettings = parse_settings(&ctx.settings)?;
+        let settings = ctx.settings_as::<PytestSettings>()?;
         let python = find_python(settings.python.as_deref(), &ctx.project_dir, "pytest")?;
         let junit_path = ctx.output_dir.join("junit.xml");
 

@@ -53,7 +53,6 @@ fn record_run(root: &Path) -> String {
         exit_code: Some(0),
         error: None,
     };
-    unit.recount();
     writer.suite_finished(0, suite_record(unit)).expect("unit");
 
     let out = tempfile::tempdir().expect("suite output dir");
@@ -87,7 +86,6 @@ fn record_run(root: &Path) -> String {
         exit_code: Some(1),
         error: None,
     };
-    api.recount();
     writer.suite_finished(1, suite_record(api)).expect("api");
 
     writer

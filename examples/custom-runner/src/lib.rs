@@ -6,19 +6,29 @@
 //! [tests.checks]
 //! runner = "checks"
 //! path = "checks"             # a *.checks file or a directory of them
-//! # tool = "tools/checktool.py"   default: the copy shipped with this crate
+//! # tool = "tools/checktool.py"   default: the copy built into this crate
 //! # python = ".venv/bin/python"   default: as for pytest
 //! ```
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use runner_api::conclude::{conclude, Attempt, JunitOutcome};
 use runner_api::python::find_python;
 use runner_api::{junit, parse_settings, Runner, RunnerError, SettingsError, SuiteContext, SuiteResult, TestCase};
 use serde::Deserialize;
 
-/// The checktool this crate ships, used when a suite names no `tool`.
-pub const BUNDLED_TOOL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tool/checktool.py");
+/// The checktool this crate ships, built into the binary (so it runs from
+/// any machine the binary is copied to) and used when a suite names no `tool`.
+const BUNDLED_TOOL: &str = include_str!("../tool/checktool.py");
+
+/// Where checktool's code comes from.
+enum Script {
+    /// The suite's own copy, a file.
+    File(PathBuf),
+    /// The built-in copy, passed to Python with `-c`.
+    Bundled,
+}
 
 /// The keys a `[tests.NAME]` table with `runner = "checks"` may hold besides the common ones.
 #[derive(Debug, Default, Deserialize)]
@@ -40,21 +50,29 @@ impl ChecksRunner {
         ChecksRunner
     }
 
-    /// The interpreter and the script for a suite.
-    fn tool(&self, ctx: &SuiteContext) -> Result<(PathBuf, PathBuf), RunnerError> {
-        let settings: ChecksSettings = parse_settings(&ctx.settings)?;
+    /// A command running checktool for a suite: its interpreter and script,
+    /// the suite's environment (`ctx.command`), in the project dir, where the
+    /// checks' paths are relative to.
+    fn checktool(&self, ctx: &SuiteContext) -> Result<(PathBuf, Command), RunnerError> {
+        let settings = ctx.settings_as::<ChecksSettings>()?;
         let python = find_python(settings.python.as_deref(), &ctx.project_dir, "checktool")?;
-        let script = match settings.tool {
-            Some(tool) => ctx.project_dir.join(tool),
-            None => PathBuf::from(BUNDLED_TOOL),
+        let script = match &settings.tool {
+            Some(tool) => Script::File(ctx.project_dir.join(tool)),
+            None => Script::Bundled,
         };
-        if !script.is_file() {
-            return Err(RunnerError::ToolMissing {
-                tool: format!("checktool ({})", script.display()),
-                hint: "point `tool` in the suite's table at checktool.py".into(),
-            });
-        }
-        Ok((python, script))
+        let mut cmd = ctx.command(&python);
+        cmd.current_dir(&ctx.project_dir);
+        match script {
+            Script::File(path) if !path.is_file() => {
+                return Err(RunnerError::ToolMissing {
+                    tool: format!("checktool ({})", path.display()),
+                    hint: "point `tool` in the suite's table at checktool.py".into(),
+                });
+            }
+            Script::File(path) => cmd.arg(path),
+            Script::Bundled => cmd.arg("-c").arg(BUNDLED_TOOL),
+        };
+        Ok((python, cmd))
     }
 }
 
@@ -68,30 +86,17 @@ impl Runner for ChecksRunner {
     }
 
     fn tool_version(&self, ctx: &SuiteContext) -> Option<String> {
-        let (python, script) = self.tool(ctx).ok()?;
-        let output = std::process::Command::new(python)
-            .arg(script)
-            .arg("--version")
-            .stdin(std::process::Stdio::null())
-            .output()
-            .ok()?;
-        let version = String::from_utf8_lossy(&output.stdout).trim().to_string();
-        (output.status.success() && !version.is_empty()).then_some(version)
+        let (_, mut cmd) = self.checktool(ctx).ok()?;
+        cmd.arg("--version");
+        // Bounded by a time limit and the run's cancel token, unlike `Command::output`.
+        ctx.probe(cmd).ok()?.first_line()
     }
 
     fn run(&self, ctx: &SuiteContext) -> Result<SuiteResult, RunnerError> {
-        let (python, script) = self.tool(ctx)?;
+        let (python, mut cmd) = self.checktool(ctx)?;
         // A fresh file in this attempt's own output dir: never a stale report.
         let junit_path = ctx.output_dir.join("junit.xml");
-
-        // ctx.command gives BASE_URL and the suite's env; the working
-        // directory is ours to choose: the project dir, where the checks'
-        // paths are relative to.
-        let mut cmd = ctx.command(&python);
-        cmd.current_dir(&ctx.project_dir)
-            .arg(&script)
-            .arg("--junit")
-            .arg(&junit_path);
+        cmd.arg("--junit").arg(&junit_path);
         if let Some(selectors) = ctx.selected() {
             // A retry: only the checks that failed, by the selector we gave them below.
             for name in selectors {

@@ -140,7 +140,7 @@ impl Diagnoser {
             .clone()
             .filter(|message| !message.trim().is_empty())
             .or_else(|| case.error_type.clone());
-        Some(self.classify(case.display_name(), suite, &tiers, error_message, route))
+        Some(self.classify(case.identity(), suite, &tiers, error_message, route))
     }
 
     /// The diagnoses of a suite: one per failed, errored or flaky case, in
@@ -256,7 +256,7 @@ fn flaky_diagnosis(suite: &str, case: &TestCase, route: Option<String>) -> Diagn
         ),
     };
     Diagnosis {
-        test_name: case.display_name(),
+        test_name: case.identity(),
         suite: suite.to_string(),
         category: FLAKY_CATEGORY.to_string(),
         root_cause,

@@ -41,7 +41,7 @@ pub fn seconds(duration: Duration) -> String {
 /// is what re-runs it, plus its name when the selector does not hold it
 /// (behave selects by `file:LINE`: `features/cart.feature:24 (Discount code)`).
 fn case_label(case: &TestCase) -> String {
-    let shown = case.display_name();
+    let shown = case.identity();
     let name = case.name.trim();
     let label = if name.is_empty() || shown.contains(name) {
         shown
@@ -54,21 +54,21 @@ fn case_label(case: &TestCase) -> String {
 /// The lines announcing a finished suite: outcome, counts, time, then its
 /// error and any leaked processes.
 pub fn suite_lines(style: Style, name_width: usize, result: &SuiteResult) -> Vec<String> {
-    let label = style.outcome(result.outcome, LABEL_WIDTH);
+    let label = style.outcome(result.outcome(), LABEL_WIDTH);
     let name = format!("{:<name_width$}", result.suite);
-    if result.outcome == SuiteOutcome::Skipped {
+    if result.outcome() == SuiteOutcome::Skipped {
         let reason = printable(result.skip_reason.as_deref().unwrap_or("skipped"));
         return vec![format!("{label} {name} {reason}")];
     }
     let mut line = format!(
         "{label} {name} {} passed, {} failed, {}, {} skipped",
-        result.passed,
-        result.failed,
-        plural(result.errors, "error"),
-        result.skipped
+        result.passed(),
+        result.failed(),
+        plural(result.errors(), "error"),
+        result.skipped_cases()
     );
-    if result.flaky > 0 {
-        let _ = write!(line, ", {}", style.yellow(&format!("{} flaky", result.flaky)));
+    if result.flaky() > 0 {
+        let _ = write!(line, ", {}", style.yellow(&format!("{} flaky", result.flaky())));
     }
     if result.attempts > 1 {
         let _ = write!(line, " after {}", plural(result.attempts, "attempt"));
@@ -111,8 +111,8 @@ pub fn final_report(style: Style, report: &RunReport) -> String {
         );
         let _ = writeln!(out, "{}", style.bold(&header));
         for result in results {
-            let status = format!("{:<11}", result.outcome.label());
-            let status = match result.outcome {
+            let status = format!("{:<11}", result.outcome().label());
+            let status = match result.outcome() {
                 SuiteOutcome::Passed => style.green(&status),
                 SuiteOutcome::Skipped | SuiteOutcome::Interrupted => style.yellow(&status),
                 _ => style.red(&status),
@@ -121,11 +121,11 @@ pub fn final_report(style: Style, report: &RunReport) -> String {
                 out,
                 "{:<name_width$}  {status} {:>6} {:>6} {:>6} {:>7} {:>5} {:>9}",
                 result.suite,
-                result.passed,
-                result.failed,
-                result.errors,
-                result.skipped,
-                result.flaky,
+                result.passed(),
+                result.failed(),
+                result.errors(),
+                result.skipped_cases(),
+                result.flaky(),
                 seconds(result.duration),
             );
         }

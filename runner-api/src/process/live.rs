@@ -14,6 +14,8 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
+use crate::context::LiveOutput;
+
 use crate::context::{OutputLine, OutputStream};
 
 /// Bytes read from a pipe at once.
@@ -59,7 +61,7 @@ impl Readers {
         &mut self,
         suite: &str,
         stream: Stream<R>,
-        sink: Sender<OutputLine>,
+        sink: LiveOutput,
         done: Sender<()>,
     ) -> io::Result<()> {
         let suite = suite.to_string();
@@ -96,7 +98,7 @@ impl Readers {
 }
 
 /// Copies `stream` to its log and its lines to `sink` until end of file.
-pub(super) fn copy_stream<R: Read>(suite: &str, stream: Stream<R>, sink: Sender<OutputLine>) {
+pub(super) fn copy_stream<R: Read>(suite: &str, stream: Stream<R>, sink: LiveOutput) {
     let Stream {
         kind,
         mut pipe,
@@ -140,7 +142,7 @@ struct LineSplitter<'a> {
     suite: &'a str,
     kind: OutputStream,
     /// `None` once the receiver went away.
-    sink: Option<Sender<OutputLine>>,
+    sink: Option<LiveOutput>,
     line: Vec<u8>,
     /// The last line was cut at [`MAX_LINE`], so a newline right after it
     /// ends that line rather than an empty one.
@@ -185,7 +187,7 @@ impl LineSplitter<'_> {
                 stream: self.kind,
                 line: String::from_utf8_lossy(body).into_owned(),
             };
-            if sink.send(line).is_err() {
+            if !sink.send(line) {
                 self.sink = None;
             }
         }
@@ -205,7 +207,7 @@ mod tests {
         let mut lines = LineSplitter {
             suite: "s",
             kind: OutputStream::Stdout,
-            sink: Some(tx),
+            sink: Some(LiveOutput::new(move |line| tx.send(line).is_ok())),
             line: Vec::new(),
             after_split: false,
         };

@@ -1,0 +1,356 @@
+//! The report's bytes, buffered so that an error anywhere in the event
+//! being read can be placed by line and column, while lines are counted only
+//! when a place is asked for, in bulk, never per event.
+//!
+//! One fast path lives here, [`Input::take_text`]: the text of a failure,
+//! `<system-out>` or `<system-err>` read straight from the buffer instead of
+//! as quick-xml events. A pytest traceback is broken up by references
+//! (`&quot;`, `&lt;`: 700,000 of them in the benchmark's report), each of
+//! which quick-xml hands over as two events. Measured on that 56.5 MB report
+//! (BENCHMARKS.md, target 3; `qaagent-bench junit`, best of three, three
+//! runs each): `read_file` took 118–130 ms with this path and 142–160 ms
+//! with quick-xml's text and reference events alone.
+
+use std::io::{self, BufRead, Read};
+
+use super::values::push_reference;
+
+/// Buffer size for reading report files: large enough that reading is not the
+/// bottleneck, small next to any report worth streaming.
+const READ_BUFFER_BYTES: usize = 64 * 1024;
+
+/// A place in the input: 1-based line and byte column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Place {
+    pub(super) line: u64,
+    pub(super) column: u64,
+}
+
+/// The input, buffered so that lines are counted only when a place is asked
+/// for, in bulk, and never per event: reading stays as fast as quick-xml.
+///
+/// Bytes from the start of the event being read (the pin) stay in the buffer
+/// until the next event, so a problem anywhere inside it can still be placed
+/// exactly; the buffer grows when one event is larger than it.
+pub(super) struct Input<R> {
+    inner: R,
+    buf: Vec<u8>,
+    /// Next unconsumed byte in `buf`.
+    pos: usize,
+    /// End of the valid bytes in `buf`.
+    filled: usize,
+    /// Offset in the input of `buf[0]`.
+    base: u64,
+    /// Start of the current event in `buf`; nothing from here on is dropped.
+    pin: usize,
+    /// Newlines are counted in `buf[..counted]`.
+    counted: usize,
+    /// Newlines before `buf[counted]`.
+    lines: u64,
+    /// Input offset of the start of the line `buf[counted]` is on.
+    line_start: u64,
+}
+
+impl<R: Read> Input<R> {
+    pub(super) fn new(inner: R) -> Self {
+        Input {
+            inner,
+            buf: vec![0; READ_BUFFER_BYTES],
+            pos: 0,
+            filled: 0,
+            base: 0,
+            pin: 0,
+            counted: 0,
+            lines: 0,
+            line_start: 0,
+        }
+    }
+
+    /// The input offset of the next byte.
+    pub(super) fn position(&self) -> u64 {
+        self.base + self.pos as u64
+    }
+
+    /// Marks the next byte as the start of an event, and returns its offset.
+    pub(super) fn pin(&mut self) -> u64 {
+        self.pin = self.pos;
+        self.position()
+    }
+
+    /// Counts newlines up to `end` (an index into `buf`, at or after `counted`).
+    fn count_to(&mut self, end: usize) {
+        if end <= self.counted {
+            return;
+        }
+        let chunk = &self.buf[self.counted..end];
+        let newlines = count_newlines(chunk);
+        if newlines > 0 {
+            self.lines += newlines as u64;
+            if let Some(last) = chunk.iter().rposition(|&b| b == b'\n') {
+                self.line_start = self.base + (self.counted + last + 1) as u64;
+            }
+        }
+        self.counted = end;
+    }
+
+    /// The line and column of input offset `offset`, which must not lie
+    /// before the current pin (earlier places are given as the pin's).
+    fn place(&mut self, offset: u64) -> Place {
+        let index = usize::try_from(offset.saturating_sub(self.base))
+            .unwrap_or(usize::MAX)
+            .clamp(self.counted, self.filled);
+        self.count_to(index);
+        let offset = self.base + index as u64;
+        Place {
+            line: self.lines + 1,
+            column: offset - self.line_start + 1,
+        }
+    }
+}
+
+impl<R: Read> Read for Input<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: Read> Input<R> {
+    /// Reads more input after dropping what is before the pin, having
+    /// counted its lines.
+    #[cold]
+    fn refill(&mut self) -> io::Result<()> {
+        self.count_to(self.pin);
+        self.buf.copy_within(self.pin..self.filled, 0);
+        self.base += self.pin as u64;
+        self.filled -= self.pin;
+        self.pos -= self.pin;
+        self.counted -= self.pin;
+        self.pin = 0;
+        if self.filled == self.buf.len() {
+            self.buf.resize(self.buf.len() * 2, 0);
+        }
+        loop {
+            match self.inner.read(&mut self.buf[self.filled..]) {
+                Ok(n) => {
+                    self.filled += n;
+                    return Ok(());
+                }
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(err) => return Err(err),
+            }
+        }
+    }
+}
+
+/// The longest reference [`Input::take_text`] reads on its own: more than
+/// any predefined entity or character reference needs (`&#x10FFFF;`).
+const MAX_REFERENCE_NAME: usize = 32;
+
+/// Why [`Input::take_text`] could not go on.
+#[derive(Debug)]
+pub(super) enum TextError {
+    Io(io::Error),
+    /// The byte at this input offset does not continue valid UTF-8.
+    InvalidUtf8 {
+        at: u64,
+    },
+}
+
+impl From<io::Error> for TextError {
+    fn from(err: io::Error) -> Self {
+        TextError::Io(err)
+    }
+}
+
+impl<R: Read> Input<R> {
+    /// Reads more input, keeping everything from the pin on; false at the
+    /// end of the input.
+    fn fill_more(&mut self) -> io::Result<bool> {
+        let kept = self.filled - self.pin;
+        self.refill()?;
+        Ok(self.filled > kept)
+    }
+
+    /// Appends text to `out` up to the next `<` or the end of the input, as
+    /// quick-xml's text and reference events would give it: line breaks
+    /// normalized as XML 1.0 says, references resolved by [`push_reference`].
+    /// Leaves a `&` without a `;` close after it (and what follows) to
+    /// quick-xml, which says what is wrong with it.
+    pub(super) fn take_text(&mut self, out: &mut String) -> Result<(), TextError> {
+        // A `\r` was the last byte taken: a `\n` right after it is part of the same line break.
+        let mut after_cr = false;
+        loop {
+            self.pin = self.pos;
+            if self.pos == self.filled && !self.fill_more()? {
+                return Ok(());
+            }
+            if after_cr {
+                after_cr = false;
+                if self.buf[self.pos] == b'\n' {
+                    self.pos += 1;
+                    continue;
+                }
+            }
+            let available = &self.buf[self.pos..self.filled];
+            let stop = memchr::memchr3(b'<', b'&', b'\r', available);
+            let run = &available[..stop.unwrap_or(available.len())];
+            match std::str::from_utf8(run) {
+                Ok(text) => {
+                    out.push_str(text);
+                    self.pos += run.len();
+                }
+                Err(err) => {
+                    let valid = err.valid_up_to();
+                    out.push_str(std::str::from_utf8(&run[..valid]).unwrap_or_default());
+                    self.pos += valid;
+                    // A character cut in two by the end of the buffer reads whole after a refill.
+                    let cut_by_buffer = err.error_len().is_none() && stop.is_none();
+                    self.pin = self.pos;
+                    if cut_by_buffer && self.fill_more()? {
+                        continue;
+                    }
+                    return Err(TextError::InvalidUtf8 { at: self.position() });
+                }
+            }
+            let Some(stop) = stop else { continue };
+            match available[stop] {
+                b'<' => return Ok(()),
+                b'\r' => {
+                    out.push('\n');
+                    self.pos += 1;
+                    after_cr = true;
+                }
+                _ => {
+                    let after_amp = &available[stop + 1..];
+                    let window = &after_amp[..after_amp.len().min(MAX_REFERENCE_NAME + 1)];
+                    match memchr::memchr3(b';', b'<', b'&', window) {
+                        Some(end) if window[end] == b';' => {
+                            let Ok(name) = std::str::from_utf8(&window[..end]) else {
+                                return Ok(());
+                            };
+                            push_reference(out, name);
+                            self.pos += end + 2;
+                        }
+                        // The `;` may be in input not read yet.
+                        None if window.len() <= MAX_REFERENCE_NAME => {
+                            self.pin = self.pos;
+                            if !self.fill_more()? {
+                                return Ok(());
+                            }
+                        }
+                        _ => return Ok(()),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Newlines in `bytes`, counted in blocks the compiler turns into vector code.
+fn count_newlines(bytes: &[u8]) -> usize {
+    let blocks = bytes.chunks_exact(64);
+    let rest = blocks.remainder();
+    let in_blocks: usize = blocks
+        .map(|block| block.iter().map(|&b| u8::from(b == b'\n')).sum::<u8>() as usize)
+        .sum();
+    in_blocks + rest.iter().filter(|&&b| b == b'\n').count()
+}
+
+impl<R: Read> BufRead for Input<R> {
+    #[inline]
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.pos == self.filled {
+            self.refill()?;
+        }
+        Ok(&self.buf[self.pos..self.filled])
+    }
+
+    #[inline]
+    fn consume(&mut self, amt: usize) {
+        self.pos = (self.pos + amt).min(self.filled);
+    }
+}
+
+/// Turns input offsets into lines and columns (implemented by [`Input`];
+/// a trait so the parser does not depend on the reader type).
+pub(super) trait Locate {
+    fn place(&mut self, offset: u64) -> Place;
+}
+
+impl<R: Read> Locate for Input<R> {
+    fn place(&mut self, offset: u64) -> Place {
+        Input::place(self, offset)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader handing out at most `chunk` bytes per call, to exercise refills.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        chunk: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = self.chunk.min(out.len()).min(self.data.len());
+            out[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn source_places_offsets_across_refills() {
+        let data = b"ab\ncd\n\nefg\nhij";
+        let mut src = Input::new(Trickle { data, chunk: 3 });
+        src.buf = vec![0; 4];
+        let mut all = Vec::new();
+        loop {
+            let at = src.pin();
+            let mut piece = [0u8; 2];
+            let n = src.read(&mut piece).expect("read from memory");
+            if n == 0 {
+                break;
+            }
+            all.extend_from_slice(&piece[..n]);
+            // Every place from the pin on is still known exactly.
+            let expected = |offset: usize| {
+                let before = &data[..offset];
+                let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+                let start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+                Place {
+                    line,
+                    column: (offset - start) as u64 + 1,
+                }
+            };
+            let at_index = usize::try_from(at).expect("small offset");
+            assert_eq!(src.place(at), expected(at_index), "at {at}");
+            assert_eq!(src.place(at + 1), expected(at_index + 1), "at {at} + 1");
+        }
+        assert_eq!(all, data);
+        let end = src.position();
+        assert_eq!(end, data.len() as u64);
+        assert_eq!(src.place(end), Place { line: 5, column: 4 });
+    }
+
+    #[test]
+    fn source_grows_for_an_event_larger_than_its_buffer() {
+        let data = b"0123456789\nabcdefghij";
+        let mut src = Input::new(Trickle { data, chunk: 4 });
+        src.buf = vec![0; 4];
+        let at = src.pin();
+        let mut all = Vec::new();
+        src.read_to_end(&mut all).expect("read from memory");
+        assert_eq!(all, data);
+        assert!(src.buf.len() >= data.len());
+        assert_eq!(src.place(at), Place { line: 1, column: 1 });
+        assert_eq!(src.place(at + 13), Place { line: 2, column: 3 });
+    }
+}

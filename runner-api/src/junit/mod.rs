@@ -1,0 +1,255 @@
+//! Reading JUnit XML as real tools write it.
+//!
+//! There is no single JUnit schema; every tool writes its own dialect. This
+//! reader accepts what pytest (xunit1 and xunit2), behave, Playwright, Node's
+//! test runner, Maven Surefire and friends produce:
+//!
+//! - a `<testsuites>` or a bare `<testsuite>` root, suites nested to any depth,
+//!   and `<testcase>` directly under `<testsuites>` (Node's test runner);
+//! - `<failure>`, `<error>` and `<skipped>` with `message`, `type` and a body of
+//!   text and CDATA pieces, `<system-out>` / `<system-err>`;
+//! - `time` in any float syntax (`0.5`, `8.6e-05`, `1,5`) or absent;
+//! - `<properties>`, `<rerunFailure>`, `<flakyFailure>` and any element it does
+//!   not know are skipped, as are comments, processing instructions, the XML
+//!   declaration and a UTF-8 byte order mark.
+//!
+//! It streams: one pass of quick-xml's events over a buffered reader, no
+//! document tree, so a report of any size costs little more memory than the
+//! cases it holds (and nothing at all with [`for_each_case`]). Modules:
+//! `input` (the bytes, where an error is, and the one fast path: failure
+//! text read straight from the buffer), `parser` (events to cases and
+//! errors), `values` (attribute values, times, text).
+//!
+//! A report that is not well-formed — truncated by a killed tool, garbage, an
+//! empty file, another XML document — is a [`JunitError::Malformed`] naming the
+//! file, line and column, never "zero tests": a suite whose report cannot be
+//! read must not look like a suite that ran nothing.
+//!
+//! Status of a case: `error` beats `failure` beats `skipped` when a case holds
+//! several of them; message, type and body come from the first one. Rows are
+//! returned in file order and never merged (pytest writes a second row for a
+//! teardown error; merging is the pytest runner's business).
+
+mod input;
+mod parser;
+mod values;
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use quick_xml::events::Event;
+use quick_xml::Reader;
+
+use crate::case::{TestCase, TestStatus};
+use input::Input;
+use parser::Parser;
+
+/// A low guess of a report's bytes per test case, for reserving the list of
+/// cases: a passing pytest case alone is about 200 bytes of attributes.
+const BYTES_PER_CASE_GUESS: u64 = 512;
+
+/// One `<testcase>` as read from a JUnit file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JunitCase {
+    /// `name` attribute.
+    pub name: String,
+    /// `classname` attribute (empty when absent).
+    pub classname: String,
+    /// `file` attribute (pytest's xunit1 family, Playwright).
+    pub file: Option<String>,
+    /// `line` attribute, when given.
+    pub line: Option<u32>,
+    /// `name` of the innermost enclosing `<testsuite>` (`None` for a case
+    /// directly under `<testsuites>`). Shared by the suite's cases: a
+    /// 100,000-case report would otherwise allocate 100,000 copies of it.
+    pub suite_name: Option<Arc<str>>,
+    /// `hostname` of the innermost enclosing `<testsuite>` (Playwright puts
+    /// the project there), shared like `suite_name`.
+    pub hostname: Option<Arc<str>>,
+    /// `time` in seconds, when given and a finite, non-negative number.
+    pub time: Option<f64>,
+    /// Derived from the `<failure>`, `<error>`, `<skipped>` children.
+    pub status: TestStatus,
+    /// `message` of the (first) failure / error / skipped element.
+    pub message: Option<String>,
+    /// `type` of the (first) failure / error / skipped element (pytest marks
+    /// an xfail with `<skipped type="pytest.xfail">`).
+    pub error_type: Option<String>,
+    /// Text of the (first) failure / error / skipped element: text and CDATA
+    /// pieces joined, leading blank lines and trailing whitespace removed.
+    pub details: Option<String>,
+    /// `<system-out>` text (several elements joined by a newline), tidied like `details`.
+    pub system_out: Option<String>,
+    /// `<system-err>` text, tidied like `details`.
+    pub system_err: Option<String>,
+}
+
+impl JunitCase {
+    /// The case as a [`TestCase`] (no selector; runners add it).
+    pub fn into_test_case(self) -> TestCase {
+        TestCase {
+            name: self.name,
+            classname: self.classname,
+            file: self.file,
+            selector: None,
+            status: self.status,
+            duration: self.time.unwrap_or(0.0),
+            message: self.message,
+            error_type: self.error_type,
+            details: self.details,
+            system_out: self.system_out,
+            system_err: self.system_err,
+            attempts: 1,
+            flaky: false,
+            previous_failures: Vec::new(),
+        }
+    }
+}
+
+/// A JUnit file could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JunitError {
+    /// The file could not be opened or read.
+    #[error("cannot read JUnit file {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not well-formed JUnit XML (or is truncated).
+    #[error("malformed JUnit file {}, line {line}, column {column}: {message}", path.display())]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the problem.
+        line: u64,
+        /// 1-based column of the problem, counted in bytes. For a problem
+        /// inside a tag or a run of text this is where that construct starts.
+        column: u64,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Reads every test case of one JUnit XML file, in file order.
+pub fn read_file(path: &Path) -> Result<Vec<JunitCase>, JunitError> {
+    let file = File::open(path).map_err(|source| JunitError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    // Growing the list by doubling would copy it and fault in its pages
+    // several times over; real reports spend several hundred bytes per case
+    // (attributes, indentation, output), so reserve one slot per
+    // `BYTES_PER_CASE_GUESS` bytes up front and trim what is left over.
+    let guess = file.metadata().map_or(0, |meta| meta.len() / BYTES_PER_CASE_GUESS);
+    read_into(file, path, Vec::with_capacity(usize::try_from(guess).unwrap_or(0)))
+}
+
+/// Reads every test case of JUnit XML from `reader` (buffered or not: the
+/// reader buffers itself); `path_for_errors` names the source in errors.
+pub fn read_reader<R: Read>(reader: R, path_for_errors: &Path) -> Result<Vec<JunitCase>, JunitError> {
+    read_into(reader, path_for_errors, Vec::new())
+}
+
+fn read_into<R: Read>(reader: R, path: &Path, mut cases: Vec<JunitCase>) -> Result<Vec<JunitCase>, JunitError> {
+    for_each_case(reader, path, |case| cases.push(case))?;
+    cases.shrink_to_fit();
+    Ok(cases)
+}
+
+/// Streams the test cases of JUnit XML from `reader` to `on_case`, in file
+/// order, without keeping them; returns how many there were.
+///
+/// On error, the cases before the problem have already been handed over; the
+/// error means the report as a whole is unreadable and those cases are not to
+/// be trusted as the complete set.
+pub fn for_each_case<R, F>(reader: R, path_for_errors: &Path, on_case: F) -> Result<u64, JunitError>
+where
+    R: Read,
+    F: FnMut(JunitCase),
+{
+    let mut reader = Reader::from_reader(Input::new(reader));
+    // `<a></a>` and `<a/>` are both handled; end-name checking (on by
+    // default) catches mismatched tags.
+    reader.config_mut().expand_empty_elements = false;
+    let mut parser = Parser::new(path_for_errors, on_case);
+    let mut buf = Vec::with_capacity(4096);
+    // quick-xml stops a text event before a `&` and then expects to read the
+    // reference itself, so text it has begun must not be taken from under it.
+    let mut quick_xml_in_text = false;
+    loop {
+        buf.clear();
+        if parser.collecting() && !quick_xml_in_text {
+            // The fast path for failure text: see the `input` module.
+            let input = reader.get_mut();
+            input
+                .take_text(&mut parser.text)
+                .map_err(|err| parser.text_error(err, input))?;
+        }
+        quick_xml_in_text = false;
+        let at = reader.get_mut().pin();
+        let xml_offset = reader.buffer_position();
+        let event = match reader.read_event_into(&mut buf) {
+            Ok(event) => event,
+            Err(err) => {
+                // quick-xml counts from after a byte order mark; we count from the file's start.
+                let error_at = (reader.error_position() + at).saturating_sub(xml_offset).max(at);
+                return Err(parser.xml_error(err, reader.get_mut(), error_at));
+            }
+        };
+        let input = reader.get_mut();
+        match event {
+            Event::Start(start) => parser.open(&start, input, at, false)?,
+            Event::Empty(start) => parser.open(&start, input, at, true)?,
+            Event::End(_) => parser.close(),
+            Event::Text(text) => {
+                quick_xml_in_text = parser.collecting();
+                parser.text(&text, input, at)?;
+            }
+            Event::CData(cdata) => parser.cdata(&cdata, input, at)?,
+            Event::GeneralRef(reference) => parser.reference(&reference, input, at)?,
+            Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => parser.saw_markup = true,
+            Event::Eof => {
+                let end = input.position();
+                return parser.finish(input, end);
+            }
+        }
+    }
+}
+
+/// The `*.xml` files directly in `dir` (not in subdirectories), sorted by
+/// file name. behave writes one report per feature file this way.
+pub fn xml_files_in(dir: &Path) -> Result<Vec<PathBuf>, JunitError> {
+    let io_error = |source| JunitError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io_error)? {
+        let path = entry.map_err(io_error)?.path();
+        let is_xml = path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("xml"));
+        // `is_file` follows symlinks, so a linked report counts.
+        if is_xml && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+    Ok(files)
+}
+
+/// Reads every test case of every `*.xml` file directly in `dir`, files in
+/// name order, cases in file order. A directory without reports yields no
+/// cases; use [`xml_files_in`] first when that must be told apart. Any
+/// unreadable file makes the whole directory an error.
+pub fn read_dir(dir: &Path) -> Result<Vec<JunitCase>, JunitError> {
+    let mut cases = Vec::new();
+    for file in xml_files_in(dir)? {
+        cases.extend(read_file(&file)?);
+    }
+    Ok(cases)
+}

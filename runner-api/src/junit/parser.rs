@@ -1,0 +1,508 @@
+//! The event-by-event reading of a report: quick-xml's events in, cases
+//! out, and every way a report can be malformed turned into an error that
+//! says where.
+
+use std::borrow::Cow;
+use std::io::{self, Read};
+use std::path::Path;
+use std::sync::Arc;
+
+use quick_xml::events::attributes::AttrError;
+use quick_xml::events::{BytesCData, BytesRef, BytesStart, BytesText};
+
+use super::input::{Input, Locate, Place, TextError};
+use super::values::{append, attribute_value, parse_seconds, push_reference, tidy};
+use super::{JunitCase, JunitError};
+use crate::case::TestStatus;
+
+/// Bytes of `<![CDATA[` before a CDATA section's content.
+const CDATA_OPEN: u64 = 9;
+
+/// What an open element is, for deciding what its children and text mean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Testsuites,
+    Testsuite,
+    Testcase,
+    /// `<failure>`, `<error>` or `<skipped>` of a test case.
+    Outcome,
+    SystemOut,
+    SystemErr,
+    /// Anything else, with all its content.
+    Ignored,
+}
+
+/// An element whose end tag has not been read yet.
+struct Open {
+    kind: Kind,
+    /// The element's name, for "not closed" errors.
+    name: Cow<'static, str>,
+    /// 1-based line of its start tag.
+    line: u64,
+}
+
+/// The `<testsuite>` attributes a case inherits.
+struct Suite {
+    name: Option<Arc<str>>,
+    hostname: Option<Arc<str>>,
+}
+
+/// The event-by-event state of one report being read.
+pub(super) struct Parser<'p, F> {
+    path: &'p Path,
+    on_case: F,
+    stack: Vec<Open>,
+    suites: Vec<Suite>,
+    case: Option<JunitCase>,
+    /// The current case already has its first outcome element.
+    outcome_seen: bool,
+    /// Text of the element being collected (first outcome, system-out/err).
+    pub(super) text: String,
+    /// Whether text of the innermost element is being collected.
+    collect: bool,
+    root_seen: bool,
+    root_closed: bool,
+    /// A declaration, comment, processing instruction or doctype was seen.
+    pub(super) saw_markup: bool,
+    cases: u64,
+}
+
+impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
+    pub(super) fn new(path: &'p Path, on_case: F) -> Self {
+        Parser {
+            path,
+            on_case,
+            stack: Vec::with_capacity(8),
+            suites: Vec::with_capacity(4),
+            case: None,
+            outcome_seen: false,
+            text: String::new(),
+            collect: false,
+            root_seen: false,
+            root_closed: false,
+            saw_markup: false,
+            cases: 0,
+        }
+    }
+
+    fn malformed(&self, place: Place, message: impl Into<String>) -> JunitError {
+        JunitError::Malformed {
+            path: self.path.to_path_buf(),
+            line: place.line,
+            column: place.column,
+            message: message.into(),
+        }
+    }
+
+    /// Turns a quick-xml error found at input offset `at` into ours.
+    pub(super) fn xml_error(&self, err: quick_xml::Error, src: &mut impl Locate, at: u64) -> JunitError {
+        match err {
+            quick_xml::Error::Io(source) => JunitError::Io {
+                path: self.path.to_path_buf(),
+                source: Arc::try_unwrap(source)
+                    .unwrap_or_else(|shared| io::Error::new(shared.kind(), shared.to_string())),
+            },
+            err => self.malformed(src.place(at), err.to_string()),
+        }
+    }
+
+    /// Turns a problem met by [`Input::take_text`] into ours.
+    pub(super) fn text_error<R: Read>(&self, err: TextError, src: &mut Input<R>) -> JunitError {
+        match err {
+            TextError::Io(source) => JunitError::Io {
+                path: self.path.to_path_buf(),
+                source,
+            },
+            TextError::InvalidUtf8 { at } => self.invalid_utf8_at(src, at),
+        }
+    }
+
+    /// Text at input offset `at`, raw as `raw`, is not valid UTF-8: an
+    /// error at its first bad byte.
+    fn invalid_utf8(&self, raw: &[u8], src: &mut impl Locate, at: u64) -> JunitError {
+        let valid = std::str::from_utf8(raw).err().map_or(0, |err| err.valid_up_to());
+        self.invalid_utf8_at(src, at + valid as u64)
+    }
+
+    /// The text of the innermost element is not valid UTF-8 at input offset `at`.
+    fn invalid_utf8_at(&self, src: &mut impl Locate, at: u64) -> JunitError {
+        let element = self.stack.last().map_or("?", |open| &open.name);
+        self.malformed(src.place(at), format!("the text of <{element}> is not valid UTF-8"))
+    }
+
+    /// Whether text read now belongs to the element being collected (not to
+    /// an element nested in it).
+    pub(super) fn collecting(&self) -> bool {
+        self.collect
+            && matches!(
+                self.stack.last().map(|open| open.kind),
+                Some(Kind::Outcome | Kind::SystemOut | Kind::SystemErr)
+            )
+    }
+
+    /// A start tag at input offset `at` (or, with `empty`, a self-closing one).
+    pub(super) fn open(
+        &mut self,
+        start: &BytesStart<'_>,
+        src: &mut impl Locate,
+        at: u64,
+        empty: bool,
+    ) -> Result<(), JunitError> {
+        let local = start.local_name();
+        let Ok(name) = std::str::from_utf8(local.as_ref()) else {
+            return Err(self.malformed(src.place(at), "an element name is not valid UTF-8"));
+        };
+        let kind = match self.stack.last().map(|open| open.kind) {
+            None => {
+                if self.root_closed {
+                    return Err(self.malformed(
+                        src.place(at),
+                        format!("element <{name}> after the end of the root element"),
+                    ));
+                }
+                self.root_seen = true;
+                match name {
+                    "testsuites" => Kind::Testsuites,
+                    "testsuite" => self.open_suite(start, src, at)?,
+                    _ => {
+                        return Err(self.malformed(
+                            src.place(at),
+                            format!("the root element is <{name}>, not <testsuites> or <testsuite>"),
+                        ))
+                    }
+                }
+            }
+            Some(Kind::Testsuites | Kind::Testsuite) => match name {
+                "testsuite" => self.open_suite(start, src, at)?,
+                "testcase" => self.open_case(start, src, at)?,
+                _ => Kind::Ignored,
+            },
+            Some(Kind::Testcase) => match name {
+                "failure" => self.open_outcome(start, src, at, TestStatus::Failed)?,
+                "error" => self.open_outcome(start, src, at, TestStatus::Error)?,
+                "skipped" => self.open_outcome(start, src, at, TestStatus::Skipped)?,
+                "system-out" => {
+                    self.start_collecting();
+                    Kind::SystemOut
+                }
+                "system-err" => {
+                    self.start_collecting();
+                    Kind::SystemErr
+                }
+                _ => Kind::Ignored,
+            },
+            Some(Kind::Outcome | Kind::SystemOut | Kind::SystemErr | Kind::Ignored) => Kind::Ignored,
+        };
+        if empty {
+            self.end(kind);
+        } else {
+            // Every failure would otherwise allocate its element's name.
+            const KNOWN: [&str; 8] = [
+                "testsuites",
+                "testsuite",
+                "testcase",
+                "failure",
+                "error",
+                "skipped",
+                "system-out",
+                "system-err",
+            ];
+            let name = match KNOWN.iter().find(|known| **known == name) {
+                Some(known) => Cow::Borrowed(*known),
+                None => Cow::Owned(name.to_string()),
+            };
+            let line = src.place(at).line;
+            self.stack.push(Open { kind, name, line });
+        }
+        Ok(())
+    }
+
+    fn open_suite(&mut self, start: &BytesStart<'_>, src: &mut impl Locate, at: u64) -> Result<Kind, JunitError> {
+        let mut suite = Suite {
+            name: None,
+            hostname: None,
+        };
+        self.attributes(start, src, at, |key, raw| match key {
+            "name" => suite.name = Some(Arc::from(attribute_value(raw))),
+            "hostname" => suite.hostname = Some(Arc::from(attribute_value(raw))),
+            _ => {}
+        })?;
+        self.suites.push(suite);
+        Ok(Kind::Testsuite)
+    }
+
+    fn open_case(&mut self, start: &BytesStart<'_>, src: &mut impl Locate, at: u64) -> Result<Kind, JunitError> {
+        let suite = self.suites.last();
+        let mut case = JunitCase {
+            name: String::new(),
+            classname: String::new(),
+            file: None,
+            line: None,
+            suite_name: suite.and_then(|suite| suite.name.clone()),
+            hostname: suite.and_then(|suite| suite.hostname.clone()),
+            time: None,
+            status: TestStatus::Passed,
+            message: None,
+            error_type: None,
+            details: None,
+            system_out: None,
+            system_err: None,
+        };
+        self.attributes(start, src, at, |key, raw| match key {
+            "name" => case.name = attribute_value(raw).into_owned(),
+            "classname" => case.classname = attribute_value(raw).into_owned(),
+            "file" => case.file = Some(attribute_value(raw).into_owned()),
+            "line" => case.line = attribute_value(raw).trim().parse().ok(),
+            "time" => case.time = parse_seconds(&attribute_value(raw)),
+            _ => {}
+        })?;
+        self.case = Some(case);
+        self.outcome_seen = false;
+        Ok(Kind::Testcase)
+    }
+
+    fn open_outcome(
+        &mut self,
+        start: &BytesStart<'_>,
+        src: &mut impl Locate,
+        at: u64,
+        status: TestStatus,
+    ) -> Result<Kind, JunitError> {
+        let first = !self.outcome_seen;
+        let mut message = None;
+        let mut error_type = None;
+        self.attributes(start, src, at, |key, raw| match key {
+            "message" if first => message = Some(attribute_value(raw).into_owned()),
+            "type" if first => error_type = Some(attribute_value(raw).into_owned()),
+            _ => {}
+        })?;
+        if first {
+            self.start_collecting();
+        }
+        self.outcome_seen = true;
+        if let Some(case) = self.case.as_mut() {
+            if severity(status) > severity(case.status) {
+                case.status = status;
+            }
+            if first {
+                case.message = message;
+                case.error_type = error_type;
+            }
+        }
+        Ok(Kind::Outcome)
+    }
+
+    fn start_collecting(&mut self) {
+        self.text.clear();
+        self.collect = true;
+    }
+
+    /// Calls `each` with every attribute of `start` (at input offset `at`):
+    /// its local name and its value as written, failing on a malformed one.
+    fn attributes(
+        &self,
+        start: &BytesStart<'_>,
+        src: &mut impl Locate,
+        at: u64,
+        mut each: impl FnMut(&str, &str),
+    ) -> Result<(), JunitError> {
+        // Without duplicate checks: a tool that writes an attribute twice
+        // gets its last value, and reading a tag costs no allocation.
+        for attr in start.attributes().with_checks(false) {
+            let problem = match attr {
+                Ok(attr) => {
+                    let key = attr.key.local_name();
+                    match (std::str::from_utf8(key.as_ref()), std::str::from_utf8(&attr.value)) {
+                        (Ok(key), Ok(value)) => {
+                            each(key, value);
+                            continue;
+                        }
+                        _ => "an attribute is not valid UTF-8".to_string(),
+                    }
+                }
+                Err(err) => attribute_problem(start, err),
+            };
+            let name = String::from_utf8_lossy(start.name().as_ref()).into_owned();
+            return Err(self.malformed(src.place(at), format!("bad attribute in <{name}>: {problem}")));
+        }
+        Ok(())
+    }
+
+    /// An end tag (quick-xml has checked that it matches).
+    pub(super) fn close(&mut self) {
+        if let Some(open) = self.stack.pop() {
+            self.end(open.kind);
+        }
+    }
+
+    /// The element of kind `kind` has ended.
+    fn end(&mut self, kind: Kind) {
+        match kind {
+            Kind::Testsuite => {
+                self.suites.pop();
+            }
+            Kind::Testcase => {
+                if let Some(case) = self.case.take() {
+                    self.cases += 1;
+                    (self.on_case)(case);
+                }
+            }
+            Kind::Outcome | Kind::SystemOut | Kind::SystemErr if self.collect => {
+                let text = tidy(&self.text);
+                self.text.clear();
+                self.collect = false;
+                if let Some(case) = self.case.as_mut() {
+                    match kind {
+                        Kind::Outcome => case.details = text,
+                        Kind::SystemOut => append(&mut case.system_out, text),
+                        _ => append(&mut case.system_err, text),
+                    }
+                }
+            }
+            _ => {}
+        }
+        if self.stack.is_empty() && self.root_seen {
+            self.root_closed = true;
+        }
+    }
+
+    /// A run of text at input offset `at`.
+    pub(super) fn text(&mut self, text: &BytesText<'_>, src: &mut impl Locate, at: u64) -> Result<(), JunitError> {
+        if self.collecting() {
+            let content = text.xml10_content().map_err(|_| self.invalid_utf8(text, src, at))?;
+            self.text.push_str(&content);
+        } else if self.stack.is_empty() {
+            if let Some(first) = text.iter().position(|b| !b.is_ascii_whitespace()) {
+                return self.outside_root(src, at + first as u64, "text");
+            }
+        }
+        Ok(())
+    }
+
+    /// A CDATA section at input offset `at`.
+    pub(super) fn cdata(&mut self, cdata: &BytesCData<'_>, src: &mut impl Locate, at: u64) -> Result<(), JunitError> {
+        if self.collecting() {
+            let content = cdata
+                .xml10_content()
+                .map_err(|_| self.invalid_utf8(cdata, src, at + CDATA_OPEN))?;
+            self.text.push_str(&content);
+            Ok(())
+        } else {
+            self.outside_root(src, at, "CDATA")
+        }
+    }
+
+    /// An entity or character reference in text, at input offset `at`.
+    pub(super) fn reference(
+        &mut self,
+        reference: &BytesRef<'_>,
+        src: &mut impl Locate,
+        at: u64,
+    ) -> Result<(), JunitError> {
+        if !self.collecting() {
+            return self.outside_root(src, at, "text");
+        }
+        match std::str::from_utf8(reference) {
+            Ok(name) => {
+                push_reference(&mut self.text, name);
+                Ok(())
+            }
+            // Past the `&`.
+            Err(_) => Err(self.invalid_utf8(reference, src, at + 1)),
+        }
+    }
+
+    /// Content (`what`) at input offset `at` that is not collected: ignored
+    /// inside the document, malformed outside the root element.
+    fn outside_root(&self, src: &mut impl Locate, at: u64, what: &str) -> Result<(), JunitError> {
+        if !self.stack.is_empty() {
+            return Ok(());
+        }
+        let where_ = if self.root_closed {
+            "after the end of the root element"
+        } else {
+            "before the root element"
+        };
+        Err(self.malformed(src.place(at), format!("{what} {where_}")))
+    }
+
+    /// The input ended at offset `end`.
+    pub(super) fn finish(self, src: &mut impl Locate, end: u64) -> Result<u64, JunitError> {
+        if let Some(open) = self.stack.last() {
+            return Err(self.malformed(
+                src.place(end),
+                format!(
+                    "unexpected end of file: <{}> opened at line {} is not closed (truncated report?)",
+                    open.name, open.line
+                ),
+            ));
+        }
+        if !self.root_seen {
+            let message = if self.saw_markup {
+                "no <testsuites> or <testsuite> element"
+            } else {
+                "empty file"
+            };
+            return Err(self.malformed(src.place(end), message));
+        }
+        Ok(self.cases)
+    }
+}
+
+/// Rank of a status when a case holds several outcome elements.
+fn severity(status: TestStatus) -> u8 {
+    match status {
+        TestStatus::Passed => 0,
+        TestStatus::Skipped => 1,
+        TestStatus::Failed => 2,
+        TestStatus::Error => 3,
+    }
+}
+
+/// What is wrong with an attribute, in words, naming it from quick-xml's
+/// position (relative to the start of the tag's content).
+fn attribute_problem(start: &BytesStart<'_>, err: AttrError) -> String {
+    let tag: &[u8] = start;
+    let word_before = |pos: usize| -> String {
+        let before = tag.get(..pos).unwrap_or(tag).trim_ascii_end();
+        let before = before.strip_suffix(b"=").unwrap_or(before).trim_ascii_end();
+        let start = before.iter().rposition(u8::is_ascii_whitespace).map_or(0, |i| i + 1);
+        String::from_utf8_lossy(&before[start..]).into_owned()
+    };
+    match err {
+        // Each position is just past the attribute's name (or its `=`).
+        AttrError::ExpectedEq(pos) | AttrError::ExpectedValue(pos) => {
+            format!("attribute `{}` has no value", word_before(pos))
+        }
+        AttrError::UnquotedValue(pos) => format!("the value of attribute `{}` is not quoted", word_before(pos)),
+        AttrError::ExpectedQuote(..) => "an attribute value is not closed".to_string(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problem(tag: &str) -> String {
+        let start = BytesStart::from_content(tag, tag.find(' ').unwrap_or(tag.len()));
+        let err = start
+            .attributes()
+            .with_checks(false)
+            .find_map(Result::err)
+            .expect("a bad attribute");
+        attribute_problem(&start, err)
+    }
+
+    #[test]
+    fn attribute_problems_name_the_attribute() {
+        assert_eq!(problem(r#"testcase name="a" time"#), "attribute `time` has no value");
+        assert_eq!(problem(r#"testcase time name="a""#), "attribute `time` has no value");
+        assert_eq!(problem(r#"testcase time= "#), "attribute `time` has no value");
+        assert_eq!(
+            problem("testsuite name=unquoted"),
+            "the value of attribute `name` is not quoted"
+        );
+        assert_eq!(problem(r#"testsuite name="open"#), "an attribute value is not closed");
+    }
+}

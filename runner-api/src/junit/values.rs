@@ -1,0 +1,160 @@
+//! Turning the raw text of attributes and elements into the values a case
+//! holds: references resolved, whitespace normalized, times parsed, text tidied.
+
+use std::borrow::Cow;
+
+use quick_xml::escape::resolve_predefined_entity;
+use quick_xml::events::BytesRef;
+
+/// An attribute's value with references resolved and whitespace normalized
+/// as XML says (a tab or line break is a space, `&#10;` a line break); an
+/// entity only a DTD could define, or a stray `&`, is kept as written rather
+/// than failing the whole report.
+pub(super) fn attribute_value(raw: &str) -> Cow<'_, str> {
+    // No early exit, so the compiler can check many bytes at a time.
+    let special = raw
+        .bytes()
+        .fold(false, |found, b| found | matches!(b, b'&' | b'\t' | b'\r' | b'\n'));
+    if special {
+        Cow::Owned(normalize_attribute_value(raw))
+    } else {
+        Cow::Borrowed(raw)
+    }
+}
+
+/// [`attribute_value`] for values that need work.
+fn normalize_attribute_value(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(special) = rest.find(['&', '\t', '\r', '\n']) {
+        out.push_str(&rest[..special]);
+        let tail = &rest[special..];
+        if !tail.starts_with('&') {
+            out.push(' ');
+            // `\r\n` is one line break, so one space.
+            rest = tail.strip_prefix("\r\n").unwrap_or(&tail[1..]);
+            continue;
+        }
+        match tail[1..].split_once(';') {
+            Some((name, _)) if push_resolved(&mut out, name) => rest = &tail[name.len() + 2..],
+            _ => {
+                out.push('&');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Appends what the reference `&name;` stands for, if it is a predefined
+/// entity or a character reference; false (and nothing appended) otherwise.
+fn push_resolved(out: &mut String, name: &str) -> bool {
+    if let Some(text) = resolve_predefined_entity(name) {
+        out.push_str(text);
+        true
+    } else if let Ok(Some(c)) = BytesRef::new(name).resolve_char_ref() {
+        out.push(c);
+        true
+    } else {
+        false
+    }
+}
+
+/// Appends what the reference `&name;` in text stands for; one only a DTD
+/// could define (or not a character) is kept as written rather than losing
+/// the whole report over it.
+pub(super) fn push_reference(out: &mut String, name: &str) {
+    if !push_resolved(out, name) {
+        out.push('&');
+        out.push_str(name);
+        out.push(';');
+    }
+}
+
+/// `time` as seconds: any float syntax Rust reads (`0.5`, `8.6e-05`, `5.`),
+/// plus a decimal comma (`0,5`) or thousands commas (`1,234.5`); negative,
+/// infinite or unreadable times are dropped.
+pub(super) fn parse_seconds(raw: &str) -> Option<f64> {
+    let raw = raw.trim();
+    let value = raw.parse::<f64>().ok().or_else(|| {
+        if !raw.contains(',') {
+            return None;
+        }
+        let fixed = if raw.contains('.') {
+            raw.replace(',', "")
+        } else {
+            raw.replace(',', ".")
+        };
+        fixed.parse::<f64>().ok()
+    })?;
+    (value.is_finite() && value >= 0.0).then_some(value)
+}
+
+/// Collected text without its leading blank lines and trailing whitespace
+/// (CDATA is usually wrapped in newlines); `None` when nothing is left.
+/// Indentation of the first non-blank line is kept.
+pub(super) fn tidy(text: &str) -> Option<String> {
+    let text = text.trim_end();
+    let first = text.find(|c: char| !c.is_whitespace())?;
+    let start = text[..first].rfind('\n').map_or(0, |newline| newline + 1);
+    Some(text[start..].to_owned())
+}
+
+/// Adds a further `<system-out>` / `<system-err>` to what a case has.
+pub(super) fn append(target: &mut Option<String>, more: Option<String>) {
+    match (target.as_mut(), more) {
+        (Some(existing), Some(more)) => {
+            existing.push('\n');
+            existing.push_str(&more);
+        }
+        (None, more) => *target = more,
+        (Some(_), None) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_in_the_syntaxes_tools_write() {
+        assert_eq!(parse_seconds("0.5"), Some(0.5));
+        assert_eq!(parse_seconds("8.6e-05"), Some(8.6e-05));
+        assert_eq!(parse_seconds("4.6E-5"), Some(4.6e-05));
+        assert_eq!(parse_seconds(" 12 "), Some(12.0));
+        assert_eq!(parse_seconds("5."), Some(5.0));
+        assert_eq!(parse_seconds(".25"), Some(0.25));
+        assert_eq!(parse_seconds("0,5"), Some(0.5));
+        assert_eq!(parse_seconds("1,234.5"), Some(1234.5));
+        assert_eq!(parse_seconds(""), None);
+        assert_eq!(parse_seconds("fast"), None);
+        assert_eq!(parse_seconds("-1"), None);
+        assert_eq!(parse_seconds("inf"), None);
+        assert_eq!(parse_seconds("NaN"), None);
+    }
+
+    #[test]
+    fn tidy_drops_blank_lines_around_text_but_keeps_indentation() {
+        assert_eq!(
+            tidy("\n\n  indented\n  more\n\n  ").as_deref(),
+            Some("  indented\n  more")
+        );
+        assert_eq!(tidy("plain").as_deref(), Some("plain"));
+        assert_eq!(tidy(" \n\t\n "), None);
+        assert_eq!(tidy(""), None);
+    }
+
+    #[test]
+    fn attribute_values_resolve_references_and_normalize_whitespace() {
+        assert_eq!(attribute_value("plain"), Cow::Borrowed("plain"));
+        assert_eq!(attribute_value("a &nbsp; b &lt; &#65;&#x42;"), "a &nbsp; b < AB");
+        assert_eq!(attribute_value("&quot;&apos;&amp;&gt;"), "\"'&>");
+        assert_eq!(attribute_value("line&#10;break"), "line\nbreak");
+        assert_eq!(attribute_value("tab\there\r\nline\nend\r"), "tab here line end ");
+        assert_eq!(attribute_value("dangling & amp"), "dangling & amp");
+        assert_eq!(attribute_value("bad &#xZZ; &#0; refs"), "bad &#xZZ; &#0; refs");
+        assert_eq!(attribute_value("&amp"), "&amp");
+        assert_eq!(attribute_value("ünï &lt;"), "ünï <");
+    }
+}
