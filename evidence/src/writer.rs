@@ -434,7 +434,8 @@ impl WriterState {
                     evidence_refs: &suite.artifacts,
                 };
                 append_records(sink, &path, ids, &ctx, suite.result.cases.as_ref(), &mut added)?;
-                if suite.result.outcome != SuiteOutcome::Skipped {
+                // Suites that ran: not one skipped, nor one whose tool never started.
+                if suite.result.outcome != SuiteOutcome::Skipped && suite.result.attempts > 0 {
                     added.test_suites += 1;
                 }
             }
