@@ -9,7 +9,6 @@ pub mod diagnostics;
 pub mod events;
 pub mod evidence_map;
 pub mod execute;
-pub mod junit_report;
 pub mod plan;
 pub mod registry;
 pub mod report;

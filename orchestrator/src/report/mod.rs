@@ -19,9 +19,18 @@ pub enum ReportError {
     /// The JUnit report could not be turned into XML.
     #[error("cannot serialize the JUnit report: {0}")]
     Junit(#[source] quick_junit::SerializeError),
+    /// The report's directory could not be created.
+    #[error("cannot create directory {}: {source}", path.display())]
+    CreateDir {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
     /// The report file could not be written.
     #[error(transparent)]
-    Write(#[from] crate::junit_report::JunitReportError),
+    Write(EvidenceError),
 }
 
 /// Writes the merged JUnit report of `run` to `path`, atomically: a reader
@@ -29,5 +38,11 @@ pub enum ReportError {
 /// directories are created.
 pub fn write_junit(run: &LoadedRun, path: &Path) -> Result<(), ReportError> {
     let xml = junit::junit_xml(run)?;
-    Ok(crate::junit_report::write_atomically(path, xml.as_bytes())?)
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| ReportError::CreateDir {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+    }
+    evidence::write_atomically(path, xml.as_bytes()).map_err(ReportError::Write)
 }
