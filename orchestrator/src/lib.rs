@@ -14,6 +14,6 @@ pub mod registry;
 pub mod report;
 pub mod rerun;
 pub mod run;
-pub mod session;
+mod session;
 pub mod signals;
 pub mod summary;

@@ -18,7 +18,8 @@ use crate::events::Event;
 use crate::execute::{execute_shared, ExecOptions};
 use crate::plan::Plan;
 use crate::report::{write_junit, ReportError};
-use crate::session::{Session, SessionError};
+use crate::session::Session;
+pub use crate::session::SessionError;
 use crate::signals::{SignalWatch, StopSignal};
 use crate::summary::RunSummary;
 

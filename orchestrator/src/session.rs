@@ -15,19 +15,6 @@ use crate::evidence_map::suite_record;
 use crate::plan::Plan;
 use crate::summary::RunSummary;
 
-/// Where a run's evidence goes.
-enum Target {
-    /// A run this session created and will finalize.
-    Owned(EvidenceWriter),
-    /// A run someone else created (and finalizes): only suite results and
-    /// diagnostics are sent.
-    External {
-        sender: crossbeam_channel::Sender<EvidenceMessage>,
-        run_id: String,
-        dir: PathBuf,
-    },
-}
-
 /// Why a session could not start or finish.
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
@@ -39,9 +26,9 @@ pub enum SessionError {
     Diagnostics(#[from] DiagnosticsError),
 }
 
-/// The evidence side of one `run-all`.
-pub struct Session {
-    target: Target,
+/// The evidence side of one run: created by [`crate::run::Run`], which owns it.
+pub(crate) struct Session {
+    writer: EvidenceWriter,
     /// The configured custom categories.
     categories: Vec<CategorySpec>,
     /// Built when first needed: compiling every pattern costs a few
@@ -58,7 +45,7 @@ impl Session {
     /// else `~/.qaagent/runs`) for `plan`, and starts its writer thread.
     /// Suite output goes to `out` when given, else straight into the run's
     /// `artifacts/` (so nothing needs copying).
-    pub fn start(
+    pub(crate) fn start(
         config: &Config,
         plan: &Plan,
         runs_dir: Option<PathBuf>,
@@ -78,26 +65,7 @@ impl Session {
         let writer = run.start_writer()?;
         let out_dir = out.unwrap_or_else(|| writer.dir().join("artifacts"));
         Ok(Session {
-            target: Target::Owned(writer),
-            categories,
-            diagnoser,
-            out_dir,
-            write_error: None,
-        })
-    }
-
-    /// Records into a run created elsewhere, which this session will not
-    /// finalize. Suite output goes to `out_dir`.
-    pub fn attach(
-        config: &Config,
-        sender: crossbeam_channel::Sender<EvidenceMessage>,
-        run_id: String,
-        dir: PathBuf,
-        out_dir: PathBuf,
-    ) -> Result<Session, SessionError> {
-        let (categories, diagnoser) = diagnostics_setup(config)?;
-        Ok(Session {
-            target: Target::External { sender, run_id, dir },
+            writer,
             categories,
             diagnoser,
             out_dir,
@@ -106,29 +74,23 @@ impl Session {
     }
 
     /// The run id.
-    pub fn run_id(&self) -> &str {
-        match &self.target {
-            Target::Owned(writer) => writer.run_id(),
-            Target::External { run_id, .. } => run_id,
-        }
+    pub(crate) fn run_id(&self) -> &str {
+        self.writer.run_id()
     }
 
     /// The run directory.
-    pub fn run_dir(&self) -> &Path {
-        match &self.target {
-            Target::Owned(writer) => writer.dir(),
-            Target::External { dir, .. } => dir,
-        }
+    pub(crate) fn run_dir(&self) -> &Path {
+        self.writer.dir()
     }
 
     /// Where suites write their output (`<out>/<suite>/`).
-    pub fn out_dir(&self) -> &Path {
+    pub(crate) fn out_dir(&self) -> &Path {
         &self.out_dir
     }
 
     /// Forwards what evidence needs of `event` to the writer thread (a
     /// finished suite's result is shared with it, not copied).
-    pub fn record(&mut self, event: &Event) {
+    pub(crate) fn record(&mut self, event: &Event) {
         if let Event::SuiteFinished { index, result } = event {
             self.send(EvidenceMessage::SuiteFinished {
                 index: *index,
@@ -138,20 +100,16 @@ impl Session {
     }
 
     fn send(&mut self, message: EvidenceMessage) {
-        let sent = match &self.target {
-            Target::Owned(writer) => writer.send(message),
-            Target::External { sender, .. } => sender.send(message).map_err(|_| EvidenceError::WriterGone),
-        };
-        if let Err(err) = sent {
+        if let Err(err) = self.writer.send(message) {
             log::error!("evidence: {err}");
             self.write_error.get_or_insert(err);
         }
     }
 
-    /// Finalizes the run (when this session owns it) with the status the
-    /// results call for, and waits until everything is on disk. Once it
-    /// returns, the writer holds no share of any result any more.
-    pub fn finish<R: Borrow<SuiteResult>>(
+    /// Finalizes the run with the status the results call for, and waits
+    /// until everything is on disk. Once it returns, the writer holds no
+    /// share of any result any more.
+    pub(crate) fn finish<R: Borrow<SuiteResult>>(
         mut self,
         results: &[R],
         summary: &RunSummary,
@@ -180,12 +138,7 @@ impl Session {
         if let Some(err) = self.write_error.take() {
             return Err(err.into());
         }
-        match self.target {
-            Target::Owned(writer) => {
-                writer.finish(status, summary.wall)?;
-            }
-            Target::External { .. } => {}
-        }
+        self.writer.finish(status, summary.wall)?;
         Ok(lines)
     }
 }
