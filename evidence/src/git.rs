@@ -3,7 +3,8 @@
 //! All three come from one `git status --porcelain=v2 --branch` in the
 //! project directory (its `# branch.oid` and `# branch.head` headers, and
 //! whether any tracked file is listed), bounded by a short deadline: a
-//! [`GitStatus`], started as a run's creation begins and awaited as it ends.
+//! [`GitStatus`], started as a run's creation begins and awaited by its
+//! writer thread.
 //! A project outside git, a missing git, or one too slow to answer records
 //! `{}`: never an error.
 
@@ -40,8 +41,8 @@ pub(crate) fn git_info(project: &Path) -> GitInfo {
 }
 
 /// A running `git status --porcelain=v2 --branch` in the project: started
-/// first and answered later, so that the milliseconds git takes overlap the
-/// creation of a run instead of adding to it.
+/// first and answered later, so that the time git takes (milliseconds, or
+/// seconds in a huge repository) overlaps the run instead of delaying it.
 #[derive(Debug)]
 pub(crate) struct GitStatus {
     child: Child,

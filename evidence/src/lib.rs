@@ -11,10 +11,13 @@
 //! ```
 //!
 //! Writing: [`runs_root`] → [`Run::create`] → [`Run::start_writer`] → send
-//! [`EvidenceMessage`]s → [`EvidenceWriter::finish`]. What is recorded is in
-//! this crate's own types ([`SuiteRecord`], [`Case`], …): the orchestrator maps
-//! runner results into them, so this crate alone defines the format. Reading: [`list_runs`],
+//! [`EvidenceMessage`]s → [`EvidenceWriter::finish`]. Reading: [`list_runs`],
 //! [`load_run`] (with [`LATEST`]), [`LoadedRun::records`].
+//!
+//! What is recorded is in this crate's own types ([`SuiteRecord`], [`Case`],
+//! [`SuiteOutcome`], [`TestStatus`], …), which know nothing of the runners:
+//! the orchestrator maps runner results into them, so the format is defined
+//! here alone.
 //!
 //! Crash safety: `manifest.json`, `tests.jsonl` and `diagnostics.json` are only
 //! ever replaced by renaming a complete temporary, so a run killed at any

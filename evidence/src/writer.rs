@@ -58,14 +58,16 @@ pub struct Run {
     dir: PathBuf,
     created: Instant,
     manifest: Manifest,
+    /// `git status`, still running: its answer goes into every manifest the writer writes.
+    git: Option<GitStatus>,
 }
 
 impl Run {
     /// Creates a run under `root` (created if missing): claims the run id,
     /// makes `evidence/` and `artifacts/` and writes the first manifest. The
-    /// project's git state comes from a `git status` that runs meanwhile; it
-    /// is in [`Run::manifest`] and in every manifest the writer thread writes
-    /// (the first one on disk does not wait for it).
+    /// project's git state comes from a `git status` that runs meanwhile; the
+    /// writer thread puts its answer in every manifest it writes (neither the
+    /// first one nor the run's start waits for git).
     pub fn create(root: &Path, info: RunInfo) -> Result<Run, EvidenceError> {
         Run::create_at(root, info, Utc::now())
     }
@@ -75,7 +77,7 @@ impl Run {
         // git works while the run is created rather than before.
         let git = GitStatus::start(&info.project_path);
         let (run_id, dir) = create_run_dir(root, now)?;
-        let mut manifest = Manifest {
+        let manifest = Manifest {
             run_id: run_id.clone(),
             created_at: now.format(TIMESTAMP_FORMAT).to_string(),
             target: Target {
@@ -115,13 +117,13 @@ impl Run {
         sync_dir(&dir.join("evidence"))?;
         sync_dir(&dir)?;
         sync_dir(root)?;
-        manifest.target.git = git.map(GitStatus::wait).unwrap_or_default();
         log::info!("evidence run {run_id} created at {}", dir.display());
         Ok(Run {
             run_id,
             dir,
             created: Instant::now(),
             manifest,
+            git,
         })
     }
 
@@ -181,8 +183,8 @@ pub enum EvidenceMessage {
     SuiteFinished {
         /// Position in suite_order.
         index: usize,
-        /// The suite's final (merged) result. Its cases stay with the sender's
-        /// [`Cases`](crate::Cases); the writer drops them once the suite is written.
+        /// The suite's final (merged) result. Its cases are lent through
+        /// [`Cases`](crate::Cases); the writer drops the record once the suite is written.
         result: Box<SuiteRecord>,
     },
     /// The failure diagnostics: written to `evidence/diagnostics.json`
@@ -290,6 +292,8 @@ struct PendingSuite {
 
 /// Everything the writer thread owns.
 struct WriterState {
+    /// Answered before the first message is applied.
+    git: Option<GitStatus>,
     dir: PathBuf,
     created: Instant,
     manifest: Manifest,
@@ -305,6 +309,7 @@ struct WriterState {
 impl WriterState {
     fn new(run: Run) -> Self {
         WriterState {
+            git: run.git,
             ids: TestIds::new(run_date(&run.run_id)),
             dir: run.dir,
             created: run.created,
@@ -318,6 +323,9 @@ impl WriterState {
 
     /// The thread's body: apply messages until `Finish` or until every sender is gone.
     fn run(mut self, receiver: Receiver<EvidenceMessage>) -> Result<Manifest, EvidenceError> {
+        if let Some(git) = self.git.take() {
+            self.manifest.target.git = git.wait();
+        }
         loop {
             let keep_going = match receiver.recv() {
                 Ok(message) => self.apply(message),
@@ -520,7 +528,7 @@ mod tests {
     }
 
     #[test]
-    fn the_dirty_state_git_reports_meanwhile_is_in_the_final_manifest() {
+    fn the_git_state_reported_meanwhile_is_in_the_final_manifest() {
         let project = tempfile::tempdir().expect("project");
         git(project.path(), &["init", "-q", "-b", "trunk"]);
         std::fs::write(project.path().join("a.txt"), "1").expect("write");
@@ -538,12 +546,12 @@ mod tests {
             },
         )
         .expect("create");
-        assert_eq!(run.manifest().target.git.branch.as_deref(), Some("trunk"));
         let finished = run
             .start_writer()
             .expect("writer")
             .finish(RunStatus::Passed, Duration::ZERO)
             .expect("finish");
+        assert_eq!(finished.target.git.branch.as_deref(), Some("trunk"));
         assert_eq!(finished.target.git.dirty, Some(true));
         let text = std::fs::read_to_string(root.path().join(&finished.run_id).join("manifest.json")).expect("read");
         let on_disk: Manifest = serde_json::from_str(&text).expect("parses");

@@ -42,7 +42,7 @@ pub fn suite_record(result: impl Into<Arc<SuiteResult>>) -> evidence::SuiteRecor
 }
 
 /// A tool's run as the manifest's `tools` records it.
-pub fn tool_run(tool: &ToolRun) -> evidence::ToolRun {
+fn tool_run(tool: &ToolRun) -> evidence::ToolRun {
     evidence::ToolRun {
         name: tool.name.clone(),
         version: tool.version.clone(),
