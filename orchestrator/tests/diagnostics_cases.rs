@@ -291,7 +291,20 @@ fn a_suite_level_error_without_failing_cases_is_diagnosed() {
     assert_eq!(diagnoses.len(), 1);
     assert_eq!(diagnoses[0].test_name, "e2e");
     assert_eq!(diagnoses[0].suite, "e2e");
-    assert_eq!(diagnoses[0].category, "connection");
+    assert_eq!(diagnoses[0].category, "environment");
+    assert!(
+        diagnoses[0]
+            .root_cause
+            .starts_with("The suite's own error, not a test failure. Looks like a connection failure"),
+        "what its output points to is kept: {}",
+        diagnoses[0].root_cause
+    );
+    let lines = orchestrator::diagnostics::summary(&diagnoses);
+    assert!(
+        lines[0].starts_with("0 test failure(s) detected; 1 suite error(s). Breakdown: environment: 1."),
+        "{}",
+        lines[0]
+    );
     assert_eq!(
         diagnoses[0].error_message.as_deref(),
         Some("playwright exited with code 1 but reported no failure")

@@ -23,6 +23,15 @@ pub const UNKNOWN_CATEGORY: &str = "unknown";
 /// The category name of flaky tests (proven by retries, or guessed from words).
 pub const FLAKY_CATEGORY: &str = "flaky";
 
+/// The category of a suite's own error (tool missing, crash, timeout,
+/// unreadable report): not a test failure, and counted apart from them.
+pub const ENVIRONMENT_CATEGORY: &str = "environment";
+
+/// The suggestion for a suite's own error.
+pub(super) const ENVIRONMENT_SUGGESTION: &str =
+    "The suite itself could not run or report its tests: read its error and the end of its log, \
+     fix the tool, its installation, its timeout or where it writes its report, then run again.";
+
 /// The suggestion for a failure no pattern matched.
 pub(super) const UNKNOWN_SUGGESTION: &str =
     "Read the full failure output and the logs in the run's artifacts; if failures like \

@@ -5,8 +5,8 @@ use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use runner_api::{SuiteResult, TestCase};
 
 use super::categories::{
-    CategorySpec, BUILT_INS, FLAKY_CATEGORY, FLAKY_PROVEN_CONFIDENCE, FLAKY_PROVEN_SUGGESTION, MATCHED_CONFIDENCE,
-    UNKNOWN_CATEGORY, UNKNOWN_CONFIDENCE, UNKNOWN_SUGGESTION,
+    CategorySpec, BUILT_INS, ENVIRONMENT_CATEGORY, ENVIRONMENT_SUGGESTION, FLAKY_CATEGORY, FLAKY_PROVEN_CONFIDENCE,
+    FLAKY_PROVEN_SUGGESTION, MATCHED_CONFIDENCE, UNKNOWN_CATEGORY, UNKNOWN_CONFIDENCE, UNKNOWN_SUGGESTION,
 };
 use super::text::{bounded, first_line, indefinite_article, quote};
 use super::Diagnosis;
@@ -144,8 +144,10 @@ impl Diagnoser {
     }
 
     /// The diagnoses of a suite: one per failed, errored or flaky case, in
-    /// the suite's order, plus one for a suite-level error when no case failed
-    /// (the tool crashed, timed out, or its report could not be read).
+    /// the suite's order, plus one in the `environment` category for a
+    /// suite-level error when no case failed (the tool is missing, crashed,
+    /// timed out, or its report could not be read): what its error and log
+    /// point to is kept in the root cause.
     pub fn diagnose_suite(&self, result: &SuiteResult) -> Vec<Diagnosis> {
         let mut diagnoses: Vec<Diagnosis> = result
             .cases
@@ -160,7 +162,15 @@ impl Diagnoser {
                 (Tier::Message, [Some(error.as_str()), None]),
                 (Tier::Output, [result.log_tail.as_deref(), None]),
             ];
-            diagnoses.push(self.classify(result.suite.clone(), &result.suite, &tiers, Some(error.clone()), None));
+            let pointer = self.classify(result.suite.clone(), &result.suite, &tiers, Some(error.clone()), None);
+            let root_cause = format!("The suite's own error, not a test failure. {}", pointer.root_cause);
+            diagnoses.push(Diagnosis {
+                category: ENVIRONMENT_CATEGORY.to_string(),
+                root_cause,
+                confidence: MATCHED_CONFIDENCE,
+                suggestion: ENVIRONMENT_SUGGESTION.to_string(),
+                ..pointer
+            });
         }
         diagnoses
     }

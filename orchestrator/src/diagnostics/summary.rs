@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::categories::{FLAKY_CATEGORY, FLAKY_PROVEN_CONFIDENCE};
+use super::categories::{ENVIRONMENT_CATEGORY, FLAKY_CATEGORY, FLAKY_PROVEN_CONFIDENCE};
 use super::Diagnosis;
 
 /// The run's summary for the manifest's `diagnostics` list: first the line
@@ -10,8 +10,9 @@ use super::Diagnosis;
 /// then one line per category with its count and suggestion. Categories
 /// are listed most frequent first (ties in order of first appearance).
 /// Flaky tests count as failures here (each failed at least once), and the
-/// first line says how many of them passed on a retry. Empty when there is
-/// nothing to diagnose.
+/// first line says how many of them passed on a retry; suites' own errors
+/// (`environment`) are counted apart, not as test failures. Empty when there
+/// is nothing to diagnose.
 pub fn summary(diagnoses: &[Diagnosis]) -> Vec<String> {
     if diagnoses.is_empty() {
         return Vec::new();
@@ -52,9 +53,16 @@ pub fn summary(diagnoses: &[Diagnosis]) -> Vec<String> {
     } else {
         String::new()
     };
+    // A suite's own error is no test failure: counted apart.
+    let suite_errors = diagnoses.iter().filter(|d| d.category == ENVIRONMENT_CATEGORY).count();
+    let apart = if suite_errors > 0 {
+        format!("; {suite_errors} suite error(s)")
+    } else {
+        String::new()
+    };
     lines.push(format!(
-        "{} test failure(s) detected{cured}. Breakdown: {}. Suggestions: {}",
-        diagnoses.len(),
+        "{} test failure(s) detected{cured}{apart}. Breakdown: {}. Suggestions: {}",
+        diagnoses.len() - suite_errors,
         breakdown.join(", "),
         suggestions.join(" ")
     ));
