@@ -92,6 +92,12 @@ pub fn run(cli: &Cli, args: &InitArgs, registry: &Registry) -> Result<u8, CliErr
     if !args.force && fs::symlink_metadata(&file).is_ok() {
         return Err(CliError::ConfigExists { path: file });
     }
+    // A config here would hide the parent project's from every command run below it.
+    if let (false, Some(parent)) = (args.force, dir.parent()) {
+        if let Ok(outer) = config::discover(parent) {
+            return Err(CliError::ConfigAbove { path: outer });
+        }
+    }
 
     let detected = detect(&dir);
     let name = dir

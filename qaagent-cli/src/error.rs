@@ -33,6 +33,12 @@ pub enum CliError {
         /// The config file that is there.
         path: PathBuf,
     },
+    /// `qaagent init` in a directory below a project that has a config.
+    #[error("{} already configures this directory", path.display())]
+    ConfigAbove {
+        /// The config file of the enclosing project.
+        path: PathBuf,
+    },
     /// Writing to the terminal or a file failed.
     #[error("{what}: {source}")]
     Io {
@@ -54,6 +60,10 @@ impl CliError {
             CliError::ConfigExists { .. } => {
                 Some("check it with `qaagent config check`, or pass --force to replace it with a fresh one".into())
             }
+            CliError::ConfigAbove { path } => Some(format!(
+                "add a [tests.NAME] table to {} instead, or pass --force to write a separate config here that hides it",
+                path.display()
+            )),
             CliError::Usage(_) | CliError::Evidence(_) | CliError::Io { .. } => None,
         }
     }
@@ -70,7 +80,8 @@ impl CliError {
             | CliError::Plan(_)
             | CliError::Usage(_)
             | CliError::Evidence(_)
-            | CliError::ConfigExists { .. } => exit::USAGE,
+            | CliError::ConfigExists { .. }
+            | CliError::ConfigAbove { .. } => exit::USAGE,
             CliError::Runs(err) if runs_usage_error(err) => exit::USAGE,
             CliError::Runs(_) => exit::TEST_FAILED,
             CliError::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe => exit::SUCCESS,

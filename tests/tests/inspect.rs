@@ -543,6 +543,35 @@ fn init_refuses_to_overwrite_unless_forced() {
         .contains("[tests.unit]"));
 }
 
+/// A config in a subdirectory would hide the project's own from every
+/// command run there: init names the project's config instead.
+#[test]
+fn init_below_a_configured_project_refuses_unless_forced() {
+    let project = new_project();
+    write(project.path(), ".qaagent.toml", "# the project's\n");
+    let sub = project.path().join("services/api");
+    std::fs::create_dir_all(&sub).expect("subdir");
+    let init = Qaagent::new(&sub).args(["init"]).run();
+    assert_eq!(init.code(), 2, "{}", init.describe());
+    let config = project.path().join(".qaagent.toml");
+    assert!(
+        init.stderr()
+            .contains(&format!("{} already configures this directory", config.display())),
+        "{}",
+        init.describe()
+    );
+    assert!(
+        init.stderr().contains("hint:") && init.stderr().contains("--force"),
+        "{}",
+        init.describe()
+    );
+    assert!(!sub.join(".qaagent.toml").exists(), "nothing written");
+
+    let forced = Qaagent::new(&sub).args(["init", "--force"]).run();
+    assert_eq!(forced.code(), 0, "{}", forced.describe());
+    assert!(sub.join(".qaagent.toml").is_file());
+}
+
 #[test]
 fn init_in_an_empty_project_writes_a_valid_skeleton() {
     let project = tempfile::tempdir().expect("project");
