@@ -366,7 +366,7 @@ fn unknown_top_level_key() {
     assert_eq!(message, "unknown key `tset`");
     assert_eq!(
         hint.as_deref(),
-        Some("keys allowed here: project, app, run, tests, diagnostics")
+        Some("did you mean `tests`? keys allowed here: project, app, run, tests, diagnostics")
     );
 }
 
@@ -377,7 +377,7 @@ fn unknown_key_in_run() {
     assert_eq!(message, "unknown key `paralel`");
     assert_eq!(
         hint.as_deref(),
-        Some("keys allowed here: parallel, max_workers, retry_count, timeout, kill_grace, suite_order")
+        Some("did you mean `parallel`? keys allowed here: parallel, max_workers, retry_count, timeout, kill_grace, suite_order")
     );
 }
 
@@ -396,6 +396,15 @@ fn unknown_key_in_app() {
 }
 
 #[test]
+fn a_misspelt_path_is_an_unknown_key_not_a_missing_path() {
+    let text = format!("{PROJECT}\n[tests.unit]\npth = \"tests\"\n");
+    let (line, column, message, hint) = invalid(&text);
+    assert_eq!((line, column), (5, 1));
+    assert_eq!(message, "[tests.unit] unknown key `pth` for runner `pytest`");
+    assert!(hint.is_some_and(|hint| hint.starts_with("did you mean `path`?")));
+}
+
+#[test]
 fn unknown_key_in_suite_is_rejected_by_its_runner() {
     let text = format!("{PROJECT}\n[tests.unit]\npath = \"tests\"\npyhton = \".venv/bin/python\"\n");
     let (line, column, message, hint) = invalid(&text);
@@ -403,7 +412,7 @@ fn unknown_key_in_suite_is_rejected_by_its_runner() {
     assert_eq!(message, "[tests.unit] unknown key `pyhton` for runner `pytest`");
     assert_eq!(
         hint.as_deref(),
-        Some("runner `pytest` takes: python; every suite takes: enabled, path, output_dir, runner, timeout, args, env")
+        Some("did you mean `python`? runner `pytest` takes: python; every suite takes: enabled, path, output_dir, runner, timeout, args, env")
     );
 }
 
@@ -542,9 +551,29 @@ fn run_timeout_negative() {
 
 #[test]
 fn run_timeout_of_the_wrong_type() {
-    let (line, column, message, _) = invalid(&format!("{PROJECT}[run]\ntimeout = \"5m\"\n"));
+    let (line, column, message, _) = invalid(&format!("{PROJECT}[run]\ntimeout = \"5 fortnights\"\n"));
     assert_eq!((line, column), (4, 11));
-    assert!(message.contains("invalid type: string \"5m\""), "{message}");
+    assert_eq!(
+        message,
+        "timeout must be a number of seconds or a duration such as \"90s\" or \"5m\", found \"5 fortnights\""
+    );
+    let (_, _, message, _) = invalid(&format!("{PROJECT}[run]\ntimeout = true\n"));
+    assert!(
+        message.starts_with("timeout must be a number of seconds or a duration"),
+        "{message}"
+    );
+}
+
+#[test]
+fn timeouts_take_durations_with_units() {
+    let text = format!(
+        "{PROJECT}[run]\ntimeout = \"5m\"\nkill_grace = \"500ms\"\n[tests.unit]\npath = \"t\"\ntimeout = \"1.5h\"\n[tests.api]\nrunner = \"pytest\"\npath = \"a\"\ntimeout = \"90s\"\n"
+    );
+    let config = load_ok(&text);
+    assert_eq!(config.run.timeout, std::time::Duration::from_secs(300));
+    assert_eq!(config.run.kill_grace, std::time::Duration::from_millis(500));
+    assert_eq!(config.suites[0].timeout, Some(std::time::Duration::from_secs(5400)));
+    assert_eq!(config.suites[1].timeout, Some(std::time::Duration::from_secs(90)));
 }
 
 #[test]
@@ -590,12 +619,12 @@ fn suite_timeout_negative() {
 
 #[test]
 fn suite_timeout_of_the_wrong_type() {
-    let text = format!("{PROJECT}[tests.unit]\npath = \"t\"\ntimeout = \"2m\"\n");
+    let text = format!("{PROJECT}[tests.unit]\npath = \"t\"\ntimeout = \"2 fortnights\"\n");
     let (line, column, message, _) = invalid(&text);
     assert_eq!((line, column), (5, 11));
     assert_eq!(
         message,
-        "[tests.unit] timeout must be a number of seconds, found string \"2m\""
+        "[tests.unit] timeout must be a number of seconds or a duration such as \"90s\" or \"5m\", found \"2 fortnights\""
     );
 }
 

@@ -61,9 +61,10 @@ pub struct RunAllArgs {
     #[arg(long, value_name = "N")]
     pub retries: Option<u32>,
 
-    /// Seconds allowed per suite attempt (overrides every configured timeout).
-    #[arg(long, value_name = "S")]
-    pub timeout: Option<f64>,
+    /// Time allowed per suite attempt, in seconds or with a unit (`90s`, `5m`);
+    /// overrides every configured timeout.
+    #[arg(long, value_name = "S", allow_hyphen_values = true)]
+    pub timeout: Option<String>,
 
     /// Run only this suite (repeatable); runs it even if disabled in config.
     #[arg(long = "suite", value_name = "NAME")]

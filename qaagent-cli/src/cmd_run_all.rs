@@ -160,12 +160,19 @@ fn notice(args: &RunAllArgs, line: &str) {
 }
 
 fn overrides(args: &RunAllArgs) -> Result<Overrides, CliError> {
-    let timeout = match args.timeout {
+    let timeout = match &args.timeout {
         None => None,
-        Some(secs) => Some(
-            config::parse_seconds(secs, false)
-                .map_err(|err| CliError::Usage(format!("--timeout {err}, found {secs}")))?,
-        ),
+        Some(text) => {
+            let secs = config::seconds_in(text).ok_or_else(|| {
+                CliError::Usage(format!(
+                    "--timeout must be a number of seconds or a duration such as 90s or 5m, found {text}"
+                ))
+            })?;
+            Some(
+                config::parse_seconds(secs, false)
+                    .map_err(|err| CliError::Usage(format!("--timeout {err}, found {text}")))?,
+            )
+        }
     };
     Ok(Overrides {
         parallel: if args.parallel {

@@ -24,6 +24,9 @@ pub(crate) fn load_config(cli: &Cli, registry: &Registry) -> Result<Config, CliE
         source,
     })?;
     let start = match &cli.directory {
+        Some(dir) if !cwd.join(dir).is_dir() => {
+            return Err(CliError::Usage(format!("-C {}: no such directory", dir.display())));
+        }
         Some(dir) => cwd.join(dir),
         None => cwd.clone(),
     };

@@ -40,7 +40,7 @@ pub use model::{
     default_runner, AppConfig, Config, CustomCategory, DiagnosticsConfig, ProjectConfig, RunConfig, SuiteConfig,
     COMMON_SUITE_KEYS, DEFAULT_KILL_GRACE, DEFAULT_TIMEOUT, FILE_NAME,
 };
-pub use validate::{parse_seconds, SecondsError};
+pub use validate::{parse_seconds, seconds_in, SecondsError};
 
 use discover::absolute;
 use raw::{ConfigText, RawConfig};

@@ -44,9 +44,9 @@ pub(super) struct RawRun {
     // Signed so that 0 and negative numbers get our message rather than serde's.
     pub(super) max_workers: Option<Spanned<i64>>,
     pub(super) retry_count: Option<Spanned<i64>>,
-    // serde's f64 accepts TOML integers too, so `timeout = 300` and `= 1.5` both work.
-    pub(super) timeout: Option<Spanned<f64>>,
-    pub(super) kill_grace: Option<Spanned<f64>>,
+    // Any value: a number of seconds or a duration string, checked by `validate::seconds`.
+    pub(super) timeout: Option<Spanned<toml::Value>>,
+    pub(super) kill_grace: Option<Spanned<toml::Value>>,
     pub(super) suite_order: Option<Vec<Spanned<String>>>,
 }
 
@@ -97,12 +97,29 @@ impl ConfigText<'_> {
         let message = err.message().trim();
         match unknown_field(message) {
             Some((key, expected)) => {
-                let hint = expected.map(|keys| format!("keys allowed here: {}", keys.join(", ")));
+                let hint = expected.map(|keys| {
+                    let allowed = format!("keys allowed here: {}", keys.join(", "));
+                    match closest(key, &keys) {
+                        Some(near) => format!("did you mean `{near}`? {allowed}"),
+                        None => allowed,
+                    }
+                });
                 self.invalid(span, format!("unknown key `{key}`"), hint)
             }
             None => self.invalid(span, message, None),
         }
     }
+}
+
+/// The candidate `key` was most likely meant to be, if one is close enough
+/// to be a typo of it (`paralel` → `parallel`, `pth` → `path`).
+pub(super) fn closest<'a>(key: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|candidate| (strsim::jaro_winkler(key, candidate), *candidate))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, candidate)| candidate)
 }
 
 /// 1-based line and column (in characters) of byte `offset` in `text`.

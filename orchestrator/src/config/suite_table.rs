@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::raw::{unknown_field, ConfigText, RawSuite};
+use super::raw::{closest, unknown_field, ConfigText, RawSuite};
 use super::validate::seconds;
 use super::{default_runner, ConfigError, SuiteConfig, COMMON_SUITE_KEYS};
 use crate::registry::Registry;
@@ -43,6 +43,21 @@ pub(super) fn validate_suite(
     let keys = suite_keys(src, &name, table.into_inner())?;
     let enabled = keys.enabled.unwrap_or(true);
 
+    let runner = resolve_runner(src, &name, header.clone(), keys.runner, enabled, registry)?;
+    if let Some(implementation) = registry.get(&runner) {
+        if let Err(err) = implementation.check_settings(&keys.settings) {
+            return Err(settings_error(
+                src,
+                &name,
+                &runner,
+                header.clone(),
+                &keys.settings_spans,
+                err,
+            ));
+        }
+    }
+
+    // After the runner's keys: a misspelt `pth` is an unknown key, not a missing path.
     let path = match (keys.path, keys.output_dir) {
         (Some(_), Some((alias_span, _))) => {
             return Err(src.invalid(
@@ -63,13 +78,6 @@ pub(super) fn validate_suite(
             ));
         }
     };
-
-    let runner = resolve_runner(src, &name, header.clone(), keys.runner, enabled, registry)?;
-    if let Some(implementation) = registry.get(&runner) {
-        if let Err(err) = implementation.check_settings(&keys.settings) {
-            return Err(settings_error(src, &name, &runner, header, &keys.settings_spans, err));
-        }
-    }
 
     Ok(SuiteConfig {
         path: clean_join(project_dir, &path),
@@ -169,21 +177,10 @@ fn suite_keys(src: &ConfigText<'_>, suite: &str, table: RawSuite) -> Result<Suit
                 }
             },
             "timeout" => {
-                let secs = match value.get_ref() {
-                    toml::Value::Integer(secs) => *secs as f64,
-                    toml::Value::Float(secs) => *secs,
-                    _ => {
-                        return Err(wrong_type(
-                            "a number of seconds",
-                            "write timeout = 120 (seconds, greater than 0), or remove it to use [run] timeout".into(),
-                        ));
-                    }
-                };
-                let secs = Spanned::new(value_span.clone(), secs);
                 let what = format!("[tests.{suite}] timeout");
                 keys.timeout = Some(seconds(
                     src,
-                    &secs,
+                    &value,
                     &what,
                     false,
                     "write timeout = 120 (seconds, greater than 0), or remove it to use [run] timeout",
@@ -312,14 +309,20 @@ fn settings_error(
     // Only a top-level unknown key gets the "takes: …" hint; a nested one's message names its path.
     let top_level_unknown = unknown_field(&err.message).filter(|(field, _)| err.key.as_deref() == Some(*field));
     if let Some((key, expected)) = top_level_unknown {
-        let takes = match expected {
+        let takes = match &expected {
             Some(keys) => format!("runner `{runner}` takes: {}", keys.join(", ")),
             None => format!("runner `{runner}` takes no other keys"),
+        };
+        let mut known: Vec<&str> = COMMON_SUITE_KEYS.to_vec();
+        known.extend(expected.iter().flatten().copied());
+        let near = match closest(key, &known) {
+            Some(near) => format!("did you mean `{near}`? "),
+            None => String::new(),
         };
         return src.invalid(
             span,
             format!("[tests.{suite}] unknown key `{key}` for runner `{runner}`"),
-            Some(format!("{takes}; every suite takes: {common}")),
+            Some(format!("{near}{takes}; every suite takes: {common}")),
         );
     }
     let message = match located {

@@ -151,16 +151,49 @@ pub fn parse_seconds(secs: f64, allow_zero: bool) -> Result<Duration, SecondsErr
     Duration::try_from_secs_f64(secs).map_err(|_| SecondsError::TooLarge)
 }
 
-/// A duration in seconds (integer or float); `what` names it in the message.
+/// Seconds written as a number (`90`, `1.5`) or as a duration with a unit
+/// (`"90s"`, `"5m"`, `"1.5h"`, `"250ms"`), as config values and flags take them.
+pub fn seconds_in(text: &str) -> Option<f64> {
+    let text = text.trim();
+    let unit_at = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(unit_at);
+    let number: f64 = number.parse().ok()?;
+    let scale = match unit.trim() {
+        "" | "s" => 1.0,
+        "ms" => 0.001,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        _ => return None,
+    };
+    Some(number * scale)
+}
+
+/// A duration in seconds: a number, or a string with a unit (see
+/// [`seconds_in`]); `what` names it in the message.
 pub(super) fn seconds(
     src: &ConfigText<'_>,
-    value: &Spanned<f64>,
+    value: &Spanned<toml::Value>,
     what: &str,
     allow_zero: bool,
     hint: &str,
 ) -> Result<Duration, ConfigError> {
     let written = src.written(value.span());
-    parse_seconds(*value.get_ref(), allow_zero).map_err(|err| {
+    let secs = match value.get_ref() {
+        toml::Value::Integer(secs) => Some(*secs as f64),
+        toml::Value::Float(secs) => Some(*secs),
+        toml::Value::String(text) => seconds_in(text),
+        _ => None,
+    };
+    let Some(secs) = secs else {
+        return Err(src.invalid(
+            value.span(),
+            format!("{what} must be a number of seconds or a duration such as \"90s\" or \"5m\", found {written}"),
+            Some(hint.to_string()),
+        ));
+    };
+    parse_seconds(secs, allow_zero).map_err(|err| {
         src.invalid(
             value.span(),
             format!("{what} {err}, found {written}"),
