@@ -106,7 +106,17 @@ impl ConfigText<'_> {
                 });
                 self.invalid(span, format!("unknown key `{key}`"), hint)
             }
-            None => self.invalid(span, message, None),
+            None => {
+                // serde's own words for a value of the wrong shape; anything else is TOML syntax.
+                let about_a_value = ["invalid type", "invalid value", "missing field", "unknown variant"]
+                    .iter()
+                    .any(|start| message.starts_with(start));
+                let hint = (!about_a_value).then(|| {
+                    "this is not valid TOML here: tables are written [name], strings in \"quotes\", one key = value per line"
+                        .to_string()
+                });
+                self.invalid(span, message, hint)
+            }
         }
     }
 }
