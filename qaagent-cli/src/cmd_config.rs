@@ -4,10 +4,10 @@
 //! tools, the interpreter picked too).
 //!
 //! An invalid config is a usage error (exit 2) whose message names the file,
-//! line and column. A tool that is not installed is not: the run would report
-//! it, so it is shown as `not found` with a hint and the exit code stays 0. An
-//! enabled suite whose path does not exist is an error (exit 1), as it is in
-//! a run: disabling the suite is how to run without it.
+//! line and column. A valid config under which a suite cannot run — its tool
+//! is not installed (and the run would not install it), or its path does not
+//! exist — exits 1, each problem shown with a hint: the run would fail that
+//! suite. Disabling the suite is how to run without it.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -80,16 +80,12 @@ fn check(cli: &Cli, args: &CheckArgs, registry: &Registry) -> Result<u8, CliErro
 
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    write_check(&mut out, &config, &plan, &reports).map_err(|source| CliError::Io {
+    let problems = write_check(&mut out, &config, &plan, &reports).map_err(|source| CliError::Io {
         what: "cannot write output".into(),
         source,
     })?;
-    // The run would fail a suite whose path is missing: so does the check.
-    if plan.suites.iter().any(|suite| suite.missing_path.is_some()) {
-        Ok(exit::TEST_FAILED)
-    } else {
-        Ok(exit::SUCCESS)
-    }
+    // The run would fail such a suite: so does the check.
+    Ok(if problems > 0 { exit::TEST_FAILED } else { exit::SUCCESS })
 }
 
 /// Asks every planned suite's runner for its tool's version, all at once, for
@@ -192,7 +188,8 @@ fn python_source(path: &Path, configured: bool, project_dir: &Path) -> &'static 
     }
 }
 
-fn write_check(out: &mut impl Write, config: &Config, plan: &Plan, reports: &[ToolReport]) -> std::io::Result<()> {
+/// Prints the check; returns how many suites could not run as configured.
+fn write_check(out: &mut impl Write, config: &Config, plan: &Plan, reports: &[ToolReport]) -> std::io::Result<usize> {
     writeln!(out, "config    {}", config.file.display())?;
     writeln!(out, "project   {}", config.project.name)?;
     let settings = &plan.settings;
@@ -215,7 +212,8 @@ fn write_check(out: &mut impl Write, config: &Config, plan: &Plan, reports: &[To
             out,
             "no suites: add a [tests.NAME] table (`qaagent init` writes one for the suites it finds)"
         )?;
-        return out.flush();
+        out.flush()?;
+        return Ok(0);
     }
 
     writeln!(out, "suites, in run order:")?;
@@ -281,7 +279,8 @@ fn write_check(out: &mut impl Write, config: &Config, plan: &Plan, reports: &[To
     }
     writeln!(out)?;
     let disabled = config.suites.len() - plan.suites.len();
-    let verdict = if missing_paths > 0 { "error" } else { "ok" };
+    let problems = missing + missing_paths;
+    let verdict = if problems > 0 { "error" } else { "ok" };
     let mut summary = format!("{verdict}: {} will run", plural(plan.suites.len(), "suite"));
     if disabled > 0 {
         summary.push_str(&format!(", {disabled} disabled"));
@@ -293,7 +292,8 @@ fn write_check(out: &mut impl Write, config: &Config, plan: &Plan, reports: &[To
         summary.push_str(&format!("; {} missing", plural(missing_paths, "suite path")));
     }
     writeln!(out, "{summary}")?;
-    out.flush()
+    out.flush()?;
+    Ok(problems)
 }
 
 /// How to get the tool of `suite` installed.

@@ -68,6 +68,20 @@ impl runner_api::Runner for PlaywrightRunner {
         install::installed_version(&ctx.path)
     }
 
+    /// Playwright that is not installed yet but will be, by the run itself.
+    fn version_unknown_because(&self, ctx: &SuiteContext) -> Option<String> {
+        install::require_node(ctx, &["node", "npx"]).ok()?;
+        let npm = install::needed(&ctx.path)?;
+        let settings = ctx.settings_as::<PlaywrightSettings>().ok()?;
+        settings.install_enabled().then(|| {
+            format!(
+                "not installed yet: the run will `{}` in {} first",
+                npm.describe(),
+                ctx.path.display()
+            )
+        })
+    }
+
     fn run(&self, ctx: &SuiteContext) -> Result<SuiteResult, RunnerError> {
         let settings = ctx.settings_as::<PlaywrightSettings>()?;
         if !ctx.path.is_dir() {

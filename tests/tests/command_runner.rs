@@ -354,7 +354,7 @@ fn missing_program_is_named() {
 fn config_check_tells_a_tool_without_version_key_from_a_missing_one() {
     let project = fixture("command-project");
     let check = Qaagent::new(project.path()).args(["config", "check"]).run();
-    assert_eq!(check.code(), 0, "{}", check.describe());
+    assert_eq!(check.code(), 1, "missing-tool cannot run: {}", check.describe());
     let stdout = check.stdout();
     let node = runner_api::python::which("node".as_ref()).expect("node on PATH");
     let not_asked = format!(
@@ -364,7 +364,10 @@ fn config_check_tells_a_tool_without_version_key_from_a_missing_one() {
     // node-rerun and crash have no `version` key.
     assert_eq!(stdout.matches(&not_asked).count(), 2, "{stdout}");
     assert_eq!(stdout.matches("command  not found").count(), 1, "{stdout}");
-    assert!(stdout.contains("; 1 tool not found"), "{stdout}");
+    assert!(
+        stdout.contains("error: 5 suites will run; 1 tool not found"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -489,7 +489,10 @@ fn init_writes_a_config_that_config_check_accepts() {
     );
 
     let check = Qaagent::new(project.path()).args(["config", "check"]).run();
-    assert_eq!(check.code(), 0, "{}", check.describe());
+    // The config is valid; e2e's Playwright is not installed and has no
+    // package.json to install it from, so that suite could not run.
+    let e2e_cannot_run = has_table(&config, "e2e");
+    assert_eq!(check.code(), i32::from(e2e_cannot_run), "{}", check.describe());
     let stdout = squash(&check.stdout());
     assert!(stdout.contains(&format!("project {name}")), "{stdout}");
     assert!(stdout.contains("unit pytest tests"), "{stdout}");
@@ -509,10 +512,16 @@ fn init_writes_a_config_that_config_check_accepts() {
             "the harness's venv has behave 1.3.3: {stdout}"
         );
     }
-    if has_table(&config, "e2e") {
+    if e2e_cannot_run {
         assert!(stdout.contains("e2e playwright e2e"), "{stdout}");
+        assert!(stdout.contains("playwright not found"), "{stdout}");
+        assert!(
+            stdout.contains("error: 3 suites will run; 1 tool not found"),
+            "{stdout}"
+        );
+    } else {
+        assert!(stdout.contains("ok: "), "{stdout}");
     }
-    assert!(stdout.contains("ok: "), "{stdout}");
 }
 
 #[test]
@@ -630,7 +639,7 @@ fn config_check_reports_errors_with_their_location() {
 }
 
 #[test]
-fn config_check_shows_missing_tools_without_failing_and_a_missing_path_as_an_error() {
+fn config_check_fails_on_a_missing_tool_or_path_with_a_hint_for_each() {
     let project = tempfile::tempdir().expect("project");
     write(
         project.path(),
@@ -653,7 +662,7 @@ fn config_check_shows_missing_tools_without_failing_and_a_missing_path_as_an_err
 
     std::fs::create_dir(&tests).expect("mkdir tests");
     let check = Qaagent::new(project.path()).args(["config", "check"]).run();
-    assert_eq!(check.code(), 0, "{}", check.describe());
+    assert_eq!(check.code(), 1, "pytest cannot run: {}", check.describe());
     let stdout = squash(&check.stdout());
     assert!(!stdout.contains("error: path"), "{stdout}");
     assert!(stdout.contains("python not found"), "{stdout}");
@@ -661,9 +670,36 @@ fn config_check_shows_missing_tools_without_failing_and_a_missing_path_as_an_err
     assert!(stdout.contains("hint: install Python 3 and pytest"), "{stdout}");
     assert!(stdout.contains("old pytest legacy (disabled)"), "{stdout}");
     assert!(
-        stdout.contains("ok: 1 suite will run, 1 disabled; 1 tool not found"),
+        stdout.contains("error: 1 suite will run, 1 disabled; 1 tool not found"),
         "{stdout}"
     );
+}
+
+/// Playwright that the run will install itself is not "not found": config
+/// check says what the run will do first, and the suite can run.
+#[test]
+fn config_check_says_when_the_run_will_install_playwright() {
+    let project = tempfile::tempdir().expect("project");
+    for file in ["e2e/package.json", "e2e/package-lock.json", "e2e/playwright.config.ts"] {
+        qaagent_tests::copy_fixture_part("playwright-basic", file, project.path());
+    }
+    write(
+        project.path(),
+        ".qaagent.toml",
+        "[project]\nname = \"shop\"\n[tests.e2e]\npath = \"e2e\"\n",
+    );
+    let check = Qaagent::new(project.path()).args(["config", "check"]).run();
+    assert_eq!(check.code(), 0, "{}", check.describe());
+    let stdout = squash(&check.stdout());
+    let e2e = project.path().join("e2e");
+    assert!(
+        stdout.contains(&format!(
+            "playwright not installed yet: the run will `npm ci` in {} first",
+            e2e.display()
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains("ok: 1 suite will run"), "{stdout}");
 }
 
 // ---------------------------------------------------------------------------
