@@ -235,20 +235,8 @@ pub fn stages(report: &Path, work: &Path) -> Result<Vec<(&'static str, Duration)
         .tool_info(evidence::ToolRun::default())
         .map_err(|e| e.to_string())?;
     // ToolInfo is applied after the suite is written: a barrier.
-    let records = diagnoses
-        .into_iter()
-        .map(|d| evidence::DiagnosticRecord {
-            test_name: d.test_name,
-            suite: d.suite,
-            category: d.category,
-            root_cause: d.root_cause,
-            confidence: d.confidence,
-            suggestion: d.suggestion,
-            error_message: d.error_message,
-            route: d.route,
-        })
-        .collect();
-    writer.diagnostics(records, lines).map_err(|e| e.to_string())?;
+    // A diagnosis is the record diagnostics.json holds.
+    writer.diagnostics(diagnoses, lines).map_err(|e| e.to_string())?;
     writer
         .finish(RunStatus::Failed, Duration::ZERO)
         .map_err(|e| e.to_string())?;

@@ -57,8 +57,14 @@ pub struct TestRecord {
 /// One entry of `diagnostics.json`: how one failed or errored test was classified.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DiagnosticRecord {
-    /// The test's name.
+    /// The test's name as its tool reports it (`Apply a coupon`,
+    /// `test_discount_applied`), as the Python qaagent writes it; the suite's
+    /// name for a suite's own error.
     pub test_name: String,
+    /// What selects the test again (`tests/test_cart.py::test_discount_applied`,
+    /// `features/cart.feature:15`), when the runner knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<String>,
     /// Its suite.
     pub suite: String,
     /// `timeout`, `connection`, `auth`, `data`, `flaky`, `assertion` or `unknown`.

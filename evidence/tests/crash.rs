@@ -43,6 +43,7 @@ fn child_writes_runs_until_killed(root: &Path) -> ! {
         }
         let diagnostic = DiagnosticRecord {
             test_name: "a_test_3".into(),
+            selector: None,
             suite: "a".into(),
             category: "assertion".into(),
             root_cause: "assert 3 == 0".into(),

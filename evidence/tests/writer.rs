@@ -276,6 +276,7 @@ fn diagnostics_are_written_and_named_in_the_manifest() {
     let writer = run.start_writer().expect("writer");
     let record = DiagnosticRecord {
         test_name: "test_get_pet".into(),
+        selector: None,
         suite: "unit".into(),
         category: "assertion".into(),
         root_cause: "assert 1 == 2".into(),

@@ -46,7 +46,9 @@ fn pytest_assertion_error_is_an_assertion() {
         "{}",
         diagnosis.root_cause
     );
-    assert_eq!(diagnosis.test_name, "tests.test_api::test_total");
+    // Named as the Python qaagent names it; no selector was known.
+    assert_eq!(diagnosis.test_name, "test_total");
+    assert_eq!(diagnosis.selector, None);
     assert_eq!(diagnosis.suite, "unit");
     assert_eq!(diagnosis.error_message.as_deref(), case.message.as_deref());
 }
@@ -92,9 +94,10 @@ fn playwright_timeout_error_is_a_timeout() {
         Some("TimeoutError: page.click: Timeout 5000ms exceeded.\nCall log:\n  - waiting for locator('#pay')".into());
     let diagnosis = diagnose(&case);
     assert_eq!(diagnosis.category, "timeout");
+    assert_eq!(diagnosis.test_name, "checkout › pays");
     assert_eq!(
-        diagnosis.test_name,
-        "[chromium] › checkout.spec.ts:12:5 › checkout › pays"
+        diagnosis.selector.as_deref(),
+        Some("[chromium] › checkout.spec.ts:12:5 › checkout › pays")
     );
     assert!(diagnosis.root_cause.contains("\"Timeout\""), "{}", diagnosis.root_cause);
 }

@@ -96,6 +96,7 @@ fn record_run(root: &Path) -> String {
         .expect("e2e");
     let diagnosis = |name: &str, category: &str, suggestion: &str, message: &str| DiagnosticRecord {
         test_name: name.into(),
+        selector: None,
         suite: "api".into(),
         category: category.into(),
         root_cause: format!("{category} failure"),

@@ -140,7 +140,11 @@ impl Diagnoser {
             .clone()
             .filter(|message| !message.trim().is_empty())
             .or_else(|| case.error_type.clone());
-        Some(self.classify(case.identity(), suite, &tiers, error_message, route))
+        let diagnosis = self.classify(case.name.clone(), suite, &tiers, error_message, route);
+        Some(Diagnosis {
+            selector: case.selector.clone(),
+            ..diagnosis
+        })
     }
 
     /// The diagnoses of a suite: one per failed, errored or flaky case, in
@@ -207,6 +211,7 @@ impl Diagnoser {
             };
             return Diagnosis {
                 test_name,
+                selector: None,
                 suite: suite.to_string(),
                 category: UNKNOWN_CATEGORY.to_string(),
                 root_cause,
@@ -225,6 +230,7 @@ impl Diagnoser {
             .unwrap_or_default();
         Diagnosis {
             test_name,
+            selector: None,
             suite: suite.to_string(),
             category: category.name.clone(),
             root_cause: format!(
@@ -266,7 +272,8 @@ fn flaky_diagnosis(suite: &str, case: &TestCase, route: Option<String>) -> Diagn
         ),
     };
     Diagnosis {
-        test_name: case.identity(),
+        test_name: case.name.clone(),
+        selector: case.selector.clone(),
         suite: suite.to_string(),
         category: FLAKY_CATEGORY.to_string(),
         root_cause,
