@@ -10,9 +10,12 @@ pub const RUNS_DIR_ENV: &str = "QAAGENT_RUNS_DIR";
 
 /// Resolves the runs root: `explicit` (from `--runs-dir`) when given, else
 /// `$QAAGENT_RUNS_DIR` (a leading `~` expanded, as the Python qaagent does), else
-/// `$HOME/.qaagent/runs`. The directory is not created here.
+/// `$HOME/.qaagent/runs`. A relative root is made absolute against the
+/// current directory now, since tools run elsewhere write into it. The
+/// directory is not created here.
 pub fn runs_root(explicit: Option<PathBuf>) -> Result<PathBuf, EvidenceError> {
-    resolve(explicit, std::env::var_os(RUNS_DIR_ENV), std::env::var_os("HOME"))
+    let root = resolve(explicit, std::env::var_os(RUNS_DIR_ENV), std::env::var_os("HOME"))?;
+    std::path::absolute(&root).map_err(EvidenceError::io("resolve", root))
 }
 
 /// [`runs_root`] with its environment passed in, so it can be tested without mutating the process's.

@@ -565,6 +565,31 @@ fn run_timeout_of_the_wrong_type() {
 }
 
 #[test]
+fn huge_time_limits_are_config_errors() {
+    for (key, value) in [
+        ("kill_grace", "9223372036854775807"),
+        ("kill_grace", "1e15"),
+        ("timeout", "\"400d\""),
+    ] {
+        let text = format!("{PROJECT}[run]\n{key} = {value}\n");
+        let (_, _, message, _) = invalid(&text);
+        if value.contains('d') {
+            assert!(
+                message.starts_with("timeout must be a number of seconds or a duration"),
+                "{message}"
+            );
+        } else {
+            assert_eq!(message, format!("{key} is too large (a year at most), found {value}"));
+        }
+    }
+    let text = format!("{PROJECT}[run]\ntimeout = \"8760h\"\n");
+    assert_eq!(
+        load_ok(&text).run.timeout,
+        std::time::Duration::from_secs(365 * 24 * 3600)
+    );
+}
+
+#[test]
 fn timeouts_take_durations_with_units() {
     let text = format!(
         "{PROJECT}[run]\ntimeout = \"5m\"\nkill_grace = \"500ms\"\n[tests.unit]\npath = \"t\"\ntimeout = \"1.5h\"\n[tests.api]\nrunner = \"pytest\"\npath = \"a\"\ntimeout = \"90s\"\n"
@@ -698,7 +723,7 @@ fn suite_name_is_short_enough_for_a_directory_name() {
     let text = format!("{PROJECT}[tests.{long}]\npath = \"t\"\nrunner = \"pytest\"\n");
     let (line, column, message, hint) = invalid(&text);
     assert_eq!((line, column), (3, 8));
-    assert_eq!(message, "suite name is 300 characters long, more than 100");
+    assert_eq!(message, "suite name is 300 bytes long, more than 100");
     assert!(hint.is_some_and(|hint| hint.contains("shorter name")));
     let fine = format!(
         "{PROJECT}[tests.{}]\npath = \"t\"\nrunner = \"pytest\"\n",

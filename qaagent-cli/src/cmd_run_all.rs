@@ -19,7 +19,7 @@ use crate::reporter::live::{LiveReporter, Stream};
 use crate::reporter::plain::PlainReporter;
 use crate::reporter::style::Style;
 use crate::reporter::summary::plural;
-use crate::reporter::{Reporter, Tee};
+use crate::reporter::{to_stderr, to_stdout, Reporter, Tee};
 
 /// Runs `qaagent run-all`.
 pub(crate) fn run(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u8, CliError> {
@@ -40,7 +40,16 @@ pub(crate) fn run(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u
     }
     let options = RunOptions {
         runs_dir: args.runs_dir.clone(),
-        out: args.out.clone(),
+        // Absolute now: the tools write there from their own working directories.
+        out: args
+            .out
+            .as_deref()
+            .map(std::path::absolute)
+            .transpose()
+            .map_err(|source| CliError::Io {
+                what: "--out".into(),
+                source,
+            })?,
         live_output: args.output == OutputMode::Immediate,
         junit: args.junit.clone(),
         no_tests: match args.no_tests {
@@ -67,8 +76,8 @@ pub(crate) fn run(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u
     }
     let code = exit::for_verdict(report.verdict);
     if code == exit::NO_TESTS {
-        eprintln!("error: no tests ran");
-        eprintln!("hint: check the suites' paths, or pass --no-tests=warn or --no-tests=pass");
+        to_stderr("error: no tests ran");
+        to_stderr("hint: check the suites' paths, or pass --no-tests=warn or --no-tests=pass");
     }
     Ok(code)
 }
@@ -112,10 +121,10 @@ fn failures_to_rerun(
     let root = evidence::runs_root(args.runs_dir.clone()).map_err(|err| evidence_error(&err))?;
     let failed = rerun::failed_run(&root, run).map_err(|err| evidence_error(&err))?;
     if failed.project_name != config.project.name {
-        eprintln!(
+        to_stderr(&format!(
             "warning: run {} tested project `{}`, not `{}`",
             failed.run_id, failed.project_name, config.project.name
-        );
+        ));
     }
     if overrides.suites.is_empty() {
         overrides.suites = (failed.suites.keys())
@@ -136,10 +145,10 @@ fn narrow_to_failures(args: &RunAllArgs, plan: &mut Plan, failed: &rerun::Failed
         )));
     }
     for suite in &not_planned {
-        eprintln!(
+        to_stderr(&format!(
             "warning: not re-running suite `{suite}` of run {}: it is not planned",
             failed.run_id
-        );
+        ));
     }
     let n: usize = (failed.suites.iter())
         .filter(|(name, _)| !not_planned.contains(name))
@@ -153,9 +162,9 @@ fn narrow_to_failures(args: &RunAllArgs, plan: &mut Plan, failed: &rerun::Failed
 /// A line for people: on stdout, or on stderr when stdout carries `--format json`.
 fn notice(args: &RunAllArgs, line: &str) {
     if args.format == Format::Json {
-        eprintln!("{line}");
+        to_stderr(line);
     } else {
-        println!("{line}");
+        to_stdout(line);
     }
 }
 

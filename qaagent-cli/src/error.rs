@@ -24,6 +24,9 @@ pub enum CliError {
     /// The evidence store could not be written.
     #[error("evidence: {0}")]
     Evidence(String),
+    /// The run's evidence could not be created: the run did not start.
+    #[error("evidence: {0}")]
+    EvidenceWrite(String),
     /// A run could not be found or read back (`runs list`, `runs show`).
     #[error(transparent)]
     Runs(EvidenceError),
@@ -65,6 +68,9 @@ impl CliError {
                 path.display()
             )),
             CliError::Usage(_) | CliError::Evidence(_) | CliError::Io { .. } => None,
+            CliError::EvidenceWrite(_) => {
+                Some("check that the runs directory (--runs-dir, $QAAGENT_RUNS_DIR) is writable and has room".into())
+            }
         }
     }
 
@@ -85,7 +91,7 @@ impl CliError {
             CliError::Runs(err) if runs_usage_error(err) => exit::USAGE,
             CliError::Runs(_) => exit::TEST_FAILED,
             CliError::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe => exit::SUCCESS,
-            CliError::Io { .. } => exit::TEST_FAILED,
+            CliError::Io { .. } | CliError::EvidenceWrite(_) => exit::TEST_FAILED,
         }
     }
 }
@@ -97,7 +103,7 @@ impl From<RunError> for CliError {
             RunError::JunitDestination { path, reason } => {
                 CliError::Usage(format!("--junit {}: {reason}", path.display()))
             }
-            RunError::Session(err) => CliError::Evidence(err.to_string()),
+            RunError::Session(err) => CliError::EvidenceWrite(err.to_string()),
             other => CliError::Io {
                 what: "cannot start the run".into(),
                 source: std::io::Error::other(other),

@@ -49,9 +49,9 @@ pub fn run(registry: Registry) -> u8 {
         Ok(code) => code,
         Err(err) if err.is_broken_pipe() => exit::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err}");
+            reporter::to_stderr(&format!("error: {err}"));
             if let Some(hint) = err.hint() {
-                eprintln!("hint: {hint}");
+                reporter::to_stderr(&format!("hint: {hint}"));
             }
             err.exit_code()
         }

@@ -368,7 +368,16 @@ fn config_errors_exit_2_with_location_and_hint() {
 fn flag_values_are_checked_like_config_values() {
     let project = fixture("pytest-project");
     for (flag, value, message) in [
-        ("--timeout", "1e20", "--timeout is too large, found 1e20"),
+        (
+            "--timeout",
+            "1e20",
+            "--timeout is too large (a year at most), found 1e20",
+        ),
+        (
+            "--timeout",
+            "400d",
+            "--timeout must be a number of seconds or a duration",
+        ),
         ("--timeout", "1e300", "--timeout is too large"),
         ("--timeout", "18446744073709551616", "--timeout is too large"),
         ("--timeout", "0", "--timeout must be greater than 0 seconds, found 0"),
@@ -464,4 +473,40 @@ fn missing_pytest_or_interpreter_says_how_to_install() {
         stdout.contains("no-such-venv/bin/python"),
         "names the interpreter: {stdout}"
     );
+}
+
+/// Relative `--runs-dir` and `--out` are relative to where qaagent was
+/// started, whatever directory each tool runs in.
+#[test]
+fn relative_runs_dir_and_out_are_taken_from_the_current_directory() {
+    let project = fixture("pytest-project");
+    let here = tempfile::tempdir().expect("cwd");
+    let output = std::process::Command::new(qaagent_tests::qaagent_bin())
+        .arg("-C")
+        .arg(project.path())
+        .args([
+            "run-all",
+            "--suite",
+            "passing",
+            "--runs-dir",
+            "rel-runs",
+            "--out",
+            "rel-out",
+        ])
+        .current_dir(here.path())
+        .env("VIRTUAL_ENV", qaagent_tests::venv())
+        .output()
+        .expect("run qaagent");
+    let describe = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(0), "{describe}");
+    assert_eq!(
+        std::fs::read_dir(here.path().join("rel-runs")).expect("runs").count(),
+        1
+    );
+    assert!(here.path().join("rel-out/passing/junit.xml").is_file(), "{describe}");
+    assert!(!project.path().join("rel-runs").exists() && !project.path().join("rel-out").exists());
 }

@@ -270,3 +270,25 @@ command = ["sh", "-c", "cp report.xml \"$1\"; printf '\\033[31mred\\033[0m \\033
     assert!(stdout.contains("[evil] \x1b[31mred\x1b[0m \\x1b[2J"), "{stdout:?}");
     assert!(!stdout.contains('\x07'), "{stdout:?}");
 }
+
+/// Past a file-size limit (`ulimit -f`) on the files qaagent's output goes
+/// to, the run fails with exit 1; it does not panic (101) or die by SIGXFSZ.
+#[test]
+fn output_past_a_file_size_limit_fails_the_run_without_a_panic() {
+    let project = fixture("pytest-project");
+    let runs = tempfile::tempdir().expect("runs dir");
+    let out = project.path().join("qaagent.out");
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -f 1; exec \"$0\" run-all --suite passing --no-progress --runs-dir \"$1\" > \"$2\" 2>&1")
+        .arg(qaagent_tests::qaagent_bin())
+        .arg(runs.path())
+        .arg(&out)
+        .current_dir(project.path())
+        .env("VIRTUAL_ENV", qaagent_tests::venv())
+        .status()
+        .expect("run qaagent under ulimit");
+    let printed = std::fs::read_to_string(&out).unwrap_or_default();
+    assert_eq!(status.code(), Some(1), "{status:?}: {printed}");
+    assert!(!printed.contains("panicked"), "{printed}");
+}

@@ -92,7 +92,7 @@ pub(super) fn validate_suite(
     })
 }
 
-/// The longest suite name: a name becomes a directory name and a part of
+/// The longest suite name, in bytes: a name becomes a directory name and a part of
 /// file names qaagent and the tools make, and file systems stop at 255 bytes.
 const MAX_SUITE_NAME: usize = 100;
 
@@ -102,10 +102,7 @@ fn check_suite_name(src: &ConfigText<'_>, name: &str, span: Range<usize>) -> Res
     if name.len() > MAX_SUITE_NAME {
         return Err(src.invalid(
             span,
-            format!(
-                "suite name is {} characters long, more than {MAX_SUITE_NAME}",
-                name.len()
-            ),
+            format!("suite name is {} bytes long, more than {MAX_SUITE_NAME}", name.len()),
             Some("give the suite a shorter name; it becomes a directory name".into()),
         ));
     }

@@ -136,17 +136,24 @@ pub enum SecondsError {
         /// Whether zero was allowed.
         allow_zero: bool,
     },
-    /// More seconds than a duration holds.
-    #[error("is too large")]
+    /// More than a year.
+    #[error("is too large (a year at most)")]
     TooLarge,
 }
 
+/// The longest time limit: a year. Longer is no limit at all, and a
+/// deadline that far out can overflow the clock's arithmetic.
+const MAX_SECONDS: f64 = 365.0 * 24.0 * 3600.0;
+
 /// `secs` as a duration, checked the one way config values and command-line
 /// flags both are: not negative, not NaN, not zero unless `allow_zero`, and
-/// small enough to be a duration.
+/// at most a year.
 pub fn parse_seconds(secs: f64, allow_zero: bool) -> Result<Duration, SecondsError> {
     if secs.is_nan() || secs < 0.0 || (!allow_zero && secs == 0.0) {
         return Err(SecondsError::OutOfRange { allow_zero });
+    }
+    if secs > MAX_SECONDS {
+        return Err(SecondsError::TooLarge);
     }
     Duration::try_from_secs_f64(secs).map_err(|_| SecondsError::TooLarge)
 }

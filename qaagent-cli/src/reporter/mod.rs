@@ -14,7 +14,7 @@ pub mod style;
 pub mod summary;
 pub mod untrusted;
 
-use std::io;
+use std::io::{self, Write};
 
 use orchestrator::events::Event;
 
@@ -23,6 +23,17 @@ use orchestrator::events::Event;
 pub trait Reporter {
     /// One event, as it happens.
     fn event(&mut self, event: &Event) -> io::Result<()>;
+}
+
+/// Writes `line` for people on stderr. A stream that cannot take it (closed,
+/// or past a file-size limit) loses the line: `eprintln!` would panic.
+pub fn to_stderr(line: &str) {
+    let _ = writeln!(io::stderr().lock(), "{line}");
+}
+
+/// Writes `line` on stdout, losing it rather than panicking as `println!` would.
+pub fn to_stdout(line: &str) {
+    let _ = writeln!(io::stdout().lock(), "{line}");
 }
 
 /// Several reporters fed the same stream (JSON on stdout, human on stderr).
