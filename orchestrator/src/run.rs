@@ -267,6 +267,8 @@ fn check_junit_destination(path: &Path) -> Result<(), RunError> {
         path: path.to_path_buf(),
         reason,
     };
+    crate::report::check_destination(path)
+        .map_err(|_| refuse("not a regular file, which the report would replace".to_string()))?;
     // Made now if missing, as writing the report would make it.
     std::fs::create_dir_all(dir).map_err(|err| refuse(format!("cannot create {}: {err}", dir.display())))?;
     // The report is written next to its destination and renamed into place.

@@ -518,6 +518,27 @@ fn unwritable_junit_destination_is_refused_before_running() {
         0,
         "no test ran"
     );
+
+    // A link or a directory where the report goes is not replaced.
+    let victim = project.path().join("victim.txt");
+    std::fs::write(&victim, "keep me").expect("victim");
+    std::os::unix::fs::symlink(&victim, project.path().join("link.xml")).expect("symlink");
+    std::fs::create_dir(project.path().join("dir.xml")).expect("dir");
+    for destination in ["link.xml", "dir.xml"] {
+        let run = Qaagent::new(project.path())
+            .env("RETRY_STATE_DIR", state.path())
+            .args(["run-all", "--junit", destination])
+            .run();
+        assert_eq!(run.code(), 2, "{}", run.describe());
+        assert!(
+            run.stderr()
+                .contains(&format!("--junit {destination}: not a regular file")),
+            "{}",
+            run.describe()
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "keep me");
+    assert!(project.path().join("link.xml").is_symlink());
 }
 
 /// `--rerun-failed` naming a run whose failed suites this config does not

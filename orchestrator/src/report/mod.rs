@@ -28,6 +28,12 @@ pub enum ReportError {
         #[source]
         source: std::io::Error,
     },
+    /// Something other than a regular file is where the report should go.
+    #[error("{} is not a regular file: a report does not replace it", path.display())]
+    NotAFile {
+        /// The report's path.
+        path: std::path::PathBuf,
+    },
     /// The report file could not be written.
     #[error(transparent)]
     Write(EvidenceError),
@@ -37,6 +43,7 @@ pub enum ReportError {
 /// sees the previous file or the whole new one, never a part. Missing parent
 /// directories are created.
 pub fn write_junit(run: &LoadedRun, path: &Path) -> Result<(), ReportError> {
+    check_destination(path)?;
     let xml = junit::junit_xml(run)?;
     if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|source| ReportError::CreateDir {
@@ -45,4 +52,16 @@ pub fn write_junit(run: &LoadedRun, path: &Path) -> Result<(), ReportError> {
         })?;
     }
     evidence::write_atomically(path, xml.as_bytes()).map_err(ReportError::Write)
+}
+
+/// Refuses a destination that is there but is no regular file: a report is
+/// renamed into place, which would replace a device, a directory or a
+/// symbolic link (not write through it).
+pub fn check_destination(path: &Path) -> Result<(), ReportError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if !meta.file_type().is_file() => Err(ReportError::NotAFile {
+            path: path.to_path_buf(),
+        }),
+        _ => Ok(()),
+    }
 }
