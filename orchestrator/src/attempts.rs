@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use runner_api::case::PriorFailure;
+use runner_api::case::{Identity, PriorFailure};
 use runner_api::{Selection, SuiteResult, TestCase};
 
 /// What the next attempt should run, or `None` when nothing failed.
@@ -55,21 +55,29 @@ pub fn merge(mut merged: SuiteResult, next: SuiteResult, selection: &Selection) 
         Selection::All => None,
         Selection::Only(selectors) => Some(selectors.iter().map(String::as_str).collect()),
     };
-    let mut position: HashMap<String, usize> = merged
-        .cases
-        .iter()
-        .enumerate()
-        .map(|(i, case)| (case.identity(), i))
-        .collect();
-    for case in next.cases {
-        let identity = case.identity();
+    // Where each case of `next` goes among the merged ones, matched on its
+    // whole identity; `None` for a test not seen before. Decided before any
+    // case moves, while `merged` is only borrowed.
+    let targets: Vec<Option<usize>> = {
+        let position: HashMap<Identity<'_>, usize> = merged
+            .cases
+            .iter()
+            .enumerate()
+            .map(|(i, case)| (case.identity(), i))
+            .collect();
+        next.cases
+            .iter()
+            .map(|case| position.get(&case.identity()).copied())
+            .collect()
+    };
+    for (case, target) in next.cases.into_iter().zip(targets) {
         if let Some(selected) = &selected {
-            if !selected.contains(identity.as_str()) {
+            if !case.selector.as_deref().is_some_and(|s| selected.contains(s)) {
                 continue;
             }
         }
-        match position.get(&identity) {
-            Some(&i) => {
+        match target {
+            Some(i) => {
                 let old = &mut merged.cases[i];
                 let mut updated = case;
                 updated.attempts = old.attempts + 1;
@@ -88,10 +96,7 @@ pub fn merge(mut merged: SuiteResult, next: SuiteResult, selection: &Selection) 
                     && !updated.previous_failures.is_empty();
                 *old = updated;
             }
-            None => {
-                position.insert(identity, merged.cases.len());
-                merged.cases.push(case);
-            }
+            None => merged.cases.push(case),
         }
     }
     merged.duration += next.duration;

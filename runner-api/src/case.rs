@@ -111,12 +111,37 @@ impl TestCase {
         }
     }
 
-    /// The key under which attempts of the same test are matched: the
-    /// selector when there is one, else classname and name.
-    pub fn identity(&self) -> String {
+    /// Everything that tells this test from another: attempts are matched on
+    /// all of it, never on the name alone (two tests named `works` in two
+    /// classes, or a selector that is only the name, stay two tests).
+    pub fn identity(&self) -> Identity<'_> {
+        Identity {
+            file: self.file.as_deref(),
+            classname: &self.classname,
+            name: &self.name,
+            selector: self.selector.as_deref(),
+        }
+    }
+
+    /// How lists name the test: its selector, which is what re-runs it, else
+    /// `classname::name`.
+    pub fn label(&self) -> String {
         match &self.selector {
             Some(selector) => selector.clone(),
             None => format!("{}::{}", self.classname, self.name),
         }
     }
+}
+
+/// A test's identity: see [`TestCase::identity`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Identity<'a> {
+    /// The file it is in, when the tool says.
+    pub file: Option<&'a str>,
+    /// Its class, suite path or feature.
+    pub classname: &'a str,
+    /// Its name, parametrization included.
+    pub name: &'a str,
+    /// What selects it again (holds the Playwright project).
+    pub selector: Option<&'a str>,
 }

@@ -25,7 +25,7 @@ pub enum Selection {
 
 impl Selection {
     /// Keeps, of the cases an attempt that ran this selection reported, the
-    /// selected ones (by [`crate::TestCase::identity`]); all of them for
+    /// selected ones (by [`crate::TestCase::selector`]); all of them for
     /// [`Selection::All`]. A tool may list the tests it left out as skipped
     /// (behave, Node's `--test-name-pattern`), which is not what happened to
     /// them. When no case is a selected one, all are kept rather than lose
@@ -35,7 +35,7 @@ impl Selection {
             return true;
         };
         let selected: std::collections::HashSet<&str> = selectors.iter().map(String::as_str).collect();
-        let is_selected = |case: &crate::TestCase| selected.contains(case.identity().as_str());
+        let is_selected = |case: &crate::TestCase| case.selector.as_deref().is_some_and(|s| selected.contains(s));
         if cases.iter().any(is_selected) {
             cases.retain(is_selected);
             true

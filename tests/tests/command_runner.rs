@@ -435,3 +435,69 @@ junit = "{junit}"              # file or directory the tool writes; {junit} and 
     assert!(squash(&run.stdout()).contains("ERROR api"), "{}", run.describe());
     assert!(run.stdout().contains("go not found"), "{}", run.describe());
 }
+
+/// Two tests of one name in two classes, selected again by that name: each
+/// attempt is matched to its own test on the whole identity, so the one that
+/// always fails fails the run and the one that always passes is not flaky,
+/// whatever order the tool reports them in.
+#[test]
+fn same_named_tests_in_two_classes_keep_their_own_attempts() {
+    let project = tempfile::tempdir().expect("project");
+    std::fs::create_dir(project.path().join("t")).expect("t");
+    std::fs::write(
+        project.path().join("t/dupe.py"),
+        r#"import os, sys
+state = os.path.join(os.path.dirname(os.path.abspath(__file__)), "state")
+again = os.path.exists(state)
+open(state, "w").close()
+fails = '<testcase classname="c1" name="t"><failure message="c1 always fails"/></testcase>'
+passes = '<testcase classname="c2" name="t"/>'
+open(sys.argv[1], "w").write("<testsuite>" + ((fails + passes) if again else (passes + fails)) + "</testsuite>")
+sys.exit(1)
+"#,
+    )
+    .expect("tool");
+    std::fs::write(
+        project.path().join(".qaagent.toml"),
+        r#"[project]
+name = "dupes"
+[tests.c]
+runner = "command"
+path = "t"
+command = ["python3", "t/dupe.py", "{junit}"]
+rerun = ["--only", "{selectors}"]
+"#,
+    )
+    .expect("config");
+    let run = Qaagent::new(project.path())
+        .args(["run-all", "--retries", "1", "--junit", "j.xml"])
+        .run();
+    assert_eq!(run.code(), 1, "c1::t failed both attempts: {}", run.describe());
+    let stdout = squash(&run.stdout());
+    assert!(!stdout.contains("FLAKY c"), "{stdout}");
+    assert!(!stdout.contains("attempt 3 of 2"), "{stdout}");
+    let records = run.records();
+    let by_class: Vec<(&str, &str, u64, bool)> = records
+        .iter()
+        .map(|r| {
+            (
+                r["metadata"]["classname"].as_str().unwrap_or_default(),
+                r["status"].as_str().unwrap_or_default(),
+                r["metadata"]["attempts"].as_u64().unwrap_or_default(),
+                r["metadata"]["flaky"].as_bool().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        by_class,
+        [("c2", "passed", 2, false), ("c1", "failed", 2, false)],
+        "{records:#?}"
+    );
+    let junit = read(&project.path().join("j.xml"));
+    assert_eq!(junit.matches("<testcase ").count(), 2, "{junit}");
+    assert!(
+        junit.contains(r#"classname="c1""#) && junit.contains(r#"classname="c2""#),
+        "{junit}"
+    );
+    assert!(!junit.contains("flakyFailure"), "{junit}");
+}

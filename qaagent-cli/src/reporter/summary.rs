@@ -41,7 +41,7 @@ pub fn seconds(duration: Duration) -> String {
 /// is what re-runs it, plus its name when the selector does not hold it
 /// (behave selects by `file:LINE`: `features/cart.feature:24 (Discount code)`).
 fn case_label(case: &TestCase) -> String {
-    let shown = case.identity();
+    let shown = case.label();
     let name = case.name.trim();
     let label = if name.is_empty() || shown.contains(name) {
         shown
