@@ -17,9 +17,9 @@ use crate::run_id::parse_run_id;
 /// The word that selects the newest run.
 pub const LATEST: &str = "latest";
 
-/// One run directory, as listed.
+/// One entry of the runs listing: a run directory and its manifest, or why that cannot be read.
 #[derive(Debug, Clone)]
-pub struct RunSummary {
+pub struct ListedRun {
     /// The run id (the directory's name).
     pub run_id: String,
     /// The run directory.
@@ -29,10 +29,10 @@ pub struct RunSummary {
 }
 
 /// Lists the runs under `root`, newest first. A missing root holds no runs.
-pub fn list_runs(root: &Path) -> Result<Vec<RunSummary>, EvidenceError> {
-    let mut runs: Vec<RunSummary> = run_dirs(root)?
+pub fn list_runs(root: &Path) -> Result<Vec<ListedRun>, EvidenceError> {
+    let mut runs: Vec<ListedRun> = run_dirs(root)?
         .into_iter()
-        .map(|(run_id, dir)| RunSummary {
+        .map(|(run_id, dir)| ListedRun {
             manifest: read_manifest(&dir).map(Box::new),
             run_id,
             dir,
