@@ -11,6 +11,7 @@ use super::status::{damaged_word, status_word};
 use super::{human_seconds, io_error, ListArgs};
 use crate::error::CliError;
 use crate::exit;
+use crate::reporter::untrusted::printable;
 
 /// One row of `runs list`, also its JSON form.
 #[derive(Debug, Serialize)]
@@ -121,6 +122,8 @@ fn write_list(out: &mut impl Write, rows: &[ListRow]) -> std::io::Result<()> {
                 row.wall_seconds.map_or_else(|| "-".into(), human_seconds),
                 row.problems.join("; "),
             ]
+            // A manifest or tests.jsonl may hold anything a tool (or a hand edit) put there.
+            .map(|cell| printable(&cell).into_owned())
         })
         .collect();
     let mut widths = HEADERS.map(str::len);

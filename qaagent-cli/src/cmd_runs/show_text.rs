@@ -8,10 +8,23 @@ use evidence::{Manifest, SuiteEntry, SuiteOutcome, TestRecord, TESTS_FILE};
 use super::human_seconds;
 use super::show::ShowReport;
 use crate::reporter::summary::plural;
+use crate::reporter::untrusted::printable;
+
+/// `writeln!`, with the line escaped for the terminal: test names, messages,
+/// suite errors, diagnoses, artifact names and problems all came from a tool
+/// or from files a tool could write, so every line goes through [`printable`].
+macro_rules! say {
+    ($out:expr) => {
+        writeln!($out)
+    };
+    ($out:expr, $($arg:tt)*) => {
+        writeln!($out, "{}", printable(&format!($($arg)*)))
+    };
+}
 
 impl ShowReport {
     pub(super) fn write_human(&self, out: &mut impl Write) -> std::io::Result<()> {
-        writeln!(out, "run {}: {}", self.run_id, self.status)?;
+        say!(out, "run {}: {}", self.run_id, self.status)?;
         if let Some(manifest) = &self.manifest {
             let target = &manifest.target;
             let mut project = format!(
@@ -24,7 +37,7 @@ impl ShowReport {
             if let Some(git) = git_words(&target.git) {
                 project.push_str(&format!("  ({git})"));
             }
-            writeln!(out, "{project}")?;
+            say!(out, "{project}")?;
             let mut when = format!("  created   {}", or_dash(&manifest.created_at));
             if let Some(finished) = &manifest.finished_at {
                 when.push_str(&format!("  finished {finished}"));
@@ -32,27 +45,27 @@ impl ShowReport {
             if let Some(wall) = manifest.wall_seconds {
                 when.push_str(&format!("  wall {}", human_seconds(wall)));
             }
-            writeln!(out, "{when}")?;
+            say!(out, "{when}")?;
         }
-        writeln!(out, "  evidence  {}", self.dir.display())?;
-        writeln!(out, "  tests     {}", self.totals())?;
+        say!(out, "  evidence  {}", self.dir.display())?;
+        say!(out, "  tests     {}", self.totals())?;
 
         if let Some(manifest) = self
             .manifest
             .as_ref()
             .filter(|m| !m.suites.is_empty() || !m.suite_order.is_empty())
         {
-            writeln!(out)?;
-            writeln!(out, "Suites:")?;
+            say!(out)?;
+            say!(out, "Suites:")?;
             write_suites(out, manifest)?;
         }
         if !self.failures.is_empty() {
-            writeln!(out)?;
-            writeln!(out, "Failures:")?;
+            say!(out)?;
+            say!(out, "Failures:")?;
             for record in &self.failures {
                 let name = record_name(record);
                 let first = record.error_message.as_deref().and_then(first_line).unwrap_or("");
-                writeln!(
+                say!(
                     out,
                     "  {} {} {name} — {first}",
                     record.status.as_str().to_uppercase(),
@@ -63,20 +76,20 @@ impl ShowReport {
                     .iter()
                     .find(|d| d.suite == record.kind && (d.test_name == name || d.test_name == record.name));
                 if let Some(d) = diagnosis {
-                    writeln!(out, "      {} ({:.1}): {}", d.category, d.confidence, d.suggestion)?;
+                    say!(out, "      {} ({:.1}): {}", d.category, d.confidence, d.suggestion)?;
                 }
             }
         }
         if !self.flaky.is_empty() {
-            writeln!(out)?;
-            writeln!(out, "Flaky:")?;
+            say!(out)?;
+            say!(out, "Flaky:")?;
             for record in &self.flaky {
                 let attempts = record
                     .metadata
                     .get("attempts")
                     .and_then(serde_json::Value::as_u64)
                     .unwrap_or(0);
-                writeln!(
+                say!(
                     out,
                     "  {} {} — passed on attempt {attempts}",
                     record.kind,
@@ -85,16 +98,16 @@ impl ShowReport {
             }
         }
         if let Some(summary) = self.manifest.as_ref().and_then(|m| m.diagnostics.first()) {
-            writeln!(out)?;
-            writeln!(out, "Diagnostics: {summary}")?;
+            say!(out)?;
+            say!(out, "Diagnostics: {summary}")?;
         }
         if !self.artifacts.is_empty() {
-            writeln!(out)?;
-            writeln!(out, "Artifacts:")?;
+            say!(out)?;
+            say!(out, "Artifacts:")?;
             let width = self.artifacts.iter().map(|a| a.suite.len()).max().unwrap_or(0);
             for artifact in &self.artifacts {
                 let missing = if artifact.exists { "" } else { "  (missing)" };
-                writeln!(
+                say!(
                     out,
                     "  {:<width$}  {}{missing}",
                     artifact.suite,
@@ -103,10 +116,10 @@ impl ShowReport {
             }
         }
         if !self.problems.is_empty() {
-            writeln!(out)?;
-            writeln!(out, "Problems:")?;
+            say!(out)?;
+            say!(out, "Problems:")?;
             for problem in &self.problems {
-                writeln!(out, "  {problem}")?;
+                say!(out, "  {problem}")?;
             }
         }
         out.flush()
@@ -164,7 +177,7 @@ fn write_suites(out: &mut impl Write, manifest: &Manifest) -> std::io::Result<()
         .iter()
         .filter(|name| !manifest.suites.iter().any(|s| &s.name == *name))
     {
-        writeln!(out, "{:>8} {name:<width$}  not recorded", "-")?;
+        say!(out, "{:>8} {name:<width$}  not recorded", "-")?;
     }
     Ok(())
 }
@@ -173,7 +186,7 @@ fn write_suite(out: &mut impl Write, suite: &SuiteEntry, width: usize) -> std::i
     let label = suite.outcome.label();
     if suite.outcome == SuiteOutcome::Skipped {
         let reason = suite.skip_reason.as_deref().unwrap_or("skipped");
-        return writeln!(out, "{label:>8} {:<width$}  {reason}", suite.name);
+        return say!(out, "{label:>8} {:<width$}  {reason}", suite.name);
     }
     let mut line = format!(
         "{label:>8} {:<width$}  {} passed, {} failed, {}, {} skipped",
@@ -190,9 +203,9 @@ fn write_suite(out: &mut impl Write, suite: &SuiteEntry, width: usize) -> std::i
         line.push_str(&format!(", {} attempts", suite.attempts));
     }
     line.push_str(&format!("  [{}]", human_seconds(suite.duration)));
-    writeln!(out, "{line}")?;
+    say!(out, "{line}")?;
     if let Some(error) = suite.error.as_deref().and_then(first_line) {
-        writeln!(out, "{:>8} {:<width$}  {error}", "", "")?;
+        say!(out, "{:>8} {:<width$}  {error}", "", "")?;
     }
     Ok(())
 }
