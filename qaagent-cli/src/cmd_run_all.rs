@@ -108,7 +108,7 @@ fn failures_to_rerun(
     let Some(run) = &args.rerun_failed else {
         return Ok(None);
     };
-    let evidence_error = |err: &dyn std::fmt::Display| CliError::Evidence(err.to_string());
+    let evidence_error = |err: &dyn std::fmt::Display| CliError::Usage(err.to_string());
     let root = evidence::runs_root(args.runs_dir.clone()).map_err(|err| evidence_error(&err))?;
     let failed = rerun::failed_run(&root, run).map_err(|err| evidence_error(&err))?;
     if failed.project_name != config.project.name {

@@ -6,6 +6,7 @@ use evidence::EvidenceError;
 use orchestrator::config::ConfigError;
 use orchestrator::plan::PlanError;
 use orchestrator::run::RunError;
+use orchestrator::session::SessionError;
 
 use crate::exit;
 
@@ -21,9 +22,10 @@ pub enum CliError {
     /// A flag's value is invalid.
     #[error("{0}")]
     Usage(String),
-    /// The evidence store could not be written.
-    #[error("evidence: {0}")]
-    Evidence(String),
+    /// The run's evidence could not be created (a full disk, a file-size
+    /// limit, a runs directory that cannot be written).
+    #[error("the evidence could not be written: {0}")]
+    Evidence(EvidenceError),
     /// A run could not be found or read back (`runs list`, `runs show`).
     #[error(transparent)]
     Runs(EvidenceError),
@@ -66,11 +68,9 @@ impl CliError {
     /// The exit code it maps to.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Config(_)
-            | CliError::Plan(_)
-            | CliError::Usage(_)
-            | CliError::Evidence(_)
-            | CliError::ConfigExists { .. } => exit::USAGE,
+            CliError::Config(_) | CliError::Plan(_) | CliError::Usage(_) | CliError::ConfigExists { .. } => exit::USAGE,
+            // Never 0 (nothing was recorded) nor 2 (nothing the user typed is wrong).
+            CliError::Evidence(_) => exit::TEST_FAILED,
             CliError::Runs(err) if runs_usage_error(err) => exit::USAGE,
             CliError::Runs(_) => exit::TEST_FAILED,
             CliError::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe => exit::SUCCESS,
@@ -86,7 +86,9 @@ impl From<RunError> for CliError {
             RunError::JunitDestination { path, reason } => {
                 CliError::Usage(format!("--junit {}: {reason}", path.display()))
             }
-            RunError::Session(err) => CliError::Evidence(err.to_string()),
+            RunError::Session(SessionError::Evidence(err)) if runs_usage_error(&err) => CliError::Runs(err),
+            RunError::Session(SessionError::Evidence(err)) => CliError::Evidence(err),
+            RunError::Session(SessionError::Diagnostics(err)) => CliError::Usage(err.to_string()),
             other => CliError::Io {
                 what: "cannot start the run".into(),
                 source: std::io::Error::other(other),

@@ -7,7 +7,7 @@ use evidence::{Counts, ListedRun, LoadedRun};
 use serde::Serialize;
 
 use super::records::read_records;
-use super::status::{damaged_word, status_word};
+use super::status::{damaged_word, status_problem, status_word};
 use super::{human_seconds, io_error, ListArgs};
 use crate::error::CliError;
 use crate::exit;
@@ -18,9 +18,10 @@ use crate::reporter::untrusted::printable;
 struct ListRow {
     run_id: String,
     dir: PathBuf,
-    /// `passed`, `failed`, `running`, `interrupted`, `unknown` (no status
-    /// recorded, as in the Python qaagent's runs), or for a damaged run
-    /// `incomplete`, `unreadable`, `corrupt`.
+    /// `passed`, `failed`, `running`, `interrupted`, `incomplete` (some
+    /// evidence could not be written), `crashed` (its writer died),
+    /// `unknown` (no status recorded, as in the Python qaagent's runs), or
+    /// for a damaged run `incomplete` (no manifest), `unreadable`, `corrupt`.
     status: String,
     created_at: Option<String>,
     finished_at: Option<String>,
@@ -39,18 +40,20 @@ impl ListRow {
                     run_id: run.run_id.clone(),
                     dir: run.dir.clone(),
                     manifest: (**manifest).clone(),
+                    crashed: run.crashed,
                 };
-                let records = read_records(&loaded);
+                let mut problems: Vec<String> = status_problem(run.status(), manifest).into_iter().collect();
+                problems.extend(read_records(&loaded).problems);
                 ListRow {
                     run_id: run.run_id.clone(),
                     dir: run.dir.clone(),
-                    status: status_word(manifest),
+                    status: status_word(run.status()),
                     created_at: Some(manifest.created_at.clone()).filter(|c| !c.is_empty()),
                     finished_at: manifest.finished_at.clone(),
                     wall_seconds: manifest.wall_seconds,
                     project: Some(manifest.target.name.clone()).filter(|n| !n.is_empty()),
                     counts: Some(manifest.counts.clone()),
-                    problems: records.problems,
+                    problems,
                 }
             }
             Err(problem) => ListRow {

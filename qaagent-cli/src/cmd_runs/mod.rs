@@ -4,10 +4,12 @@
 //! because one run is damaged. `runs list` shows a run whose `manifest.json`
 //! is missing (a run killed while being created), unreadable or corrupt as
 //! `incomplete` / `unreadable` / `corrupt` with what is wrong, and notes bad
-//! lines in a listed run's `tests.jsonl`. `runs show` prints everything it can
-//! read of a damaged run, lists the problems, and exits with
-//! [`crate::exit::EVIDENCE_DAMAGED`]; a wrong run id is a usage error (exit 2) with a
-//! hint.
+//! lines in a listed run's `tests.jsonl`. A run whose writer could not write
+//! all its evidence is `incomplete` with the reason; a `running` run whose
+//! writer is gone is `crashed`. `runs show` prints everything it can read of
+//! a damaged, incomplete or crashed run, lists the problems, and exits with
+//! [`crate::exit::EVIDENCE_DAMAGED`]; a wrong run id is a usage error (exit 2)
+//! with a hint.
 
 mod list;
 mod records;

@@ -9,7 +9,7 @@ use evidence::{DiagnosticRecord, LoadedRun, Manifest, SuiteEntry, TestRecord};
 use serde::Serialize;
 
 use super::records::{read_records, RecordTally};
-use super::status::{damaged_word, status_word};
+use super::status::{damaged_word, status_problem, status_word};
 use super::{io_error, ShowArgs};
 use crate::error::CliError;
 use crate::exit;
@@ -86,6 +86,7 @@ impl ShowReport {
                     run_id: run_id.clone(),
                     dir: dir.clone(),
                     manifest: empty_manifest(),
+                    crashed: false,
                 };
                 (placeholder, Some(problem))
             }
@@ -104,7 +105,10 @@ impl ShowReport {
         };
         let status = match &manifest_problem {
             Some(problem) => damaged_word(problem).to_string(),
-            None => status_word(&run.manifest),
+            None => {
+                problems.splice(0..0, status_problem(run.status(), &run.manifest));
+                status_word(run.status())
+            }
         };
         Ok(ShowReport {
             run_id,
