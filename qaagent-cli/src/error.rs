@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use evidence::EvidenceError;
 use orchestrator::config::ConfigError;
 use orchestrator::plan::PlanError;
+use orchestrator::rerun::RerunError;
 use orchestrator::run::RunError;
 use orchestrator::session::SessionError;
 
@@ -26,6 +27,9 @@ pub enum CliError {
     /// limit, a runs directory that cannot be written).
     #[error("the evidence could not be written: {0}")]
     Evidence(EvidenceError),
+    /// `--rerun-failed`: the run's failures cannot be known.
+    #[error(transparent)]
+    Rerun(RerunError),
     /// A run could not be found or read back (`runs list`, `runs show`).
     #[error(transparent)]
     Runs(EvidenceError),
@@ -52,7 +56,11 @@ impl CliError {
         match self {
             CliError::Config(err) => err.hint().map(str::to_string),
             CliError::Plan(err) => err.hint(),
-            CliError::Runs(err) => runs_hint(err),
+            CliError::Runs(err) | CliError::Rerun(RerunError::Evidence { source: err, .. }) => runs_hint(err),
+            CliError::Rerun(RerunError::Unfinished { .. }) => Some(
+                "re-run it whole, or pass --allow-unfinished to re-run the failures it recorded, which may not be all"
+                    .into(),
+            ),
             CliError::ConfigExists { .. } => {
                 Some("check it with `qaagent config check`, or pass --force to replace it with a fresh one".into())
             }
@@ -68,7 +76,11 @@ impl CliError {
     /// The exit code it maps to.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Config(_) | CliError::Plan(_) | CliError::Usage(_) | CliError::ConfigExists { .. } => exit::USAGE,
+            CliError::Config(_)
+            | CliError::Plan(_)
+            | CliError::Usage(_)
+            | CliError::Rerun(_)
+            | CliError::ConfigExists { .. } => exit::USAGE,
             // Never 0 (nothing was recorded) nor 2 (nothing the user typed is wrong).
             CliError::Evidence(_) => exit::TEST_FAILED,
             CliError::Runs(err) if runs_usage_error(err) => exit::USAGE,

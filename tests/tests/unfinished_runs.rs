@@ -1,6 +1,7 @@
 //! Runs that did not end well, through the real binary: evidence that could
 //! not be written (a file-size limit standing in for a full disk), a qaagent
-//! killed with SIGKILL. Each must say so rather than pass for a finished run.
+//! killed with SIGKILL, and `--rerun-failed` from such runs. Each must say so
+//! rather than pass for a finished run.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
@@ -217,4 +218,65 @@ fn latest(runs: &Path) -> String {
         .collect();
     ids.sort();
     ids.pop().expect("a run")
+}
+
+/// `run-all --rerun-failed` (from the latest run) in `project`: a usage
+/// error whose message starts with `said` and whose hint names the flag that
+/// takes the run anyway.
+fn assert_rerun_refused(project: &Path, runs: &Path, said: &str) {
+    let refused = Qaagent::with_runs_dir(project, runs)
+        .args(["run-all", "--no-progress", "--rerun-failed"])
+        .run();
+    assert_eq!(refused.code(), 2, "{}", refused.describe());
+    let stderr = refused.stderr();
+    assert!(stderr.contains(said), "{}", refused.describe());
+    assert!(
+        stderr.contains("hint:") && stderr.contains("--allow-unfinished"),
+        "{}",
+        refused.describe()
+    );
+}
+
+#[test]
+fn rerun_failed_from_a_run_that_did_not_finish_is_a_usage_error_unless_allowed() {
+    let (project, runs) = crashed_run();
+    let crashed = latest(runs.path());
+    assert_rerun_refused(
+        project.path(),
+        runs.path(),
+        &format!("error: run {crashed} did not finish (it crashed)"),
+    );
+    assert_eq!(latest(runs.path()), crashed, "nothing ran");
+
+    let taken = Qaagent::with_runs_dir(project.path(), runs.path())
+        .args([
+            "run-all",
+            "--no-progress",
+            "--rerun-failed",
+            &crashed,
+            "--allow-unfinished",
+        ])
+        .run();
+    assert_eq!(taken.code(), 1, "the failure fails again: {}", taken.describe());
+    assert!(
+        taken.stderr().contains("did not finish (it crashed)"),
+        "{}",
+        taken.describe()
+    );
+    let rerun = latest(runs.path());
+    assert_ne!(rerun, crashed);
+    let manifest = read_json(&runs.path().join(&rerun).join("manifest.json"));
+    assert_eq!(manifest["suite_order"], serde_json::json!(["failing"]), "{manifest:#}");
+    assert_eq!(manifest["status"], "failed", "{manifest:#}");
+}
+
+#[test]
+fn rerun_failed_from_an_incomplete_run_is_a_usage_error() {
+    let (project, run) = run_all_under_file_size_limit(&[junit_suite("many", 3000, 1)], 800);
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    assert_rerun_refused(
+        project.path(),
+        run.runs_dir.path(),
+        "did not finish (its evidence is incomplete: cannot write",
+    );
 }
