@@ -187,7 +187,8 @@ impl From<&ToolRun> for ToolStatus {
 /// cases that failed *or* errored (what "failed" means to a reader deciding
 /// pass/fail), `tests_errors` the errored ones alone. A suite that errored
 /// without naming any test adds no case; see its entry in `suites`.
-/// `test_suites` counts recorded suites that ran (not skipped), as the Python
+/// `test_suites` counts recorded suites that ran (not skipped, at least one
+/// attempt: a suite whose path is missing never started), as the Python
 /// qaagent did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Counts {

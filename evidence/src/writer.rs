@@ -459,7 +459,9 @@ impl WriterState {
                     evidence_refs: &suite.artifacts,
                 };
                 append_records(sink, &path, ids, &ctx, suite.result.cases.as_ref(), &mut added)?;
-                if suite.result.outcome != SuiteOutcome::Skipped {
+                // Suites that ran: not skipped, nor errored before their tool started
+                // (a missing path), which no attempt counts.
+                if suite.result.outcome != SuiteOutcome::Skipped && suite.result.attempts > 0 {
                     added.test_suites += 1;
                 }
             }
