@@ -5,6 +5,7 @@
 //! ```text
 //! <runs root>/<run_id>/            run_id = YYYYMMDD_HHMMSSZ, then _01, _02… (atomic mkdir)
 //!   manifest.json                  written at creation, replaced atomically after every change
+//!   writer.lock                    flock-ed by the writing process while the run is `running`
 //!   evidence/tests.jsonl           one TestRecord per test case, in suite_order, whole lines only
 //!   evidence/diagnostics.json      per-failure diagnostics, when sent
 //!   artifacts/<suite>/<path>       copies of JUnit files, logs, Playwright test-results, …
@@ -29,6 +30,7 @@ mod artifacts;
 mod atomic;
 mod error;
 mod git;
+mod lock;
 mod manifest;
 mod record;
 mod root;
@@ -41,12 +43,13 @@ pub use artifacts::suite_artifacts_dir;
 pub use atomic::write_atomically;
 pub use error::{EvidenceError, ManifestProblem};
 pub use git::GitInfo;
+pub use lock::LOCK_FILE;
 pub use manifest::{
     Counts, EvidenceFiles, Manifest, RunStatus, SuiteEntry, Target, ToolStatus, DIAGNOSTICS_FILE, MANIFEST_FILE,
     TESTS_FILE,
 };
 pub use record::{DiagnosticRecord, TestRecord};
 pub use root::{runs_root, RUNS_DIR_ENV};
-pub use store::{list_runs, load_run, resolve_run, LoadedRun, Records, RunSummary, LATEST};
+pub use store::{list_runs, load_run, resolve_run, ListedRun, LoadedRun, Records, LATEST};
 pub use suite::{Case, Cases, LeakedProcess, PriorFailure, SuiteOutcome, SuiteRecord, TestStatus, ToolRun};
 pub use writer::{EvidenceMessage, EvidenceWriter, Run, RunInfo};

@@ -2,8 +2,9 @@
 //!
 //! The original keys (`run_id`, `created_at`, `target`, `tools`, `counts`,
 //! `evidence_files`, `diagnostics`) keep their names and meaning so the Python
-//! dashboard reads our runs; ours (`status`, `finished_at`, `wall_seconds`,
-//! `suite_order`, `suites`, `qaagent_version`) are additions it ignores.
+//! dashboard reads our runs; ours (`status`, `incomplete_reason`,
+//! `finished_at`, `wall_seconds`, `suite_order`, `suites`, `qaagent_version`)
+//! are additions it ignores.
 //! Reading is lenient — every key may be missing and unknown keys are kept in
 //! `extra` — so runs written by the Python qaagent load too.
 
@@ -36,6 +37,13 @@ pub enum RunStatus {
     Failed,
     /// Stopped by Ctrl-C / SIGTERM; holds the suites that finished.
     Interrupted,
+    /// Ended, but some of its evidence could not be written (a full disk, a
+    /// file-size limit): `incomplete_reason` says which file and why.
+    Incomplete,
+    /// Never written: what readers report for a `running` run whose writer
+    /// is gone without finalizing it (killed with SIGKILL, a machine that
+    /// went down); see the `lock` module.
+    Crashed,
 }
 
 impl RunStatus {
@@ -46,6 +54,8 @@ impl RunStatus {
             RunStatus::Passed => "passed",
             RunStatus::Failed => "failed",
             RunStatus::Interrupted => "interrupted",
+            RunStatus::Incomplete => "incomplete",
+            RunStatus::Crashed => "crashed",
         }
     }
 }
@@ -83,6 +93,9 @@ pub struct Manifest {
     /// Where the run stands; absent in runs written by the Python qaagent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<RunStatus>,
+    /// Why the run is `incomplete`: the first evidence write that failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incomplete_reason: Option<String>,
     /// When the run finished, `YYYY-MM-DDTHH:MM:SSZ`; `null` while running.
     #[serde(default)]
     pub finished_at: Option<String>,
@@ -174,7 +187,8 @@ impl From<&ToolRun> for ToolStatus {
 /// cases that failed *or* errored (what "failed" means to a reader deciding
 /// pass/fail), `tests_errors` the errored ones alone. A suite that errored
 /// without naming any test adds no case; see its entry in `suites`.
-/// `test_suites` counts recorded suites that ran (not skipped, their tool started), as the Python
+/// `test_suites` counts recorded suites that ran (not skipped, at least one
+/// attempt: a suite whose path is missing never started), as the Python
 /// qaagent did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Counts {

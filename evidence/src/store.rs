@@ -4,38 +4,58 @@
 //! missing or corrupt (a run killed while being created, a disk that filled
 //! up, a hand edit) is listed with what is wrong with it. Only run-id-shaped
 //! directory names count as runs; anything else in the runs root is ignored.
+//!
+//! A run is read with the status a reader should give it: a manifest that
+//! says `running` while nobody holds the run's `writer.lock` is a run whose
+//! writer died, [`RunStatus::Crashed`].
 
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, ErrorKind};
 use std::path::{Path, PathBuf};
 
 use crate::error::{EvidenceError, ManifestProblem};
-use crate::manifest::{Manifest, DIAGNOSTICS_FILE, MANIFEST_FILE, TESTS_FILE};
+use crate::lock::writer_gone;
+use crate::manifest::{Manifest, RunStatus, DIAGNOSTICS_FILE, MANIFEST_FILE, TESTS_FILE};
 use crate::record::{DiagnosticRecord, TestRecord};
 use crate::run_id::parse_run_id;
 
 /// The word that selects the newest run.
 pub const LATEST: &str = "latest";
 
-/// One run directory, as listed.
+/// One entry of the runs listing: a run directory and its manifest, or why that cannot be read.
 #[derive(Debug, Clone)]
-pub struct RunSummary {
+pub struct ListedRun {
     /// The run id (the directory's name).
     pub run_id: String,
     /// The run directory.
     pub dir: PathBuf,
     /// The run's manifest, or why it cannot be used.
     pub manifest: Result<Box<Manifest>, ManifestProblem>,
+    /// Its manifest says `running` but its writer is gone.
+    pub crashed: bool,
+}
+
+impl ListedRun {
+    /// The run's status as a reader should see it: [`RunStatus::Crashed`]
+    /// for a crashed run, else the manifest's (none when the manifest is
+    /// unusable or, as in the Python qaagent's runs, has no status).
+    pub fn status(&self) -> Option<RunStatus> {
+        status(self.manifest.as_deref().ok(), self.crashed)
+    }
 }
 
 /// Lists the runs under `root`, newest first. A missing root holds no runs.
-pub fn list_runs(root: &Path) -> Result<Vec<RunSummary>, EvidenceError> {
-    let mut runs: Vec<RunSummary> = run_dirs(root)?
+pub fn list_runs(root: &Path) -> Result<Vec<ListedRun>, EvidenceError> {
+    let mut runs: Vec<ListedRun> = run_dirs(root)?
         .into_iter()
-        .map(|(run_id, dir)| RunSummary {
-            manifest: read_manifest(&dir).map(Box::new),
-            run_id,
-            dir,
+        .map(|(run_id, dir)| {
+            let (manifest, crashed) = read_run(&dir);
+            ListedRun {
+                manifest: manifest.map(Box::new),
+                crashed,
+                run_id,
+                dir,
+            }
         })
         .collect();
     runs.sort_by(|a, b| parse_run_id(&b.run_id).cmp(&parse_run_id(&a.run_id)));
@@ -74,19 +94,32 @@ pub struct LoadedRun {
     pub dir: PathBuf,
     /// Its manifest.
     pub manifest: Manifest,
+    /// Its manifest says `running` but its writer is gone.
+    pub crashed: bool,
 }
 
 /// Loads the run `id_or_latest` (a run id or `latest`) from `root`.
 pub fn load_run(root: &Path, id_or_latest: &str) -> Result<LoadedRun, EvidenceError> {
     let (run_id, dir) = resolve_run(root, id_or_latest)?;
-    let manifest = read_manifest(&dir).map_err(|problem| EvidenceError::BadManifest {
+    let (manifest, crashed) = read_run(&dir);
+    let manifest = manifest.map_err(|problem| EvidenceError::BadManifest {
         run_id: run_id.clone(),
         problem,
     })?;
-    Ok(LoadedRun { run_id, dir, manifest })
+    Ok(LoadedRun {
+        run_id,
+        dir,
+        manifest,
+        crashed,
+    })
 }
 
 impl LoadedRun {
+    /// The run's status as a reader should see it, as [`ListedRun::status`].
+    pub fn status(&self) -> Option<RunStatus> {
+        status(Some(&self.manifest), self.crashed)
+    }
+
     /// The run's test records in file order. A run without `tests.jsonl` has none.
     pub fn records(&self) -> Result<Records, EvidenceError> {
         let path = self.dir.join(TESTS_FILE);
@@ -171,6 +204,27 @@ fn run_dirs(root: &Path) -> Result<Vec<(String, PathBuf)>, EvidenceError> {
         }
     }
     Ok(dirs)
+}
+
+fn status(manifest: Option<&Manifest>, crashed: bool) -> Option<RunStatus> {
+    if crashed {
+        return Some(RunStatus::Crashed);
+    }
+    manifest.and_then(|manifest| manifest.status)
+}
+
+/// Reads the run in `dir`: its manifest, and whether its writer crashed.
+fn read_run(dir: &Path) -> (Result<Manifest, ManifestProblem>, bool) {
+    let manifest = read_manifest(dir);
+    let running = |manifest: &Result<Manifest, ManifestProblem>| matches!(manifest, Ok(m) if m.status == Some(RunStatus::Running));
+    if !running(&manifest) || !writer_gone(dir) {
+        return (manifest, false);
+    }
+    // The writer may have finalized the run and let go of the lock since the
+    // manifest was read: only a manifest still `running` now was left so.
+    let again = read_manifest(dir);
+    let crashed = running(&again);
+    (again, crashed)
 }
 
 /// Reads and parses `<dir>/manifest.json`.

@@ -14,6 +14,12 @@
 //! are left out. The manifest is rewritten after every message, with counts of
 //! what is already in `tests.jsonl` (written first), so at any instant the
 //! manifest never claims records the file does not hold.
+//!
+//! A write that fails (a full disk, a file-size limit) does not stop the
+//! writer: later writes are still tried, and the run is finalized as
+//! `incomplete` with the first failure as its `incomplete_reason`, since its
+//! records may lack tests that ran. The writer holds the run's `writer.lock`
+//! until the final manifest is on disk (see the `lock` module).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -27,6 +33,7 @@ use crate::artifacts;
 use crate::atomic::{append_atomically_with, sync_dir, write_atomically_with};
 use crate::error::EvidenceError;
 use crate::git::{GitInfo, GitStatus};
+use crate::lock::WriterLock;
 use crate::manifest::{
     Counts, EvidenceFiles, Manifest, RunStatus, SuiteEntry, Target, ToolStatus, DIAGNOSTICS_FILE, TESTS_FILE,
 };
@@ -52,6 +59,8 @@ pub struct RunInfo {
 
 /// A freshly created run: its directory exists with a `running` manifest and an
 /// empty `evidence/tests.jsonl`. Start its writer thread with [`Run::start_writer`].
+/// Dropped without a writer, the run is left `running` with nobody holding
+/// it, which readers show as `crashed`.
 #[derive(Debug)]
 pub struct Run {
     run_id: String,
@@ -60,6 +69,7 @@ pub struct Run {
     manifest: Manifest,
     /// `git status`, still running: its answer goes into every manifest the writer writes.
     git: Option<GitStatus>,
+    lock: WriterLock,
 }
 
 impl Run {
@@ -77,6 +87,8 @@ impl Run {
         // git works while the run is created rather than before.
         let git = GitStatus::start(&info.project_path);
         let (run_id, dir) = create_run_dir(root, now)?;
+        // Before the manifest: a `running` manifest always has its writer's lock beside it.
+        let lock = WriterLock::acquire(&dir)?;
         let manifest = Manifest {
             run_id: run_id.clone(),
             created_at: now.format(TIMESTAMP_FORMAT).to_string(),
@@ -93,6 +105,7 @@ impl Run {
             },
             diagnostics: Vec::new(),
             status: Some(RunStatus::Running),
+            incomplete_reason: None,
             finished_at: None,
             wall_seconds: None,
             suite_order: info.suites,
@@ -124,6 +137,7 @@ impl Run {
             created: Instant::now(),
             manifest,
             git,
+            lock,
         })
     }
 
@@ -199,7 +213,8 @@ pub enum EvidenceMessage {
     /// manifest with `status`, `finished_at` and `wall_seconds`, and stop.
     /// Sent by [`EvidenceWriter::finish`]; messages after it are not applied.
     Finish {
-        /// `passed`, `failed` or `interrupted`.
+        /// `passed`, `failed` or `interrupted`; `incomplete` replaces it
+        /// when a write failed during the run.
         status: RunStatus,
         /// Wall time of the whole run.
         wall: Duration,
@@ -304,6 +319,10 @@ struct WriterState {
     /// The lowest index not yet written: the contiguous prefix ends here.
     next_index: usize,
     first_error: Option<EvidenceError>,
+    /// The first write that failed, which makes the run `incomplete`.
+    lost: Option<String>,
+    /// Held until the thread ends, after the final manifest is written.
+    _lock: WriterLock,
 }
 
 impl WriterState {
@@ -318,6 +337,8 @@ impl WriterState {
             written: Default::default(),
             next_index: 0,
             first_error: None,
+            lost: None,
+            _lock: run.lock,
         }
     }
 
@@ -366,6 +387,10 @@ impl WriterState {
 
     fn note(&mut self, err: EvidenceError) {
         log::error!("evidence run {}: {err}", self.manifest.run_id);
+        // A suite reported twice is the caller's mistake; nothing is missing from the files.
+        if self.lost.is_none() && !matches!(err, EvidenceError::DuplicateSuite { .. }) {
+            self.lost = Some(err.to_string());
+        }
         if self.first_error.is_none() {
             self.first_error = Some(err);
         }
@@ -442,7 +467,8 @@ impl WriterState {
                     evidence_refs: &suite.artifacts,
                 };
                 append_records(sink, &path, ids, &ctx, suite.result.cases.as_ref(), &mut added)?;
-                // Suites that ran: not one skipped, nor one whose tool never started.
+                // Suites that ran: not skipped, nor errored before their tool started
+                // (a missing path), which no attempt counts.
                 if suite.result.outcome != SuiteOutcome::Skipped && suite.result.attempts > 0 {
                     added.test_suites += 1;
                 }
@@ -495,7 +521,12 @@ impl WriterState {
                 self.manifest.run_id
             );
         }
-        self.manifest.status = Some(status);
+        if let Some(reason) = &self.lost {
+            self.manifest.status = Some(RunStatus::Incomplete);
+            self.manifest.incomplete_reason = Some(reason.clone());
+        } else {
+            self.manifest.status = Some(status);
+        }
         self.manifest.finished_at = Some(Utc::now().format(TIMESTAMP_FORMAT).to_string());
         self.manifest.wall_seconds = Some(wall.as_secs_f64());
         self.write_manifest();

@@ -142,11 +142,11 @@ fn check_run(dir: &Path) -> Option<RunStatus> {
     let manifest_path = dir.join("manifest.json");
     if !manifest_path.exists() {
         // Killed inside Run::create between mkdir and the first manifest's rename:
-        // then nothing else may be in the directory.
+        // then nothing else but the writer's lock may be in the directory.
         let leftovers: Vec<_> = fs::read_dir(dir)
             .expect("ls run")
             .map(|e| e.expect("entry").file_name())
-            .filter(|name| name != ".manifest.json.tmp")
+            .filter(|name| name != ".manifest.json.tmp" && name != evidence::LOCK_FILE)
             .collect();
         assert!(leftovers.is_empty(), "{}: no manifest but {leftovers:?}", dir.display());
         return None;
@@ -180,6 +180,15 @@ fn check_run(dir: &Path) -> Option<RunStatus> {
     if manifest.status != Some(RunStatus::Running) {
         assert_eq!(lines.len() as u64, manifest.counts.tests, "{}", dir.display());
     }
+    // Its writer is dead: a reader tells the run was left running by a crash.
+    let root = dir.parent().expect("runs root");
+    let id = dir.file_name().and_then(|name| name.to_str()).expect("run id");
+    let read = evidence::load_run(root, id).expect("loads");
+    let expected_status = match manifest.status {
+        Some(RunStatus::Running) => Some(RunStatus::Crashed),
+        other => other,
+    };
+    assert_eq!(read.status(), expected_status, "{}", dir.display());
     let ids: HashSet<&str> = lines.iter().map(|r| r.test_id.as_str()).collect();
     assert_eq!(ids.len(), lines.len(), "{}: duplicate test ids", dir.display());
     // Suites appear whole and in order.

@@ -56,7 +56,7 @@ fn a_new_run_has_a_running_manifest_and_an_empty_tests_file() {
     names.sort();
     assert_eq!(
         names,
-        ["artifacts", "evidence", "manifest.json"],
+        ["artifacts", "evidence", "manifest.json", "writer.lock"],
         "no temporaries left behind"
     );
     let date = &run.run_id()[..8];
@@ -244,7 +244,11 @@ fn a_duplicate_suite_report_is_returned_at_finish_and_not_written_twice() {
         .expect_err("duplicate reported");
     assert!(matches!(err, EvidenceError::DuplicateSuite { index: 0, .. }), "{err:?}");
     assert_eq!(lines(&dir).len(), 2);
-    assert_eq!(manifest(&dir)["status"], "passed", "the run is still finalized");
+    assert_eq!(
+        manifest(&dir)["status"],
+        "passed",
+        "the run is still finalized, and nothing is missing from it"
+    );
 }
 
 #[test]
@@ -263,7 +267,9 @@ fn write_errors_are_kept_and_returned_at_finish() {
         .expect_err("write error surfaces");
     assert!(err.to_string().contains("tests.jsonl"), "{err}");
     let m = manifest(&dir);
-    assert_eq!(m["status"], "passed", "the manifest is still finalized");
+    assert_eq!(m["status"], "incomplete", "finalized, as what it is: {m:#}");
+    let reason = m["incomplete_reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("tests.jsonl"), "the reason names the file: {m:#}");
     assert_eq!(m["counts"]["tests"], 0, "counts only what reached the file");
 }
 

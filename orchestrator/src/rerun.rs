@@ -5,11 +5,17 @@
 //! a suite's failed and errored tests by their `metadata.selector`; the whole
 //! suite when one of its failures has no selector, or when the suite errored or
 //! timed out without naming a failing test (its tool crashed before reporting).
+//!
+//! Only a run that ended and recorded everything (`passed` or `failed`, with
+//! every record its manifest counts) says what failed: a run that was
+//! interrupted, crashed, is still running or could not write all its evidence
+//! may lack failures — and "nothing failed" from it would be a false green. Re-running
+//! from one is refused unless the caller asks for [`Unfinished::Take`].
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
-use evidence::{EvidenceError, LoadedRun, SuiteOutcome};
+use evidence::{EvidenceError, LoadedRun, RunStatus, SuiteOutcome};
 use runner_api::Selection;
 
 use crate::plan::Plan;
@@ -26,6 +32,25 @@ pub enum RerunError {
         #[source]
         source: EvidenceError,
     },
+    /// The run did not finish, or its records are incomplete, so what
+    /// failed in it is not known.
+    #[error("run {run_id} did not finish ({why}): what failed in it is not known")]
+    Unfinished {
+        /// The run's id.
+        run_id: String,
+        /// What it is: `it crashed`, `it was interrupted`, `tests.jsonl has 2 bad lines`, …
+        why: String,
+    },
+}
+
+/// Whether failures may be taken from a run that did not finish.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Unfinished {
+    /// Refuse it: [`RerunError::Unfinished`].
+    #[default]
+    Refuse,
+    /// Take the failures it recorded (skipping records that do not read).
+    Take,
 }
 
 /// What to run again of one suite.
@@ -47,6 +72,8 @@ pub struct FailedRun {
     pub project_name: String,
     /// What to re-run, by suite name; empty when nothing failed.
     pub suites: BTreeMap<String, SuiteRerun>,
+    /// Why the run is not whole, when it was taken all the same ([`Unfinished::Take`]).
+    pub unfinished: Option<String>,
 }
 
 impl FailedRun {
@@ -57,24 +84,51 @@ impl FailedRun {
 }
 
 /// The suites of run `run` (an id or `latest`) under the runs root `root`
-/// that had failures, with what to re-run of each.
+/// that had failures, with what to re-run of each. A run that did not finish
+/// is an error.
 pub fn failed_selectors(root: &Path, run: &str) -> Result<BTreeMap<String, SuiteRerun>, RerunError> {
-    failed_run(root, run).map(|failed| failed.suites)
+    failed_run(root, run, Unfinished::Refuse).map(|failed| failed.suites)
 }
 
-/// Like [`failed_selectors`], also naming the run (useful when `run` is `latest`).
-pub fn failed_run(root: &Path, run: &str) -> Result<FailedRun, RerunError> {
+/// Like [`failed_selectors`], also naming the run (useful when `run` is
+/// `latest`), and taking the failures of a run that did not finish when
+/// `unfinished` says so.
+pub fn failed_run(root: &Path, run: &str, unfinished: Unfinished) -> Result<FailedRun, RerunError> {
     let evidence = |source| RerunError::Evidence {
         run: run.to_string(),
         source,
     };
     let loaded = evidence::load_run(root, run).map_err(evidence)?;
-    let suites = failures(&loaded).map_err(evidence)?;
+    let gathered = failures(&loaded).map_err(evidence)?;
+    let why = not_finished(&loaded).or(gathered.incomplete);
+    if let (Some(why), Unfinished::Refuse) = (&why, unfinished) {
+        return Err(RerunError::Unfinished {
+            run_id: loaded.run_id,
+            why: why.clone(),
+        });
+    }
     Ok(FailedRun {
         run_id: loaded.run_id,
         project_name: loaded.manifest.target.name,
-        suites,
+        suites: gathered.suites,
+        unfinished: why,
     })
+}
+
+/// Why `run` did not finish, by its status. A run without a status (the
+/// Python qaagent's, whose manifest was written once, at the end) finished.
+fn not_finished(run: &LoadedRun) -> Option<String> {
+    let why = match run.status()? {
+        RunStatus::Passed | RunStatus::Failed => return None,
+        RunStatus::Running => "it is still running".to_string(),
+        RunStatus::Interrupted => "it was interrupted".to_string(),
+        RunStatus::Crashed => "it crashed".to_string(),
+        RunStatus::Incomplete => match &run.manifest.incomplete_reason {
+            Some(reason) => format!("its evidence is incomplete: {reason}"),
+            None => "its evidence is incomplete".to_string(),
+        },
+    };
+    Some(why)
 }
 
 /// A suite's failures as they are gathered.
@@ -86,10 +140,28 @@ struct Gathered {
     unselectable: bool,
 }
 
-fn failures(run: &LoadedRun) -> Result<BTreeMap<String, SuiteRerun>, EvidenceError> {
+/// The failures of a run, and whether its records are short of what its
+/// manifest counts.
+struct Failures {
+    suites: BTreeMap<String, SuiteRerun>,
+    /// Why the records are incomplete.
+    incomplete: Option<String>,
+}
+
+fn failures(run: &LoadedRun) -> Result<Failures, EvidenceError> {
     let mut gathered: BTreeMap<String, Gathered> = BTreeMap::new();
+    let (mut read, mut bad) = (0_u64, 0_u64);
     for record in run.records()? {
-        let record = record?;
+        let record = match record {
+            Ok(record) => record,
+            Err(EvidenceError::BadRecord { line, source, .. }) => {
+                log::warn!("run {}: tests.jsonl line {line} does not read: {source}", run.run_id);
+                bad += 1;
+                continue;
+            }
+            Err(err) => return Err(err),
+        };
+        read += 1;
         if !record.status.is_failure() {
             continue;
         }
@@ -113,7 +185,18 @@ fn failures(run: &LoadedRun) -> Result<BTreeMap<String, SuiteRerun>, EvidenceErr
             gathered.entry(suite.name.clone()).or_default().unselectable = true;
         }
     }
-    Ok(gathered
+    let counted = run.manifest.counts.tests;
+    let incomplete = if bad > 0 {
+        Some(format!("{} has {bad} unreadable line(s)", evidence::TESTS_FILE))
+    } else if read < counted {
+        Some(format!(
+            "{} holds {read} of the {counted} records its manifest counts",
+            evidence::TESTS_FILE
+        ))
+    } else {
+        None
+    };
+    let suites = gathered
         .into_iter()
         .map(|(suite, gathered)| {
             let selection = if gathered.unselectable {
@@ -129,7 +212,8 @@ fn failures(run: &LoadedRun) -> Result<BTreeMap<String, SuiteRerun>, EvidenceErr
                 },
             )
         })
-        .collect())
+        .collect();
+    Ok(Failures { suites, incomplete })
 }
 
 /// Narrows `plan` to the suites of `failures`, each running only its
@@ -180,6 +264,11 @@ mod tests {
 
     /// Records a finished run of `results` under `root`; returns its id.
     fn record_run(root: &Path, results: Vec<SuiteResult>) -> String {
+        record_run_as(root, results, RunStatus::Failed)
+    }
+
+    /// Records a run of `results` under `root` that ended as `status`; returns its id.
+    fn record_run_as(root: &Path, results: Vec<SuiteResult>, status: RunStatus) -> String {
         let project = tempfile::tempdir().expect("tempdir");
         let run = Run::create(
             root,
@@ -198,7 +287,7 @@ mod tests {
                 .suite_finished(index, crate::evidence_map::suite_record(result))
                 .expect("sent");
         }
-        writer.finish(RunStatus::Failed, Duration::ZERO).expect("finished");
+        writer.finish(status, Duration::ZERO).expect("finished");
         run_id
     }
 
@@ -225,7 +314,7 @@ mod tests {
         docs.set_error(SuiteOutcome::TimedOut, "timed out after 5 s");
         let run_id = record_run(root.path(), vec![unit, behave, e2e, api, docs]);
 
-        let failed = failed_run(root.path(), "latest").expect("read");
+        let failed = failed_run(root.path(), "latest", Unfinished::Refuse).expect("read");
         assert_eq!(failed.run_id, run_id);
         assert_eq!(failed.project_name, "p");
         let expected: BTreeMap<String, SuiteRerun> = [
@@ -254,9 +343,53 @@ mod tests {
             root.path(),
             vec![suite("unit", vec![case("a", TestStatus::Passed, Some("t.py::a"))])],
         );
-        let failed = failed_run(root.path(), "latest").expect("read");
+        let failed = failed_run(root.path(), "latest", Unfinished::Refuse).expect("read");
         assert_eq!(failed.run_id, run_id);
         assert!(failed.suites.is_empty());
+    }
+
+    fn unfinished_why(root: &Path) -> String {
+        match failed_run(root, "latest", Unfinished::Refuse) {
+            Err(RerunError::Unfinished { why, .. }) => why,
+            other => panic!("expected an unfinished run: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_interrupted_run_is_refused_unless_its_recorded_failures_are_taken() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let failing = suite("unit", vec![case("b", TestStatus::Failed, Some("t.py::b"))]);
+        record_run_as(root.path(), vec![failing], RunStatus::Interrupted);
+        assert_eq!(unfinished_why(root.path()), "it was interrupted");
+        let taken = failed_run(root.path(), "latest", Unfinished::Take).expect("taken");
+        assert_eq!(taken.unfinished.as_deref(), Some("it was interrupted"));
+        assert_eq!(taken.failed_tests(), 1);
+    }
+
+    #[test]
+    fn records_short_of_the_manifest_or_unreadable_make_a_run_unfinished() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let cases = vec![
+            case("a", TestStatus::Passed, Some("t.py::a")),
+            case("b", TestStatus::Failed, Some("t.py::b")),
+        ];
+        let run_id = record_run(root.path(), vec![suite("unit", cases)]);
+        let tests = root.path().join(&run_id).join(evidence::TESTS_FILE);
+        let text = std::fs::read_to_string(&tests).expect("records");
+        let lines: Vec<&str> = text.lines().collect();
+        // The failure's line lost, as a disk that filled up may leave it.
+        std::fs::write(&tests, format!("{}\n", lines[0])).expect("truncate");
+        assert_eq!(
+            unfinished_why(root.path()),
+            "evidence/tests.jsonl holds 1 of the 2 records its manifest counts"
+        );
+        let taken = failed_run(root.path(), "latest", Unfinished::Take).expect("taken");
+        assert!(taken.suites.is_empty(), "{taken:?}");
+        std::fs::write(&tests, format!("{}\n{{\"test_id\": \"TST\n", lines[0])).expect("tear");
+        assert_eq!(
+            unfinished_why(root.path()),
+            "evidence/tests.jsonl has 1 unreadable line(s)"
+        );
     }
 
     #[test]

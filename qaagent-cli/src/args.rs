@@ -110,6 +110,11 @@ pub struct RunAllArgs {
     /// Run only the tests that failed in evidence run RUN (an id, or `latest`, the default).
     #[arg(long, value_name = "RUN", num_args = 0..=1, default_missing_value = "latest")]
     pub rerun_failed: Option<String>,
+
+    /// With --rerun-failed: also re-run from a run that did not finish (interrupted, crashed,
+    /// incomplete, still running), taking the failures it recorded; they may not be all.
+    #[arg(long, requires = "rerun_failed")]
+    pub allow_unfinished: bool,
 }
 
 /// `--format`.

@@ -108,7 +108,8 @@ fn reporter_for(args: &RunAllArgs) -> Box<dyn Reporter> {
 }
 
 /// `--rerun-failed RUN`: that run's failures. The suites that failed are
-/// planned even if disabled since (unless `--suite` says which to run).
+/// planned even if disabled since (unless `--suite` says which to run). A run
+/// that did not finish is refused unless `--allow-unfinished` is given.
 fn failures_to_rerun(
     args: &RunAllArgs,
     config: &Config,
@@ -117,9 +118,19 @@ fn failures_to_rerun(
     let Some(run) = &args.rerun_failed else {
         return Ok(None);
     };
-    let evidence_error = |err: &dyn std::fmt::Display| CliError::Evidence(err.to_string());
-    let root = evidence::runs_root(args.runs_dir.clone()).map_err(|err| evidence_error(&err))?;
-    let failed = rerun::failed_run(&root, run).map_err(|err| evidence_error(&err))?;
+    let root = evidence::runs_root(args.runs_dir.clone()).map_err(CliError::Runs)?;
+    let unfinished = if args.allow_unfinished {
+        rerun::Unfinished::Take
+    } else {
+        rerun::Unfinished::Refuse
+    };
+    let failed = rerun::failed_run(&root, run, unfinished).map_err(CliError::Rerun)?;
+    if let Some(why) = &failed.unfinished {
+        eprintln!(
+            "warning: run {} did not finish ({why}): re-running the failures it recorded, which may not be all",
+            failed.run_id
+        );
+    }
     if failed.project_name != config.project.name {
         to_stderr(&format!(
             "warning: run {} tested project `{}`, not `{}`",

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use evidence::EvidenceError;
 use orchestrator::config::ConfigError;
 use orchestrator::plan::PlanError;
+use orchestrator::rerun::RerunError;
 use orchestrator::run::RunError;
+use orchestrator::run::SessionError;
 
 use crate::exit;
 
@@ -21,12 +23,13 @@ pub enum CliError {
     /// A flag's value is invalid.
     #[error("{0}")]
     Usage(String),
-    /// The evidence store could not be written.
-    #[error("evidence: {0}")]
-    Evidence(String),
-    /// The run's evidence could not be created: the run did not start.
-    #[error("evidence: {0}")]
-    EvidenceWrite(String),
+    /// The run's evidence could not be created (a full disk, a file-size
+    /// limit, a runs directory that cannot be written).
+    #[error("the evidence could not be written: {0}")]
+    Evidence(EvidenceError),
+    /// `--rerun-failed`: the run's failures cannot be known.
+    #[error(transparent)]
+    Rerun(RerunError),
     /// A run could not be found or read back (`runs list`, `runs show`).
     #[error(transparent)]
     Runs(EvidenceError),
@@ -59,7 +62,11 @@ impl CliError {
         match self {
             CliError::Config(err) => err.hint().map(str::to_string),
             CliError::Plan(err) => err.hint(),
-            CliError::Runs(err) => runs_hint(err),
+            CliError::Runs(err) | CliError::Rerun(RerunError::Evidence { source: err, .. }) => runs_hint(err),
+            CliError::Rerun(RerunError::Unfinished { .. }) => Some(
+                "re-run it whole, or pass --allow-unfinished to re-run the failures it recorded, which may not be all"
+                    .into(),
+            ),
             CliError::ConfigExists { .. } => {
                 Some("check it with `qaagent config check`, or pass --force to replace it with a fresh one".into())
             }
@@ -67,10 +74,10 @@ impl CliError {
                 "add a [tests.NAME] table to {} instead, or pass --force to write a separate config here that hides it",
                 path.display()
             )),
-            CliError::Usage(_) | CliError::Evidence(_) | CliError::Io { .. } => None,
-            CliError::EvidenceWrite(_) => {
+            CliError::Evidence(_) => {
                 Some("check that the runs directory (--runs-dir, $QAAGENT_RUNS_DIR) is writable and has room".into())
             }
+            CliError::Usage(_) | CliError::Io { .. } => None,
         }
     }
 
@@ -85,13 +92,15 @@ impl CliError {
             CliError::Config(_)
             | CliError::Plan(_)
             | CliError::Usage(_)
-            | CliError::Evidence(_)
+            | CliError::Rerun(_)
             | CliError::ConfigExists { .. }
             | CliError::ConfigAbove { .. } => exit::USAGE,
+            // Never 0 (nothing was recorded) nor 2 (nothing the user typed is wrong).
+            CliError::Evidence(_) => exit::TEST_FAILED,
             CliError::Runs(err) if runs_usage_error(err) => exit::USAGE,
             CliError::Runs(_) => exit::TEST_FAILED,
             CliError::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe => exit::SUCCESS,
-            CliError::Io { .. } | CliError::EvidenceWrite(_) => exit::TEST_FAILED,
+            CliError::Io { .. } => exit::TEST_FAILED,
         }
     }
 }
@@ -103,7 +112,9 @@ impl From<RunError> for CliError {
             RunError::JunitDestination { path, reason } => {
                 CliError::Usage(format!("--junit {}: {reason}", path.display()))
             }
-            RunError::Session(err) => CliError::EvidenceWrite(err.to_string()),
+            RunError::Session(SessionError::Evidence(err)) if runs_usage_error(&err) => CliError::Runs(err),
+            RunError::Session(SessionError::Evidence(err)) => CliError::Evidence(err),
+            RunError::Session(SessionError::Diagnostics(err)) => CliError::Usage(err.to_string()),
             other => CliError::Io {
                 what: "cannot start the run".into(),
                 source: std::io::Error::other(other),

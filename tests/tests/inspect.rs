@@ -74,7 +74,8 @@ fn record_run(root: &Path) -> String {
         "test_login",
         "tests/test_api.py::test_login",
         TestStatus::Error,
-        Some("ConnectionRefusedError: [Errno 111] Connection refused"),
+        // A window-title (OSC) and a clear-screen sequence, which `runs show` must not send raw.
+        Some("ConnectionRefusedError: [Errno 111] Connection refused\x1b]0;pwned\x07\x1b[2J"),
     ));
     api.duration = Duration::from_millis(2500);
     api.output_dir = Some(out.path().to_path_buf());
@@ -185,6 +186,14 @@ fn list_and_show_a_recorded_run() {
     assert_eq!(latest.stdout(), show.stdout(), "latest is the only run");
 
     let stdout = squash(&show.stdout());
+    assert!(
+        !show.stdout().contains('\x1b'),
+        "a tool's escape sequences are escaped: {stdout:?}"
+    );
+    assert!(
+        stdout.contains(r"Connection refused\x1b]0;pwned\x07\x1b[2J"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("FAILED api tests/test_api.py::test_post_order — AssertionError: expected 201, got 500"),
         "{stdout}"

@@ -1,0 +1,112 @@
+//! `writer.lock`: how a reader tells a live run from a crashed one.
+//!
+//! A run's manifest says `running` from creation until the writer finalizes
+//! it; a qaagent killed with SIGKILL (or a machine that went down) never
+//! does. So the writing process holds an exclusive `flock` on
+//! `<run dir>/writer.lock` from before the first manifest is written until
+//! after the last: the kernel drops the lock when the process dies, however
+//! it dies, and unlike a recorded pid it cannot be mistaken for a later
+//! process that reused the number. The file is opened close-on-exec, so the
+//! tools qaagent starts (which may outlive it) never hold it.
+//!
+//! A reader that can take the lock knows no writer is left. Runs written
+//! before the lock existed, and file systems without `flock`, give no answer:
+//! such a run is taken at its word.
+
+use std::fs::{File, OpenOptions};
+use std::io::ErrorKind;
+use std::os::fd::AsRawFd;
+use std::path::Path;
+
+use crate::error::EvidenceError;
+
+/// The lock file's name inside a run directory.
+pub const LOCK_FILE: &str = "writer.lock";
+
+/// The writer's hold on a run: released when dropped (or when the process dies).
+#[derive(Debug)]
+pub(crate) struct WriterLock {
+    _file: Option<File>,
+}
+
+impl WriterLock {
+    /// Creates `<dir>/writer.lock` and locks it. Where the file system cannot
+    /// lock, the file is removed again (a lock file nobody holds would make
+    /// the live run look crashed) and the run goes on without one.
+    pub(crate) fn acquire(dir: &Path) -> Result<WriterLock, EvidenceError> {
+        let path = dir.join(LOCK_FILE);
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(EvidenceError::io("create", &path))?;
+        match flock(&file, libc::LOCK_EX) {
+            Ok(()) => Ok(WriterLock { _file: Some(file) }),
+            Err(err) => {
+                log::warn!(
+                    "cannot lock {}: {err}; a crash of this run will not be detected",
+                    path.display()
+                );
+                drop(file);
+                std::fs::remove_file(&path).map_err(EvidenceError::io("remove", &path))?;
+                Ok(WriterLock { _file: None })
+            }
+        }
+    }
+}
+
+/// Whether the process that wrote the run in `dir` is gone: true only when
+/// its lock file exists and nobody holds it.
+pub(crate) fn writer_gone(dir: &Path) -> bool {
+    let path = dir.join(LOCK_FILE);
+    let file = match File::open(&path) {
+        Ok(file) => file,
+        Err(err) => {
+            if err.kind() != ErrorKind::NotFound {
+                log::debug!("cannot open {}: {err}", path.display());
+            }
+            return false;
+        }
+    };
+    // Shared and non-blocking: taken and dropped at once (with `file`), so
+    // two readers never get in each other's way, and a writer never waits.
+    match flock(&file, libc::LOCK_SH | libc::LOCK_NB) {
+        Ok(()) => true,
+        Err(err) => {
+            if err.kind() != ErrorKind::WouldBlock {
+                log::debug!("cannot test the lock {}: {err}", path.display());
+            }
+            false
+        }
+    }
+}
+
+fn flock(file: &File, operation: libc::c_int) -> std::io::Result<()> {
+    loop {
+        // SAFETY: flock only reads the descriptor, which `file` keeps open for the call.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), operation) };
+        if rc == 0 {
+            return Ok(());
+        }
+        let err = std::io::Error::last_os_error();
+        if err.kind() != ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_held_lock_means_a_live_writer_and_a_released_one_a_gone_writer() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert!(!writer_gone(dir.path()), "no lock file: no answer");
+        let lock = WriterLock::acquire(dir.path()).expect("lock");
+        assert!(!writer_gone(dir.path()), "held");
+        assert!(!writer_gone(dir.path()), "a reader's test does not take it");
+        drop(lock);
+        assert!(writer_gone(dir.path()), "released");
+    }
+}
