@@ -278,7 +278,7 @@ pub fn run_supervised(mut cmd: Command, supervision: &Supervision) -> Result<Pro
         if report_leaks {
             for &pid in &members {
                 if seen.insert(pid) {
-                    let command = tree::command_line(pid);
+                    let command = crate::redact::text(&tree::command_line(pid)).into_owned();
                     log::debug!("[{label}] {program} left pid {pid} running: {command}");
                     leaked.push(LeakedProcess {
                         pid: pid as u32,
