@@ -182,11 +182,7 @@ fn note_leaks_in_log(log: &std::path::Path, leaked: &[crate::result::LeakedProce
         .iter()
         .map(|p| format!("qaagent: killed leaked process {} ({})\n", p.pid, p.command))
         .collect();
-    let appended = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(log)
-        .and_then(|mut f| f.write_all(lines.as_bytes()));
+    let appended = crate::outdir::open_append(log).and_then(|mut f| f.write_all(lines.as_bytes()));
     if let Err(err) = appended {
         log::warn!("cannot note leaked processes in {}: {err}", log.display());
     }

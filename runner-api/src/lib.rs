@@ -15,6 +15,7 @@ pub mod case;
 pub mod conclude;
 pub mod context;
 pub mod junit;
+pub mod outdir;
 pub mod probe;
 pub mod process;
 pub mod python;

@@ -536,8 +536,9 @@ pub(crate) fn new_token() -> String {
     format!("{}-{count}-{:016x}", std::process::id(), hasher.finish())
 }
 
+/// A new log file; never one a tool planted (see [`crate::outdir`]).
 fn create_log(path: &Path) -> Result<File, ProcessError> {
-    File::create(path).map_err(|source| ProcessError::Log {
+    crate::outdir::create_file(path).map_err(|source| ProcessError::Log {
         path: path.to_path_buf(),
         source,
     })
