@@ -4,15 +4,11 @@
 
 use std::path::Path;
 
-use qaagent_tests::Qaagent;
+use qaagent_tests::{project_with, Qaagent};
 
 /// A project with one `command` suite running `script` with bash, in the
 /// project dir; `{out}`, `{junit}` are expanded by qaagent.
 fn command_project(script: &str, junit: &str) -> tempfile::TempDir {
-    let dir = tempfile::Builder::new()
-        .prefix("qaagent-outdir-")
-        .tempdir()
-        .expect("tempdir");
     let config = format!(
         r#"[project]
 name = "outdir"
@@ -24,8 +20,7 @@ command = ["bash", "-c", '''{script}''']
 junit = "{junit}"
 "#
     );
-    std::fs::write(dir.path().join(".qaagent.toml"), config).expect("write config");
-    dir
+    project_with("outdir", &[(".qaagent.toml", &config)])
 }
 
 /// A JUnit report with one failing test.

@@ -2,26 +2,15 @@
 //! variables and the credentials in URLs are masked in its log lines and in
 //! `config check`, while the tools still get the real values.
 
-use qaagent_tests::Qaagent;
+use qaagent_tests::{project_with, Qaagent};
 
 const BASE_URL: &str = "https://bob:hunter2@127.0.0.1:9/shop";
 
 /// A pytest project whose suite has secrets in its env and whose base URL
 /// carries credentials; its one test passes only if it sees the real values.
 fn project() -> tempfile::TempDir {
-    let dir = tempfile::Builder::new()
-        .prefix("qaagent-secrets-")
-        .tempdir()
-        .expect("tempdir");
-    let write = |name: &str, text: &str| {
-        let path = dir.path().join(name);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(path, text).expect("write");
-    };
-    write(
-        ".qaagent.toml",
-        &format!(
-            r#"[project]
+    let config = format!(
+        r#"[project]
 name = "secrets"
 
 [app.dev]
@@ -33,16 +22,9 @@ path = "tests"
 args = ["-p", "no:cacheprovider", "--auth-token=sekrit-4"]
 env = {{ API_TOKEN = "tok-sekrit-1", db_password = "pw-sekrit-2", PLAIN_SETTING = "visible-3" }}
 "#
-        ),
     );
-    write(
-        "tests/conftest.py",
-        "def pytest_addoption(parser):\n    parser.addoption(\"--auth-token\")\n",
-    );
-    write(
-        "tests/test_env.py",
-        &format!(
-            r#"import os
+    let test = format!(
+        r#"import os
 
 
 def test_the_tool_gets_the_real_values():
@@ -50,9 +32,18 @@ def test_the_tool_gets_the_real_values():
     assert os.environ["db_password"] == "pw-sekrit-2"
     assert os.environ["BASE_URL"] == "{BASE_URL}"
 "#
-        ),
     );
-    dir
+    project_with(
+        "secrets",
+        &[
+            (".qaagent.toml", &config),
+            (
+                "tests/conftest.py",
+                "def pytest_addoption(parser):\n    parser.addoption(\"--auth-token\")\n",
+            ),
+            ("tests/test_env.py", &test),
+        ],
+    )
 }
 
 fn assert_no_secret(text: &str, what: &str) {
