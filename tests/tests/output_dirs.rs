@@ -68,3 +68,54 @@ fn links_a_tool_planted_for_the_next_attempt_are_never_followed() {
     }
     assert_eq!(run.manifest()["suites"][0]["attempts"], 3, "{}", run.manifest());
 }
+
+/// A tool that writes no report, but touches one that is already there.
+const TOUCH_ONLY: &str = "[ -e reports/junit.xml ] && touch reports/junit.xml; exit 0";
+
+/// A passing report, as an earlier run could have left it.
+const PASSING_REPORT: &str = r#"<testsuite name="s" tests="1"><testcase classname="c" name="t"/></testsuite>"#;
+
+#[test]
+fn a_report_there_before_the_run_is_set_aside_never_read() {
+    let project = command_project(TOUCH_ONLY, "reports/junit.xml");
+    let reports = project.path().join("reports");
+    std::fs::create_dir(&reports).expect("mkdir");
+    std::fs::write(reports.join("junit.xml"), PASSING_REPORT).expect("write stale report");
+    let run = Qaagent::new(project.path()).args(["run-all"]).run();
+    assert_eq!(run.code(), 1, "an old report is no pass: {}", run.describe());
+    let suite = &run.manifest()["suites"][0];
+    assert_eq!(suite["outcome"], "errored", "{suite}");
+    assert!(
+        suite["error"].as_str().is_some_and(|e| e.contains("no report written")),
+        "{suite}"
+    );
+    let suite_dir = run.run_dir().join("artifacts/tool");
+    assert_eq!(read(&suite_dir.join("stale-junit.xml")), PASSING_REPORT);
+    assert!(
+        !reports.join("junit.xml").exists(),
+        "the stale report was moved, not copied"
+    );
+}
+
+#[test]
+fn a_report_left_by_an_earlier_attempt_goes_to_its_artifacts() {
+    // Attempt 1 reports a failure; attempt 2 writes nothing.
+    let script = format!(
+        "if [ -e attempted ]; then {TOUCH_ONLY}; fi; touch attempted; mkdir -p reports; echo '{FAILING_REPORT}' > reports/junit.xml; exit 1"
+    );
+    let project = command_project(&script, "reports/junit.xml");
+    let run = Qaagent::new(project.path()).args(["run-all", "--retries", "1"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let suite = &run.manifest()["suites"][0];
+    assert_eq!(suite["attempts"], 2, "{suite}");
+    assert!(
+        suite["error"].as_str().is_some_and(|e| e.contains("no report written")),
+        "attempt 2 wrote no report: {suite}"
+    );
+    let suite_dir = run.run_dir().join("artifacts/tool");
+    assert_eq!(
+        read(&suite_dir.join("junit.xml")).trim(),
+        FAILING_REPORT,
+        "attempt 1's report"
+    );
+}
