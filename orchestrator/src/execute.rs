@@ -5,7 +5,7 @@
 //! cannot drift apart. Results always come out in plan (`suite_order`) order.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -231,7 +231,11 @@ fn run_suite(
                 break;
             }
             let out = if attempt == 1 { suite_out.clone() } else { suite_out.join(format!("attempt-{attempt}")) };
-            if let Err(err) = fresh_dir(&out, attempt == 1) {
+            // The root may exist; everything below it is created fresh, whatever
+            // is there: an earlier run's output, or a link the previous
+            // attempt's tool planted to make us write elsewhere.
+            let root = if attempt == 1 { std::fs::create_dir_all(&options.out_dir) } else { Ok(()) };
+            if let Err(err) = root.and_then(|()| runner_api::outdir::create_fresh_dir(&out)) {
                 let result = SuiteResult::errored(name, &runner_name, format!("cannot prepare output directory {}: {err}", out.display()));
                 merged = Some(fold(merged.take(), result, &selection));
                 break;
@@ -330,14 +334,4 @@ fn run_attempt(suite: &PlannedSuite, ctx: &SuiteContext) -> SuiteResult {
     };
     result.suite = ctx.suite.clone();
     result
-}
-
-/// Makes `dir` an empty directory. For the first attempt an existing
-/// directory (an earlier run's output) is removed, so a stale report can
-/// never be read as this run's.
-fn fresh_dir(dir: &Path, replace: bool) -> std::io::Result<()> {
-    if replace && dir.exists() {
-        std::fs::remove_dir_all(dir)?;
-    }
-    std::fs::create_dir_all(dir)
 }

@@ -17,7 +17,7 @@ use clap::{Args, Subcommand};
 use orchestrator::config::{Config, SuiteConfig};
 use orchestrator::plan::{Overrides, Plan};
 use orchestrator::registry::Registry;
-use runner_api::{Runner, SuiteContext};
+use runner_api::{redact, Runner, SuiteContext};
 
 use crate::args::Cli;
 use crate::error::CliError;
@@ -205,7 +205,12 @@ fn write_check(out: &mut impl Write, config: &Config, plan: &Plan, reports: &[To
         if settings.retries == 1 { "y" } else { "ies" },
         settings.timeout.as_secs_f64()
     )?;
-    writeln!(out, "base_url  {}", settings.base_url.as_deref().unwrap_or("none"))?;
+    // Credentials in the URL are the tools' business, not the screen's.
+    writeln!(
+        out,
+        "base_url  {}",
+        redact::text(settings.base_url.as_deref().unwrap_or("none"))
+    )?;
     writeln!(out)?;
     if config.suites.is_empty() {
         writeln!(
@@ -245,7 +250,7 @@ fn write_check(out: &mut impl Write, config: &Config, plan: &Plan, reports: &[To
             writeln!(out, "{indent}timeout {}s", plan.timeout_for(suite).as_secs_f64())?;
         }
         if !suite.args.is_empty() {
-            writeln!(out, "{indent}args    {}", suite.args.join(" "))?;
+            writeln!(out, "{indent}args    {}", redact::text(&suite.args.join(" ")))?;
         }
         let Some(report) = reports.get(planned.index) else {
             continue;

@@ -49,9 +49,9 @@ pub fn run(registry: Registry) -> u8 {
         Ok(code) => code,
         Err(err) if err.is_broken_pipe() => exit::SUCCESS,
         Err(err) => {
-            reporter::to_stderr(&format!("error: {err}"));
+            reporter::to_stderr(&format!("error: {}", runner_api::redact::text(&err.to_string())));
             if let Some(hint) = err.hint() {
-                reporter::to_stderr(&format!("hint: {hint}"));
+                reporter::to_stderr(&format!("hint: {}", runner_api::redact::text(&hint)));
             }
             err.exit_code()
         }
@@ -66,8 +66,47 @@ fn init_logging(verbose: u8) {
         _ => "trace",
     };
     let env = env_logger::Env::default().default_filter_or(default);
-    let _ = env_logger::Builder::from_env(env)
+    let inner = env_logger::Builder::from_env(env)
         .format_timestamp(None)
         .format_target(false)
-        .try_init();
+        .build();
+    let max_level = inner.filter();
+    if log::set_boxed_logger(Box::new(RedactingLogger { inner })).is_ok() {
+        log::set_max_level(max_level);
+    }
+}
+
+/// Passes every log record through [`runner_api::redact::text`] before
+/// env_logger formats it: log lines are written in many places (a runner
+/// logging its command with `{cmd:?}` shows the tool's environment), and
+/// this is the one place they all pass.
+struct RedactingLogger {
+    inner: env_logger::Logger,
+}
+
+impl log::Log for RedactingLogger {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        self.inner.enabled(metadata)
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if !self.inner.enabled(record.metadata()) {
+            return;
+        }
+        let message = record.args().to_string();
+        let redacted = runner_api::redact::text(&message);
+        self.inner.log(
+            &log::Record::builder()
+                .metadata(record.metadata().clone())
+                .args(format_args!("{redacted}"))
+                .module_path(record.module_path())
+                .file(record.file())
+                .line(record.line())
+                .build(),
+        );
+    }
+
+    fn flush(&self) {
+        self.inner.flush();
+    }
 }

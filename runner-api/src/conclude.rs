@@ -2,13 +2,14 @@
 //! [`SuiteResult`]. Shared by every runner so none of them can report a pass
 //! that did not happen.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::case::TestCase;
 use crate::context::SuiteContext;
 use crate::junit::JunitError;
 use crate::process::{log_tail, ExitKind, ProcessOutcome};
 use crate::result::{SuiteOutcome, SuiteResult, ToolRun};
+use crate::runner::RunnerError;
 
 /// How many log lines an error result carries.
 pub const LOG_TAIL_LINES: usize = 30;
@@ -85,7 +86,10 @@ pub fn conclude(attempt: Attempt<'_>) -> SuiteResult {
             result.cases = cases;
             None
         }
-        JunitOutcome::Missing(path) => Some(format!("{tool} wrote no JUnit report (expected {})", path.display())),
+        JunitOutcome::Missing(path) => Some(format!(
+            "no report written: {tool} wrote no JUnit report (expected {})",
+            path.display()
+        )),
         JunitOutcome::Unreadable(err) => Some(err.to_string()),
     };
 
@@ -147,6 +151,75 @@ pub fn conclude(attempt: Attempt<'_>) -> SuiteResult {
     result
 }
 
+/// Before an attempt, moves any report already at `report` (a file, or the
+/// `*.xml` files of a directory) out of the way, so that only what the tool
+/// writes during the attempt can be read — a report merely touched, or left
+/// as it was, is never taken for a new one. A report left by the previous
+/// attempt goes to that attempt's output dir (its artifacts) under its own
+/// name; one that was there before the run goes to this first attempt's
+/// output dir as `stale-NAME`. A report inside this attempt's output dir
+/// needs nothing: that directory is new.
+pub fn set_aside_reports(ctx: &SuiteContext, report: &Path) -> Result<(), RunnerError> {
+    if report.starts_with(&ctx.output_dir) {
+        return Ok(());
+    }
+    let io_error = |what, path: &Path, source| RunnerError::Io {
+        what,
+        path: path.to_path_buf(),
+        source,
+    };
+    let files = if report.is_dir() {
+        crate::junit::xml_files_in(report).map_err(|err| {
+            io_error(
+                "cannot list the reports in",
+                report,
+                std::io::Error::other(err.to_string()),
+            )
+        })?
+    } else if std::fs::symlink_metadata(report).is_ok() {
+        vec![report.to_path_buf()]
+    } else {
+        Vec::new()
+    };
+    let (dir, prefix) = match (&ctx.previous_output_dir, ctx.attempt) {
+        (Some(previous), attempt) if attempt > 1 => (previous.as_path(), ""),
+        _ => (ctx.output_dir.as_path(), "stale-"),
+    };
+    for file in files {
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut to = dir.join(format!("{prefix}{name}"));
+        let mut n = 1;
+        while std::fs::symlink_metadata(&to).is_ok() {
+            to = dir.join(format!("{prefix}{name}.{n}"));
+            n += 1;
+        }
+        log::info!(
+            "[{}] moving the report {} out of the way to {} before attempt {}",
+            ctx.suite,
+            file.display(),
+            to.display(),
+            ctx.attempt
+        );
+        move_file(&file, &to)
+            .map_err(|source| io_error("cannot move an earlier report out of the way", &file, source))?;
+    }
+    Ok(())
+}
+
+/// Renames `from` to `to`, or copies and removes it across file systems.
+fn move_file(from: &Path, to: &Path) -> std::io::Result<()> {
+    if std::fs::rename(from, to).is_ok() {
+        return Ok(());
+    }
+    let mut source = std::fs::File::open(from)?;
+    let mut target = crate::outdir::create_file(to)?;
+    std::io::copy(&mut source, &mut target)?;
+    std::fs::remove_file(from)
+}
+
 /// "pytest exited with code 2", "pytest was killed by signal 9".
 pub fn describe_exit(tool: &str, exit: ExitKind) -> String {
     match exit {
@@ -182,12 +255,52 @@ fn note_leaks_in_log(log: &std::path::Path, leaked: &[crate::result::LeakedProce
         .iter()
         .map(|p| format!("qaagent: killed leaked process {} ({})\n", p.pid, p.command))
         .collect();
-    let appended = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(log)
-        .and_then(|mut f| f.write_all(lines.as_bytes()));
+    let appended = crate::outdir::open_append(log).and_then(|mut f| f.write_all(lines.as_bytes()));
     if let Err(err) = appended {
         log::warn!("cannot note leaked processes in {}: {err}", log.display());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn earlier_reports_go_to_the_artifacts_of_who_left_them() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let report = root.path().join("reports/junit.xml");
+        std::fs::create_dir_all(report.parent().expect("parent")).expect("mkdir");
+        let first = root.path().join("out");
+        std::fs::create_dir(&first).expect("mkdir");
+        let mut ctx = SuiteContext::new("s", root.path(), root.path(), &first);
+
+        // There before the run: the first attempt's `stale-` artifact.
+        std::fs::write(&report, "old").expect("write");
+        set_aside_reports(&ctx, &report).expect("set aside");
+        assert!(!report.exists());
+        assert_eq!(
+            std::fs::read_to_string(first.join("stale-junit.xml")).expect("read"),
+            "old"
+        );
+
+        // Left by attempt 1: attempt 1's artifact, under its own name.
+        std::fs::write(&report, "attempt 1").expect("write");
+        let second = first.join("attempt-2");
+        std::fs::create_dir(&second).expect("mkdir");
+        ctx.output_dir = second.clone();
+        ctx.previous_output_dir = Some(first.clone());
+        ctx.attempt = 2;
+        set_aside_reports(&ctx, &report).expect("set aside");
+        assert_eq!(
+            std::fs::read_to_string(first.join("junit.xml")).expect("read"),
+            "attempt 1"
+        );
+
+        // Nothing there, or a report inside the attempt's own new dir: nothing to do.
+        set_aside_reports(&ctx, &report).expect("nothing to move");
+        let inside = second.join("junit.xml");
+        std::fs::write(&inside, "mine").expect("write");
+        set_aside_reports(&ctx, &inside).expect("left alone");
+        assert!(inside.exists());
     }
 }

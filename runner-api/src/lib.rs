@@ -7,16 +7,19 @@
 //! returns a [`SuiteResult`]. Everything a runner needs to do that well lives
 //! here so runners stay small: JUnit reading ([`junit`]), supervised child
 //! processes ([`process`]), turning a tool's exit into an honest outcome
-//! ([`conclude`]), Python discovery ([`python`]) and route mapping ([`route`]).
+//! ([`conclude`]), Python discovery ([`python`]), route mapping ([`route`]) and keeping
+//! secrets out of what qaagent writes ([`redact`]).
 
 pub mod cancel;
 pub mod case;
 pub mod conclude;
 pub mod context;
 pub mod junit;
+pub mod outdir;
 pub mod probe;
 pub mod process;
 pub mod python;
+pub mod redact;
 pub mod result;
 pub mod route;
 pub mod runner;

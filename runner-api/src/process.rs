@@ -9,6 +9,11 @@
 //!   to this child, inherited by every descendant, including those that leave
 //!   the group (`setsid`, detached browser launches); stopping signals every
 //!   process whose `/proc/<pid>/environ` carries the token as well as the group;
+//! - on Linux, qaagent is a child subreaper ([`become_subreaper`]), so a
+//!   descendant that left the group *and* cleared its environment
+//!   (`env -i setsid …`) is still found: by parentage while its parent lives,
+//!   re-parented to qaagent once it is orphaned. Such a process is reported as
+//!   leaked however the child ended (exit, deadline, cancel);
 //! - on Linux, the child gets `PR_SET_PDEATHSIG` = SIGKILL, so it dies if the
 //!   supervisor is killed outright (SIGKILL leaves no chance to clean up);
 //! - once the child exits, whatever is left in its group or carries its token
@@ -179,6 +184,7 @@ impl ProcessError {
 /// process. This function blocks until the child is gone, so any caller
 /// satisfies that unless it is killed.
 pub fn run_supervised(mut cmd: Command, supervision: &Supervision) -> Result<ProcessOutcome, ProcessError> {
+    become_subreaper();
     let program = cmd.get_program().to_string_lossy().into_owned();
     let label = supervision.label.as_str();
     let stdout_log = create_log(&supervision.stdout_log)?;
@@ -228,6 +234,7 @@ pub fn run_supervised(mut cmd: Command, supervision: &Supervision) -> Result<Pro
         grace: supervision.kill_grace,
         phase: Phase::Running,
         signalled: HashSet::new(),
+        escaped: Vec::new(),
     };
     let mut cancel_rx = supervision.cancel.subscribe();
     let mut deadline = supervision.timeout.map_or_else(never, after);
@@ -278,12 +285,9 @@ pub fn run_supervised(mut cmd: Command, supervision: &Supervision) -> Result<Pro
         if report_leaks {
             for &pid in &members {
                 if seen.insert(pid) {
-                    let command = tree::command_line(pid);
-                    log::debug!("[{label}] {program} left pid {pid} running: {command}");
-                    leaked.push(LeakedProcess {
-                        pid: pid as u32,
-                        command,
-                    });
+                    let process = leaked_process(pid);
+                    log::debug!("[{label}] {program} left pid {pid} running: {}", process.command);
+                    leaked.push(process);
                 }
             }
         }
@@ -318,6 +322,11 @@ pub fn run_supervised(mut cmd: Command, supervision: &Supervision) -> Result<Pro
         }
     }
 
+    if !report_leaks {
+        // A stop ends what is in the group or carries the token; what had
+        // escaped both was leaked all the same.
+        leaked = std::mem::take(&mut stopper.escaped);
+    }
     let status = supervised.reap().map_err(wait_error)?;
     if let Some(readers) = readers {
         readers.join(label, READER_JOIN);
@@ -383,6 +392,9 @@ struct Stopper<'a> {
     phase: Phase,
     /// Processes already sent the current phase's signal.
     signalled: HashSet<i32>,
+    /// Processes found only by parentage (see [`tree`]): leaked, however the
+    /// child ended.
+    escaped: Vec<LeakedProcess>,
 }
 
 impl Stopper<'_> {
@@ -401,7 +413,22 @@ impl Stopper<'_> {
             }
             _ => return,
         };
-        self.signalled = self.tree.signal_all(signal);
+        self.tree.signal_group(signal);
+        // Looked at before they get the signal, to note their command lines.
+        let scan = self.tree.scan();
+        self.note_escaped(&scan);
+        for &pid in &scan.members {
+            tree::send_signal(pid, signal);
+        }
+        self.signalled = scan.members.into_iter().collect();
+    }
+
+    fn note_escaped(&mut self, scan: &tree::Scan) {
+        for &pid in &scan.escaped {
+            if !self.escaped.iter().any(|p| p.pid == pid as u32) {
+                self.escaped.push(leaked_process(pid));
+            }
+        }
     }
 
     /// Fires when the grace period is over, if one is running.
@@ -415,7 +442,9 @@ impl Stopper<'_> {
     /// The tree's live processes; those that appeared since the phase began
     /// get its signal too.
     fn sweep(&mut self) -> Vec<i32> {
-        let members = self.tree.members();
+        let scan = self.tree.scan();
+        self.note_escaped(&scan);
+        let members = scan.members;
         let signal = match self.phase {
             Phase::Running => None,
             Phase::Terminating { .. } => Some(libc::SIGTERM),
@@ -429,6 +458,14 @@ impl Stopper<'_> {
             }
         }
         members
+    }
+}
+
+/// `pid` as a leaked process, its command line redacted.
+fn leaked_process(pid: i32) -> LeakedProcess {
+    LeakedProcess {
+        pid: pid as u32,
+        command: crate::redact::text(&tree::command_line(pid)).into_owned(),
     }
 }
 
@@ -525,6 +562,26 @@ fn set_parent_death_signal(cmd: &mut Command) {
 #[cfg(not(target_os = "linux"))]
 fn set_parent_death_signal(_cmd: &mut Command) {}
 
+/// Makes this process a child subreaper (Linux), once: a descendant whose
+/// parent dies is then re-parented to us rather than to init, so the sweep
+/// finds it by parentage even after it left the process group and cleared
+/// its environment (see [`tree`]).
+pub(crate) fn become_subreaper() {
+    #[cfg(target_os = "linux")]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            // SAFETY: prctl with PR_SET_CHILD_SUBREAPER takes plain integers.
+            if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1 as libc::c_ulong, 0, 0, 0) } != 0 {
+                log::warn!(
+                    "cannot become a child subreaper: {}; processes that leave a suite's group and clear their environment may survive",
+                    std::io::Error::last_os_error()
+                );
+            }
+        });
+    }
+}
+
 /// A token unique to one supervised child: our pid, a counter and randomness
 /// (so that two qaagent runs, or a pid reused later, never share a token).
 pub(crate) fn new_token() -> String {
@@ -536,8 +593,9 @@ pub(crate) fn new_token() -> String {
     format!("{}-{count}-{:016x}", std::process::id(), hasher.finish())
 }
 
+/// A new log file; never one a tool planted (see [`crate::outdir`]).
 fn create_log(path: &Path) -> Result<File, ProcessError> {
-    File::create(path).map_err(|source| ProcessError::Log {
+    crate::outdir::create_file(path).map_err(|source| ProcessError::Log {
         path: path.to_path_buf(),
         source,
     })

@@ -28,6 +28,9 @@
 //!   gets them joined by `separator` — and the result goes where `{rerun}`
 //!   stands, else at the very end. Without `rerun` no case gets a selector, so
 //!   the orchestrator re-runs the whole suite, and the runner says so.
+//! - Before each attempt, a report already at `{junit}` is moved out of the
+//!   way ([`runner_api::conclude::set_aside_reports`]), so only what the tool
+//!   writes can be read.
 //! - The tool's report decides the result; its exit code must be one of
 //!   `ok_exit_codes` (default 0 and 1), a non-zero exit needs a failure in the
 //!   report, and no report is an error carrying the log tail
@@ -40,7 +43,7 @@ pub mod template;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use runner_api::conclude::{conclude, Attempt, JunitOutcome};
+use runner_api::conclude::{conclude, set_aside_reports, Attempt, JunitOutcome};
 use runner_api::process::ExitKind;
 use runner_api::{Runner, RunnerError, SettingsError, SuiteContext, SuiteResult, TestCase};
 
@@ -234,7 +237,7 @@ impl Runner for CommandRunner {
         }
         log::debug!("[{}] in {}: {:?}", ctx.suite, prepared.cwd.display(), argv);
 
-        let before = report::Snapshot::take(&prepared.junit);
+        set_aside_reports(ctx, &prepared.junit)?;
         let process = ctx.run_supervised(cmd).map_err(|err| {
             if !err.is_not_found() {
                 return RunnerError::Process(err);
@@ -252,7 +255,7 @@ impl Runner for CommandRunner {
             RunnerError::ToolMissing { tool: program.clone(), hint }
         })?;
 
-        let (rows, report_files) = report::read(&prepared.junit, &before);
+        let (rows, report_files) = report::read(&prepared.junit);
         let junit = match rows {
             Ok(rows) => JunitOutcome::Read(into_cases(rows, &settings)),
             Err(outcome) => outcome,

@@ -2,57 +2,19 @@
 //! directly inside a directory — and only what this attempt wrote.
 //!
 //! The report may live outside the attempt's output directory (nextest writes
-//! below the workspace's `target/`), where an earlier run's report can still
-//! lie. What was there before the tool started is noted ([`Snapshot`]), and a
-//! file counts only if it is new or changed since, so a stale report is never
-//! read as this attempt's.
+//! below the workspace's `target/`); whatever was there before the attempt
+//! was moved away first ([`runner_api::conclude::set_aside_reports`]), so
+//! every file found here is this attempt's.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use runner_api::conclude::JunitOutcome;
 use runner_api::junit::{self, JunitCase};
 
-/// What a file looked like before the tool ran.
-type Stamp = (Option<SystemTime>, u64);
-
-/// The report files present before the tool started.
-#[derive(Debug, Default)]
-pub struct Snapshot {
-    files: BTreeMap<PathBuf, Stamp>,
-}
-
-impl Snapshot {
-    /// Notes the report file at `path`, or the `*.xml` files in it when it is a directory.
-    pub fn take(path: &Path) -> Self {
-        let files = report_files(path)
-            .into_iter()
-            .filter_map(|file| stamp(&file).map(|s| (file, s)))
-            .collect();
-        Snapshot { files }
-    }
-
-    fn is_fresh(&self, file: &Path) -> bool {
-        match (self.files.get(file), stamp(file)) {
-            (_, None) => false,
-            (None, Some(_)) => true,
-            (Some(before), Some(now)) => *before != now,
-        }
-    }
-}
-
-/// The rows of the report(s) the tool wrote at `path` since `before`, and
-/// the files they came from (to keep as artifacts).
-pub fn read(path: &Path, before: &Snapshot) -> (Result<Vec<JunitCase>, JunitOutcome>, Vec<PathBuf>) {
-    let all = report_files(path);
-    let (fresh, stale): (Vec<PathBuf>, Vec<PathBuf>) = all.into_iter().partition(|file| before.is_fresh(file));
-    for file in &stale {
-        log::info!(
-            "ignoring {}: it was there before the tool ran and was not rewritten",
-            file.display()
-        );
-    }
+/// The rows of the report(s) the tool wrote at `path`, and the files they
+/// came from (to keep as artifacts).
+pub fn read(path: &Path) -> (Result<Vec<JunitCase>, JunitOutcome>, Vec<PathBuf>) {
+    let fresh = report_files(path);
     if fresh.is_empty() {
         return (Err(JunitOutcome::Missing(path.to_path_buf())), Vec::new());
     }
@@ -81,11 +43,6 @@ fn report_files(path: &Path) -> Vec<PathBuf> {
     })
 }
 
-fn stamp(file: &Path) -> Option<Stamp> {
-    let meta = std::fs::metadata(file).ok()?;
-    Some((meta.modified().ok(), meta.len()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,30 +51,9 @@ mod tests {
     fn missing_report_is_missing() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("junit.xml");
-        let before = Snapshot::take(&path);
-        let (outcome, files) = read(&path, &before);
+        let (outcome, files) = read(&path);
         assert!(matches!(outcome, Err(JunitOutcome::Missing(p)) if p == path));
         assert!(files.is_empty());
-    }
-
-    #[test]
-    fn a_report_left_from_before_is_not_read() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("junit.xml");
-        std::fs::write(&path, "<testsuites/>").expect("write");
-        let before = Snapshot::take(&path);
-        let (outcome, _) = read(&path, &before);
-        assert!(matches!(outcome, Err(JunitOutcome::Missing(_))), "{outcome:?}");
-    }
-
-    #[test]
-    fn a_rewritten_report_counts_as_fresh() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("junit.xml");
-        std::fs::write(&path, "<testsuites/>").expect("write");
-        let before = Snapshot::take(&path);
-        std::fs::write(&path, "<testsuites></testsuites>").expect("rewrite");
-        assert!(before.is_fresh(&path));
     }
 
     #[test]

@@ -270,11 +270,7 @@ pub fn run(ctx: &SuiteContext, install: NpmInstall, runner: &str, tool: &str) ->
 }
 
 fn append_line(path: &Path, line: &str) {
-    let appended = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(path)
-        .and_then(|mut file| writeln!(file, "{line}"));
+    let appended = runner_api::outdir::open_append(path).and_then(|mut file| writeln!(file, "{line}"));
     if let Err(err) = appended {
         log::warn!("cannot append to {}: {err}", path.display());
     }

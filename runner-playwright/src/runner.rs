@@ -227,11 +227,13 @@ impl PlaywrightRunner {
             cmd.arg(format!("--project={project}"));
         }
         if let Some(selected) = ctx.selected() {
-            std::fs::write(&outputs.test_list, selector::test_list(selected)).map_err(|source| RunnerError::Io {
-                what: "cannot write the Playwright test list",
-                path: outputs.test_list.clone(),
-                source,
-            })?;
+            runner_api::outdir::create_file(&outputs.test_list)
+                .and_then(|mut file| std::io::Write::write_all(&mut file, selector::test_list(selected).as_bytes()))
+                .map_err(|source| RunnerError::Io {
+                    what: "cannot write the Playwright test list",
+                    path: outputs.test_list.clone(),
+                    source,
+                })?;
             cmd.arg(format!("--test-list={}", outputs.test_list.display()));
         }
         cmd.args(&ctx.args);

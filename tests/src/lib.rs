@@ -96,6 +96,22 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// A project in a temporary directory (named `qaagent-<prefix>-…`) holding
+/// `files`, each `(relative path, content)`: for tests whose project is a
+/// config and a file or two.
+pub fn project_with(prefix: &str, files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("qaagent-{prefix}-"))
+        .tempdir()
+        .expect("tempdir");
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("create dir");
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    }
+    dir
+}
+
 /// Every file below `dir` (relative paths, sorted), `node_modules` excluded:
 /// to prove a run left the project tree as it was.
 pub fn tree_listing(dir: &Path) -> Vec<String> {

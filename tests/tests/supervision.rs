@@ -69,6 +69,16 @@ fn assert_all_gone(dir: &Path) {
     }
 }
 
+/// Starts `qaagent` with its output captured, for tests that signal it.
+fn spawn(qaagent: &mut Qaagent) -> std::process::Child {
+    qaagent
+        .command()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn qaagent")
+}
+
 fn pid_dir() -> tempfile::TempDir {
     tempfile::Builder::new()
         .prefix("qaagent-pids-")
@@ -131,12 +141,7 @@ fn timeouts_under_parallel_leave_nothing_behind_including_node_and_chromium() {
             "8",
         ])
         .env("PID_DIR", pids.path());
-    let child = qaagent
-        .command()
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn qaagent");
+    let child = spawn(&mut qaagent);
     let qaagent_pid = child.id();
     // While the browser is open, the scan used below really sees it.
     wait_for_pids(pids.path(), &["e2e.pid"]);
@@ -246,13 +251,8 @@ fn start_interrupt_scenario(project: &Path, pids: &Path) -> (std::process::Child
         .prefix("qaagent-runs-")
         .tempdir()
         .expect("tempdir");
-    let child = qaagent
-        .command()
-        .env("QAAGENT_RUNS_DIR", runs.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn qaagent");
+    qaagent.command().env("QAAGENT_RUNS_DIR", runs.path());
+    let child = spawn(&mut qaagent);
     wait_for_pids(
         pids,
         &["hang_a.pid", "hang_b.pid", "hang_a.child.pid", "hang_b.child.pid"],
@@ -364,4 +364,117 @@ fn sigkill_of_qaagent_leaves_parseable_evidence_and_takes_the_tool_with_it() {
             unsafe { libc_kill(pid as i32, SIGKILL) };
         }
     }
+}
+
+/// The live processes whose command line is exactly `command`.
+fn processes_running(command: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .expect("/proc")
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|raw| {
+                raw.split(|&b| b == 0)
+                    .filter(|a| !a.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(&b' ')
+                    == command.as_bytes()
+            }) && alive(pid)
+        })
+        .collect()
+}
+
+/// A project whose one command suite runs `script` (where `SLEEP` stands for
+/// a sleep unique to this test), with `timeout` seconds per attempt.
+fn escaping_project(script: &str, timeout: u32) -> tempfile::TempDir {
+    let config = format!(
+        r#"[project]
+name = "escape"
+
+[run]
+kill_grace = 1
+
+[tests.escape]
+runner = "command"
+path = "."
+timeout = {timeout}
+command = ["bash", "-c", '''{script}''']
+"#
+    );
+    qaagent_tests::project_with("escape", &[(".qaagent.toml", &config)])
+}
+
+/// Asserts that no process runs `command` any more and that the run's one
+/// suite reports it as leaked.
+fn assert_killed_and_reported(run: &qaagent_tests::RunOutput, command: &str) {
+    assert_eq!(
+        processes_running(command),
+        Vec::<u32>::new(),
+        "{command} outlived the run: {}",
+        run.describe()
+    );
+    let manifest = run.manifest();
+    let leaked = manifest["suites"][0]["leaked"].as_array().cloned().unwrap_or_default();
+    assert!(
+        leaked.iter().any(|p| p["command"] == command),
+        "{command} is reported as leaked: {manifest}"
+    );
+}
+
+/// `sleep` with a duration unique to this test process, to find it in `/proc`.
+fn unique_sleep(base: u32) -> String {
+    format!("sleep {base}.{}", std::process::id())
+}
+
+#[test]
+fn a_descendant_that_cleared_its_environment_and_left_the_session_dies_at_the_timeout_and_is_reported() {
+    let sleep = unique_sleep(3011);
+    let project = escaping_project(&format!("env -i setsid {sleep} & wait"), 2);
+    let run = Qaagent::new(project.path()).args(["run-all"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    assert!(
+        squash(&run.stdout()).contains("timed out after 2 s"),
+        "{}",
+        run.describe()
+    );
+    assert_killed_and_reported(&run, &sleep);
+}
+
+#[test]
+fn an_orphan_that_cleared_its_environment_and_left_the_session_is_found_when_the_tool_exits() {
+    let sleep = unique_sleep(3012);
+    // The subshell exits at once: the sleep is orphaned while the tool still runs.
+    let project = escaping_project(
+        &format!("(env -i setsid {sleep} &); sleep 0.5; echo '<testsuite name=\"s\" tests=\"1\"><testcase classname=\"c\" name=\"t\"/></testsuite>' > {{junit}}"),
+        60,
+    );
+    let run = Qaagent::new(project.path()).args(["run-all"]).run();
+    assert_killed_and_reported(&run, &sleep);
+}
+
+#[test]
+fn a_descendant_that_cleared_its_environment_and_left_the_session_dies_at_an_interrupt() {
+    let sleep = unique_sleep(3013);
+    let project = escaping_project(&format!("env -i setsid {sleep} & wait"), 60);
+    let mut qaagent = Qaagent::new(project.path()).args(["run-all"]);
+    let child = spawn(&mut qaagent);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while processes_running(&sleep).is_empty() {
+        assert!(Instant::now() < deadline, "the escaping sleep never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: kill(2) on the pid of a child we spawned and have not reaped.
+    assert_eq!(unsafe { libc_kill(child.id() as i32, SIGINT) }, 0);
+    let output = child.wait_with_output().expect("wait qaagent");
+    assert_eq!(
+        output.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        processes_running(&sleep),
+        Vec::<u32>::new(),
+        "the escaped sleep outlived the interrupt"
+    );
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Child, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use qaagent_tests::{read_json, Qaagent};
+use qaagent_tests::{project_with, read_json, Qaagent};
 
 /// Long enough for a loaded machine, far shorter than the probe's `sleep
 /// 600`: only a hang makes a run take this long.
@@ -17,10 +17,6 @@ const HANG: Duration = Duration::from_secs(20);
 /// never-returning version probe, which records its shell's and its sleep's
 /// pids in the project dir.
 fn project(command: &str, timeout: u32) -> tempfile::TempDir {
-    let dir = tempfile::Builder::new()
-        .prefix("qaagent-probe-")
-        .tempdir()
-        .expect("tempdir");
     let config = format!(
         r#"[project]
 name = "probe"
@@ -33,8 +29,7 @@ command = ["sh", "-c", "{command}"]
 version = ["sh", "-c", "echo $$ > probe.pid; echo 1.0; sleep 600 & echo $! > sleep.pid; wait"]
 "#
     );
-    std::fs::write(dir.path().join(".qaagent.toml"), config).expect("write config");
-    dir
+    project_with("probe", &[(".qaagent.toml", &config)])
 }
 
 /// The pids the probe recorded, once it recorded them both.

@@ -1,77 +1,155 @@
 //! Finding and signalling every process that belongs to one supervised child.
 //!
-//! Membership is the union of two marks, read from `/proc`:
+//! Membership is the union of these marks, read from `/proc`:
 //! - the child's process group (the child leads it), which catches ordinary
 //!   descendants;
 //! - the suite token in the process's environment, which catches descendants
 //!   that left the group (`setsid`, detached launches such as Playwright's
-//!   browsers) but still inherited the environment.
+//!   browsers) but still inherited the environment;
+//! - parentage: every descendant of a member, and (on Linux, where qaagent is
+//!   a child subreaper, see [`super::become_subreaper`]) every orphan
+//!   re-parented to qaagent that is none of its own children and carries no
+//!   other supervised child's token. These catch a descendant that left the
+//!   group *and* cleared its environment (`env -i setsid …`): it is
+//!   [`Scan::escaped`].
 //!
-//! Zombies count as gone: they hold no resources a suite cares about and only
-//! their parent (or init) can remove them. Races with processes that exit
-//! while we look, and processes we may not inspect, are ignored by design.
+//! Which orphans are qaagent's own children: those it starts share its
+//! process group (a plain `Command`) or lead a group of their own in its
+//! session (a supervised child). An orphan that moved to a group of its own
+//! in qaagent's session *and* cleared its environment is not found. Under
+//! `--parallel`, an orphan without a token is claimed by the first attempt
+//! that looks, which may not be the one that started it.
+//!
+//! Zombies count as gone: they hold no resources a suite cares about. Orphans
+//! re-parented to qaagent are reaped here once they are zombies, so none
+//! piles up. Races with processes that exit while we look, and processes we
+//! may not inspect, are ignored by design.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs;
+
+/// What one look at `/proc` found of a tree.
+#[derive(Debug, Default)]
+pub(super) struct Scan {
+    /// The tree's live (non-zombie) processes.
+    pub(super) members: Vec<i32>,
+    /// Those among them found only by parentage: out of the group and
+    /// without the token.
+    pub(super) escaped: HashSet<i32>,
+}
 
 /// The processes of one supervised child.
 #[derive(Debug)]
 pub(super) struct Tree {
     /// The child's pid, which is also its process group id.
     pgid: i32,
+    /// `NAME=` of the token variable, to tell other trees' processes.
+    token_prefix: Vec<u8>,
     /// `NAME=token` exactly as it appears in `/proc/<pid>/environ`.
     token_entry: Vec<u8>,
     /// Our own pid, never a member (we do not carry the token, but a parent
     /// qaagent might have given us one of its own).
     own_pid: i32,
+    /// Our process group and session, to tell our own children from orphans.
+    own_pgrp: i32,
+    own_sid: i32,
 }
 
 impl Tree {
     /// The tree of the child `pgid`, whose environment carries `name=token`.
     pub(super) fn new(pgid: i32, name: &str, token: &str) -> Self {
+        // SAFETY: getpgrp and getsid have no preconditions.
+        let (own_pgrp, own_sid) = unsafe { (libc::getpgrp(), libc::getsid(0)) };
         Tree {
             pgid,
+            token_prefix: format!("{name}=").into_bytes(),
             token_entry: format!("{name}={token}").into_bytes(),
             own_pid: std::process::id() as i32,
+            own_pgrp,
+            own_sid,
         }
     }
 
-    /// The pids of the tree's live (non-zombie) processes, the child included
-    /// while it runs.
-    pub(super) fn members(&self) -> Vec<i32> {
+    /// The tree's live (non-zombie) processes, the child included while it
+    /// runs, from one look at every process (see the module doc).
+    pub(super) fn scan(&self) -> Scan {
         let Ok(entries) = fs::read_dir("/proc") else {
-            return Vec::new();
+            return Scan::default();
         };
-        entries
+        let stats: Vec<Stat> = entries
             .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<i32>().ok())
-            .filter(|&pid| pid != self.own_pid && self.is_member(pid))
-            .collect()
+            .filter(|&pid| pid != self.own_pid)
+            .filter_map(read_stat)
+            .collect();
+        let mut children: HashMap<i32, Vec<&Stat>> = HashMap::new();
+        let mut marked: HashSet<i32> = HashSet::new();
+        let mut members: HashSet<i32> = HashSet::new();
+        // The child itself, even as a zombie, and every member found below.
+        let mut roots = vec![self.pgid];
+        for stat in &stats {
+            children.entry(stat.ppid).or_default().push(stat);
+            let adopted = stat.ppid == self.own_pid && self.is_orphan(stat);
+            if stat.is_gone() {
+                if adopted {
+                    reap(stat.pid);
+                }
+                continue;
+            }
+            if stat.pgrp == self.pgid || self.carries_token(stat.pid) {
+                marked.insert(stat.pid);
+            } else if !adopted || self.carries_other_token(stat.pid) {
+                continue;
+            }
+            members.insert(stat.pid);
+            roots.push(stat.pid);
+        }
+        while let Some(pid) = roots.pop() {
+            for stat in children.get(&pid).into_iter().flatten() {
+                if !stat.is_gone() && members.insert(stat.pid) {
+                    roots.push(stat.pid);
+                }
+            }
+        }
+        let escaped = members.iter().copied().filter(|pid| !marked.contains(pid)).collect();
+        Scan {
+            members: members.into_iter().collect(),
+            escaped,
+        }
     }
 
-    fn is_member(&self, pid: i32) -> bool {
-        let Some(stat) = read_stat(pid) else {
-            return false;
-        };
-        if stat.is_gone() {
-            return false;
-        }
-        if stat.pgrp == self.pgid {
-            return true;
-        }
-        // Permission errors (other users' processes) and races end up here as "not ours".
-        fs::read(format!("/proc/{pid}/environ"))
-            .is_ok_and(|environ| environ.split(|&b| b == 0).any(|entry| entry == self.token_entry))
+    /// True for a child of ours that we did not start: one neither in our
+    /// group nor leading a group of its own in our session.
+    fn is_orphan(&self, stat: &Stat) -> bool {
+        stat.pgrp != self.own_pgrp && !(stat.pgrp == stat.pid && stat.sid == self.own_sid)
+    }
+
+    fn environ_entries(&self, pid: i32) -> Option<Vec<u8>> {
+        // Permission errors (other users' processes) and races end up as None: "not ours".
+        fs::read(format!("/proc/{pid}/environ")).ok()
+    }
+
+    fn carries_token(&self, pid: i32) -> bool {
+        self.environ_entries(pid)
+            .is_some_and(|environ| environ.split(|&b| b == 0).any(|entry| entry == self.token_entry))
+    }
+
+    fn carries_other_token(&self, pid: i32) -> bool {
+        self.environ_entries(pid).is_some_and(|environ| {
+            environ
+                .split(|&b| b == 0)
+                .any(|entry| entry.starts_with(&self.token_prefix) && entry != self.token_entry)
+        })
     }
 
     /// Sends `signal` to the whole process group and to every member found now.
-    /// Returns the members that were signalled individually.
-    pub(super) fn signal_all(&self, signal: i32) -> HashSet<i32> {
+    /// Returns what was found, every member signalled individually.
+    pub(super) fn signal_all(&self, signal: i32) -> Scan {
         self.signal_group(signal);
-        let members: HashSet<i32> = self.members().into_iter().collect();
-        for &pid in &members {
+        let scan = self.scan();
+        for &pid in &scan.members {
             send_signal(pid, signal);
         }
-        members
+        scan
     }
 
     /// Sends `signal` to the process group. Safe against pid reuse only while
@@ -79,6 +157,13 @@ impl Tree {
     pub(super) fn signal_group(&self, signal: i32) {
         send_signal(-self.pgid, signal);
     }
+}
+
+/// Reaps the zombie `pid`, an orphan re-parented to us.
+fn reap(pid: i32) {
+    let mut status = 0;
+    // SAFETY: waitpid writes only into `status`, a valid exclusively borrowed int.
+    unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
 }
 
 /// Sends `signal` to `pid` (a negative pid addresses a process group); a
@@ -93,8 +178,11 @@ pub(super) fn send_signal(pid: i32, signal: i32) {
 
 /// The fields of `/proc/<pid>/stat` we use.
 struct Stat {
+    pid: i32,
     state: u8,
+    ppid: i32,
     pgrp: i32,
+    sid: i32,
 }
 
 impl Stat {
@@ -112,9 +200,16 @@ fn read_stat(pid: i32) -> Option<Stat> {
     let rest = std::str::from_utf8(raw.get(close + 1..)?).ok()?;
     let mut fields = rest.split_ascii_whitespace();
     let state = *fields.next()?.as_bytes().first()?;
-    let _ppid = fields.next()?;
+    let ppid = fields.next()?.parse().ok()?;
     let pgrp = fields.next()?.parse().ok()?;
-    Some(Stat { state, pgrp })
+    let sid = fields.next()?.parse().ok()?;
+    Some(Stat {
+        pid,
+        state,
+        ppid,
+        pgrp,
+        sid,
+    })
 }
 
 #[cfg(test)]
@@ -160,6 +255,6 @@ mod tests {
         // SAFETY: getpgrp has no preconditions.
         let pgrp = unsafe { libc::getpgrp() };
         let tree = Tree::new(pgrp, "QAAGENT_TEST_NO_SUCH_VAR", "x");
-        assert!(!tree.members().contains(&(std::process::id() as i32)));
+        assert!(!tree.scan().members.contains(&(std::process::id() as i32)));
     }
 }

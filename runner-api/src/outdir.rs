@@ -1,0 +1,100 @@
+//! Creating directories and files below an output directory, where the tool
+//! of an earlier attempt (or of this one) could write too.
+//!
+//! A tool can plant a link where qaagent is about to write (attempt 1 makes
+//! `{out}/attempt-2/stdout.log -> ~/.bashrc`) so that qaagent truncates or
+//! appends to a file outside the run. So every directory below an output
+//! root is created by qaagent itself, after removing whatever was at its path
+//! ([`create_fresh_dir`]), and files are opened without following a link at
+//! their last component: [`create_file`] replaces a link, [`open_append`]
+//! refuses one. A link planted in place of a *parent* directory while the
+//! tool ran is not detected: the directories are fresh when each attempt
+//! starts, and the tool is gone before qaagent writes there again.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+/// Makes `dir` a new, empty directory created now: whatever was at its path
+/// is removed first — a directory with its contents, or a file or link
+/// itself (never what a link points to). Its parent must exist.
+pub fn create_fresh_dir(dir: &Path) -> io::Result<()> {
+    match std::fs::symlink_metadata(dir) {
+        Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(dir)?,
+        Ok(_) => remove_non_dir(dir)?,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+        Err(err) => return Err(err),
+    }
+    std::fs::create_dir(dir)
+}
+
+/// Creates a new file at `path` for writing, in place of a file or link
+/// that was there (removed, never followed). Should something appear at
+/// `path` in between, that is an error rather than a file written through.
+pub fn create_file(path: &Path) -> io::Result<File> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if !meta.is_dir() => remove_non_dir(path)?,
+        _ => {}
+    }
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+}
+
+/// Removes the file or link at `path`, saying so when it is a link.
+fn remove_non_dir(path: &Path) -> io::Result<()> {
+    if let Ok(target) = std::fs::read_link(path) {
+        // Debug-quoted: the target is a tool's text, control characters and all.
+        log::warn!(
+            "removing the link {} (to {target:?}) where qaagent writes; not following it",
+            path.display()
+        );
+    }
+    std::fs::remove_file(path)
+}
+
+/// Opens the file at `path` for appending, creating it if missing; fails if
+/// `path` is a link.
+pub fn open_append(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .append(true)
+        .create(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn planted_links_are_removed_or_refused_never_followed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious").expect("write");
+        let victim_dir = dir.path().join("victim-dir");
+        std::fs::create_dir(&victim_dir).expect("mkdir");
+        std::fs::write(victim_dir.join("keep"), "x").expect("write");
+
+        let planted_dir = dir.path().join("attempt-2");
+        std::os::unix::fs::symlink(&victim_dir, &planted_dir).expect("symlink");
+        create_fresh_dir(&planted_dir).expect("fresh dir");
+        assert!(std::fs::symlink_metadata(&planted_dir).expect("meta").is_dir());
+        assert!(victim_dir.join("keep").is_file(), "the link's target is untouched");
+
+        let log = planted_dir.join("stdout.log");
+        std::os::unix::fs::symlink(&victim, &log).expect("symlink");
+        assert!(open_append(&log).is_err());
+        drop(create_file(&log).expect("the link is replaced"));
+        assert!(std::fs::symlink_metadata(&log).expect("meta").is_file());
+        assert_eq!(std::fs::read_to_string(&victim).expect("read"), "precious");
+
+        // A real directory left there is replaced by an empty one.
+        create_fresh_dir(&planted_dir).expect("fresh dir");
+        assert_eq!(std::fs::read_dir(&planted_dir).expect("list").count(), 0);
+        drop(create_file(&log).expect("a new file"));
+    }
+}

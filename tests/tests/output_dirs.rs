@@ -1,0 +1,121 @@
+//! What qaagent writes below a run's output directory is its own: a tool
+//! cannot redirect it elsewhere through links it planted, and cannot pass an
+//! old report off as one it just wrote.
+
+use std::path::Path;
+
+use qaagent_tests::{project_with, Qaagent};
+
+/// A project with one `command` suite running `script` with bash, in the
+/// project dir; `{out}`, `{junit}` are expanded by qaagent.
+fn command_project(script: &str, junit: &str) -> tempfile::TempDir {
+    let config = format!(
+        r#"[project]
+name = "outdir"
+
+[tests.tool]
+runner = "command"
+path = "."
+command = ["bash", "-c", '''{script}''']
+junit = "{junit}"
+"#
+    );
+    project_with("outdir", &[(".qaagent.toml", &config)])
+}
+
+/// A JUnit report with one failing test.
+const FAILING_REPORT: &str = r#"<testsuite name="s" tests="1" failures="1"><testcase classname="c" name="t"><failure message="no"/></testcase></testsuite>"#;
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+#[test]
+fn links_a_tool_planted_for_the_next_attempt_are_never_followed() {
+    let outside = tempfile::tempdir().expect("tempdir");
+    let victim = outside.path().join("victim.txt");
+    std::fs::write(&victim, "precious\n").expect("write victim");
+    let victim_dir = outside.path().join("victim-dir");
+    std::fs::create_dir(&victim_dir).expect("mkdir");
+    // Attempt 1 plants links where attempt 2's logs and directory will go,
+    // then fails so that a retry happens.
+    let script = format!(
+        "mkdir -p {{out}}/attempt-2 && ln -sf {victim} {{out}}/attempt-2/stdout.log && ln -sf {victim} {{out}}/attempt-2/stderr.log \
+         && ln -sfn {victim_dir} {{out}}/attempt-3; echo out; echo err >&2; echo '{FAILING_REPORT}' > {{junit}}; exit 1",
+        victim = victim.display(),
+        victim_dir = victim_dir.display(),
+    );
+    let project = command_project(&script, "{out}/junit.xml");
+    let run = Qaagent::new(project.path()).args(["run-all", "--retries", "2"]).run();
+    assert_eq!(run.code(), 1, "the test fails every time: {}", run.describe());
+    assert_eq!(
+        read(&victim),
+        "precious\n",
+        "the victim was written through a planted link: {}",
+        run.describe()
+    );
+    assert_eq!(
+        std::fs::read_dir(&victim_dir).expect("victim dir").count(),
+        0,
+        "attempt 3 wrote into a planted directory link"
+    );
+    let suite_dir = run.run_dir().join("artifacts/tool");
+    for attempt in ["attempt-2", "attempt-3"] {
+        let log = suite_dir.join(attempt).join("stdout.log");
+        let meta = std::fs::symlink_metadata(&log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+        assert!(meta.is_file(), "{} is qaagent's own file", log.display());
+        assert_eq!(read(&log), "out\n");
+    }
+    assert_eq!(run.manifest()["suites"][0]["attempts"], 3, "{}", run.manifest());
+}
+
+/// A tool that writes no report, but touches one that is already there.
+const TOUCH_ONLY: &str = "[ -e reports/junit.xml ] && touch reports/junit.xml; exit 0";
+
+/// A passing report, as an earlier run could have left it.
+const PASSING_REPORT: &str = r#"<testsuite name="s" tests="1"><testcase classname="c" name="t"/></testsuite>"#;
+
+#[test]
+fn a_report_there_before_the_run_is_set_aside_never_read() {
+    let project = command_project(TOUCH_ONLY, "reports/junit.xml");
+    let reports = project.path().join("reports");
+    std::fs::create_dir(&reports).expect("mkdir");
+    std::fs::write(reports.join("junit.xml"), PASSING_REPORT).expect("write stale report");
+    let run = Qaagent::new(project.path()).args(["run-all"]).run();
+    assert_eq!(run.code(), 1, "an old report is no pass: {}", run.describe());
+    let suite = &run.manifest()["suites"][0];
+    assert_eq!(suite["outcome"], "errored", "{suite}");
+    assert!(
+        suite["error"].as_str().is_some_and(|e| e.contains("no report written")),
+        "{suite}"
+    );
+    let suite_dir = run.run_dir().join("artifacts/tool");
+    assert_eq!(read(&suite_dir.join("stale-junit.xml")), PASSING_REPORT);
+    assert!(
+        !reports.join("junit.xml").exists(),
+        "the stale report was moved, not copied"
+    );
+}
+
+#[test]
+fn a_report_left_by_an_earlier_attempt_goes_to_its_artifacts() {
+    // Attempt 1 reports a failure; attempt 2 writes nothing.
+    let script = format!(
+        "if [ -e attempted ]; then {TOUCH_ONLY}; fi; touch attempted; mkdir -p reports; echo '{FAILING_REPORT}' > reports/junit.xml; exit 1"
+    );
+    let project = command_project(&script, "reports/junit.xml");
+    let run = Qaagent::new(project.path()).args(["run-all", "--retries", "1"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let suite = &run.manifest()["suites"][0];
+    assert_eq!(suite["attempts"], 2, "{suite}");
+    assert!(
+        suite["error"].as_str().is_some_and(|e| e.contains("no report written")),
+        "attempt 2 wrote no report: {suite}"
+    );
+    let suite_dir = run.run_dir().join("artifacts/tool");
+    assert_eq!(
+        read(&suite_dir.join("junit.xml")).trim(),
+        FAILING_REPORT,
+        "attempt 1's report"
+    );
+}
