@@ -5,7 +5,7 @@
 //! cannot drift apart. Results always come out in plan (`suite_order`) order.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -234,8 +234,15 @@ fn run_suite(
             // The root may exist; everything below it is created fresh, whatever
             // is there: an earlier run's output, or a link the previous
             // attempt's tool planted to make us write elsewhere.
-            let root = if attempt == 1 { std::fs::create_dir_all(&options.out_dir) } else { Ok(()) };
-            if let Err(err) = root.and_then(|()| runner_api::outdir::create_fresh_dir(&out)) {
+            let root = if attempt == 1 {
+                std::fs::create_dir_all(&options.out_dir).and_then(|()| claim_suite_dir(&out))
+            } else {
+                Ok(())
+            };
+            let prepared = root
+                .and_then(|()| runner_api::outdir::create_fresh_dir(&out))
+                .and_then(|()| if attempt == 1 { mark_suite_dir(&out) } else { Ok(()) });
+            if let Err(err) = prepared {
                 let result = SuiteResult::errored(name, &runner_name, format!("cannot prepare output directory {}: {err}", out.display()));
                 merged = Some(fold(merged.take(), result, &selection));
                 break;
@@ -334,4 +341,29 @@ fn run_attempt(suite: &PlannedSuite, ctx: &SuiteContext) -> SuiteResult {
     };
     result.suite = ctx.suite.clone();
     result
+}
+
+/// The file that marks a suite output directory as qaagent's own, so that a
+/// later run may clear it.
+const OWNED_MARK: &str = ".qaagent-output";
+
+/// Refuses to clear a suite's output directory that qaagent did not make: with
+/// `--out tests`, `<out>/unit` may be the project's own `tests/unit`. A
+/// directory that is empty, or holds qaagent's mark, is ours to replace.
+fn claim_suite_dir(dir: &Path) -> std::io::Result<()> {
+    let Ok(mut entries) = std::fs::read_dir(dir) else {
+        // Missing, or not a directory (a link, a file): replaced without following it.
+        return Ok(());
+    };
+    if dir.join(OWNED_MARK).is_file() || entries.next().is_none() {
+        return Ok(());
+    }
+    Err(std::io::Error::other(
+        "refusing to clear it: it holds files qaagent did not write; give --out a directory of its own",
+    ))
+}
+
+/// Marks `dir`, just created for a suite's output, as qaagent's own.
+fn mark_suite_dir(dir: &Path) -> std::io::Result<()> {
+    runner_api::outdir::create_file(&dir.join(OWNED_MARK)).map(drop)
 }

@@ -119,3 +119,38 @@ fn a_report_left_by_an_earlier_attempt_goes_to_its_artifacts() {
         "attempt 1's report"
     );
 }
+
+/// `--out` pointing into the project: a suite's output directory that holds
+/// the project's own files is never cleared; one qaagent made is, next time.
+#[test]
+fn an_out_directory_holding_the_projects_files_is_never_cleared() {
+    let project = project_with(
+        "out-overlap",
+        &[
+            (
+                ".qaagent.toml",
+                "[project]\nname = \"shop\"\n[tests.unit]\npath = \"tests/unit\"\n",
+            ),
+            ("tests/unit/test_keep.py", "def test_a():\n    pass\n"),
+        ],
+    );
+    let run = Qaagent::new(project.path()).args(["run-all", "--out", "tests"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    assert!(run.stdout().contains("refusing to clear it"), "{}", run.describe());
+    assert_eq!(
+        read(&project.path().join("tests/unit/test_keep.py")),
+        "def test_a():\n    pass\n",
+        "the project's test is still there"
+    );
+
+    for _ in 0..2 {
+        let run = Qaagent::new(project.path()).args(["run-all", "--out", "build"]).run();
+        assert_eq!(
+            run.code(),
+            0,
+            "a directory qaagent made is cleared and reused: {}",
+            run.describe()
+        );
+    }
+    assert!(project.path().join("build/unit/junit.xml").is_file());
+}
