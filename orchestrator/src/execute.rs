@@ -349,13 +349,15 @@ const OWNED_MARK: &str = ".qaagent-output";
 
 /// Refuses to clear a suite's output directory that qaagent did not make: with
 /// `--out tests`, `<out>/unit` may be the project's own `tests/unit`. A
-/// directory that is empty, or holds qaagent's mark, is ours to replace.
+/// directory that is empty, holds qaagent's mark, or holds the two logs every
+/// attempt leaves (output of a qaagent from before the mark) is ours to replace.
 fn claim_suite_dir(dir: &Path) -> std::io::Result<()> {
     let Ok(mut entries) = std::fs::read_dir(dir) else {
         // Missing, or not a directory (a link, a file): replaced without following it.
         return Ok(());
     };
-    if dir.join(OWNED_MARK).is_file() || entries.next().is_none() {
+    let ours = dir.join(OWNED_MARK).is_file() || (dir.join("stdout.log").is_file() && dir.join("stderr.log").is_file());
+    if ours || entries.next().is_none() {
         return Ok(());
     }
     Err(std::io::Error::other(
