@@ -222,9 +222,9 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
             name: None,
             hostname: None,
         };
-        self.attributes(start, src, at, |key, raw| match key {
-            "name" => suite.name = Some(Arc::from(attribute_value(raw))),
-            "hostname" => suite.hostname = Some(Arc::from(attribute_value(raw))),
+        self.attributes(start, src, at, |key, value| match key {
+            "name" => suite.name = Some(Arc::from(value)),
+            "hostname" => suite.hostname = Some(Arc::from(value)),
             _ => {}
         })?;
         self.suites.push(suite);
@@ -248,12 +248,12 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
             system_out: None,
             system_err: None,
         };
-        self.attributes(start, src, at, |key, raw| match key {
-            "name" => case.name = attribute_value(raw).into_owned(),
-            "classname" => case.classname = attribute_value(raw).into_owned(),
-            "file" => case.file = Some(attribute_value(raw).into_owned()),
-            "line" => case.line = attribute_value(raw).trim().parse().ok(),
-            "time" => case.time = parse_seconds(&attribute_value(raw)),
+        self.attributes(start, src, at, |key, value| match key {
+            "name" => case.name = value.to_owned(),
+            "classname" => case.classname = value.to_owned(),
+            "file" => case.file = Some(value.to_owned()),
+            "line" => case.line = value.trim().parse().ok(),
+            "time" => case.time = parse_seconds(value),
             _ => {}
         })?;
         self.case = Some(case);
@@ -271,9 +271,9 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
         let first = !self.outcome_seen;
         let mut message = None;
         let mut error_type = None;
-        self.attributes(start, src, at, |key, raw| match key {
-            "message" if first => message = Some(attribute_value(raw).into_owned()),
-            "type" if first => error_type = Some(attribute_value(raw).into_owned()),
+        self.attributes(start, src, at, |key, value| match key {
+            "message" if first => message = Some(value.to_owned()),
+            "type" if first => error_type = Some(value.to_owned()),
             _ => {}
         })?;
         if first {
@@ -298,7 +298,8 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
     }
 
     /// Calls `each` with every attribute of `start` (at input offset `at`):
-    /// its local name and its value as written, failing on a malformed one.
+    /// its local name and its value ([`attribute_value`]), failing on a
+    /// malformed one.
     fn attributes(
         &self,
         start: &BytesStart<'_>,
@@ -306,6 +307,23 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
         at: u64,
         mut each: impl FnMut(&str, &str),
     ) -> Result<(), JunitError> {
+        // The common case, checked as UTF-8 and for characters to normalize
+        // once per tag rather than once per attribute; anything unusual is
+        // read again below, where quick-xml says what is wrong with it.
+        if let Ok(text) = std::str::from_utf8(start.attributes_raw()) {
+            let bytes = text.as_bytes();
+            let plain = memchr::memchr3(b'&', b'\t', b'\n', bytes).is_none() && memchr::memchr(b'\r', bytes).is_none();
+            let split = split_attributes(text, |key, raw| {
+                if plain {
+                    each(key, raw);
+                } else {
+                    each(key, &attribute_value(raw));
+                }
+            });
+            if split.is_some() {
+                return Ok(());
+            }
+        }
         // Without duplicate checks: a tool that writes an attribute twice
         // gets its last value, and reading a tag costs no allocation.
         for attr in start.attributes().with_checks(false) {
@@ -314,7 +332,7 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
                     let key = attr.key.local_name();
                     match (std::str::from_utf8(key.as_ref()), std::str::from_utf8(&attr.value)) {
                         (Ok(key), Ok(value)) => {
-                            each(key, value);
+                            each(key, &attribute_value(value));
                             continue;
                         }
                         _ => "an attribute is not valid UTF-8".to_string(),
@@ -449,6 +467,45 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
     }
 }
 
+/// Calls `each` with the local name and raw value of every `key="value"`
+/// (or `key='value'`) in a tag's attribute text; `None` at anything else.
+fn split_attributes<'t>(text: &'t str, mut each: impl FnMut(&'t str, &'t str)) -> Option<()> {
+    let bytes = text.as_bytes();
+    let skip_space = |mut i: usize| {
+        while bytes.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
+        i
+    };
+    let mut i = skip_space(0);
+    while i < bytes.len() {
+        let key_start = i;
+        while bytes.get(i).is_some_and(|&b| b != b'=' && !b.is_ascii_whitespace()) {
+            i += 1;
+        }
+        let key = text.get(key_start..i).filter(|key| !key.is_empty())?;
+        i = skip_space(i);
+        if bytes.get(i) != Some(&b'=') {
+            return None;
+        }
+        i = skip_space(i + 1);
+        let quote = *bytes.get(i).filter(|&&b| b == b'"' || b == b'\'')?;
+        let len = memchr::memchr(quote, bytes.get(i + 1..)?)?;
+        let value = text.get(i + 1..i + 1 + len)?;
+        i += len + 2;
+        if i < bytes.len() && !bytes[i].is_ascii_whitespace() {
+            return None;
+        }
+        let local = key
+            .bytes()
+            .position(|b| b == b':')
+            .map_or(key, |colon| &key[colon + 1..]);
+        each(local, value);
+        i = skip_space(i);
+    }
+    Some(())
+}
+
 /// Rank of a status when a case holds several outcome elements.
 fn severity(status: TestStatus) -> u8 {
     match status {
@@ -492,6 +549,34 @@ mod tests {
             .find_map(Result::err)
             .expect("a bad attribute");
         attribute_problem(&start, err)
+    }
+
+    fn split(text: &str) -> Option<Vec<(String, String)>> {
+        let mut pairs = Vec::new();
+        split_attributes(text, |key, value| pairs.push((key.to_string(), value.to_string())))?;
+        Some(pairs)
+    }
+
+    #[test]
+    fn plain_attributes_split_and_anything_else_is_left_to_quick_xml() {
+        let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
+        assert_eq!(
+            split(r#" name="a b" x:file = 'its' "#),
+            Some(vec![pair("name", "a b"), pair("file", "its")])
+        );
+        assert_eq!(split(""), Some(vec![]));
+        for bad in [
+            r#"a="1"b="2""#,
+            "a=1",
+            "a",
+            r#"a="open"#,
+            r#"="v""#,
+            "a= ",
+            r#"a="1" /"#,
+            "a='it''s'",
+        ] {
+            assert_eq!(split(bad), None, "{bad}");
+        }
     }
 
     #[test]
