@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use runner_api::conclude::JunitOutcome;
-use runner_api::junit::{self, JunitCase};
+use runner_api::junit::{self, JunitReport};
 
 /// What a file looked like before the tool ran.
 type Stamp = (Option<SystemTime>, u64);
@@ -42,9 +42,10 @@ impl Snapshot {
     }
 }
 
-/// The rows of the report(s) the tool wrote at `path` since `before`, and
-/// the files they came from (to keep as artifacts).
-pub fn read(path: &Path, before: &Snapshot) -> (Result<Vec<JunitCase>, JunitOutcome>, Vec<PathBuf>) {
+/// The rows of the report(s) the tool wrote at `path` since `before`, what
+/// they say went wrong beyond their rows, and the files they came from (to
+/// keep as artifacts).
+pub fn read(path: &Path, before: &Snapshot) -> (Result<JunitReport, JunitOutcome>, Vec<PathBuf>) {
     let all = report_files(path);
     let (fresh, stale): (Vec<PathBuf>, Vec<PathBuf>) = all.into_iter().partition(|file| before.is_fresh(file));
     for file in &stale {
@@ -56,14 +57,17 @@ pub fn read(path: &Path, before: &Snapshot) -> (Result<Vec<JunitCase>, JunitOutc
     if fresh.is_empty() {
         return (Err(JunitOutcome::Missing(path.to_path_buf())), Vec::new());
     }
-    let mut rows = Vec::new();
+    let mut all = JunitReport::default();
     for file in &fresh {
-        match junit::read_file(file) {
-            Ok(mut cases) => rows.append(&mut cases),
+        match junit::read_report(file) {
+            Ok(mut report) => {
+                all.cases.append(&mut report.cases);
+                all.problems.append(&mut report.problems);
+            }
             Err(err) => return (Err(JunitOutcome::Unreadable(err)), fresh),
         }
     }
-    (Ok(rows), fresh)
+    (Ok(all), fresh)
 }
 
 /// The report files at `path`: the file itself, or a directory's `*.xml`

@@ -136,8 +136,91 @@ pub enum JunitError {
     },
 }
 
-/// Reads every test case of one JUnit XML file, in file order.
+/// What a report says went wrong in a suite beyond its cases: a suite whose
+/// report shows this did not pass, whatever its cases say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SuiteProblem {
+    /// An `<error>` or `<failure>` directly under `<testsuite>` (a tool's
+    /// set-up of the whole suite failed, e.g. `setUpClass`).
+    Reported {
+        /// `name` of the suite, when given.
+        suite: Option<String>,
+        /// `error` or `failure`.
+        element: &'static str,
+        /// Its `message` (else its `type`), when given.
+        message: Option<String>,
+    },
+    /// The suite's `failures` and `errors` attributes count more than its
+    /// cases (and suite-level elements) show.
+    Miscounted {
+        /// `name` of the suite, when given.
+        suite: Option<String>,
+        /// The `failures` attribute.
+        failures: u64,
+        /// The `errors` attribute.
+        errors: u64,
+        /// Failed and erroneous cases (and suite-level elements) listed.
+        listed: u64,
+    },
+}
+
+impl std::fmt::Display for SuiteProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let suite = |name: &Option<String>| {
+            name.as_deref()
+                .map(|name| format!(" of suite {name:?}"))
+                .unwrap_or_default()
+        };
+        match self {
+            SuiteProblem::Reported {
+                suite: name,
+                element,
+                message,
+            } => {
+                write!(f, "the report has a suite-level <{element}>{}", suite(name))?;
+                match message {
+                    Some(message) => write!(f, ": {message}"),
+                    None => Ok(()),
+                }
+            }
+            SuiteProblem::Miscounted {
+                suite: name,
+                failures,
+                errors,
+                listed,
+            } => {
+                let plural = |n: &u64, word: &str| format!("{n} {word}{}", if *n == 1 { "" } else { "s" });
+                let counts = match (failures, errors) {
+                    (0, errors) => plural(errors, "error"),
+                    (failures, 0) => plural(failures, "failure"),
+                    (failures, errors) => format!("{} and {}", plural(failures, "failure"), plural(errors, "error")),
+                };
+                write!(f, "the report counts {counts}{} but lists {listed}", suite(name))
+            }
+        }
+    }
+}
+
+/// Everything read from a report: its cases, and what it says went wrong
+/// beyond them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct JunitReport {
+    /// The test cases, in file order.
+    pub cases: Vec<JunitCase>,
+    /// Suite-level errors and counts the cases do not bear out, in file order.
+    pub problems: Vec<SuiteProblem>,
+}
+
+/// Reads every test case of one JUnit XML file, in file order. What the
+/// report says beyond its cases ([`SuiteProblem`]) is left out: use
+/// [`read_report`] where a verdict depends on the report.
 pub fn read_file(path: &Path) -> Result<Vec<JunitCase>, JunitError> {
+    read_report(path).map(|report| report.cases)
+}
+
+/// Reads one JUnit XML file: its cases in file order, and its suite-level problems.
+pub fn read_report(path: &Path) -> Result<JunitReport, JunitError> {
     let file = File::open(path).map_err(|source| JunitError::Io {
         path: path.to_path_buf(),
         source,
@@ -147,18 +230,17 @@ pub fn read_file(path: &Path) -> Result<Vec<JunitCase>, JunitError> {
     // (attributes, indentation, output), so reserve one slot per
     // `BYTES_PER_CASE_GUESS` bytes up front and trim what is left over.
     let guess = file.metadata().map_or(0, |meta| meta.len() / BYTES_PER_CASE_GUESS);
-    read_into(file, path, Vec::with_capacity(usize::try_from(guess).unwrap_or(0)))
+    let mut cases = Vec::with_capacity(usize::try_from(guess).unwrap_or(0));
+    let problems = stream(file, path, |case| cases.push(case))?.problems;
+    cases.shrink_to_fit();
+    Ok(JunitReport { cases, problems })
 }
 
 /// Reads every test case of JUnit XML from `reader` (buffered or not: the
 /// reader buffers itself); `path_for_errors` names the source in errors.
 pub fn read_reader<R: Read>(reader: R, path_for_errors: &Path) -> Result<Vec<JunitCase>, JunitError> {
-    read_into(reader, path_for_errors, Vec::new())
-}
-
-fn read_into<R: Read>(reader: R, path: &Path, mut cases: Vec<JunitCase>) -> Result<Vec<JunitCase>, JunitError> {
-    for_each_case(reader, path, |case| cases.push(case))?;
-    cases.shrink_to_fit();
+    let mut cases = Vec::new();
+    for_each_case(reader, path_for_errors, |case| cases.push(case))?;
     Ok(cases)
 }
 
@@ -169,6 +251,21 @@ fn read_into<R: Read>(reader: R, path: &Path, mut cases: Vec<JunitCase>) -> Resu
 /// error means the report as a whole is unreadable and those cases are not to
 /// be trusted as the complete set.
 pub fn for_each_case<R, F>(reader: R, path_for_errors: &Path, on_case: F) -> Result<u64, JunitError>
+where
+    R: Read,
+    F: FnMut(JunitCase),
+{
+    stream(reader, path_for_errors, on_case).map(|summary| summary.cases)
+}
+
+/// What [`stream`] returns besides the cases it hands over.
+struct Summary {
+    cases: u64,
+    problems: Vec<SuiteProblem>,
+}
+
+/// [`for_each_case`], also returning the report's suite-level problems.
+fn stream<R, F>(reader: R, path_for_errors: &Path, on_case: F) -> Result<Summary, JunitError>
 where
     R: Read,
     F: FnMut(JunitCase),

@@ -12,7 +12,7 @@ use quick_xml::events::{BytesCData, BytesRef, BytesStart, BytesText};
 
 use super::input::{Input, Locate, Place, TextError};
 use super::values::{append, attribute_value, parse_seconds, push_reference, tidy};
-use super::{JunitCase, JunitError};
+use super::{JunitCase, JunitError, SuiteProblem, Summary};
 use crate::case::TestStatus;
 
 /// Bytes of `<![CDATA[` before a CDATA section's content.
@@ -41,10 +41,14 @@ struct Open {
     line: u64,
 }
 
-/// The `<testsuite>` attributes a case inherits.
+/// The `<testsuite>` attributes a case inherits, and what it claims.
 struct Suite {
     name: Option<Arc<str>>,
     hostname: Option<Arc<str>>,
+    /// `failures` plus `errors` as the suite's attributes count them.
+    claimed: (u64, u64),
+    /// Failed and erroneous cases (and suite-level elements) seen in it so far.
+    listed: u64,
 }
 
 /// The event-by-event state of one report being read.
@@ -65,6 +69,7 @@ pub(super) struct Parser<'p, F> {
     /// A declaration, comment, processing instruction or doctype was seen.
     pub(super) saw_markup: bool,
     cases: u64,
+    problems: Vec<SuiteProblem>,
 }
 
 impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
@@ -82,6 +87,7 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
             root_closed: false,
             saw_markup: false,
             cases: 0,
+            problems: Vec::new(),
         }
     }
 
@@ -172,9 +178,10 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
                     }
                 }
             }
-            Some(Kind::Testsuites | Kind::Testsuite) => match name {
+            Some(parent @ (Kind::Testsuites | Kind::Testsuite)) => match name {
                 "testsuite" => self.open_suite(start, src, at)?,
                 "testcase" => self.open_case(start, src, at)?,
+                "error" | "failure" if parent == Kind::Testsuite => self.suite_outcome(start, src, at)?,
                 _ => Kind::Ignored,
             },
             Some(Kind::Testcase) => match name {
@@ -221,14 +228,49 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
         let mut suite = Suite {
             name: None,
             hostname: None,
+            claimed: (0, 0),
+            listed: 0,
         };
         self.attributes(start, src, at, |key, value| match key {
             "name" => suite.name = Some(Arc::from(value)),
             "hostname" => suite.hostname = Some(Arc::from(value)),
+            "failures" => suite.claimed.0 = value.trim().parse().unwrap_or(0),
+            "errors" => suite.claimed.1 = value.trim().parse().unwrap_or(0),
             _ => {}
         })?;
         self.suites.push(suite);
         Ok(Kind::Testsuite)
+    }
+
+    /// An `<error>` or `<failure>` directly under `<testsuite>`.
+    fn suite_outcome(&mut self, start: &BytesStart<'_>, src: &mut impl Locate, at: u64) -> Result<Kind, JunitError> {
+        let (mut message, mut error_type) = (None, None);
+        self.attributes(start, src, at, |key, value| match key {
+            "message" => message = Some(value.to_owned()),
+            "type" => error_type = Some(value.to_owned()),
+            _ => {}
+        })?;
+        self.count_listed();
+        self.problems.push(SuiteProblem::Reported {
+            suite: self
+                .suites
+                .last()
+                .and_then(|suite| suite.name.as_deref().map(str::to_owned)),
+            element: if start.local_name().as_ref() == b"error" {
+                "error"
+            } else {
+                "failure"
+            },
+            message: message.or(error_type).filter(|message| !message.trim().is_empty()),
+        });
+        Ok(Kind::Ignored)
+    }
+
+    /// One more failed or erroneous case (or suite-level element) in every open suite.
+    fn count_listed(&mut self) {
+        for suite in &mut self.suites {
+            suite.listed += 1;
+        }
     }
 
     fn open_case(&mut self, start: &BytesStart<'_>, src: &mut impl Locate, at: u64) -> Result<Kind, JunitError> {
@@ -357,10 +399,23 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
     fn end(&mut self, kind: Kind) {
         match kind {
             Kind::Testsuite => {
-                self.suites.pop();
+                if let Some(suite) = self.suites.pop() {
+                    let (failures, errors) = suite.claimed;
+                    if failures.saturating_add(errors) > suite.listed {
+                        self.problems.push(SuiteProblem::Miscounted {
+                            suite: suite.name.as_deref().map(str::to_owned),
+                            failures,
+                            errors,
+                            listed: suite.listed,
+                        });
+                    }
+                }
             }
             Kind::Testcase => {
                 if let Some(case) = self.case.take() {
+                    if matches!(case.status, TestStatus::Failed | TestStatus::Error) {
+                        self.count_listed();
+                    }
                     self.cases += 1;
                     (self.on_case)(case);
                 }
@@ -445,7 +500,7 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
     }
 
     /// The input ended at offset `end`.
-    pub(super) fn finish(self, src: &mut impl Locate, end: u64) -> Result<u64, JunitError> {
+    pub(super) fn finish(self, src: &mut impl Locate, end: u64) -> Result<Summary, JunitError> {
         if let Some(open) = self.stack.last() {
             return Err(self.malformed(
                 src.place(end),
@@ -463,7 +518,10 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
             };
             return Err(self.malformed(src.place(end), message));
         }
-        Ok(self.cases)
+        Ok(Summary {
+            cases: self.cases,
+            problems: self.problems,
+        })
     }
 }
 
