@@ -11,12 +11,15 @@
 //! - `time` in any float syntax (`0.5`, `8.6e-05`, `1,5`) or absent;
 //! - `<properties>`, `<rerunFailure>`, `<flakyFailure>` and any element it does
 //!   not know are skipped, as are comments, processing instructions, the XML
-//!   declaration and a UTF-8 byte order mark.
+//!   declaration and a UTF-8 byte order mark;
+//! - UTF-8, UTF-16 with a byte order mark, and ISO-8859-1 when the XML
+//!   declaration says so.
 //!
 //! It streams: one pass of quick-xml's events over a buffered reader, no
 //! document tree, so a report of any size costs little more memory than the
 //! cases it holds (and nothing at all with [`for_each_case`]). Modules:
-//! `input` (the bytes, where an error is, and the one fast path: failure
+//! `decode` (other encodings to UTF-8, and a file that does not start like
+//! XML failing at once), `input` (the bytes, where an error is, and the one fast path: failure
 //! text read straight from the buffer), `parser` (events to cases and
 //! errors), `values` (attribute values, times, text).
 //!
@@ -25,11 +28,18 @@
 //! file, line and column, never "zero tests": a suite whose report cannot be
 //! read must not look like a suite that ran nothing.
 //!
+//! A report can say that a suite went wrong beyond its cases: an `<error>`
+//! or `<failure>` directly under `<testsuite>`, or `failures` / `errors`
+//! counts its cases do not bear out. [`read_report`] returns these as
+//! [`SuiteProblem`]s next to the cases, and `conclude` makes such a suite an
+//! error.
+//!
 //! Status of a case: `error` beats `failure` beats `skipped` when a case holds
 //! several of them; message, type and body come from the first one. Rows are
 //! returned in file order and never merged (pytest writes a second row for a
 //! teardown error; merging is the pytest runner's business).
 
+mod decode;
 mod input;
 mod parser;
 mod values;
@@ -43,6 +53,7 @@ use quick_xml::events::Event;
 use quick_xml::Reader;
 
 use crate::case::{TestCase, TestStatus};
+use decode::{Decoded, HeadError};
 use input::Input;
 use parser::Parser;
 
@@ -270,7 +281,19 @@ where
     R: Read,
     F: FnMut(JunitCase),
 {
-    let mut reader = Reader::from_reader(Input::new(reader));
+    let decoded = Decoded::new(reader).map_err(|err| match err {
+        HeadError::Io(source) => JunitError::Io {
+            path: path_for_errors.to_path_buf(),
+            source,
+        },
+        HeadError::NotXml { line, column } => JunitError::Malformed {
+            path: path_for_errors.to_path_buf(),
+            line,
+            column,
+            message: "text before the root element".to_string(),
+        },
+    })?;
+    let mut reader = Reader::from_reader(Input::new(decoded));
     // `<a></a>` and `<a/>` are both handled; end-name checking (on by
     // default) catches mismatched tags.
     reader.config_mut().expand_empty_elements = false;

@@ -1,0 +1,141 @@
+//! Reports not written in UTF-8 (issue 13, item 14), and input that is not
+//! XML at all failing at its first bytes (item 12).
+
+use std::io::Read;
+use std::path::Path;
+
+use runner_api::junit::{read_reader, JunitCase, JunitError};
+use runner_api::TestStatus;
+
+/// A report with non-ASCII text in attributes and bodies, the failure body
+/// long enough to cross the decoder's chunks.
+fn report(declared: &str) -> (String, String) {
+    let body = "ünïcödé 日本 😀 &lt;x&gt;\r\n".repeat(3000);
+    let expected_body = "ünïcödé 日本 😀 <x>\n".repeat(3000).trim_end().to_string();
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"{declared}\"?>\n<testsuite name=\"süite\">\
+         <testcase classname=\"ça\" name=\"tést 😀\"><failure message=\"déjà vu\">{body}</failure></testcase>\
+         <testcase name=\"ok\"/></testsuite>\n"
+    );
+    (xml, expected_body)
+}
+
+fn read(bytes: &[u8]) -> Result<Vec<JunitCase>, JunitError> {
+    read_reader(bytes, Path::new("encoded.xml"))
+}
+
+fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
+    let mut bytes = if big_endian { vec![0xFE, 0xFF] } else { vec![0xFF, 0xFE] };
+    for unit in text.encode_utf16() {
+        bytes.extend_from_slice(&if big_endian {
+            unit.to_be_bytes()
+        } else {
+            unit.to_le_bytes()
+        });
+    }
+    bytes
+}
+
+#[test]
+fn utf16_with_a_byte_order_mark_is_decoded() {
+    let (xml, expected_body) = report("UTF-16");
+    for big_endian in [false, true] {
+        let cases = read(&utf16(&xml, big_endian)).expect("UTF-16 report");
+        assert_eq!(cases.len(), 2);
+        assert_eq!(cases[0].suite_name.as_deref(), Some("süite"));
+        assert_eq!((cases[0].classname.as_str(), cases[0].name.as_str()), ("ça", "tést 😀"));
+        assert_eq!(cases[0].status, TestStatus::Failed);
+        assert_eq!(cases[0].message.as_deref(), Some("déjà vu"));
+        assert_eq!(cases[0].details.as_deref(), Some(expected_body.as_str()));
+        assert_eq!(cases[1].status, TestStatus::Passed);
+    }
+}
+
+/// Hands out at most 7 bytes per read, so that UTF-16 units and surrogate
+/// pairs are cut by reads.
+struct Trickle<'a>(&'a [u8]);
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = out.len().min(self.0.len()).min(7);
+        out[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
+#[test]
+fn utf16_reads_the_same_whatever_the_read_sizes() {
+    let (xml, _) = report("UTF-16");
+    let bytes = utf16(&xml, false);
+    let trickled = read_reader(Trickle(&bytes), Path::new("trickle.xml")).expect("UTF-16 report");
+    assert_eq!(trickled, read(&bytes).expect("UTF-16 report"));
+}
+
+#[test]
+fn truncated_or_broken_utf16_is_an_error() {
+    let (xml, _) = report("UTF-16");
+    let bytes = utf16(&xml, false);
+    assert!(read(&bytes[..bytes.len() - 1]).is_err(), "half a character at the end");
+    let mut lone_surrogate = utf16("<testsuite name=\"", false);
+    lone_surrogate.extend_from_slice(&0xDC00u16.to_le_bytes());
+    lone_surrogate.extend_from_slice(&utf16("\"/>", false)[2..]);
+    assert!(read(&lone_surrogate).is_err());
+}
+
+#[test]
+fn iso_8859_1_as_declared_is_decoded() {
+    let xml = "<?xml version='1.0' encoding='ISO-8859-1'?>\n<testsuite name=\"s\u{E9}rie\">\
+               <testcase name=\"caf\u{E9}\"><failure message=\"\u{B0}C\">d\u{E9}j\u{E0} vu &lt;\u{FF}&gt;</failure></testcase></testsuite>";
+    let bytes: Vec<u8> = xml
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).expect("Latin-1"))
+        .collect();
+    let cases = read(&bytes).expect("Latin-1 report");
+    assert_eq!(cases[0].suite_name.as_deref(), Some("série"));
+    assert_eq!(cases[0].name, "café");
+    assert_eq!(cases[0].message.as_deref(), Some("°C"));
+    assert_eq!(cases[0].details.as_deref(), Some("déjà vu <ÿ>"));
+    // The same bytes without the declaration are not UTF-8: malformed, as before.
+    let undeclared: Vec<u8> = xml
+        .replace("encoding='ISO-8859-1'", "")
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).expect("Latin-1"))
+        .collect();
+    assert!(matches!(read(&undeclared), Err(JunitError::Malformed { .. })));
+}
+
+/// An endless stream of junk that counts what was read from it.
+struct Junk {
+    read: u64,
+}
+
+impl Read for Junk {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        out.fill(b'x');
+        self.read += out.len() as u64;
+        Ok(out.len())
+    }
+}
+
+#[test]
+fn input_that_does_not_start_like_xml_fails_at_once() {
+    let mut junk = Junk { read: 0 };
+    let err = read_reader(&mut junk, Path::new("junk.bin")).expect_err("not XML");
+    match err {
+        JunitError::Malformed {
+            line, column, message, ..
+        } => {
+            assert_eq!((line, column), (1, 1));
+            assert_eq!(message, "text before the root element");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(junk.read <= 512, "read {} bytes of junk before failing", junk.read);
+    // Whitespace and a byte order mark before the junk are skipped.
+    let err = read(b"\xEF\xBB\xBF\n  junk").expect_err("not XML");
+    assert!(
+        matches!(err, JunitError::Malformed { line: 2, column: 3, .. }),
+        "{err:?}"
+    );
+}
