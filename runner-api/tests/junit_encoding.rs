@@ -1,10 +1,11 @@
-//! Reports not written in UTF-8 (issue 13, item 14), and input that is not
-//! XML at all failing at its first bytes (item 12).
+//! Reports not written in UTF-8 (issue 13, item 14); input that is not XML
+//! at all failing at its first bytes, and what is kept of a huge output
+//! bounded (item 12).
 
 use std::io::Read;
 use std::path::Path;
 
-use runner_api::junit::{read_reader, JunitCase, JunitError};
+use runner_api::junit::{read_reader, JunitCase, JunitError, KEPT_TEXT_BYTES};
 use runner_api::TestStatus;
 
 /// A report with non-ASCII text in attributes and bodies, the failure body
@@ -137,5 +138,91 @@ fn input_that_does_not_start_like_xml_fails_at_once() {
     assert!(
         matches!(err, JunitError::Malformed { line: 2, column: 3, .. }),
         "{err:?}"
+    );
+}
+
+/// A report generated as it is read: one case whose `<system-out>` and
+/// failure body are `repeats` lines each.
+struct HugeOutput {
+    parts: Vec<Vec<u8>>,
+    line: &'static [u8],
+    repeats: u64,
+    part: usize,
+    done: u64,
+    pos: usize,
+}
+
+impl Read for HugeOutput {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        // Parts alternate: fixed markup, then `repeats` lines of output.
+        loop {
+            let last = self.part / 2 + 1 == self.parts.len() && !self.part.is_multiple_of(2);
+            let Some(fixed) = self.parts.get(self.part / 2).filter(|_| !last) else {
+                return Ok(0);
+            };
+            let piece: &[u8] = if self.part.is_multiple_of(2) { fixed } else { self.line };
+            if self.pos == piece.len() {
+                self.pos = 0;
+                self.done += 1;
+                if self.part.is_multiple_of(2) || self.done >= self.repeats {
+                    self.part += 1;
+                    self.done = 0;
+                }
+                continue;
+            }
+            let n = out.len().min(piece.len() - self.pos);
+            out[..n].copy_from_slice(&piece[self.pos..self.pos + n]);
+            self.pos += n;
+            return Ok(n);
+        }
+    }
+}
+
+#[test]
+fn what_is_kept_of_a_huge_output_is_bounded() {
+    let repeats = 300_000; // 300,000 lines of 40 bytes: 12 MB each
+    let report = HugeOutput {
+        parts: vec![
+            b"<testsuite><testcase name=\"loud\"><system-out>first line\n".to_vec(),
+            b"last line</system-out><failure message=\"m\">".to_vec(),
+            b"end of trace</failure></testcase></testsuite>".to_vec(),
+        ],
+        line: b"a line of output &lt;with references&gt;\n",
+        repeats,
+        part: 0,
+        done: 0,
+        pos: 0,
+    };
+    let cases = read_reader(report, Path::new("huge.xml")).expect("well-formed");
+    for text in [cases[0].system_out.as_deref(), cases[0].details.as_deref()] {
+        let text = text.expect("text");
+        assert!(text.len() <= 2 * KEPT_TEXT_BYTES + 200, "kept {} bytes", text.len());
+        assert!(
+            text.contains("bytes left out here; the whole text is in the JUnit report"),
+            "{}",
+            &text[..200]
+        );
+        assert!(text.starts_with("first line\na line of output <with references>\n") || text.starts_with("a line"));
+        assert!(text.ends_with("last line") || text.ends_with("end of trace"));
+    }
+    let out = cases[0].system_out.as_deref().expect("output");
+    let omitted: u64 = out
+        .split("[… ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("the note says how much was left out");
+    let whole = "first line\n".len() as u64
+        + repeats * "a line of output <with references>\n".len() as u64
+        + "last line".len() as u64;
+    let kept = out.len() as u64
+        - out
+            .lines()
+            .find(|l| l.starts_with("[… "))
+            .map_or(0, |l| l.len() as u64 + 2);
+    assert_eq!(
+        kept + omitted,
+        whole,
+        "what is kept and what is left out add up to the text"
     );
 }

@@ -13,7 +13,7 @@
 
 use std::io::{self, BufRead, Read};
 
-use super::values::push_reference;
+use super::values::{push_reference, Collected};
 
 /// Buffer size for reading report files: large enough that reading is not the
 /// bottleneck, small next to any report worth streaming.
@@ -184,7 +184,7 @@ impl<R: Read> Input<R> {
     /// A traceback holds a reference every few dozen bytes, so the text up
     /// to the `<` (or the buffer's end) is found and checked as UTF-8 in
     /// one go, and only then cut at its references and line breaks.
-    pub(super) fn take_text(&mut self, out: &mut String) -> Result<(), TextError> {
+    pub(super) fn take_text(&mut self, out: &mut Collected) -> Result<(), TextError> {
         // A `\r` was the last byte taken: a `\n` right after it is part of the same line break.
         let mut after_cr = false;
         loop {
@@ -209,7 +209,8 @@ impl<R: Read> Input<R> {
                     Some(err),
                 ),
             };
-            let (taken, stop) = decode_text(text, chunk, lt.is_some(), out);
+            let (taken, stop) = decode_text(text, chunk, lt.is_some(), &mut out.text);
+            out.bound();
             let ends_with_cr = text.ends_with('\r');
             let cut_by_buffer = bad.is_some_and(|err| err.error_len().is_none()) && lt.is_none();
             let bad = bad.is_some();

@@ -53,6 +53,8 @@ use quick_xml::events::Event;
 use quick_xml::Reader;
 
 use crate::case::{TestCase, TestStatus};
+pub use values::KEPT_TEXT_BYTES;
+
 use decode::{Decoded, HeadError};
 use input::Input;
 use parser::Parser;
@@ -92,6 +94,8 @@ pub struct JunitCase {
     /// pieces joined, leading blank lines and trailing whitespace removed.
     pub details: Option<String>,
     /// `<system-out>` text (several elements joined by a newline), tidied like `details`.
+    /// Of each of these texts at most the first and last [`KEPT_TEXT_BYTES`]
+    /// are kept, with a note where the middle was left out.
     pub system_out: Option<String>,
     /// `<system-err>` text, tidied like `details`.
     pub system_err: Option<String>,

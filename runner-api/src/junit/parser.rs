@@ -11,7 +11,7 @@ use quick_xml::events::attributes::AttrError;
 use quick_xml::events::{BytesCData, BytesRef, BytesStart, BytesText};
 
 use super::input::{Input, Locate, Place, TextError};
-use super::values::{append, attribute_value, parse_seconds, push_reference, tidy};
+use super::values::{append, attribute_value, parse_seconds, push_reference, Collected};
 use super::{JunitCase, JunitError, SuiteProblem, Summary};
 use crate::case::TestStatus;
 
@@ -61,7 +61,7 @@ pub(super) struct Parser<'p, F> {
     /// The current case already has its first outcome element.
     outcome_seen: bool,
     /// Text of the element being collected (first outcome, system-out/err).
-    pub(super) text: String,
+    pub(super) text: Collected,
     /// Whether text of the innermost element is being collected.
     collect: bool,
     root_seen: bool,
@@ -81,7 +81,7 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
             suites: Vec::with_capacity(4),
             case: None,
             outcome_seen: false,
-            text: String::new(),
+            text: Collected::default(),
             collect: false,
             root_seen: false,
             root_closed: false,
@@ -421,8 +421,7 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
                 }
             }
             Kind::Outcome | Kind::SystemOut | Kind::SystemErr if self.collect => {
-                let text = tidy(&self.text);
-                self.text.clear();
+                let text = self.text.take();
                 self.collect = false;
                 if let Some(case) = self.case.as_mut() {
                     match kind {
@@ -443,7 +442,8 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
     pub(super) fn text(&mut self, text: &BytesText<'_>, src: &mut impl Locate, at: u64) -> Result<(), JunitError> {
         if self.collecting() {
             let content = text.xml10_content().map_err(|_| self.invalid_utf8(text, src, at))?;
-            self.text.push_str(&content);
+            self.text.text.push_str(&content);
+            self.text.bound();
         } else if self.stack.is_empty() {
             if let Some(first) = text.iter().position(|b| !b.is_ascii_whitespace()) {
                 return self.outside_root(src, at + first as u64, "text");
@@ -458,7 +458,8 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
             let content = cdata
                 .xml10_content()
                 .map_err(|_| self.invalid_utf8(cdata, src, at + CDATA_OPEN))?;
-            self.text.push_str(&content);
+            self.text.text.push_str(&content);
+            self.text.bound();
             Ok(())
         } else {
             self.outside_root(src, at, "CDATA")
@@ -477,7 +478,7 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
         }
         match std::str::from_utf8(reference) {
             Ok(name) => {
-                push_reference(&mut self.text, name);
+                push_reference(&mut self.text.text, name);
                 Ok(())
             }
             // Past the `&`.
