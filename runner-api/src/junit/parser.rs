@@ -638,6 +638,46 @@ mod tests {
         }
     }
 
+    fn problems(xml: &str) -> Vec<String> {
+        let mut parser = Parser::new(Path::new("p.xml"), drop);
+        let mut reader = quick_xml::Reader::from_str(xml);
+        let mut src = NoPlace;
+        loop {
+            match reader.read_event().expect("well-formed") {
+                quick_xml::events::Event::Start(e) => parser.open(&e, &mut src, 0, false).expect("open"),
+                quick_xml::events::Event::Empty(e) => parser.open(&e, &mut src, 0, true).expect("open"),
+                quick_xml::events::Event::End(_) => parser.close(),
+                quick_xml::events::Event::Eof => break,
+                _ => {}
+            }
+        }
+        let summary = parser.finish(&mut src, 0).expect("complete");
+        summary.problems.iter().map(ToString::to_string).collect()
+    }
+
+    struct NoPlace;
+    impl Locate for NoPlace {
+        fn place(&mut self, _: u64) -> Place {
+            Place { line: 1, column: 1 }
+        }
+    }
+
+    #[test]
+    fn nested_suites_count_their_children_and_consistent_counts_flag_nothing() {
+        let nested = r#"<testsuites><testsuite name="all" failures="2" errors="1"><testsuite name="a" failures="1">
+            <testcase name="x"><failure/></testcase></testsuite><testsuite name="b" failures="1" errors="1">
+            <testcase name="y"><failure/></testcase><testcase name="z"><error/></testcase></testsuite></testsuite></testsuites>"#;
+        assert!(problems(nested).is_empty(), "{:?}", problems(nested));
+        let short = r#"<testsuite name="s" failures="1"><testsuite name="inner" errors="1"/></testsuite>"#;
+        assert_eq!(
+            problems(short),
+            [
+                "the report counts 1 error of suite \"inner\" but lists 0",
+                "the report counts 1 failure of suite \"s\" but lists 0"
+            ]
+        );
+    }
+
     #[test]
     fn attribute_problems_name_the_attribute() {
         assert_eq!(problem(r#"testcase name="a" time"#), "attribute `time` has no value");
