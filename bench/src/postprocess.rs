@@ -75,7 +75,7 @@ impl Runner for ReplayRunner {
         let process = ctx.run_supervised(cmd)?;
         let tool_exited = Instant::now();
         let junit = match runner_pytest::read_report(&junit_path) {
-            Ok(cases) => JunitOutcome::Read(cases),
+            Ok((cases, problems)) => JunitOutcome::read(cases, problems),
             Err(err) => JunitOutcome::Unreadable(err),
         };
         let result = conclude(Attempt {
@@ -201,7 +201,7 @@ pub fn stages(report: &Path, work: &Path) -> Result<Vec<(&'static str, Duration)
     use evidence::{Run, RunInfo, RunStatus};
     let mut times = Vec::new();
     let start = Instant::now();
-    let cases = runner_pytest::read_report(report).map_err(|e| e.to_string())?;
+    let (cases, _) = runner_pytest::read_report(report).map_err(|e| e.to_string())?;
     times.push(("read JUnit into cases (runner_pytest::read_report)", start.elapsed()));
     let mut result = SuiteResult::new("big", "pytest");
     result.cases = cases;

@@ -22,7 +22,7 @@ fn main() {
             "stream" => std::fs::File::open(path)
                 .map_err(|err| err.to_string())
                 .and_then(|file| runner_api::junit::for_each_case(file, path, drop).map_err(|err| err.to_string()))
-                .map(|count| format!("{count} cases streamed")),
+                .map(|summary| format!("{} cases streamed", summary.cases)),
             _ => runner_api::junit::read_file(path)
                 .map(|cases| format!("{} cases", cases.len()))
                 .map_err(|err| err.to_string()),

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::case::TestCase;
 use crate::context::SuiteContext;
-use crate::junit::JunitError;
+use crate::junit::{JunitError, SuiteProblem};
 use crate::process::{log_tail, ExitKind, ProcessOutcome};
 use crate::result::{SuiteOutcome, SuiteResult, ToolRun};
 use crate::runner::RunnerError;
@@ -23,6 +23,21 @@ pub enum JunitOutcome {
     Missing(PathBuf),
     /// The report exists but could not be read.
     Unreadable(JunitError),
+    /// Read, and these are its cases, but the report says the suite went
+    /// wrong beyond them: the suite is an error whatever its cases say.
+    Flagged(Vec<TestCase>, Vec<SuiteProblem>),
+}
+
+impl JunitOutcome {
+    /// A report read into `cases`: [`JunitOutcome::Read`], or
+    /// [`JunitOutcome::Flagged`] when the report says more went wrong.
+    pub fn read(cases: Vec<TestCase>, problems: Vec<SuiteProblem>) -> Self {
+        if problems.is_empty() {
+            JunitOutcome::Read(cases)
+        } else {
+            JunitOutcome::Flagged(cases, problems)
+        }
+    }
 }
 
 /// Everything one attempt produced, for [`conclude`].
@@ -47,7 +62,7 @@ pub struct Attempt<'a> {
 
 /// The honest result of an attempt:
 /// - interrupted or timed out → that outcome, keeping whatever cases the tool wrote;
-/// - JUnit missing or unreadable → error with the log tail;
+/// - JUnit missing or unreadable, or flagging the suite → error with the log tail;
 /// - an exit code outside `ok_codes` → error with the log tail;
 /// - a non-zero exit while JUnit shows no failure → error, never a pass;
 /// - otherwise passed or failed from the cases.
@@ -91,6 +106,10 @@ pub fn conclude(attempt: Attempt<'_>) -> SuiteResult {
             path.display()
         )),
         JunitOutcome::Unreadable(err) => Some(err.to_string()),
+        JunitOutcome::Flagged(cases, problems) => {
+            result.cases = cases;
+            Some(problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
+        }
     };
 
     let problem = if let Some(kind) = process.cancelled {

@@ -784,7 +784,8 @@ fn for_each_case_streams_and_counts() {
         seen.push(case.name)
     })
     .expect("stream");
-    assert_eq!(count, 11);
+    assert_eq!(count.cases, 11);
+    assert!(count.problems.is_empty());
     assert_eq!(seen.len(), 11);
     assert_eq!(seen[0], "test_passes");
 }

@@ -122,8 +122,8 @@ impl Runner for BehaveRunner {
         let (junit, junit_files) = match junit_files {
             Ok(files) if files.is_empty() => (JunitOutcome::Missing(outputs.junit_dir.clone()), files),
             Ok(files) => match read_cases(&files) {
-                Ok(cases) => (
-                    JunitOutcome::Read(selected(ctx, with_locations(ctx, &outputs, cases))),
+                Ok((cases, problems)) => (
+                    JunitOutcome::read(selected(ctx, with_locations(ctx, &outputs, cases)), problems),
                     files,
                 ),
                 Err(err) => (JunitOutcome::Unreadable(err), files),
@@ -150,17 +150,21 @@ impl Runner for BehaveRunner {
     }
 }
 
-/// Every case of every JUnit file.
-fn read_cases(files: &[PathBuf]) -> Result<Vec<TestCase>, JunitError> {
+/// Every case of every JUnit file, and what the files say went wrong beyond them.
+fn read_cases(files: &[PathBuf]) -> Result<(Vec<TestCase>, Vec<junit::SuiteProblem>), JunitError> {
     let mut cases = Vec::new();
+    let mut problems = Vec::new();
     for file in files {
+        let report = junit::read_report(file)?;
         cases.extend(
-            junit::read_file(file)?
+            report
+                .cases
                 .into_iter()
                 .map(|row| message_from_failing_step(row.into_test_case())),
         );
+        problems.extend(report.problems);
     }
-    Ok(cases)
+    Ok((cases, problems))
 }
 
 /// behave writes `message="None" type="NoneType"` for a step that failed

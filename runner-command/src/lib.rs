@@ -257,11 +257,14 @@ impl Runner for CommandRunner {
 
         let (rows, report_files) = report::read(&prepared.junit);
         let junit = match rows {
-            Ok(rows) => JunitOutcome::Read(into_cases(rows, &settings)),
+            Ok(report) if report.problems.is_empty() => JunitOutcome::Read(into_cases(report.cases, &settings)),
+            Ok(report) => JunitOutcome::Flagged(into_cases(report.cases, &settings), report.problems),
             Err(outcome) => outcome,
         };
         let failures = match &junit {
-            JunitOutcome::Read(cases) => cases.iter().filter(|case| case.status.is_failure()).count(),
+            JunitOutcome::Read(cases) | JunitOutcome::Flagged(cases, _) => {
+                cases.iter().filter(|case| case.status.is_failure()).count()
+            }
             _ => 0,
         };
         let exit = process.exit;

@@ -9,23 +9,27 @@
 use std::path::{Path, PathBuf};
 
 use runner_api::conclude::JunitOutcome;
-use runner_api::junit::{self, JunitCase};
+use runner_api::junit::{self, JunitReport};
 
-/// The rows of the report(s) the tool wrote at `path`, and the files they
-/// came from (to keep as artifacts).
-pub fn read(path: &Path) -> (Result<Vec<JunitCase>, JunitOutcome>, Vec<PathBuf>) {
+/// The rows of the report(s) the tool wrote at `path`, what they say went
+/// wrong beyond their rows, and the files they came from (to keep as
+/// artifacts).
+pub fn read(path: &Path) -> (Result<JunitReport, JunitOutcome>, Vec<PathBuf>) {
     let fresh = report_files(path);
     if fresh.is_empty() {
         return (Err(JunitOutcome::Missing(path.to_path_buf())), Vec::new());
     }
-    let mut rows = Vec::new();
+    let mut all = JunitReport::default();
     for file in &fresh {
-        match junit::read_file(file) {
-            Ok(mut cases) => rows.append(&mut cases),
+        match junit::read_report(file) {
+            Ok(mut report) => {
+                all.cases.append(&mut report.cases);
+                all.problems.append(&mut report.problems);
+            }
             Err(err) => return (Err(JunitOutcome::Unreadable(err)), fresh),
         }
     }
-    (Ok(rows), fresh)
+    (Ok(all), fresh)
 }
 
 /// The report files at `path`: the file itself, or a directory's `*.xml`

@@ -265,16 +265,17 @@ fn read_cases(ctx: &SuiteContext, outputs: &Outputs) -> JunitOutcome {
     if !outputs.junit.is_file() {
         return JunitOutcome::Missing(outputs.junit.clone());
     }
-    let rows = match junit::read_file(&outputs.junit) {
-        Ok(rows) => rows,
+    let report = match junit::read_report(&outputs.junit) {
+        Ok(report) => report,
         Err(err) => return JunitOutcome::Unreadable(err),
     };
     let root_dir = selector::root_dir_from_json_report(&outputs.json);
-    JunitOutcome::Read(
-        rows.into_iter()
-            .map(|row| to_case(ctx, root_dir.as_deref(), row))
-            .collect(),
-    )
+    let cases = report
+        .cases
+        .into_iter()
+        .map(|row| to_case(ctx, root_dir.as_deref(), row))
+        .collect();
+    JunitOutcome::read(cases, report.problems)
 }
 
 fn to_case(ctx: &SuiteContext, root_dir: Option<&Path>, row: JunitCase) -> TestCase {

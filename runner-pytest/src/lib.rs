@@ -107,7 +107,7 @@ impl Runner for PytestRunner {
 
         let junit = if junit_path.is_file() {
             match read_report(&junit_path) {
-                Ok(cases) => JunitOutcome::Read(cases),
+                Ok((cases, problems)) => JunitOutcome::read(cases, problems),
                 Err(err) => JunitOutcome::Unreadable(err),
             }
         } else {
@@ -158,16 +158,17 @@ const BYTES_PER_CASE_GUESS: u64 = 256;
 /// selectors, merging the two rows pytest writes for one test whose call
 /// failed and whose teardown errored. Cases are built as the report streams
 /// by, so no second list of raw rows is ever held.
-pub fn read_report(path: &Path) -> Result<Vec<TestCase>, junit::JunitError> {
+/// What the report says went wrong beyond its cases comes with them.
+pub fn read_report(path: &Path) -> Result<(Vec<TestCase>, Vec<junit::SuiteProblem>), junit::JunitError> {
     let file = std::fs::File::open(path).map_err(|source| junit::JunitError::Io {
         path: path.to_path_buf(),
         source,
     })?;
     let guess = file.metadata().map_or(0, |meta| meta.len() / BYTES_PER_CASE_GUESS);
     let mut cases = Vec::with_capacity(usize::try_from(guess).unwrap_or(0));
-    junit::for_each_case(file, path, |row| push_row(&mut cases, row))?;
+    let summary = junit::for_each_case(file, path, |row| push_row(&mut cases, row))?;
     cases.shrink_to_fit();
-    Ok(cases)
+    Ok((cases, summary.problems))
 }
 
 /// Adds one JUnit row to `cases`, merging it into the previous case when it

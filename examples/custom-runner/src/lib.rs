@@ -139,22 +139,25 @@ impl Runner for ChecksRunner {
     }
 }
 
-/// The report's cases, each selectable again by its check name.
+/// The report's cases, each selectable again by its check name, and what
+/// the report says went wrong beyond them.
 fn read_report(path: &Path) -> JunitOutcome {
     if !path.is_file() {
         return JunitOutcome::Missing(path.to_path_buf());
     }
-    match junit::read_file(path) {
-        Ok(rows) => JunitOutcome::Read(
-            rows.into_iter()
+    match junit::read_report(path) {
+        Ok(report) => {
+            let cases = (report.cases.into_iter())
                 .map(|row| {
                     let selector = row.name.clone();
                     let mut case: TestCase = row.into_test_case();
                     case.selector = Some(selector);
                     case
                 })
-                .collect(),
-        ),
+                .collect();
+            // Read, or Flagged when the report says more went wrong than its cases show.
+            JunitOutcome::read(cases, report.problems)
+        }
         Err(err) => JunitOutcome::Unreadable(err),
     }
 }

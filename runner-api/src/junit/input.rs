@@ -13,7 +13,7 @@
 
 use std::io::{self, BufRead, Read};
 
-use super::values::push_reference;
+use super::values::{push_reference, Collected};
 
 /// Buffer size for reading report files: large enough that reading is not the
 /// bottleneck, small next to any report worth streaming.
@@ -180,7 +180,11 @@ impl<R: Read> Input<R> {
     /// normalized as XML 1.0 says, references resolved by [`push_reference`].
     /// Leaves a `&` without a `;` close after it (and what follows) to
     /// quick-xml, which says what is wrong with it.
-    pub(super) fn take_text(&mut self, out: &mut String) -> Result<(), TextError> {
+    ///
+    /// A traceback holds a reference every few dozen bytes, so the text up
+    /// to the `<` (or the buffer's end) is found and checked as UTF-8 in
+    /// one go, and only then cut at its references and line breaks.
+    pub(super) fn take_text(&mut self, out: &mut Collected) -> Result<(), TextError> {
         // A `\r` was the last byte taken: a `\n` right after it is part of the same line break.
         let mut after_cr = false;
         loop {
@@ -196,58 +200,98 @@ impl<R: Read> Input<R> {
                 }
             }
             let available = &self.buf[self.pos..self.filled];
-            let stop = memchr::memchr3(b'<', b'&', b'\r', available);
-            let run = &available[..stop.unwrap_or(available.len())];
-            match std::str::from_utf8(run) {
-                Ok(text) => {
-                    out.push_str(text);
-                    self.pos += run.len();
+            let lt = memchr::memchr(b'<', available);
+            let chunk = &available[..lt.unwrap_or(available.len())];
+            let (text, bad) = match std::str::from_utf8(chunk) {
+                Ok(text) => (text, None),
+                Err(err) => (
+                    std::str::from_utf8(&chunk[..err.valid_up_to()]).unwrap_or_default(),
+                    Some(err),
+                ),
+            };
+            let (taken, stop) = decode_text(text, chunk, lt.is_some(), &mut out.text);
+            out.bound();
+            let ends_with_cr = text.ends_with('\r');
+            let cut_by_buffer = bad.is_some_and(|err| err.error_len().is_none()) && lt.is_none();
+            let bad = bad.is_some();
+            self.pos += taken;
+            match stop {
+                Stop::Done if !bad => {
+                    if lt.is_some() {
+                        return Ok(());
+                    }
+                    after_cr = ends_with_cr;
                 }
-                Err(err) => {
-                    let valid = err.valid_up_to();
-                    out.push_str(std::str::from_utf8(&run[..valid]).unwrap_or_default());
-                    self.pos += valid;
+                Stop::Done => {
                     // A character cut in two by the end of the buffer reads whole after a refill.
-                    let cut_by_buffer = err.error_len().is_none() && stop.is_none();
                     self.pin = self.pos;
                     if cut_by_buffer && self.fill_more()? {
                         continue;
                     }
                     return Err(TextError::InvalidUtf8 { at: self.position() });
                 }
-            }
-            let Some(stop) = stop else { continue };
-            match available[stop] {
-                b'<' => return Ok(()),
-                b'\r' => {
-                    out.push('\n');
-                    self.pos += 1;
-                    after_cr = true;
-                }
-                _ => {
-                    let after_amp = &available[stop + 1..];
-                    let window = &after_amp[..after_amp.len().min(MAX_REFERENCE_NAME + 1)];
-                    match memchr::memchr3(b';', b'<', b'&', window) {
-                        Some(end) if window[end] == b';' => {
-                            let Ok(name) = std::str::from_utf8(&window[..end]) else {
-                                return Ok(());
-                            };
-                            push_reference(out, name);
-                            self.pos += end + 2;
-                        }
-                        // The `;` may be in input not read yet.
-                        None if window.len() <= MAX_REFERENCE_NAME => {
-                            self.pin = self.pos;
-                            if !self.fill_more()? {
-                                return Ok(());
-                            }
-                        }
-                        _ => return Ok(()),
+                // The `;` may be in input not read yet.
+                Stop::NeedMore => {
+                    self.pin = self.pos;
+                    if !self.fill_more()? {
+                        return Ok(());
                     }
                 }
+                Stop::LeaveToQuickXml => return Ok(()),
             }
         }
     }
+}
+
+/// Where [`decode_text`] stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// At the end of the valid text.
+    Done,
+    /// At a `&` whose `;` may lie past the end of the buffer.
+    NeedMore,
+    /// At a `&` that is not a reference this reader resolves.
+    LeaveToQuickXml,
+}
+
+/// Appends `text` (the valid UTF-8 start of `chunk`, which runs to a `<`
+/// when `closed`, else to the end of the buffer) to `out`, line breaks
+/// normalized and references resolved; returns how many bytes it took and
+/// why it stopped. A `\r` at the end of `text` is taken as a line break;
+/// the caller skips a `\n` that follows it.
+fn decode_text(text: &str, chunk: &[u8], closed: bool, out: &mut String) -> (usize, Stop) {
+    let bytes = text.as_bytes();
+    let mut done = 0;
+    for special in memchr::memchr2_iter(b'&', b'\r', bytes) {
+        if special < done {
+            // Inside a reference or a `\r\n` already taken.
+            continue;
+        }
+        out.push_str(&text[done..special]);
+        if bytes[special] == b'\r' {
+            out.push('\n');
+            done = special + 1;
+            if bytes.get(done) == Some(&b'\n') {
+                done += 1;
+            }
+            continue;
+        }
+        let after_amp = &chunk[special + 1..];
+        let window = &after_amp[..after_amp.len().min(MAX_REFERENCE_NAME + 1)];
+        match memchr::memchr3(b';', b'<', b'&', window) {
+            Some(end) if window[end] == b';' => {
+                let Ok(name) = std::str::from_utf8(&window[..end]) else {
+                    return (special, Stop::LeaveToQuickXml);
+                };
+                push_reference(out, name);
+                done = special + end + 2;
+            }
+            None if window.len() <= MAX_REFERENCE_NAME && !closed => return (special, Stop::NeedMore),
+            _ => return (special, Stop::LeaveToQuickXml),
+        }
+    }
+    out.push_str(&text[done..]);
+    (bytes.len(), Stop::Done)
 }
 
 /// Newlines in `bytes`, counted in blocks the compiler turns into vector code.

@@ -11,12 +11,15 @@
 //! - `time` in any float syntax (`0.5`, `8.6e-05`, `1,5`) or absent;
 //! - `<properties>`, `<rerunFailure>`, `<flakyFailure>` and any element it does
 //!   not know are skipped, as are comments, processing instructions, the XML
-//!   declaration and a UTF-8 byte order mark.
+//!   declaration and a UTF-8 byte order mark;
+//! - UTF-8, UTF-16 with a byte order mark, and ISO-8859-1 when the XML
+//!   declaration says so.
 //!
 //! It streams: one pass of quick-xml's events over a buffered reader, no
 //! document tree, so a report of any size costs little more memory than the
 //! cases it holds (and nothing at all with [`for_each_case`]). Modules:
-//! `input` (the bytes, where an error is, and the one fast path: failure
+//! `decode` (other encodings to UTF-8, and a file that does not start like
+//! XML failing at once), `input` (the bytes, where an error is, and the one fast path: failure
 //! text read straight from the buffer), `parser` (events to cases and
 //! errors), `values` (attribute values, times, text).
 //!
@@ -25,11 +28,18 @@
 //! file, line and column, never "zero tests": a suite whose report cannot be
 //! read must not look like a suite that ran nothing.
 //!
+//! A report can say that a suite went wrong beyond its cases: an `<error>`
+//! or `<failure>` directly under `<testsuite>`, or `failures` / `errors`
+//! counts its cases do not bear out. [`read_report`] returns these as
+//! [`SuiteProblem`]s next to the cases, and `conclude` makes such a suite an
+//! error.
+//!
 //! Status of a case: `error` beats `failure` beats `skipped` when a case holds
 //! several of them; message, type and body come from the first one. Rows are
 //! returned in file order and never merged (pytest writes a second row for a
 //! teardown error; merging is the pytest runner's business).
 
+mod decode;
 mod input;
 mod parser;
 mod values;
@@ -43,6 +53,9 @@ use quick_xml::events::Event;
 use quick_xml::Reader;
 
 use crate::case::{TestCase, TestStatus};
+pub use values::KEPT_TEXT_BYTES;
+
+use decode::{Decoded, HeadError};
 use input::Input;
 use parser::Parser;
 
@@ -81,6 +94,8 @@ pub struct JunitCase {
     /// pieces joined, leading blank lines and trailing whitespace removed.
     pub details: Option<String>,
     /// `<system-out>` text (several elements joined by a newline), tidied like `details`.
+    /// Of each of these texts at most the first and last [`KEPT_TEXT_BYTES`]
+    /// are kept, with a note where the middle was left out.
     pub system_out: Option<String>,
     /// `<system-err>` text, tidied like `details`.
     pub system_err: Option<String>,
@@ -136,8 +151,91 @@ pub enum JunitError {
     },
 }
 
-/// Reads every test case of one JUnit XML file, in file order.
+/// What a report says went wrong in a suite beyond its cases: a suite whose
+/// report shows this did not pass, whatever its cases say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SuiteProblem {
+    /// An `<error>` or `<failure>` directly under `<testsuite>` (a tool's
+    /// set-up of the whole suite failed, e.g. `setUpClass`).
+    Reported {
+        /// `name` of the suite, when given.
+        suite: Option<String>,
+        /// `error` or `failure`.
+        element: &'static str,
+        /// Its `message` (else its `type`), when given.
+        message: Option<String>,
+    },
+    /// The suite's `failures` and `errors` attributes count more than its
+    /// cases (and suite-level elements) show.
+    Miscounted {
+        /// `name` of the suite, when given.
+        suite: Option<String>,
+        /// The `failures` attribute.
+        failures: u64,
+        /// The `errors` attribute.
+        errors: u64,
+        /// Failed and erroneous cases (and suite-level elements) listed.
+        listed: u64,
+    },
+}
+
+impl std::fmt::Display for SuiteProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let suite = |name: &Option<String>| {
+            name.as_deref()
+                .map(|name| format!(" of suite {name:?}"))
+                .unwrap_or_default()
+        };
+        match self {
+            SuiteProblem::Reported {
+                suite: name,
+                element,
+                message,
+            } => {
+                write!(f, "the report has a suite-level <{element}>{}", suite(name))?;
+                match message {
+                    Some(message) => write!(f, ": {message}"),
+                    None => Ok(()),
+                }
+            }
+            SuiteProblem::Miscounted {
+                suite: name,
+                failures,
+                errors,
+                listed,
+            } => {
+                let plural = |n: &u64, word: &str| format!("{n} {word}{}", if *n == 1 { "" } else { "s" });
+                let counts = match (failures, errors) {
+                    (0, errors) => plural(errors, "error"),
+                    (failures, 0) => plural(failures, "failure"),
+                    (failures, errors) => format!("{} and {}", plural(failures, "failure"), plural(errors, "error")),
+                };
+                write!(f, "the report counts {counts}{} but lists {listed}", suite(name))
+            }
+        }
+    }
+}
+
+/// Everything read from a report: its cases, and what it says went wrong
+/// beyond them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct JunitReport {
+    /// The test cases, in file order.
+    pub cases: Vec<JunitCase>,
+    /// Suite-level errors and counts the cases do not bear out, in file order.
+    pub problems: Vec<SuiteProblem>,
+}
+
+/// Reads every test case of one JUnit XML file, in file order. What the
+/// report says beyond its cases ([`SuiteProblem`]) is left out: use
+/// [`read_report`] where a verdict depends on the report.
 pub fn read_file(path: &Path) -> Result<Vec<JunitCase>, JunitError> {
+    read_report(path).map(|report| report.cases)
+}
+
+/// Reads one JUnit XML file: its cases in file order, and its suite-level problems.
+pub fn read_report(path: &Path) -> Result<JunitReport, JunitError> {
     let file = File::open(path).map_err(|source| JunitError::Io {
         path: path.to_path_buf(),
         source,
@@ -147,33 +245,64 @@ pub fn read_file(path: &Path) -> Result<Vec<JunitCase>, JunitError> {
     // (attributes, indentation, output), so reserve one slot per
     // `BYTES_PER_CASE_GUESS` bytes up front and trim what is left over.
     let guess = file.metadata().map_or(0, |meta| meta.len() / BYTES_PER_CASE_GUESS);
-    read_into(file, path, Vec::with_capacity(usize::try_from(guess).unwrap_or(0)))
+    let mut cases = Vec::with_capacity(usize::try_from(guess).unwrap_or(0));
+    let problems = stream(file, path, |case| cases.push(case))?.problems;
+    cases.shrink_to_fit();
+    Ok(JunitReport { cases, problems })
 }
 
 /// Reads every test case of JUnit XML from `reader` (buffered or not: the
 /// reader buffers itself); `path_for_errors` names the source in errors.
 pub fn read_reader<R: Read>(reader: R, path_for_errors: &Path) -> Result<Vec<JunitCase>, JunitError> {
-    read_into(reader, path_for_errors, Vec::new())
-}
-
-fn read_into<R: Read>(reader: R, path: &Path, mut cases: Vec<JunitCase>) -> Result<Vec<JunitCase>, JunitError> {
-    for_each_case(reader, path, |case| cases.push(case))?;
-    cases.shrink_to_fit();
+    let mut cases = Vec::new();
+    for_each_case(reader, path_for_errors, |case| cases.push(case))?;
     Ok(cases)
 }
 
 /// Streams the test cases of JUnit XML from `reader` to `on_case`, in file
-/// order, without keeping them; returns how many there were.
+/// order, without keeping them; returns how many there were and what the
+/// report says went wrong beyond them.
 ///
 /// On error, the cases before the problem have already been handed over; the
 /// error means the report as a whole is unreadable and those cases are not to
 /// be trusted as the complete set.
-pub fn for_each_case<R, F>(reader: R, path_for_errors: &Path, on_case: F) -> Result<u64, JunitError>
+pub fn for_each_case<R, F>(reader: R, path_for_errors: &Path, on_case: F) -> Result<Summary, JunitError>
 where
     R: Read,
     F: FnMut(JunitCase),
 {
-    let mut reader = Reader::from_reader(Input::new(reader));
+    stream(reader, path_for_errors, on_case)
+}
+
+/// What [`for_each_case`] returns besides the cases it hands over.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
+pub struct Summary {
+    /// How many cases there were.
+    pub cases: u64,
+    /// Suite-level errors and counts the cases do not bear out, in file order.
+    pub problems: Vec<SuiteProblem>,
+}
+
+/// [`for_each_case`], also returning the report's suite-level problems.
+fn stream<R, F>(reader: R, path_for_errors: &Path, on_case: F) -> Result<Summary, JunitError>
+where
+    R: Read,
+    F: FnMut(JunitCase),
+{
+    let decoded = Decoded::new(reader).map_err(|err| match err {
+        HeadError::Io(source) => JunitError::Io {
+            path: path_for_errors.to_path_buf(),
+            source,
+        },
+        HeadError::NotXml { line, column } => JunitError::Malformed {
+            path: path_for_errors.to_path_buf(),
+            line,
+            column,
+            message: "text before the root element".to_string(),
+        },
+    })?;
+    let mut reader = Reader::from_reader(Input::new(decoded));
     // `<a></a>` and `<a/>` are both handled; end-name checking (on by
     // default) catches mismatched tags.
     reader.config_mut().expand_empty_elements = false;

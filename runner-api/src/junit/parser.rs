@@ -11,8 +11,8 @@ use quick_xml::events::attributes::AttrError;
 use quick_xml::events::{BytesCData, BytesRef, BytesStart, BytesText};
 
 use super::input::{Input, Locate, Place, TextError};
-use super::values::{append, attribute_value, parse_seconds, push_reference, tidy};
-use super::{JunitCase, JunitError};
+use super::values::{append, attribute_value, parse_seconds, push_reference, Collected};
+use super::{JunitCase, JunitError, SuiteProblem, Summary};
 use crate::case::TestStatus;
 
 /// Bytes of `<![CDATA[` before a CDATA section's content.
@@ -41,10 +41,14 @@ struct Open {
     line: u64,
 }
 
-/// The `<testsuite>` attributes a case inherits.
+/// The `<testsuite>` attributes a case inherits, and what it claims.
 struct Suite {
     name: Option<Arc<str>>,
     hostname: Option<Arc<str>>,
+    /// `failures` plus `errors` as the suite's attributes count them.
+    claimed: (u64, u64),
+    /// Failed and erroneous cases (and suite-level elements) seen in it so far.
+    listed: u64,
 }
 
 /// The event-by-event state of one report being read.
@@ -57,7 +61,7 @@ pub(super) struct Parser<'p, F> {
     /// The current case already has its first outcome element.
     outcome_seen: bool,
     /// Text of the element being collected (first outcome, system-out/err).
-    pub(super) text: String,
+    pub(super) text: Collected,
     /// Whether text of the innermost element is being collected.
     collect: bool,
     root_seen: bool,
@@ -65,6 +69,7 @@ pub(super) struct Parser<'p, F> {
     /// A declaration, comment, processing instruction or doctype was seen.
     pub(super) saw_markup: bool,
     cases: u64,
+    problems: Vec<SuiteProblem>,
 }
 
 impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
@@ -76,12 +81,13 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
             suites: Vec::with_capacity(4),
             case: None,
             outcome_seen: false,
-            text: String::new(),
+            text: Collected::default(),
             collect: false,
             root_seen: false,
             root_closed: false,
             saw_markup: false,
             cases: 0,
+            problems: Vec::new(),
         }
     }
 
@@ -172,9 +178,10 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
                     }
                 }
             }
-            Some(Kind::Testsuites | Kind::Testsuite) => match name {
+            Some(parent @ (Kind::Testsuites | Kind::Testsuite)) => match name {
                 "testsuite" => self.open_suite(start, src, at)?,
                 "testcase" => self.open_case(start, src, at)?,
+                "error" | "failure" if parent == Kind::Testsuite => self.suite_outcome(start, src, at)?,
                 _ => Kind::Ignored,
             },
             Some(Kind::Testcase) => match name {
@@ -221,14 +228,49 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
         let mut suite = Suite {
             name: None,
             hostname: None,
+            claimed: (0, 0),
+            listed: 0,
         };
-        self.attributes(start, src, at, |key, raw| match key {
-            "name" => suite.name = Some(Arc::from(attribute_value(raw))),
-            "hostname" => suite.hostname = Some(Arc::from(attribute_value(raw))),
+        self.attributes(start, src, at, |key, value| match key {
+            "name" => suite.name = Some(Arc::from(value)),
+            "hostname" => suite.hostname = Some(Arc::from(value)),
+            "failures" => suite.claimed.0 = value.trim().parse().unwrap_or(0),
+            "errors" => suite.claimed.1 = value.trim().parse().unwrap_or(0),
             _ => {}
         })?;
         self.suites.push(suite);
         Ok(Kind::Testsuite)
+    }
+
+    /// An `<error>` or `<failure>` directly under `<testsuite>`.
+    fn suite_outcome(&mut self, start: &BytesStart<'_>, src: &mut impl Locate, at: u64) -> Result<Kind, JunitError> {
+        let (mut message, mut error_type) = (None, None);
+        self.attributes(start, src, at, |key, value| match key {
+            "message" => message = Some(value.to_owned()),
+            "type" => error_type = Some(value.to_owned()),
+            _ => {}
+        })?;
+        self.count_listed();
+        self.problems.push(SuiteProblem::Reported {
+            suite: self
+                .suites
+                .last()
+                .and_then(|suite| suite.name.as_deref().map(str::to_owned)),
+            element: if start.local_name().as_ref() == b"error" {
+                "error"
+            } else {
+                "failure"
+            },
+            message: message.or(error_type).filter(|message| !message.trim().is_empty()),
+        });
+        Ok(Kind::Ignored)
+    }
+
+    /// One more failed or erroneous case (or suite-level element) in every open suite.
+    fn count_listed(&mut self) {
+        for suite in &mut self.suites {
+            suite.listed += 1;
+        }
     }
 
     fn open_case(&mut self, start: &BytesStart<'_>, src: &mut impl Locate, at: u64) -> Result<Kind, JunitError> {
@@ -248,12 +290,12 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
             system_out: None,
             system_err: None,
         };
-        self.attributes(start, src, at, |key, raw| match key {
-            "name" => case.name = attribute_value(raw).into_owned(),
-            "classname" => case.classname = attribute_value(raw).into_owned(),
-            "file" => case.file = Some(attribute_value(raw).into_owned()),
-            "line" => case.line = attribute_value(raw).trim().parse().ok(),
-            "time" => case.time = parse_seconds(&attribute_value(raw)),
+        self.attributes(start, src, at, |key, value| match key {
+            "name" => case.name = value.to_owned(),
+            "classname" => case.classname = value.to_owned(),
+            "file" => case.file = Some(value.to_owned()),
+            "line" => case.line = value.trim().parse().ok(),
+            "time" => case.time = parse_seconds(value),
             _ => {}
         })?;
         self.case = Some(case);
@@ -271,9 +313,9 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
         let first = !self.outcome_seen;
         let mut message = None;
         let mut error_type = None;
-        self.attributes(start, src, at, |key, raw| match key {
-            "message" if first => message = Some(attribute_value(raw).into_owned()),
-            "type" if first => error_type = Some(attribute_value(raw).into_owned()),
+        self.attributes(start, src, at, |key, value| match key {
+            "message" if first => message = Some(value.to_owned()),
+            "type" if first => error_type = Some(value.to_owned()),
             _ => {}
         })?;
         if first {
@@ -298,7 +340,8 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
     }
 
     /// Calls `each` with every attribute of `start` (at input offset `at`):
-    /// its local name and its value as written, failing on a malformed one.
+    /// its local name and its value ([`attribute_value`]), failing on a
+    /// malformed one.
     fn attributes(
         &self,
         start: &BytesStart<'_>,
@@ -306,6 +349,23 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
         at: u64,
         mut each: impl FnMut(&str, &str),
     ) -> Result<(), JunitError> {
+        // The common case, checked as UTF-8 and for characters to normalize
+        // once per tag rather than once per attribute; anything unusual is
+        // read again below, where quick-xml says what is wrong with it.
+        if let Ok(text) = std::str::from_utf8(start.attributes_raw()) {
+            let bytes = text.as_bytes();
+            let plain = memchr::memchr3(b'&', b'\t', b'\n', bytes).is_none() && memchr::memchr(b'\r', bytes).is_none();
+            let split = split_attributes(text, |key, raw| {
+                if plain {
+                    each(key, raw);
+                } else {
+                    each(key, &attribute_value(raw));
+                }
+            });
+            if split.is_some() {
+                return Ok(());
+            }
+        }
         // Without duplicate checks: a tool that writes an attribute twice
         // gets its last value, and reading a tag costs no allocation.
         for attr in start.attributes().with_checks(false) {
@@ -314,7 +374,7 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
                     let key = attr.key.local_name();
                     match (std::str::from_utf8(key.as_ref()), std::str::from_utf8(&attr.value)) {
                         (Ok(key), Ok(value)) => {
-                            each(key, value);
+                            each(key, &attribute_value(value));
                             continue;
                         }
                         _ => "an attribute is not valid UTF-8".to_string(),
@@ -339,17 +399,29 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
     fn end(&mut self, kind: Kind) {
         match kind {
             Kind::Testsuite => {
-                self.suites.pop();
+                if let Some(suite) = self.suites.pop() {
+                    let (failures, errors) = suite.claimed;
+                    if failures.saturating_add(errors) > suite.listed {
+                        self.problems.push(SuiteProblem::Miscounted {
+                            suite: suite.name.as_deref().map(str::to_owned),
+                            failures,
+                            errors,
+                            listed: suite.listed,
+                        });
+                    }
+                }
             }
             Kind::Testcase => {
                 if let Some(case) = self.case.take() {
+                    if matches!(case.status, TestStatus::Failed | TestStatus::Error) {
+                        self.count_listed();
+                    }
                     self.cases += 1;
                     (self.on_case)(case);
                 }
             }
             Kind::Outcome | Kind::SystemOut | Kind::SystemErr if self.collect => {
-                let text = tidy(&self.text);
-                self.text.clear();
+                let text = self.text.take();
                 self.collect = false;
                 if let Some(case) = self.case.as_mut() {
                     match kind {
@@ -370,7 +442,8 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
     pub(super) fn text(&mut self, text: &BytesText<'_>, src: &mut impl Locate, at: u64) -> Result<(), JunitError> {
         if self.collecting() {
             let content = text.xml10_content().map_err(|_| self.invalid_utf8(text, src, at))?;
-            self.text.push_str(&content);
+            self.text.text.push_str(&content);
+            self.text.bound();
         } else if self.stack.is_empty() {
             if let Some(first) = text.iter().position(|b| !b.is_ascii_whitespace()) {
                 return self.outside_root(src, at + first as u64, "text");
@@ -385,7 +458,8 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
             let content = cdata
                 .xml10_content()
                 .map_err(|_| self.invalid_utf8(cdata, src, at + CDATA_OPEN))?;
-            self.text.push_str(&content);
+            self.text.text.push_str(&content);
+            self.text.bound();
             Ok(())
         } else {
             self.outside_root(src, at, "CDATA")
@@ -404,7 +478,7 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
         }
         match std::str::from_utf8(reference) {
             Ok(name) => {
-                push_reference(&mut self.text, name);
+                push_reference(&mut self.text.text, name);
                 Ok(())
             }
             // Past the `&`.
@@ -427,7 +501,7 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
     }
 
     /// The input ended at offset `end`.
-    pub(super) fn finish(self, src: &mut impl Locate, end: u64) -> Result<u64, JunitError> {
+    pub(super) fn finish(self, src: &mut impl Locate, end: u64) -> Result<Summary, JunitError> {
         if let Some(open) = self.stack.last() {
             return Err(self.malformed(
                 src.place(end),
@@ -445,8 +519,50 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
             };
             return Err(self.malformed(src.place(end), message));
         }
-        Ok(self.cases)
+        Ok(Summary {
+            cases: self.cases,
+            problems: self.problems,
+        })
     }
+}
+
+/// Calls `each` with the local name and raw value of every `key="value"`
+/// (or `key='value'`) in a tag's attribute text; `None` at anything else.
+fn split_attributes<'t>(text: &'t str, mut each: impl FnMut(&'t str, &'t str)) -> Option<()> {
+    let bytes = text.as_bytes();
+    let skip_space = |mut i: usize| {
+        while bytes.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
+        i
+    };
+    let mut i = skip_space(0);
+    while i < bytes.len() {
+        let key_start = i;
+        while bytes.get(i).is_some_and(|&b| b != b'=' && !b.is_ascii_whitespace()) {
+            i += 1;
+        }
+        let key = text.get(key_start..i).filter(|key| !key.is_empty())?;
+        i = skip_space(i);
+        if bytes.get(i) != Some(&b'=') {
+            return None;
+        }
+        i = skip_space(i + 1);
+        let quote = *bytes.get(i).filter(|&&b| b == b'"' || b == b'\'')?;
+        let len = memchr::memchr(quote, bytes.get(i + 1..)?)?;
+        let value = text.get(i + 1..i + 1 + len)?;
+        i += len + 2;
+        if i < bytes.len() && !bytes[i].is_ascii_whitespace() {
+            return None;
+        }
+        let local = key
+            .bytes()
+            .position(|b| b == b':')
+            .map_or(key, |colon| &key[colon + 1..]);
+        each(local, value);
+        i = skip_space(i);
+    }
+    Some(())
 }
 
 /// Rank of a status when a case holds several outcome elements.
@@ -492,6 +608,74 @@ mod tests {
             .find_map(Result::err)
             .expect("a bad attribute");
         attribute_problem(&start, err)
+    }
+
+    fn split(text: &str) -> Option<Vec<(String, String)>> {
+        let mut pairs = Vec::new();
+        split_attributes(text, |key, value| pairs.push((key.to_string(), value.to_string())))?;
+        Some(pairs)
+    }
+
+    #[test]
+    fn plain_attributes_split_and_anything_else_is_left_to_quick_xml() {
+        let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
+        assert_eq!(
+            split(r#" name="a b" x:file = 'its' "#),
+            Some(vec![pair("name", "a b"), pair("file", "its")])
+        );
+        assert_eq!(split(""), Some(vec![]));
+        for bad in [
+            r#"a="1"b="2""#,
+            "a=1",
+            "a",
+            r#"a="open"#,
+            r#"="v""#,
+            "a= ",
+            r#"a="1" /"#,
+            "a='it''s'",
+        ] {
+            assert_eq!(split(bad), None, "{bad}");
+        }
+    }
+
+    fn problems(xml: &str) -> Vec<String> {
+        let mut parser = Parser::new(Path::new("p.xml"), drop);
+        let mut reader = quick_xml::Reader::from_str(xml);
+        let mut src = NoPlace;
+        loop {
+            match reader.read_event().expect("well-formed") {
+                quick_xml::events::Event::Start(e) => parser.open(&e, &mut src, 0, false).expect("open"),
+                quick_xml::events::Event::Empty(e) => parser.open(&e, &mut src, 0, true).expect("open"),
+                quick_xml::events::Event::End(_) => parser.close(),
+                quick_xml::events::Event::Eof => break,
+                _ => {}
+            }
+        }
+        let summary = parser.finish(&mut src, 0).expect("complete");
+        summary.problems.iter().map(ToString::to_string).collect()
+    }
+
+    struct NoPlace;
+    impl Locate for NoPlace {
+        fn place(&mut self, _: u64) -> Place {
+            Place { line: 1, column: 1 }
+        }
+    }
+
+    #[test]
+    fn nested_suites_count_their_children_and_consistent_counts_flag_nothing() {
+        let nested = r#"<testsuites><testsuite name="all" failures="2" errors="1"><testsuite name="a" failures="1">
+            <testcase name="x"><failure/></testcase></testsuite><testsuite name="b" failures="1" errors="1">
+            <testcase name="y"><failure/></testcase><testcase name="z"><error/></testcase></testsuite></testsuite></testsuites>"#;
+        assert!(problems(nested).is_empty(), "{:?}", problems(nested));
+        let short = r#"<testsuite name="s" failures="1"><testsuite name="inner" errors="1"/></testsuite>"#;
+        assert_eq!(
+            problems(short),
+            [
+                "the report counts 1 error of suite \"inner\" but lists 0",
+                "the report counts 1 failure of suite \"s\" but lists 0"
+            ]
+        );
     }
 
     #[test]

@@ -91,6 +91,79 @@ pub(super) fn parse_seconds(raw: &str) -> Option<f64> {
     (value.is_finite() && value >= 0.0).then_some(value)
 }
 
+/// Bytes kept from the start of one collected text (a failure body,
+/// `<system-out>`, `<system-err>`), and as many again from its end: a test
+/// that prints a gigabyte costs a bounded amount of memory, and the full
+/// text stays in the report, which is kept as an artifact.
+pub const KEPT_TEXT_BYTES: usize = 64 * 1024;
+
+/// The text of the element being collected, of which at most the first
+/// and last [`KEPT_TEXT_BYTES`] are kept.
+#[derive(Debug, Default)]
+pub(super) struct Collected {
+    /// What is kept, with the omitted middle cut out at `cut`.
+    pub(super) text: String,
+    /// Where the omitted middle was (0: nothing omitted).
+    cut: usize,
+    omitted: u64,
+}
+
+impl Collected {
+    pub(super) fn clear(&mut self) {
+        self.text.clear();
+        self.cut = 0;
+        self.omitted = 0;
+    }
+
+    /// Drops the middle of the text once it is more than twice as long as
+    /// what is kept; called after every piece appended, so the text never
+    /// grows far beyond that.
+    pub(super) fn bound(&mut self) {
+        if self.text.len() > 3 * KEPT_TEXT_BYTES {
+            self.cut_middle();
+        }
+    }
+
+    /// Leaves out all but the first and last [`KEPT_TEXT_BYTES`].
+    fn cut_middle(&mut self) {
+        let start = if self.cut > 0 {
+            self.cut
+        } else {
+            floor_char_boundary(&self.text, KEPT_TEXT_BYTES)
+        };
+        let end = floor_char_boundary(&self.text, self.text.len() - KEPT_TEXT_BYTES);
+        self.omitted += (end - start) as u64;
+        self.text.drain(start..end);
+        self.cut = start;
+    }
+
+    /// The collected text, tidied ([`tidy`]), with a note where its middle
+    /// was left out.
+    pub(super) fn take(&mut self) -> Option<String> {
+        if self.text.len() > 2 * KEPT_TEXT_BYTES {
+            self.cut_middle();
+        }
+        if self.omitted > 0 {
+            let note = format!(
+                "\n[… {} bytes left out here; the whole text is in the JUnit report …]\n",
+                self.omitted
+            );
+            self.text.insert_str(self.cut, &note);
+        }
+        let text = tidy(&self.text);
+        self.clear();
+        text
+    }
+}
+
+/// The largest char boundary of `text` at or before `index`.
+fn floor_char_boundary(text: &str, mut index: usize) -> usize {
+    while !text.is_char_boundary(index) {
+        index -= 1;
+    }
+    index
+}
+
 /// Collected text without its leading blank lines and trailing whitespace
 /// (CDATA is usually wrapped in newlines); `None` when nothing is left.
 /// Indentation of the first non-blank line is kept.
@@ -132,6 +205,28 @@ mod tests {
         assert_eq!(parse_seconds("-1"), None);
         assert_eq!(parse_seconds("inf"), None);
         assert_eq!(parse_seconds("NaN"), None);
+    }
+
+    #[test]
+    fn collected_text_keeps_its_head_and_tail() {
+        let mut collected = Collected::default();
+        // Exactly as long as what is kept; a character across the cut is left out whole.
+        let head = "h".repeat(KEPT_TEXT_BYTES - 2) + "é";
+        let tail = "é".to_string() + &"t".repeat(KEPT_TEXT_BYTES);
+        collected.text.push_str(&head);
+        for _ in 0..100 {
+            collected.text.push_str(&"m".repeat(10_000));
+            collected.bound();
+            assert!(collected.text.len() <= 3 * KEPT_TEXT_BYTES + 10_000);
+        }
+        collected.text.push_str(&tail);
+        collected.bound();
+        let kept = collected.take().expect("text");
+        assert!(kept.starts_with(&head), "the head is kept whole");
+        assert!(kept.ends_with(&tail["é".len()..]), "the tail is kept");
+        assert!(kept.contains("bytes left out here; the whole text is in the JUnit report"));
+        assert!(kept.len() < 2 * KEPT_TEXT_BYTES + 200, "{}", kept.len());
+        assert_eq!(collected.take(), None, "taking clears");
     }
 
     #[test]

@@ -1,0 +1,84 @@
+//! A report that says the suite went wrong beyond its test cases makes the
+//! suite an error, even when the tool exits 0 (issue 13, item 1): an
+//! `<error>` or `<failure>` directly under `<testsuite>`, and `failures` /
+//! `errors` counts that the listed cases do not bear out.
+
+use std::path::Path;
+
+use qaagent_tests::{squash, Qaagent};
+
+/// A project whose one `command` suite writes `xml` as its JUnit report and exits 0.
+fn project_writing(xml: &str) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("qaagent-junit-verdict-")
+        .tempdir()
+        .expect("tempdir");
+    let report = dir.path().join("report.xml");
+    std::fs::write(&report, xml).expect("write report");
+    let config = format!(
+        "[project]\nname = \"junit-verdict\"\n\n\
+         [tests.tool]\nrunner = \"command\"\npath = \".\"\n\
+         command = [\"cp\", {:?}, \"{{junit}}\"]\n",
+        report.display().to_string()
+    );
+    std::fs::write(dir.path().join(".qaagent.toml"), config).expect("write config");
+    dir
+}
+
+/// Runs the project and checks the suite errored with `message` (exit 1).
+fn assert_suite_errors_with(project: &Path, message: &str) {
+    let run = Qaagent::new(project).args(["run-all"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let manifest = run.manifest();
+    let suite = &manifest["suites"][0];
+    assert_eq!(suite["outcome"], "errored", "{manifest:#}");
+    let error = suite["error"].as_str().unwrap_or_default();
+    assert!(error.contains(message), "{error:?} should say {message:?}");
+    let stdout = squash(&run.stdout());
+    assert!(stdout.contains("ERROR tool"), "{stdout}");
+    assert!(stdout.contains(message), "{stdout}");
+}
+
+#[test]
+fn suite_level_error_without_testcases_errors_the_suite() {
+    let project = project_writing(
+        r#"<testsuite name="api" tests="3" errors="1" failures="2"><error message="setUpClass: cannot connect"/></testsuite>"#,
+    );
+    assert_suite_errors_with(project.path(), "setUpClass: cannot connect");
+    assert_suite_errors_with(
+        project.path(),
+        "the report counts 2 failures and 1 error of suite \"api\" but lists 1",
+    );
+}
+
+#[test]
+fn suite_level_failure_beside_passing_cases_errors_the_suite() {
+    let project = project_writing(
+        r#"<testsuites><testsuite name="api"><testcase name="ok"/><failure message="fixture teardown broke">trace</failure></testsuite></testsuites>"#,
+    );
+    assert_suite_errors_with(
+        project.path(),
+        "the report has a suite-level <failure> of suite \"api\": fixture teardown broke",
+    );
+}
+
+#[test]
+fn counts_claiming_more_failures_than_listed_error_the_suite() {
+    let project = project_writing(r#"<testsuite name="api" tests="1" failures="3"><testcase name="ok"/></testsuite>"#);
+    assert_suite_errors_with(
+        project.path(),
+        "the report counts 3 failures of suite \"api\" but lists 0",
+    );
+}
+
+#[test]
+fn counts_that_match_the_cases_leave_the_verdict_to_the_cases() {
+    let project = project_writing(
+        r#"<testsuite name="api" tests="2" failures="1" errors="0"><testcase name="ok"/><testcase name="bad"><failure message="no"/></testcase></testsuite>"#,
+    );
+    let run = Qaagent::new(project.path()).args(["run-all"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let manifest = run.manifest();
+    assert_eq!(manifest["suites"][0]["outcome"], "failed", "{manifest:#}");
+    assert!(manifest["suites"][0]["error"].is_null(), "{manifest:#}");
+}
