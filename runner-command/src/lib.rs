@@ -257,8 +257,7 @@ impl Runner for CommandRunner {
 
         let (rows, report_files) = report::read(&prepared.junit);
         let junit = match rows {
-            Ok(report) if report.problems.is_empty() => JunitOutcome::Read(into_cases(report.cases, &settings)),
-            Ok(report) => JunitOutcome::Flagged(into_cases(report.cases, &settings), report.problems),
+            Ok(report) => JunitOutcome::read(into_cases(report.cases, &settings), report.problems),
             Err(outcome) => outcome,
         };
         let failures = match &junit {
