@@ -14,6 +14,10 @@
 //!   (`env -i setsid …`) is still found: by parentage while its parent lives,
 //!   re-parented to qaagent once it is orphaned. Such a process is reported as
 //!   leaked however the child ended (exit, deadline, cancel);
+//! - on Linux, where this process may make cgroups (v2; usually as root),
+//!   each child runs in a cgroup of its own ([`cgroup`]): its members are
+//!   found however they left, killed together, and killed by a watchdog even
+//!   when the supervisor itself is SIGKILLed;
 //! - on Linux, the child gets `PR_SET_PDEATHSIG` = SIGKILL, so it dies if the
 //!   supervisor is killed outright (SIGKILL leaves no chance to clean up);
 //! - once the child exits, whatever is left in its group or carries its token
@@ -51,6 +55,7 @@ use crate::cancel::{CancelKind, CancelToken};
 use crate::context::{LiveOutput, OutputStream};
 use crate::result::LeakedProcess;
 
+mod cgroup;
 mod live;
 mod tree;
 
@@ -202,6 +207,10 @@ pub fn run_supervised(mut cmd: Command, supervision: &Supervision) -> Result<Pro
         }
     };
     set_parent_death_signal(&mut cmd);
+    let cgroup = cgroup::Cgroup::create(&token);
+    if let Some(cgroup) = &cgroup {
+        cgroup.enter_before_exec(&mut cmd);
+    }
     let start = Instant::now();
     let child = cmd.spawn().map_err(|source| ProcessError::Spawn {
         program: program.clone(),
@@ -212,7 +221,7 @@ pub fn run_supervised(mut cmd: Command, supervision: &Supervision) -> Result<Pro
     let pid = child.id() as i32;
     log::debug!("[{label}] started {program} as pid {pid} ({SUITE_TOKEN_ENV}={token})");
     let mut supervised = Supervised {
-        tree: Tree::new(pid, SUITE_TOKEN_ENV, &token),
+        tree: Tree::new(pid, SUITE_TOKEN_ENV, &token, cgroup),
         child,
         done: false,
     };

@@ -314,6 +314,8 @@ fn interrupt_and_check(signal: i32, expected_code: i32) {
 extern "C" {
     #[link_name = "kill"]
     fn libc_kill(pid: i32, signal: i32) -> i32;
+    #[link_name = "geteuid"]
+    fn libc_geteuid() -> u32;
 }
 
 const SIGHUP: i32 = 1;
@@ -348,11 +350,16 @@ fn sigkill_of_qaagent_leaves_parseable_evidence_and_takes_the_tool_with_it() {
     assert_eq!(manifest["status"], "running", "nobody finalized it");
     let records = read_jsonl(&run_dir.join("evidence/tests.jsonl"));
     assert!(records.iter().all(|r| r["suite_name"] == "quick"), "{records:?}");
-    // The tools die with qaagent (parent-death signal). Their own children
-    // are beyond reach of a SIGKILLed parent; clean them up here.
+    // The tools die with qaagent (parent-death signal); their own children
+    // die by the cgroup watchdog where qaagent could make cgroups.
+    let names: &[&str] = if cgroups_expected() {
+        &["hang_a.pid", "hang_b.pid", "hang_a.child.pid", "hang_b.child.pid"]
+    } else {
+        &["hang_a.pid", "hang_b.pid"]
+    };
     let deadline = Instant::now() + Duration::from_secs(5);
-    for name in ["hang_a.pid", "hang_b.pid"] {
-        let pid = read_pid(pids.path(), name).expect("tool pid");
+    for name in names {
+        let pid = read_pid(pids.path(), name).expect("pid");
         while alive(pid) {
             assert!(Instant::now() < deadline, "{name} ({pid}) outlived qaagent");
             std::thread::sleep(Duration::from_millis(20));
@@ -360,10 +367,29 @@ fn sigkill_of_qaagent_leaves_parseable_evidence_and_takes_the_tool_with_it() {
     }
     for name in ["hang_a.child.pid", "hang_b.child.pid"] {
         if let Some(pid) = read_pid(pids.path(), name) {
+            // Without cgroups they are beyond reach of a SIGKILLed qaagent.
             // SAFETY: kill(2) on a pid this test's fixture recorded.
             unsafe { libc_kill(pid as i32, SIGKILL) };
         }
     }
+}
+
+/// True where qaagent must supervise with cgroups: as root, with a cgroup v2
+/// hierarchy mounted read-write (CI, and this project's development machines).
+fn cgroups_expected() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc_geteuid() } == 0;
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let cgroup2_rw = mountinfo.lines().any(|line| {
+        line.split_once(" - ").is_some_and(|(fields, rest)| {
+            rest.starts_with("cgroup2 ")
+                && fields
+                    .split_whitespace()
+                    .nth(5)
+                    .is_some_and(|o| o.split(',').any(|o| o == "rw"))
+        })
+    });
+    root && cgroup2_rw
 }
 
 /// The live processes whose command line is exactly `command`.

@@ -11,14 +11,18 @@
 //!   re-parented to qaagent that is none of its own children and carries no
 //!   other supervised child's token. These catch a descendant that left the
 //!   group *and* cleared its environment (`env -i setsid …`): it is
-//!   [`Scan::escaped`].
+//!   [`Scan::escaped`];
+//! - the child's cgroup, where one could be made ([`super::cgroup`]), which
+//!   holds every descendant whatever it did; those found only there are
+//!   [`Scan::escaped`] too. With a cgroup, orphans are claimed by it, not
+//!   by adoption.
 //!
 //! Which orphans are qaagent's own children: those it starts share its
 //! process group (a plain `Command`) or lead a group of their own in its
 //! session (a supervised child). An orphan that moved to a group of its own
 //! in qaagent's session *and* cleared its environment is not found. Under
 //! `--parallel`, an orphan without a token is claimed by the first attempt
-//! that looks, which may not be the one that started it.
+//! that looks, which may not be the one that started it (not so with cgroups).
 //!
 //! Zombies count as gone: they hold no resources a suite cares about. Orphans
 //! re-parented to qaagent are reaped here once they are zombies, so none
@@ -27,6 +31,8 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
+
+use super::cgroup::Cgroup;
 
 /// What one look at `/proc` found of a tree.
 #[derive(Debug, Default)]
@@ -53,11 +59,14 @@ pub(super) struct Tree {
     /// Our process group and session, to tell our own children from orphans.
     own_pgrp: i32,
     own_sid: i32,
+    /// The child's cgroup, where one could be made: its members are the
+    /// tree's however they left the group and the environment.
+    cgroup: Option<Cgroup>,
 }
 
 impl Tree {
     /// The tree of the child `pgid`, whose environment carries `name=token`.
-    pub(super) fn new(pgid: i32, name: &str, token: &str) -> Self {
+    pub(super) fn new(pgid: i32, name: &str, token: &str, cgroup: Option<Cgroup>) -> Self {
         // SAFETY: getpgrp and getsid have no preconditions.
         let (own_pgrp, own_sid) = unsafe { (libc::getpgrp(), libc::getsid(0)) };
         Tree {
@@ -67,6 +76,7 @@ impl Tree {
             own_pid: std::process::id() as i32,
             own_pgrp,
             own_sid,
+            cgroup,
         }
     }
 
@@ -86,6 +96,7 @@ impl Tree {
         let mut members: HashSet<i32> = HashSet::new();
         // The child itself, even as a zombie, and every member found below.
         let mut roots = vec![self.pgid];
+        let in_cgroup: HashSet<i32> = self.cgroup.iter().flat_map(Cgroup::pids).collect();
         for stat in &stats {
             children.entry(stat.ppid).or_default().push(stat);
             let adopted = stat.ppid == self.own_pid && self.is_orphan(stat);
@@ -97,6 +108,11 @@ impl Tree {
             }
             if stat.pgrp == self.pgid || self.carries_token(stat.pid) {
                 marked.insert(stat.pid);
+            } else if self.cgroup.is_some() {
+                // The cgroup knows exactly; adoption would only guess.
+                if !in_cgroup.contains(&stat.pid) {
+                    continue;
+                }
             } else if !adopted || self.carries_other_token(stat.pid) {
                 continue;
             }
@@ -156,6 +172,11 @@ impl Tree {
     /// the child is unreaped, which the supervisor guarantees: it reaps last.
     pub(super) fn signal_group(&self, signal: i32) {
         send_signal(-self.pgid, signal);
+        if signal == libc::SIGKILL {
+            if let Some(cgroup) = &self.cgroup {
+                cgroup.kill();
+            }
+        }
     }
 }
 
@@ -254,7 +275,7 @@ mod tests {
     fn our_own_group_is_never_a_member_of_itself() {
         // SAFETY: getpgrp has no preconditions.
         let pgrp = unsafe { libc::getpgrp() };
-        let tree = Tree::new(pgrp, "QAAGENT_TEST_NO_SUCH_VAR", "x");
+        let tree = Tree::new(pgrp, "QAAGENT_TEST_NO_SUCH_VAR", "x", None);
         assert!(!tree.scan().members.contains(&(std::process::id() as i32)));
     }
 }
