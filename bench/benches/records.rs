@@ -36,6 +36,7 @@ fn bench(c: &mut Criterion) {
         project_path: dir.path().to_path_buf(),
         suites: vec!["unit".into()],
         qaagent_version: "0".into(),
+        partition: None,
     };
 
     let mut group = c.benchmark_group("evidence");

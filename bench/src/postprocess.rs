@@ -222,6 +222,7 @@ pub fn stages(report: &Path, work: &Path) -> Result<Vec<(&'static str, Duration)
             project_path: work.to_path_buf(),
             suites: vec!["big".into()],
             qaagent_version: "0".into(),
+            partition: None,
         },
     )
     .map_err(|e| e.to_string())?;

@@ -45,8 +45,8 @@ pub use error::{EvidenceError, ManifestProblem};
 pub use git::GitInfo;
 pub use lock::LOCK_FILE;
 pub use manifest::{
-    Counts, EvidenceFiles, Manifest, RunStatus, SuiteEntry, Target, ToolStatus, DIAGNOSTICS_FILE, MANIFEST_FILE,
-    TESTS_FILE,
+    Counts, EvidenceFiles, Manifest, Partition, RunStatus, SuiteEntry, Target, ToolStatus, DIAGNOSTICS_FILE,
+    MANIFEST_FILE, TESTS_FILE,
 };
 pub use record::{DiagnosticRecord, TestRecord};
 pub use root::{runs_root, RUNS_DIR_ENV};

@@ -3,7 +3,8 @@
 //! The original keys (`run_id`, `created_at`, `target`, `tools`, `counts`,
 //! `evidence_files`, `diagnostics`) keep their names and meaning so the Python
 //! dashboard reads our runs; ours (`status`, `incomplete_reason`,
-//! `finished_at`, `wall_seconds`, `suite_order`, `suites`, `qaagent_version`)
+//! `finished_at`, `wall_seconds`, `suite_order`, `suites`, `qaagent_version`,
+//! `partition`)
 //! are additions it ignores.
 //! Reading is lenient — every key may be missing and unknown keys are kept in
 //! `extra` — so runs written by the Python qaagent load too.
@@ -111,9 +112,30 @@ pub struct Manifest {
     /// The qaagent version that wrote the run.
     #[serde(default)]
     pub qaagent_version: Option<String>,
+    /// Which share of a partitioned run this is (`run-all --partition K/N`);
+    /// absent for a whole run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<Partition>,
     /// Keys this version does not know (from newer writers or the Python qaagent), kept as they are.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `partition`: one machine's share of a run spread over N machines. The
+/// shares of one run have the same `total` and `plan`; `merge` checks that
+/// every index from 1 to `total` is there once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Partition {
+    /// K, counted from 1.
+    pub index: u32,
+    /// N, the number of shares.
+    pub total: u32,
+    /// Hash (hex) of the plan every share computed: the collected tests,
+    /// the durations input and N.
+    pub plan: String,
+    /// Hash (hex) of the durations file the plan was balanced with, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub durations: Option<String>,
 }
 
 /// `target`: what was tested.

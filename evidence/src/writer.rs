@@ -35,7 +35,7 @@ use crate::error::EvidenceError;
 use crate::git::{GitInfo, GitStatus};
 use crate::lock::WriterLock;
 use crate::manifest::{
-    Counts, EvidenceFiles, Manifest, RunStatus, SuiteEntry, Target, ToolStatus, DIAGNOSTICS_FILE, TESTS_FILE,
+    Counts, EvidenceFiles, Manifest, Partition, RunStatus, SuiteEntry, Target, ToolStatus, DIAGNOSTICS_FILE, TESTS_FILE,
 };
 use crate::record::{append_records, DiagnosticRecord, SuiteRecordContext, TestIds};
 use crate::run_id::{create_run_dir, run_date};
@@ -55,6 +55,8 @@ pub struct RunInfo {
     pub suites: Vec<String>,
     /// The qaagent version writing the run.
     pub qaagent_version: String,
+    /// The share of a partitioned run this run is, if it is one.
+    pub partition: Option<Partition>,
 }
 
 /// A freshly created run: its directory exists with a `running` manifest and an
@@ -111,6 +113,7 @@ impl Run {
             suite_order: info.suites,
             suites: Vec::new(),
             qaagent_version: Some(info.qaagent_version),
+            partition: info.partition,
             extra: serde_json::Map::new(),
         };
         // The manifest first, so that a run killed during creation almost
@@ -574,6 +577,7 @@ mod tests {
                 project_path: project.path().to_path_buf(),
                 suites: vec![],
                 qaagent_version: "0".into(),
+                partition: None,
             },
         )
         .expect("create");
@@ -598,6 +602,7 @@ mod tests {
             project_path: root.path().to_path_buf(),
             suites: vec!["unit".into()],
             qaagent_version: "0".into(),
+            partition: None,
         };
         let first = Run::create_at(root.path(), info.clone(), now).expect("first");
         let second = Run::create_at(root.path(), info, now).expect("second");

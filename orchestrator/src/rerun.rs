@@ -277,6 +277,7 @@ mod tests {
                 project_path: project.path().to_path_buf(),
                 suites: results.iter().map(|r| r.suite.clone()).collect(),
                 qaagent_version: "0".into(),
+                partition: None,
             },
         )
         .expect("run created");

@@ -93,6 +93,7 @@ fn stored(results: Vec<SuiteResult>) -> (tempfile::TempDir, evidence::LoadedRun)
             project_path: root.path().to_path_buf(),
             suites: results.iter().map(|result| result.suite.clone()).collect(),
             qaagent_version: "test".into(),
+            partition: None,
         },
     )
     .expect("create run");

@@ -22,6 +22,7 @@ fn record_run(root: &Path) -> String {
         project_path: project.path().to_path_buf(),
         suites: vec!["unit".into(), "api".into(), "e2e".into()],
         qaagent_version: "0.1.0".into(),
+        partition: None,
     };
     let run = Run::create(root, info).expect("create run");
     let run_id = run.run_id().to_string();

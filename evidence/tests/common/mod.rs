@@ -14,6 +14,7 @@ pub fn info(project: &Path, suites: &[&str]) -> RunInfo {
         project_path: project.to_path_buf(),
         suites: suites.iter().map(|s| s.to_string()).collect(),
         qaagent_version: "0.1.0-test".to_string(),
+        partition: None,
     }
 }
 
