@@ -199,15 +199,7 @@ fn run_suite(
         return result;
     }
     let suite_out = options.out_dir.join(name);
-    let mut base = SuiteContext::new(name, &suite.config.path, &suite.config.path, &suite_out);
-    base.project_dir = plan.project_dir.clone();
-    base.base_url = plan.settings.base_url.clone();
-    base.env = suite.config.env.clone();
-    base.args = suite.config.args.clone();
-    base.settings = suite.config.settings.clone();
-    base.timeout = Some(plan.timeout_for(&suite.config));
-    base.kill_grace = plan.settings.kill_grace;
-    base.cancel = cancel.clone();
+    let mut base = suite_context(plan, suite, &suite_out, cancel);
     base.live_output = lines.map(|sink| {
         let sink = sink.clone();
         LiveOutput::new(move |line| sink.send(line).is_ok())
@@ -309,6 +301,21 @@ fn fold(merged: Option<SuiteResult>, next: SuiteResult, selection: &Selection) -
 }
 
 /// Runs one attempt, turning a runner error or panic into `errors = 1`.
+/// The context every attempt of `suite` starts from (also what its tests
+/// are listed with): the suite's config, the run's settings, output to `out`.
+pub(crate) fn suite_context(plan: &Plan, suite: &PlannedSuite, out: &Path, cancel: &CancelToken) -> SuiteContext {
+    let mut ctx = SuiteContext::new(&suite.config.name, &suite.config.path, &suite.config.path, out);
+    ctx.project_dir = plan.project_dir.clone();
+    ctx.base_url = plan.settings.base_url.clone();
+    ctx.env = suite.config.env.clone();
+    ctx.args = suite.config.args.clone();
+    ctx.settings = suite.config.settings.clone();
+    ctx.timeout = Some(plan.timeout_for(&suite.config));
+    ctx.kill_grace = plan.settings.kill_grace;
+    ctx.cancel = cancel.clone();
+    ctx
+}
+
 fn run_attempt(suite: &PlannedSuite, ctx: &SuiteContext) -> SuiteResult {
     let runner = suite.runner.name();
     let outcome = catch_unwind(AssertUnwindSafe(|| suite.runner.run(ctx)));

@@ -118,6 +118,9 @@ pub struct Plan {
     pub suites: Vec<PlannedSuite>,
     /// How to run them.
     pub settings: RunSettings,
+    /// This machine's share of a partitioned run (set by the [`Run`](crate::run::Run)
+    /// that narrowed the plan to it).
+    pub partition: Option<evidence::Partition>,
 }
 
 impl Plan {
@@ -182,6 +185,7 @@ impl Plan {
                 kill_grace: config.run.kill_grace,
                 base_url,
             },
+            partition: None,
         })
     }
 

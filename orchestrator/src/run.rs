@@ -16,6 +16,7 @@ use runner_api::{CancelToken, SuiteOutcome, SuiteResult};
 use crate::config::Config;
 use crate::events::Event;
 use crate::execute::{execute_shared, ExecOptions};
+use crate::partition::PartitionSpec;
 use crate::plan::Plan;
 use crate::report::{write_junit, ReportError};
 use crate::session::Session;
@@ -36,6 +37,8 @@ pub struct RunOptions {
     pub junit: Option<PathBuf>,
     /// What a run in which no test ran amounts to.
     pub no_tests: NoTests,
+    /// Run only this machine's share of the tests (`--partition K/N`).
+    pub partition: Option<PartitionSpec>,
 }
 
 /// What a run that ran no test amounts to (`--no-tests`).
@@ -172,11 +175,14 @@ impl<'a> Run<'a> {
         let started = Instant::now();
         let Run {
             config,
-            plan,
+            mut plan,
             options,
             cancel,
             signals,
         } = self;
+        if let Some(spec) = &options.partition {
+            plan.partition = Some(crate::partition::apply(&mut plan, spec, &cancel));
+        }
         let mut session = Session::start(config, &plan, options.runs_dir.clone(), options.out.clone())?;
         let run_id = session.run_id().to_string();
         let run_dir = session.run_dir().to_path_buf();

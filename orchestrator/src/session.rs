@@ -60,7 +60,7 @@ impl Session {
                 project_path: config.project_dir.clone(),
                 suites: plan.names(),
                 qaagent_version: env!("CARGO_PKG_VERSION").to_string(),
-                partition: None,
+                partition: plan.partition.clone(),
             },
         )?;
         let writer = run.start_writer()?;

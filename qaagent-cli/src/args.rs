@@ -115,6 +115,17 @@ pub struct RunAllArgs {
     /// incomplete, still running), taking the failures it recorded; they may not be all.
     #[arg(long, requires = "rerun_failed")]
     pub allow_unfinished: bool,
+
+    /// Run only share K of N (`2/4`) of the tests, for a CI matrix of N machines that each run
+    /// the same command; `auto` takes K and N from the CI's variables. Merge the N runs with
+    /// `qaagent merge`.
+    #[arg(long, value_name = "K/N")]
+    pub partition: Option<String>,
+
+    /// With --partition: balance the shares by the durations in FILE (from `qaagent runs
+    /// durations`) instead of by count.
+    #[arg(long, value_name = "FILE", requires = "partition")]
+    pub durations: Option<PathBuf>,
 }
 
 /// `--format`.

@@ -5,6 +5,7 @@
 use std::io::IsTerminal;
 
 use orchestrator::config::{self, Config};
+use orchestrator::partition::{self, PartitionSpec};
 use orchestrator::plan::{Overrides, Plan};
 use orchestrator::registry::Registry;
 use orchestrator::rerun;
@@ -38,6 +39,7 @@ pub(crate) fn run(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u
     if let Some(failed) = &failed {
         narrow_to_failures(args, &mut plan, failed)?;
     }
+    let partition = partition_spec(args)?;
     let options = RunOptions {
         runs_dir: args.runs_dir.clone(),
         // Absolute now: the tools write there from their own working directories.
@@ -57,6 +59,7 @@ pub(crate) fn run(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u
             NoTestsArg::Warn => NoTests::Warn,
             NoTestsArg::Pass => NoTests::Pass,
         },
+        partition,
     };
     let mut run = Run::new(&config, plan, options)?;
     run.handle_signals()?;
@@ -168,6 +171,41 @@ fn narrow_to_failures(args: &RunAllArgs, plan: &mut Plan, failed: &rerun::Failed
     let tests = plural(n, "failed test");
     notice(args, &format!("qaagent: re-running {tests} of run {}", failed.run_id));
     Ok(())
+}
+
+/// `--partition K/N|auto` with `--durations FILE`, checked.
+fn partition_spec(args: &RunAllArgs) -> Result<Option<PartitionSpec>, CliError> {
+    let Some(text) = &args.partition else {
+        return Ok(None);
+    };
+    let usage = |err: &dyn std::fmt::Display| CliError::Usage(err.to_string());
+    let (index, total, source) = if text == "auto" {
+        let (index, total, source) =
+            partition::partition_from_ci(|name| std::env::var(name).ok()).map_err(|e| usage(&e))?;
+        (index, total, format!(" (from {source})"))
+    } else {
+        let (index, total) = partition::parse_partition(text).map_err(|e| usage(&e))?;
+        (index, total, String::new())
+    };
+    let durations = args
+        .durations
+        .as_deref()
+        .map(partition::Durations::load)
+        .transpose()
+        .map_err(|e| usage(&e))?;
+    let balance = match &args.durations {
+        Some(file) => format!("balanced by the durations in {}", file.display()),
+        None => "balanced by count".to_string(),
+    };
+    notice(
+        args,
+        &format!("qaagent: running share {index}/{total} of the tests{source}, {balance}"),
+    );
+    Ok(Some(PartitionSpec {
+        index,
+        total,
+        durations,
+    }))
 }
 
 /// A line for people: on stdout, or on stderr when stdout carries `--format json`.

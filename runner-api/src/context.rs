@@ -240,6 +240,17 @@ impl SuiteContext {
         Probe::new(self.suite.clone(), timeout, self.cancel.clone()).run(cmd)
     }
 
+    /// The error for a tool that ended with `exit` while doing `what`
+    /// (`pytest --collect-only`) when only success would do: the end of
+    /// its standard error, else of its standard output, says why.
+    pub fn tool_failed(&self, what: &str, exit: crate::process::ExitKind) -> crate::RunnerError {
+        let tail = (crate::process::log_tail(&self.stderr_log(), 5))
+            .filter(|tail| !tail.trim().is_empty())
+            .or_else(|| crate::process::log_tail(&self.stdout_log(), 5))
+            .unwrap_or_default();
+        crate::RunnerError::Other(format!("{what} ended with {exit:?}: {}", tail.trim()))
+    }
+
     /// The selectors of this attempt, or `None` for the whole suite.
     pub fn selected(&self) -> Option<&[String]> {
         match &self.selection {

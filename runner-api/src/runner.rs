@@ -74,6 +74,20 @@ pub trait Runner: Send + Sync {
         None
     }
 
+    /// The selectors of the suite's tests — what [`TestCase::selector`]
+    /// will say of them once they ran — listed without running them, so a
+    /// run can be spread over machines (`run-all --partition K/N`) and each
+    /// machine runs its share through [`Selection::Only`]. `Ok(None)`, the
+    /// default, means the runner cannot list: the suite is one unit. Start
+    /// the tool through [`SuiteContext::run_supervised`]; `ctx.output_dir`
+    /// is scratch space that is thrown away.
+    ///
+    /// [`TestCase::selector`]: crate::TestCase::selector
+    /// [`Selection::Only`]: crate::Selection::Only
+    fn collect(&self, _ctx: &SuiteContext) -> Result<Option<Vec<String>>, RunnerError> {
+        Ok(None)
+    }
+
     /// Runs one attempt of the suite described by `ctx`: the tests in
     /// `ctx.selection`, writing only below `ctx.output_dir`, through
     /// [`SuiteContext::run_supervised`] so timeouts and interrupts apply.

@@ -88,6 +88,28 @@ impl Runner for BehaveRunner {
             .get_or_probe(key, || distribution_version(ctx, &python, TOOL))
     }
 
+    /// `behave --dry-run` with the JSON formatter: every scenario's location.
+    fn collect(&self, ctx: &SuiteContext) -> Result<Option<Vec<String>>, RunnerError> {
+        let settings = ctx.settings_as::<BehaveSettings>()?;
+        let python = find_python(settings.python.as_deref(), &ctx.project_dir, TOOL)?;
+        let report = ctx.output_dir.join("collect.json");
+        let mut cmd = ctx.command(&python);
+        cmd.current_dir(&ctx.project_dir)
+            .args(["-m", "behave"])
+            .arg(&ctx.path)
+            .args(["--dry-run", "--no-summary", "--show-skipped", "-f", "json", "-o"])
+            .arg(&report)
+            .args(&ctx.args);
+        log::debug!("[{}] listing with {cmd:?}", ctx.suite);
+        let process = ctx.run_supervised(cmd)?;
+        if process.exit != runner_api::process::ExitKind::Code(0) {
+            return Err(ctx.tool_failed("behave --dry-run", process.exit));
+        }
+        let locations = locations::Locations::read(&report, &ctx.project_dir)
+            .map_err(|err| RunnerError::Other(format!("cannot list behave's scenarios: {err}")))?;
+        Ok(Some(locations.selectors()))
+    }
+
     fn run(&self, ctx: &SuiteContext) -> Result<SuiteResult, RunnerError> {
         let settings = ctx.settings_as::<BehaveSettings>()?;
         let python = find_python(settings.python.as_deref(), &ctx.project_dir, TOOL)?;

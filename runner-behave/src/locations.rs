@@ -123,6 +123,14 @@ impl Locations {
         Locations { features }
     }
 
+    /// Every scenario's selector, in the report's order.
+    pub(crate) fn selectors(&self) -> Vec<String> {
+        self.features
+            .iter()
+            .flat_map(|feature| feature.scenarios.iter().map(|(_, location)| location.selector.clone()))
+            .collect()
+    }
+
     /// The location of the JUnit row `classname` / `name`, each JSON scenario
     /// handed out once, together with its rank in behave's run order. When
     /// several features fit the classname (`cart.Cart` fits both

@@ -18,6 +18,7 @@
 //! `npm ci` (or `npm install` without a lockfile) inside the suite's timeout
 //! (see [`install`]).
 
+mod collect;
 pub mod install;
 pub mod runner;
 pub mod selector;

@@ -9,8 +9,8 @@ use runner_api::junit::{self, JunitCase};
 use runner_api::{parse_settings, RunnerError, SettingsError, SuiteContext, SuiteOutcome, SuiteResult, TestCase};
 
 use crate::install::{self, InstallOutcome};
-use crate::selector;
 use crate::settings::PlaywrightSettings;
+use crate::{collect, selector};
 
 /// The name users write as `runner = "playwright"`.
 pub const RUNNER_NAME: &str = "playwright";
@@ -80,6 +80,36 @@ impl runner_api::Runner for PlaywrightRunner {
                 ctx.path.display()
             )
         })
+    }
+
+    /// `playwright test --list --reporter=json`, after the install a run
+    /// would do first.
+    fn collect(&self, ctx: &SuiteContext) -> Result<Option<Vec<String>>, RunnerError> {
+        let settings = ctx.settings_as::<PlaywrightSettings>()?;
+        install::require_node(ctx, &["node", "npx"])?;
+        if let Some(npm) = install::needed(&ctx.path) {
+            if !settings.install_enabled() {
+                return Ok(None);
+            }
+            if let InstallOutcome::Failed(result) = install::run(ctx, npm, RUNNER_NAME, TOOL_NAME)? {
+                return Err(RunnerError::Other(result.error.clone().unwrap_or_default()));
+            }
+        }
+        let list = collect::list_file(ctx);
+        let mut cmd = npx_playwright(ctx);
+        cmd.args(["test", "--list", "--reporter=json"])
+            .env("PLAYWRIGHT_JSON_OUTPUT_FILE", &list)
+            .current_dir(&ctx.path);
+        for project in settings.projects() {
+            cmd.arg(format!("--project={project}"));
+        }
+        cmd.args(&ctx.args);
+        log::debug!("[{}] listing with {cmd:?}", ctx.suite);
+        let process = ctx.run_supervised(cmd)?;
+        if process.exit != runner_api::process::ExitKind::Code(0) {
+            return Err(ctx.tool_failed("playwright test --list", process.exit));
+        }
+        collect::selectors_in(&list).map(Some)
     }
 
     fn run(&self, ctx: &SuiteContext) -> Result<SuiteResult, RunnerError> {

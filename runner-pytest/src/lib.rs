@@ -62,48 +62,42 @@ impl Runner for PytestRunner {
             .get_or_probe(key, || distribution_version(ctx, &python, "pytest"))
     }
 
+    /// `pytest --collect-only -q`: the node ids, one a line, before a blank
+    /// line and the count.
+    fn collect(&self, ctx: &SuiteContext) -> Result<Option<Vec<String>>, RunnerError> {
+        let settings = ctx.settings_as::<PytestSettings>()?;
+        let python = find_python(settings.python.as_deref(), &ctx.project_dir, "pytest")?;
+        let mut cmd = pytest_command(ctx, &python, &[ctx.path.as_os_str()]);
+        cmd.args(["--collect-only", "-q"]).args(&ctx.args);
+        log::debug!("[{}] {:?}", ctx.suite, cmd);
+        let process = ctx.run_supervised(cmd).map_err(|err| spawn_error(&python, err))?;
+        let listed = std::fs::read_to_string(ctx.stdout_log()).map_err(|source| RunnerError::Io {
+            what: "cannot read pytest's test list",
+            path: ctx.stdout_log(),
+            source,
+        })?;
+        match process.exit {
+            ExitKind::Code(0) | ExitKind::Code(NO_TESTS_COLLECTED) => Ok(Some(collected_node_ids(&listed))),
+            exit => Err(ctx.tool_failed("pytest --collect-only", exit)),
+        }
+    }
+
     fn run(&self, ctx: &SuiteContext) -> Result<SuiteResult, RunnerError> {
         let settings = ctx.settings_as::<PytestSettings>()?;
         let python = find_python(settings.python.as_deref(), &ctx.project_dir, "pytest")?;
         let junit_path = ctx.output_dir.join("junit.xml");
 
-        let mut cmd = ctx.command(&python);
-        cmd.current_dir(&ctx.project_dir).args(["-m", "pytest"]);
-        match ctx.selected() {
-            None => {
-                cmd.arg(&ctx.path);
-            }
-            Some(selectors) => {
-                cmd.args(selectors);
-            }
-        }
+        let targets: Vec<&std::ffi::OsStr> = match ctx.selected() {
+            None => vec![ctx.path.as_os_str()],
+            Some(selectors) => selectors.iter().map(std::ffi::OsStr::new).collect(),
+        };
+        let mut cmd = pytest_command(ctx, &python, &targets);
         cmd.arg("-o")
             .arg("junit_family=xunit1")
             .arg(format!("--junitxml={}", junit_path.display()));
-        // pytest's cache (and the plugins that rely on it) keep working, but
-        // inside this attempt's output: the project tree stays clean.
-        cmd.arg("-o")
-            .arg(format!("cache_dir={}", ctx.output_dir.join(".pytest_cache").display()));
-        if !ctx.args.iter().any(|arg| arg.starts_with("--rootdir")) {
-            cmd.arg(format!("--rootdir={}", ctx.project_dir.display()));
-        }
         cmd.args(&ctx.args);
-        if !ctx.env.contains_key("PYTHONDONTWRITEBYTECODE") {
-            // Keeps __pycache__ (and pytest's rewritten-assert caches) out of the project tree.
-            cmd.env("PYTHONDONTWRITEBYTECODE", "1");
-        }
         log::debug!("[{}] {:?}", ctx.suite, cmd);
-
-        let process = ctx.run_supervised(cmd).map_err(|err| {
-            if err.is_not_found() {
-                RunnerError::ToolMissing {
-                    tool: python.display().to_string(),
-                    hint: install_hint(&python, "pytest"),
-                }
-            } else {
-                RunnerError::Process(err)
-            }
-        })?;
+        let process = ctx.run_supervised(cmd).map_err(|err| spawn_error(&python, err))?;
 
         let junit = if junit_path.is_file() {
             match read_report(&junit_path) {
@@ -148,6 +142,49 @@ impl Runner for PytestRunner {
         }
         Ok(result)
     }
+}
+
+/// `python -m pytest TARGETS` in the project dir, with its cache below the
+/// attempt's output and `--rootdir` the project dir unless the suite's args
+/// say otherwise; the caller adds its options and then the suite's args.
+fn pytest_command(ctx: &SuiteContext, python: &Path, targets: &[&std::ffi::OsStr]) -> std::process::Command {
+    let mut cmd = ctx.command(python);
+    cmd.current_dir(&ctx.project_dir).args(["-m", "pytest"]).args(targets);
+    // pytest's cache (and the plugins that rely on it) keep working, but
+    // inside this attempt's output: the project tree stays clean.
+    cmd.arg("-o")
+        .arg(format!("cache_dir={}", ctx.output_dir.join(".pytest_cache").display()));
+    if !ctx.args.iter().any(|arg| arg.starts_with("--rootdir")) {
+        cmd.arg(format!("--rootdir={}", ctx.project_dir.display()));
+    }
+    if !ctx.env.contains_key("PYTHONDONTWRITEBYTECODE") {
+        // Keeps __pycache__ (and pytest's rewritten-assert caches) out of the project tree.
+        cmd.env("PYTHONDONTWRITEBYTECODE", "1");
+    }
+    cmd
+}
+
+fn spawn_error(python: &Path, err: runner_api::process::ProcessError) -> RunnerError {
+    if err.is_not_found() {
+        RunnerError::ToolMissing {
+            tool: python.display().to_string(),
+            hint: install_hint(python, "pytest"),
+        }
+    } else {
+        RunnerError::Process(err)
+    }
+}
+
+/// The node ids `pytest --collect-only -q` printed: the lines before the
+/// first blank one that name a test (`file::name`); warnings and the count
+/// come after.
+fn collected_node_ids(listed: &str) -> Vec<String> {
+    listed
+        .lines()
+        .take_while(|line| !line.trim().is_empty())
+        .filter(|line| line.contains("::"))
+        .map(str::to_string)
+        .collect()
 }
 
 /// A low guess of a pytest report's bytes per test case, for reserving the

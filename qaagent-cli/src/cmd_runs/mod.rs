@@ -11,6 +11,7 @@
 //! [`crate::exit::EVIDENCE_DAMAGED`]; a wrong run id is a usage error (exit 2)
 //! with a hint.
 
+mod durations;
 mod list;
 mod records;
 mod show;
@@ -30,6 +31,8 @@ pub enum RunsCommand {
     List(ListArgs),
     /// Show one run: suites, failures, flaky tests, diagnostics and artifacts.
     Show(ShowArgs),
+    /// Write the median test durations of stored runs, for `run-all --partition --durations`.
+    Durations(DurationsArgs),
 }
 
 /// Where to read runs from.
@@ -71,11 +74,29 @@ pub struct ShowArgs {
     pub junit: Option<PathBuf>,
 }
 
+/// `qaagent runs durations`.
+#[derive(Debug, Args)]
+pub struct DurationsArgs {
+    /// Where to read runs from.
+    #[command(flatten)]
+    pub store: RunsDirArg,
+    /// The runs to read [default: the newest finished ones].
+    #[arg(value_name = "RUN_ID")]
+    pub runs: Vec<String>,
+    /// Without RUN_IDs: how many of the newest finished runs to read [default: 5].
+    #[arg(long, value_name = "N", conflicts_with = "runs")]
+    pub last: Option<usize>,
+    /// The durations file to write.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: PathBuf,
+}
+
 /// Runs `qaagent runs …`.
 pub fn run(command: &RunsCommand) -> Result<u8, CliError> {
     match command {
         RunsCommand::List(args) => list::list(args),
         RunsCommand::Show(args) => show::show(args),
+        RunsCommand::Durations(args) => durations::durations(args),
     }
 }
 

@@ -1,0 +1,182 @@
+//! `run-all --partition K/N` end to end with real pytest, behave and
+//! Playwright on `tests/fixtures/retry-project` (see its EXPECTED.md): the N
+//! shares are disjoint and together are exactly the unpartitioned run,
+//! retries stay inside a share, and a durations file balances the shares.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use qaagent_tests::{fixture, Qaagent, RunOutput};
+use serde_json::Value;
+
+/// `suite › selector` → (status, attempts) of every record of a run.
+fn outcomes(run: &RunOutput) -> BTreeMap<String, (String, u64)> {
+    let mut outcomes = BTreeMap::new();
+    for record in run.records() {
+        let key = format!(
+            "{} › {}",
+            record["suite_name"].as_str().unwrap_or_default(),
+            record["metadata"]["selector"].as_str().unwrap_or_default()
+        );
+        let value = (
+            record["status"].as_str().unwrap_or_default().to_string(),
+            record["metadata"]["attempts"].as_u64().unwrap_or(1),
+        );
+        assert!(outcomes.insert(key.clone(), value).is_none(), "{key} twice in one run");
+    }
+    outcomes
+}
+
+/// One run of the fixture with its own execution log.
+fn run_fixture(project: &Path, state: &Path, args: &[&str]) -> RunOutput {
+    std::fs::create_dir_all(state).expect("state dir");
+    Qaagent::new(project)
+        .args(["run-all", "--no-progress", "--color", "never"])
+        .args(args)
+        .env("RETRY_STATE_DIR", state)
+        .run()
+}
+
+/// The keys a suite's tests logged, one per execution.
+fn executions(state: &Path, suite: &str) -> Vec<String> {
+    std::fs::read_to_string(state.join(format!("{suite}.log")))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn three_shares_are_disjoint_and_together_the_whole_run() {
+    let project = fixture("retry-project");
+    let state = tempfile::tempdir().expect("tempdir");
+    let whole = run_fixture(project.path(), &state.path().join("whole"), &[]);
+    assert_eq!(whole.code(), 1, "{}", whole.describe());
+    let expected = outcomes(&whole);
+    assert!(expected.len() >= 20, "{expected:?}");
+
+    let mut union: BTreeMap<String, (String, u64)> = BTreeMap::new();
+    let mut plans = Vec::new();
+    for k in 1..=3 {
+        let share = run_fixture(
+            project.path(),
+            &state.path().join(format!("share-{k}")),
+            &["--partition", &format!("{k}/3")],
+        );
+        assert!([0, 1].contains(&share.code()), "{}", share.describe());
+        let manifest = share.manifest();
+        assert_eq!(manifest["partition"]["index"], k, "{manifest}");
+        assert_eq!(manifest["partition"]["total"], 3, "{manifest}");
+        plans.push(manifest["partition"]["plan"].clone());
+        let records = outcomes(&share);
+        assert!(!records.is_empty(), "share {k} ran nothing: {}", share.describe());
+        for (key, value) in records {
+            assert!(union.insert(key.clone(), value).is_none(), "{key} ran in two shares");
+        }
+    }
+    assert!(
+        plans.iter().all(|plan| plan == &plans[0] && plan.is_string()),
+        "{plans:?}"
+    );
+    assert_eq!(union, expected, "the shares together are the whole run");
+}
+
+#[test]
+fn retries_on_a_share_rerun_only_its_own_failed_tests() {
+    let project = fixture("retry-project");
+    let state = tempfile::tempdir().expect("tempdir");
+    let mut ran_somewhere: BTreeMap<String, usize> = BTreeMap::new();
+    for k in 1..=2 {
+        let dir = state.path().join(format!("share-{k}"));
+        let share = run_fixture(
+            project.path(),
+            &dir,
+            &["--partition", &format!("{k}/2"), "--retries", "2"],
+        );
+        assert!([0, 1].contains(&share.code()), "{}", share.describe());
+        let records = share.records();
+        for suite in ["unit", "behave", "e2e"] {
+            let mine: Vec<&Value> = records.iter().filter(|r| r["suite_name"] == suite).collect();
+            let ran = executions(&dir, suite);
+            // Every execution is of a test of this share: attempts add up to the executions.
+            let attempts: u64 = mine
+                .iter()
+                .filter(|r| r["status"] != "skipped")
+                .map(|r| r["metadata"]["attempts"].as_u64().unwrap_or(1))
+                .sum();
+            assert_eq!(
+                attempts as usize,
+                ran.len(),
+                "share {k} suite {suite}: {ran:?} vs {mine:?}"
+            );
+            for key in ran {
+                *ran_somewhere.entry(format!("{suite}:{key}")).or_default() += 1;
+            }
+        }
+    }
+    // Flaky tests ran twice (fail, then pass) in their share only, always-failing ones three times.
+    let twice = ran_somewhere.values().filter(|&&n| n == 2).count();
+    let thrice = ran_somewhere.values().filter(|&&n| n == 3).count();
+    assert_eq!((twice, thrice), (10, 4), "{ran_somewhere:?}");
+}
+
+#[test]
+fn durations_from_stored_runs_balance_the_shares_and_are_recorded() {
+    let project = fixture("retry-project");
+    let state = tempfile::tempdir().expect("tempdir");
+    let runs = tempfile::tempdir().expect("runs");
+    let first = Qaagent::with_runs_dir(project.path(), runs.path())
+        .args(["run-all", "--no-progress"])
+        .env("RETRY_STATE_DIR", state.path())
+        .run();
+    assert_eq!(first.code(), 1, "{}", first.describe());
+    let durations = state.path().join("durations.json");
+    let written = Qaagent::with_runs_dir(project.path(), runs.path())
+        .args(["runs", "durations", "-o"])
+        .args([durations.as_os_str()])
+        .run();
+    assert_eq!(written.code(), 0, "{}", written.describe());
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(&durations).expect("durations")).expect("json");
+    let unit_tests = file["suites"]["unit"]["tests"].as_object().expect("unit tests");
+    assert!(unit_tests.keys().any(|k| k.ends_with("::test_passes")), "{file}");
+
+    let share = Qaagent::new(project.path())
+        .args(["run-all", "--no-progress", "--partition", "2/2", "--durations"])
+        .args([durations.as_os_str()])
+        .env("RETRY_STATE_DIR", state.path().join("share"))
+        .run();
+    assert!([0, 1].contains(&share.code()), "{}", share.describe());
+    let partition = &share.manifest()["partition"];
+    assert!(
+        partition["durations"].as_str().is_some_and(|h| h.len() == 16),
+        "{partition}"
+    );
+
+    let broken = state.path().join("broken.json");
+    std::fs::write(&broken, "{\"suites\": 3}").expect("write");
+    let refused = Qaagent::new(project.path())
+        .args(["run-all", "--partition", "1/2", "--durations"])
+        .args([broken.as_os_str()])
+        .run();
+    assert_eq!(refused.code(), 2, "{}", refused.describe());
+    assert!(
+        refused.stderr().contains("not a qaagent durations file"),
+        "{}",
+        refused.describe()
+    );
+}
+
+#[test]
+fn bad_partitions_are_usage_errors() {
+    let project = fixture("retry-project");
+    for bad in ["0/3", "4/3", "two/3", "3"] {
+        let run = Qaagent::new(project.path()).args(["run-all", "--partition", bad]).run();
+        assert_eq!(run.code(), 2, "{bad}: {}", run.describe());
+        assert!(run.stderr().contains("K/N"), "{bad}: {}", run.describe());
+    }
+    let auto = Qaagent::new(project.path())
+        .args(["run-all", "--partition", "auto"])
+        .env("CI_NODE_INDEX", "")
+        .run();
+    assert_eq!(auto.code(), 2, "{}", auto.describe());
+}
