@@ -43,12 +43,15 @@ pub fn keep_selected(mut result: SuiteResult, selection: &Selection) -> SuiteRes
 /// Folds attempt `next` (which ran `selection`) into `merged`.
 ///
 /// - a selected test takes the status of its new attempt; failed then passed
-///   makes it `flaky`; its attempt count grows;
+///   makes it `flaky`; its attempt count grows by the runs of the new attempt
+///   (more than one when the tool retried it itself), and its earlier
+///   failures come before those the new attempt reports;
 /// - rows the tool reports for tests that were not selected are ignored (behave
 ///   lists them as skipped);
 /// - after a whole-suite re-run every reported test counts as re-run;
 /// - suite-level error, exit code and log tail are those of the last attempt;
-///   durations add up; artifacts and leaked processes accumulate.
+///   durations add up; artifacts, a test's attachments and leaked processes
+///   accumulate.
 pub fn merge(mut merged: SuiteResult, next: SuiteResult, selection: &Selection) -> SuiteResult {
     let next_outcome = next.outcome();
     let selected: Option<std::collections::HashSet<&str>> = match selection {
@@ -80,10 +83,12 @@ pub fn merge(mut merged: SuiteResult, next: SuiteResult, selection: &Selection) 
             Some(i) => {
                 let old = &mut merged.cases[i];
                 let mut updated = case;
-                updated.attempts = old.attempts + 1;
-                updated.previous_failures = std::mem::take(&mut old.previous_failures);
+                // The new attempt may itself have run the test more than once
+                // (Playwright's own retries): its runs come after the old ones.
+                updated.attempts = old.attempts.saturating_add(updated.attempts.max(1));
+                let mut earlier = std::mem::take(&mut old.previous_failures);
                 if old.status.is_failure() {
-                    updated.previous_failures.push(PriorFailure {
+                    earlier.push(PriorFailure {
                         status: old.status,
                         message: old.message.take(),
                         error_type: old.error_type.take(),
@@ -91,6 +96,12 @@ pub fn merge(mut merged: SuiteResult, next: SuiteResult, selection: &Selection) 
                         duration: old.duration,
                     });
                 }
+                earlier.append(&mut updated.previous_failures);
+                updated.previous_failures = earlier;
+                // Every attempt's screenshots stay the test's own.
+                let mut attachments = std::mem::take(&mut old.attachments);
+                attachments.append(&mut updated.attachments);
+                updated.attachments = attachments;
                 updated.flaky = !updated.status.is_failure()
                     && updated.status != runner_api::TestStatus::Skipped
                     && !updated.previous_failures.is_empty();
