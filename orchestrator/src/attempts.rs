@@ -228,6 +228,47 @@ mod tests {
     }
 
     #[test]
+    fn runs_the_tool_retried_itself_add_to_the_attempts() {
+        // Attempt 1: Playwright ran the test twice, failing both times.
+        let mut first_case = case("t", TestStatus::Failed);
+        first_case.attempts = 2;
+        first_case.message = Some("second run".into());
+        first_case.previous_failures.push(PriorFailure {
+            status: TestStatus::Failed,
+            message: Some("first run".into()),
+            error_type: None,
+            details: None,
+            duration: 1.0,
+        });
+        first_case.attachments.push("/o/1.png".into());
+        // Attempt 2: failed once more, then passed on Playwright's retry.
+        let mut second_case = case("t", TestStatus::Passed);
+        second_case.attempts = 2;
+        second_case.flaky = true;
+        second_case.previous_failures.push(PriorFailure {
+            status: TestStatus::Failed,
+            message: Some("third run".into()),
+            error_type: None,
+            details: None,
+            duration: 1.0,
+        });
+        second_case.attachments.push("/o/attempt-2/3.png".into());
+        let merged = merge(
+            result(vec![first_case]),
+            result(vec![second_case]),
+            &Selection::Only(vec!["t".into()]),
+        );
+        let t = &merged.cases[0];
+        assert_eq!((t.status, t.attempts, t.flaky), (TestStatus::Passed, 4, true));
+        let messages: Vec<Option<&str>> = t.previous_failures.iter().map(|p| p.message.as_deref()).collect();
+        assert_eq!(messages, [Some("first run"), Some("second run"), Some("third run")]);
+        assert_eq!(
+            t.attachments,
+            [std::path::PathBuf::from("/o/1.png"), "/o/attempt-2/3.png".into()]
+        );
+    }
+
+    #[test]
     fn last_attempt_decides_suite_error() {
         let mut first = result(vec![]);
         first.set_error(SuiteOutcome::Errored, "crashed");

@@ -313,21 +313,26 @@ fn to_case(ctx: &SuiteContext, root_dir: Option<&Path>, row: JunitCase) -> TestC
 /// directory, where Playwright writes and copies them: a report naming a
 /// file elsewhere must not make qaagent copy it into the evidence.
 fn keep_own_attachments(ctx: &SuiteContext, case: &mut TestCase) {
-    let label = case.label();
-    case.attachments.retain(|path| {
-        let inside = path.starts_with(&ctx.output_dir)
+    let inside = |path: &Path| {
+        path.starts_with(&ctx.output_dir)
             && path
                 .components()
-                .all(|part| !matches!(part, std::path::Component::ParentDir));
-        if !inside {
+                .all(|part| !matches!(part, std::path::Component::ParentDir))
+    };
+    if case.attachments.iter().all(|path| inside(path)) {
+        return;
+    }
+    let label = case.label();
+    case.attachments.retain(|path| {
+        let kept = inside(path);
+        if !kept {
             log::warn!(
-                "[{}] not keeping attachment {} of {}: it is outside the attempt's output directory",
+                "[{}] not keeping attachment {} of {label}: it is outside the attempt's output directory",
                 ctx.suite,
                 path.display(),
-                label
             );
         }
-        inside
+        kept
     });
 }
 

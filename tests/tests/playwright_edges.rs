@@ -239,16 +239,66 @@ fn missing_browser_advice_is_not_cut_off() {
     assert_eq!(run.code(), 1, "{}", run.describe());
     let stdout = run.stdout();
     let failures = stdout.split("Failures:").nth(1).expect("a Failures section");
+    // A browser that cannot start is an error of the test, as Playwright's JUnit says.
     let first = failures
-        .split("FAILED e2e")
+        .split("ERROR e2e [desktop]")
         .nth(1)
-        .expect("a failed test in the summary");
+        .expect("an errored test in the summary");
     assert!(
         first.contains("Executable doesn't exist") && first.contains("npx playwright install"),
         "{}",
         run.describe()
     );
     let records = run.records();
+    assert_eq!(records[0]["status"], "error", "{:#}", records[0]);
     let message = records[0]["error_message"].as_str().expect("error message");
     assert!(message.contains("npx playwright install"), "{message}");
+}
+
+/// Item 3 with `--retries=1` in the suite's args (and none in the config),
+/// and no retries of qaagent's: Playwright's retry alone makes a test flaky,
+/// and the summary does not count attempts qaagent did not make.
+#[test]
+fn retries_given_in_args_count_as_attempts() {
+    let project = fixture("playwright-projects");
+    let config = project.path().join("e2e/playwright.config.ts");
+    let text = std::fs::read_to_string(&config).expect("config");
+    assert!(text.contains("retries: 1,"), "{text}");
+    std::fs::write(&config, text.replace("retries: 1,", "retries: 0,")).expect("write config");
+    let toml = project.path().join(".qaagent.toml");
+    let mut settings = std::fs::read_to_string(&toml).expect("toml");
+    settings.push_str("args = [\"--retries=1\"]\n");
+    std::fs::write(&toml, settings).expect("write toml");
+    let state = tempfile::tempdir().expect("tempdir");
+    let run = Qaagent::new(project.path())
+        .env("RETRY_STATE_DIR", state.path())
+        .args(["run-all"])
+        .run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let records = run.records();
+    for project in ["desktop", "mobile"] {
+        let flaky = record(&records, project, "loads once");
+        assert_eq!(
+            (
+                &flaky["status"],
+                &flaky["metadata"]["attempts"],
+                &flaky["metadata"]["flaky"]
+            ),
+            (&Value::from("passed"), &Value::from(2), &Value::from(true)),
+            "{flaky:#}"
+        );
+    }
+    let menu = record(&records, "mobile", "shows the menu");
+    assert_eq!(
+        (&menu["status"], &menu["metadata"]["attempts"]),
+        (&Value::from("failed"), &Value::from(2))
+    );
+    let stdout = squash(&run.stdout());
+    assert!(!stdout.contains("RETRY"), "{stdout}");
+    let flaky_line = format!(
+        "FLAKY e2e {} — passed on attempt 2\n",
+        selector("desktop", "loads once")
+    );
+    assert!(stdout.contains(&flaky_line), "{stdout}");
+    assert_eq!(run.manifest()["counts"]["tests_flaky"], 2);
 }

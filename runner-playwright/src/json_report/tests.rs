@@ -61,12 +61,26 @@ fn a_test_that_failed_then_passed_in_playwright_is_flaky() {
 fn statuses_it_does_not_know_are_errors_never_passes() {
     let tests = r#"[{"projectName": "", "status": "sparkling", "results": [{"status": "passed"}]},
                     {"projectName": "", "status": "unexpected", "results": [{"status": "vanished"}]},
-                    {"projectName": "", "status": "expected", "results": []}]"#;
-    let stats = r#"{"expected": 1, "unexpected": 1, "flaky": 0, "skipped": 0}"#;
+                    {"projectName": "", "status": "expected", "results": []},
+                    {"projectName": "", "status": "flaky", "results": [{"status": "passed"}, {"status": "failed"}]},
+                    {"projectName": "", "status": "expected", "expectedStatus": "failed",
+                     "results": [{"status": "failed"}]}]"#;
+    let stats = r#"{"expected": 2, "unexpected": 1, "flaky": 1, "skipped": 0}"#;
     let read = read_text(&report(&one_spec(tests), "[]", stats)).expect("readable");
     let statuses: Vec<TestStatus> = read.cases.iter().map(|c| c.status).collect();
-    assert_eq!(statuses, [TestStatus::Error, TestStatus::Error, TestStatus::Error]);
-    assert!(read.cases.iter().all(|c| c.message.is_some()));
+    // A flaky test whose last run failed contradicts itself: not a pass. An
+    // expected failure (`test.fail()`) that failed passes.
+    assert_eq!(
+        statuses,
+        [
+            TestStatus::Error,
+            TestStatus::Error,
+            TestStatus::Error,
+            TestStatus::Error,
+            TestStatus::Passed
+        ]
+    );
+    assert!(read.cases[..4].iter().all(|c| c.message.is_some()));
     // An unnamed project: no project in the class name or selector.
     assert_eq!(read.cases[0].classname, "cart.spec.ts");
     assert_eq!(read.cases[0].selector.as_deref(), Some("cart.spec.ts › cart › pays"));
