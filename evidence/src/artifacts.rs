@@ -19,10 +19,21 @@ pub fn suite_artifacts_dir(run_dir: &Path, suite: &str) -> PathBuf {
     run_dir.join("artifacts").join(safe_name(suite))
 }
 
-/// Copies the artifacts of `result` into `run_dir`, returning the paths of the
-/// copies relative to `run_dir` (in the order of `result.artifacts`). Copy
-/// failures go to `on_error`; the other artifacts are still copied.
-pub(crate) fn collect(run_dir: &Path, result: &SuiteRecord, on_error: &mut dyn FnMut(EvidenceError)) -> Vec<String> {
+/// An artifact kept in the run directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Kept {
+    /// Where the suite left it (as in `SuiteRecord::artifacts`): a case's
+    /// attachments name it so.
+    pub(crate) source: PathBuf,
+    /// Its copy, relative to the run directory.
+    pub(crate) reference: String,
+}
+
+/// Copies the artifacts of `result` into `run_dir`, returning each one kept
+/// with its copy's path relative to `run_dir` (in the order of
+/// `result.artifacts`). Copy failures go to `on_error`; the other artifacts
+/// are still copied.
+pub(crate) fn collect(run_dir: &Path, result: &SuiteRecord, on_error: &mut dyn FnMut(EvidenceError)) -> Vec<Kept> {
     let dest_root = suite_artifacts_dir(run_dir, &result.name);
     let mut refs = Vec::new();
     for source in &result.artifacts {
@@ -40,7 +51,10 @@ pub(crate) fn collect(run_dir: &Path, result: &SuiteRecord, on_error: &mut dyn F
         }
         if let Some(inside) = relative_to(source, &dest_root) {
             // Already in place: the suite wrote it into the run directory.
-            refs.push(reference(run_dir, &dest_root.join(inside)));
+            refs.push(Kept {
+                source: source.clone(),
+                reference: reference(run_dir, &dest_root.join(inside)),
+            });
             continue;
         }
         if dest_root.starts_with(source) || canonical(&dest_root).starts_with(canonical(source)) {
@@ -60,7 +74,10 @@ pub(crate) fn collect(run_dir: &Path, result: &SuiteRecord, on_error: &mut dyn F
             .unwrap_or_default();
         let dest = dest_root.join(&relative);
         match copy_any(source, &dest) {
-            Ok(()) => refs.push(reference(run_dir, &dest)),
+            Ok(()) => refs.push(Kept {
+                source: source.clone(),
+                reference: reference(run_dir, &dest),
+            }),
             Err(err) => on_error(err),
         }
     }
@@ -143,6 +160,9 @@ mod tests {
 
     fn collect_ok(run_dir: &Path, result: &SuiteRecord) -> Vec<String> {
         collect(run_dir, result, &mut |err| panic!("unexpected error: {err}"))
+            .into_iter()
+            .map(|kept| kept.reference)
+            .collect()
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::artifacts::Kept;
 use crate::error::EvidenceError;
 use crate::manifest::Counts;
 use crate::suite::{Cases, PriorFailure, TestStatus};
@@ -41,7 +42,8 @@ pub struct TestRecord {
     /// When the suite that ran it finished, `YYYY-MM-DDTHH:MM:SSZ`.
     #[serde(default)]
     pub last_run: Option<String>,
-    /// The suite's artifacts, relative to the run directory.
+    /// Files kept for the test, relative to the run directory: its suite's
+    /// reports and logs, and its own attachments (not other tests').
     #[serde(default)]
     pub evidence_refs: Vec<String>,
     /// Labels (`flaky` for a test that passed on a retry).
@@ -113,8 +115,8 @@ pub(crate) struct SuiteRecordContext<'a> {
     pub runner: &'a str,
     /// When the suite finished.
     pub last_run: &'a str,
-    /// The suite's copied artifacts, relative to the run directory.
-    pub evidence_refs: &'a [String],
+    /// The suite's kept artifacts.
+    pub artifacts: &'a [Kept],
 }
 
 /// A record as written: field for field a [`TestRecord`], borrowing from the
@@ -131,7 +133,7 @@ struct RecordLine<'a> {
     route: Option<&'a str>,
     error_message: Option<&'a str>,
     last_run: &'a str,
-    evidence_refs: &'a [String],
+    evidence_refs: &'a [&'a str],
     tags: &'a [&'a str],
     metadata: RecordMetadata<'a>,
 }
@@ -171,7 +173,25 @@ pub(crate) fn append_records<W: std::io::Write>(
     counts: &mut Counts,
 ) -> Result<(), EvidenceError> {
     const FLAKY: &[&str] = &["flaky"];
+    // An artifact a test claims (its screenshot) is in that test's record
+    // only; the rest (reports, logs) are the suite's, in every record.
+    let claimed = cases.attachments()?;
+    let refs_for = |own: &[std::path::PathBuf]| -> Vec<&str> {
+        ctx.artifacts
+            .iter()
+            .filter(|kept| !claimed.contains(&kept.source) || own.contains(&kept.source))
+            .map(|kept| kept.reference.as_str())
+            .collect()
+    };
+    let shared = refs_for(&[]);
     cases.for_each(&mut |case| {
+        let own;
+        let evidence_refs = if case.attachments.is_empty() {
+            &shared
+        } else {
+            own = refs_for(case.attachments);
+            &own
+        };
         counts.add_case(case.status, case.flaky);
         let test_id = ids.next();
         let (error_message, skip_reason, other_message) = match case.status {
@@ -190,7 +210,7 @@ pub(crate) fn append_records<W: std::io::Write>(
             route: case.route.as_deref(),
             error_message,
             last_run: ctx.last_run,
-            evidence_refs: ctx.evidence_refs,
+            evidence_refs,
             tags: if case.flaky { FLAKY } else { &[] },
             metadata: RecordMetadata {
                 classname: case.classname,
@@ -241,15 +261,25 @@ mod tests {
         "metadata",
     ];
 
+    fn kept(source: &str, reference: &str) -> Kept {
+        Kept {
+            source: source.into(),
+            reference: reference.to_string(),
+        }
+    }
+
     fn write(cases: Vec<crate::suite::Case<'static>>) -> Vec<serde_json::Value> {
+        write_with(cases, &[kept("/out/junit.xml", "artifacts/unit/junit.xml")])
+    }
+
+    fn write_with(cases: Vec<crate::suite::Case<'static>>, artifacts: &[Kept]) -> Vec<serde_json::Value> {
         let mut buf = Vec::new();
         let mut ids = TestIds::new("20250304");
-        let refs = vec!["artifacts/unit/junit.xml".to_string()];
         let ctx = SuiteRecordContext {
             suite: "unit",
             runner: "pytest",
             last_run: "2025-03-04T05:06:07Z",
-            evidence_refs: &refs,
+            artifacts,
         };
         append_records(
             &mut buf,
@@ -265,6 +295,51 @@ mod tests {
         text.lines()
             .map(|l| serde_json::from_str(l).expect("each line parses"))
             .collect()
+    }
+
+    #[test]
+    fn each_record_refers_to_its_own_attachments_and_the_suites_files() {
+        // `Case<'static>` for the test's `Cases`: the paths live to the end of the test.
+        let a_files: &'static [std::path::PathBuf] =
+            Box::leak(vec![std::path::PathBuf::from("/out/a/shot.png")].into_boxed_slice());
+        let b_files: &'static [std::path::PathBuf] = Box::leak(
+            vec![
+                std::path::PathBuf::from("/out/b/shot.png"),
+                std::path::PathBuf::from("/out/b/trace.zip"),
+            ]
+            .into_boxed_slice(),
+        );
+        let mut a = crate::suite::Case::new("a", "c", TestStatus::Failed);
+        a.attachments = a_files;
+        let mut b = crate::suite::Case::new("b", "c", TestStatus::Failed);
+        b.attachments = b_files;
+        let plain = crate::suite::Case::new("plain", "c", TestStatus::Passed);
+        let artifacts = [
+            kept("/out/junit.xml", "artifacts/e2e/junit.xml"),
+            kept("/out/a/shot.png", "artifacts/e2e/a/shot.png"),
+            kept("/out/b/shot.png", "artifacts/e2e/b/shot.png"),
+            kept("/out/stdout.log", "artifacts/e2e/stdout.log"),
+            kept("/out/b/trace.zip", "artifacts/e2e/b/trace.zip"),
+        ];
+        let records = write_with(vec![a, b, plain], &artifacts);
+        let refs: Vec<&serde_json::Value> = records.iter().map(|r| &r["evidence_refs"]).collect();
+        assert_eq!(
+            refs,
+            [
+                &serde_json::json!([
+                    "artifacts/e2e/junit.xml",
+                    "artifacts/e2e/a/shot.png",
+                    "artifacts/e2e/stdout.log"
+                ]),
+                &serde_json::json!([
+                    "artifacts/e2e/junit.xml",
+                    "artifacts/e2e/b/shot.png",
+                    "artifacts/e2e/stdout.log",
+                    "artifacts/e2e/b/trace.zip"
+                ]),
+                &serde_json::json!(["artifacts/e2e/junit.xml", "artifacts/e2e/stdout.log"]),
+            ]
+        );
     }
 
     #[test]
@@ -344,7 +419,7 @@ mod tests {
             suite: "unit",
             runner: "pytest",
             last_run: "2025-03-04T05:06:07Z",
-            evidence_refs: &[],
+            artifacts: &[],
         };
         append_records(
             &mut buf,

@@ -7,6 +7,7 @@
 //! them through [`Cases`], implemented by whoever holds them, and each is
 //! seen as a borrowed [`Case`] while its record is written.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -157,6 +158,11 @@ pub struct Case<'a> {
     pub previous_failures: Vec<PriorFailure<'a>>,
     /// The HTTP route it exercises.
     pub route: Option<String>,
+    /// Files kept for this test alone (screenshots, traces), each one of
+    /// the suite's `artifacts`: its record refers to these and to the
+    /// suite's artifacts that no test of the suite claims (reports, logs),
+    /// never to another test's.
+    pub attachments: &'a [PathBuf],
 }
 
 /// A suite's cases, in the order they are recorded, held by whoever ran them.
@@ -167,6 +173,19 @@ pub trait Cases: Send + Sync + fmt::Debug {
 
     /// Calls `each` with every case in order, stopping at its first error.
     fn for_each(&self, each: &mut dyn FnMut(&Case<'_>) -> Result<(), EvidenceError>) -> Result<(), EvidenceError>;
+
+    /// Every case's [`attachments`](Case::attachments): the artifacts that
+    /// belong to one test rather than to the suite. Walks the cases with
+    /// [`for_each`](Self::for_each); a holder that can list them without
+    /// building each [`Case`] should.
+    fn attachments(&self) -> Result<HashSet<PathBuf>, EvidenceError> {
+        let mut claimed = HashSet::new();
+        self.for_each(&mut |case| {
+            claimed.extend(case.attachments.iter().cloned());
+            Ok(())
+        })?;
+        Ok(claimed)
+    }
 }
 
 /// A finished suite, as evidence records it: an entry of the manifest's
@@ -245,6 +264,7 @@ impl<'a> Case<'a> {
             system_err: None,
             previous_failures: Vec::new(),
             route: None,
+            attachments: &[],
         }
     }
 }

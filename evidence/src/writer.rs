@@ -304,7 +304,7 @@ impl EvidenceWriter {
 /// A finished suite waiting for its turn in tests.jsonl.
 struct PendingSuite {
     result: Box<SuiteRecord>,
-    artifacts: Vec<String>,
+    artifacts: Vec<artifacts::Kept>,
     finished_at: String,
 }
 
@@ -467,7 +467,7 @@ impl WriterState {
                     suite: &suite.result.name,
                     runner: &suite.result.runner,
                     last_run: &suite.finished_at,
-                    evidence_refs: &suite.artifacts,
+                    artifacts: &suite.artifacts,
                 };
                 append_records(sink, &path, ids, &ctx, suite.result.cases.as_ref(), &mut added)?;
                 // Suites that ran: not skipped, nor errored before their tool started
@@ -484,9 +484,10 @@ impl WriterState {
         }
         for (index, suite) in suites {
             self.written.insert(index);
-            self.manifest
-                .suites
-                .push(SuiteEntry::new(&suite.result, suite.artifacts));
+            self.manifest.suites.push(SuiteEntry::new(
+                &suite.result,
+                suite.artifacts.into_iter().map(|kept| kept.reference).collect(),
+            ));
         }
     }
 

@@ -43,12 +43,15 @@ pub fn keep_selected(mut result: SuiteResult, selection: &Selection) -> SuiteRes
 /// Folds attempt `next` (which ran `selection`) into `merged`.
 ///
 /// - a selected test takes the status of its new attempt; failed then passed
-///   makes it `flaky`; its attempt count grows;
+///   makes it `flaky`; its attempt count grows by the runs of the new attempt
+///   (more than one when the tool retried it itself), and its earlier
+///   failures come before those the new attempt reports;
 /// - rows the tool reports for tests that were not selected are ignored (behave
 ///   lists them as skipped);
 /// - after a whole-suite re-run every reported test counts as re-run;
 /// - suite-level error, exit code and log tail are those of the last attempt;
-///   durations add up; artifacts and leaked processes accumulate.
+///   durations add up; artifacts, a test's attachments and leaked processes
+///   accumulate.
 pub fn merge(mut merged: SuiteResult, next: SuiteResult, selection: &Selection) -> SuiteResult {
     let next_outcome = next.outcome();
     let selected: Option<std::collections::HashSet<&str>> = match selection {
@@ -80,10 +83,12 @@ pub fn merge(mut merged: SuiteResult, next: SuiteResult, selection: &Selection) 
             Some(i) => {
                 let old = &mut merged.cases[i];
                 let mut updated = case;
-                updated.attempts = old.attempts + 1;
-                updated.previous_failures = std::mem::take(&mut old.previous_failures);
+                // The new attempt may itself have run the test more than once
+                // (Playwright's own retries): its runs come after the old ones.
+                updated.attempts = old.attempts.saturating_add(updated.attempts.max(1));
+                let mut earlier = std::mem::take(&mut old.previous_failures);
                 if old.status.is_failure() {
-                    updated.previous_failures.push(PriorFailure {
+                    earlier.push(PriorFailure {
                         status: old.status,
                         message: old.message.take(),
                         error_type: old.error_type.take(),
@@ -91,6 +96,12 @@ pub fn merge(mut merged: SuiteResult, next: SuiteResult, selection: &Selection) 
                         duration: old.duration,
                     });
                 }
+                earlier.append(&mut updated.previous_failures);
+                updated.previous_failures = earlier;
+                // Every attempt's screenshots stay the test's own.
+                let mut attachments = std::mem::take(&mut old.attachments);
+                attachments.append(&mut updated.attachments);
+                updated.attachments = attachments;
                 updated.flaky = !updated.status.is_failure()
                     && updated.status != runner_api::TestStatus::Skipped
                     && !updated.previous_failures.is_empty();
@@ -214,6 +225,47 @@ mod tests {
             (2, 1, 1, 2)
         );
         assert_eq!(merged.outcome(), SuiteOutcome::Failed);
+    }
+
+    #[test]
+    fn runs_the_tool_retried_itself_add_to_the_attempts() {
+        // Attempt 1: Playwright ran the test twice, failing both times.
+        let mut first_case = case("t", TestStatus::Failed);
+        first_case.attempts = 2;
+        first_case.message = Some("second run".into());
+        first_case.previous_failures.push(PriorFailure {
+            status: TestStatus::Failed,
+            message: Some("first run".into()),
+            error_type: None,
+            details: None,
+            duration: 1.0,
+        });
+        first_case.attachments.push("/o/1.png".into());
+        // Attempt 2: failed once more, then passed on Playwright's retry.
+        let mut second_case = case("t", TestStatus::Passed);
+        second_case.attempts = 2;
+        second_case.flaky = true;
+        second_case.previous_failures.push(PriorFailure {
+            status: TestStatus::Failed,
+            message: Some("third run".into()),
+            error_type: None,
+            details: None,
+            duration: 1.0,
+        });
+        second_case.attachments.push("/o/attempt-2/3.png".into());
+        let merged = merge(
+            result(vec![first_case]),
+            result(vec![second_case]),
+            &Selection::Only(vec!["t".into()]),
+        );
+        let t = &merged.cases[0];
+        assert_eq!((t.status, t.attempts, t.flaky), (TestStatus::Passed, 4, true));
+        let messages: Vec<Option<&str>> = t.previous_failures.iter().map(|p| p.message.as_deref()).collect();
+        assert_eq!(messages, [Some("first run"), Some("second run"), Some("third run")]);
+        assert_eq!(
+            t.attachments,
+            [std::path::PathBuf::from("/o/1.png"), "/o/attempt-2/3.png".into()]
+        );
     }
 
     #[test]

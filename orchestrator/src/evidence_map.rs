@@ -72,6 +72,15 @@ impl evidence::Cases for SharedCases {
     ) -> Result<(), evidence::EvidenceError> {
         self.0.cases.iter().try_for_each(|case| each(&case_record(case)))
     }
+
+    fn attachments(&self) -> Result<std::collections::HashSet<std::path::PathBuf>, evidence::EvidenceError> {
+        Ok(self
+            .0
+            .cases
+            .iter()
+            .flat_map(|case| case.attachments.iter().cloned())
+            .collect())
+    }
 }
 
 fn case_record(case: &TestCase) -> evidence::Case<'_> {
@@ -91,6 +100,7 @@ fn case_record(case: &TestCase) -> evidence::Case<'_> {
         system_err: case.system_err.as_deref(),
         previous_failures: case.previous_failures.iter().map(prior_failure).collect(),
         route: route(case),
+        attachments: &case.attachments,
     }
 }
 

@@ -1,5 +1,7 @@
 //! One test case as qaagent knows it, whatever tool ran it.
 
+use std::path::PathBuf;
+
 use serde::{Deserialize, Serialize};
 
 /// The outcome of one test case, in the vocabulary of the evidence format.
@@ -73,6 +75,12 @@ pub struct TestCase {
     /// Outcomes of earlier failed attempts, oldest first (for `flakyFailure` /
     /// `rerunFailure` in merged JUnit).
     pub previous_failures: Vec<PriorFailure>,
+    /// Files the tool kept for this test alone, of every attempt (Playwright's
+    /// screenshots, traces, videos), as absolute paths: its record refers to
+    /// these and to the suite's reports and logs, not to other tests' files.
+    /// Each is also one of the suite's artifacts.
+    #[serde(default)]
+    pub attachments: Vec<PathBuf>,
 }
 
 /// A failed or errored attempt of a test that was run again.
@@ -108,6 +116,7 @@ impl TestCase {
             attempts: 1,
             flaky: false,
             previous_failures: Vec::new(),
+            attachments: Vec::new(),
         }
     }
 

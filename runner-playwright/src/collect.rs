@@ -1,101 +1,54 @@
-//! Listing a Playwright suite's tests without running them
-//! (`playwright test --list --reporter=json`), as selectors.
-//!
-//! The JSON report nests suites: one per file (titled with the file's path
-//! below the config's `testDir`, which is also the selector's file part),
-//! then one per `describe`; each spec holds one test per project.
+//! Listing a Playwright suite's tests without running them: `playwright
+//! test --list --reporter=json` writes a JSON report of the same shape as a
+//! run's, every test in it skipped, which [`json_report`] reads.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use runner_api::{RunnerError, SuiteContext};
-use serde::Deserialize;
 
-use crate::selector::{self, SEPARATOR};
-
-#[derive(Deserialize)]
-struct ListReport {
-    #[serde(default)]
-    suites: Vec<ListSuite>,
-}
-
-#[derive(Deserialize)]
-struct ListSuite {
-    #[serde(default)]
-    title: String,
-    #[serde(default)]
-    specs: Vec<ListSpec>,
-    #[serde(default)]
-    suites: Vec<ListSuite>,
-}
-
-#[derive(Deserialize)]
-struct ListSpec {
-    #[serde(default)]
-    title: String,
-    #[serde(default)]
-    tests: Vec<ListTest>,
-}
-
-#[derive(Deserialize)]
-struct ListTest {
-    #[serde(default, rename = "projectName")]
-    project_name: String,
-}
-
-/// The selectors of every test (one per project) in the list report at `path`.
-pub(crate) fn selectors_in(path: &Path) -> Result<Vec<String>, RunnerError> {
-    let file = std::fs::File::open(path).map_err(|source| RunnerError::Io {
-        what: "cannot open Playwright's test list",
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let report: ListReport = serde_json::from_reader(std::io::BufReader::new(file))
-        .map_err(|err| RunnerError::Other(format!("cannot read Playwright's test list {}: {err}", path.display())))?;
-    let mut selectors = Vec::new();
-    for file_suite in &report.suites {
-        push_selectors(&file_suite.title, file_suite, &mut Vec::new(), &mut selectors);
-    }
-    Ok(selectors)
-}
-
-fn push_selectors<'a>(file: &str, suite: &'a ListSuite, titles: &mut Vec<&'a str>, out: &mut Vec<String>) {
-    for spec in &suite.specs {
-        titles.push(&spec.title);
-        let name = titles.join(SEPARATOR);
-        titles.pop();
-        for test in &spec.tests {
-            out.push(selector::selector(&test.project_name, file, &name));
-        }
-    }
-    for child in &suite.suites {
-        titles.push(&child.title);
-        push_selectors(file, child, titles, out);
-        titles.pop();
-    }
-}
+use crate::json_report;
 
 /// Where the list goes, in the collection's scratch directory.
-pub(crate) fn list_file(ctx: &SuiteContext) -> std::path::PathBuf {
+pub(crate) fn list_file(ctx: &SuiteContext) -> PathBuf {
     ctx.output_dir.join("list.json")
+}
+
+/// The selectors of every test (one per project) the list names.
+pub(crate) fn selectors(ctx: &SuiteContext) -> Result<Vec<String>, RunnerError> {
+    let report = json_report::read(&list_file(ctx), &ctx.path)
+        .map_err(|err| RunnerError::Other(format!("cannot read Playwright's test list: {err}")))?;
+    Ok(report.cases.into_iter().filter_map(|case| case.selector).collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn ctx_with_list(list: &str) -> (tempfile::TempDir, SuiteContext) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ctx = SuiteContext::new("e2e", dir.path(), dir.path(), dir.path());
+        std::fs::write(list_file(&ctx), list).expect("write");
+        (dir, ctx)
+    }
+
     #[test]
     fn nested_describes_and_projects_become_selectors() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("list.json");
-        std::fs::write(
-            &path,
-            r#"{"config":{},"suites":[{"title":"cart.spec.ts","specs":[],"suites":[{"title":"cart","specs":[
-                {"title":"shows","tests":[{"projectName":"desktop"},{"projectName":"mobile"}]}],
-                "suites":[{"title":"checkout","specs":[{"title":"pays","tests":[{"projectName":""}]}]}]}]}]}"#,
-        )
-        .expect("write");
+        let test = |project: &str| {
+            format!(r#"{{"projectName":"{project}","status":"skipped","expectedStatus":"passed","results":[]}}"#)
+        };
+        let list = format!(
+            r#"{{"config":{{"rootDir":"/p/tests"}},"errors":[],
+                "stats":{{"expected":0,"unexpected":0,"flaky":0,"skipped":3}},
+                "suites":[{{"title":"cart.spec.ts","specs":[],"suites":[{{"title":"cart","specs":[
+                {{"title":"shows","file":"cart.spec.ts","tests":[{},{}]}}],
+                "suites":[{{"title":"checkout","specs":[{{"title":"pays","file":"cart.spec.ts","tests":[{}]}}]}}]}}]}}]}}"#,
+            test("desktop"),
+            test("mobile"),
+            test("")
+        );
+        let (_dir, ctx) = ctx_with_list(&list);
         assert_eq!(
-            selectors_in(&path).expect("read"),
+            selectors(&ctx).expect("read"),
             [
                 "[desktop] › cart.spec.ts › cart › shows",
                 "[mobile] › cart.spec.ts › cart › shows",
@@ -106,9 +59,7 @@ mod tests {
 
     #[test]
     fn a_malformed_list_is_an_error() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("list.json");
-        std::fs::write(&path, "{\"suites\": [").expect("write");
-        assert!(selectors_in(&path).is_err());
+        let (_dir, ctx) = ctx_with_list("{\"suites\": [");
+        assert!(selectors(&ctx).is_err());
     }
 }

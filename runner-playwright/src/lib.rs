@@ -6,6 +6,9 @@
 //! - `--reporter=line,junit,json`: the line reporter goes to the suite's
 //!   `stdout.log`, JUnit to `<output_dir>/junit.xml` and JSON to
 //!   `<output_dir>/report.json` (through `PLAYWRIGHT_{JUNIT,JSON}_OUTPUT_FILE`).
+//!   The tests are read from the JSON report, which keeps Playwright's own
+//!   retries, whole error messages and each test's attachments (see
+//!   [`json_report`]); the JUnit report stands in when it cannot be read.
 //!   The CLI flag replaces every reporter the config names, so an HTML report
 //!   never lands in the project tree.
 //! - `--output=<output_dir>/test-results`: screenshots, traces,
@@ -20,6 +23,7 @@
 
 mod collect;
 pub mod install;
+pub mod json_report;
 pub mod runner;
 pub mod selector;
 pub mod settings;

@@ -10,7 +10,7 @@ use runner_api::{parse_settings, RunnerError, SettingsError, SuiteContext, Suite
 
 use crate::install::{self, InstallOutcome};
 use crate::settings::PlaywrightSettings;
-use crate::{collect, selector};
+use crate::{collect, json_report, selector};
 
 /// The name users write as `runner = "playwright"`.
 pub const RUNNER_NAME: &str = "playwright";
@@ -109,7 +109,7 @@ impl runner_api::Runner for PlaywrightRunner {
         if process.exit != runner_api::process::ExitKind::Code(0) {
             return Err(ctx.tool_failed("playwright test --list", process.exit));
         }
-        collect::selectors_in(&list).map(Some)
+        collect::selectors(ctx).map(Some)
     }
 
     fn run(&self, ctx: &SuiteContext) -> Result<SuiteResult, RunnerError> {
@@ -213,6 +213,7 @@ impl runner_api::Runner for PlaywrightRunner {
             ok_codes: OK_CODES,
             artifacts,
         });
+        add_attachments(&result.cases, &mut result.artifacts);
         // The suite's wall time includes its install.
         result.duration += install_took;
         if let Some(selected) = ctx.selected() {
@@ -289,9 +290,22 @@ fn not_installed(ctx: &SuiteContext, hint: String) -> RunnerError {
     }
 }
 
-/// The attempt's cases from its JUnit report, each with its selector and
-/// its file (relative to the suite's path when inside it).
+/// The attempt's cases, each with its selector and its file (relative to the
+/// suite's path when inside it): from the JSON report, which knows
+/// Playwright's own retries and each test's attachments, else from the
+/// JUnit report.
 fn read_cases(ctx: &SuiteContext, outputs: &Outputs) -> JunitOutcome {
+    if outputs.json.is_file() {
+        match json_report::read(&outputs.json, &ctx.path) {
+            Ok(mut report) => {
+                for case in &mut report.cases {
+                    keep_own_attachments(ctx, case);
+                }
+                return JunitOutcome::read(report.cases, report.problems);
+            }
+            Err(err) => log::warn!("[{}] {err}; reading the JUnit report instead", ctx.suite),
+        }
+    }
     if !outputs.junit.is_file() {
         return JunitOutcome::Missing(outputs.junit.clone());
     }
@@ -316,10 +330,50 @@ fn to_case(ctx: &SuiteContext, root_dir: Option<&Path>, row: JunitCase) -> TestC
         // Without the JSON report the file is only known relative to the testDir.
         None => row.classname.clone(),
     };
+    let classname = json_report::classname(&project, &row.classname);
     let mut case = row.into_test_case();
+    case.classname = classname;
     case.file = Some(file);
     case.selector = Some(selector);
     case
+}
+
+/// Keeps of a case's attachments those inside the attempt's output
+/// directory, where Playwright writes and copies them: a report naming a
+/// file elsewhere must not make qaagent copy it into the evidence.
+fn keep_own_attachments(ctx: &SuiteContext, case: &mut TestCase) {
+    let inside = |path: &Path| {
+        path.starts_with(&ctx.output_dir)
+            && path
+                .components()
+                .all(|part| !matches!(part, std::path::Component::ParentDir))
+    };
+    if case.attachments.iter().all(|path| inside(path)) {
+        return;
+    }
+    let label = case.label();
+    case.attachments.retain(|path| {
+        let kept = inside(path);
+        if !kept {
+            log::warn!(
+                "[{}] not keeping attachment {} of {label}: it is outside the attempt's output directory",
+                ctx.suite,
+                path.display(),
+            );
+        }
+        kept
+    });
+}
+
+/// Adds to `artifacts` each case's attachments that are files and not
+/// already there, so that a test's evidence can refer to them.
+fn add_attachments(cases: &[TestCase], artifacts: &mut Vec<PathBuf>) {
+    let mut known: std::collections::HashSet<PathBuf> = artifacts.iter().cloned().collect();
+    for path in cases.iter().flat_map(|case| &case.attachments) {
+        if path.is_file() && known.insert(path.clone()) {
+            artifacts.push(path.clone());
+        }
+    }
 }
 
 /// Every file below `dir`, sorted, appended to `files`.

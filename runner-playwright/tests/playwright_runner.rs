@@ -184,7 +184,8 @@ fn each_case_carries_its_status_selector_and_file() {
         .find(|case| case.selector.as_deref() == Some(FAILING))
         .expect("failing case");
     assert_eq!(failing.name, "cart › checkout › rejects an expired card");
-    assert_eq!(failing.classname, "cart.spec.ts");
+    // The project is part of the class name: the same test in two projects is two tests.
+    assert_eq!(failing.classname, "[chromium] › cart.spec.ts");
     assert_eq!(
         failing.file.as_deref(),
         Some("tests/cart.spec.ts"),

@@ -364,7 +364,8 @@ fn junit_selector(suite: &str, case: &quick_junit::TestCase) -> String {
             };
             format!("{file}:{line}")
         }
-        _ => format!("[chromium] › {classname} › {}", case.name.as_str()),
+        // The class name holds the project: `[chromium] › retry.spec.ts`.
+        _ => format!("{classname} › {}", case.name.as_str()),
     }
 }
 

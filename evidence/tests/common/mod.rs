@@ -68,6 +68,7 @@ impl Cases for TestCases {
                 system_err: None,
                 previous_failures: Vec::new(),
                 route: case.route.clone(),
+                attachments: &[],
             })?;
         }
         Ok(())

@@ -172,13 +172,18 @@ pub fn final_report(style: Style, report: &RunReport) -> String {
         .iter()
         .flat_map(|r| {
             r.cases.iter().filter(|c| c.flaky).map(move |c| {
+                // A tool's own retries (Playwright's) are attempts the suite's count leaves out.
+                let of = if c.attempts <= r.attempts {
+                    format!(" of {}", r.attempts)
+                } else {
+                    String::new()
+                };
                 format!(
-                    "{} {} {} — passed on attempt {} of {}",
+                    "{} {} {} — passed on attempt {}{of}",
                     style.yellow("   FLAKY"),
                     r.suite,
                     case_label(c),
                     c.attempts,
-                    r.attempts
                 )
             })
         })

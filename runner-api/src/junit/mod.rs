@@ -119,6 +119,7 @@ impl JunitCase {
             attempts: 1,
             flaky: false,
             previous_failures: Vec::new(),
+            attachments: Vec::new(),
         }
     }
 }
@@ -178,6 +179,10 @@ pub enum SuiteProblem {
         /// Failed and erroneous cases (and suite-level elements) listed.
         listed: u64,
     },
+    /// A problem another report of the tool states, in words already fit to
+    /// show: Playwright's JSON report (read before its JUnit) has errors
+    /// outside any test, or counts its tests do not bear out.
+    Stated(String),
 }
 
 impl std::fmt::Display for SuiteProblem {
@@ -213,6 +218,7 @@ impl std::fmt::Display for SuiteProblem {
                 };
                 write!(f, "the report counts {counts}{} but lists {listed}", suite(name))
             }
+            SuiteProblem::Stated(problem) => f.write_str(problem),
         }
     }
 }
