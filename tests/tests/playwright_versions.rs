@@ -137,17 +137,37 @@ fn old_playwright_rerun_failed_reruns_only_the_failures() {
 
 #[test]
 fn the_configs_reporters_are_kept_with_their_reports_in_the_artifacts() {
-    // playwright.config.ts: reporter: [['html', { open: 'never' }], ['junit', { outputFile: … }]].
+    // The fixture's reporter: [['html', { open: 'never' }], ['junit', { outputFile: … }]];
+    // made harder here: an HTML report that would open a server and hold the
+    // run, and reports with folders of their own in the project.
     let project = fixture("playwright-basic");
+    let config = project.path().join("e2e/playwright.config.ts");
+    let text = std::fs::read_to_string(&config).expect("fixture config");
+    let reporters = "reporter: [['html', { open: 'always', outputFolder: 'my-report' }], \
+                     ['blob', { outputDir: 'my-blob' }], ['junit', { outputFile: 'junit-from-config.xml' }]],";
+    let text = text
+        .lines()
+        .map(|line| {
+            if line.trim_start().starts_with("reporter:") {
+                reporters
+            } else {
+                line
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&config, text).expect("write config");
     let before = tree_listing(project.path());
-    let run = Qaagent::new(project.path()).args(["run-all"]).run();
+    let run = Qaagent::new(project.path()).args(["run-all", "--timeout", "240"]).run();
     assert_eq!(run.code(), 1, "one test fails on purpose\n{}", run.describe());
     let artifacts = run.run_dir().join("artifacts/e2e");
-    assert!(
-        artifacts.join("playwright-report/index.html").is_file(),
-        "the config's HTML report is in the suite's artifacts\n{}",
-        run.describe()
-    );
+    for report in ["playwright-report/index.html", "blob-report/report.zip"] {
+        assert!(
+            artifacts.join(report).is_file(),
+            "the config's {report} is in the suite's artifacts\n{}",
+            run.describe()
+        );
+    }
     assert_eq!(run.records().len(), 7, "qaagent's own reports still read");
     assert_eq!(tree_listing(project.path()), before, "nothing written into the project");
     assert!(!run.stderr().contains("add-reporter"), "{}", run.describe());
