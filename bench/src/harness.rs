@@ -60,7 +60,12 @@ pub(crate) fn qaagent_cmd(opts: &Opts, project: &Path, runs_dir: &Path, extra: &
 
 /// Runs `cmd` and measures it; an exit code other than 0 is an error naming `what`.
 pub(crate) fn ok_run(cmd: &mut Command, what: &str) -> Result<measure::Sample, String> {
-    let sample = measure::run(cmd).map_err(|e| format!("{what}: {e}"))?;
+    checked(measure::run(cmd), what)
+}
+
+/// A measured run as an error naming `what` when it failed or exited other than 0.
+pub(crate) fn checked(sample: std::io::Result<measure::Sample>, what: &str) -> Result<measure::Sample, String> {
+    let sample = sample.map_err(|e| format!("{what}: {e}"))?;
     if sample.code != 0 {
         return Err(format!("{what} exited with {}", sample.code));
     }

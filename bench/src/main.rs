@@ -2,7 +2,7 @@
 //! against the release `qaagent` binary and real pytest processes.
 //!
 //! ```text
-//! qaagent-bench [all|startup|overhead|junit|postprocess|scaling|big-output]... [--runs N] [--qaagent PATH]
+//! qaagent-bench [all|startup|overhead|playwright|junit|postprocess|scaling|big-output]... [--runs N] [--qaagent PATH]
 //! qaagent-bench gen-junit OUT.xml [--cases N]
 //! ```
 //!
@@ -23,7 +23,7 @@ use qaagent_bench::measure::mb;
 use qaagent_bench::projects;
 
 use harness::{child, Opts, Row};
-use scenarios::{big_output, junit, overhead, postprocess, scaling, startup};
+use scenarios::{big_output, junit, overhead, playwright, postprocess, scaling, startup};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -76,7 +76,7 @@ fn real_main(args: &[String]) -> Result<ExitCode, String> {
     for name in &positional {
         match name.as_str() {
             "all" => scenarios.extend(ALL),
-            "startup" | "overhead" | "junit" | "postprocess" | "scaling" | "big-output" => {
+            "startup" | "overhead" | "playwright" | "junit" | "postprocess" | "scaling" | "big-output" => {
                 scenarios.push(name.as_str())
             }
             other => return Err(format!("unknown scenario {other}\n{}", usage())),
@@ -112,6 +112,7 @@ fn real_main(args: &[String]) -> Result<ExitCode, String> {
         let outcome = match scenario {
             "startup" => startup::run(&opts),
             "overhead" => overhead::run(&opts),
+            "playwright" => playwright::run(&opts),
             "junit" => junit::run(&opts),
             "postprocess" => postprocess::run(&opts),
             "scaling" => scaling::run(&opts),
@@ -144,10 +145,18 @@ fn real_main(args: &[String]) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-const ALL: [&str; 6] = ["startup", "overhead", "junit", "postprocess", "scaling", "big-output"];
+const ALL: [&str; 7] = [
+    "startup",
+    "overhead",
+    "playwright",
+    "junit",
+    "postprocess",
+    "scaling",
+    "big-output",
+];
 
 fn usage() -> &'static str {
-    "usage: qaagent-bench [all|startup|overhead|junit|postprocess|scaling|big-output]... [--runs N] [--qaagent PATH]\n       \
+    "usage: qaagent-bench [all|startup|overhead|playwright|junit|postprocess|scaling|big-output]... [--runs N] [--qaagent PATH]\n       \
      qaagent-bench gen-junit OUT.xml [--cases N]"
 }
 

@@ -230,3 +230,61 @@ pub fn pytest_alone(dir: &Path, python: &Path, suite: &Suite, out: &Path) -> io:
         .stderr(fs::File::create(out.join("stderr.log"))?);
     Ok(cmd)
 }
+
+/// The `node_modules` of the Playwright fixture the tests use (installed by
+/// `scripts/setup-test-env.sh`), shared by the Playwright benchmark's project.
+pub fn playwright_node_modules() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/playwright-basic/e2e/node_modules")
+}
+
+/// A Playwright suite `e2e` of six passing tests driving Debian's chromium
+/// with two workers, its `node_modules` linked to
+/// [`playwright_node_modules`].
+pub fn playwright(dir: &Path) -> io::Result<()> {
+    let suite = dir.join("e2e");
+    fs::create_dir_all(suite.join("tests"))?;
+    std::os::unix::fs::symlink(playwright_node_modules(), suite.join("node_modules"))?;
+    fs::write(
+        dir.join(".qaagent.toml"),
+        "[project]\nname = \"bench\"\n\n[tests.e2e]\npath = \"e2e\"\n",
+    )?;
+    fs::write(suite.join("package.json"), "{\"private\": true}\n")?;
+    fs::write(
+        suite.join("playwright.config.ts"),
+        "import { defineConfig } from '@playwright/test';\n\
+         export default defineConfig({\n  testDir: './tests',\n  workers: 2,\n  use: { launchOptions: {\n    \
+         executablePath: '/usr/bin/chromium',\n    \
+         args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],\n  } },\n  \
+         projects: [{ name: 'chromium' }],\n});\n",
+    )?;
+    let mut spec = String::from("import { test, expect } from '@playwright/test';\n");
+    for i in 0..6 {
+        let _ = write!(
+            spec,
+            "\ntest('page {i}', async ({{ page }}) => {{\n  await page.setContent('<p>{i}</p>');\n  \
+             await expect(page.locator('p')).toHaveText('{i}');\n}});\n"
+        );
+    }
+    fs::write(suite.join("tests/pages.spec.ts"), spec)
+}
+
+/// The command the Playwright runner runs for the suite of [`playwright`]
+/// (Playwright 1.63 or newer), its reports and output in `out`.
+pub fn playwright_alone(dir: &Path, out: &Path) -> io::Result<Command> {
+    fs::create_dir_all(out)?;
+    let mut cmd = Command::new("npx");
+    cmd.current_dir(dir.join("e2e"))
+        .args(["--no", "--", "playwright", "test"])
+        .arg(format!("--output={}", out.join("test-results").display()))
+        .arg("--add-reporter=junit,json")
+        .env("NPM_CONFIG_UPDATE_NOTIFIER", "false")
+        .env("PLAYWRIGHT_JUNIT_OUTPUT_FILE", out.join("junit.xml"))
+        .env("PLAYWRIGHT_JSON_OUTPUT_FILE", out.join("report.json"))
+        .env("PLAYWRIGHT_JUNIT_INCLUDE_PROJECT_IN_TEST_NAME", "0")
+        .env("PLAYWRIGHT_HTML_OUTPUT_DIR", out.join("playwright-report"))
+        .env("PLAYWRIGHT_HTML_OPEN", "never")
+        .env("PLAYWRIGHT_BLOB_OUTPUT_FILE", out.join("blob-report/report.zip"))
+        .stdout(fs::File::create(out.join("stdout.log"))?)
+        .stderr(fs::File::create(out.join("stderr.log"))?);
+    Ok(cmd)
+}

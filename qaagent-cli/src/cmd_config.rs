@@ -227,6 +227,7 @@ fn write_check(out: &mut impl Write, config: &Config, plan: &Plan, reports: &[To
     let indent = " ".repeat(name_width + 4);
     let mut missing = 0;
     let mut missing_paths = 0;
+    let mut too_old = 0;
     for suite in &config.suites {
         let planned = plan.suites.iter().find(|p| p.config.name == suite.name);
         let state = if planned.is_none() { "  (disabled)" } else { "" };
@@ -261,6 +262,18 @@ fn write_check(out: &mut impl Write, config: &Config, plan: &Plan, reports: &[To
             None => {}
         }
         match (&report.version, report.timed_out) {
+            (Some(version), _) if suite.runner == runner_playwright::runner::RUNNER_NAME => {
+                let checked = runner_playwright::version::check(version);
+                let minimum = runner_playwright::version::minimum_note();
+                writeln!(out, "{indent}{}  {version} ({minimum})", suite.runner)?;
+                if let Some(error) = &checked.error {
+                    too_old += 1;
+                    writeln!(out, "{indent}error: {error}")?;
+                }
+                for warning in &checked.warnings {
+                    writeln!(out, "{indent}warning: {warning}")?;
+                }
+            }
             (Some(version), _) => writeln!(out, "{indent}{}  {version}", suite.runner)?,
             (None, false) if report.unknown_because.is_some() => {
                 let because = report.unknown_because.as_deref().unwrap_or_default();
@@ -284,7 +297,7 @@ fn write_check(out: &mut impl Write, config: &Config, plan: &Plan, reports: &[To
     }
     writeln!(out)?;
     let disabled = config.suites.len() - plan.suites.len();
-    let problems = missing + missing_paths;
+    let problems = missing + missing_paths + too_old;
     let verdict = if problems > 0 { "error" } else { "ok" };
     let mut summary = format!("{verdict}: {} will run", plural(plan.suites.len(), "suite"));
     if disabled > 0 {
@@ -292,6 +305,9 @@ fn write_check(out: &mut impl Write, config: &Config, plan: &Plan, reports: &[To
     }
     if missing > 0 {
         summary.push_str(&format!("; {} not found", plural(missing, "tool")));
+    }
+    if too_old > 0 {
+        summary.push_str(&format!("; {} too old", plural(too_old, "tool")));
     }
     if missing_paths > 0 {
         summary.push_str(&format!("; {} missing", plural(missing_paths, "suite path")));

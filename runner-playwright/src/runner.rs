@@ -10,7 +10,8 @@ use runner_api::{parse_settings, RunnerError, SettingsError, SuiteContext, Suite
 
 use crate::install::{self, InstallOutcome};
 use crate::settings::PlaywrightSettings;
-use crate::{collect, json_report, selector};
+use crate::version::{self, Version};
+use crate::{collect, json_report, locations, reporters, selector};
 
 /// The name users write as `runner = "playwright"`.
 pub const RUNNER_NAME: &str = "playwright";
@@ -177,9 +178,13 @@ impl runner_api::Runner for PlaywrightRunner {
             return Err(not_installed(ctx, hint));
         }
 
+        let installed = install::installed_version(&ctx.path);
+        if let Some(why) = installed.as_deref().and_then(version::unsupported) {
+            return Err(RunnerError::Other(why));
+        }
+        let version = installed.as_deref().and_then(Version::parse);
         let outputs = Outputs::new(&ctx.output_dir);
-        let mut cmd = self.command(ctx, &settings, &outputs)?;
-        cmd.current_dir(&ctx.path);
+        let cmd = self.command(&test_ctx, &settings, &outputs, version)?;
         log::debug!("[{}] running {cmd:?}", ctx.suite);
         let process = test_ctx.run_supervised(cmd).map_err(|err| {
             if err.is_not_found() {
@@ -236,40 +241,72 @@ impl runner_api::Runner for PlaywrightRunner {
 
 impl PlaywrightRunner {
     /// `npx --no -- playwright test …` with qaagent's reporters and output
-    /// directory, the selection, the settings' projects and the suite's args.
+    /// directory, the selection, the settings' projects and the suite's args,
+    /// as Playwright `version` (`None`: unknown, taken as the newest) takes them.
     fn command(
         &self,
         ctx: &SuiteContext,
         settings: &PlaywrightSettings,
         outputs: &Outputs,
+        version: Option<Version>,
     ) -> Result<Command, RunnerError> {
-        let mut cmd = npx_playwright(ctx);
-        cmd.arg("test")
-            // Replaces the config's reporters: nothing of theirs writes into the project.
-            .arg("--reporter=line,junit,json")
-            .arg(format!("--output={}", outputs.results.display()))
-            .env("PLAYWRIGHT_JUNIT_OUTPUT_FILE", &outputs.junit)
-            .env("PLAYWRIGHT_JSON_OUTPUT_FILE", &outputs.json)
-            // Selectors are built from the plain JUnit names.
-            .env("PLAYWRIGHT_JUNIT_INCLUDE_PROJECT_IN_TEST_NAME", "0")
-            // `.last-run.json` belongs in this attempt's --output directory.
-            .env_remove("PLAYWRIGHT_LAST_RUN_OUTPUT_FILE");
-        for project in settings.projects() {
-            cmd.arg(format!("--project={project}"));
-        }
+        let mut projects = settings.projects().to_vec();
+        let mut locations = Vec::new();
+        let mut cmd = playwright_test(ctx, outputs);
         if let Some(selected) = ctx.selected() {
-            runner_api::outdir::create_file(&outputs.test_list)
-                .and_then(|mut file| std::io::Write::write_all(&mut file, selector::test_list(selected).as_bytes()))
-                .map_err(|source| RunnerError::Io {
-                    what: "cannot write the Playwright test list",
-                    path: outputs.test_list.clone(),
-                    source,
-                })?;
-            cmd.arg(format!("--test-list={}", outputs.test_list.display()));
+            if version.is_none_or(Version::has_test_list) {
+                runner_api::outdir::create_file(&outputs.test_list)
+                    .and_then(|mut file| std::io::Write::write_all(&mut file, selector::test_list(selected).as_bytes()))
+                    .map_err(|source| RunnerError::Io {
+                        what: "cannot write the Playwright test list",
+                        path: outputs.test_list.clone(),
+                        source,
+                    })?;
+                cmd.arg(format!("--test-list={}", outputs.test_list.display()));
+            } else {
+                let mut list = playwright_test(ctx, outputs);
+                list.args(projects.iter().map(|project| format!("--project={project}")))
+                    .args(&ctx.args);
+                let located = locations::locate(ctx, list, selected)?;
+                if !located.missing.is_empty() {
+                    log::warn!(
+                        "[{}] `playwright test --list` does not list these selected tests: {}",
+                        ctx.suite,
+                        located.missing.join("; ")
+                    );
+                }
+                if located.args.is_empty() {
+                    return Err(RunnerError::Other(format!(
+                        "none of the {} selected test(s) is in the suite any more (`playwright test --list`)",
+                        selected.len()
+                    )));
+                }
+                projects = located.projects.unwrap_or(projects);
+                locations = located.args;
+            }
         }
-        cmd.args(&ctx.args);
+        reporters::add(&mut cmd, ctx, version);
+        cmd.args(projects.iter().map(|project| format!("--project={project}")))
+            .args(&ctx.args)
+            .args(locations);
         Ok(cmd)
     }
+}
+
+/// `npx --no -- playwright test` in the suite's path, with its test output,
+/// JUnit and JSON reports in the attempt's output directory.
+fn playwright_test(ctx: &SuiteContext, outputs: &Outputs) -> Command {
+    let mut cmd = npx_playwright(ctx);
+    cmd.current_dir(&ctx.path)
+        .arg("test")
+        .arg(format!("--output={}", outputs.results.display()))
+        .env("PLAYWRIGHT_JUNIT_OUTPUT_FILE", &outputs.junit)
+        .env("PLAYWRIGHT_JSON_OUTPUT_FILE", &outputs.json)
+        // Selectors are built from the plain JUnit names.
+        .env("PLAYWRIGHT_JUNIT_INCLUDE_PROJECT_IN_TEST_NAME", "0")
+        // `.last-run.json` belongs in this attempt's --output directory.
+        .env_remove("PLAYWRIGHT_LAST_RUN_OUTPUT_FILE");
+    cmd
 }
 
 /// `npx --no -- playwright`: `--no` keeps npx from fetching a `playwright`

@@ -4,6 +4,7 @@
 pub(crate) mod big_output;
 pub(crate) mod junit;
 pub(crate) mod overhead;
+pub(crate) mod playwright;
 pub(crate) mod postprocess;
 pub(crate) mod scaling;
 pub(crate) mod startup;
