@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::EvidenceError;
 use crate::manifest::Counts;
-use crate::suite::{Cases, PriorFailure, TestStatus};
+use crate::suite::{Cases, Failure, PriorFailure, TestStatus};
 
 /// One line of `tests.jsonl`, as read back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,7 +49,8 @@ pub struct TestRecord {
     pub tags: Vec<String>,
     /// Everything else: `classname`, `file`, `selector`, `attempts`, `flaky`,
     /// `error_type`, `details`, `skip_reason`, `system_out`, `system_err`,
-    /// `previous_failures`.
+    /// `previous_failures`, `failures` (each failure of a test that had
+    /// several, e.g. pytest subtests).
     #[serde(default)]
     pub metadata: serde_json::Map<String, serde_json::Value>,
 }
@@ -158,6 +159,8 @@ struct RecordMetadata<'a> {
     system_err: Option<&'a str>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     previous_failures: &'a [PriorFailure<'a>],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    failures: &'a [Failure<'a>],
 }
 
 /// Writes one JSON line per case to `out`, taking ids from `ids`, and counts
@@ -205,6 +208,7 @@ pub(crate) fn append_records<W: std::io::Write>(
                 system_out: case.system_out,
                 system_err: case.system_err,
                 previous_failures: &case.previous_failures,
+                failures: &case.failures,
             },
         };
         serde_json::to_writer(&mut *out, &record).map_err(|source| {

@@ -124,6 +124,20 @@ pub struct PriorFailure<'a> {
     pub duration: f64,
 }
 
+/// One of several failures of a test's attempt (pytest's subtests): an
+/// entry of a record's `metadata.failures`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Failure<'a> {
+    /// `failed` or `error`.
+    pub status: TestStatus,
+    /// Its failure message.
+    pub message: Option<&'a str>,
+    /// Its failure type.
+    pub error_type: Option<&'a str>,
+    /// Its failure body.
+    pub details: Option<&'a str>,
+}
+
 /// One test case, as its record is written; borrowed from whoever holds the case.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Case<'a> {
@@ -155,6 +169,9 @@ pub struct Case<'a> {
     pub system_err: Option<&'a str>,
     /// Its earlier failed attempts, oldest first.
     pub previous_failures: Vec<PriorFailure<'a>>,
+    /// Every failure of its last attempt when there are several (then
+    /// `message` and `details` join them); empty for a single one.
+    pub failures: Vec<Failure<'a>>,
     /// The HTTP route it exercises.
     pub route: Option<String>,
 }
@@ -244,6 +261,7 @@ impl<'a> Case<'a> {
             system_out: None,
             system_err: None,
             previous_failures: Vec::new(),
+            failures: Vec::new(),
             route: None,
         }
     }

@@ -73,6 +73,24 @@ pub struct TestCase {
     /// Outcomes of earlier failed attempts, oldest first (for `flakyFailure` /
     /// `rerunFailure` in merged JUnit).
     pub previous_failures: Vec<PriorFailure>,
+    /// Every failure and error of this attempt, in report order, when there
+    /// are several (pytest writes one `<failure>` per failing subtest); then
+    /// `message` and `details` hold them all, joined. Empty for the usual
+    /// single failure, which `message`, `error_type` and `details` are.
+    pub failures: Vec<Failure>,
+}
+
+/// One of several `<failure>` / `<error>` elements of a test case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Failure {
+    /// `failed` or `error`.
+    pub status: TestStatus,
+    /// Its `message`.
+    pub message: Option<String>,
+    /// Its `type`.
+    pub error_type: Option<String>,
+    /// Its body.
+    pub details: Option<String>,
 }
 
 /// A failed or errored attempt of a test that was run again.
@@ -108,6 +126,7 @@ impl TestCase {
             attempts: 1,
             flaky: false,
             previous_failures: Vec::new(),
+            failures: Vec::new(),
         }
     }
 

@@ -414,6 +414,7 @@ mod tests {
             details: None,
             system_out: None,
             system_err: None,
+            failures: Vec::new(),
         };
         let plain = CommandSettings::from_table(&toml::from_str("command = ['t']").expect("toml")).expect("ok");
         assert_eq!(into_cases(vec![row()], &plain)[0].selector, None);
