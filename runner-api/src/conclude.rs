@@ -96,15 +96,25 @@ pub fn conclude(attempt: Attempt<'_>) -> SuiteResult {
         error: None,
     };
 
+    // A tool stopped before it wrote its report (pytest writes it at the
+    // end) may have run most of its tests: say that none is recorded, so
+    // "0 tests" beside the timeout is not read as "nothing ran".
+    let mut unwritten = None;
     let junit_problem = match junit {
         JunitOutcome::Read(cases) => {
             result.cases = cases;
             None
         }
-        JunitOutcome::Missing(path) => Some(format!(
-            "no report written: {tool} wrote no JUnit report (expected {})",
-            path.display()
-        )),
+        JunitOutcome::Missing(path) => {
+            unwritten = Some(format!(
+                "{tool}'s report was not written, so none of its tests are recorded (expected {})",
+                path.display()
+            ));
+            Some(format!(
+                "no report written: {tool} wrote no JUnit report (expected {})",
+                path.display()
+            ))
+        }
         JunitOutcome::Unreadable(err) => Some(err.to_string()),
         JunitOutcome::Flagged(cases, problems) => {
             result.cases = cases;
@@ -112,7 +122,7 @@ pub fn conclude(attempt: Attempt<'_>) -> SuiteResult {
         }
     };
 
-    let problem = if let Some(kind) = process.cancelled {
+    let stopped = if let Some(kind) = process.cancelled {
         Some((
             SuiteOutcome::Interrupted,
             format!(
@@ -129,6 +139,14 @@ pub fn conclude(attempt: Attempt<'_>) -> SuiteResult {
             SuiteOutcome::TimedOut,
             format!("timed out after {} s", format_secs(secs)),
         ))
+    } else {
+        None
+    };
+    let problem = if let Some((outcome, message)) = stopped {
+        match unwritten {
+            Some(unwritten) => Some((outcome, format!("{message}; {unwritten}"))),
+            None => Some((outcome, message)),
+        }
     } else if let Some(problem) = junit_problem {
         Some((
             SuiteOutcome::Errored,
