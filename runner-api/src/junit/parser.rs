@@ -99,12 +99,7 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
     }
 
     fn malformed(&self, place: Place, message: impl Into<String>) -> JunitError {
-        JunitError::Malformed {
-            path: self.path.to_path_buf(),
-            line: place.line,
-            column: place.column,
-            message: message.into(),
-        }
+        malformed(self.path, place, message)
     }
 
     /// Turns a quick-xml error found at input offset `at` into ours.
@@ -238,7 +233,7 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
             claimed: (0, 0),
             listed: 0,
         };
-        self.attributes(start, src, at, |key, value| match key {
+        attributes(self.path, start, src, at, |key, value| match key {
             "name" => suite.name = Some(Arc::from(value)),
             "hostname" => suite.hostname = Some(Arc::from(value)),
             "failures" => suite.claimed.0 = value.trim().parse().unwrap_or(0),
@@ -252,7 +247,7 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
     /// An `<error>` or `<failure>` directly under `<testsuite>`.
     fn suite_outcome(&mut self, start: &BytesStart<'_>, src: &mut impl Locate, at: u64) -> Result<Kind, JunitError> {
         let (mut message, mut error_type) = (None, None);
-        self.attributes(start, src, at, |key, value| match key {
+        attributes(self.path, start, src, at, |key, value| match key {
             "message" => message = Some(value.to_owned()),
             "type" => error_type = Some(value.to_owned()),
             _ => {}
@@ -282,7 +277,9 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
 
     fn open_case(&mut self, start: &BytesStart<'_>, src: &mut impl Locate, at: u64) -> Result<Kind, JunitError> {
         let suite = self.suites.last();
-        let mut case = JunitCase {
+        // Built where it stays rather than moved there: a case is a few
+        // hundred bytes, and each move of it is a `memcpy` per case.
+        let case = JunitCase {
             name: String::new(),
             classname: String::new(),
             file: None,
@@ -298,7 +295,9 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
             system_err: None,
             failures: Vec::new(),
         };
-        self.attributes(start, src, at, |key, value| match key {
+        let path = self.path;
+        let case = self.case.insert(case);
+        attributes(path, start, src, at, |key, value| match key {
             "name" => case.name = value.to_owned(),
             "classname" => case.classname = value.to_owned(),
             "file" => case.file = Some(value.to_owned()),
@@ -306,7 +305,6 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
             "time" => case.time = parse_seconds(value),
             _ => {}
         })?;
-        self.case = Some(case);
         self.outcome_seen = false;
         self.first_failure = None;
         Ok(Kind::Testcase)
@@ -325,7 +323,7 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
         let another = !first && status.is_failure() && self.first_failure.is_some();
         let mut message = None;
         let mut error_type = None;
-        self.attributes(start, src, at, |key, value| match key {
+        attributes(self.path, start, src, at, |key, value| match key {
             "message" if first || another => message = Some(value.to_owned()),
             "type" if first || another => error_type = Some(value.to_owned()),
             _ => {}
@@ -360,55 +358,6 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
     fn start_collecting(&mut self) {
         self.text.clear();
         self.collect = true;
-    }
-
-    /// Calls `each` with every attribute of `start` (at input offset `at`):
-    /// its local name and its value ([`attribute_value`]), failing on a
-    /// malformed one.
-    fn attributes(
-        &self,
-        start: &BytesStart<'_>,
-        src: &mut impl Locate,
-        at: u64,
-        mut each: impl FnMut(&str, &str),
-    ) -> Result<(), JunitError> {
-        // The common case, checked as UTF-8 and for characters to normalize
-        // once per tag rather than once per attribute; anything unusual is
-        // read again below, where quick-xml says what is wrong with it.
-        if let Ok(text) = std::str::from_utf8(start.attributes_raw()) {
-            let bytes = text.as_bytes();
-            let plain = memchr::memchr3(b'&', b'\t', b'\n', bytes).is_none() && memchr::memchr(b'\r', bytes).is_none();
-            let split = split_attributes(text, |key, raw| {
-                if plain {
-                    each(key, raw);
-                } else {
-                    each(key, &attribute_value(raw));
-                }
-            });
-            if split.is_some() {
-                return Ok(());
-            }
-        }
-        // Without duplicate checks: a tool that writes an attribute twice
-        // gets its last value, and reading a tag costs no allocation.
-        for attr in start.attributes().with_checks(false) {
-            let problem = match attr {
-                Ok(attr) => {
-                    let key = attr.key.local_name();
-                    match (std::str::from_utf8(key.as_ref()), std::str::from_utf8(&attr.value)) {
-                        (Ok(key), Ok(value)) => {
-                            each(key, &attribute_value(value));
-                            continue;
-                        }
-                        _ => "an attribute is not valid UTF-8".to_string(),
-                    }
-                }
-                Err(err) => attribute_problem(start, err),
-            };
-            let name = String::from_utf8_lossy(start.name().as_ref()).into_owned();
-            return Err(self.malformed(src.place(at), format!("bad attribute in <{name}>: {problem}")));
-        }
-        Ok(())
     }
 
     /// An end tag (quick-xml has checked that it matches).
@@ -556,6 +505,69 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
             cases: self.cases,
             problems: self.problems,
         })
+    }
+}
+
+/// Calls `each` with every attribute of `start` (at input offset `at`):
+/// its local name and its value ([`attribute_value`]), failing on a
+/// malformed one (an error against `path`).
+fn attributes(
+    path: &Path,
+    start: &BytesStart<'_>,
+    src: &mut impl Locate,
+    at: u64,
+    mut each: impl FnMut(&str, &str),
+) -> Result<(), JunitError> {
+    // The common case, checked as UTF-8 and for characters to normalize
+    // once per tag rather than once per attribute; anything unusual is
+    // read again below, where quick-xml says what is wrong with it.
+    if let Ok(text) = std::str::from_utf8(start.attributes_raw()) {
+        let bytes = text.as_bytes();
+        let plain = memchr::memchr3(b'&', b'\t', b'\n', bytes).is_none() && memchr::memchr(b'\r', bytes).is_none();
+        let split = split_attributes(text, |key, raw| {
+            if plain {
+                each(key, raw);
+            } else {
+                each(key, &attribute_value(raw));
+            }
+        });
+        if split.is_some() {
+            return Ok(());
+        }
+    }
+    // Without duplicate checks: a tool that writes an attribute twice
+    // gets its last value, and reading a tag costs no allocation.
+    for attr in start.attributes().with_checks(false) {
+        let problem = match attr {
+            Ok(attr) => {
+                let key = attr.key.local_name();
+                match (std::str::from_utf8(key.as_ref()), std::str::from_utf8(&attr.value)) {
+                    (Ok(key), Ok(value)) => {
+                        each(key, &attribute_value(value));
+                        continue;
+                    }
+                    _ => "an attribute is not valid UTF-8".to_string(),
+                }
+            }
+            Err(err) => attribute_problem(start, err),
+        };
+        let name = String::from_utf8_lossy(start.name().as_ref()).into_owned();
+        return Err(malformed(
+            path,
+            src.place(at),
+            format!("bad attribute in <{name}>: {problem}"),
+        ));
+    }
+    Ok(())
+}
+
+/// A [`JunitError::Malformed`] of the report at `path`, at `place`.
+fn malformed(path: &Path, place: Place, message: impl Into<String>) -> JunitError {
+    JunitError::Malformed {
+        path: path.to_path_buf(),
+        line: place.line,
+        column: place.column,
+        message: message.into(),
     }
 }
 
