@@ -311,10 +311,12 @@ mod tests {
         flaky.flaky = true;
         flaky.attempts = 2;
         flaky.previous_failures.push(PriorFailure {
-            status: TestStatus::Failed,
-            message: Some("first time"),
-            error_type: None,
-            details: None,
+            failure: Failure {
+                status: TestStatus::Failed,
+                message: Some("first time"),
+                error_type: None,
+                details: None,
+            },
             duration: 0.1,
         });
         let records = write(vec![skipped, flaky]);
@@ -337,10 +339,12 @@ mod tests {
         case.duration = 0.005;
         case.flaky = true;
         case.previous_failures.push(PriorFailure {
-            status: TestStatus::Failed,
-            message: None,
-            error_type: Some("E"),
-            details: None,
+            failure: Failure {
+                status: TestStatus::Failed,
+                message: None,
+                error_type: Some("E"),
+                details: None,
+            },
             duration: 1e-7,
         });
         let mut buf = Vec::new();

@@ -112,20 +112,16 @@ pub struct ToolRun {
 /// `metadata.previous_failures`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PriorFailure<'a> {
-    /// `failed` or `error`.
-    pub status: TestStatus,
-    /// Its failure message.
-    pub message: Option<&'a str>,
-    /// Its failure type.
-    pub error_type: Option<&'a str>,
-    /// Its failure body.
-    pub details: Option<&'a str>,
+    /// How it failed (its keys are written beside `duration`).
+    #[serde(flatten)]
+    pub failure: Failure<'a>,
     /// Seconds it took.
     pub duration: f64,
 }
 
-/// One of several failures of a test's attempt (pytest's subtests): an
-/// entry of a record's `metadata.failures`.
+/// One failure or error: an entry of a record's `metadata.failures` (when a
+/// test's attempt had several, as pytest's subtests), and what a
+/// [`PriorFailure`] holds besides its duration.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Failure<'a> {
     /// `failed` or `error`.

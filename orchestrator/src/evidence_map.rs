@@ -97,10 +97,12 @@ fn case_record(case: &TestCase) -> evidence::Case<'_> {
 
 fn prior_failure(prior: &PriorFailure) -> evidence::PriorFailure<'_> {
     evidence::PriorFailure {
-        status: status(prior.status),
-        message: prior.message.as_deref(),
-        error_type: prior.error_type.as_deref(),
-        details: prior.details.as_deref(),
+        failure: evidence::Failure {
+            status: status(prior.status),
+            message: prior.message.as_deref(),
+            error_type: prior.error_type.as_deref(),
+            details: prior.details.as_deref(),
+        },
         duration: prior.duration,
     }
 }
@@ -193,7 +195,7 @@ mod tests {
                 case.name.to_string(),
                 case.status,
                 case.route.clone(),
-                case.previous_failures[0].status,
+                case.previous_failures[0].failure.status,
             ));
             Ok(())
         })
