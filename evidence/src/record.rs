@@ -41,7 +41,8 @@ pub struct TestRecord {
     /// When the suite that ran it finished, `YYYY-MM-DDTHH:MM:SSZ`.
     #[serde(default)]
     pub last_run: Option<String>,
-    /// The suite's artifacts, relative to the run directory.
+    /// The suite's artifacts of the attempts that ran the test, relative to
+    /// the run directory.
     #[serde(default)]
     pub evidence_refs: Vec<String>,
     /// Labels (`flaky` for a test that passed on a retry).
@@ -118,6 +119,43 @@ pub(crate) struct SuiteRecordContext<'a> {
     pub evidence_refs: &'a [String],
 }
 
+/// The artifacts a test's record names: the suite's files of the attempts
+/// that ran it. A retry's files are below `attempt-N/` (those of attempt 1
+/// are not): a test that passed in attempt 1 does not point at attempt 2's
+/// report, which does not list it, while one re-run in attempt 2 points at
+/// both reports, its earlier failure's and its last result's. A test runs
+/// in attempts 1 to `attempts`, each re-running a subset of the one before.
+struct EvidenceRefs<'a> {
+    refs: &'a [String],
+    /// The attempt each of `refs` belongs to.
+    attempts: &'a [u32],
+    /// The last attempt that ran the test.
+    last: u32,
+}
+
+impl Serialize for EvidenceRefs<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(None)?;
+        for (reference, attempt) in self.refs.iter().zip(self.attempts) {
+            if *attempt <= self.last {
+                seq.serialize_element(reference)?;
+            }
+        }
+        seq.end()
+    }
+}
+
+/// The attempt whose output `reference` (`artifacts/<suite>/…`) is: N for a
+/// file below an `attempt-N` directory, else 1.
+fn attempt_of(reference: &str) -> u32 {
+    reference
+        .split('/')
+        .skip(2)
+        .find_map(|part| part.strip_prefix("attempt-")?.parse().ok())
+        .unwrap_or(1)
+}
+
 /// A record as written: field for field a [`TestRecord`], borrowing from the
 /// [`Case`] and its suite.
 #[derive(Serialize)]
@@ -132,7 +170,7 @@ struct RecordLine<'a> {
     route: Option<&'a str>,
     error_message: Option<&'a str>,
     last_run: &'a str,
-    evidence_refs: &'a [String],
+    evidence_refs: EvidenceRefs<'a>,
     tags: &'a [&'a str],
     metadata: RecordMetadata<'a>,
 }
@@ -174,6 +212,7 @@ pub(crate) fn append_records<W: std::io::Write>(
     counts: &mut Counts,
 ) -> Result<(), EvidenceError> {
     const FLAKY: &[&str] = &["flaky"];
+    let ref_attempts: Vec<u32> = ctx.evidence_refs.iter().map(|r| attempt_of(r)).collect();
     cases.for_each(&mut |case| {
         counts.add_case(case.status, case.flaky);
         let test_id = ids.next();
@@ -193,7 +232,11 @@ pub(crate) fn append_records<W: std::io::Write>(
             route: case.route.as_deref(),
             error_message,
             last_run: ctx.last_run,
-            evidence_refs: ctx.evidence_refs,
+            evidence_refs: EvidenceRefs {
+                refs: ctx.evidence_refs,
+                attempts: &ref_attempts,
+                last: case.attempts.max(1),
+            },
             tags: if case.flaky { FLAKY } else { &[] },
             metadata: RecordMetadata {
                 classname: case.classname,
@@ -327,6 +370,36 @@ mod tests {
         assert_eq!(records[1]["tags"], serde_json::json!(["flaky"]));
         assert_eq!(records[1]["metadata"]["attempts"], 2);
         assert_eq!(records[1]["metadata"]["previous_failures"][0]["message"], "first time");
+    }
+
+    #[test]
+    fn a_record_names_the_files_of_the_attempts_that_ran_its_test() {
+        assert_eq!(attempt_of("artifacts/unit/junit.xml"), 1);
+        assert_eq!(attempt_of("artifacts/unit/attempt-2/junit.xml"), 2);
+        assert_eq!(attempt_of("artifacts/unit/share-1/attempt-3/stdout.log"), 3);
+        assert_eq!(
+            attempt_of("artifacts/attempt-2/junit.xml"),
+            1,
+            "a suite so named is no attempt"
+        );
+        let refs = [
+            "artifacts/unit/junit.xml".to_string(),
+            "artifacts/unit/attempt-2/junit.xml".to_string(),
+        ];
+        let json = |last| {
+            let attempts: Vec<u32> = refs.iter().map(|r| attempt_of(r)).collect();
+            serde_json::to_string(&EvidenceRefs {
+                refs: &refs,
+                attempts: &attempts,
+                last,
+            })
+            .expect("json")
+        };
+        assert_eq!(json(1), r#"["artifacts/unit/junit.xml"]"#);
+        assert_eq!(
+            json(2),
+            r#"["artifacts/unit/junit.xml","artifacts/unit/attempt-2/junit.xml"]"#
+        );
     }
 
     /// The exact line a case becomes: key order, `null`s, escapes and numbers
