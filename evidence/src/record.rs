@@ -6,12 +6,15 @@
 //! ([`RecordLine`]), a line at a time into the (buffered) file, so writing a
 //! large suite allocates little.
 
+use std::collections::HashSet;
+use std::path::PathBuf;
+
 use serde::{Deserialize, Serialize};
 
 use crate::artifacts::Kept;
 use crate::error::EvidenceError;
 use crate::manifest::Counts;
-use crate::suite::{Cases, PriorFailure, TestStatus};
+use crate::suite::{Cases, Failure, PriorFailure, TestStatus};
 
 /// One line of `tests.jsonl`, as read back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,7 +46,8 @@ pub struct TestRecord {
     #[serde(default)]
     pub last_run: Option<String>,
     /// Files kept for the test, relative to the run directory: its suite's
-    /// reports and logs, and its own attachments (not other tests').
+    /// reports and logs of the attempts that ran it, and its own attachments
+    /// (not other tests').
     #[serde(default)]
     pub evidence_refs: Vec<String>,
     /// Labels (`flaky` for a test that passed on a retry).
@@ -51,7 +55,8 @@ pub struct TestRecord {
     pub tags: Vec<String>,
     /// Everything else: `classname`, `file`, `selector`, `attempts`, `flaky`,
     /// `error_type`, `details`, `skip_reason`, `system_out`, `system_err`,
-    /// `previous_failures`.
+    /// `previous_failures`, `failures` (each failure of a test that had
+    /// several, e.g. pytest subtests).
     #[serde(default)]
     pub metadata: serde_json::Map<String, serde_json::Value>,
 }
@@ -119,6 +124,50 @@ pub(crate) struct SuiteRecordContext<'a> {
     pub artifacts: &'a [Kept],
 }
 
+/// The artifacts a test's record names: the suite's files of the attempts
+/// that ran it, less the attachments other tests claim. A retry's files are
+/// below `attempt-N/` (those of attempt 1 are not): a test that passed in
+/// attempt 1 does not point at attempt 2's report, which does not list it,
+/// while one re-run in attempt 2 points at both reports, its earlier
+/// failure's and its last result's. A test runs in attempts 1 to
+/// `attempts`, each re-running a subset of the one before. An artifact a
+/// test claims (its screenshot) is in that test's record only.
+struct EvidenceRefs<'a> {
+    artifacts: &'a [Kept],
+    /// The attempt each of `artifacts` belongs to.
+    attempts: &'a [u32],
+    /// Every test's attachments.
+    claimed: &'a HashSet<PathBuf>,
+    /// This test's attachments.
+    own: &'a [PathBuf],
+    /// The last attempt that ran the test.
+    last: u32,
+}
+
+impl Serialize for EvidenceRefs<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(None)?;
+        for (kept, attempt) in self.artifacts.iter().zip(self.attempts) {
+            let anyones = !self.claimed.contains(&kept.source) || self.own.contains(&kept.source);
+            if *attempt <= self.last && anyones {
+                seq.serialize_element(&kept.reference)?;
+            }
+        }
+        seq.end()
+    }
+}
+
+/// The attempt whose output `reference` (`artifacts/<suite>/…`) is: N for a
+/// file below an `attempt-N` directory, else 1.
+fn attempt_of(reference: &str) -> u32 {
+    reference
+        .split('/')
+        .skip(2)
+        .find_map(|part| part.strip_prefix("attempt-")?.parse().ok())
+        .unwrap_or(1)
+}
+
 /// A record as written: field for field a [`TestRecord`], borrowing from the
 /// [`Case`] and its suite.
 #[derive(Serialize)]
@@ -133,7 +182,7 @@ struct RecordLine<'a> {
     route: Option<&'a str>,
     error_message: Option<&'a str>,
     last_run: &'a str,
-    evidence_refs: &'a [&'a str],
+    evidence_refs: EvidenceRefs<'a>,
     tags: &'a [&'a str],
     metadata: RecordMetadata<'a>,
 }
@@ -160,6 +209,8 @@ struct RecordMetadata<'a> {
     system_err: Option<&'a str>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     previous_failures: &'a [PriorFailure<'a>],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    failures: &'a [Failure<'a>],
 }
 
 /// Writes one JSON line per case to `out`, taking ids from `ids`, and counts
@@ -173,25 +224,9 @@ pub(crate) fn append_records<W: std::io::Write>(
     counts: &mut Counts,
 ) -> Result<(), EvidenceError> {
     const FLAKY: &[&str] = &["flaky"];
-    // An artifact a test claims (its screenshot) is in that test's record
-    // only; the rest (reports, logs) are the suite's, in every record.
     let claimed = cases.attachments()?;
-    let refs_for = |own: &[std::path::PathBuf]| -> Vec<&str> {
-        ctx.artifacts
-            .iter()
-            .filter(|kept| !claimed.contains(&kept.source) || own.contains(&kept.source))
-            .map(|kept| kept.reference.as_str())
-            .collect()
-    };
-    let shared = refs_for(&[]);
+    let ref_attempts: Vec<u32> = ctx.artifacts.iter().map(|kept| attempt_of(&kept.reference)).collect();
     cases.for_each(&mut |case| {
-        let own;
-        let evidence_refs = if case.attachments.is_empty() {
-            &shared
-        } else {
-            own = refs_for(case.attachments);
-            &own
-        };
         counts.add_case(case.status, case.flaky);
         let test_id = ids.next();
         let (error_message, skip_reason, other_message) = match case.status {
@@ -210,7 +245,13 @@ pub(crate) fn append_records<W: std::io::Write>(
             route: case.route.as_deref(),
             error_message,
             last_run: ctx.last_run,
-            evidence_refs,
+            evidence_refs: EvidenceRefs {
+                artifacts: ctx.artifacts,
+                attempts: &ref_attempts,
+                claimed: &claimed,
+                own: case.attachments,
+                last: case.attempts.max(1),
+            },
             tags: if case.flaky { FLAKY } else { &[] },
             metadata: RecordMetadata {
                 classname: case.classname,
@@ -225,6 +266,7 @@ pub(crate) fn append_records<W: std::io::Write>(
                 system_out: case.system_out,
                 system_err: case.system_err,
                 previous_failures: &case.previous_failures,
+                failures: &case.failures,
             },
         };
         serde_json::to_writer(&mut *out, &record).map_err(|source| {
@@ -382,10 +424,12 @@ mod tests {
         flaky.flaky = true;
         flaky.attempts = 2;
         flaky.previous_failures.push(PriorFailure {
-            status: TestStatus::Failed,
-            message: Some("first time"),
-            error_type: None,
-            details: None,
+            failure: Failure {
+                status: TestStatus::Failed,
+                message: Some("first time"),
+                error_type: None,
+                details: None,
+            },
             duration: 0.1,
         });
         let records = write(vec![skipped, flaky]);
@@ -398,6 +442,39 @@ mod tests {
         assert_eq!(records[1]["metadata"]["previous_failures"][0]["message"], "first time");
     }
 
+    #[test]
+    fn a_record_names_the_files_of_the_attempts_that_ran_its_test() {
+        assert_eq!(attempt_of("artifacts/unit/junit.xml"), 1);
+        assert_eq!(attempt_of("artifacts/unit/attempt-2/junit.xml"), 2);
+        assert_eq!(attempt_of("artifacts/unit/share-1/attempt-3/stdout.log"), 3);
+        assert_eq!(
+            attempt_of("artifacts/attempt-2/junit.xml"),
+            1,
+            "a suite so named is no attempt"
+        );
+        let kept = ["artifacts/unit/junit.xml", "artifacts/unit/attempt-2/junit.xml"].map(|reference| Kept {
+            source: PathBuf::from(reference),
+            reference: reference.to_string(),
+        });
+        let claimed = HashSet::new();
+        let json = |last| {
+            let attempts: Vec<u32> = kept.iter().map(|k| attempt_of(&k.reference)).collect();
+            serde_json::to_string(&EvidenceRefs {
+                artifacts: &kept,
+                attempts: &attempts,
+                claimed: &claimed,
+                own: &[],
+                last,
+            })
+            .expect("json")
+        };
+        assert_eq!(json(1), r#"["artifacts/unit/junit.xml"]"#);
+        assert_eq!(
+            json(2),
+            r#"["artifacts/unit/junit.xml","artifacts/unit/attempt-2/junit.xml"]"#
+        );
+    }
+
     /// The exact line a case becomes: key order, `null`s, escapes and numbers
     /// as the Python qaagent's readers (and earlier qaagent versions) have them.
     #[test]
@@ -408,10 +485,12 @@ mod tests {
         case.duration = 0.005;
         case.flaky = true;
         case.previous_failures.push(PriorFailure {
-            status: TestStatus::Failed,
-            message: None,
-            error_type: Some("E"),
-            details: None,
+            failure: Failure {
+                status: TestStatus::Failed,
+                message: None,
+                error_type: Some("E"),
+                details: None,
+            },
             duration: 1e-7,
         });
         let mut buf = Vec::new();

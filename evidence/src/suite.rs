@@ -113,6 +113,18 @@ pub struct ToolRun {
 /// `metadata.previous_failures`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PriorFailure<'a> {
+    /// How it failed (its keys are written beside `duration`).
+    #[serde(flatten)]
+    pub failure: Failure<'a>,
+    /// Seconds it took.
+    pub duration: f64,
+}
+
+/// One failure or error: an entry of a record's `metadata.failures` (when a
+/// test's attempt had several, as pytest's subtests), and what a
+/// [`PriorFailure`] holds besides its duration.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Failure<'a> {
     /// `failed` or `error`.
     pub status: TestStatus,
     /// Its failure message.
@@ -121,8 +133,6 @@ pub struct PriorFailure<'a> {
     pub error_type: Option<&'a str>,
     /// Its failure body.
     pub details: Option<&'a str>,
-    /// Seconds it took.
-    pub duration: f64,
 }
 
 /// One test case, as its record is written; borrowed from whoever holds the case.
@@ -156,6 +166,9 @@ pub struct Case<'a> {
     pub system_err: Option<&'a str>,
     /// Its earlier failed attempts, oldest first.
     pub previous_failures: Vec<PriorFailure<'a>>,
+    /// Every failure of its last attempt when there are several (then
+    /// `message` and `details` join them); empty for a single one.
+    pub failures: Vec<Failure<'a>>,
     /// The HTTP route it exercises.
     pub route: Option<String>,
     /// Files kept for this test alone (screenshots, traces), each one of
@@ -263,6 +276,7 @@ impl<'a> Case<'a> {
             system_out: None,
             system_err: None,
             previous_failures: Vec::new(),
+            failures: Vec::new(),
             route: None,
             attachments: &[],
         }

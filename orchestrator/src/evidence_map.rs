@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use runner_api::case::PriorFailure;
+use runner_api::case::{Failure, PriorFailure};
 use runner_api::route::route_for_test;
 use runner_api::{LeakedProcess, SuiteOutcome, SuiteResult, TestCase, TestStatus, ToolRun};
 
@@ -99,6 +99,7 @@ fn case_record(case: &TestCase) -> evidence::Case<'_> {
         system_out: case.system_out.as_deref(),
         system_err: case.system_err.as_deref(),
         previous_failures: case.previous_failures.iter().map(prior_failure).collect(),
+        failures: case.failures.iter().map(failure).collect(),
         route: route(case),
         attachments: &case.attachments,
     }
@@ -106,11 +107,22 @@ fn case_record(case: &TestCase) -> evidence::Case<'_> {
 
 fn prior_failure(prior: &PriorFailure) -> evidence::PriorFailure<'_> {
     evidence::PriorFailure {
-        status: status(prior.status),
-        message: prior.message.as_deref(),
-        error_type: prior.error_type.as_deref(),
-        details: prior.details.as_deref(),
+        failure: evidence::Failure {
+            status: status(prior.status),
+            message: prior.message.as_deref(),
+            error_type: prior.error_type.as_deref(),
+            details: prior.details.as_deref(),
+        },
         duration: prior.duration,
+    }
+}
+
+fn failure(failure: &Failure) -> evidence::Failure<'_> {
+    evidence::Failure {
+        status: status(failure.status),
+        message: failure.message.as_deref(),
+        error_type: failure.error_type.as_deref(),
+        details: failure.details.as_deref(),
     }
 }
 
@@ -193,7 +205,7 @@ mod tests {
                 case.name.to_string(),
                 case.status,
                 case.route.clone(),
-                case.previous_failures[0].status,
+                case.previous_failures[0].failure.status,
             ));
             Ok(())
         })

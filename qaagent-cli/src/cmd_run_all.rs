@@ -6,10 +6,11 @@ use std::io::IsTerminal;
 
 use orchestrator::config::{self, Config};
 use orchestrator::partition::{self, PartitionSpec};
-use orchestrator::plan::{Overrides, Plan};
+use orchestrator::plan::{Overrides, Plan, PlannedSuite};
 use orchestrator::registry::Registry;
 use orchestrator::rerun;
 use orchestrator::run::{NoTests, Run, RunOptions};
+use runner_api::Selection;
 
 use crate::args::{Cli, Format, NoTests as NoTestsArg, OutputMode, RunAllArgs};
 use crate::commands::load_config;
@@ -164,12 +165,37 @@ fn narrow_to_failures(args: &RunAllArgs, plan: &mut Plan, failed: &rerun::Failed
             failed.run_id
         ));
     }
-    let n: usize = (failed.suites.iter())
-        .filter(|(name, _)| !not_planned.contains(name))
-        .map(|(_, suite)| suite.failed)
-        .sum();
-    let tests = plural(n, "failed test");
-    notice(args, &format!("qaagent: re-running {tests} of run {}", failed.run_id));
+    // What each planned suite re-runs; a suite re-run whole says why, as its
+    // retries do, rather than counting tests it does not single out.
+    let mut whole = false;
+    let mut n = 0;
+    let mut parts = Vec::new();
+    for suite in &plan.suites {
+        let Some(rerun) = failed.suites.get(&suite.config.name) else {
+            continue;
+        };
+        let what = match rerun.selection {
+            Selection::Only(_) => {
+                n += rerun.failed;
+                plural(rerun.failed, "failed test")
+            }
+            Selection::All => {
+                whole = true;
+                format!("the whole suite ({})", why_whole(suite, rerun))
+            }
+        };
+        parts.push(format!("{}: {what}", suite.config.name));
+    }
+    let line = if whole {
+        format!("qaagent: re-running from run {}: {}", failed.run_id, parts.join("; "))
+    } else {
+        format!(
+            "qaagent: re-running {} of run {}",
+            plural(n, "failed test"),
+            failed.run_id
+        )
+    };
+    notice(args, &line);
     Ok(())
 }
 
@@ -206,6 +232,19 @@ fn partition_spec(args: &RunAllArgs) -> Result<Option<PartitionSpec>, CliError> 
         total,
         durations,
     }))
+}
+
+/// Why `--rerun-failed` runs `suite` whole rather than its failed tests.
+fn why_whole(suite: &PlannedSuite, rerun: &rerun::SuiteRerun) -> &'static str {
+    let no_template = suite.runner.name() == runner_command::NAME
+        && runner_command::CommandSettings::from_table(&suite.config.settings).is_ok_and(|s| s.rerun.is_none());
+    if no_template {
+        "no rerun template"
+    } else if rerun.failed == 0 {
+        "it errored before naming a failing test"
+    } else {
+        "its failed tests were recorded without selectors"
+    }
 }
 
 /// A line for people: on stdout, or on stderr when stdout carries `--format json`.

@@ -81,6 +81,24 @@ pub struct TestCase {
     /// Each is also one of the suite's artifacts.
     #[serde(default)]
     pub attachments: Vec<PathBuf>,
+    /// Every failure and error of this attempt, in report order, when there
+    /// are several (pytest writes one `<failure>` per failing subtest); then
+    /// `message` and `details` hold them all, joined. Empty for the usual
+    /// single failure, which `message`, `error_type` and `details` are.
+    pub failures: Vec<Failure>,
+}
+
+/// One of several `<failure>` / `<error>` elements of a test case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Failure {
+    /// `failed` or `error`.
+    pub status: TestStatus,
+    /// Its `message`.
+    pub message: Option<String>,
+    /// Its `type`.
+    pub error_type: Option<String>,
+    /// Its body.
+    pub details: Option<String>,
 }
 
 /// A failed or errored attempt of a test that was run again.
@@ -117,6 +135,7 @@ impl TestCase {
             flaky: false,
             previous_failures: Vec::new(),
             attachments: Vec::new(),
+            failures: Vec::new(),
         }
     }
 

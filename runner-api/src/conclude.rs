@@ -96,15 +96,25 @@ pub fn conclude(attempt: Attempt<'_>) -> SuiteResult {
         error: None,
     };
 
+    // A tool stopped before it wrote its report (pytest writes it at the
+    // end) may have run most of its tests: say that none is recorded, so
+    // "0 tests" beside the timeout is not read as "nothing ran".
+    let mut unwritten = None;
     let junit_problem = match junit {
         JunitOutcome::Read(cases) => {
             result.cases = cases;
             None
         }
-        JunitOutcome::Missing(path) => Some(format!(
-            "no report written: {tool} wrote no JUnit report (expected {})",
-            path.display()
-        )),
+        JunitOutcome::Missing(path) => {
+            unwritten = Some(format!(
+                "{tool}'s report was not written, so none of its tests are recorded (expected {})",
+                path.display()
+            ));
+            Some(format!(
+                "no report written: {tool} wrote no JUnit report (expected {})",
+                path.display()
+            ))
+        }
         JunitOutcome::Unreadable(err) => Some(err.to_string()),
         JunitOutcome::Flagged(cases, problems) => {
             result.cases = cases;
@@ -112,7 +122,7 @@ pub fn conclude(attempt: Attempt<'_>) -> SuiteResult {
         }
     };
 
-    let problem = if let Some(kind) = process.cancelled {
+    let stopped = if let Some(kind) = process.cancelled {
         Some((
             SuiteOutcome::Interrupted,
             format!(
@@ -129,6 +139,14 @@ pub fn conclude(attempt: Attempt<'_>) -> SuiteResult {
             SuiteOutcome::TimedOut,
             format!("timed out after {} s", format_secs(secs)),
         ))
+    } else {
+        None
+    };
+    let problem = if let Some((outcome, message)) = stopped {
+        match unwritten {
+            Some(unwritten) => Some((outcome, format!("{message}; {unwritten}"))),
+            None => Some((outcome, message)),
+        }
     } else if let Some(problem) = junit_problem {
         Some((
             SuiteOutcome::Errored,
@@ -175,7 +193,8 @@ pub fn conclude(attempt: Attempt<'_>) -> SuiteResult {
 /// writes during the attempt can be read — a report merely touched, or left
 /// as it was, is never taken for a new one. A report left by the previous
 /// attempt goes to that attempt's output dir (its artifacts) under its own
-/// name; one that was there before the run goes to this first attempt's
+/// name, or, when that attempt already kept a copy there, is removed; one
+/// that was there before the run goes to this first attempt's
 /// output dir as `stale-NAME`. A report inside this attempt's output dir
 /// needs nothing: that directory is new.
 pub fn set_aside_reports(ctx: &SuiteContext, report: &Path) -> Result<(), RunnerError> {
@@ -209,6 +228,18 @@ pub fn set_aside_reports(ctx: &SuiteContext, report: &Path) -> Result<(), Runner
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        if prefix.is_empty() && std::fs::symlink_metadata(dir.join(&name)).is_ok() {
+            // The previous attempt already kept its copy (the command runner
+            // copies a report into its attempt's artifacts once read).
+            log::debug!(
+                "[{}] removing {}: attempt {} kept a copy",
+                ctx.suite,
+                file.display(),
+                ctx.attempt - 1
+            );
+            std::fs::remove_file(&file).map_err(|source| io_error("cannot remove an earlier report", &file, source))?;
+            continue;
+        }
         let mut to = dir.join(format!("{prefix}{name}"));
         let mut n = 1;
         while std::fs::symlink_metadata(&to).is_ok() {
@@ -233,9 +264,7 @@ fn move_file(from: &Path, to: &Path) -> std::io::Result<()> {
     if std::fs::rename(from, to).is_ok() {
         return Ok(());
     }
-    let mut source = std::fs::File::open(from)?;
-    let mut target = crate::outdir::create_file(to)?;
-    std::io::copy(&mut source, &mut target)?;
+    crate::outdir::copy_file(from, to)?;
     std::fs::remove_file(from)
 }
 
@@ -315,9 +344,25 @@ mod tests {
             "attempt 1"
         );
 
+        // Left by attempt 2, which kept its copy already: removed, the copy untouched.
+        std::fs::write(second.join("junit.xml"), "attempt 2's copy").expect("write");
+        std::fs::write(&report, "attempt 2").expect("write");
+        ctx.output_dir = first.join("attempt-3");
+        ctx.previous_output_dir = Some(second.clone());
+        ctx.attempt = 3;
+        set_aside_reports(&ctx, &report).expect("removed");
+        assert!(!report.exists());
+        assert!(!second.join("junit.xml.1").exists());
+        assert_eq!(
+            std::fs::read_to_string(second.join("junit.xml")).expect("read"),
+            "attempt 2's copy"
+        );
+        std::fs::remove_file(second.join("junit.xml")).expect("rm");
+
         // Nothing there, or a report inside the attempt's own new dir: nothing to do.
         set_aside_reports(&ctx, &report).expect("nothing to move");
-        let inside = second.join("junit.xml");
+        std::fs::create_dir(&ctx.output_dir).expect("mkdir");
+        let inside = ctx.output_dir.join("junit.xml");
         std::fs::write(&inside, "mine").expect("write");
         set_aside_reports(&ctx, &inside).expect("left alone");
         assert!(inside.exists());

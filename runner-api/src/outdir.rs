@@ -44,6 +44,14 @@ pub fn create_file(path: &Path) -> io::Result<File> {
         .open(path)
 }
 
+/// Copies the file `from` to a new file `to` ([`create_file`]: a link at
+/// `to` is replaced, never written through).
+pub fn copy_file(from: &Path, to: &Path) -> io::Result<()> {
+    let mut source = File::open(from)?;
+    let mut target = create_file(to)?;
+    io::copy(&mut source, &mut target).map(drop)
+}
+
 /// Removes the file or link at `path`, saying so when it is a link.
 fn remove_non_dir(path: &Path) -> io::Result<()> {
     if let Ok(target) = std::fs::read_link(path) {

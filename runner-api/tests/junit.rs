@@ -401,10 +401,6 @@ fn file_and_line_attributes() {
 fn error_beats_failure_beats_skipped_and_the_first_message_stays() {
     let cases = read_ok(
         r#"<testsuite>
-             <testcase name="failure-then-error">
-               <failure message="first" type="AssertionError">body one</failure>
-               <error message="second" type="OSError">body two</error>
-             </testcase>
              <testcase name="skipped-then-failure">
                <skipped message="skip"/>
                <failure message="boom"/>
@@ -413,11 +409,6 @@ fn error_beats_failure_beats_skipped_and_the_first_message_stays() {
              <testcase name="bare-failure"><failure/></testcase>
            </testsuite>"#,
     );
-    let first = case(&cases, "failure-then-error");
-    assert_eq!(first.status, TestStatus::Error);
-    assert_eq!(first.message.as_deref(), Some("first"));
-    assert_eq!(first.error_type.as_deref(), Some("AssertionError"));
-    assert_eq!(first.details.as_deref(), Some("body one"));
     let second = case(&cases, "skipped-then-failure");
     assert_eq!(
         (second.status, second.message.as_deref()),
@@ -425,10 +416,78 @@ fn error_beats_failure_beats_skipped_and_the_first_message_stays() {
     );
     let third = case(&cases, "error-then-skipped");
     assert_eq!((third.status, third.message.as_deref()), (TestStatus::Error, Some("e")));
+    assert!(third.failures.is_empty(), "one failure: nothing extra kept");
     let fourth = case(&cases, "bare-failure");
     assert_eq!(
         (fourth.status, &fourth.message, &fourth.details),
         (TestStatus::Failed, &None, &None)
+    );
+}
+
+/// pytest writes one `<failure>` per failing subtest in one `<testcase>`,
+/// and counts each in the suite's `failures`.
+#[test]
+fn every_failure_and_error_of_a_case_is_kept() {
+    let xml = r#"<testsuite name="s" failures="2" errors="1">
+             <testcase name="subtests">
+               <failure message="first" type="AssertionError">body one</failure>
+               <skipped message="not this"/>
+               <error message="second" type="OSError">body two</error>
+               <failure>body three</failure>
+             </testcase>
+           </testsuite>"#;
+    let cases = read_ok(xml);
+    let case = case(&cases, "subtests");
+    assert_eq!(case.status, TestStatus::Error);
+    assert_eq!(case.message.as_deref(), Some("first\nsecond"));
+    assert_eq!(case.error_type.as_deref(), Some("AssertionError"));
+    assert_eq!(case.details.as_deref(), Some("body one\n\nbody two\n\nbody three"));
+    let kept: Vec<_> = (case.failures.iter())
+        .map(|f| {
+            (
+                f.status,
+                f.message.as_deref(),
+                f.error_type.as_deref(),
+                f.details.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            (
+                TestStatus::Failed,
+                Some("first"),
+                Some("AssertionError"),
+                Some("body one")
+            ),
+            (TestStatus::Error, Some("second"), Some("OSError"), Some("body two")),
+            (TestStatus::Failed, None, None, Some("body three")),
+        ]
+    );
+    let summary = for_each_case(xml.as_bytes(), Path::new("p.xml"), drop).expect("well-formed");
+    assert!(summary.problems.is_empty(), "three listed: {:?}", summary.problems);
+}
+
+/// The problems a report states beyond its cases, as text.
+fn problems(xml: &str) -> Vec<String> {
+    let summary = for_each_case(xml.as_bytes(), Path::new("p.xml"), drop).expect("well-formed");
+    summary.problems.iter().map(ToString::to_string).collect()
+}
+
+#[test]
+fn nested_suites_count_their_children_and_consistent_counts_flag_nothing() {
+    let nested = r#"<testsuites><testsuite name="all" failures="2" errors="1"><testsuite name="a" failures="1">
+            <testcase name="x"><failure/></testcase></testsuite><testsuite name="b" failures="1" errors="1">
+            <testcase name="y"><failure/></testcase><testcase name="z"><error/></testcase></testsuite></testsuite></testsuites>"#;
+    assert!(problems(nested).is_empty(), "{:?}", problems(nested));
+    let short = r#"<testsuite name="s" failures="1"><testsuite name="inner" errors="1"/></testsuite>"#;
+    assert_eq!(
+        problems(short),
+        [
+            "the report counts 1 error of suite \"inner\" but lists 0",
+            "the report counts 1 failure of suite \"s\" but lists 0"
+        ]
     );
 }
 

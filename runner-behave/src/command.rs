@@ -28,14 +28,19 @@ impl BehaveOutputs {
 }
 
 /// The behave command for `ctx`: `<python> -m behave TARGETS --junit … -f rerun
-/// -o … -f json -o … -f pretty --no-color ARGS`, run in the project dir with
-/// the suite's environment. `targets` are the suite path or the selected
+/// -o … -f json -o … -f pretty --no-color --show-skipped ARGS`, run in the
+/// project dir with the suite's environment. `targets` are the suite path or the selected
 /// scenario locations, absolute.
 ///
 /// behave pairs `-f` with `-o` in order and sends a formatter without an
 /// `-o` to stdout, so `pretty` (what a user running behave sees) goes to the
 /// attempt's stdout log. Formats from `behave.ini` come first in behave's
 /// list with their own outfiles, so they do not disturb this pairing.
+///
+/// `--show-skipped` because `show_skipped = false` in `behave.ini` (behave's
+/// own repository has it) leaves skipped scenarios out of the JUnit report
+/// (and the JSON one), which would then count fewer skipped than behave's
+/// summary line says.
 pub fn behave_command(ctx: &SuiteContext, python: &Path, targets: &[PathBuf], outputs: &BehaveOutputs) -> Command {
     let mut cmd = ctx.command(python);
     cmd.current_dir(&ctx.project_dir)
@@ -48,7 +53,7 @@ pub fn behave_command(ctx: &SuiteContext, python: &Path, targets: &[PathBuf], ou
         .arg(&outputs.rerun_file)
         .args(["-f", "json", "-o"])
         .arg(&outputs.json_report)
-        .args(["-f", "pretty", "--no-color"])
+        .args(["-f", "pretty", "--no-color", "--show-skipped"])
         .args(&ctx.args);
     cmd
 }
@@ -99,6 +104,7 @@ mod tests {
                 "-f",
                 "pretty",
                 "--no-color",
+                "--show-skipped",
                 "--tags",
                 "@smoke"
             ]

@@ -30,7 +30,9 @@
 //!   the orchestrator re-runs the whole suite, and the runner says so.
 //! - Before each attempt, a report already at `{junit}` is moved out of the
 //!   way ([`runner_api::conclude::set_aside_reports`]), so only what the tool
-//!   writes can be read.
+//!   writes can be read. A report outside `{out}` is copied into the
+//!   attempt's output dir once read, so a retry cannot overwrite it: each
+//!   attempt's artifacts hold its own report.
 //! - The tool's report decides the result; its exit code must be one of
 //!   `ok_exit_codes` (default 0 and 1), a non-zero exit needs a failure in the
 //!   report, and no report is an error carrying the log tail
@@ -274,7 +276,7 @@ impl Runner for CommandRunner {
             process,
             junit,
             ok_codes: &settings.ok_exit_codes,
-            artifacts: report_files,
+            artifacts: report::keep(ctx, report_files),
         });
         if let ExitKind::Code(code) = exit {
             if failures > 0 && !settings.ok_exit_codes.contains(&code) && result.error.is_some() {
@@ -414,6 +416,7 @@ mod tests {
             details: None,
             system_out: None,
             system_err: None,
+            failures: Vec::new(),
         };
         let plain = CommandSettings::from_table(&toml::from_str("command = ['t']").expect("toml")).expect("ok");
         assert_eq!(into_cases(vec![row()], &plain)[0].selector, None);

@@ -4,12 +4,15 @@
 //! The report may live outside the attempt's output directory (nextest writes
 //! below the workspace's `target/`); whatever was there before the attempt
 //! was moved away first ([`runner_api::conclude::set_aside_reports`]), so
-//! every file found here is this attempt's.
+//! every file found here is this attempt's. Such a report is copied into the
+//! attempt's output dir as soon as it is read ([`keep`]), so that each
+//! attempt's artifacts hold its own report.
 
 use std::path::{Path, PathBuf};
 
 use runner_api::conclude::JunitOutcome;
 use runner_api::junit::{self, JunitReport};
+use runner_api::SuiteContext;
 
 /// The rows of the report(s) the tool wrote at `path`, what they say went
 /// wrong beyond their rows, and the files they came from (to keep as
@@ -30,6 +33,36 @@ pub fn read(path: &Path) -> (Result<JunitReport, JunitOutcome>, Vec<PathBuf>) {
         }
     }
     (Ok(all), fresh)
+}
+
+/// The report files `files` as this attempt keeps them: a report outside
+/// the attempt's output dir (nextest writes below the workspace's
+/// `target/`) is copied into it now, before the next attempt can overwrite
+/// it, and the copy is what the attempt's artifacts name. A report that
+/// cannot be copied is named where it is, with a warning.
+pub fn keep(ctx: &SuiteContext, files: Vec<PathBuf>) -> Vec<PathBuf> {
+    files
+        .into_iter()
+        .map(|file| {
+            if file.starts_with(&ctx.output_dir) {
+                return file;
+            }
+            let Some(name) = file.file_name() else { return file };
+            let copy = ctx.output_dir.join(name);
+            match runner_api::outdir::copy_file(&file, &copy) {
+                Ok(()) => copy,
+                Err(err) => {
+                    log::warn!(
+                        "[{}] cannot keep a copy of the report {} in {}: {err}",
+                        ctx.suite,
+                        file.display(),
+                        copy.display()
+                    );
+                    file
+                }
+            }
+        })
+        .collect()
 }
 
 /// The report files at `path`: the file itself, or a directory's `*.xml`

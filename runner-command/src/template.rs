@@ -187,6 +187,7 @@ mod tests {
             details: None,
             system_out: None,
             system_err: None,
+            failures: Vec::new(),
         }
     }
 

@@ -308,21 +308,34 @@ impl RunOutput {
     }
 }
 
+/// A text file's content, with the path in the panic message.
+pub fn read_text(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
 /// Parses a JSON file, with the path in the panic message.
 pub fn read_json(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let text = read_text(path);
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("parse {}: {e}\n{text}", path.display()))
 }
 
 /// Parses a JSON-lines file; every line must be whole JSON.
 pub fn read_jsonl(path: &Path) -> Vec<Value> {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let text = read_text(path);
     text.lines()
         .map(|line| {
             serde_json::from_str(line)
                 .unwrap_or_else(|e| panic!("torn or invalid line in {}: {e}: {line}", path.display()))
         })
         .collect()
+}
+
+/// The record for the test named `name`.
+pub fn record_named<'a>(records: &'a [Value], name: &str) -> &'a Value {
+    records
+        .iter()
+        .find(|r| r["name"] == name)
+        .unwrap_or_else(|| panic!("no record named {name:?} in {records:#?}"))
 }
 
 /// The record for the test whose `metadata.selector` ends with `suffix`.

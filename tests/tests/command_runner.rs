@@ -2,22 +2,13 @@
 //! runner and cargo-nextest, on `tests/fixtures/command-project`. Counts are
 //! checked against what each tool itself prints, not against qaagent.
 
-use std::path::Path;
-
-use qaagent_tests::{fixture, read_jsonl, squash, tree_listing, Qaagent};
+use qaagent_tests::{fixture, read_jsonl, read_text, record_named, squash, tree_listing, Qaagent};
 use serde_json::Value;
 
 /// passed, failed, errors, skipped of a set of records.
 fn counts(records: &[Value]) -> (u64, u64, u64, u64) {
     let count = |status: &str| records.iter().filter(|r| r["status"] == status).count() as u64;
     (count("passed"), count("failed"), count("error"), count("skipped"))
-}
-
-fn record<'a>(records: &'a [Value], name: &str) -> &'a Value {
-    records
-        .iter()
-        .find(|r| r["name"] == name)
-        .unwrap_or_else(|| panic!("no record named {name:?} in {records:#?}"))
 }
 
 /// The number on Node's spec-reporter summary line `ℹ <what> N`.
@@ -50,10 +41,6 @@ fn nextest_summary(log: &str) -> (u64, u64, u64) {
     )
 }
 
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
-}
-
 #[test]
 fn node_suite_counts_match_nodes_own_summary() {
     let project = fixture("command-project");
@@ -62,7 +49,7 @@ fn node_suite_counts_match_nodes_own_summary() {
     assert_eq!(run.code(), 1, "two node tests fail: {}", run.describe());
 
     let artifacts = run.run_dir().join("artifacts/node");
-    let log = read(&artifacts.join("stdout.log"));
+    let log = read_text(&artifacts.join("stdout.log"));
     let records = run.suite_records("node");
     let (passed, failed, errors, skipped) = counts(&records);
     assert_eq!(passed, node_summary(&log, "pass"), "{records:#?}");
@@ -77,7 +64,7 @@ fn node_suite_counts_match_nodes_own_summary() {
         "{stdout}"
     );
 
-    let broken = record(&records, "fails (on purpose)");
+    let broken = record_named(&records, "fails (on purpose)");
     assert_eq!(broken["status"], "failed");
     assert!(
         broken["error_message"]
@@ -91,8 +78,8 @@ fn node_suite_counts_match_nodes_own_summary() {
         Value::Null,
         "no rerun template: nothing to select by"
     );
-    assert_eq!(record(&records, "inner fails")["status"], "failed");
-    assert_eq!(record(&records, "skipped one")["status"], "skipped");
+    assert_eq!(record_named(&records, "inner fails")["status"], "failed");
+    assert_eq!(record_named(&records, "skipped one")["status"], "skipped");
 
     let manifest = run.manifest();
     assert_eq!(manifest["tools"]["node"]["executed"], true);
@@ -132,21 +119,21 @@ fn retry_without_a_rerun_template_runs_the_whole_suite_and_says_so() {
     );
 
     // Node itself ran every test again.
-    let second = read(&run.run_dir().join("artifacts/node/attempt-2/stdout.log"));
+    let second = read_text(&run.run_dir().join("artifacts/node/attempt-2/stdout.log"));
     assert_eq!(node_summary(&second, "tests"), 6, "{second}");
     assert_eq!(node_summary(&second, "fail"), 2, "{second}");
 
     let records = run.suite_records("node");
-    let flaky = record(&records, "flaky until retried");
+    let flaky = record_named(&records, "flaky until retried");
     assert_eq!(flaky["status"], "passed");
     assert_eq!(flaky["metadata"]["flaky"], true);
     assert_eq!(flaky["metadata"]["attempts"], 2);
     assert_eq!(
-        record(&records, "adds numbers")["metadata"]["attempts"],
+        record_named(&records, "adds numbers")["metadata"]["attempts"],
         2,
         "a passing test ran again too"
     );
-    assert_eq!(record(&records, "fails (on purpose)")["metadata"]["attempts"], 2);
+    assert_eq!(record_named(&records, "fails (on purpose)")["metadata"]["attempts"], 2);
     assert_eq!(counts(&records), (3, 2, 0, 1), "flaky counts as passed");
 }
 
@@ -170,7 +157,7 @@ fn retry_with_a_rerun_template_runs_only_the_failed_tests() {
     );
 
     // Node ran only the three (their names escaped into one anchored pattern) and skipped the rest.
-    let second = read(&run.run_dir().join("artifacts/node-rerun/attempt-2/stdout.log"));
+    let second = read_text(&run.run_dir().join("artifacts/node-rerun/attempt-2/stdout.log"));
     assert_eq!(node_summary(&second, "pass"), 1, "{second}");
     assert_eq!(node_summary(&second, "fail"), 2, "{second}");
     assert!(
@@ -179,26 +166,26 @@ fn retry_with_a_rerun_template_runs_only_the_failed_tests() {
     );
 
     let records = run.suite_records("node-rerun");
-    let flaky = record(&records, "flaky until retried");
+    let flaky = record_named(&records, "flaky until retried");
     assert_eq!(
         (flaky["status"].as_str(), flaky["metadata"]["flaky"].as_bool()),
         (Some("passed"), Some(true))
     );
     assert_eq!(flaky["metadata"]["attempts"], 2);
-    let broken = record(&records, "fails (on purpose)");
+    let broken = record_named(&records, "fails (on purpose)");
     assert_eq!(broken["metadata"]["selector"], "fails (on purpose)");
     // Selected and matched (parentheses escaped): failed again, not "skipped".
     assert_eq!(
         (broken["status"].as_str(), broken["metadata"]["attempts"].as_u64()),
         (Some("failed"), Some(2))
     );
-    assert_eq!(record(&records, "inner fails")["metadata"]["attempts"], 2);
+    assert_eq!(record_named(&records, "inner fails")["metadata"]["attempts"], 2);
     assert_eq!(
-        record(&records, "adds numbers")["metadata"]["attempts"],
+        record_named(&records, "adds numbers")["metadata"]["attempts"],
         1,
         "a passing test was not re-run"
     );
-    assert_eq!(record(&records, "skipped one")["status"], "skipped");
+    assert_eq!(record_named(&records, "skipped one")["status"], "skipped");
 }
 
 /// `--rerun-failed` through a `rerun` template: Node lists the tests its
@@ -220,7 +207,7 @@ fn rerun_failed_records_only_the_selected_tests() {
         .run();
     assert_eq!(rerun.code(), 1, "{}", rerun.describe());
     let newest = rerun.run_dirs().pop().expect("the re-run's directory");
-    let log = read(&newest.join("artifacts/node-rerun/stdout.log"));
+    let log = read_text(&newest.join("artifacts/node-rerun/stdout.log"));
     assert!(
         log.contains("# test name does not match pattern"),
         "Node skipped the others: {log}"
@@ -259,18 +246,20 @@ fn nextest_suite_counts_match_nextests_own_summary() {
     let stdout = squash(&run.stdout());
     // Exit 100 is in ok_exit_codes: a test failure, not a tool error.
     assert!(
-        stdout.contains("FAIL nextest 2 passed, 1 failed, 0 errors, 0 skipped"),
+        stdout.contains("FAIL nextest 2 passed, 1 failed, 0 errors, 1 skipped"),
         "{stdout}"
     );
 
-    let log = read(&run.run_dir().join("artifacts/nextest/stderr.log"));
+    let log = read_text(&run.run_dir().join("artifacts/nextest/stderr.log"));
     let (passed, failed, skipped) = nextest_summary(&log);
     let records = run.suite_records("nextest");
-    assert_eq!(counts(&records), (passed, failed, 0, 0), "{records:#?}");
-    // nextest counts its ignored test as skipped but leaves it out of the JUnit report.
+    // nextest leaves its ignored test out of the JUnit report unless the
+    // profile says `report-skipped = "ignored"`, as the fixture's does.
+    assert_eq!(counts(&records), (passed, failed, 0, skipped), "{records:#?}");
     assert_eq!(skipped, 1, "{log}");
+    assert_eq!(record_named(&records, "tests::ignored")["status"], "skipped");
 
-    let fails = record(&records, "tests::fails");
+    let fails = record_named(&records, "tests::fails");
     assert_eq!(fails["status"], "failed");
     assert!(
         fails["error_message"].as_str().is_some_and(|m| m.contains("panicked")),
@@ -300,7 +289,7 @@ fn nextest_suite_counts_match_nextests_own_summary() {
     // The first run's report is still in rust/target. A run whose build fails
     // writes none, and must not take that stale one as its own.
     let lib = project.path().join("rust/src/lib.rs");
-    std::fs::write(&lib, read(&lib).replace("a + b", "a + ")).expect("break the crate");
+    std::fs::write(&lib, read_text(&lib).replace("a + b", "a + ")).expect("break the crate");
     let broken = Qaagent::new(project.path())
         .args(["run-all", "--suite", "nextest"])
         .run();
@@ -365,7 +354,7 @@ fn config_check_tells_a_tool_without_version_key_from_a_missing_one() {
     assert_eq!(stdout.matches(&not_asked).count(), 2, "{stdout}");
     assert_eq!(stdout.matches("command  not found").count(), 1, "{stdout}");
     assert!(
-        stdout.contains("error: 5 suites will run; 1 tool not found"),
+        stdout.contains("error: 6 suites will run; 1 tool not found"),
         "{stdout}"
     );
 }
@@ -374,7 +363,7 @@ fn config_check_tells_a_tool_without_version_key_from_a_missing_one() {
 fn unknown_key_is_a_config_error_naming_the_runner_and_position() {
     let project = fixture("command-project");
     let config = project.path().join(".qaagent.toml");
-    let text = read(&config);
+    let text = read_text(&config);
     let text = text.replace(
         "version = [\"node\", \"--version\"]\n",
         "version = [\"node\", \"--version\"]\njunit_file = \"x.xml\"\n",
@@ -493,7 +482,7 @@ rerun = ["--only", "{selectors}"]
         [("c2", "passed", 2, false), ("c1", "failed", 2, false)],
         "{records:#?}"
     );
-    let junit = read(&project.path().join("j.xml"));
+    let junit = read_text(&project.path().join("j.xml"));
     assert_eq!(junit.matches("<testcase ").count(), 2, "{junit}");
     assert!(
         junit.contains(r#"classname="c1""#) && junit.contains(r#"classname="c2""#),

@@ -67,6 +67,7 @@ impl Cases for TestCases {
                 system_out: case.system_out.as_deref(),
                 system_err: None,
                 previous_failures: Vec::new(),
+                failures: Vec::new(),
                 route: case.route.clone(),
                 attachments: &[],
             })?;

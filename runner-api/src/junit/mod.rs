@@ -35,7 +35,10 @@
 //! error.
 //!
 //! Status of a case: `error` beats `failure` beats `skipped` when a case holds
-//! several of them; message, type and body come from the first one. Rows are
+//! several of them; message, type and body come from the first one, except
+//! that several `<failure>` / `<error>` elements (pytest writes one per
+//! failing subtest) are all kept: each in [`JunitCase::failures`], their
+//! messages and bodies joined in `message` and `details`. Rows are
 //! returned in file order and never merged (pytest writes a second row for a
 //! teardown error; merging is the pytest runner's business).
 
@@ -52,7 +55,7 @@ use std::sync::Arc;
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
-use crate::case::{TestCase, TestStatus};
+use crate::case::{Failure, TestCase, TestStatus};
 pub use values::KEPT_TEXT_BYTES;
 
 use decode::{Decoded, HeadError};
@@ -99,9 +102,30 @@ pub struct JunitCase {
     pub system_out: Option<String>,
     /// `<system-err>` text, tidied like `details`.
     pub system_err: Option<String>,
+    /// Every `<failure>` and `<error>` of the case, when it has several
+    /// (pytest's subtests); `message` and `details` then join them all. Empty
+    /// (no allocation) for the usual single failure.
+    pub failures: Vec<Failure>,
 }
 
 impl JunitCase {
+    /// Adds `extra`, a later `<failure>` / `<error>` of the case, to its
+    /// failures (the first, of status `first`, going in before it) and joins
+    /// its message and body to the case's.
+    fn add_failure(&mut self, first: TestStatus, extra: Failure) {
+        if self.failures.is_empty() {
+            self.failures.push(Failure {
+                status: first,
+                message: self.message.clone(),
+                error_type: self.error_type.clone(),
+                details: self.details.clone(),
+            });
+        }
+        values::append(&mut self.message, extra.message.clone(), "\n");
+        values::append(&mut self.details, extra.details.clone(), "\n\n");
+        self.failures.push(extra);
+    }
+
     /// The case as a [`TestCase`] (no selector; runners add it).
     pub fn into_test_case(self) -> TestCase {
         TestCase {
@@ -120,6 +144,7 @@ impl JunitCase {
             flaky: false,
             previous_failures: Vec::new(),
             attachments: Vec::new(),
+            failures: self.failures,
         }
     }
 }

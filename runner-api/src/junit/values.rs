@@ -174,11 +174,12 @@ pub(super) fn tidy(text: &str) -> Option<String> {
     Some(text[start..].to_owned())
 }
 
-/// Adds a further `<system-out>` / `<system-err>` to what a case has.
-pub(super) fn append(target: &mut Option<String>, more: Option<String>) {
+/// Adds a further text (a `<system-out>`, a second failure's message) to
+/// what a case has, after `separator`.
+pub(super) fn append(target: &mut Option<String>, more: Option<String>, separator: &str) {
     match (target.as_mut(), more) {
         (Some(existing), Some(more)) => {
-            existing.push('\n');
+            existing.push_str(separator);
             existing.push_str(&more);
         }
         (None, more) => *target = more,

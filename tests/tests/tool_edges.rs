@@ -1,0 +1,216 @@
+//! Where a tool's own account and qaagent's could part, run through the real
+//! tools: pytest subtests, behave with `show_skipped = false`, a suite that
+//! times out before its report is written (`tests/fixtures/tool-edges`), and
+//! a command suite whose report lives outside its output dir and one without
+//! a `rerun` template (`tests/fixtures/command-project`).
+
+use qaagent_tests::{fixture, read_json, read_jsonl, read_text, record_named, squash, Qaagent};
+use serde_json::Value;
+
+fn count(records: &[Value], status: &str) -> usize {
+    records.iter().filter(|r| r["status"] == status).count()
+}
+
+/// The number before `what` on behave's summary line `N scenarios passed, …`.
+fn behave_scenarios(log: &str, what: &str) -> usize {
+    let line = log
+        .lines()
+        .find(|line| line.contains("scenarios passed") || line.contains("scenario passed"))
+        .unwrap_or_else(|| panic!("no scenario summary in behave's output:\n{log}"));
+    line.split(", ")
+        .find_map(|part| {
+            let words: Vec<&str> = part.split_whitespace().collect();
+            (words.last() == Some(&what)).then(|| words[0].parse().ok()).flatten()
+        })
+        .unwrap_or_else(|| panic!("no `N {what}` in {line:?}"))
+}
+
+/// pytest writes one `<failure>` per failing subtest (and one saying how many
+/// failed) in a single `<testcase>`: every one of them reaches the record,
+/// its metadata, the diagnosis, the summary and `--junit`.
+#[test]
+fn every_failure_of_a_test_with_failing_subtests_is_kept() {
+    let project = fixture("tool-edges");
+    let junit = project.path().join("merged.xml");
+    let run = Qaagent::new(project.path())
+        .args(["run-all", "--suite", "subtests", "--junit"])
+        .args([&junit])
+        .run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let stdout = squash(&run.stdout());
+    assert!(
+        stdout.contains("FAIL subtests 1 passed, 1 failed, 0 errors, 0 skipped"),
+        "three <failure> elements counted by pytest as failures=\"3\" are one failing test, not a suite error: {stdout}"
+    );
+    assert!(
+        stdout.contains("assert 0 == 2"),
+        "the second failure is in the summary: {stdout}"
+    );
+
+    let records = run.suite_records("subtests");
+    let counts = record_named(&records, "test_counts");
+    let message = counts["error_message"].as_str().unwrap_or_default();
+    for failure in ["assert 0 == 1", "assert 0 == 2", "contains 2 failed subtests"] {
+        assert!(message.contains(failure), "{failure:?} in {counts:#}");
+    }
+    let failures = counts["metadata"]["failures"].as_array().cloned().unwrap_or_default();
+    let messages: Vec<&str> = failures.iter().filter_map(|f| f["message"].as_str()).collect();
+    assert_eq!(
+        messages,
+        ["assert 0 == 1", "assert 0 == 2", "contains 2 failed subtests"],
+        "{counts:#}"
+    );
+    assert!(
+        failures[1]["details"]
+            .as_str()
+            .is_some_and(|d| d.contains("E               assert 0 == 2") && !d.contains("assert 0 == 1")),
+        "each failure keeps its own traceback: {counts:#}"
+    );
+
+    let diagnostics = read_json(&run.run_dir().join("evidence/diagnostics.json"));
+    let diagnosis = diagnostics
+        .as_array()
+        .and_then(|all| {
+            all.iter().find(|d| {
+                d["test_name"] == "test_counts" || d["selector"].as_str().is_some_and(|s| s.ends_with("::test_counts"))
+            })
+        })
+        .unwrap_or_else(|| panic!("no diagnosis of test_counts: {diagnostics:#}"));
+    assert!(
+        diagnosis["error_message"]
+            .as_str()
+            .is_some_and(|m| m.contains("assert 0 == 2")),
+        "{diagnosis:#}"
+    );
+
+    let merged = read_text(&junit);
+    assert!(merged.contains("assert 0 == 2"), "{merged}");
+}
+
+/// behave.ini's `show_skipped = false` leaves skipped scenarios out of
+/// behave's JUnit report (a whole skipped feature gets no file at all);
+/// qaagent still records each one, so its counts are behave's own.
+#[test]
+fn scenarios_behave_ini_hides_are_recorded_as_skipped() {
+    let project = fixture("tool-edges");
+    let run = Qaagent::new(project.path())
+        .args(["run-all", "--suite", "behave"])
+        .run();
+    assert_eq!(run.code(), 0, "{}", run.describe());
+    let log = read_text(&run.run_dir().join("artifacts/behave/stdout.log"));
+    let records = run.suite_records("behave");
+    assert_eq!(behave_scenarios(&log, "skipped"), 3, "the fixture's own number: {log}");
+    assert_eq!(
+        count(&records, "skipped"),
+        behave_scenarios(&log, "skipped"),
+        "{records:#?}"
+    );
+    assert_eq!(
+        count(&records, "passed"),
+        behave_scenarios(&log, "passed"),
+        "{records:#?}"
+    );
+    for name in ["Gift cards", "Loyalty points", "Return an item"] {
+        assert_eq!(record_named(&records, name)["status"], "skipped");
+    }
+    assert!(
+        squash(&run.stdout()).contains("PASS behave 2 passed, 0 failed, 0 errors, 3 skipped"),
+        "{}",
+        run.describe()
+    );
+}
+
+/// pytest writes its JUnit report at the end, so a suite killed at its
+/// timeout records no test although most ran: the summary says so, and
+/// counts no test failure beside its "0 tests".
+#[test]
+fn a_suite_that_times_out_says_its_report_was_not_written() {
+    let project = fixture("tool-edges");
+    let run = Qaagent::new(project.path()).args(["run-all", "--suite", "slow"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let stdout = squash(&run.stdout());
+    assert!(
+        stdout.contains("timed out after 5 s; pytest's report was not written, so none of its tests are recorded"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 suite, 0 tests"), "{stdout}");
+    assert!(
+        !stdout.contains("1 test failure(s) detected"),
+        "a timeout is no test failure: {stdout}"
+    );
+    let manifest = run.manifest();
+    assert_eq!(manifest["suites"][0]["outcome"], "timed_out", "{manifest:#}");
+    assert!(
+        manifest["suites"][0]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("report was not written")),
+        "{manifest:#}"
+    );
+}
+
+/// nextest writes its report below the crate's `target/`, outside the
+/// attempt's output dir: each attempt keeps its own copy before the next
+/// one starts, so attempt 1's four cases and attempt 2's one re-run survive.
+#[test]
+fn each_attempt_keeps_its_own_copy_of_a_report_outside_its_output_dir() {
+    let project = fixture("command-project");
+    let run = Qaagent::new(project.path())
+        .args(["run-all", "--suite", "nextest-rerun", "--retries", "1"])
+        .run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let artifacts = run.run_dir().join("artifacts/nextest-rerun");
+    let first = read_text(&artifacts.join("junit.xml"));
+    let second = read_text(&artifacts.join("attempt-2/junit.xml"));
+    assert_eq!(first.matches("<testcase").count(), 4, "attempt 1 ran all: {first}");
+    assert!(first.contains("tests::adds_negative"), "{first}");
+    assert!(
+        second.contains("tests::fails") && !second.contains("tests::adds_negative"),
+        "attempt 2 ran only the failed test: {second}"
+    );
+    let records = run.suite_records("nextest-rerun");
+    assert_eq!(records.len(), 4, "{records:#?}");
+    assert_eq!(record_named(&records, "tests::fails")["metadata"]["attempts"], 2);
+    assert_eq!(record_named(&records, "tests::adds")["metadata"]["attempts"], 1);
+    // Each record names the reports of the attempts that ran its test.
+    let reports = |name: &str| -> Vec<String> {
+        let record = record_named(&records, name);
+        (record["evidence_refs"].as_array().into_iter().flatten())
+            .filter_map(Value::as_str)
+            .filter(|r| r.ends_with("junit.xml"))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(
+        reports("tests::fails"),
+        [
+            "artifacts/nextest-rerun/junit.xml",
+            "artifacts/nextest-rerun/attempt-2/junit.xml"
+        ]
+    );
+    assert_eq!(reports("tests::adds"), ["artifacts/nextest-rerun/junit.xml"]);
+}
+
+/// A command suite without a `rerun` template cannot single out its failed
+/// tests: `--rerun-failed` says it runs the whole suite, and why.
+#[test]
+fn rerun_failed_without_a_rerun_template_says_it_runs_the_whole_suite() {
+    let project = fixture("command-project");
+    let marker = tempfile::tempdir().expect("tempdir");
+    let marker = marker.path().join("flaky-failed-once");
+    let first = Qaagent::new(project.path())
+        .args(["run-all", "--suite", "node"])
+        .env("FLAKY_MARKER", &marker)
+        .run();
+    assert_eq!(first.code(), 1, "{}", first.describe());
+    let rerun = Qaagent::with_runs_dir(project.path(), first.runs_dir.path())
+        .args(["run-all", "--rerun-failed"])
+        .env("FLAKY_MARKER", &marker)
+        .run();
+    assert_eq!(rerun.code(), 1, "{}", rerun.describe());
+    let stdout = squash(&rerun.stdout());
+    assert!(stdout.contains("node: the whole suite (no rerun template)"), "{stdout}");
+    assert!(!stdout.contains("failed tests of run"), "{stdout}");
+    let newest = rerun.run_dirs().pop().expect("the re-run's directory");
+    let records = read_jsonl(&newest.join("evidence/tests.jsonl"));
+    assert_eq!(records.len(), 6, "node ran every test again: {records:#?}");
+}
