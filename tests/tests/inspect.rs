@@ -199,7 +199,7 @@ fn list_and_show_a_recorded_run() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("assertion (0.6): Compare the expected and actual values."),
+        stdout.contains("assertion (confidence 0.6): Compare the expected and actual values."),
         "{stdout}"
     );
     assert!(
