@@ -131,6 +131,7 @@ fn runs_usage_error(err: &EvidenceError) -> bool {
         EvidenceError::InvalidRunId(_)
             | EvidenceError::RunNotFound { .. }
             | EvidenceError::NoRuns { .. }
+            | EvidenceError::NoRunsOfProject { .. }
             | EvidenceError::NoHome
     )
 }
@@ -142,6 +143,10 @@ fn runs_hint(err: &EvidenceError) -> Option<String> {
         ),
         EvidenceError::NoRuns { .. } => Some(
             "`qaagent run-all` records a run; pass --runs-dir DIR (or set QAAGENT_RUNS_DIR) to read runs elsewhere"
+                .into(),
+        ),
+        EvidenceError::NoRunsOfProject { .. } => Some(
+            "`qaagent runs list --all` lists the runs of every project; `qaagent runs show RUN_ID` shows any of them"
                 .into(),
         ),
         EvidenceError::NoHome => Some("pass --runs-dir DIR or set QAAGENT_RUNS_DIR".into()),
