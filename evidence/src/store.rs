@@ -204,7 +204,7 @@ impl Iterator for Records {
 }
 
 /// Run-id-named directories under `root`, unordered.
-pub(crate) fn run_dirs(root: &Path) -> Result<Vec<(String, PathBuf)>, EvidenceError> {
+fn run_dirs(root: &Path) -> Result<Vec<(String, PathBuf)>, EvidenceError> {
     let entries = match fs::read_dir(root) {
         Ok(entries) => entries,
         Err(err) if err.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
@@ -245,7 +245,7 @@ fn read_run(dir: &Path) -> (Result<Manifest, ManifestProblem>, bool) {
 }
 
 /// Reads and parses `<dir>/manifest.json`.
-pub(crate) fn read_manifest(dir: &Path) -> Result<Manifest, ManifestProblem> {
+fn read_manifest(dir: &Path) -> Result<Manifest, ManifestProblem> {
     let text = match fs::read_to_string(dir.join(MANIFEST_FILE)) {
         Ok(text) => text,
         Err(err) if err.kind() == ErrorKind::NotFound => return Err(ManifestProblem::Missing),
