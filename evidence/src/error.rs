@@ -71,6 +71,14 @@ pub enum EvidenceError {
         /// The runs root searched.
         root: PathBuf,
     },
+    /// `latest` was asked for within a project and the runs root holds none of its runs.
+    #[error("no runs of the project in {} in {}", project.display(), root.display())]
+    NoRunsOfProject {
+        /// The project directory.
+        project: PathBuf,
+        /// The runs root searched.
+        root: PathBuf,
+    },
     /// The run exists but its manifest cannot be used.
     #[error("run {run_id}: {problem}")]
     BadManifest {

@@ -13,7 +13,8 @@
 //!
 //! Writing: [`runs_root`] → [`Run::create`] → [`Run::start_writer`] → send
 //! [`EvidenceMessage`]s → [`EvidenceWriter::finish`]. Reading: [`list_runs`],
-//! [`load_run`] (with [`LATEST`]), [`LoadedRun::records`].
+//! [`load_run`] (with [`LATEST`]), [`LoadedRun::records`]; which project a
+//! run is of: [`ListedRun::belongs_to`]. Removing: [`prune_run`].
 //!
 //! What is recorded is in this crate's own types ([`SuiteRecord`], [`Case`],
 //! [`SuiteOutcome`], [`TestStatus`], …), which know nothing of the runners:
@@ -32,6 +33,8 @@ mod error;
 mod git;
 mod lock;
 mod manifest;
+mod project;
+mod prune;
 mod record;
 mod root;
 mod run_id;
@@ -48,6 +51,7 @@ pub use manifest::{
     Counts, EvidenceFiles, Manifest, Partition, RunStatus, SuiteEntry, Target, ToolStatus, DIAGNOSTICS_FILE,
     MANIFEST_FILE, TESTS_FILE,
 };
+pub use prune::{prune_run, Pruned};
 pub use record::{DiagnosticRecord, TestRecord};
 pub use root::{runs_root, RUNS_DIR_ENV};
 pub use store::{list_runs, load_run, resolve_run, ListedRun, LoadedRun, Records, LATEST};

@@ -81,6 +81,34 @@ pub(crate) fn writer_gone(dir: &Path) -> bool {
     }
 }
 
+/// A remover's claim on a finished run, from [`claim`].
+#[derive(Debug)]
+pub(crate) enum Claim {
+    /// Nobody held the lock; it is ours until this is dropped, so no writer can be there.
+    Taken(#[expect(dead_code, reason = "held for its lock, never read")] File),
+    /// The run has no lock file (written before the lock existed, or on a
+    /// file system without `flock`): its manifest's word is all there is.
+    NoLockFile,
+    /// A live writer holds the lock: the run is being written.
+    Held,
+}
+
+/// Takes the lock of the run in `dir` exclusively, without waiting, so that
+/// the run can be removed with no writer in it.
+pub(crate) fn claim(dir: &Path) -> Result<Claim, EvidenceError> {
+    let path = dir.join(LOCK_FILE);
+    let file = match File::open(&path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == ErrorKind::NotFound => return Ok(Claim::NoLockFile),
+        Err(err) => return Err(EvidenceError::io("open", path)(err)),
+    };
+    match flock(&file, libc::LOCK_EX | libc::LOCK_NB) {
+        Ok(()) => Ok(Claim::Taken(file)),
+        Err(err) if err.kind() == ErrorKind::WouldBlock => Ok(Claim::Held),
+        Err(err) => Err(EvidenceError::io("lock", path)(err)),
+    }
+}
+
 fn flock(file: &File, operation: libc::c_int) -> std::io::Result<()> {
     loop {
         // SAFETY: flock only reads the descriptor, which `file` keeps open for the call.
@@ -106,7 +134,12 @@ mod tests {
         let lock = WriterLock::acquire(dir.path()).expect("lock");
         assert!(!writer_gone(dir.path()), "held");
         assert!(!writer_gone(dir.path()), "a reader's test does not take it");
+        assert!(
+            matches!(claim(dir.path()), Ok(Claim::Held)),
+            "a remover cannot claim a live run"
+        );
         drop(lock);
         assert!(writer_gone(dir.path()), "released");
+        assert!(matches!(claim(dir.path()), Ok(Claim::Taken(_))));
     }
 }

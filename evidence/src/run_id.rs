@@ -84,6 +84,15 @@ pub(crate) fn parse_run_id(name: &str) -> Option<RunIdKey<'_>> {
     Some(RunIdKey { stamp, suffix })
 }
 
+/// When the run `run_id` was created, from its id (which every run has, a
+/// damaged one too).
+pub(crate) fn run_time(run_id: &str) -> Option<DateTime<Utc>> {
+    parse_run_id(run_id)?;
+    let stamp = run_id.get(..15)?;
+    let naive = chrono::NaiveDateTime::parse_from_str(stamp, "%Y%m%d_%H%M%S").ok()?;
+    Some(naive.and_utc())
+}
+
 /// The `YYYYMMDD` date of a run id, used in test ids (`TST-YYYYMMDD-0001`).
 pub(crate) fn run_date(run_id: &str) -> &str {
     run_id.get(..8).unwrap_or(run_id)
@@ -95,6 +104,13 @@ mod tests {
     use chrono::TimeZone;
     use std::collections::HashSet;
     use std::sync::{Arc, Barrier};
+
+    #[test]
+    fn a_run_id_tells_when_its_run_was_created() {
+        assert_eq!(run_time("20250304_050607Z_02"), Some(fixed_time()));
+        assert_eq!(run_time("20251304_050607Z"), None, "month 13");
+        assert_eq!(run_time("notes"), None);
+    }
 
     fn fixed_time() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2025, 3, 4, 5, 6, 7).single().expect("valid time")

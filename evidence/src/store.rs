@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{EvidenceError, ManifestProblem};
 use crate::lock::writer_gone;
 use crate::manifest::{Manifest, RunStatus, DIAGNOSTICS_FILE, MANIFEST_FILE, TESTS_FILE};
+use crate::project::{canonical, of_project};
 use crate::record::{DiagnosticRecord, TestRecord};
 use crate::run_id::parse_run_id;
 
@@ -62,15 +63,31 @@ pub fn list_runs(root: &Path) -> Result<Vec<ListedRun>, EvidenceError> {
     Ok(runs)
 }
 
-/// Turns `latest` or a run id into the run's id and directory.
-pub fn resolve_run(root: &Path, id_or_latest: &str) -> Result<(String, PathBuf), EvidenceError> {
+/// Turns `latest` or a run id into the run's id and directory. `latest` is
+/// the newest run of `project` (a project directory) when given, else the
+/// newest run in `root`; a run id names its run whatever its project.
+pub fn resolve_run(
+    root: &Path,
+    id_or_latest: &str,
+    project: Option<&Path>,
+) -> Result<(String, PathBuf), EvidenceError> {
     if id_or_latest == LATEST {
-        let newest = run_dirs(root)?
+        let mut dirs = run_dirs(root)?;
+        dirs.sort_by(|a, b| parse_run_id(&b.0).cmp(&parse_run_id(&a.0)));
+        let Some(project) = project else {
+            return dirs.into_iter().next().ok_or_else(|| EvidenceError::NoRuns {
+                root: root.to_path_buf(),
+            });
+        };
+        // Newest first, reading manifests only until one of the project's.
+        let project_dir = canonical(project);
+        return dirs
             .into_iter()
-            .max_by(|a, b| parse_run_id(&a.0).cmp(&parse_run_id(&b.0)));
-        return newest.ok_or_else(|| EvidenceError::NoRuns {
-            root: root.to_path_buf(),
-        });
+            .find(|(_, dir)| read_manifest(dir).is_ok_and(|manifest| of_project(&manifest, &project_dir)))
+            .ok_or_else(|| EvidenceError::NoRunsOfProject {
+                project: project.to_path_buf(),
+                root: root.to_path_buf(),
+            });
     }
     if parse_run_id(id_or_latest).is_none() {
         return Err(EvidenceError::InvalidRunId(id_or_latest.to_string()));
@@ -100,7 +117,7 @@ pub struct LoadedRun {
 
 /// Loads the run `id_or_latest` (a run id or `latest`) from `root`.
 pub fn load_run(root: &Path, id_or_latest: &str) -> Result<LoadedRun, EvidenceError> {
-    let (run_id, dir) = resolve_run(root, id_or_latest)?;
+    let (run_id, dir) = resolve_run(root, id_or_latest, None)?;
     let (manifest, crashed) = read_run(&dir);
     let manifest = manifest.map_err(|problem| EvidenceError::BadManifest {
         run_id: run_id.clone(),

@@ -65,7 +65,7 @@ fn lists_newest_first_and_reports_broken_runs_without_failing() {
     assert_eq!(ManifestProblem::Missing.to_string(), "manifest.json is missing");
 
     // latest is the newest directory, even if broken; loading it says what is wrong.
-    let (latest, _) = resolve_run(root.path(), LATEST).expect("latest");
+    let (latest, _) = resolve_run(root.path(), LATEST, None).expect("latest");
     assert_eq!(latest, "29991231_235959Z_10");
     let err = load_run(root.path(), LATEST).expect_err("corrupt");
     assert!(matches!(err, EvidenceError::BadManifest { .. }), "{err:?}");

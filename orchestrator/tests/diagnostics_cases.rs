@@ -1,4 +1,4 @@
-//! How failures are classified, from the failure's text alone: one test per
+//! How failures are classified, from the failure's type and message alone: one test per
 //! built-in category and per rule of `orchestrator::diagnostics`, plus the
 //! custom categories, the suite-level error and the run's summary lines.
 
@@ -206,22 +206,131 @@ fn a_case_without_any_text_is_unknown() {
 }
 
 #[test]
-fn the_message_tier_wins_over_output_but_output_is_searched_when_needed() {
+fn output_and_traceback_are_never_searched() {
     let mut case = failing("test_x", "Exception: boom");
     case.system_err = Some("WARNING urllib3 connection reset by peer".into());
-    assert_eq!(diagnose(&case).category, "connection");
+    case.details =
+        Some("def test_x():\n>   call(timeout=None)\nE   Exception: boom\n\ntests/test_x.py:2: Exception".into());
+    assert_eq!(diagnose(&case).category, UNKNOWN_CATEGORY);
     case.message = Some("AssertionError: boom".into());
     assert_eq!(diagnose(&case).category, "assertion");
 }
 
 #[test]
-fn only_the_first_bytes_of_a_field_are_searched() {
-    let mut case = failing("test_big", "Exception: boom");
+fn only_the_first_bytes_of_a_message_are_searched() {
     // Two-byte characters after one ASCII byte: the cut lands mid-character.
-    let mut output = format!("a{}", "é".repeat(MAX_FIELD_BYTES));
-    output.push_str(" Connection refused");
-    case.system_out = Some(output);
+    let mut message = format!("Exception: a{}", "é".repeat(MAX_FIELD_BYTES));
+    message.push_str(" Connection refused");
+    let case = failing("test_big", &message);
     assert_eq!(diagnose(&case).category, UNKNOWN_CATEGORY);
+}
+
+/// A pytest failure whose test is titled "flaky": its traceback quotes
+/// `def test_flaky_checkout():`, which must not make it flaky.
+#[test]
+fn a_test_titled_flaky_is_not_flaky() {
+    let mut case = failing("test_flaky_checkout", "RuntimeError: payment service returned garbage");
+    case.details = Some(
+        "def test_flaky_checkout():\n>       raise RuntimeError(\"payment service returned garbage\")\n\
+         E       RuntimeError: payment service returned garbage\n\ntests/test_shop.py:3: RuntimeError"
+            .into(),
+    );
+    assert_eq!(diagnose(&case).category, UNKNOWN_CATEGORY);
+    // Playwright with no message: the details' header names the test.
+    let mut case = TestCase::new("flaky list count", "a.spec.ts", TestStatus::Failed);
+    case.error_type = Some("Error".into());
+    case.details = Some("  [chromium] › a.spec.ts:2:1 › flaky list count ────\n\n    Error: boom\n".into());
+    assert_eq!(diagnose(&case).category, UNKNOWN_CATEGORY);
+}
+
+#[test]
+fn value_error_counts_as_a_type_not_as_a_word() {
+    let mut case = failing(
+        "test_log_is_clean",
+        "AssertionError: assert 'ValueError' not in 'got ValueError: x'\n  \n  'ValueError' is contained here:",
+    );
+    assert_eq!(diagnose(&case).category, "assertion");
+    case.message = Some("Failed: DID NOT RAISE ValueError".into());
+    assert_eq!(
+        diagnose(&case).category,
+        "assertion",
+        "pytest.raises that did not raise"
+    );
+    case.message = Some("RuntimeError: parser gave up after a ValueError".into());
+    assert_eq!(diagnose(&case).category, UNKNOWN_CATEGORY);
+    // behave gives the type in its own attribute.
+    let mut raised = TestCase::new("Apply a coupon", "cart.Cart", TestStatus::Error);
+    raised.error_type = Some("ValueError".into());
+    raised.message = Some("bad number".into());
+    let diagnosis = diagnose(&raised);
+    assert_eq!(diagnosis.category, "data");
+    assert!(
+        diagnosis.root_cause.contains("\"ValueError\" in the failure's type"),
+        "{}",
+        diagnosis.root_cause
+    );
+    // pytest's message, or the last line of its traceback, names it too.
+    let mut pytest = failing("test_parse", "ValueError: invalid literal for int() with base 10: 'x'");
+    assert_eq!(diagnose(&pytest).category, "data");
+    pytest.message = None;
+    pytest.details = Some("E   ValueError: bad\n\ntests/test_a.py:12: ValueError".into());
+    assert_eq!(diagnose(&pytest).category, "data");
+}
+
+/// Playwright's JUnit for the same `toHaveCount` failure, without and with
+/// a custom expect message: the same category for both.
+#[test]
+fn a_custom_expect_message_about_waiting_leaves_an_assertion_an_assertion() {
+    let details = |first: &str| {
+        format!(
+            "  [chromium] › a.spec.ts:2:1 › list count ────\n\n    Error: {first}\n\n    Locator:  locator('li')\n    \
+             Expected: 3\n    Received: 2\n    Timeout:  300ms\n\n    Call log:\n      - waiting for locator('li') with timeout 300ms\n"
+        )
+    };
+    let mut plain = TestCase::new("list count", "a.spec.ts", TestStatus::Failed);
+    plain.error_type = Some("expect.toHaveCount".into());
+    plain.message = Some("expect(locator).toHaveCount(expected) failed".into());
+    plain.details = Some(details("expect(locator).toHaveCount(expected) failed"));
+    let mut custom = plain.clone();
+    custom.message = Some("waiting for the list to fill".into());
+    custom.details = Some(details("waiting for the list to fill"));
+    assert_eq!(diagnose(&plain).category, "assertion");
+    assert_eq!(diagnose(&custom).category, "assertion");
+    // The whole error as a message, Playwright's timeout and call log included.
+    let mut whole = plain.clone();
+    whole.message = Some(details("waiting for the list to fill"));
+    assert_eq!(diagnose(&whole).category, "assertion");
+}
+
+#[test]
+fn an_assertion_message_naming_an_earlier_category_decides() {
+    let mut case = failing(
+        "test_create_order",
+        "AssertionError: create returned 401 Unauthorized\nassert 401 == 422",
+    );
+    assert_eq!(diagnose(&case).category, "auth");
+    case.message = Some("AssertionError: timed out waiting for the order\nassert None".into());
+    assert_eq!(diagnose(&case).category, "timeout");
+    case.message = Some("AssertionError: waiting for the list to fill\nassert 3 == 2".into());
+    assert_eq!(diagnose(&case).category, "assertion");
+    // Flaky is no earlier category for an assertion: words prove nothing.
+    case.message = Some("AssertionError: flaky race condition again\nassert 3 == 2".into());
+    assert_eq!(diagnose(&case).category, "assertion");
+    // behave: the custom message alone, the type in its attribute.
+    let mut behave = TestCase::new("Apply a coupon", "cart.Cart", TestStatus::Failed);
+    behave.error_type = Some("AssertionError".into());
+    behave.message = Some(String::new());
+    assert_eq!(diagnose(&behave).category, "assertion");
+    behave.message = Some("returned 401 Unauthorized".into());
+    assert_eq!(diagnose(&behave).category, "auth");
+}
+
+#[test]
+fn a_generic_type_leaves_the_message_to_decide() {
+    let mut case = TestCase::new("times out", "b.spec.ts", TestStatus::Error);
+    case.error_type = Some("Error".into());
+    case.message = Some("Test timeout of 500ms exceeded.".into());
+    assert_eq!(diagnose(&case).category, "timeout");
 }
 
 #[test]

@@ -32,10 +32,10 @@ pub struct Cli {
 pub enum Command {
     /// Run the project's enabled test suites and record the run as evidence.
     RunAll(RunAllArgs),
-    /// List recorded runs, or show one.
+    /// List, show or prune recorded runs.
     #[command(subcommand)]
     Runs(crate::cmd_runs::RunsCommand),
-    /// Check the project's config.
+    /// Check the project's config, or import a Python qaagent profile.
     #[command(subcommand)]
     Config(crate::cmd_config::ConfigCommand),
     /// Write a starter `.qaagent.toml` for the suites found in the project.

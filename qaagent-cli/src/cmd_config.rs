@@ -36,6 +36,8 @@ const PYTHON_RUNNERS: &[(&str, &str)] = &[("pytest", "pytest"), ("behave", "beha
 pub enum ConfigCommand {
     /// Validate the config and print the plan: suites, runners, paths, tools and their versions.
     Check(CheckArgs),
+    /// Write the .qaagent.toml equivalent to a Python qaagent profile (.qaagent.yaml), listing what it drops.
+    Import(crate::config_import::ImportArgs),
 }
 
 /// `qaagent config check`.
@@ -50,6 +52,7 @@ pub struct CheckArgs {
 pub fn run(cli: &Cli, command: &ConfigCommand, registry: &Registry) -> Result<u8, CliError> {
     match command {
         ConfigCommand::Check(args) => check(cli, args, registry),
+        ConfigCommand::Import(args) => crate::config_import::run(cli, args, registry),
     }
 }
 

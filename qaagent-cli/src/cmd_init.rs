@@ -71,33 +71,13 @@ struct Detected {
 
 /// Runs `qaagent init`.
 pub fn run(cli: &Cli, args: &InitArgs, registry: &Registry) -> Result<u8, CliError> {
-    if cli.config.is_some() {
-        return Err(CliError::Usage(format!(
-            "init always writes {FILE_NAME} in the project directory; pass -C DIR instead of --config"
-        )));
-    }
-    let cwd = std::env::current_dir().map_err(|source| CliError::Io {
-        what: "cannot read the current directory".into(),
-        source,
-    })?;
-    let dir = match &cli.directory {
-        Some(dir) => cwd.join(dir),
-        None => cwd,
-    };
+    let dir = start_dir(cli, "init always writes it in the project directory")?;
     let dir = dir.canonicalize().map_err(|source| CliError::Io {
         what: format!("cannot open the project directory {}", dir.display()),
         source,
     })?;
     let file = dir.join(FILE_NAME);
-    if !args.force && fs::symlink_metadata(&file).is_ok() {
-        return Err(CliError::ConfigExists { path: file });
-    }
-    // A config here would hide the parent project's from every command run below it.
-    if let (false, Some(parent)) = (args.force, dir.parent()) {
-        if let Ok(outer) = config::discover(parent) {
-            return Err(CliError::ConfigAbove { path: outer });
-        }
-    }
+    check_destination(&file, &dir, args.force)?;
 
     let detected = detect(&dir);
     let name = dir
@@ -147,7 +127,45 @@ pub fn run(cli: &Cli, args: &InitArgs, registry: &Registry) -> Result<u8, CliErr
     Ok(exit::SUCCESS)
 }
 
-fn write_config(file: &Path, text: &str, force: bool) -> Result<(), CliError> {
+/// Where a command that writes a `.qaagent.toml` starts: `-C DIR`, else the
+/// current directory. `--config` is refused (`where_written` says why).
+pub(crate) fn start_dir(cli: &Cli, where_written: &str) -> Result<PathBuf, CliError> {
+    if cli.config.is_some() {
+        return Err(CliError::Usage(format!(
+            "{FILE_NAME}: {where_written}; pass -C DIR instead of --config"
+        )));
+    }
+    let cwd = std::env::current_dir().map_err(|source| CliError::Io {
+        what: "cannot read the current directory".into(),
+        source,
+    })?;
+    Ok(match &cli.directory {
+        Some(dir) => cwd.join(dir),
+        None => cwd,
+    })
+}
+
+/// Refuses to write `file`, the `.qaagent.toml` of `dir`, over an existing
+/// one or below another project's config (which it would hide from every
+/// command run below it), unless `force`.
+pub(crate) fn check_destination(file: &Path, dir: &Path, force: bool) -> Result<(), CliError> {
+    if force {
+        return Ok(());
+    }
+    if fs::symlink_metadata(file).is_ok() {
+        return Err(CliError::ConfigExists {
+            path: file.to_path_buf(),
+        });
+    }
+    match dir.parent().map(config::discover) {
+        Some(Ok(outer)) => Err(CliError::ConfigAbove { path: outer }),
+        _ => Ok(()),
+    }
+}
+
+/// Writes `text` to `file`; without `force`, never over a file that is there
+/// (even one that appeared since [`check_destination`]).
+pub(crate) fn write_config(file: &Path, text: &str, force: bool) -> Result<(), CliError> {
     let io_error = |source| CliError::Io {
         what: format!("cannot write {}", file.display()),
         source,
@@ -408,7 +426,7 @@ fn suite_table(text: &mut String, found: &Detected, prefix: &str) {
 }
 
 /// `value` as a TOML basic string.
-fn toml_string(value: &str) -> String {
+pub(crate) fn toml_string(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
     out.push('"');
     for ch in value.chars() {

@@ -128,7 +128,16 @@ fn failures_to_rerun(
     } else {
         rerun::Unfinished::Refuse
     };
-    let failed = rerun::failed_run(&root, run, unfinished).map_err(CliError::Rerun)?;
+    // `latest` is this project's newest run, never another project's.
+    let run = match run.as_str() {
+        evidence::LATEST => {
+            evidence::resolve_run(&root, run, Some(&config.project_dir))
+                .map_err(CliError::Runs)?
+                .0
+        }
+        id => id.to_string(),
+    };
+    let failed = rerun::failed_run(&root, &run, unfinished).map_err(CliError::Rerun)?;
     if let Some(why) = &failed.unfinished {
         eprintln!(
             "warning: run {} did not finish ({why}): re-running the failures it recorded, which may not be all",

@@ -10,7 +10,7 @@ use crate::error::CliError;
 pub fn dispatch(cli: &Cli, registry: &Registry) -> Result<u8, CliError> {
     match &cli.command {
         Command::RunAll(args) => crate::cmd_run_all::run(cli, args, registry),
-        Command::Runs(command) => crate::cmd_runs::run(command),
+        Command::Runs(command) => crate::cmd_runs::run(cli, command),
         Command::Config(command) => crate::cmd_config::run(cli, command, registry),
         Command::Init(args) => crate::cmd_init::run(cli, args, registry),
     }
@@ -19,6 +19,13 @@ pub fn dispatch(cli: &Cli, registry: &Registry) -> Result<u8, CliError> {
 /// Finds and loads the config named by `--config`, or found from `-C` / the
 /// current directory upwards.
 pub(crate) fn load_config(cli: &Cli, registry: &Registry) -> Result<Config, CliError> {
+    let file = config_file(cli)?;
+    Ok(config::load(&file, registry)?)
+}
+
+/// The config file named by `--config`, or found from `-C` / the current
+/// directory upwards (not read).
+pub(crate) fn config_file(cli: &Cli) -> Result<std::path::PathBuf, CliError> {
     let cwd = std::env::current_dir().map_err(|source| CliError::Io {
         what: "cannot read the current directory".into(),
         source,
@@ -30,9 +37,8 @@ pub(crate) fn load_config(cli: &Cli, registry: &Registry) -> Result<Config, CliE
         Some(dir) => cwd.join(dir),
         None => cwd.clone(),
     };
-    let file = match &cli.config {
+    Ok(match &cli.config {
         Some(file) => cwd.join(file),
         None => config::discover(&start)?,
-    };
-    Ok(config::load(&file, registry)?)
+    })
 }

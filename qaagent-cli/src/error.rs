@@ -45,6 +45,15 @@ pub enum CliError {
         /// The config file of the enclosing project.
         path: PathBuf,
     },
+    /// `config import`: the profile is not YAML or has a value of the wrong shape.
+    #[error("{}: {source}", path.display())]
+    Profile {
+        /// The profile.
+        path: PathBuf,
+        /// What is wrong with it.
+        #[source]
+        source: crate::config_import::ProfileError,
+    },
     /// Writing to the terminal or a file failed.
     #[error("{what}: {source}")]
     Io {
@@ -77,6 +86,11 @@ impl CliError {
             CliError::Evidence(_) => {
                 Some("check that the runs directory (--runs-dir, $QAAGENT_RUNS_DIR) is writable and has room".into())
             }
+            CliError::Profile { .. } => Some(
+                "the profile must be the Python qaagent's .qaagent.yaml: project: {name: …}, app: {ENV: {base_url: …}}, \
+                 tests: {unit: {output_dir: …, enabled: true}}, run: {…}"
+                    .into(),
+            ),
             CliError::Usage(_) | CliError::Io { .. } => None,
         }
     }
@@ -94,7 +108,8 @@ impl CliError {
             | CliError::Usage(_)
             | CliError::Rerun(_)
             | CliError::ConfigExists { .. }
-            | CliError::ConfigAbove { .. } => exit::USAGE,
+            | CliError::ConfigAbove { .. }
+            | CliError::Profile { .. } => exit::USAGE,
             // Never 0 (nothing was recorded) nor 2 (nothing the user typed is wrong).
             CliError::Evidence(_) => exit::TEST_FAILED,
             CliError::Runs(err) if runs_usage_error(err) => exit::USAGE,
@@ -131,6 +146,7 @@ fn runs_usage_error(err: &EvidenceError) -> bool {
         EvidenceError::InvalidRunId(_)
             | EvidenceError::RunNotFound { .. }
             | EvidenceError::NoRuns { .. }
+            | EvidenceError::NoRunsOfProject { .. }
             | EvidenceError::NoHome
     )
 }
@@ -142,6 +158,10 @@ fn runs_hint(err: &EvidenceError) -> Option<String> {
         ),
         EvidenceError::NoRuns { .. } => Some(
             "`qaagent run-all` records a run; pass --runs-dir DIR (or set QAAGENT_RUNS_DIR) to read runs elsewhere"
+                .into(),
+        ),
+        EvidenceError::NoRunsOfProject { .. } => Some(
+            "`qaagent runs list --all` lists the runs of every project; `qaagent runs show RUN_ID` shows any of them"
                 .into(),
         ),
         EvidenceError::NoHome => Some("pass --runs-dir DIR or set QAAGENT_RUNS_DIR".into()),

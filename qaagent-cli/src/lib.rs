@@ -13,6 +13,7 @@ mod cmd_init;
 mod cmd_run_all;
 mod cmd_runs;
 mod commands;
+mod config_import;
 mod error;
 mod exit;
 mod reporter;

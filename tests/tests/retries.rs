@@ -544,7 +544,7 @@ fn unwritable_junit_destination_is_refused_before_running() {
 
 /// `--rerun-failed` naming a run whose failed suites this config does not
 /// have (another project's run, in a shared runs root): a usage error, not
-/// a run of nothing.
+/// a run of nothing. `latest` is never another project's run.
 #[test]
 fn rerun_failed_of_another_projects_run_is_a_usage_error() {
     let other = fixture("pytest-project");
@@ -553,9 +553,21 @@ fn rerun_failed_of_another_projects_run_is_a_usage_error() {
 
     let project = fixture("retry-project");
     let state = state_dir();
-    let rerun = Qaagent::with_runs_dir(project.path(), first.runs_dir.path())
+    let latest = Qaagent::with_runs_dir(project.path(), first.runs_dir.path())
         .env("RETRY_STATE_DIR", state.path())
         .args(["run-all", "--rerun-failed"])
+        .run();
+    assert_eq!(latest.code(), 2, "{}", latest.describe());
+    assert!(
+        latest.stderr().contains("no runs of the project"),
+        "{}",
+        latest.describe()
+    );
+    let other_run = first.run_dir();
+    let other_id = other_run.file_name().expect("run id").to_string_lossy();
+    let rerun = Qaagent::with_runs_dir(project.path(), first.runs_dir.path())
+        .env("RETRY_STATE_DIR", state.path())
+        .args(["run-all", "--rerun-failed", &other_id])
         .run();
     assert_eq!(rerun.code(), 2, "{}", rerun.describe());
     let stderr = rerun.stderr();

@@ -75,7 +75,7 @@ fn runs_show(runs: &Path, json: bool) -> RunOutput {
     Qaagent::with_runs_dir(runs, runs).args(args).run()
 }
 
-/// The status word `runs list` gives its only run.
+/// The status word `runs list` gives its only run (after its id, project and time).
 fn listed_status(runs: &Path) -> String {
     let list = runs_list(runs);
     assert_eq!(list.code(), 0, "{}", list.describe());
@@ -84,7 +84,7 @@ fn listed_status(runs: &Path) -> String {
         .lines()
         .nth(1)
         .unwrap_or_else(|| panic!("one run listed: {stdout}"));
-    row.split_whitespace().nth(2).expect("status column").to_string()
+    row.split_whitespace().nth(3).expect("status column").to_string()
 }
 
 #[test]

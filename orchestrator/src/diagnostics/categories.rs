@@ -42,57 +42,83 @@ pub(super) const FLAKY_PROVEN_SUGGESTION: &str =
     "The test failed, then passed on a retry: make its waits explicit, isolate \
      shared state and ordering dependencies, and quarantine it if it keeps flaking.";
 
-/// One built-in category: name, pattern (case-insensitive), suggestion, confidence.
+/// One built-in category: name, patterns (case-insensitive), suggestion,
+/// confidence, and whether it outranks an assertion.
 pub(super) struct BuiltIn {
     pub(super) name: &'static str,
-    pub(super) pattern: &'static str,
+    /// Matched against the failure's type (`requests.exceptions.ConnectionError`).
+    pub(super) type_pattern: &'static str,
+    /// Searched in the failure's message.
+    pub(super) message_pattern: &'static str,
     pub(super) suggestion: &'static str,
     pub(super) confidence: f64,
+    /// Whether an assertion's message naming this category makes the failure
+    /// this category rather than an assertion (`"…returned 401 Unauthorized"`).
+    pub(super) outranks_assertion: bool,
 }
 
-/// The built-in categories, in the order they are tried.
+/// The name of the built-in category of failed expectations.
+pub(super) const ASSERTION_CATEGORY: &str = "assertion";
+
+/// The built-in categories, in the order they are tried (DESIGN.md's order);
+/// the last, `assertion`, also tells an assertion from other failures.
 pub(super) const BUILT_INS: &[BuiltIn] = &[
     BuiltIn {
         name: "timeout",
-        pattern: r"timed out|timeout|deadline exceeded",
+        type_pattern: r"time_?out|deadline",
+        message_pattern: r"timed out|timeout|deadline exceeded",
         suggestion: "Check whether the application under test is slow or hung at that step; raise the test or \
                      suite timeout only if the operation is legitimately slow.",
         confidence: MATCHED_CONFIDENCE,
+        outranks_assertion: true,
     },
     BuiltIn {
         name: "connection",
-        pattern: r"connection refused|econnrefused|connectionerror|connection reset|econnreset|net::err_|name or service not known|getaddrinfo|failed to establish a new connection",
+        type_pattern: r"connect|maxretryerror|protocolerror|remotedisconnected",
+        message_pattern: r"connection refused|econnrefused|connectionerror|connection reset|econnreset|net::err_|name or service not known|getaddrinfo|failed to establish a new connection",
         suggestion: "Make sure the application under test is running and reachable at BASE_URL (host, port, DNS) \
                      before the suite starts.",
         confidence: MATCHED_CONFIDENCE,
+        outranks_assertion: true,
     },
     BuiltIn {
         name: "auth",
-        pattern: r"\b40[13]\b|unauthori[sz]ed|forbidden|authentication|permission denied|invalid token",
+        type_pattern: r"unauthori[sz]ed|forbidden|authenticat|authori[sz]ation",
+        message_pattern: r"\b40[13]\b|unauthori[sz]ed|forbidden|authentication|permission denied|invalid token",
         suggestion: "Check the credentials, tokens and roles the tests use: a token may have expired, or the test \
                      user may lack a permission.",
         confidence: MATCHED_CONFIDENCE,
+        outranks_assertion: true,
     },
     BuiltIn {
+        // A `ValueError` counts as its type only: the word in a message
+        // (`assert "ValueError" not in log`) says nothing about the data.
         name: "data",
-        pattern: r"keyerror|valueerror|indexerror|typeerror|jsondecodeerror|validation ?error|\bschema\b|invalid data|not found|\b404\b",
+        type_pattern: r"keyerror|valueerror|indexerror|typeerror|jsondecodeerror|validationerror",
+        message_pattern: r"validation error|\bschema\b|invalid data|\b404\b",
         suggestion: "Check the test data and fixtures against what the application returns now: missing keys or \
                      records, a changed schema, wrong types.",
         confidence: MATCHED_CONFIDENCE,
+        outranks_assertion: true,
     },
     BuiltIn {
+        // Words cannot make a failed expectation flaky: only retries prove that.
         name: FLAKY_CATEGORY,
-        pattern: r"flaky|intermittent|race condition|stale element",
+        type_pattern: r"staleelement",
+        message_pattern: r"flaky|intermittent|race condition|stale element",
         suggestion: "The failure looks timing-dependent: make waits explicit and isolate shared state, then run \
                      with retries to confirm whether it is flaky.",
         confidence: FLAKY_WORDS_CONFIDENCE,
+        outranks_assertion: false,
     },
     BuiltIn {
-        name: "assertion",
-        pattern: r"assertionerror|assertion failed|\bassert|\bexpected\b[^\n]*?\bto\b|tobe|toequal|\bexpect\([^\n]*\)\.(?:not\.)?to\w+",
+        name: ASSERTION_CATEGORY,
+        type_pattern: r"assert|^expect\.|^failed$|expectation|comparisonfailure",
+        message_pattern: r"assertion failed|\bassert|\bexpected\b[^\n]*?\bto\b|\btobe\b|\btoequal\b|\bexpect\([^\n]*\)\.(?:not\.)?to\w+",
         suggestion: "The application answered differently from what the test expects: check recent changes to the \
                      behaviour under test, or update the expectation if the change was intended.",
         confidence: MATCHED_CONFIDENCE,
+        outranks_assertion: false,
     },
 ];
 
@@ -102,8 +128,8 @@ pub(super) const BUILT_INS: &[BuiltIn] = &[
 pub struct CategorySpec {
     /// The category's name, reported as the diagnosis' `category`.
     pub name: String,
-    /// A regular expression (case-insensitive) searched in the failure's
-    /// message, type, details and captured output.
+    /// A regular expression (case-insensitive) searched in the failure's type
+    /// and message (never the test's name, traceback or captured output).
     pub pattern: String,
     /// What the user should try when a failure falls in this category.
     pub suggestion: String,

@@ -1,5 +1,8 @@
 //! The [`Diagnoser`]: every category pattern compiled once, and the
-//! classification of a failed case or a suite-level error by them.
+//! classification of a failed case or a suite-level error by them, from the
+//! failure's type and message (see `failure`).
+
+use std::borrow::Cow;
 
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use runner_api::{SuiteResult, TestCase};
@@ -8,7 +11,8 @@ use super::categories::{
     CategorySpec, BUILT_INS, ENVIRONMENT_CATEGORY, ENVIRONMENT_SUGGESTION, FLAKY_CATEGORY, FLAKY_PROVEN_CONFIDENCE,
     FLAKY_PROVEN_SUGGESTION, MATCHED_CONFIDENCE, UNKNOWN_CATEGORY, UNKNOWN_CONFIDENCE, UNKNOWN_SUGGESTION,
 };
-use super::text::{bounded, first_line, indefinite_article, quote};
+use super::failure::{assertion_text, Failure, TypeSource};
+use super::text::{first_line, indefinite_article, quote};
 use super::Diagnosis;
 
 /// Why a [`Diagnoser`] could not be built from the configured categories.
@@ -38,46 +42,49 @@ pub enum DiagnosticsError {
     },
 }
 
-/// One category ready to match: its name, suggestion and confidence.
+/// One category ready to match: its name, suggestion, confidence and patterns.
 #[derive(Debug, Clone)]
 struct Category {
     name: String,
     suggestion: String,
     confidence: f64,
-    regex: Regex,
+    /// Matched against the failure's type.
+    type_regex: Regex,
+    /// Searched in the failure's message.
+    message_regex: Regex,
+    /// Whether an assertion whose message matches is put in this category.
+    outranks_assertion: bool,
 }
+
+/// Where the text that decided a diagnosis was found.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    Message,
+    Type(TypeSource),
+}
+
+impl Source {
+    fn describe(self) -> &'static str {
+        match self {
+            Source::Message => "the failure message",
+            Source::Type(source) => source.describe(),
+        }
+    }
+}
+
+/// A category found for a failure: its index, the text that decided, and where.
+type Found<'a> = (usize, Cow<'a, str>, Source);
 
 /// Classifies failures. Build it once per run (patterns are compiled here) and
 /// share it: it is `Send + Sync` and classification takes `&self`.
 #[derive(Debug, Clone)]
 pub struct Diagnoser {
-    /// Custom categories first, then the built-in ones, in the order tried.
+    /// Custom categories first, then the built-in ones, in the order tried;
+    /// the last is `assertion`.
     categories: Vec<Category>,
-    /// The same patterns as `categories`, same indices, for one-pass matching.
+    /// The message patterns of `categories`, same indices, for one-pass matching.
     set: RegexSet,
 }
-
-/// Which fields of a failure a piece of searched text came from, for the
-/// root-cause sentence.
-#[derive(Debug, Clone, Copy)]
-enum Tier {
-    Message,
-    Details,
-    Output,
-}
-
-impl Tier {
-    fn describe(self) -> &'static str {
-        match self {
-            Tier::Message => "the failure message",
-            Tier::Details => "the failure details",
-            Tier::Output => "the captured output",
-        }
-    }
-}
-
-/// The fields of a failure, grouped in tiers searched most specific first.
-type Tiers<'a> = [(Tier, [Option<&'a str>; 2])];
 
 impl Diagnoser {
     /// A diagnoser trying `custom` categories (in order) before the built-in
@@ -97,23 +104,27 @@ impl Diagnoser {
                 name: spec.name.clone(),
                 suggestion: spec.suggestion.clone(),
                 confidence: MATCHED_CONFIDENCE,
-                regex,
+                type_regex: regex.clone(),
+                message_regex: regex,
+                outranks_assertion: true,
             });
         }
         for built_in in BUILT_INS {
             // A failure here is a bug in BUILT_INS, but report it rather than panic.
-            let regex = compile(built_in.pattern).map_err(|source| DiagnosticsError::InvalidPattern {
+            let invalid = |source| DiagnosticsError::InvalidPattern {
                 name: built_in.name.to_string(),
                 source,
-            })?;
+            };
             categories.push(Category {
                 name: built_in.name.to_string(),
                 suggestion: built_in.suggestion.to_string(),
                 confidence: built_in.confidence,
-                regex,
+                type_regex: compile(built_in.type_pattern).map_err(invalid)?,
+                message_regex: compile(built_in.message_pattern).map_err(invalid)?,
+                outranks_assertion: built_in.outranks_assertion,
             });
         }
-        let set = RegexSetBuilder::new(categories.iter().map(|category| category.regex.as_str()))
+        let set = RegexSetBuilder::new(categories.iter().map(|category| category.message_regex.as_str()))
             .case_insensitive(true)
             .build()
             .map_err(|source| DiagnosticsError::SetTooLarge { source })?;
@@ -130,17 +141,12 @@ impl Diagnoser {
         if case.flaky {
             return Some(flaky_diagnosis(suite, case, route));
         }
-        let tiers = [
-            (Tier::Message, [case.message.as_deref(), case.error_type.as_deref()]),
-            (Tier::Details, [case.details.as_deref(), None]),
-            (Tier::Output, [case.system_out.as_deref(), case.system_err.as_deref()]),
-        ];
         let error_message = case
             .message
             .clone()
             .filter(|message| !message.trim().is_empty())
             .or_else(|| case.error_type.clone());
-        let diagnosis = self.classify(case.name.clone(), suite, &tiers, error_message, route);
+        let diagnosis = self.classify(case.name.clone(), suite, &Failure::of(case), error_message, route);
         Some(Diagnosis {
             selector: case.selector.clone(),
             ..diagnosis
@@ -162,11 +168,13 @@ impl Diagnoser {
             .collect();
         let any_failing_case = result.cases.iter().any(|case| case.status.is_failure());
         if let (Some(error), false) = (&result.error, any_failing_case) {
-            let tiers = [
-                (Tier::Message, [Some(error.as_str()), None]),
-                (Tier::Output, [result.log_tail.as_deref(), None]),
-            ];
-            let pointer = self.classify(result.suite.clone(), &result.suite, &tiers, Some(error.clone()), None);
+            // What the error points to, else what the end of the log does.
+            let from_log = result.log_tail.as_deref().map(Failure::of_text);
+            let failure = std::iter::once(Failure::of_text(error))
+                .chain(from_log)
+                .find(|failure| self.find(failure).is_some())
+                .unwrap_or_else(|| Failure::of_text(error));
+            let pointer = self.classify(result.suite.clone(), &result.suite, &failure, Some(error.clone()), None);
             let root_cause = format!("The suite's own error, not a test failure. {}", pointer.root_cause);
             diagnoses.push(Diagnosis {
                 category: ENVIRONMENT_CATEGORY.to_string(),
@@ -179,31 +187,70 @@ impl Diagnoser {
         diagnoses
     }
 
-    /// The index of the first category whose pattern matches the start of `text`
-    /// (its first [`MAX_FIELD_BYTES`]).
-    fn first_category(&self, text: &str) -> Option<usize> {
-        self.set.matches(bounded(text)).iter().next()
+    /// The category of `failure` (an index into `categories`), the text that
+    /// decided it, and where that text was. Categories are tried in order,
+    /// each on the message, then on the type. An assertion (by its type or
+    /// its message) goes to an earlier category only when its message names
+    /// one that outranks it (timeout, connection, auth, data, the user's
+    /// own); else it stays an assertion, whatever else its message says.
+    fn find<'a>(&self, failure: &Failure<'a>) -> Option<Found<'a>> {
+        let kind = failure.kind.map(|(kind, _)| kind);
+        let type_source = failure.kind.map_or(Source::Message, |(_, source)| Source::Type(source));
+        let assertion_index = self.categories.len() - 1;
+        let assertion = &self.categories[assertion_index];
+        let is_assertion = kind.is_some_and(|kind| assertion.type_regex.is_match(kind))
+            || assertion.message_regex.is_match(failure.message);
+        let text = if is_assertion {
+            assertion_text(failure.message)
+        } else {
+            Cow::Borrowed(failure.message)
+        };
+        let matches = self.set.matches(&text);
+        for (index, category) in self.categories.iter().enumerate() {
+            if is_assertion && !category.outranks_assertion {
+                continue;
+            }
+            if matches.matched(index) {
+                let quoted = category
+                    .message_regex
+                    .find(&text)
+                    .map(|found| found.as_str().to_string());
+                return Some((index, Cow::Owned(quoted.unwrap_or_default()), Source::Message));
+            }
+            if let Some(kind) = kind.filter(|kind| category.type_regex.is_match(kind)) {
+                return Some((index, Cow::Borrowed(kind), type_source));
+            }
+        }
+        if !is_assertion {
+            return None;
+        }
+        Some(match kind {
+            Some(kind) => (assertion_index, Cow::Borrowed(kind), type_source),
+            None => {
+                let found = assertion
+                    .message_regex
+                    .find(failure.message)
+                    .map(|found| found.as_str());
+                (
+                    assertion_index,
+                    Cow::Borrowed(found.unwrap_or_default()),
+                    Source::Message,
+                )
+            }
+        })
     }
 
-    /// Classifies a failure by the first tier with any match, and in it the
-    /// first category; `unknown` when nothing matches.
+    /// The diagnosis of `failure` by the first category that matches it;
+    /// `unknown` when none does.
     fn classify(
         &self,
         test_name: String,
         suite: &str,
-        tiers: &Tiers<'_>,
+        failure: &Failure<'_>,
         error_message: Option<String>,
         route: Option<String>,
     ) -> Diagnosis {
-        let found = tiers.iter().find_map(|(tier, fields)| {
-            let index = fields
-                .iter()
-                .flatten()
-                .filter_map(|text| self.first_category(text))
-                .min()?;
-            Some((index, *tier, *fields))
-        });
-        let Some((index, tier, fields)) = found else {
+        let Some((index, matched, source)) = self.find(failure) else {
             let line = error_message.as_deref().and_then(first_line);
             let root_cause = match line {
                 Some(line) => format!("No known failure pattern matched: \"{}\".", quote(line)),
@@ -222,12 +269,6 @@ impl Diagnoser {
             };
         };
         let category = &self.categories[index];
-        let matched = fields
-            .iter()
-            .flatten()
-            .find_map(|text| category.regex.find(bounded(text)))
-            .map(|found| found.as_str())
-            .unwrap_or_default();
         Diagnosis {
             test_name,
             selector: None,
@@ -237,8 +278,8 @@ impl Diagnoser {
                 "Looks like {} {} failure: \"{}\" in {}.",
                 indefinite_article(&category.name),
                 category.name,
-                quote(matched),
-                tier.describe()
+                quote(&matched),
+                source.describe()
             ),
             confidence: category.confidence,
             suggestion: category.suggestion.clone(),

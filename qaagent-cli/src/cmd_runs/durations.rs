@@ -1,10 +1,12 @@
 //! `qaagent runs durations`: the durations file `run-all --partition
 //! --durations` balances shares with, from stored runs.
 
+use std::path::PathBuf;
+
 use evidence::RunStatus;
 use orchestrator::partition::Durations;
 
-use super::DurationsArgs;
+use super::{runs_in_scope, DurationsArgs};
 use crate::error::CliError;
 use crate::exit;
 use crate::reporter::to_stdout;
@@ -13,10 +15,11 @@ use crate::reporter::to_stdout;
 const DEFAULT_RUNS: usize = 5;
 
 /// Runs `qaagent runs durations`.
-pub(super) fn durations(args: &DurationsArgs) -> Result<u8, CliError> {
-    let root = evidence::runs_root(args.store.runs_dir.clone()).map_err(CliError::Runs)?;
+/// Without run ids it reads the newest finished runs of `project` (all
+/// runs with `None`).
+pub(super) fn durations(args: &DurationsArgs, project: &Option<PathBuf>) -> Result<u8, CliError> {
+    let (root, listed, _) = runs_in_scope(&args.store, project)?;
     let ids: Vec<String> = if args.runs.is_empty() {
-        let listed = evidence::list_runs(&root).map_err(CliError::Runs)?;
         (listed.into_iter())
             .filter(|run| matches!(run.status(), Some(RunStatus::Passed | RunStatus::Failed)))
             .take(args.last.unwrap_or(DEFAULT_RUNS))

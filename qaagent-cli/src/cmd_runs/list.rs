@@ -1,14 +1,17 @@
 //! `qaagent runs list`: one line (or JSON object) per recorded run, newest first.
+//!
+//! Only the manifests are read: their counts are the run's, so a listing of
+//! large runs costs one small file each. Bad lines in a run's `tests.jsonl`
+//! are reported by `runs show`.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use evidence::{Counts, ListedRun, LoadedRun};
+use evidence::{Counts, ListedRun};
 use serde::Serialize;
 
-use super::records::read_records;
 use super::status::{damaged_word, status_problem, status_word};
-use super::{human_seconds, io_error, ListArgs};
+use super::{human_seconds, io_error, runs_in_scope, ListArgs};
 use crate::error::CliError;
 use crate::exit;
 use crate::reporter::untrusted::printable;
@@ -36,14 +39,7 @@ impl ListRow {
     fn new(run: &ListedRun) -> Self {
         match &run.manifest {
             Ok(manifest) => {
-                let loaded = LoadedRun {
-                    run_id: run.run_id.clone(),
-                    dir: run.dir.clone(),
-                    manifest: (**manifest).clone(),
-                    crashed: run.crashed,
-                };
-                let mut problems: Vec<String> = status_problem(run.status(), manifest).into_iter().collect();
-                problems.extend(read_records(&loaded).problems);
+                let problems: Vec<String> = status_problem(run.status(), manifest).into_iter().collect();
                 ListRow {
                     run_id: run.run_id.clone(),
                     dir: run.dir.clone(),
@@ -71,9 +67,9 @@ impl ListRow {
     }
 }
 
-pub(super) fn list(args: &ListArgs) -> Result<u8, CliError> {
-    let root = evidence::runs_root(args.store.runs_dir.clone()).map_err(CliError::Runs)?;
-    let mut runs = evidence::list_runs(&root).map_err(CliError::Runs)?;
+/// `project`: list only its runs; `None`: every run in the runs dir.
+pub(super) fn list(args: &ListArgs, project: &Option<PathBuf>) -> Result<u8, CliError> {
+    let (root, mut runs, everyone) = runs_in_scope(&args.store, project)?;
     let total = runs.len();
     if let Some(limit) = args.limit {
         runs.truncate(limit);
@@ -87,23 +83,41 @@ pub(super) fn list(args: &ListArgs) -> Result<u8, CliError> {
         return Ok(exit::SUCCESS);
     }
     if rows.is_empty() {
-        writeln!(out, "no runs in {}", root.display()).map_err(io_error)?;
-        return Ok(exit::SUCCESS);
+        match project {
+            Some(project) => writeln!(out, "no runs of {} in {}", project.display(), root.display()),
+            None => writeln!(out, "no runs in {}", root.display()),
+        }
+        .map_err(io_error)?;
+    } else {
+        write_list(&mut out, &rows).map_err(io_error)?;
     }
-    write_list(&mut out, &rows).map_err(io_error)?;
     if rows.len() < total {
         writeln!(out, "({} of {total} runs shown; --limit N shows more)", rows.len()).map_err(io_error)?;
+    }
+    if let Some(project) = project.as_deref().filter(|_| everyone > total) {
+        writeln!(out, "{}", others_note(project, everyone - total)).map_err(io_error)?;
     }
     Ok(exit::SUCCESS)
 }
 
+/// Says that runs of other projects were left out, and how to see them.
+pub(super) fn others_note(project: &Path, others: usize) -> String {
+    format!(
+        "(runs of {} only; {others} other run(s) in the runs dir: --all shows every project's)",
+        printable(&project.display().to_string())
+    )
+}
+
 /// The `runs list` table: left-aligned text, right-aligned numbers, the problems last.
 fn write_list(out: &mut impl Write, rows: &[ListRow]) -> std::io::Result<()> {
-    const HEADERS: [&str; 11] = [
-        "RUN", "CREATED", "STATUS", "TESTS", "PASSED", "FAILED", "ERRORS", "SKIPPED", "FLAKY", "WALL", "NOTE",
+    const HEADERS: [&str; 12] = [
+        "RUN", "PROJECT", "CREATED", "STATUS", "TESTS", "PASSED", "FAILED", "ERRORS", "SKIPPED", "FLAKY", "WALL",
+        "NOTE",
     ];
-    const NUMERIC: [bool; 11] = [false, false, false, true, true, true, true, true, true, true, false];
-    let cells: Vec<[String; 11]> = rows
+    const NUMERIC: [bool; 12] = [
+        false, false, false, false, true, true, true, true, true, true, true, false,
+    ];
+    let cells: Vec<[String; 12]> = rows
         .iter()
         .map(|row| {
             let count = |pick: fn(&Counts) -> u64| {
@@ -113,6 +127,7 @@ fn write_list(out: &mut impl Write, rows: &[ListRow]) -> std::io::Result<()> {
             };
             [
                 row.run_id.clone(),
+                row.project.clone().unwrap_or_else(|| "-".into()),
                 row.created_at.clone().unwrap_or_else(|| "-".into()),
                 row.status.clone(),
                 count(|c| c.tests),

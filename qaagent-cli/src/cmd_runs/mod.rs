@@ -1,4 +1,11 @@
-//! `qaagent runs list` and `qaagent runs show`: recorded runs, read back.
+//! `qaagent runs list`, `show` and `prune`: recorded runs, read back or removed.
+//!
+//! Runs are the current project's by default — the project whose
+//! `.qaagent.toml` is found from `-C` / the current directory (or named by
+//! `--config`), matched by the project directory each manifest records in
+//! `target.path` — and every run in the runs dir with `--all` or where no
+//! project config is found. `latest` is the newest run of that scope; an
+//! explicit run id names its run whatever its project.
 //!
 //! Both go through the evidence crate's reading side and never give up
 //! because one run is damaged. `runs list` shows a run whose `manifest.json`
@@ -13,6 +20,7 @@
 
 mod durations;
 mod list;
+mod prune;
 mod records;
 mod show;
 mod show_text;
@@ -20,19 +28,23 @@ mod status;
 
 use std::path::PathBuf;
 
-use clap::{Args, Subcommand};
+use clap::{ArgGroup, Args, Subcommand};
+use orchestrator::config::ConfigError;
 
+use crate::args::Cli;
 use crate::error::CliError;
 
 /// `qaagent runs …`.
 #[derive(Debug, Subcommand)]
 pub enum RunsCommand {
-    /// List recorded runs, newest first: id, created, status, counts, wall time.
+    /// List recorded runs of this project (--all: of every project), newest first.
     List(ListArgs),
-    /// Show one run: suites, failures, flaky tests, diagnostics and artifacts.
+    /// Show one run (default: the latest): suites, failures, flaky tests, diagnostics and artifacts.
     Show(ShowArgs),
     /// Write the median test durations of stored runs, for `run-all --partition --durations`.
     Durations(DurationsArgs),
+    /// Remove old runs of this project (--all: of every project), never one still being written.
+    Prune(PruneArgs),
 }
 
 /// Where to read runs from.
@@ -55,6 +67,9 @@ pub struct ListArgs {
     /// Print one JSON array on stdout instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// List the runs of every project, not only the current one's.
+    #[arg(long)]
+    pub all: bool,
 }
 
 /// `qaagent runs show`.
@@ -63,8 +78,8 @@ pub struct ShowArgs {
     /// Where to read runs from.
     #[command(flatten)]
     pub store: RunsDirArg,
-    /// The run id, as `qaagent runs list` shows it, or `latest` for the newest run.
-    #[arg(value_name = "RUN_ID|latest")]
+    /// The run id, as `qaagent runs list` shows it, or `latest` for the newest run of this project.
+    #[arg(value_name = "RUN_ID|latest", default_value = evidence::LATEST)]
     pub run: String,
     /// Print one JSON document on stdout: manifest, failures, flaky tests, diagnostics, artifacts.
     #[arg(long)]
@@ -91,13 +106,64 @@ pub struct DurationsArgs {
     pub output: PathBuf,
 }
 
+/// `qaagent runs prune`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("which").required(true).multiple(true).args(["keep", "older_than"])))]
+pub struct PruneArgs {
+    /// Where to read runs from.
+    #[command(flatten)]
+    pub store: RunsDirArg,
+    /// Keep the newest N runs; remove the older ones.
+    #[arg(long, value_name = "N")]
+    pub keep: Option<usize>,
+    /// Remove the runs created more than DAYS days ago (with --keep: only
+    /// those of them beyond the newest N).
+    #[arg(long, value_name = "DAYS")]
+    pub older_than: Option<u32>,
+    /// Prune the runs of every project, not only the current one's.
+    #[arg(long)]
+    pub all: bool,
+    /// Say what would be removed, and remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
 /// Runs `qaagent runs …`.
-pub fn run(command: &RunsCommand) -> Result<u8, CliError> {
+pub fn run(cli: &Cli, command: &RunsCommand) -> Result<u8, CliError> {
     match command {
-        RunsCommand::List(args) => list::list(args),
-        RunsCommand::Show(args) => show::show(args),
-        RunsCommand::Durations(args) => durations::durations(args),
+        RunsCommand::List(args) => list::list(args, &project(cli, args.all)?),
+        RunsCommand::Show(args) => show::show(args, &project(cli, false)?),
+        RunsCommand::Prune(args) => prune::prune(args, &project(cli, args.all)?),
+        RunsCommand::Durations(args) => durations::durations(args, &project(cli, false)?),
     }
+}
+
+/// The project whose runs a command looks at: `None` for every run, with
+/// `all` or when no project config is found.
+fn project(cli: &Cli, all: bool) -> Result<Option<PathBuf>, CliError> {
+    if all {
+        return Ok(None);
+    }
+    match crate::commands::config_file(cli) {
+        Ok(file) => Ok(file.parent().map(PathBuf::from)),
+        Err(CliError::Config(ConfigError::NotFound { .. })) => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
+/// The runs root, its runs of `project` (all with `None`), newest first, and
+/// how many runs it holds in all.
+fn runs_in_scope(
+    store: &RunsDirArg,
+    project: &Option<PathBuf>,
+) -> Result<(PathBuf, Vec<evidence::ListedRun>, usize), CliError> {
+    let root = evidence::runs_root(store.runs_dir.clone()).map_err(CliError::Runs)?;
+    let mut runs = evidence::list_runs(&root).map_err(CliError::Runs)?;
+    let everyone = runs.len();
+    if let Some(project) = project {
+        runs.retain(|run| run.belongs_to(project));
+    }
+    Ok((root, runs, everyone))
 }
 
 fn io_error(source: std::io::Error) -> CliError {

@@ -48,9 +48,10 @@ pub(super) struct ArtifactRef {
     pub(super) exists: bool,
 }
 
-pub(super) fn show(args: &ShowArgs) -> Result<u8, CliError> {
+/// `project`: `latest` is its newest run; `None`: the newest in the runs dir.
+pub(super) fn show(args: &ShowArgs, project: &Option<PathBuf>) -> Result<u8, CliError> {
     let root = evidence::runs_root(args.store.runs_dir.clone()).map_err(CliError::Runs)?;
-    let (run_id, dir) = evidence::resolve_run(&root, &args.run).map_err(CliError::Runs)?;
+    let (run_id, dir) = evidence::resolve_run(&root, &args.run, project.as_deref()).map_err(CliError::Runs)?;
     if let Some(path) = &args.junit {
         let run = evidence::load_run(&root, &run_id).map_err(CliError::Runs)?;
         orchestrator::report::write_junit(&run, path).map_err(|err| CliError::Io {

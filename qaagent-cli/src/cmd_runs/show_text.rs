@@ -76,7 +76,13 @@ impl ShowReport {
                     .iter()
                     .find(|d| d.suite == record.kind && (d.test_name == name || d.test_name == record.name));
                 if let Some(d) = diagnosis {
-                    say!(out, "      {} ({:.1}): {}", d.category, d.confidence, d.suggestion)?;
+                    say!(
+                        out,
+                        "      {} (confidence {:.1}): {}",
+                        d.category,
+                        d.confidence,
+                        d.suggestion
+                    )?;
                 }
             }
         }

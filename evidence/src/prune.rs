@@ -1,0 +1,78 @@
+//! Removing a recorded run (`qaagent runs prune`) without harming a live one.
+//!
+//! A run is removed only while its `writer.lock` is ours (so no writer is in
+//! it), never while its manifest says `running` with no lock to prove the
+//! writer gone, and never in the first minute of a run that has no manifest
+//! yet (it may be being created). The run directory is first renamed to a
+//! hidden name in the runs root, so a removal that fails half way never leaves
+//! a half run to be listed; nothing is followed out of the runs root: a
+//! symbolic link named like a run is left alone, and removing a directory
+//! removes the links in it, never what they point to.
+
+use std::fs;
+use std::time::{Duration, SystemTime};
+
+use chrono::{DateTime, Utc};
+
+use crate::error::{EvidenceError, ManifestProblem};
+use crate::lock::{claim, Claim};
+use crate::manifest::RunStatus;
+use crate::run_id::run_time;
+use crate::store::ListedRun;
+
+/// How long a run directory without a manifest may be one being created.
+const CREATION_GRACE: Duration = Duration::from_secs(60);
+
+/// What [`prune_run`] did with a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pruned {
+    /// The run was removed (or, in a dry run, would be).
+    Removed,
+    /// The run was left alone, for this reason.
+    Kept(&'static str),
+}
+
+impl ListedRun {
+    /// How long ago the run was created, from its id (none for a run id
+    /// from the future, as from a clock that was wrong).
+    pub fn age(&self) -> Option<Duration> {
+        let created: DateTime<Utc> = run_time(&self.run_id)?;
+        (Utc::now() - created).to_std().ok()
+    }
+}
+
+/// Removes the run `run` (one of [`crate::list_runs`]'s), unless it is being
+/// written, or only says what would be done when `dry_run`.
+pub fn prune_run(run: &ListedRun, dry_run: bool) -> Result<Pruned, EvidenceError> {
+    let metadata = fs::symlink_metadata(&run.dir).map_err(EvidenceError::io("inspect", &run.dir))?;
+    if !metadata.is_dir() {
+        return Ok(Pruned::Kept(
+            "a symbolic link or file, not a run directory: not followed",
+        ));
+    }
+    if run.status() == Some(RunStatus::Running) {
+        return Ok(Pruned::Kept("still being written"));
+    }
+    if matches!(run.manifest, Err(ManifestProblem::Missing)) {
+        let age = metadata
+            .modified()
+            .ok()
+            .and_then(|modified| SystemTime::now().duration_since(modified).ok());
+        if age.is_none_or(|age| age < CREATION_GRACE) {
+            return Ok(Pruned::Kept("no manifest yet: it may be being created"));
+        }
+    }
+    let _claim = match claim(&run.dir)? {
+        Claim::Held => return Ok(Pruned::Kept("still being written")),
+        claim => claim,
+    };
+    if dry_run {
+        return Ok(Pruned::Removed);
+    }
+    let parent = run.dir.parent().unwrap_or(&run.dir);
+    let doomed = parent.join(format!(".pruning-{}", run.run_id));
+    fs::rename(&run.dir, &doomed).map_err(EvidenceError::io("move aside", &run.dir))?;
+    fs::remove_dir_all(&doomed).map_err(EvidenceError::io("remove", &doomed))?;
+    log::info!("removed run {}", run.run_id);
+    Ok(Pruned::Removed)
+}
