@@ -214,7 +214,7 @@ fn status(manifest: Option<&Manifest>, crashed: bool) -> Option<RunStatus> {
 }
 
 /// Reads the run in `dir`: its manifest, and whether its writer crashed.
-fn read_run(dir: &Path) -> (Result<Manifest, ManifestProblem>, bool) {
+pub(crate) fn read_run(dir: &Path) -> (Result<Manifest, ManifestProblem>, bool) {
     let manifest = read_manifest(dir);
     let running = |manifest: &Result<Manifest, ManifestProblem>| matches!(manifest, Ok(m) if m.status == Some(RunStatus::Running));
     if !running(&manifest) || !writer_gone(dir) {
