@@ -17,7 +17,7 @@ use crate::manifest::{Counts, Manifest, ToolStatus, TESTS_FILE};
 use crate::record::{write_diagnostics_file, DiagnosticRecord, TestIds, TestRecord};
 use crate::run_id::run_date;
 use crate::suite::ToolRun;
-use crate::writer::Run;
+use crate::writer::{Run, TIMESTAMP_FORMAT};
 
 /// Where [`Run::write_records`] puts records: each one pushed becomes the next line.
 pub struct RecordSink<'a> {
@@ -83,8 +83,8 @@ impl Run {
     }
 
     /// Writes `manifest` as the run's final manifest — with the run's own
-    /// `run_id`, `created_at` and `qaagent_version`, whatever `manifest` says —
-    /// and lets go of the run.
+    /// `run_id`, `created_at` and `qaagent_version`, whatever `manifest` says,
+    /// and `finished_at` now unless it is set — and lets go of the run.
     pub fn finish_assembled(mut self, mut manifest: Manifest) -> Result<Manifest, EvidenceError> {
         if let Some(git) = self.git.take() {
             // Reaped; the assembled run keeps the git state its inputs recorded.
@@ -93,6 +93,9 @@ impl Run {
         manifest.run_id.clone_from(&self.manifest.run_id);
         manifest.created_at.clone_from(&self.manifest.created_at);
         manifest.qaagent_version.clone_from(&self.manifest.qaagent_version);
+        if manifest.finished_at.is_none() {
+            manifest.finished_at = Some(chrono::Utc::now().format(TIMESTAMP_FORMAT).to_string());
+        }
         manifest.write(&self.dir)?;
         drop(self.lock);
         Ok(manifest)

@@ -22,7 +22,7 @@ use flate2::Compression;
 use crate::atomic::write_atomically_with;
 use crate::error::EvidenceError;
 use crate::run_id::parse_run_id;
-use crate::store::{read_run, LoadedRun};
+use crate::store::{load_run_dir, LoadedRun};
 use crate::tree::sorted_entries;
 
 /// At most this many bytes are unpacked from one bundle (16 GiB): a bundle
@@ -115,18 +115,7 @@ impl Bundle {
             .tempdir()
             .map_err(EvidenceError::io("create a temporary directory for", path))?;
         let run_id = unpack(path, dir.path(), max_bytes)?;
-        let run_dir = dir.path().join(&run_id);
-        let (manifest, crashed) = read_run(&run_dir);
-        let manifest = manifest.map_err(|problem| EvidenceError::BadManifest {
-            run_id: run_id.clone(),
-            problem,
-        })?;
-        let run = LoadedRun {
-            run_id,
-            dir: run_dir,
-            manifest,
-            crashed,
-        };
+        let run = load_run_dir(&dir.path().join(&run_id))?;
         Ok(Bundle { dir, run })
     }
 

@@ -57,7 +57,7 @@ pub use manifest::{
 };
 pub use record::{DiagnosticRecord, TestRecord};
 pub use root::{runs_root, RUNS_DIR_ENV};
-pub use store::{list_runs, load_run, resolve_run, ListedRun, LoadedRun, Records, LATEST};
+pub use store::{list_runs, load_run, load_run_dir, resolve_run, ListedRun, LoadedRun, Records, LATEST};
 pub use suite::{Case, Cases, LeakedProcess, PriorFailure, SuiteOutcome, SuiteRecord, TestStatus, ToolRun};
 pub use tree::{copy_tree, is_run_relative};
 pub use writer::{EvidenceMessage, EvidenceWriter, Run, RunInfo};

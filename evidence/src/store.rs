@@ -101,6 +101,21 @@ pub struct LoadedRun {
 /// Loads the run `id_or_latest` (a run id or `latest`) from `root`.
 pub fn load_run(root: &Path, id_or_latest: &str) -> Result<LoadedRun, EvidenceError> {
     let (run_id, dir) = resolve_run(root, id_or_latest)?;
+    loaded(run_id, dir)
+}
+
+/// Loads the run in directory `dir`, wherever it is (a shard run copied
+/// from another machine, an unpacked bundle); its id is the directory's name.
+pub fn load_run_dir(dir: &Path) -> Result<LoadedRun, EvidenceError> {
+    let run_id = dir
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| dir.display().to_string());
+    loaded(run_id, dir.to_path_buf())
+}
+
+/// The run in `dir`, known as `run_id`.
+fn loaded(run_id: String, dir: PathBuf) -> Result<LoadedRun, EvidenceError> {
     let (manifest, crashed) = read_run(&dir);
     let manifest = manifest.map_err(|problem| EvidenceError::BadManifest {
         run_id: run_id.clone(),
@@ -214,7 +229,7 @@ fn status(manifest: Option<&Manifest>, crashed: bool) -> Option<RunStatus> {
 }
 
 /// Reads the run in `dir`: its manifest, and whether its writer crashed.
-pub(crate) fn read_run(dir: &Path) -> (Result<Manifest, ManifestProblem>, bool) {
+fn read_run(dir: &Path) -> (Result<Manifest, ManifestProblem>, bool) {
     let manifest = read_manifest(dir);
     let running = |manifest: &Result<Manifest, ManifestProblem>| matches!(manifest, Ok(m) if m.status == Some(RunStatus::Running));
     if !running(&manifest) || !writer_gone(dir) {

@@ -42,7 +42,7 @@ use crate::run_id::{create_run_dir, run_date};
 use crate::suite::{SuiteOutcome, SuiteRecord, ToolRun};
 
 /// Timestamp format of `created_at`, `finished_at` and `last_run` (the Python qaagent's `ISO8601`).
-const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
+pub(crate) const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
 
 /// What a run is created with.
 #[derive(Debug, Clone)]
