@@ -9,6 +9,7 @@ pub mod diagnostics;
 pub mod events;
 pub mod evidence_map;
 pub mod execute;
+pub mod merge;
 pub mod plan;
 pub mod registry;
 pub mod report;
