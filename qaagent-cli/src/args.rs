@@ -38,6 +38,8 @@ pub enum Command {
     /// Check the project's config.
     #[command(subcommand)]
     Config(crate::cmd_config::ConfigCommand),
+    /// Combine the shard runs of `run-all --partition K/N` into one run with one verdict.
+    Merge(crate::cmd_merge::MergeArgs),
     /// Write a starter `.qaagent.toml` for the suites found in the project.
     Init(crate::cmd_init::InitArgs),
 }
