@@ -109,7 +109,8 @@ pub struct RunAllArgs {
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
 
-    /// Run only the tests that failed in evidence run RUN (an id, or `latest`, the default).
+    /// Run only the tests that failed in evidence run RUN (an id, `latest`, the
+    /// default, or a bundle from `qaagent runs export`).
     #[arg(long, value_name = "RUN", num_args = 0..=1, default_missing_value = "latest")]
     pub rerun_failed: Option<String>,
 

@@ -129,7 +129,7 @@ pub enum MergeError {
         error: EvidenceError,
     },
     /// The runs given are not one complete partitioned run.
-    #[error("not one complete partitioned run: {}", problems.join("; "))]
+    #[error("not one complete partitioned run:{}", problems.iter().map(|p| format!("\n  {p}")).collect::<String>())]
     NotOneRun {
         /// Each thing that is wrong, naming the shard.
         problems: Vec<String>,

@@ -11,6 +11,7 @@
 //! [`crate::exit::EVIDENCE_DAMAGED`]; a wrong run id is a usage error (exit 2)
 //! with a hint.
 
+pub(crate) mod bundle;
 mod list;
 mod records;
 mod show;
@@ -30,6 +31,8 @@ pub enum RunsCommand {
     List(ListArgs),
     /// Show one run: suites, failures, flaky tests, diagnostics and artifacts.
     Show(ShowArgs),
+    /// Write a run as one .tar.gz file, to hand on between CI jobs.
+    Export(bundle::ExportArgs),
 }
 
 /// Where to read runs from.
@@ -60,8 +63,9 @@ pub struct ShowArgs {
     /// Where to read runs from.
     #[command(flatten)]
     pub store: RunsDirArg,
-    /// The run id, as `qaagent runs list` shows it, or `latest` for the newest run.
-    #[arg(value_name = "RUN_ID|latest")]
+    /// The run id, as `qaagent runs list` shows it, `latest` for the newest
+    /// run, or a bundle from `qaagent runs export` (`*.tar.gz`).
+    #[arg(value_name = "RUN_ID|latest|BUNDLE")]
     pub run: String,
     /// Print one JSON document on stdout: manifest, failures, flaky tests, diagnostics, artifacts.
     #[arg(long)]
@@ -76,6 +80,7 @@ pub fn run(command: &RunsCommand) -> Result<u8, CliError> {
     match command {
         RunsCommand::List(args) => list::list(args),
         RunsCommand::Show(args) => show::show(args),
+        RunsCommand::Export(args) => bundle::export(args),
     }
 }
 

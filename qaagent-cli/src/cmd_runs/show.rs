@@ -49,8 +49,15 @@ pub(super) struct ArtifactRef {
 }
 
 pub(super) fn show(args: &ShowArgs) -> Result<u8, CliError> {
-    let root = evidence::runs_root(args.store.runs_dir.clone()).map_err(CliError::Runs)?;
-    let (run_id, dir) = evidence::resolve_run(&root, &args.run).map_err(CliError::Runs)?;
+    let bundle = super::bundle::open_if_bundle(&args.run)?;
+    let (root, run) = match &bundle {
+        Some(bundle) => (bundle.root().to_path_buf(), bundle.run().run_id.as_str()),
+        None => (
+            evidence::runs_root(args.store.runs_dir.clone()).map_err(CliError::Runs)?,
+            args.run.as_str(),
+        ),
+    };
+    let (run_id, dir) = evidence::resolve_run(&root, run).map_err(CliError::Runs)?;
     if let Some(path) = &args.junit {
         let run = evidence::load_run(&root, &run_id).map_err(CliError::Runs)?;
         orchestrator::report::write_junit(&run, path).map_err(|err| CliError::Io {
