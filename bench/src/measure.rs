@@ -28,6 +28,9 @@ pub struct Sample {
     pub own_hwm: u64,
     /// Its exit code (-1 when killed by a signal).
     pub code: i32,
+    /// User plus system CPU time of the process and its reaped descendants:
+    /// what a loaded machine does not inflate the way it does wall time.
+    pub cpu: Duration,
 }
 
 /// Runs `cmd` (stdin null; stdout and stderr as configured by the caller,
@@ -82,7 +85,12 @@ fn run_inner(cmd: &mut Command, sample: bool) -> io::Result<Sample> {
         max_rss_with_children: usage.ru_maxrss as u64 * 1024,
         own_hwm,
         code,
+        cpu: timeval(usage.ru_utime) + timeval(usage.ru_stime),
     })
+}
+
+fn timeval(tv: libc::timeval) -> Duration {
+    Duration::from_secs(tv.tv_sec.max(0) as u64) + Duration::from_micros(tv.tv_usec.max(0) as u64)
 }
 
 /// `VmHWM` of a live process, in bytes.

@@ -14,7 +14,8 @@ use std::path::Path;
 use crate::atomic::{write_atomically_with, Sink};
 use crate::error::EvidenceError;
 use crate::manifest::{Counts, Manifest, ToolStatus, TESTS_FILE};
-use crate::record::{write_diagnostics_file, DiagnosticRecord, TestIds, TestRecord};
+use crate::raw_record::RawRecord;
+use crate::record::{write_diagnostics_file, DiagnosticRecord, TestIds};
 use crate::run_id::run_date;
 use crate::suite::ToolRun;
 use crate::writer::{Run, TIMESTAMP_FORMAT};
@@ -30,10 +31,9 @@ pub struct RecordSink<'a> {
 impl RecordSink<'_> {
     /// Writes `record` as the next line, with the next `test_id` of this run
     /// (`TST-YYYYMMDD-NNNN`, the per-run sequence), and counts it.
-    pub fn push(&mut self, record: &mut TestRecord) -> Result<(), EvidenceError> {
-        record.test_id = self.ids.next();
-        let flaky = record.metadata.get("flaky").and_then(serde_json::Value::as_bool) == Some(true);
-        self.counts.add_case(record.status, flaky);
+    pub fn push(&mut self, record: &mut RawRecord<'_>) -> Result<(), EvidenceError> {
+        record.test_id = self.ids.next().into();
+        self.counts.add_case(record.status, record.flaky());
         serde_json::to_writer(&mut *self.out, record).map_err(|source| {
             if source.is_io() {
                 EvidenceError::io("write", self.path)(source.into())
@@ -134,12 +134,12 @@ mod tests {
     use crate::suite::TestStatus;
     use crate::writer::RunInfo;
 
-    fn record(name: &str, status: TestStatus) -> TestRecord {
-        serde_json::from_value(serde_json::json!({
+    fn line(name: &str, status: TestStatus) -> String {
+        serde_json::json!({
             "test_id": "TST-20200101-0042", "kind": "unit", "name": name, "status": status,
             "evidence_refs": [], "tags": [], "metadata": {"flaky": true, "custom": [1]}
-        }))
-        .expect("record")
+        })
+        .to_string()
     }
 
     #[test]
@@ -155,8 +155,9 @@ mod tests {
         let mut run = Run::create(root.path(), info).expect("run");
         let counts = run
             .write_records(|sink| {
-                sink.push(&mut record("a", TestStatus::Passed))?;
-                sink.push(&mut record("b", TestStatus::Error))
+                let (a, b) = (line("a", TestStatus::Passed), line("b", TestStatus::Error));
+                sink.push(&mut serde_json::from_str(&a).expect("a record"))?;
+                sink.push(&mut serde_json::from_str(&b).expect("a record"))
             })
             .expect("written");
         assert_eq!((counts.tests, counts.tests_passed, counts.tests_failed), (2, 1, 1));
@@ -173,7 +174,7 @@ mod tests {
             Some(RunStatus::Failed),
             "not crashed: the lock is gone with the run"
         );
-        let records: Vec<TestRecord> = loaded.records().expect("records").map(|r| r.expect("reads")).collect();
+        let records: Vec<crate::TestRecord> = loaded.records().expect("records").map(|r| r.expect("reads")).collect();
         assert_eq!(records.len(), 2);
         assert!(records[0].test_id.ends_with("-0001"), "{}", records[0].test_id);
         assert_eq!(records[1].metadata["custom"], serde_json::json!([1]));

@@ -36,6 +36,7 @@ mod error;
 mod git;
 mod lock;
 mod manifest;
+mod raw_record;
 mod record;
 mod root;
 mod run_id;
@@ -55,6 +56,7 @@ pub use manifest::{
     Counts, EvidenceFiles, Manifest, Partition, RunStatus, SuiteEntry, Target, ToolStatus, DIAGNOSTICS_FILE,
     MANIFEST_FILE, TESTS_FILE,
 };
+pub use raw_record::RawRecord;
 pub use record::{DiagnosticRecord, TestRecord};
 pub use root::{runs_root, RUNS_DIR_ENV};
 pub use store::{list_runs, load_run, load_run_dir, resolve_run, ListedRun, LoadedRun, Records, LATEST};

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{EvidenceError, ManifestProblem};
 use crate::lock::writer_gone;
 use crate::manifest::{Manifest, RunStatus, DIAGNOSTICS_FILE, MANIFEST_FILE, TESTS_FILE};
+use crate::raw_record::RawRecord;
 use crate::record::{DiagnosticRecord, TestRecord};
 use crate::run_id::parse_run_id;
 
@@ -172,10 +173,9 @@ pub struct Records {
     text: String,
 }
 
-impl Iterator for Records {
-    type Item = Result<TestRecord, EvidenceError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl Records {
+    /// Reads the next non-blank line into `text`; None at the end.
+    fn advance(&mut self) -> Option<Result<(), EvidenceError>> {
         let reader = self.reader.as_mut()?;
         loop {
             self.text.clear();
@@ -183,20 +183,46 @@ impl Iterator for Records {
             match reader.read_line(&mut self.text) {
                 Ok(0) => return None,
                 Ok(_) if self.text.trim().is_empty() => continue,
-                Ok(_) => {
-                    let parsed = serde_json::from_str(&self.text).map_err(|source| EvidenceError::BadRecord {
-                        path: self.path.clone(),
-                        line: self.line,
-                        source,
-                    });
-                    return Some(parsed);
-                }
+                Ok(_) => return Some(Ok(())),
                 Err(err) => {
                     // An unreadable file yields one error and ends.
                     self.reader = None;
                     return Some(Err(EvidenceError::io("read", self.path.clone())(err)));
                 }
             }
+        }
+    }
+
+    /// The line read last, parsed.
+    fn parse<'a, T: serde::Deserialize<'a>>(&'a self) -> Result<T, EvidenceError> {
+        serde_json::from_str(&self.text).map_err(|source| EvidenceError::BadRecord {
+            path: self.path.clone(),
+            line: self.line,
+            source,
+        })
+    }
+
+    /// The next record, borrowed from its line as a [`RawRecord`] (for passing it on); None at the end.
+    pub fn next_raw(&mut self) -> Option<Result<RawRecord<'_>, EvidenceError>> {
+        match self.advance()? {
+            Ok(()) => Some(self.parse()),
+            Err(err) => Some(Err(err)),
+        }
+    }
+
+    /// The record [`Records::next_raw`] returned last, again.
+    pub fn current_raw(&self) -> Result<RawRecord<'_>, EvidenceError> {
+        self.parse()
+    }
+}
+
+impl Iterator for Records {
+    type Item = Result<TestRecord, EvidenceError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.advance()? {
+            Ok(()) => Some(self.parse()),
+            Err(err) => Some(Err(err)),
         }
     }
 }

@@ -25,10 +25,13 @@ mod suites;
 
 use std::path::{Path, PathBuf};
 
+use std::borrow::Cow;
+
 use evidence::{
-    Bundle, Counts, EvidenceError, LoadedRun, Manifest, Partition, Records, Run, RunInfo, RunStatus, SuiteOutcome,
-    TestRecord,
+    Bundle, Counts, EvidenceError, LoadedRun, Manifest, Partition, RecordSink, Records, Run, RunInfo, RunStatus,
+    SuiteOutcome,
 };
+use serde_json::value::RawValue;
 
 use crate::report::{self, ReportError};
 use crate::run::Verdict;
@@ -240,46 +243,86 @@ struct Notes {
     warnings: Vec<String>,
 }
 
-/// One share's records, read one ahead.
+/// One share's records as they are read.
 struct Stream<'a> {
     shard: &'a Shard,
     records: Records,
-    next: Option<TestRecord>,
+    /// `metadata.shard` of its records.
+    index: Box<RawValue>,
+    /// The line read last belongs to a later suite: it is read again there.
+    pending: bool,
     read: u64,
     unreadable: u64,
     dropped_refs: u64,
     /// Reading it failed: the error that ended the merge is this share's.
     broken: bool,
+    /// The references of the last record and what they became: a suite's
+    /// records all refer to the same artifacts (formatting them anew was 5 %
+    /// of a large merge).
+    refs: (Vec<String>, Vec<String>),
+}
+
+/// What to do with a share's next record.
+enum Step {
+    /// Dealt with: written, or (partial merges) a line that does not read, left out.
+    Taken,
+    /// It belongs to a later suite: kept for then.
+    Later,
+    /// The share has no more records.
+    End,
 }
 
 impl Stream<'_> {
-    /// Reads the next record; a line that does not read ends the merge, or
-    /// is counted and skipped when partial merges are allowed.
-    fn advance(&mut self, allow_partial: bool) -> Result<(), EvidenceError> {
-        self.next = None;
-        for record in self.records.by_ref() {
-            match record {
-                Ok(record) => {
-                    self.read += 1;
-                    self.next = Some(record);
-                    break;
-                }
-                Err(err @ EvidenceError::BadRecord { .. }) if allow_partial => {
-                    log::warn!("{}: {err}; left out", self.shard.label());
-                    self.unreadable += 1;
-                }
-                Err(err) => {
-                    self.broken = true;
-                    return Err(err);
-                }
+    /// Writes the share's next record to `sink` when it belongs to `suite`
+    /// (any suite when None). A line that does not read ends the merge, or is
+    /// counted and skipped when partial merges are allowed.
+    fn step(
+        &mut self,
+        sink: &mut RecordSink<'_>,
+        suite: Option<&str>,
+        allow_partial: bool,
+    ) -> Result<Step, EvidenceError> {
+        let read = if self.pending {
+            Some(self.records.current_raw())
+        } else {
+            self.records.next_raw()
+        };
+        let record = match read {
+            None => return Ok(Step::End),
+            Some(Ok(record)) => record,
+            Some(Err(err @ EvidenceError::BadRecord { .. })) if allow_partial => {
+                log::warn!("{}: {err}; left out", self.shard.label());
+                self.unreadable += 1;
+                self.pending = false;
+                return Ok(Step::Taken);
             }
+            Some(Err(err)) => {
+                self.broken = true;
+                return Err(err);
+            }
+        };
+        if !self.pending {
+            self.read += 1;
         }
-        Ok(())
+        if suite.is_some_and(|suite| record.suite() != suite) {
+            self.pending = true;
+            return Ok(Step::Later);
+        }
+        self.pending = false;
+        let mut record = record;
+        if self.refs.0 != record.evidence_refs {
+            let index = self.shard.index();
+            self.refs.0 = record.evidence_refs.iter().map(|path| path.to_string()).collect();
+            self.refs.1 = (self.refs.0.iter())
+                .filter_map(|path| shard_path(index, path))
+                .collect();
+        }
+        self.dropped_refs += (record.evidence_refs.len() - self.refs.1.len()) as u64;
+        record.evidence_refs = self.refs.1.iter().map(|path| Cow::Borrowed(path.as_str())).collect();
+        record.metadata.insert("shard".into(), &self.index);
+        sink.push(&mut record)?;
+        Ok(Step::Taken)
     }
-}
-
-fn suite_of(record: &TestRecord) -> &str {
-    record.suite_name.as_deref().unwrap_or(&record.kind)
 }
 
 /// `artifacts/…` of share `shard` as the merged run keeps it; None for a
@@ -292,7 +335,9 @@ fn shard_path(shard: u32, path: &str) -> Option<String> {
     (rest.is_empty() || rest.starts_with('/')).then(|| format!("artifacts/shard-{shard}{rest}"))
 }
 
-/// Streams every share's records into the merged run's tests.jsonl, in suite order.
+/// Streams every share's records into the merged run's tests.jsonl, in
+/// suite order (shares in index order within a suite), then whatever is left
+/// (records of suites outside every order, or out of order in their file).
 fn write_records(
     run: &mut Run,
     shards: &[Shard],
@@ -305,42 +350,29 @@ fn write_records(
             shard: shard.label(),
             error,
         })?;
+        let index = RawValue::from_string(shard.index().to_string()).map_err(|source| {
+            MergeError::Write(EvidenceError::Serialize {
+                what: "shard index",
+                source,
+            })
+        })?;
         streams.push(Stream {
             shard,
             records,
-            next: None,
+            index,
+            pending: false,
             read: 0,
             unreadable: 0,
             dropped_refs: 0,
             broken: false,
+            refs: Default::default(),
         });
     }
+    let suites = order.iter().map(|suite| Some(suite.as_str())).chain([None]);
     let written = run.write_records(|sink| {
-        let mut push = |stream: &mut Stream<'_>, mut record: TestRecord| {
-            let index = stream.shard.index();
-            let before = record.evidence_refs.len();
-            record.evidence_refs = (record.evidence_refs.iter())
-                .filter_map(|path| shard_path(index, path))
-                .collect();
-            stream.dropped_refs += (before - record.evidence_refs.len()) as u64;
-            record.metadata.insert("shard".into(), index.into());
-            sink.push(&mut record)?;
-            stream.advance(allow_partial)
-        };
-        for stream in &mut streams {
-            stream.advance(allow_partial)?;
-        }
-        for suite in order {
+        for suite in suites {
             for stream in &mut streams {
-                while let Some(record) = stream.next.take_if(|record| suite_of(record) == suite) {
-                    push(stream, record)?;
-                }
-            }
-        }
-        // Records of suites outside every order, or out of order in their file: kept, last.
-        for stream in &mut streams {
-            while let Some(record) = stream.next.take() {
-                push(stream, record)?;
+                while let Step::Taken = stream.step(sink, suite, allow_partial)? {}
             }
         }
         Ok(())
