@@ -229,7 +229,7 @@ pub fn merge(mut shards: Vec<Shard>, options: &MergeOptions) -> Result<MergeRepo
 }
 
 /// Removes the half-made merged run and passes `err` on.
-fn discard(run: Run, err: MergeError) -> MergeError {
+fn discard<E>(run: Run, err: E) -> E {
     if let Err(removed) = run.discard() {
         log::warn!("the unfinished merged run was not removed: {removed}");
     }
@@ -415,9 +415,25 @@ fn write_records(
     Ok((counts, notes))
 }
 
-/// Copies the shares' artifacts and diagnostics and writes the final manifest.
+/// Copies the shares' artifacts and diagnostics and writes the final
+/// manifest; on failure the half-made run is removed.
 fn finish(
     run: Run,
+    shards: &[Shard],
+    order: &[String],
+    counts: Counts,
+    partial: &[String],
+    warnings: &mut Vec<String>,
+) -> Result<Manifest, EvidenceError> {
+    match final_manifest(&run, shards, order, counts, partial, warnings) {
+        Ok(manifest) => run.finish_assembled(manifest),
+        Err(err) => Err(discard(run, err)),
+    }
+}
+
+/// The merged run's manifest, once the shares' artifacts and diagnostics are in it.
+fn final_manifest(
+    run: &Run,
     shards: &[Shard],
     order: &[String],
     mut counts: Counts,
@@ -494,7 +510,7 @@ fn finish(
         manifest.incomplete_reason = Some(format!("partial merge: {}", partial.join("; ")));
         manifest.extra.insert("partial".into(), partial.into());
     }
-    run.finish_assembled(manifest)
+    Ok(manifest)
 }
 
 /// Whether anything in the merged run or its shares failed.
