@@ -2,8 +2,9 @@
 //! against the release `qaagent` binary and real pytest processes.
 //!
 //! ```text
-//! qaagent-bench [all|startup|overhead|playwright|junit|postprocess|scaling|big-output]... [--runs N] [--qaagent PATH]
+//! qaagent-bench [all|startup|overhead|playwright|junit|postprocess|scaling|big-output|merge]... [--runs N] [--qaagent PATH]
 //! qaagent-bench gen-junit OUT.xml [--cases N]
+//! qaagent-bench gen-shards OUT_DIR [--shards N] [--records N]
 //! ```
 //!
 //! Every scenario prints what it measured and a line per target; `all` (the
@@ -23,7 +24,7 @@ use qaagent_bench::measure::mb;
 use qaagent_bench::projects;
 
 use harness::{child, Opts, Row};
-use scenarios::{big_output, junit, overhead, playwright, postprocess, scaling, startup};
+use scenarios::{big_output, junit, merge, overhead, playwright, postprocess, scaling, startup};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -41,6 +42,8 @@ fn real_main(args: &[String]) -> Result<ExitCode, String> {
     let mut runs = None;
     let mut qaagent = None;
     let mut cases = ReportShape::default().cases;
+    let mut shards = 50;
+    let mut records = 1_000_000;
     let mut positional = Vec::new();
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
@@ -49,6 +52,8 @@ fn real_main(args: &[String]) -> Result<ExitCode, String> {
             "--runs" => runs = Some(value("--runs")?.parse::<usize>().map_err(|e| e.to_string())?),
             "--qaagent" => qaagent = Some(PathBuf::from(value("--qaagent")?)),
             "--cases" => cases = value("--cases")?.parse::<usize>().map_err(|e| e.to_string())?,
+            "--shards" => shards = value("--shards")?.parse::<usize>().map_err(|e| e.to_string())?.max(1),
+            "--records" => records = value("--records")?.parse::<usize>().map_err(|e| e.to_string())?,
             "-h" | "--help" => {
                 println!("{}", usage());
                 return Ok(ExitCode::SUCCESS);
@@ -68,6 +73,13 @@ fn real_main(args: &[String]) -> Result<ExitCode, String> {
             println!("{out}: {} cases, {}", shape.cases, mb(size));
             return Ok(ExitCode::SUCCESS);
         }
+        Some("gen-shards") => {
+            let out = positional.get(1).ok_or("gen-shards needs an output directory")?;
+            let dirs =
+                qaagent_bench::shard_gen::write_shards(Path::new(out), shards, records).map_err(|e| e.to_string())?;
+            println!("{out}: {} shard runs, {records} records", dirs.len());
+            return Ok(ExitCode::SUCCESS);
+        }
         Some("postprocess-child") => return child(&positional[1..], postprocess::postprocess_child),
         Some("junit-child") => return child(&positional[1..], junit::junit_child),
         Some("stages-child") => return child(&positional[1..], postprocess::stages_child),
@@ -76,7 +88,7 @@ fn real_main(args: &[String]) -> Result<ExitCode, String> {
     for name in &positional {
         match name.as_str() {
             "all" => scenarios.extend(ALL),
-            "startup" | "overhead" | "playwright" | "junit" | "postprocess" | "scaling" | "big-output" => {
+            "startup" | "overhead" | "playwright" | "junit" | "postprocess" | "scaling" | "big-output" | "merge" => {
                 scenarios.push(name.as_str())
             }
             other => return Err(format!("unknown scenario {other}\n{}", usage())),
@@ -117,6 +129,7 @@ fn real_main(args: &[String]) -> Result<ExitCode, String> {
             "postprocess" => postprocess::run(&opts),
             "scaling" => scaling::run(&opts),
             "big-output" => big_output::run(&opts),
+            "merge" => merge::run(&opts),
             _ => unreachable!("scenario names are checked above"),
         };
         match outcome {
@@ -145,7 +158,7 @@ fn real_main(args: &[String]) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-const ALL: [&str; 7] = [
+const ALL: [&str; 8] = [
     "startup",
     "overhead",
     "playwright",
@@ -153,11 +166,13 @@ const ALL: [&str; 7] = [
     "postprocess",
     "scaling",
     "big-output",
+    "merge",
 ];
 
 fn usage() -> &'static str {
-    "usage: qaagent-bench [all|startup|overhead|playwright|junit|postprocess|scaling|big-output]... [--runs N] [--qaagent PATH]\n       \
-     qaagent-bench gen-junit OUT.xml [--cases N]"
+    "usage: qaagent-bench [all|startup|overhead|playwright|junit|postprocess|scaling|big-output|merge]... [--runs N] [--qaagent PATH]\n       \
+     qaagent-bench gen-junit OUT.xml [--cases N]\n       \
+     qaagent-bench gen-shards OUT_DIR [--shards N] [--records N]"
 }
 
 /// `target/release/qaagent` next to this binary.

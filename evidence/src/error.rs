@@ -87,6 +87,15 @@ pub enum EvidenceError {
         /// What is wrong with its manifest.
         problem: ManifestProblem,
     },
+    /// A bundle (`runs export`) that is not a gzip-compressed tar of one
+    /// run, or holds what unpacking refuses (a path out of the run, a link, a device).
+    #[error("bundle {}: {why}", path.display())]
+    BadBundle {
+        /// The bundle.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: String,
+    },
     /// A line of a JSON file does not parse.
     #[error("{}, line {line}: {source}", path.display())]
     BadRecord {

@@ -14,7 +14,9 @@
 //! Writing: [`runs_root`] → [`Run::create`] → [`Run::start_writer`] → send
 //! [`EvidenceMessage`]s → [`EvidenceWriter::finish`]. Reading: [`list_runs`],
 //! [`load_run`] (with [`LATEST`]), [`LoadedRun::records`]; which project a
-//! run is of: [`ListedRun::belongs_to`]. Removing: [`prune_run`].
+//! run is of: [`ListedRun::belongs_to`]. Removing: [`prune_run`]. A run
+//! written whole from existing records (merge): [`Run::write_records`] →
+//! [`Run::finish_assembled`]. Portable runs: [`export_run`], [`Bundle::open`].
 //!
 //! What is recorded is in this crate's own types ([`SuiteRecord`], [`Case`],
 //! [`SuiteOutcome`], [`TestStatus`], …), which know nothing of the runners:
@@ -28,22 +30,28 @@
 //! Suites buffered in memory waiting for an earlier one are lost with the process.
 
 mod artifacts;
+mod assemble;
 mod atomic;
+mod bundle;
 mod error;
 mod git;
 mod lock;
 mod manifest;
 mod project;
 mod prune;
+mod raw_record;
 mod record;
 mod root;
 mod run_id;
 mod store;
 mod suite;
+mod tree;
 mod writer;
 
 pub use artifacts::suite_artifacts_dir;
+pub use assemble::RecordSink;
 pub use atomic::write_atomically;
+pub use bundle::{export_run, is_bundle, Bundle, MAX_UNPACKED_BYTES};
 pub use error::{EvidenceError, ManifestProblem};
 pub use git::GitInfo;
 pub use lock::LOCK_FILE;
@@ -52,8 +60,10 @@ pub use manifest::{
     MANIFEST_FILE, TESTS_FILE,
 };
 pub use prune::{prune_run, Pruned};
+pub use raw_record::RawRecord;
 pub use record::{DiagnosticRecord, TestRecord};
 pub use root::{runs_root, RUNS_DIR_ENV};
-pub use store::{list_runs, load_run, resolve_run, ListedRun, LoadedRun, Records, LATEST};
+pub use store::{list_runs, load_run, load_run_dir, resolve_run, ListedRun, LoadedRun, Records, LATEST};
 pub use suite::{Case, Cases, Failure, LeakedProcess, PriorFailure, SuiteOutcome, SuiteRecord, TestStatus, ToolRun};
+pub use tree::{copy_tree, is_run_relative};
 pub use writer::{EvidenceMessage, EvidenceWriter, Run, RunInfo};

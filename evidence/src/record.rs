@@ -106,7 +106,7 @@ impl TestIds {
         }
     }
 
-    fn next(&mut self) -> String {
+    pub(crate) fn next(&mut self) -> String {
         self.last += 1;
         format!("TST-{}-{:04}", self.date, self.last)
     }
@@ -280,6 +280,26 @@ pub(crate) fn append_records<W: std::io::Write>(
             }
         })?;
         out.write_all(b"\n").map_err(EvidenceError::io("write", path))
+    })
+}
+
+/// Replaces `<run_dir>/evidence/diagnostics.json` with `records`, atomically.
+pub(crate) fn write_diagnostics_file(
+    run_dir: &std::path::Path,
+    records: &[DiagnosticRecord],
+) -> Result<(), EvidenceError> {
+    let path = run_dir.join(crate::manifest::DIAGNOSTICS_FILE);
+    crate::atomic::write_atomically_with(&path, |sink| {
+        serde_json::to_writer_pretty(sink, records).map_err(|source| {
+            if source.is_io() {
+                EvidenceError::io("write", &path)(source.into())
+            } else {
+                EvidenceError::Serialize {
+                    what: "diagnostics",
+                    source,
+                }
+            }
+        })
     })
 }
 

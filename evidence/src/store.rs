@@ -17,6 +17,7 @@ use crate::error::{EvidenceError, ManifestProblem};
 use crate::lock::writer_gone;
 use crate::manifest::{Manifest, RunStatus, DIAGNOSTICS_FILE, MANIFEST_FILE, TESTS_FILE};
 use crate::project::{canonical, of_project};
+use crate::raw_record::RawRecord;
 use crate::record::{DiagnosticRecord, TestRecord};
 use crate::run_id::parse_run_id;
 
@@ -118,6 +119,21 @@ pub struct LoadedRun {
 /// Loads the run `id_or_latest` (a run id or `latest`) from `root`.
 pub fn load_run(root: &Path, id_or_latest: &str) -> Result<LoadedRun, EvidenceError> {
     let (run_id, dir) = resolve_run(root, id_or_latest, None)?;
+    loaded(run_id, dir)
+}
+
+/// Loads the run in directory `dir`, wherever it is (a shard run copied
+/// from another machine, an unpacked bundle); its id is the directory's name.
+pub fn load_run_dir(dir: &Path) -> Result<LoadedRun, EvidenceError> {
+    let run_id = dir
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| dir.display().to_string());
+    loaded(run_id, dir.to_path_buf())
+}
+
+/// The run in `dir`, known as `run_id`.
+fn loaded(run_id: String, dir: PathBuf) -> Result<LoadedRun, EvidenceError> {
     let (manifest, crashed) = read_run(&dir);
     let manifest = manifest.map_err(|problem| EvidenceError::BadManifest {
         run_id: run_id.clone(),
@@ -174,10 +190,9 @@ pub struct Records {
     text: String,
 }
 
-impl Iterator for Records {
-    type Item = Result<TestRecord, EvidenceError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl Records {
+    /// Reads the next non-blank line into `text`; None at the end.
+    fn advance(&mut self) -> Option<Result<(), EvidenceError>> {
         let reader = self.reader.as_mut()?;
         loop {
             self.text.clear();
@@ -185,20 +200,46 @@ impl Iterator for Records {
             match reader.read_line(&mut self.text) {
                 Ok(0) => return None,
                 Ok(_) if self.text.trim().is_empty() => continue,
-                Ok(_) => {
-                    let parsed = serde_json::from_str(&self.text).map_err(|source| EvidenceError::BadRecord {
-                        path: self.path.clone(),
-                        line: self.line,
-                        source,
-                    });
-                    return Some(parsed);
-                }
+                Ok(_) => return Some(Ok(())),
                 Err(err) => {
                     // An unreadable file yields one error and ends.
                     self.reader = None;
                     return Some(Err(EvidenceError::io("read", self.path.clone())(err)));
                 }
             }
+        }
+    }
+
+    /// The line read last, parsed.
+    fn parse<'a, T: serde::Deserialize<'a>>(&'a self) -> Result<T, EvidenceError> {
+        serde_json::from_str(&self.text).map_err(|source| EvidenceError::BadRecord {
+            path: self.path.clone(),
+            line: self.line,
+            source,
+        })
+    }
+
+    /// The next record, borrowed from its line as a [`RawRecord`] (for passing it on); None at the end.
+    pub fn next_raw(&mut self) -> Option<Result<RawRecord<'_>, EvidenceError>> {
+        match self.advance()? {
+            Ok(()) => Some(self.parse()),
+            Err(err) => Some(Err(err)),
+        }
+    }
+
+    /// The record [`Records::next_raw`] returned last, again.
+    pub fn current_raw(&self) -> Result<RawRecord<'_>, EvidenceError> {
+        self.parse()
+    }
+}
+
+impl Iterator for Records {
+    type Item = Result<TestRecord, EvidenceError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.advance()? {
+            Ok(()) => Some(self.parse()),
+            Err(err) => Some(Err(err)),
         }
     }
 }

@@ -30,19 +30,19 @@ use chrono::{DateTime, Utc};
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::artifacts;
-use crate::atomic::{append_atomically_with, sync_dir, write_atomically_with};
+use crate::atomic::{append_atomically_with, sync_dir};
 use crate::error::EvidenceError;
 use crate::git::{GitInfo, GitStatus};
 use crate::lock::WriterLock;
 use crate::manifest::{
     Counts, EvidenceFiles, Manifest, Partition, RunStatus, SuiteEntry, Target, ToolStatus, DIAGNOSTICS_FILE, TESTS_FILE,
 };
-use crate::record::{append_records, DiagnosticRecord, SuiteRecordContext, TestIds};
+use crate::record::{append_records, write_diagnostics_file, DiagnosticRecord, SuiteRecordContext, TestIds};
 use crate::run_id::{create_run_dir, run_date};
 use crate::suite::{SuiteOutcome, SuiteRecord, ToolRun};
 
 /// Timestamp format of `created_at`, `finished_at` and `last_run` (the Python qaagent's `ISO8601`).
-const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
+pub(crate) const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
 
 /// What a run is created with.
 #[derive(Debug, Clone)]
@@ -65,13 +65,13 @@ pub struct RunInfo {
 /// it, which readers show as `crashed`.
 #[derive(Debug)]
 pub struct Run {
-    run_id: String,
-    dir: PathBuf,
+    pub(crate) run_id: String,
+    pub(crate) dir: PathBuf,
     created: Instant,
-    manifest: Manifest,
+    pub(crate) manifest: Manifest,
     /// `git status`, still running: its answer goes into every manifest the writer writes.
-    git: Option<GitStatus>,
-    lock: WriterLock,
+    pub(crate) git: Option<GitStatus>,
+    pub(crate) lock: WriterLock,
 }
 
 impl Run {
@@ -492,20 +492,7 @@ impl WriterState {
     }
 
     fn write_diagnostics(&mut self, records: &[DiagnosticRecord], summary: Vec<String>) {
-        let path = self.dir.join(DIAGNOSTICS_FILE);
-        let written = write_atomically_with(&path, |sink| {
-            serde_json::to_writer_pretty(sink, records).map_err(|source| {
-                if source.is_io() {
-                    EvidenceError::io("write", &path)(source.into())
-                } else {
-                    EvidenceError::Serialize {
-                        what: "diagnostics",
-                        source,
-                    }
-                }
-            })
-        });
-        match written {
+        match write_diagnostics_file(&self.dir, records) {
             Ok(()) => self.manifest.evidence_files.diagnostics = Some(DIAGNOSTICS_FILE.to_string()),
             Err(err) => self.note(err),
         }

@@ -1,7 +1,8 @@
 //! qaagent's engine: the `.qaagent.toml` config model, the runner registry,
 //! planning, sequential and parallel execution, retries, stop signals,
 //! failure diagnostics, and the event stream a run emits — all driven through
-//! one facade, [`run::Run`], that every front end uses.
+//! one facade, [`run::Run`], that every front end uses — and the merging of
+//! a partitioned run's shares into one run ([`merge`]).
 
 pub mod attempts;
 pub mod config;
@@ -9,6 +10,7 @@ pub mod diagnostics;
 pub mod events;
 pub mod evidence_map;
 pub mod execute;
+pub mod merge;
 pub mod partition;
 pub mod plan;
 pub mod registry;

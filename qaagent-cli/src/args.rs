@@ -38,6 +38,8 @@ pub enum Command {
     /// Check the project's config, or import a Python qaagent profile.
     #[command(subcommand)]
     Config(crate::cmd_config::ConfigCommand),
+    /// Combine the shard runs of `run-all --partition K/N` into one run with one verdict.
+    Merge(crate::cmd_merge::MergeArgs),
     /// Write a starter `.qaagent.toml` for the suites found in the project.
     Init(crate::cmd_init::InitArgs),
 }
@@ -107,7 +109,8 @@ pub struct RunAllArgs {
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
 
-    /// Run only the tests that failed in evidence run RUN (an id, or `latest`, the default).
+    /// Run only the tests that failed in evidence run RUN (an id, `latest`, the
+    /// default, or a bundle from `qaagent runs export`).
     #[arg(long, value_name = "RUN", num_args = 0..=1, default_missing_value = "latest")]
     pub rerun_failed: Option<String>,
 

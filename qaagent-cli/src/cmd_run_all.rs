@@ -122,14 +122,22 @@ fn failures_to_rerun(
     let Some(run) = &args.rerun_failed else {
         return Ok(None);
     };
-    let root = evidence::runs_root(args.runs_dir.clone()).map_err(CliError::Runs)?;
+    // A bundle (`runs export`) is read from where it is unpacked, for as long as this takes.
+    let bundle = crate::cmd_runs::bundle::open_if_bundle(run)?;
+    let (root, run) = match &bundle {
+        Some(bundle) => (bundle.root().to_path_buf(), bundle.run().run_id.as_str()),
+        None => (
+            evidence::runs_root(args.runs_dir.clone()).map_err(CliError::Runs)?,
+            run.as_str(),
+        ),
+    };
     let unfinished = if args.allow_unfinished {
         rerun::Unfinished::Take
     } else {
         rerun::Unfinished::Refuse
     };
     // `latest` is this project's newest run, never another project's.
-    let run = match run.as_str() {
+    let run = match run {
         evidence::LATEST => {
             evidence::resolve_run(&root, run, Some(&config.project_dir))
                 .map_err(CliError::Runs)?

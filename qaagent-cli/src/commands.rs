@@ -12,6 +12,7 @@ pub fn dispatch(cli: &Cli, registry: &Registry) -> Result<u8, CliError> {
         Command::RunAll(args) => crate::cmd_run_all::run(cli, args, registry),
         Command::Runs(command) => crate::cmd_runs::run(cli, command),
         Command::Config(command) => crate::cmd_config::run(cli, command, registry),
+        Command::Merge(args) => crate::cmd_merge::run(args),
         Command::Init(args) => crate::cmd_init::run(cli, args, registry),
     }
 }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use evidence::EvidenceError;
 use orchestrator::config::ConfigError;
+use orchestrator::merge::MergeError;
 use orchestrator::plan::PlanError;
 use orchestrator::rerun::RerunError;
 use orchestrator::run::RunError;
@@ -33,6 +34,9 @@ pub enum CliError {
     /// A run could not be found or read back (`runs list`, `runs show`).
     #[error(transparent)]
     Runs(EvidenceError),
+    /// `qaagent merge` could not merge the runs given.
+    #[error(transparent)]
+    Merge(#[from] MergeError),
     /// `qaagent init` would overwrite an existing config.
     #[error("{} already exists", path.display())]
     ConfigExists {
@@ -91,7 +95,11 @@ impl CliError {
                  tests: {unit: {output_dir: …, enabled: true}}, run: {…}"
                     .into(),
             ),
-            CliError::Usage(_) | CliError::Io { .. } => None,
+            CliError::Merge(MergeError::NotOneRun { .. }) => Some(
+                "give every shard's run once; --allow-partial merges what is there into a run marked partial, which never passes"
+                    .into(),
+            ),
+            CliError::Usage(_) | CliError::Io { .. } | CliError::Merge(_) => None,
         }
     }
 
@@ -116,6 +124,8 @@ impl CliError {
             CliError::Runs(_) => exit::TEST_FAILED,
             CliError::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe => exit::SUCCESS,
             CliError::Io { .. } => exit::TEST_FAILED,
+            CliError::Merge(err) if err.is_input_error() => exit::USAGE,
+            CliError::Merge(_) => exit::TEST_FAILED,
         }
     }
 }

@@ -10,6 +10,7 @@
 mod args;
 mod cmd_config;
 mod cmd_init;
+mod cmd_merge;
 mod cmd_run_all;
 mod cmd_runs;
 mod commands;

@@ -3,6 +3,7 @@
 
 pub(crate) mod big_output;
 pub(crate) mod junit;
+pub(crate) mod merge;
 pub(crate) mod overhead;
 pub(crate) mod playwright;
 pub(crate) mod postprocess;

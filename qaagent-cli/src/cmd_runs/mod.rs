@@ -18,6 +18,7 @@
 //! [`crate::exit::EVIDENCE_DAMAGED`]; a wrong run id is a usage error (exit 2)
 //! with a hint.
 
+pub(crate) mod bundle;
 mod durations;
 mod list;
 mod prune;
@@ -45,6 +46,8 @@ pub enum RunsCommand {
     Durations(DurationsArgs),
     /// Remove old runs of this project (--all: of every project), never one still being written.
     Prune(PruneArgs),
+    /// Write a run as one .tar.gz file, to hand on between CI jobs.
+    Export(bundle::ExportArgs),
 }
 
 /// Where to read runs from.
@@ -78,8 +81,9 @@ pub struct ShowArgs {
     /// Where to read runs from.
     #[command(flatten)]
     pub store: RunsDirArg,
-    /// The run id, as `qaagent runs list` shows it, or `latest` for the newest run of this project.
-    #[arg(value_name = "RUN_ID|latest", default_value = evidence::LATEST)]
+    /// The run id, as `qaagent runs list` shows it, `latest` for the newest
+    /// run of this project, or a bundle from `qaagent runs export` (`*.tar.gz`).
+    #[arg(value_name = "RUN_ID|latest|BUNDLE", default_value = evidence::LATEST)]
     pub run: String,
     /// Print one JSON document on stdout: manifest, failures, flaky tests, diagnostics, artifacts.
     #[arg(long)]
@@ -135,6 +139,7 @@ pub fn run(cli: &Cli, command: &RunsCommand) -> Result<u8, CliError> {
         RunsCommand::Show(args) => show::show(args, &project(cli, false)?),
         RunsCommand::Prune(args) => prune::prune(args, &project(cli, args.all)?),
         RunsCommand::Durations(args) => durations::durations(args, &project(cli, false)?),
+        RunsCommand::Export(args) => bundle::export(args, &project(cli, false)?),
     }
 }
 

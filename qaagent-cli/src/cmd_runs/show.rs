@@ -49,9 +49,18 @@ pub(super) struct ArtifactRef {
 }
 
 /// `project`: `latest` is its newest run; `None`: the newest in the runs dir.
+/// A bundle is unpacked and shown as the run it holds.
 pub(super) fn show(args: &ShowArgs, project: &Option<PathBuf>) -> Result<u8, CliError> {
-    let root = evidence::runs_root(args.store.runs_dir.clone()).map_err(CliError::Runs)?;
-    let (run_id, dir) = evidence::resolve_run(&root, &args.run, project.as_deref()).map_err(CliError::Runs)?;
+    let bundle = super::bundle::open_if_bundle(&args.run)?;
+    let (root, run, project) = match &bundle {
+        Some(bundle) => (bundle.root().to_path_buf(), bundle.run().run_id.as_str(), None),
+        None => (
+            evidence::runs_root(args.store.runs_dir.clone()).map_err(CliError::Runs)?,
+            args.run.as_str(),
+            project.as_deref(),
+        ),
+    };
+    let (run_id, dir) = evidence::resolve_run(&root, run, project).map_err(CliError::Runs)?;
     if let Some(path) = &args.junit {
         let run = evidence::load_run(&root, &run_id).map_err(CliError::Runs)?;
         orchestrator::report::write_junit(&run, path).map_err(|err| CliError::Io {

@@ -1,0 +1,89 @@
+//! Whether the runs given to `qaagent merge` are one complete partitioned
+//! run: every share `K/N` of one plan, once each, every one finished.
+//!
+//! Some problems make a merge meaningless whatever the user says — a run
+//! that is no share of a partitioned run, a share given twice (its records
+//! would count twice), shares of different plans (their union is no run) —
+//! and are [`Problems::fatal`]. The others — a share missing, a share that
+//! did not finish — leave a merge that is true as far as it goes, which
+//! `--allow-partial` accepts and marks partial ([`Problems::partial`]).
+
+use std::collections::BTreeMap;
+
+use evidence::{Partition, RunStatus};
+
+use super::Shard;
+
+/// What is wrong with a set of shards, in words that name the shard.
+#[derive(Debug, Default)]
+pub(crate) struct Problems {
+    /// Problems no merge can get past.
+    pub(crate) fatal: Vec<String>,
+    /// Problems that make a merge partial.
+    pub(crate) partial: Vec<String>,
+}
+
+/// Checks `shards` and returns them sorted by share index, with their problems.
+pub(crate) fn check(shards: &mut [Shard]) -> Problems {
+    let mut problems = Problems::default();
+    let mut first: Option<(&str, Partition)> = None;
+    let mut seen: BTreeMap<u32, &str> = BTreeMap::new();
+    shards.sort_by_key(|shard| shard.partition().map(|p| p.index));
+    for shard in shards.iter() {
+        let Some(partition) = shard.partition() else {
+            problems.fatal.push(format!(
+                "{} is not a share of a partitioned run (its manifest has no `partition`: \
+                 run each share with `run-all --partition K/N`)",
+                shard.source
+            ));
+            continue;
+        };
+        let name = format!("shard {}/{}", partition.index, partition.total);
+        match &first {
+            None => first = Some((&shard.source, partition.clone())),
+            Some((other, plan)) if plan.total != partition.total || plan.plan != partition.plan => {
+                problems.fatal.push(format!(
+                    "{} ({name}, plan {}) is from a different plan than {other} (shard {}/{}, plan {})",
+                    shard.source,
+                    short(&partition.plan),
+                    plan.index,
+                    plan.total,
+                    short(&plan.plan)
+                ));
+                continue;
+            }
+            Some(_) => {}
+        }
+        if partition.index == 0 || partition.index > partition.total {
+            problems.fatal.push(format!(
+                "{}: {name} is not a share of {}",
+                shard.source, partition.total
+            ));
+            continue;
+        }
+        if let Some(other) = seen.insert(partition.index, &shard.source) {
+            problems
+                .fatal
+                .push(format!("{name} given twice: {other} and {}", shard.source));
+        }
+        match shard.run.status() {
+            Some(RunStatus::Passed | RunStatus::Failed) => {}
+            status => problems.partial.push(format!(
+                "{name} ({}) did not finish: it is {}",
+                shard.source,
+                status.map_or("without a status", RunStatus::as_str)
+            )),
+        }
+    }
+    if let Some((_, plan)) = &first {
+        for index in (1..=plan.total).filter(|index| !seen.contains_key(index)) {
+            problems.partial.push(format!("shard {index}/{} missing", plan.total));
+        }
+    }
+    problems
+}
+
+/// The first 12 characters of a hash: enough to tell plans apart in a message.
+fn short(hash: &str) -> &str {
+    hash.get(..12).unwrap_or(hash)
+}
