@@ -57,6 +57,7 @@ fn three_shares_are_disjoint_and_together_the_whole_run() {
 
     let mut union: BTreeMap<String, (String, u64)> = BTreeMap::new();
     let mut plans = Vec::new();
+    let mut shares = Vec::new();
     for k in 1..=3 {
         let share = run_fixture(
             project.path(),
@@ -73,12 +74,26 @@ fn three_shares_are_disjoint_and_together_the_whole_run() {
         for (key, value) in records {
             assert!(union.insert(key.clone(), value).is_none(), "{key} ran in two shares");
         }
+        shares.push(share);
     }
     assert!(
         plans.iter().all(|plan| plan == &plans[0] && plan.is_string()),
         "{plans:?}"
     );
     assert_eq!(union, expected, "the shares together are the whole run");
+
+    // Merged, the shares are the whole run again, failures and all.
+    let dirs: Vec<_> = shares.iter().map(RunOutput::run_dir).collect();
+    let merged = Qaagent::new(project.path()).args(["merge"]).args(&dirs).run();
+    assert_eq!(merged.code(), 1, "a test failed: {}", merged.describe());
+    assert_eq!(outcomes(&merged), expected, "{}", merged.describe());
+    let counts = &merged.manifest()["counts"];
+    assert_eq!(counts, &whole.manifest()["counts"], "{}", merged.describe());
+
+    // Two of the three are not the whole run.
+    let partial = Qaagent::new(project.path()).args(["merge"]).args(&dirs[..2]).run();
+    assert_eq!(partial.code(), 2, "{}", partial.describe());
+    assert!(partial.stderr().contains("shard 3/3 missing"), "{}", partial.describe());
 }
 
 #[test]
