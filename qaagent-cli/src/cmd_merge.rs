@@ -47,6 +47,9 @@ pub(crate) fn run(args: &MergeArgs) -> Result<u8, CliError> {
     };
     let report = merge::merge(shards, &options)?;
     print(&report);
+    if crate::github::active() {
+        crate::github::publish(&report.run_dir, false);
+    }
     let code = exit::for_verdict(report.verdict);
     if report.verdict == Verdict::NoTests {
         to_stderr("error: no tests ran in any shard");

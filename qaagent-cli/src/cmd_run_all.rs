@@ -78,6 +78,9 @@ pub(crate) fn run(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u
             source,
         });
     }
+    if crate::github::active() {
+        crate::github::publish(&report.run_dir, args.format == Format::Json);
+    }
     let code = exit::for_verdict(report.verdict);
     if code == exit::NO_TESTS {
         to_stderr("error: no tests ran");

@@ -17,6 +17,7 @@ mod commands;
 mod config_import;
 mod error;
 mod exit;
+mod github;
 mod reporter;
 
 use clap::Parser;
