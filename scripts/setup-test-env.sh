@@ -9,16 +9,17 @@ cd "$root"
 
 PYTEST_VERSION=9.2.0
 BEHAVE_VERSION=1.3.3
+RERUNFAILURES_VERSION=16.7
 
 if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv" >&2
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c "import pytest, behave" 2>/dev/null \
+if ! .venv/bin/python -c "import pytest, behave, pytest_rerunfailures" 2>/dev/null \
   || [ "$(.venv/bin/python -c 'import pytest; print(pytest.__version__)')" != "$PYTEST_VERSION" ]; then
-  echo "setup: installing pytest $PYTEST_VERSION and behave $BEHAVE_VERSION into .venv" >&2
+  echo "setup: installing pytest $PYTEST_VERSION, pytest-rerunfailures $RERUNFAILURES_VERSION and behave $BEHAVE_VERSION into .venv" >&2
   .venv/bin/python -m pip install --quiet --disable-pip-version-check \
-    "pytest==$PYTEST_VERSION" "behave==$BEHAVE_VERSION"
+    "pytest==$PYTEST_VERSION" "pytest-rerunfailures==$RERUNFAILURES_VERSION" "behave==$BEHAVE_VERSION"
 fi
 
 if [ ! -x /usr/bin/chromium ]; then

@@ -10,12 +10,13 @@ mod node_id;
 
 use std::path::{Path, PathBuf};
 
+use runner_api::case::PriorFailure;
 use runner_api::conclude::{conclude, Attempt, JunitOutcome};
 use runner_api::junit;
 use runner_api::process::{log_tail, ExitKind};
 use runner_api::python::{distribution_version, find_python, install_hint, module_missing};
 use runner_api::version::VersionCache;
-use runner_api::{parse_settings, Runner, RunnerError, SettingsError, SuiteContext, SuiteResult, TestCase};
+use runner_api::{parse_settings, Runner, RunnerError, SettingsError, SuiteContext, SuiteResult, TestCase, TestStatus};
 use serde::Deserialize;
 
 pub use node_id::node_id;
@@ -221,11 +222,33 @@ fn push_row(cases: &mut Vec<TestCase>, row: junit::JunitCase) {
     case.selector = selector;
     if let Some(previous) = cases.last_mut() {
         if previous.selector.is_some() && previous.selector == case.selector {
-            merge_rows(previous, case);
+            if previous.status == TestStatus::Passed {
+                rerun_by_plugin(previous, case);
+            } else {
+                merge_rows(previous, case);
+            }
             return;
         }
     }
     cases.push(case);
+}
+
+/// pytest-rerunfailures (16.6.1 and newer) writes an empty row for each run
+/// it repeated, then the last run's row: pytest itself never follows a
+/// passing row with another of the same test. So the earlier run failed,
+/// and counts as an attempt; a test that then passes is flaky.
+fn rerun_by_plugin(earlier: &mut TestCase, mut last: TestCase) {
+    last.previous_failures = std::mem::take(&mut earlier.previous_failures);
+    last.previous_failures.push(PriorFailure {
+        status: TestStatus::Failed,
+        message: Some("failed; pytest-rerunfailures ran it again (its report keeps no details)".into()),
+        error_type: None,
+        details: None,
+        duration: earlier.duration,
+    });
+    last.attempts = earlier.attempts.max(1) + last.attempts.max(1);
+    last.flaky = last.status == TestStatus::Passed;
+    *earlier = last;
 }
 
 /// A failed call keeps its status and message; the teardown error joins the details.

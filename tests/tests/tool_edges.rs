@@ -214,3 +214,40 @@ fn rerun_failed_without_a_rerun_template_says_it_runs_the_whole_suite() {
     let records = read_jsonl(&newest.join("evidence/tests.jsonl"));
     assert_eq!(records.len(), 6, "node ran every test again: {records:#?}");
 }
+
+/// pytest-rerunfailures re-runs a failing test itself and writes an empty
+/// row for each run it repeated: those runs failed, so they are attempts,
+/// and a test that passed on a re-run is flaky — never a plain pass.
+#[test]
+fn pytest_rerunfailures_reruns_are_attempts_and_a_rerun_pass_is_flaky() {
+    let project = fixture("tool-edges");
+    let state = tempfile::tempdir().expect("tempdir");
+    let run = Qaagent::new(project.path())
+        .args(["run-all", "--suite", "reruns", "--no-progress"])
+        .env("RETRY_STATE_DIR", state.path())
+        .run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let records = run.records();
+    let by_name = |name: &str| record_named(&records, name).clone();
+    let (flaky, fails, ok) = (by_name("test_flaky"), by_name("test_fails"), by_name("test_ok"));
+    assert_eq!(
+        (
+            &flaky["status"],
+            &flaky["metadata"]["attempts"],
+            &flaky["metadata"]["flaky"]
+        ),
+        (&"passed".into(), &2.into(), &true.into()),
+        "{flaky}"
+    );
+    assert_eq!(
+        (&fails["status"], &fails["metadata"]["attempts"]),
+        (&"failed".into(), &3.into()),
+        "{fails}"
+    );
+    assert_eq!(ok["metadata"]["attempts"], 1, "{ok}");
+    // As many attempts as the tests logged runs.
+    let runs = read_text(&state.path().join("reruns.log"));
+    assert_eq!(runs.lines().count(), 2 + 3 + 1, "{runs}");
+    assert!(squash(&run.stdout()).contains("FLAKY"), "{}", run.describe());
+    assert_eq!(run.manifest()["counts"]["tests_flaky"], 1);
+}
