@@ -11,13 +11,14 @@
 //! # rerun = ["--test-name-pattern=^({selectors})$"]   how to run only the failed tests
 //! # selector = "{name}"  separator = "|"  escape = "regex"
 //! # ok_exit_codes = [0, 1]  version = ["node", "--version"]
+//! # list = ["tool", "--list"]  one selector a line, for run-all --partition
 //! ```
 //!
 //! - `command` is an argv, run without a shell, in `cwd` (default: the
 //!   project dir; relative paths resolve against the project dir). A program
 //!   with a `/` in it resolves against `cwd`; a bare name is looked up on `PATH`.
 //! - Placeholders `{junit}`, `{out}`, `{path}`, `{project}` and `{base_url}`
-//!   are expanded in `command`, `junit`, `cwd`, `rerun`, `version` and the
+//!   are expanded in `command`, `junit`, `cwd`, `rerun`, `version`, `list` and the
 //!   suite's `env` values. `{junit}` is the report path: `junit` resolved
 //!   against `cwd`, where `{junit}` itself means `{out}/junit.xml`.
 //! - The suite's `args` go where an element `{args}` stands, else at the end.
@@ -220,6 +221,38 @@ impl Runner for CommandRunner {
         Some(format!(
             "{} (version not asked: the suite has no `version` key)",
             found.display()
+        ))
+    }
+
+    /// The `list` command's lines, each a selector.
+    fn collect(&self, ctx: &SuiteContext) -> Result<Option<Vec<String>>, RunnerError> {
+        let settings = ctx.settings_with(CommandSettings::from_table)?;
+        let Some(list) = &settings.list else {
+            return Ok(None);
+        };
+        let prepared = Prepared::new(&settings, ctx)?;
+        let argv: Vec<String> = list
+            .iter()
+            .map(|arg| expand(&prepared.placeholders, "list", arg))
+            .collect::<Result<_, _>>()?;
+        let cmd = prepared.command(&argv, ctx)?;
+        log::debug!("[{}] listing with {argv:?}", ctx.suite);
+        let process = ctx.run_supervised(cmd)?;
+        if process.exit != runner_api::process::ExitKind::Code(0) {
+            return Err(ctx.tool_failed("the `list` command", process.exit));
+        }
+        let listed = std::fs::read_to_string(ctx.stdout_log()).map_err(|source| RunnerError::Io {
+            what: "cannot read the `list` command's output",
+            path: ctx.stdout_log(),
+            source,
+        })?;
+        Ok(Some(
+            listed
+                .lines()
+                .map(str::trim)
+                .filter(|line| !line.is_empty())
+                .map(str::to_string)
+                .collect(),
         ))
     }
 

@@ -48,6 +48,11 @@ pub struct CommandSettings {
     pub ok_exit_codes: Vec<i32>,
     /// An argv printing the tool's version on its first line, for the manifest.
     pub version: Option<Vec<String>>,
+    /// An argv printing the suite's tests without running them, one selector
+    /// a line (as `selector` forms them), so `run-all --partition` can
+    /// spread them over machines; each machine then runs its share through
+    /// `rerun`. Without it the suite goes to one machine whole.
+    pub list: Option<Vec<String>>,
 }
 
 /// How selectors are escaped before they go into the `rerun` arguments.
@@ -106,6 +111,12 @@ impl CommandSettings {
                     "must contain {selectors} where the failed tests go, e.g. rerun = [\"--filter\", \"{selectors}\"]",
                 ));
             }
+        }
+        if self.list.is_some() && self.rerun.is_none() {
+            return Err(invalid(
+                "list",
+                "needs a `rerun` template: a machine runs its share of the listed tests through it",
+            ));
         }
         if !SELECTOR_FIELDS.iter().any(|field| self.selector.contains(field)) {
             return Err(invalid(
@@ -181,6 +192,13 @@ mod tests {
         let err = parse("command = ['x']\nrerun = ['--filter']").expect_err("no placeholder");
         assert_eq!(err.key.as_deref(), Some("rerun"));
         parse("command = ['x']\nrerun = ['--filter=^({selectors})$']").expect("inside a longer element");
+    }
+
+    #[test]
+    fn list_needs_a_rerun_template() {
+        let err = parse("command = ['x']\nlist = ['x', '--list']").expect_err("no rerun");
+        assert_eq!(err.key.as_deref(), Some("list"));
+        parse("command = ['x']\nlist = ['x', '--list']\nrerun = ['--only={selectors}']").expect("valid");
     }
 
     #[test]

@@ -195,3 +195,35 @@ fn bad_partitions_are_usage_errors() {
         .run();
     assert_eq!(auto.code(), 2, "{}", auto.describe());
 }
+
+/// A command suite with a `list` template (cargo-nextest here) is spread
+/// test by test: the two shares split its tests, ignored one included, and
+/// together are the whole suite.
+#[test]
+fn a_command_suite_with_a_list_template_is_split_by_test() {
+    let project = fixture("command-project");
+    let whole = Qaagent::new(project.path())
+        .args(["run-all", "--no-progress", "--suite", "nextest-rerun"])
+        .run();
+    assert_eq!(whole.code(), 1, "{}", whole.describe());
+    let expected = outcomes(&whole);
+    assert!(expected.len() >= 4, "{expected:?}");
+    let mut union = BTreeMap::new();
+    let mut sizes = Vec::new();
+    for k in 1..=2 {
+        let share = Qaagent::new(project.path())
+            .args(["run-all", "--no-progress", "--suite", "nextest-rerun", "--partition"])
+            .args([format!("{k}/2")])
+            .run();
+        let records = outcomes(&share);
+        sizes.push(records.len());
+        for (key, value) in records {
+            assert!(union.insert(key.clone(), value).is_none(), "{key} in two shares");
+        }
+    }
+    assert!(
+        sizes.iter().all(|&n| n > 0 && n < expected.len()),
+        "split by test: {sizes:?}"
+    );
+    assert_eq!(union, expected);
+}
