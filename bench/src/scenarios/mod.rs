@@ -5,6 +5,7 @@ pub(crate) mod big_output;
 pub(crate) mod junit;
 pub(crate) mod merge;
 pub(crate) mod overhead;
+pub(crate) mod partition;
 pub(crate) mod playwright;
 pub(crate) mod postprocess;
 pub(crate) mod scaling;
