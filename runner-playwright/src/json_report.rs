@@ -81,6 +81,47 @@ pub struct JsonReport {
 /// Reads the report at `path`; each case's `file` is made relative to
 /// `suite_path` when it lies below it.
 pub fn read(path: &Path, suite_path: &Path) -> Result<JsonReport, JsonReportError> {
+    Ok(load(path)?.into_cases(suite_path))
+}
+
+/// One test of a listing (`playwright test --list --reporter=json`, a
+/// report of the same shape with no runs): its selector, project and where
+/// it is declared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// `[project] › file › titles` (see [`selector`]).
+    pub selector: String,
+    /// Its project's name, empty for an unnamed one.
+    pub project: String,
+    /// The absolute path of its file.
+    pub file: PathBuf,
+    /// The line and column of its declaration.
+    pub line: u32,
+    /// See `line`.
+    pub column: u32,
+}
+
+/// Every test of the listing at `path`, one per project, in report order.
+pub fn list(path: &Path) -> Result<Vec<Listed>, JsonReportError> {
+    let report = load(path)?;
+    let root_dir = report.config.root_dir;
+    let mut listed = Vec::new();
+    walk_specs(report.suites, &mut |spec, name| {
+        for test in spec.tests {
+            listed.push(Listed {
+                selector: selector::selector(&test.project_name, &spec.file, name),
+                project: test.project_name,
+                file: root_dir.join(&spec.file),
+                line: spec.line,
+                column: spec.column,
+            });
+        }
+    });
+    Ok(listed)
+}
+
+/// The report at `path`, read into the typed structures below.
+fn load(path: &Path) -> Result<Report, JsonReportError> {
     let io = |source| JsonReportError::Io {
         path: path.to_path_buf(),
         source,
@@ -93,12 +134,10 @@ pub fn read(path: &Path, suite_path: &Path) -> Result<JsonReport, JsonReportErro
             bytes,
         });
     }
-    let report: Report =
-        serde_json::from_reader(std::io::BufReader::new(file)).map_err(|source| JsonReportError::Malformed {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    Ok(report.into_cases(suite_path))
+    serde_json::from_reader(std::io::BufReader::new(file)).map_err(|source| JsonReportError::Malformed {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 #[derive(Deserialize)]
@@ -128,6 +167,10 @@ struct Suite {
 struct Spec {
     title: String,
     file: String,
+    #[serde(default)]
+    line: u32,
+    #[serde(default)]
+    column: u32,
     tests: Vec<Test>,
 }
 
@@ -251,17 +294,13 @@ impl Report {
     fn into_cases(self, suite_path: &Path) -> JsonReport {
         let mut out = JsonReport::default();
         let mut listed = Counts::default();
-        let mut walk = Walk {
-            root_dir: &self.config.root_dir,
-            suite_path,
-            titles: Vec::new(),
-            cases: &mut out.cases,
-            listed: &mut listed,
-        };
-        for file_suite in self.suites {
-            // A file's suite is titled with its path, which the specs carry.
-            walk.suite(file_suite, false);
-        }
+        let root_dir = &self.config.root_dir;
+        walk_specs(self.suites, &mut |spec, name| {
+            for test in spec.tests {
+                listed.add(test.status);
+                out.cases.push(to_case(root_dir, suite_path, &spec.file, name, test));
+            }
+        });
         for error in &self.errors {
             let text = error_text(error);
             out.problems.push(SuiteProblem::Stated(format!(
@@ -295,37 +334,28 @@ impl Report {
     }
 }
 
-/// The walk over the nested suites, with the describe titles above the
-/// current one.
-struct Walk<'a> {
-    root_dir: &'a Path,
-    suite_path: &'a Path,
-    titles: Vec<String>,
-    cases: &'a mut Vec<TestCase>,
-    listed: &'a mut Counts,
-}
-
-impl Walk<'_> {
-    fn suite(&mut self, suite: Suite, titled: bool) {
-        if titled {
-            self.titles.push(suite.title);
-        }
+/// Calls `each` with every spec below `suites` (a report's file suites) and
+/// its name: the titles of the describe blocks above it and its own, joined
+/// as in a selector. A file's suite is titled with its path, which the specs
+/// carry, so that title is not part of the name.
+fn walk_specs(suites: Vec<Suite>, each: &mut impl FnMut(Spec, &str)) {
+    fn walk(suite: Suite, titles: &mut Vec<String>, each: &mut impl FnMut(Spec, &str)) {
         for spec in suite.specs {
-            self.titles.push(spec.title);
-            let name = self.titles.join(selector::SEPARATOR);
-            self.titles.pop();
-            for test in spec.tests {
-                self.listed.add(test.status);
-                let case = to_case(self.root_dir, self.suite_path, &spec.file, &name, test);
-                self.cases.push(case);
+            let mut name = titles.join(selector::SEPARATOR);
+            if !name.is_empty() {
+                name.push_str(selector::SEPARATOR);
             }
+            name.push_str(&spec.title);
+            each(spec, &name);
         }
-        for child in suite.suites {
-            self.suite(child, true);
+        for mut child in suite.suites {
+            titles.push(std::mem::take(&mut child.title));
+            walk(child, titles, each);
+            titles.pop();
         }
-        if titled {
-            self.titles.pop();
-        }
+    }
+    for file_suite in suites {
+        walk(file_suite, &mut Vec::new(), each);
     }
 }
 

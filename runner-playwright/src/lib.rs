@@ -26,7 +26,6 @@
 //! `npm ci` (or `npm install` without a lockfile) inside the suite's timeout
 //! (see [`install`]).
 
-mod collect;
 pub mod install;
 pub mod json_report;
 mod locations;

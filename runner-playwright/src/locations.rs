@@ -13,15 +13,13 @@
 //! escaped and anchored, so `cart.spec.ts` cannot also select `mycart.spec.ts`.
 
 use std::collections::{BTreeSet, HashSet};
-use std::path::{Path, PathBuf};
-
-use serde::Deserialize;
+use std::path::Path;
 
 use runner_api::conclude::describe_exit;
 use runner_api::process::log_tail;
 use runner_api::{RunnerError, SuiteContext};
 
-use crate::selector;
+use crate::json_report::{self, Listed};
 
 /// How many log lines a failed listing's error carries.
 const TAIL_LINES: usize = 30;
@@ -38,67 +36,35 @@ pub(crate) struct Located {
     pub(crate) missing: Vec<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ListReport {
-    config: ListConfig,
-    #[serde(default)]
-    suites: Vec<ListSuite>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ListConfig {
-    root_dir: PathBuf,
-}
-
-#[derive(Deserialize)]
-struct ListSuite {
-    title: String,
-    #[serde(default)]
-    specs: Vec<ListSpec>,
-    #[serde(default)]
-    suites: Vec<ListSuite>,
-}
-
-#[derive(Deserialize)]
-struct ListSpec {
-    title: String,
-    file: String,
-    line: u32,
-    column: u32,
-    #[serde(default)]
-    tests: Vec<ListTest>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ListTest {
-    #[serde(default)]
-    project_name: String,
-}
-
 /// Lists the suite with `cmd` (a `playwright test` command the caller
 /// built with the suite's projects and args) and finds `selected` in it.
-/// The listing's JSON report and logs stay in the attempt's output directory.
 pub(crate) fn locate(
     ctx: &SuiteContext,
-    mut cmd: std::process::Command,
+    cmd: std::process::Command,
     selected: &[String],
 ) -> Result<Located, RunnerError> {
+    list_tests(ctx, cmd)
+        .map(|listed| find(&listed, selected))
+        .map_err(|why| RunnerError::Other(format!("cannot select the tests to re-run: {why}")))
+}
+
+/// Every test `cmd` (a `playwright test` command with the suite's projects
+/// and args) lists with `--list --reporter=json`. The listing's JSON report
+/// and logs stay in the attempt's output directory.
+pub(crate) fn list_tests(ctx: &SuiteContext, mut cmd: std::process::Command) -> Result<Vec<Listed>, String> {
     let report = ctx.output_dir.join("test-locations.json");
     let stdout_log = ctx.output_dir.join("list.stdout.log");
     let stderr_log = ctx.output_dir.join("list.stderr.log");
     cmd.arg("--list")
         .arg("--reporter=json")
         .env("PLAYWRIGHT_JSON_OUTPUT_FILE", &report);
-    log::debug!("[{}] listing tests to select them by location: {cmd:?}", ctx.suite);
-    let outcome = ctx.run_supervised_with_logs(cmd, &stdout_log, &stderr_log)?;
-    let listed = std::fs::read_to_string(&report)
-        .map_err(|err| err.to_string())
-        .and_then(|text| serde_json::from_str::<ListReport>(&text).map_err(|err| err.to_string()));
+    log::debug!("[{}] listing tests: {cmd:?}", ctx.suite);
+    let outcome = ctx
+        .run_supervised_with_logs(cmd, &stdout_log, &stderr_log)
+        .map_err(|err| err.to_string())?;
+    let listed = json_report::list(&report).map_err(|err| err.to_string());
     match listed {
-        Ok(listed) if outcome.code() == Some(0) => Ok(find(&listed, selected)),
+        Ok(listed) if outcome.code() == Some(0) => Ok(listed),
         failed => {
             let why = if outcome.cancelled.is_some() {
                 "interrupted".to_string()
@@ -110,45 +76,31 @@ pub(crate) fn locate(
                     .unwrap_or_else(|| describe_exit("playwright", outcome.exit))
             };
             let tail = log_tail(&stderr_log, TAIL_LINES).unwrap_or_default();
-            Err(RunnerError::Other(format!(
-                "cannot select the tests to re-run: `playwright test --list` failed ({why}); \
-                 its output is in {}\n{tail}",
+            Err(format!(
+                "`playwright test --list` failed ({why}); its output is in {}\n{tail}",
                 stderr_log.display()
-            )))
+            ))
         }
     }
 }
 
 /// The location arguments for `selected` in a listing.
-fn find(listed: &ListReport, selected: &[String]) -> Located {
+fn find(listed: &[Listed], selected: &[String]) -> Located {
     let wanted: HashSet<&str> = selected.iter().map(String::as_str).collect();
     let mut found = HashSet::new();
     let mut args = BTreeSet::new();
     let mut projects = Some(BTreeSet::new());
-    let mut visit = |spec: &ListSpec, titles: &[&str]| {
-        let name = titles.join(selector::SEPARATOR);
-        for test in &spec.tests {
-            let selector = selector::selector(&test.project_name, &spec.file, &name);
-            if let Some(wanted) = wanted.get(selector.as_str()) {
-                found.insert(*wanted);
-                args.insert(location_arg(
-                    &listed.config.root_dir.join(&spec.file),
-                    spec.line,
-                    spec.column,
-                ));
-                match (&mut projects, test.project_name.is_empty()) {
-                    (Some(names), false) => {
-                        names.insert(test.project_name.clone());
-                    }
-                    _ => projects = None,
+    for test in listed {
+        if let Some(wanted) = wanted.get(test.selector.as_str()) {
+            found.insert(*wanted);
+            args.insert(location_arg(&test.file, test.line, test.column));
+            match (&mut projects, test.project.is_empty()) {
+                (Some(names), false) => {
+                    names.insert(test.project.clone());
                 }
+                _ => projects = None,
             }
         }
-    };
-    // The top suites are projects' files (titled with the file's path);
-    // their descendants are describe blocks, whose titles the selector holds.
-    for file in &listed.suites {
-        walk(file, &mut Vec::new(), &mut visit);
     }
     Located {
         args: args.into_iter().collect(),
@@ -158,19 +110,6 @@ fn find(listed: &ListReport, selected: &[String]) -> Located {
             .filter(|selector| !found.contains(selector.as_str()))
             .cloned()
             .collect(),
-    }
-}
-
-fn walk<'a>(suite: &'a ListSuite, titles: &mut Vec<&'a str>, visit: &mut impl FnMut(&ListSpec, &[&str])) {
-    for spec in &suite.specs {
-        titles.push(&spec.title);
-        visit(spec, titles);
-        titles.pop();
-    }
-    for child in &suite.suites {
-        titles.push(&child.title);
-        walk(child, titles, visit);
-        titles.pop();
     }
 }
 
@@ -193,7 +132,8 @@ mod tests {
     use super::*;
 
     const LISTING: &str = r#"{
-      "config": {"rootDir": "/p/e2e/tests"},
+      "config": {"rootDir": "/p/e2e/tests"}, "errors": [],
+      "stats": {"expected": 0, "unexpected": 0, "flaky": 0, "skipped": 0},
       "suites": [
         {"title": "shop.spec.ts", "file": "shop.spec.ts", "specs": [
            {"title": "top", "file": "shop.spec.ts", "line": 3, "column": 5,
@@ -211,8 +151,16 @@ mod tests {
       ]
     }"#;
 
-    fn listing() -> ListReport {
-        serde_json::from_str(LISTING).expect("a listing")
+    fn listing() -> Vec<Listed> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("list.json");
+        // Every test of a listing is skipped, with no runs.
+        let full = LISTING.replace(
+            r#""projectName""#,
+            r#""status": "skipped", "results": [], "projectName""#,
+        );
+        std::fs::write(&path, full).expect("write");
+        json_report::list(&path).expect("a listing")
     }
 
     #[test]

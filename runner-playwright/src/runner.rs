@@ -11,7 +11,7 @@ use runner_api::{parse_settings, RunnerError, SettingsError, SuiteContext, Suite
 use crate::install::{self, InstallOutcome};
 use crate::settings::PlaywrightSettings;
 use crate::version::{self, Version};
-use crate::{collect, json_report, locations, reporters, selector};
+use crate::{json_report, locations, reporters, selector};
 
 /// The name users write as `runner = "playwright"`.
 pub const RUNNER_NAME: &str = "playwright";
@@ -96,21 +96,12 @@ impl runner_api::Runner for PlaywrightRunner {
                 return Err(RunnerError::Other(result.error.clone().unwrap_or_default()));
             }
         }
-        let list = collect::list_file(ctx);
-        let mut cmd = npx_playwright(ctx);
-        cmd.args(["test", "--list", "--reporter=json"])
-            .env("PLAYWRIGHT_JSON_OUTPUT_FILE", &list)
-            .current_dir(&ctx.path);
-        for project in settings.projects() {
-            cmd.arg(format!("--project={project}"));
-        }
-        cmd.args(&ctx.args);
-        log::debug!("[{}] listing with {cmd:?}", ctx.suite);
-        let process = ctx.run_supervised(cmd)?;
-        if process.exit != runner_api::process::ExitKind::Code(0) {
-            return Err(ctx.tool_failed("playwright test --list", process.exit));
-        }
-        collect::selectors(ctx).map(Some)
+        let outputs = Outputs::new(&ctx.output_dir);
+        let mut list = playwright_test(ctx, &outputs);
+        list.args(settings.projects().iter().map(|project| format!("--project={project}")))
+            .args(&ctx.args);
+        let listed = locations::list_tests(ctx, list).map_err(RunnerError::Other)?;
+        Ok(Some(listed.into_iter().map(|test| test.selector).collect()))
     }
 
     fn run(&self, ctx: &SuiteContext) -> Result<SuiteResult, RunnerError> {
