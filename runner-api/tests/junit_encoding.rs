@@ -226,3 +226,28 @@ fn what_is_kept_of_a_huge_output_is_bounded() {
         "what is kept and what is left out add up to the text"
     );
 }
+
+#[test]
+fn what_is_kept_of_a_huge_cdata_section_is_bounded() {
+    let report = HugeOutput {
+        parts: vec![
+            b"<testsuite><testcase name=\"loud\"><system-out><![CDATA[first line\n".to_vec(),
+            b"last line]]></system-out></testcase></testsuite>".to_vec(),
+        ],
+        line: b"a line of output <not markup> &amp; no reference\n",
+        repeats: 300_000,
+        part: 0,
+        done: 0,
+        pos: 0,
+    };
+    let cases = read_reader(report, Path::new("huge.xml")).expect("well-formed");
+    let out = cases[0].system_out.as_deref().expect("output");
+    assert!(out.len() <= 2 * KEPT_TEXT_BYTES + 200, "kept {} bytes", out.len());
+    assert!(
+        out.starts_with("first line\na line of output <not markup> &amp; no reference\n"),
+        "{}",
+        &out[..100]
+    );
+    assert!(out.ends_with("last line"), "{}", &out[out.len() - 100..]);
+    assert!(out.contains("bytes left out here"), "the note says what was left out");
+}

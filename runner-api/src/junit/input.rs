@@ -150,6 +150,10 @@ impl<R: Read> Input<R> {
 /// any predefined entity or character reference needs (`&#x10FFFF;`).
 const MAX_REFERENCE_NAME: usize = 32;
 
+/// What [`TextError::UnclosedCdata`] says.
+pub(super) const UNCLOSED_CDATA: &str =
+    "unexpected end of file: the CDATA section opened here is not closed (truncated report?)";
+
 /// Why [`Input::take_text`] could not go on.
 #[derive(Debug)]
 pub(super) enum TextError {
@@ -157,6 +161,10 @@ pub(super) enum TextError {
     /// The byte at this input offset does not continue valid UTF-8.
     InvalidUtf8 {
         at: u64,
+    },
+    /// The input ended inside the CDATA section that starts here.
+    UnclosedCdata {
+        start: Place,
     },
 }
 
@@ -218,6 +226,9 @@ impl<R: Read> Input<R> {
             match stop {
                 Stop::Done if !bad => {
                     if lt.is_some() {
+                        if self.take_cdata(out)? {
+                            continue;
+                        }
                         return Ok(());
                     }
                     after_cr = ends_with_cr;
@@ -238,6 +249,87 @@ impl<R: Read> Input<R> {
                     }
                 }
                 Stop::LeaveToQuickXml => return Ok(()),
+            }
+        }
+    }
+}
+
+impl<R: Read> Input<R> {
+    /// A CDATA section at the read position, appended to `out` as it
+    /// streams by (line breaks normalized), so that a section of any size
+    /// costs a buffer and what `out` keeps, not its size: quick-xml would
+    /// hold it whole. False, with nothing taken, when no section starts here.
+    fn take_cdata(&mut self, out: &mut Collected) -> Result<bool, TextError> {
+        const OPEN: &[u8] = b"<![CDATA[";
+        self.pin = self.pos;
+        while self.filled - self.pos < OPEN.len() {
+            if !self.fill_more()? {
+                break;
+            }
+        }
+        if !self.buf[self.pos..self.filled].starts_with(OPEN) {
+            return Ok(false);
+        }
+        let mut at = self.pos + OPEN.len();
+        // Placed before its bytes are dropped, should the input end inside it.
+        let mut start = None;
+        let mut after_cr = false;
+        loop {
+            let available = &self.buf[at..self.filled];
+            let (content, end) = match memchr::memmem::find(available, b"]]>") {
+                Some(close) => (&available[..close], Some(close + 3)),
+                // `]]` or a `\r` at the end may be completed by the next read.
+                None => {
+                    let keep = available
+                        .iter()
+                        .rev()
+                        .take(2)
+                        .take_while(|&&b| b == b']' || b == b'\r')
+                        .count();
+                    (&available[..available.len() - keep], None)
+                }
+            };
+            let text = match std::str::from_utf8(content) {
+                Ok(text) => text,
+                Err(err) if err.error_len().is_none() && end.is_none() => {
+                    std::str::from_utf8(&content[..err.valid_up_to()]).unwrap_or_default()
+                }
+                Err(err) => {
+                    return Err(TextError::InvalidUtf8 {
+                        at: self.base + (at + err.valid_up_to()) as u64,
+                    })
+                }
+            };
+            let mut rest = text;
+            if after_cr {
+                rest = rest.strip_prefix('\n').unwrap_or(rest);
+            }
+            after_cr = rest.ends_with('\r');
+            for (i, line) in rest.split('\r').enumerate() {
+                if i > 0 {
+                    out.text.push('\n');
+                }
+                out.text
+                    .push_str(line.strip_prefix('\n').filter(|_| i > 0).unwrap_or(line));
+            }
+            out.bound();
+            match end {
+                Some(end) => {
+                    self.pos = at + end;
+                    return Ok(true);
+                }
+                None => {
+                    let taken = text.len();
+                    // Everything taken may go: the section's start is placed first.
+                    let start = *start.get_or_insert_with(|| self.place(self.base + self.pin as u64));
+                    at += taken;
+                    self.pos = at;
+                    self.pin = at;
+                    if !self.fill_more()? {
+                        return Err(TextError::UnclosedCdata { start });
+                    }
+                    at = self.pos;
+                }
             }
         }
     }
@@ -396,5 +488,46 @@ mod tests {
         assert!(src.buf.len() >= data.len());
         assert_eq!(src.place(at), Place { line: 1, column: 1 });
         assert_eq!(src.place(at + 13), Place { line: 2, column: 3 });
+    }
+
+    #[test]
+    fn a_huge_cdata_section_streams_through_a_small_buffer() {
+        let body = "0123456789\r\n".repeat(2_000_000);
+        let data = format!("head <![CDATA[{body}]]]]>tail<![CDATA[ü\r]]>end</system-out>");
+        let mut src = Input::new(Trickle {
+            data: data.as_bytes(),
+            chunk: 4096,
+        });
+        let mut out = Collected::default();
+        src.take_text(&mut out).expect("text");
+        assert!(
+            src.buf.len() <= 2 * READ_BUFFER_BYTES,
+            "buffer grew to {}",
+            src.buf.len()
+        );
+        assert!(out.text.starts_with("head 0123456789\n0123"), "{}", &out.text[..40]);
+        assert!(
+            out.text.ends_with("0123456789\n]]tailü\nend"),
+            "{}",
+            &out.text[out.text.len() - 40..]
+        );
+        assert!(
+            out.text.len() < 4 * crate::junit::KEPT_TEXT_BYTES,
+            "kept {} bytes",
+            out.text.len()
+        );
+        let mut rest = String::new();
+        src.read_to_string(&mut rest).expect("rest");
+        assert_eq!(rest, "</system-out>");
+    }
+
+    #[test]
+    fn cdata_with_a_bad_byte_is_an_error_placed_at_it() {
+        let mut data = b"<![CDATA[ok".to_vec();
+        data.push(0xff);
+        data.extend_from_slice(b"]]>");
+        let mut src = Input::new(Trickle { data: &data, chunk: 5 });
+        let err = src.take_text(&mut Collected::default()).expect_err("invalid UTF-8");
+        assert!(matches!(err, TextError::InvalidUtf8 { at: 11 }), "{err:?}");
     }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use quick_xml::events::attributes::AttrError;
 use quick_xml::events::{BytesCData, BytesRef, BytesStart, BytesText};
 
-use super::input::{Input, Locate, Place, TextError};
+use super::input::{Input, Locate, Place, TextError, UNCLOSED_CDATA};
 use super::values::{append, attribute_value, parse_seconds, push_reference, Collected};
 use super::{JunitCase, JunitError, SuiteProblem, Summary};
 use crate::case::{Failure, TestStatus};
@@ -122,6 +122,7 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
                 source,
             },
             TextError::InvalidUtf8 { at } => self.invalid_utf8_at(src, at),
+            TextError::UnclosedCdata { start } => self.malformed(start, UNCLOSED_CDATA),
         }
     }
 
