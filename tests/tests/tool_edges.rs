@@ -46,6 +46,10 @@ fn every_failure_of_a_test_with_failing_subtests_is_kept() {
         stdout.contains("assert 0 == 2"),
         "the second failure is in the summary: {stdout}"
     );
+    assert!(
+        stdout.contains("(1 test with 3 failures in all, which the tool counts one by one)"),
+        "the suite line says why pytest's own count (3 failed) differs: {stdout}"
+    );
 
     let records = run.suite_records("subtests");
     let counts = record_named(&records, "test_counts");

@@ -73,6 +73,19 @@ pub fn suite_lines(style: Style, name_width: usize, result: &SuiteResult) -> Vec
     if result.attempts > 1 {
         let _ = write!(line, " after {}", plural(result.attempts, "attempt"));
     }
+    // pytest's subtests: the tool's own line counts each failure, qaagent each test.
+    let (several, failures) = (result.cases.iter())
+        .filter(|case| case.failures.len() > 1)
+        .fold((0, 0), |(tests, failures), case| {
+            (tests + 1, failures + case.failures.len())
+        });
+    if several > 0 {
+        let _ = write!(
+            line,
+            " ({} with {failures} failures in all, which the tool counts one by one)",
+            plural(several, "test")
+        );
+    }
     let _ = write!(line, "  {}", style.dim(&format!("[{}]", seconds(result.duration))));
     let indent = " ".repeat(LABEL_WIDTH + 1 + name_width + 1);
     let mut lines = vec![line];
