@@ -10,7 +10,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crossbeam_channel::{select, Receiver, Sender};
-use runner_api::{CancelToken, LiveOutput, OutputLine, Selection, SuiteContext, SuiteOutcome, SuiteResult, ToolRun};
+use runner_api::{
+    CancelToken, LiveOutput, OutputLine, Selection, SuiteContext, SuiteOutcome, SuiteResult, TestCase, TestStatus,
+    ToolRun,
+};
 
 use crate::attempts::{keep_selected, merge, next_selection};
 use crate::events::Event;
@@ -284,6 +287,9 @@ fn run_suite(
     .unwrap_or_else(|_| log::error!("[{name}] the version probe panicked"));
 
     let mut result = merged.unwrap_or_else(|| SuiteResult::errored(name, &runner_name, "no attempt ran"));
+    if !cancel.is_cancelled() {
+        check_selected(&mut result, suite);
+    }
     result.output_dir = Some(suite_out);
     if result.tool.name.is_empty() {
         result.tool.name = runner_name;
@@ -291,6 +297,53 @@ fn run_suite(
     result.tool.version = version;
     log::debug!("[{name}] finished in {:?}", started.elapsed());
     result
+}
+
+/// A suite asked to run some tests (`--rerun-failed`, a partition's share)
+/// must have run each of them, and a re-run the very test it names: one the
+/// tool did not run, or a selector that now points at another test (a
+/// feature file edited since, a renamed test), becomes an errored test,
+/// never a silent pass. A suite that errored as a whole already fails.
+fn check_selected(result: &mut SuiteResult, suite: &PlannedSuite) {
+    let Selection::Only(selectors) = &suite.selection else {
+        return;
+    };
+    if result.error.is_some() {
+        return;
+    }
+    let mut missing = Vec::new();
+    for selector in selectors {
+        let at_selector: Vec<&TestCase> = (result.cases.iter())
+            .filter(|case| case.selector.as_deref() == Some(selector))
+            .collect();
+        let expected = suite.expected_names.get(selector);
+        let ran_it = match expected {
+            Some(name) => at_selector.iter().any(|case| &case.name == name),
+            None => !at_selector.is_empty(),
+        };
+        if ran_it {
+            continue;
+        }
+        let message = match at_selector.first() {
+            Some(other) => format!(
+                "selected to run again, but `{selector}` now runs `{}`: the test moved or was renamed",
+                other.name
+            ),
+            None => format!("selected to run, but the tool did not run `{selector}`"),
+        };
+        let mut case = TestCase::new(
+            expected.map_or(selector.as_str(), String::as_str),
+            "",
+            TestStatus::Error,
+        );
+        case.selector = Some(selector.clone());
+        case.message = Some(message);
+        missing.push(case);
+    }
+    if !missing.is_empty() {
+        log::warn!("[{}] {} selected test(s) did not run", suite.config.name, missing.len());
+        result.cases.extend(missing);
+    }
 }
 
 fn fold(merged: Option<SuiteResult>, next: SuiteResult, selection: &Selection) -> SuiteResult {

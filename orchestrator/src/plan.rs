@@ -76,6 +76,9 @@ pub struct PlannedSuite {
     pub missing_path: Option<PathBuf>,
     /// What its first attempt runs.
     pub selection: Selection,
+    /// For a `--rerun-failed` selection, the recorded name of each selected
+    /// test by selector; empty otherwise.
+    pub expected_names: std::collections::BTreeMap<String, String>,
 }
 
 impl std::fmt::Debug for PlannedSuite {
@@ -160,6 +163,7 @@ impl Plan {
                 runner,
                 missing_path,
                 selection: Selection::All,
+                expected_names: Default::default(),
             });
         }
         let parallel = overrides.parallel.unwrap_or(config.run.parallel);

@@ -60,6 +60,9 @@ pub struct SuiteRerun {
     pub selection: Selection,
     /// How many of its tests failed or errored (0 when it errored without naming one).
     pub failed: usize,
+    /// The recorded name of each selected test, by selector: the re-run
+    /// must run these tests, not whatever a selector points at now.
+    pub names: BTreeMap<String, String>,
 }
 
 /// The failures of one earlier run.
@@ -136,6 +139,7 @@ fn not_finished(run: &LoadedRun) -> Option<String> {
 struct Gathered {
     selectors: Vec<String>,
     seen: HashSet<String>,
+    names: BTreeMap<String, String>,
     failed: usize,
     unselectable: bool,
 }
@@ -173,6 +177,7 @@ fn failures(run: &LoadedRun) -> Result<Failures, EvidenceError> {
             Some(selector) if !selector.is_empty() => {
                 if entry.seen.insert(selector.to_string()) {
                     entry.selectors.push(selector.to_string());
+                    entry.names.insert(selector.to_string(), record.name.clone());
                 }
             }
             _ => entry.unselectable = true,
@@ -209,6 +214,7 @@ fn failures(run: &LoadedRun) -> Result<Failures, EvidenceError> {
                 SuiteRerun {
                     selection,
                     failed: gathered.failed,
+                    names: gathered.names,
                 },
             )
         })
@@ -231,6 +237,7 @@ pub fn restrict_to_failures(plan: &mut Plan, failures: &BTreeMap<String, SuiteRe
         suite.index = index;
         if let Some(rerun) = failures.get(&suite.config.name) {
             suite.selection = rerun.selection.clone();
+            suite.expected_names = rerun.names.clone();
         }
     }
     plan.settings.workers = plan.settings.workers.clamp(1, plan.suites.len().max(1));
@@ -330,7 +337,16 @@ mod tests {
             ("docs", Selection::Only(vec!["docs::slow".into()]), 1),
         ]
         .into_iter()
-        .map(|(name, selection, failed)| (name.to_string(), SuiteRerun { selection, failed }))
+        .map(|(name, selection, failed)| {
+            (
+                name.to_string(),
+                SuiteRerun {
+                    selection,
+                    failed,
+                    names: BTreeMap::new(),
+                },
+            )
+        })
         .collect();
         assert_eq!(failed.suites, expected);
         assert_eq!(failed.failed_tests(), 4);
@@ -469,7 +485,16 @@ mod tests {
             ("gone", Selection::All),
         ]
         .into_iter()
-        .map(|(name, selection)| (name.to_string(), SuiteRerun { selection, failed: 1 }))
+        .map(|(name, selection)| {
+            (
+                name.to_string(),
+                SuiteRerun {
+                    selection,
+                    failed: 1,
+                    names: BTreeMap::new(),
+                },
+            )
+        })
         .collect();
         let missing = restrict_to_failures(&mut plan, &failures);
         assert_eq!(missing, ["gone"]);

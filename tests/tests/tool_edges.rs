@@ -255,3 +255,42 @@ fn pytest_rerunfailures_reruns_are_attempts_and_a_rerun_pass_is_flaky() {
     assert!(squash(&run.stdout()).contains("FLAKY"), "{}", run.describe());
     assert_eq!(run.manifest()["counts"]["tests_flaky"], 1);
 }
+
+/// `--rerun-failed` selects behave scenarios by `file:LINE`: after the file
+/// is edited, that line may hold another scenario, which passes. The re-run
+/// must not pass on it: the failed scenario did not run.
+#[test]
+fn rerun_failed_never_passes_on_a_test_that_moved_into_the_failed_ones_place() {
+    let shop = "Feature: Shop\n\n  Scenario: Passing\n    Given a step that passes\n\n  Scenario: Failing\n    Given a step that fails\n";
+    let project = qaagent_tests::project_with(
+        "qaagent-moved-",
+        &[
+            (".qaagent.toml", "[project]\nname = \"moved\"\n\n[tests.behave]\npath = \"features\"\n"),
+            ("features/shop.feature", shop),
+            (
+                "features/steps/steps.py",
+                "from behave import given\n\n@given('a step that passes')\ndef ok(context):\n    pass\n\n@given('a step that fails')\ndef bad(context):\n    assert False, 'boom'\n",
+            ),
+        ],
+    );
+    let runs = tempfile::tempdir().expect("runs");
+    let first = Qaagent::with_runs_dir(project.path(), runs.path())
+        .args(["run-all", "--no-progress"])
+        .run();
+    assert_eq!(first.code(), 1, "{}", first.describe());
+    // "Passing" moves down to the line "Failing" was on.
+    let edited = shop.replace(
+        "  Scenario: Passing",
+        "  Scenario: Inserted\n    Given a step that passes\n\n  Scenario: Passing",
+    );
+    std::fs::write(project.path().join("features/shop.feature"), edited).expect("edit");
+    let rerun = Qaagent::with_runs_dir(project.path(), runs.path())
+        .args(["run-all", "--no-progress", "--rerun-failed"])
+        .run();
+    assert_eq!(rerun.code(), 1, "{}", rerun.describe());
+    assert!(
+        squash(&rerun.stdout()).contains("features/shop.feature:6` now runs `Passing`"),
+        "{}",
+        rerun.describe()
+    );
+}
