@@ -89,7 +89,10 @@ pub fn rerun_args(
     let mut args = Vec::with_capacity(template.len() + selectors.len());
     for element in template {
         if element == SELECTORS {
-            args.extend(escaped.iter().cloned());
+            // Each selector is an argument of its own here, so one that
+            // starts like an option (from evidence someone edited) would be
+            // taken as one: it is left out.
+            args.extend(escaped.iter().filter(|selector| !looks_like_option(selector)).cloned());
         } else if element.contains(SELECTORS) {
             // Expand the rest first, so a selector containing "{out}" stays as it is.
             let parts: Vec<String> = element
@@ -102,6 +105,15 @@ pub fn rerun_args(
         }
     }
     Ok(args)
+}
+
+/// True for an argument a tool would read as an option (logged).
+fn looks_like_option(arg: &str) -> bool {
+    let option = arg.starts_with('-');
+    if option {
+        log::warn!("not passing the selector {arg:?}: as an argument of its own it would be read as an option");
+    }
+    option
 }
 
 /// `selector` escaped as `escape` says.
@@ -284,5 +296,21 @@ mod tests {
         )
         .expect("ok");
         assert_eq!(args, ["--only={out}"]);
+    }
+
+    #[test]
+    fn a_selector_that_looks_like_an_option_is_never_its_own_argument() {
+        let placeholders = placeholders();
+        let template = vec!["--only".to_string(), SELECTORS.to_string()];
+        let selectors = vec!["a".to_string(), "--debug=/tmp/x".to_string()];
+        let args = rerun_args(&template, &selectors, "|", Escape::None, &placeholders).expect("args");
+        assert_eq!(args, ["--only", "a"]);
+        let joined = vec!["--filter=({selectors})".to_string()];
+        let args = rerun_args(&joined, &selectors, "|", Escape::None, &placeholders).expect("args");
+        assert_eq!(
+            args,
+            ["--filter=(a|--debug=/tmp/x)"],
+            "inside a longer argument it is only text"
+        );
     }
 }

@@ -88,9 +88,23 @@ impl Runner for PytestRunner {
         let python = find_python(settings.python.as_deref(), &ctx.project_dir, "pytest")?;
         let junit_path = ctx.output_dir.join("junit.xml");
 
+        // A node id never starts with `-`; one that does (evidence someone
+        // edited) would be read as an option, so it goes as a path, `./-…`.
+        let safe: Vec<String> = ctx
+            .selected()
+            .unwrap_or_default()
+            .iter()
+            .map(|id| {
+                if id.starts_with('-') {
+                    format!("./{id}")
+                } else {
+                    id.clone()
+                }
+            })
+            .collect();
         let targets: Vec<&std::ffi::OsStr> = match ctx.selected() {
             None => vec![ctx.path.as_os_str()],
-            Some(selectors) => selectors.iter().map(std::ffi::OsStr::new).collect(),
+            Some(_) => safe.iter().map(std::ffi::OsStr::new).collect(),
         };
         let mut cmd = pytest_command(ctx, &python, &targets);
         cmd.arg("-o")

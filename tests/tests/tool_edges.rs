@@ -294,3 +294,36 @@ fn rerun_failed_never_passes_on_a_test_that_moved_into_the_failed_ones_place() {
         rerun.describe()
     );
 }
+
+/// Stored evidence is input: a selector edited to look like an option
+/// (`--debug=FILE`) is passed to pytest as a path, never as an option.
+#[test]
+fn an_edited_selector_is_never_an_option_of_the_tool() {
+    let project = fixture("pytest-project");
+    let runs = tempfile::tempdir().expect("runs");
+    let first = Qaagent::with_runs_dir(project.path(), runs.path())
+        .args(["run-all", "--no-progress"])
+        .run();
+    assert_eq!(first.code(), 1, "{}", first.describe());
+    let tests = first.run_dir().join("evidence/tests.jsonl");
+    let planted = runs.path().join("planted-debug.log");
+    let text = read_text(&tests);
+    let failing = text
+        .lines()
+        .find(|line| line.contains("\"status\":\"failed\""))
+        .expect("a failed record")
+        .to_string();
+    let record: Value = serde_json::from_str(&failing).expect("json");
+    let selector = record["metadata"]["selector"].as_str().expect("selector").to_string();
+    let edited = text.replace(
+        &format!("\"selector\":{}", serde_json::to_string(&selector).expect("json")),
+        &format!("\"selector\":\"--debug={}\"", planted.display()),
+    );
+    assert_ne!(edited, text, "the selector was replaced");
+    std::fs::write(&tests, edited).expect("edit");
+    let rerun = Qaagent::with_runs_dir(project.path(), runs.path())
+        .args(["run-all", "--no-progress", "--rerun-failed"])
+        .run();
+    assert!(!planted.exists(), "pytest took the selector as its --debug option");
+    assert_eq!(rerun.code(), 1, "{}", rerun.describe());
+}
