@@ -171,7 +171,11 @@ pub(crate) fn write_config(file: &Path, text: &str, force: bool) -> Result<(), C
         source,
     };
     if force {
-        return fs::write(file, text).map_err(io_error);
+        // Renamed into place: a link there is replaced, never written through.
+        return evidence::write_atomically(file, text.as_bytes()).map_err(|err| CliError::Io {
+            what: format!("cannot write {}", file.display()),
+            source: std::io::Error::other(err.to_string()),
+        });
     }
     // create_new: a config that appeared since the check above is still not replaced.
     let mut handle = match fs::OpenOptions::new().write(true).create_new(true).open(file) {

@@ -151,3 +151,28 @@ fn a_broken_profile_is_a_usage_error_that_says_where() {
     assert_eq!(import.code(), 2, "{}", import.describe());
     assert!(import.stderr().contains("no profile at "), "{}", import.describe());
 }
+
+/// `--force` replaces a `.qaagent.toml` that is a link; it never writes
+/// through it into the file it points at (`init --force` alike).
+#[test]
+fn force_replaces_a_link_and_never_writes_through_it() {
+    let project = project_with("import-link", &[(".qaagent.yaml", "project:\n  name: linked\n")]);
+    let victim = project.path().join("victim.txt");
+    std::fs::write(&victim, "precious").expect("victim");
+    std::os::unix::fs::symlink(&victim, project.path().join(".qaagent.toml")).expect("link");
+    let run = Qaagent::new(project.path()).args(["config", "import", "--force"]).run();
+    assert_eq!(run.code(), 0, "{}", run.describe());
+    assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "precious");
+    let written = project.path().join(".qaagent.toml");
+    assert!(!written.symlink_metadata().expect("config").file_type().is_symlink());
+    assert!(std::fs::read_to_string(written).expect("config").contains("linked"));
+    std::fs::remove_file(project.path().join(".qaagent.toml")).expect("remove");
+    std::os::unix::fs::symlink(&victim, project.path().join(".qaagent.toml")).expect("link");
+    let init = Qaagent::new(project.path()).args(["init", "--force"]).run();
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("victim"),
+        "precious",
+        "{}",
+        init.describe()
+    );
+}
