@@ -46,8 +46,10 @@ pub(crate) fn run(args: &MergeArgs) -> Result<u8, CliError> {
         allow_partial: args.allow_partial,
     };
     let report = merge::merge(shards, &options)?;
+    let paused = crate::github::active().then(|| crate::github::Paused::start(false));
     print(&report);
-    if crate::github::active() {
+    if let Some(paused) = paused {
+        paused.resume();
         crate::github::publish(&report.run_dir, false);
     }
     let code = exit::for_verdict(report.verdict);

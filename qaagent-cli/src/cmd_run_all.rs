@@ -65,6 +65,7 @@ pub(crate) fn run(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u
     let mut run = Run::new(&config, plan, options)?;
     run.handle_signals()?;
 
+    let paused = crate::github::active().then(|| crate::github::Paused::start(args.format == Format::Json));
     let mut reporter = reporter_for(args);
     let mut output_error = None;
     let report = run.execute(&mut |event| {
@@ -78,7 +79,8 @@ pub(crate) fn run(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u
             source,
         });
     }
-    if crate::github::active() {
+    if let Some(paused) = paused {
+        paused.resume();
         crate::github::publish(&report.run_dir, args.format == Format::Json);
     }
     let code = exit::for_verdict(report.verdict);

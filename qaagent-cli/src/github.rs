@@ -10,6 +10,47 @@ use orchestrator::report::github;
 
 use crate::reporter::{to_stderr, to_stdout};
 
+/// Workflow commands paused while a run's own output (test names and
+/// messages, tool output) goes by: the runner reads a command from any line
+/// that starts with `::` once leading blanks are trimmed, so an indented
+/// failure message could forge one. Resumed by [`Paused::resume`] before
+/// qaagent's own annotations.
+pub(crate) struct Paused {
+    token: String,
+    stderr: bool,
+}
+
+impl Paused {
+    /// Pauses workflow commands, on stdout or (when stdout carries JSON) stderr.
+    pub(crate) fn start(stderr: bool) -> Paused {
+        use std::hash::{BuildHasher, Hasher};
+        // RandomState is seeded randomly per process: a test cannot guess the token.
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos()),
+        );
+        let token = format!("qaagent-{:016x}{:08x}", hasher.finish(), std::process::id());
+        let paused = Paused { token, stderr };
+        paused.say(&format!("::stop-commands::{}", paused.token));
+        paused
+    }
+
+    /// Resumes workflow commands.
+    pub(crate) fn resume(self) {
+        self.say(&format!("::{}::", self.token));
+    }
+
+    fn say(&self, line: &str) {
+        if self.stderr {
+            to_stderr(line);
+        } else {
+            to_stdout(line);
+        }
+    }
+}
+
 /// True inside a GitHub Actions job.
 pub(crate) fn active() -> bool {
     std::env::var("GITHUB_ACTIONS").is_ok_and(|value| value == "true")

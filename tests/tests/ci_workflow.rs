@@ -130,6 +130,13 @@ fn the_documented_github_workflow_runs_shares_and_merges_them_into_one_failing_v
         describe(merge_command, merge)
     );
     assert!(stdout.contains("merged 4 shards"), "{}", describe(merge_command, merge));
+    // Commands are paused while tool text goes by, and resumed for qaagent's own annotations.
+    let token = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("::stop-commands::"))
+        .expect("workflow commands paused first");
+    let resumed = stdout.find(&format!("::{token}::")).expect("and resumed");
+    assert!(stdout.find("::error ").is_some_and(|at| at > resumed), "{stdout}");
     for (command, output) in &outputs[1..] {
         assert_eq!(output.status.code(), Some(0), "{}", describe(command, output));
     }
