@@ -62,7 +62,7 @@ pub use manifest::{
 pub use prune::{prune_run, Pruned};
 pub use raw_record::RawRecord;
 pub use record::{DiagnosticRecord, TestRecord};
-pub use root::{runs_root, RUNS_DIR_ENV};
+pub use root::{absolute_clean, runs_root, RUNS_DIR_ENV};
 pub use store::{list_runs, load_run, load_run_dir, resolve_run, ListedRun, LoadedRun, Records, LATEST};
 pub use suite::{Case, Cases, Failure, LeakedProcess, PriorFailure, SuiteOutcome, SuiteRecord, TestStatus, ToolRun};
 pub use tree::{copy_tree, is_run_relative};

@@ -1,7 +1,7 @@
 //! Where runs live: `--runs-dir`, else `$QAAGENT_RUNS_DIR`, else `~/.qaagent/runs`.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 
 use crate::error::EvidenceError;
 
@@ -15,7 +15,26 @@ pub const RUNS_DIR_ENV: &str = "QAAGENT_RUNS_DIR";
 /// directory is not created here.
 pub fn runs_root(explicit: Option<PathBuf>) -> Result<PathBuf, EvidenceError> {
     let root = resolve(explicit, std::env::var_os(RUNS_DIR_ENV), std::env::var_os("HOME"))?;
-    std::path::absolute(&root).map_err(EvidenceError::io("resolve", root))
+    absolute_clean(&root).map_err(EvidenceError::io("resolve", root))
+}
+
+/// `path` made absolute against the current directory, without `.` and
+/// `..` parts: tools given a path below it (pytest's `cache_dir`) may refuse
+/// one that climbs. `..` is resolved by the path's text, as a shell's `cd`
+/// does, not through symbolic links.
+pub fn absolute_clean(path: &Path) -> std::io::Result<PathBuf> {
+    let absolute = std::path::absolute(path)?;
+    let mut clean = PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                clean.pop();
+            }
+            other => clean.push(other),
+        }
+    }
+    Ok(clean)
 }
 
 /// [`runs_root`] with its environment passed in, so it can be tested without mutating the process's.
@@ -71,5 +90,14 @@ mod tests {
         assert!(matches!(err, EvidenceError::NoHome), "{err:?}");
         let err = resolve(None, None, Some("".into())).expect_err("empty home");
         assert!(matches!(err, EvidenceError::NoHome), "{err:?}");
+    }
+
+    #[test]
+    fn a_climbing_path_is_made_plain() {
+        assert_eq!(
+            absolute_clean(Path::new("/a/b/../c/./d/..")).expect("absolute"),
+            PathBuf::from("/a/c")
+        );
+        assert_eq!(absolute_clean(Path::new("/..")).expect("absolute"), PathBuf::from("/"));
     }
 }

@@ -47,7 +47,7 @@ pub(crate) fn run(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u
         out: args
             .out
             .as_deref()
-            .map(std::path::absolute)
+            .map(evidence::absolute_clean)
             .transpose()
             .map_err(|source| CliError::Io {
                 what: "--out".into(),

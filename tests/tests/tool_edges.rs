@@ -327,3 +327,32 @@ fn an_edited_selector_is_never_an_option_of_the_tool() {
     assert!(!planted.exists(), "pytest took the selector as its --debug option");
     assert_eq!(rerun.code(), 1, "{}", rerun.describe());
 }
+
+/// A runs dir or `--out` given with `..` works: pytest refuses a cache dir
+/// whose path climbs, so qaagent passes every path without `..`.
+#[test]
+fn a_runs_dir_and_out_that_climb_with_dotdot_work() {
+    let project = qaagent_tests::project_with(
+        "climb",
+        &[
+            (
+                ".qaagent.toml",
+                "[project]\nname = \"climb\"\n\n[tests.unit]\npath = \"tests\"\n",
+            ),
+            ("tests/test_ok.py", "def test_ok():\n    pass\n"),
+        ],
+    );
+    let name = project.path().file_name().expect("name").to_string_lossy().into_owned();
+    let run = Qaagent::new(project.path())
+        .args(["run-all", "--no-progress", "--runs-dir"])
+        .args([
+            format!("../{name}-runs"),
+            "--out".into(),
+            format!("./x/../../{name}-out"),
+        ])
+        .run();
+    let siblings = project.path().parent().expect("parent");
+    let _ = std::fs::remove_dir_all(siblings.join(format!("{name}-runs")));
+    let _ = std::fs::remove_dir_all(siblings.join(format!("{name}-out")));
+    assert_eq!(run.code(), 0, "{}", run.describe());
+}
