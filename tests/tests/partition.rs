@@ -227,3 +227,39 @@ fn a_command_suite_with_a_list_template_is_split_by_test() {
     );
     assert_eq!(union, expected);
 }
+
+/// With more machines than tests some shares are empty: they pass (the
+/// merge judges the whole run), so a CI matrix job does not fail for them.
+#[test]
+fn an_empty_share_passes_and_the_merge_judges_the_run() {
+    let project = qaagent_tests::project_with(
+        "one-test",
+        &[
+            (
+                ".qaagent.toml",
+                "[project]\nname = \"one-test\"\n\n[tests.unit]\npath = \"tests\"\n",
+            ),
+            ("tests/test_only.py", "def test_only():\n    assert 1 == 2\n"),
+        ],
+    );
+    let mut dirs = Vec::new();
+    let mut shares = Vec::new();
+    for k in 1..=3 {
+        let share = Qaagent::new(project.path())
+            .args(["run-all", "--no-progress", "--partition"])
+            .args([format!("{k}/3")])
+            .run();
+        let ran = share.records().len();
+        let expected = if ran == 1 { 1 } else { 0 };
+        assert_eq!(share.code(), expected, "{}", share.describe());
+        if ran == 0 {
+            assert!(share.stdout().contains("ran no tests"), "{}", share.describe());
+        }
+        dirs.push(share.run_dir());
+        shares.push(share);
+    }
+    let ran: usize = shares.iter().map(|share| share.records().len()).sum();
+    assert_eq!(ran, 1);
+    let merged = Qaagent::new(project.path()).args(["merge"]).args(&dirs).run();
+    assert_eq!(merged.code(), 1, "the one test failed: {}", merged.describe());
+}
