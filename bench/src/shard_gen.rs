@@ -90,6 +90,7 @@ pub fn write_shards(root: &Path, shards: usize, records: usize) -> Result<Vec<Pa
                 total: shards as u32,
                 plan: "b3nch".repeat(8),
                 durations: None,
+                suites: Vec::new(),
             }),
         };
         let run = Run::create(root, info)?;

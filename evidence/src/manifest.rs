@@ -136,6 +136,10 @@ pub struct Partition {
     /// Hash (hex) of the durations file the plan was balanced with, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub durations: Option<String>,
+    /// The suites of the whole plan, in order (a share's own `suite_order`
+    /// lists only those it runs): the merged run's order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suites: Vec<String>,
 }
 
 /// `target`: what was tested.

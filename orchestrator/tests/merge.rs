@@ -63,6 +63,7 @@ fn shard(root: &Path, index: u32, total: u32, plan: &str, suites: &[(&str, &[(&s
             total,
             plan: plan.into(),
             durations: None,
+            suites: Vec::new(),
         }),
     };
     let run = Run::create(root, info).expect("run created");
@@ -289,6 +290,29 @@ fn an_unfinished_shard_is_refused() {
     let message = refused(merged(&dirs, out.path(), false));
     assert!(message.contains("shard 3/3"), "{message}");
     assert!(message.contains("did not finish: it is interrupted"), "{message}");
+}
+
+/// A share killed before it recorded anything, its manifest then edited to
+/// say `passed`, looks like an empty share: its planned suites give it away.
+#[test]
+fn a_finished_share_without_its_planned_suites_is_refused() {
+    let shards_root = tempfile::tempdir().expect("tempdir");
+    let out = tempfile::tempdir().expect("tempdir");
+    let dirs = three_shards(shards_root.path());
+    let path = dirs[1].join(evidence::MANIFEST_FILE);
+    let mut manifest: Value = serde_json::from_str(&fs::read_to_string(&path).expect("read")).expect("json");
+    manifest["suites"] = serde_json::json!([]);
+    for count in ["tests", "tests_passed", "tests_failed"] {
+        manifest["counts"][count] = 0.into();
+    }
+    fs::write(&path, manifest.to_string()).expect("write");
+    fs::write(dirs[1].join(evidence::TESTS_FILE), "").expect("no records");
+    let message = refused(merged(&dirs, out.path(), false));
+    assert!(message.contains("shard 2/3"), "{message}");
+    assert!(
+        message.contains("recorded no result of suite(s) it planned"),
+        "{message}"
+    );
 }
 
 #[test]

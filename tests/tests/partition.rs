@@ -89,6 +89,7 @@ fn three_shares_are_disjoint_and_together_the_whole_run() {
     assert_eq!(outcomes(&merged), expected, "{}", merged.describe());
     let counts = &merged.manifest()["counts"];
     assert_eq!(counts, &whole.manifest()["counts"], "{}", merged.describe());
+    assert_eq!(merged.manifest()["suite_order"], whole.manifest()["suite_order"]);
 
     // Two of the three are not the whole run.
     let partial = Qaagent::new(project.path()).args(["merge"]).args(&dirs[..2]).run();

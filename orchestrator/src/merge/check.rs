@@ -67,7 +67,21 @@ pub(crate) fn check(shards: &mut [Shard]) -> Problems {
                 .push(format!("{name} given twice: {other} and {}", shard.source));
         }
         match shard.run.status() {
-            Some(RunStatus::Passed | RunStatus::Failed) => {}
+            Some(RunStatus::Passed | RunStatus::Failed) => {
+                // A finished run records every suite it planned.
+                let manifest = &shard.run.manifest;
+                let unrecorded: Vec<&str> = (manifest.suite_order.iter())
+                    .filter(|name| !manifest.suites.iter().any(|suite| &suite.name == *name))
+                    .map(String::as_str)
+                    .collect();
+                if !unrecorded.is_empty() {
+                    problems.partial.push(format!(
+                        "{name} ({}) says it finished but recorded no result of suite(s) it planned: {}",
+                        shard.source,
+                        unrecorded.join(", ")
+                    ));
+                }
+            }
             status => problems.partial.push(format!(
                 "{name} ({}) did not finish: it is {}",
                 shard.source,

@@ -9,7 +9,15 @@ use super::Shard;
 /// it), keeping each shard's relative order: a suite a shard did not run is
 /// missing from its list, not moved.
 pub(crate) fn suite_order(shards: &[Shard]) -> Vec<String> {
-    let mut order: Vec<String> = Vec::new();
+    // The whole plan's order, where the shares recorded it.
+    let mut order: Vec<String> = (shards.iter())
+        .find_map(|shard| {
+            shard
+                .partition()
+                .map(|p| p.suites.clone())
+                .filter(|suites| !suites.is_empty())
+        })
+        .unwrap_or_default();
     for shard in shards {
         let manifest = &shard.run.manifest;
         let names = (manifest.suite_order.iter()).chain(manifest.suites.iter().map(|suite| &suite.name));

@@ -101,6 +101,7 @@ pub fn partition_from_ci(var: impl Fn(&str) -> Option<String>) -> Result<(u32, u
 /// records of it. Lists the suites' tests first (concurrently, bounded by
 /// `cancel`; a listing that fails makes its suite one unit, with a warning).
 pub(crate) fn apply(plan: &mut Plan, spec: &PartitionSpec, cancel: &CancelToken) -> evidence::Partition {
+    let whole_plan = plan.names();
     let listed = collect::collect_all(plan, cancel);
     let mut units: BTreeSet<Unit> = BTreeSet::new();
     for (suite, listed) in plan.suites.iter().zip(listed) {
@@ -159,6 +160,7 @@ pub(crate) fn apply(plan: &mut Plan, spec: &PartitionSpec, cancel: &CancelToken)
         total: spec.total,
         plan: format!("{:016x}", stable_hash(&plan_bytes)),
         durations: spec.durations.as_ref().map(|durations| durations.hash().to_string()),
+        suites: whole_plan,
     }
 }
 
