@@ -236,10 +236,13 @@ fn push_row(cases: &mut Vec<TestCase>, row: junit::JunitCase) {
     case.selector = selector;
     if let Some(previous) = cases.last_mut() {
         if previous.selector.is_some() && previous.selector == case.selector {
-            if previous.status == TestStatus::Passed {
-                rerun_by_plugin(previous, case);
-            } else {
+            // A failed call and its teardown's error are two rows of one run;
+            // any other pair is a run the plugin repeated, then the next.
+            let teardown = case.status == TestStatus::Error && previous.status.is_failure();
+            if teardown || previous.status == TestStatus::Skipped {
                 merge_rows(previous, case);
+            } else {
+                rerun_by_plugin(previous, case);
             }
             return;
         }
@@ -247,19 +250,32 @@ fn push_row(cases: &mut Vec<TestCase>, row: junit::JunitCase) {
     cases.push(case);
 }
 
-/// pytest-rerunfailures (16.6.1 and newer) writes an empty row for each run
-/// it repeated, then the last run's row: pytest itself never follows a
-/// passing row with another of the same test. So the earlier run failed,
-/// and counts as an attempt; a test that then passes is flaky.
+/// pytest-rerunfailures (16.6.1 and newer) writes a row for each run it
+/// repeated, then the last run's row: an empty one when the repeated run
+/// failed its call (pytest keeps no details of it), a failing one when a
+/// subtest failed. pytest itself never follows a passing row with another
+/// of the same test. So the earlier run failed and counts as an attempt; a
+/// test that then passes is flaky.
 fn rerun_by_plugin(earlier: &mut TestCase, mut last: TestCase) {
     last.previous_failures = std::mem::take(&mut earlier.previous_failures);
-    last.previous_failures.push(PriorFailure {
-        status: TestStatus::Failed,
-        message: Some("failed; pytest-rerunfailures ran it again (its report keeps no details)".into()),
-        error_type: None,
-        details: None,
-        duration: earlier.duration,
-    });
+    let prior = if earlier.status.is_failure() {
+        PriorFailure {
+            status: earlier.status,
+            message: earlier.message.take(),
+            error_type: earlier.error_type.take(),
+            details: earlier.details.take(),
+            duration: earlier.duration,
+        }
+    } else {
+        PriorFailure {
+            status: TestStatus::Failed,
+            message: Some("failed; pytest-rerunfailures ran it again (its report keeps no details)".into()),
+            error_type: None,
+            details: None,
+            duration: earlier.duration,
+        }
+    };
+    last.previous_failures.push(prior);
     last.attempts = earlier.attempts.max(1) + last.attempts.max(1);
     last.flaky = last.status == TestStatus::Passed;
     *earlier = last;

@@ -249,11 +249,18 @@ fn pytest_rerunfailures_reruns_are_attempts_and_a_rerun_pass_is_flaky() {
         "{fails}"
     );
     assert_eq!(ok["metadata"]["attempts"], 1, "{ok}");
+    // A failed subtest makes the first run's row a failing one, then the re-run's passes.
+    let sub = by_name("test_subtest_flaky");
+    assert_eq!(
+        (&sub["status"], &sub["metadata"]["attempts"], &sub["metadata"]["flaky"]),
+        (&"passed".into(), &2.into(), &true.into()),
+        "{sub}"
+    );
     // As many attempts as the tests logged runs.
     let runs = read_text(&state.path().join("reruns.log"));
-    assert_eq!(runs.lines().count(), 2 + 3 + 1, "{runs}");
+    assert_eq!(runs.lines().count(), 2 + 3 + 1 + 2, "{runs}");
     assert!(squash(&run.stdout()).contains("FLAKY"), "{}", run.describe());
-    assert_eq!(run.manifest()["counts"]["tests_flaky"], 1);
+    assert_eq!(run.manifest()["counts"]["tests_flaky"], 2);
 }
 
 /// `--rerun-failed` selects behave scenarios by `file:LINE`: after the file
