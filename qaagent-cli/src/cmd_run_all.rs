@@ -229,7 +229,8 @@ fn partition_spec(args: &RunAllArgs) -> Result<Option<PartitionSpec>, CliError> 
     let usage = |err: &dyn std::fmt::Display| CliError::Usage(err.to_string());
     let (index, total, source) = if text == "auto" {
         let (index, total, source) =
-            partition::partition_from_ci(|name| std::env::var(name).ok()).map_err(|e| usage(&e))?;
+            partition::partition_from_ci(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+                .map_err(|e| usage(&e))?;
         (index, total, format!(" (from {source})"))
     } else {
         let (index, total) = partition::parse_partition(text).map_err(|e| usage(&e))?;

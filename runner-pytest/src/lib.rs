@@ -102,8 +102,24 @@ impl Runner for PytestRunner {
                 }
             })
             .collect();
+        // Thousands of long node ids overflow the command line (E2BIG): past
+        // this many bytes they go in a file pytest reads as `@FILE` (8.2+).
+        const ARGS_FILE_OVER: usize = 64 * 1024;
+        let args_file;
         let targets: Vec<&std::ffi::OsStr> = match ctx.selected() {
             None => vec![ctx.path.as_os_str()],
+            Some(_) if safe.iter().map(String::len).sum::<usize>() > ARGS_FILE_OVER => {
+                let path = ctx.output_dir.join("selection.txt");
+                runner_api::outdir::create_file(&path)
+                    .and_then(|mut file| std::io::Write::write_all(&mut file, (safe.join("\n") + "\n").as_bytes()))
+                    .map_err(|source| RunnerError::Io {
+                        what: "cannot write the selected node ids",
+                        path: path.clone(),
+                        source,
+                    })?;
+                args_file = std::ffi::OsString::from(format!("@{}", path.display()));
+                vec![args_file.as_os_str()]
+            }
             Some(_) => safe.iter().map(std::ffi::OsStr::new).collect(),
         };
         let mut cmd = pytest_command(ctx, &python, &targets);

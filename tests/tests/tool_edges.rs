@@ -363,3 +363,38 @@ fn a_runs_dir_and_out_that_climb_with_dotdot_work() {
     let _ = std::fs::remove_dir_all(siblings.join(format!("{name}-out")));
     assert_eq!(run.code(), 0, "{}", run.describe());
 }
+
+/// Re-running hundreds of failed tests with long ids goes through a file
+/// pytest reads as `@FILE`, not a command line that could overflow.
+#[test]
+fn many_long_node_ids_are_re_run_through_an_args_file() {
+    let test = "import pytest\n\n@pytest.mark.parametrize('case', ['a-rather-long-parametrize-id-so-that-node-ids-add-up-quickly-{:04}'.format(i) for i in range(800)])\ndef test_many(case):\n    assert False\n";
+    let project = qaagent_tests::project_with(
+        "many-ids",
+        &[
+            (
+                ".qaagent.toml",
+                "[project]\nname = \"many\"\n\n[tests.unit]\npath = \"tests\"\n",
+            ),
+            ("tests/test_many.py", test),
+        ],
+    );
+    let runs = tempfile::tempdir().expect("runs");
+    let first = Qaagent::with_runs_dir(project.path(), runs.path())
+        .args(["run-all", "--no-progress"])
+        .run();
+    assert_eq!(first.code(), 1, "{}", first.describe());
+    assert_eq!(first.run_dirs().len(), 1);
+    let rerun = Qaagent::with_runs_dir(project.path(), runs.path())
+        .args(["run-all", "--no-progress", "--rerun-failed"])
+        .run();
+    assert_eq!(rerun.code(), 1, "{}", rerun.describe());
+    let dir = rerun.run_dirs().pop().expect("the re-run");
+    let records = qaagent_tests::read_jsonl(&dir.join("evidence/tests.jsonl"));
+    assert_eq!(records.len(), 800, "every failed test ran again");
+    assert!(records.iter().all(|r| r["status"] == "failed"));
+    assert!(
+        dir.join("artifacts/unit/selection.txt").is_file(),
+        "through an args file"
+    );
+}

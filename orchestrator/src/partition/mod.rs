@@ -82,8 +82,14 @@ pub fn partition_from_ci(var: impl Fn(&str) -> Option<String>) -> Result<(u32, u
         ),
     ];
     for (index_var, total_var, base, ci) in sources {
-        let (Some(index), Some(total)) = (var(index_var), var(total_var)) else {
-            continue;
+        let (index, total) = match (var(index_var), var(total_var)) {
+            (Some(index), Some(total)) => (index, total),
+            (Some(_), None) => {
+                return Err(PartitionError::BadCiVariables(format!(
+                    "{index_var} is set but {total_var} is not: set it to the number of machines"
+                )))
+            }
+            _ => continue,
         };
         let bad = || PartitionError::BadCiVariables(format!("{index_var}={index:?}, {total_var}={total:?}"));
         let index: u32 = index.trim().parse().map_err(|_| bad())?;
@@ -279,5 +285,7 @@ mod tests {
         assert_eq!(partition_from_ci(env(&[])), Err(PartitionError::NoCiVariables));
         assert!(partition_from_ci(env(&[("CI_NODE_INDEX", "5"), ("CI_NODE_TOTAL", "4")])).is_err());
         assert!(partition_from_ci(env(&[("CI_NODE_INDEX", "x"), ("CI_NODE_TOTAL", "4")])).is_err());
+        let half = partition_from_ci(env(&[("JOB_COMPLETION_INDEX", "1")])).expect_err("no total");
+        assert!(half.to_string().contains("QAAGENT_PARTITION_TOTAL"), "{half}");
     }
 }
