@@ -234,6 +234,7 @@ fn suites(
             path: String::new(),
             runner: None,
         };
+        let mut foreign_framework = false;
         for (setting, value) in settings {
             let setting = key_text(setting);
             let path = format!("{key}.{setting}");
@@ -247,9 +248,11 @@ fn suites(
                         if has_runner(&framework) {
                             suite.runner = Some(framework);
                         } else {
-                            imported
-                                .dropped
-                                .push(format!("{path} = {framework:?} (this qaagent has no such runner)"));
+                            foreign_framework = true;
+                            imported.dropped.push(format!(
+                                "{path} = {framework:?} (this qaagent has no such runner; the suite is written \
+                                 disabled rather than run by another tool)"
+                            ));
                         }
                     }
                 }
@@ -259,6 +262,7 @@ fn suites(
         if suite.path.trim().is_empty() {
             return Err(missing(&format!("{key}.output_dir"), "where the suite's tests are"));
         }
+        suite.enabled &= !foreign_framework;
         suites.push(suite);
     }
     Ok(suites)
@@ -415,6 +419,12 @@ mod tests {
         let imported = import(text, dir.path());
         assert!(!imported.text.contains("[tests.unit]"), "{}", imported.text);
         assert!(imported.text.contains("runner = \"command\""), "{}", imported.text);
+        let e2e = imported.text.split("[tests.e2e]").nth(1).expect("e2e suite");
+        assert!(
+            e2e.contains("enabled = false"),
+            "not run by another tool: {}",
+            imported.text
+        );
         assert!(
             imported
                 .dropped
