@@ -112,6 +112,12 @@ impl Runner for BehaveRunner {
 
     fn run(&self, ctx: &SuiteContext) -> Result<SuiteResult, RunnerError> {
         let settings = ctx.settings_as::<BehaveSettings>()?;
+        if let Some(arg) = ctx.args.iter().find(|arg| ["--dry-run", "-d"].contains(&arg.as_str())) {
+            // behave would run no step and report every scenario skipped.
+            return Err(RunnerError::Other(format!(
+                "the suite's args hold `{arg}`, which runs no step; remove it"
+            )));
+        }
         let python = find_python(settings.python.as_deref(), &ctx.project_dir, TOOL)?;
         if ctx.selected().is_some_and(<[String]>::is_empty) {
             // Nothing to select; running behave without locations would run everything.

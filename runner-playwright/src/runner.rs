@@ -106,6 +106,12 @@ impl runner_api::Runner for PlaywrightRunner {
 
     fn run(&self, ctx: &SuiteContext) -> Result<SuiteResult, RunnerError> {
         let settings = ctx.settings_as::<PlaywrightSettings>()?;
+        if let Some(arg) = ctx.args.iter().find(|arg| *arg == "--list") {
+            // Playwright would list the tests, run none, and report them all skipped.
+            return Err(RunnerError::Other(format!(
+                "the suite's args hold `{arg}`, which lists the tests without running them; remove it"
+            )));
+        }
         if !ctx.path.is_dir() {
             return Err(RunnerError::Other(format!(
                 "the suite's path {} is not a directory",
@@ -200,6 +206,10 @@ impl runner_api::Runner for PlaywrightRunner {
         .filter(|path| path.is_file())
         .collect();
         collect_files(&outputs.results, &mut artifacts);
+        // The config's own reporters' reports (see `reporters`).
+        for report in ["playwright-report", "blob-report"] {
+            collect_files(&ctx.output_dir.join(report), &mut artifacts);
+        }
         let mut result = conclude(Attempt {
             ctx,
             runner: RUNNER_NAME,

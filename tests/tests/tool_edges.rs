@@ -398,3 +398,33 @@ fn many_long_node_ids_are_re_run_through_an_args_file() {
         "through an args file"
     );
 }
+
+/// Args that make a tool run nothing (behave `--dry-run`) would report every
+/// test skipped and the suite passed: the suite errors instead, saying why.
+#[test]
+fn args_that_run_no_test_are_a_suite_error_not_a_pass() {
+    let project = qaagent_tests::project_with(
+        "dry-run",
+        &[
+            (
+                ".qaagent.toml",
+                "[project]\nname = \"dry\"\n\n[tests.behave]\npath = \"features\"\nargs = [\"--dry-run\"]\n",
+            ),
+            (
+                "features/a.feature",
+                "Feature: A\n\n  Scenario: fails\n    Given a step that fails\n",
+            ),
+            (
+                "features/steps/steps.py",
+                "from behave import given\n\n@given('a step that fails')\ndef bad(context):\n    assert False\n",
+            ),
+        ],
+    );
+    let run = Qaagent::new(project.path()).args(["run-all", "--no-progress"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    assert!(
+        squash(&run.stdout()).contains("`--dry-run`, which runs no step"),
+        "{}",
+        run.describe()
+    );
+}
