@@ -341,9 +341,19 @@ mod tests {
             (
                 name.to_string(),
                 SuiteRerun {
+                    // Each selected test's recorded name, for the re-run to check.
+                    names: match &selection {
+                        Selection::Only(selectors) => selectors
+                            .iter()
+                            .map(|selector| {
+                                let name = selector.rsplit("::").next().unwrap_or_default();
+                                (selector.clone(), name.split('[').next().unwrap_or_default().to_string())
+                            })
+                            .collect(),
+                        Selection::All => BTreeMap::new(),
+                    },
                     selection,
                     failed,
-                    names: BTreeMap::new(),
                 },
             )
         })

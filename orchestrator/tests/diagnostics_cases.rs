@@ -86,6 +86,20 @@ fn playwright_expect_failure_is_an_assertion_even_with_a_timeout_in_its_details(
     assert_eq!(diagnose(&case).category, "assertion");
 }
 
+/// Playwright before 1.57 words a failed, retried expectation as "Timed
+/// out … waiting for expect(…)": still an assertion, as on newer versions.
+#[test]
+fn an_older_playwrights_expect_that_timed_out_is_an_assertion() {
+    let mut case = TestCase::new("cart › shows total", "cart.spec.ts", TestStatus::Failed);
+    case.message = Some(
+        "Error: Timed out 500ms waiting for expect(locator).toHaveText(expected)\n\nLocator: locator('#total')\n\
+         Expected string: \"12\"\nReceived string: \"10\"\nCall log:\n  - expect.toHaveText with timeout 500ms"
+            .into(),
+    );
+    let diagnosis = diagnose(&case);
+    assert_eq!(diagnosis.category, "assertion", "{}", diagnosis.root_cause);
+}
+
 #[test]
 fn playwright_timeout_error_is_a_timeout() {
     let mut case = TestCase::new("checkout › pays", "checkout.spec.ts", TestStatus::Failed);

@@ -98,19 +98,29 @@ impl<'a> Failure<'a> {
 /// The text of an assertion's message that may name a cause: the message
 /// without what the tool adds to every expectation it retried (Playwright's
 /// `Timeout: 5000ms`, `Locator: …` and call log, which mention waiting and
-/// timeouts whatever the cause).
+/// timeouts whatever the cause). Playwright before 1.57 words a failed
+/// expectation it retried as `Timed out 5000ms waiting for expect(…)`: the
+/// expectation is what failed, so only `expect(…)` is kept of that line.
 pub(super) fn assertion_text(message: &str) -> Cow<'_, str> {
     let boilerplate = |line: &str| {
         let line = line.trim_start();
         line.starts_with("Timeout:") || line.starts_with("Locator:") || line.starts_with("Call log:")
     };
-    if !message.lines().any(boilerplate) {
+    let waited_for = |line: &str| -> Option<usize> {
+        let at = line.find(" waiting for expect(")?;
+        line[..at].contains("Timed out ").then_some(at + " waiting for ".len())
+    };
+    if !message
+        .lines()
+        .any(|line| boilerplate(line) || waited_for(line).is_some())
+    {
         return Cow::Borrowed(message);
     }
     let kept: Vec<&str> = message
         .lines()
         .take_while(|line| !line.trim_start().starts_with("Call log:"))
         .filter(|line| !boilerplate(line))
+        .map(|line| waited_for(line).map_or(line, |at| &line[at..]))
         .collect();
     Cow::Owned(kept.join("\n"))
 }
