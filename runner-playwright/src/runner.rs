@@ -206,10 +206,6 @@ impl runner_api::Runner for PlaywrightRunner {
         .filter(|path| path.is_file())
         .collect();
         collect_files(&outputs.results, &mut artifacts);
-        // The config's own reporters' reports (see `reporters`).
-        for report in ["playwright-report", "blob-report"] {
-            collect_files(&ctx.output_dir.join(report), &mut artifacts);
-        }
         let mut result = conclude(Attempt {
             ctx,
             runner: RUNNER_NAME,
