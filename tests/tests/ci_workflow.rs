@@ -130,6 +130,13 @@ fn the_documented_github_workflow_runs_shares_and_merges_them_into_one_failing_v
         describe(merge_command, merge)
     );
     assert!(stdout.contains("merged 4 shards"), "{}", describe(merge_command, merge));
+    // Playwright's records name files below the suite's path, not the
+    // repository's: no `file=` rather than a wrong one.
+    assert!(
+        stdout.lines().any(|line| line.starts_with("::error title=e2e ")),
+        "{}",
+        describe(merge_command, merge)
+    );
     // Commands are paused while tool text goes by, and resumed for qaagent's own annotations.
     let token = stdout
         .lines()

@@ -20,11 +20,17 @@ pub const MAX_FAILURES: usize = 50;
 
 /// One `::error …::message` line per failed or errored test (the first
 /// [`MAX_FAILURES`]), with the file and line where the record knows them.
+/// A record's `file` names the test's file relative to the project only for
+/// some runners (Playwright's is relative to its suite's path), so it is
+/// given only when it names a file of the project: an annotation without a
+/// file beats one GitHub puts on the wrong file, or on none.
 pub fn annotations(run: &LoadedRun) -> Result<String, ReportError> {
+    let project = std::path::Path::new(&run.manifest.target.path);
     let mut out = String::new();
     for record in failures(run)?.iter().take(MAX_FAILURES) {
         let mut properties = Vec::new();
-        if let Some(file) = record.metadata.get("file").and_then(|v| v.as_str()) {
+        let file = record.metadata.get("file").and_then(|v| v.as_str());
+        if let Some(file) = file.filter(|file| project.join(file).is_file()) {
             properties.push(format!("file={}", property(file)));
             if let Some(line) = line_of(record, file) {
                 properties.push(format!("line={line}"));
