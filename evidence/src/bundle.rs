@@ -21,6 +21,7 @@ use flate2::Compression;
 
 use crate::atomic::write_atomically_with;
 use crate::error::EvidenceError;
+use crate::regular::open_regular_file;
 use crate::run_id::parse_run_id;
 use crate::store::{load_run_dir, LoadedRun};
 use crate::tree::sorted_entries;
@@ -132,7 +133,7 @@ impl Bundle {
 
 /// Unpacks the bundle at `path` into `into`; returns the id of the run it holds.
 fn unpack(path: &Path, into: &Path, max_bytes: u64) -> Result<String, EvidenceError> {
-    let file = File::open(path).map_err(EvidenceError::io("open", path))?;
+    let file = open_regular_file(path).map_err(EvidenceError::io("open", path))?;
     let mut archive = tar::Archive::new(GzDecoder::new(io::BufReader::new(file)));
     let mut run_id: Option<String> = None;
     let (mut written, mut count) = (0_u64, 0_u64);

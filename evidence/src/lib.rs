@@ -41,6 +41,7 @@ mod project;
 mod prune;
 mod raw_record;
 mod record;
+mod regular;
 mod root;
 mod run_id;
 mod store;
@@ -62,6 +63,7 @@ pub use manifest::{
 pub use prune::{prune_run, Pruned};
 pub use raw_record::RawRecord;
 pub use record::{DiagnosticRecord, TestRecord};
+pub use regular::{open_regular_file, read_regular_to_string};
 pub use root::{absolute_clean, runs_root, RUNS_DIR_ENV};
 pub use store::{list_runs, load_run, load_run_dir, resolve_run, ListedRun, LoadedRun, Records, LATEST};
 pub use suite::{Case, Cases, Failure, LeakedProcess, PriorFailure, SuiteOutcome, SuiteRecord, TestStatus, ToolRun};

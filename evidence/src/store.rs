@@ -19,6 +19,7 @@ use crate::manifest::{Manifest, RunStatus, DIAGNOSTICS_FILE, MANIFEST_FILE, TEST
 use crate::project::{canonical, of_project};
 use crate::raw_record::RawRecord;
 use crate::record::{DiagnosticRecord, TestRecord};
+use crate::regular::{open_regular_file, read_regular_to_string};
 use crate::run_id::parse_run_id;
 
 /// The word that selects the newest run.
@@ -156,7 +157,7 @@ impl LoadedRun {
     /// The run's test records in file order. A run without `tests.jsonl` has none.
     pub fn records(&self) -> Result<Records, EvidenceError> {
         let path = self.dir.join(TESTS_FILE);
-        let reader = match File::open(&path) {
+        let reader = match open_regular_file(&path) {
             Ok(file) => Some(BufReader::new(file)),
             Err(err) if err.kind() == ErrorKind::NotFound => None,
             Err(err) => return Err(EvidenceError::io("open", path)(err)),
@@ -172,7 +173,7 @@ impl LoadedRun {
     /// The run's diagnostics; empty when none were written.
     pub fn diagnostics(&self) -> Result<Vec<DiagnosticRecord>, EvidenceError> {
         let path = self.dir.join(DIAGNOSTICS_FILE);
-        let text = match fs::read_to_string(&path) {
+        let text = match read_regular_to_string(&path) {
             Ok(text) => text,
             Err(err) if err.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
             Err(err) => return Err(EvidenceError::io("read", path)(err)),
@@ -287,7 +288,7 @@ fn read_run(dir: &Path) -> (Result<Manifest, ManifestProblem>, bool) {
 
 /// Reads and parses `<dir>/manifest.json`.
 fn read_manifest(dir: &Path) -> Result<Manifest, ManifestProblem> {
-    let text = match fs::read_to_string(dir.join(MANIFEST_FILE)) {
+    let text = match read_regular_to_string(&dir.join(MANIFEST_FILE)) {
         Ok(text) => text,
         Err(err) if err.kind() == ErrorKind::NotFound => return Err(ManifestProblem::Missing),
         Err(err) => return Err(ManifestProblem::Unreadable(err.to_string())),

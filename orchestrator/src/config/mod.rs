@@ -54,7 +54,7 @@ use validate::{
 /// `registry`.
 pub fn load(file: &Path, registry: &Registry) -> Result<Config, ConfigError> {
     let file = absolute(file)?;
-    let text = std::fs::read_to_string(&file).map_err(|source| ConfigError::Io {
+    let text = evidence::read_regular_to_string(&file).map_err(|source| ConfigError::Io {
         path: file.clone(),
         source,
     })?;

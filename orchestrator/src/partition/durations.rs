@@ -10,6 +10,7 @@
 //! cached in CI: every machine must read the same file.
 
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -75,7 +76,9 @@ pub struct Durations {
 impl Durations {
     /// Reads the durations file at `path`.
     pub fn load(path: &Path) -> Result<Durations, DurationsError> {
-        let bytes = std::fs::read(path).map_err(|source| DurationsError::Read {
+        let mut bytes = Vec::new();
+        let read = evidence::open_regular_file(path).and_then(|mut file| file.read_to_end(&mut bytes));
+        read.map_err(|source| DurationsError::Read {
             path: path.to_path_buf(),
             source,
         })?;

@@ -44,7 +44,7 @@ pub struct ImportArgs {
 pub(crate) fn run(cli: &Cli, args: &ImportArgs, registry: &Registry) -> Result<u8, CliError> {
     let start = start_dir(cli, "config import writes it beside the profile")?;
     let profile = start.join(args.profile.as_deref().unwrap_or(PROFILE_NAME.as_ref()));
-    let text = match std::fs::read_to_string(&profile) {
+    let text = match evidence::read_regular_to_string(&profile) {
         Ok(text) => text,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
             return Err(CliError::Usage(format!(

@@ -1,0 +1,60 @@
+//! Opening files that may not be what their names say: a run directory or
+//! a bundle handed to `merge` or `runs show` can come from anywhere, and a
+//! FIFO named `manifest.json` would block the reader forever, a symlink to
+//! `/dev/zero` would fill its memory.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+/// Opens `path` for reading only if it is a regular file (after following
+/// symlinks). Opening does not block on a FIFO (`O_NONBLOCK`, which regular
+/// files ignore); anything else is an `InvalidInput` error saying what it is.
+pub fn open_regular_file(path: &Path) -> io::Result<File> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let kind = file.metadata()?.file_type();
+    if kind.is_file() {
+        Ok(file)
+    } else {
+        let what = if kind.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file"
+        };
+        Err(io::Error::new(io::ErrorKind::InvalidInput, what))
+    }
+}
+
+/// [`std::fs::read_to_string`] through [`open_regular_file`].
+pub fn read_regular_to_string(path: &Path) -> io::Result<String> {
+    let mut text = String::new();
+    open_regular_file(path)?.read_to_string(&mut text)?;
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fifo_or_a_device_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fifo = dir.path().join("manifest.json");
+        let name = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).expect("path");
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        let err = read_regular_to_string(&fifo).expect_err("a FIFO is refused");
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        let zero = dir.path().join("zero");
+        std::os::unix::fs::symlink("/dev/zero", &zero).expect("symlink");
+        assert!(open_regular_file(&zero).is_err());
+        assert!(open_regular_file(dir.path()).is_err());
+        let plain = dir.path().join("plain");
+        std::fs::write(&plain, "{}").expect("write");
+        assert_eq!(read_regular_to_string(&plain).expect("read"), "{}");
+    }
+}
