@@ -64,6 +64,7 @@ impl Cases for Generated {
                 failures: Vec::new(),
                 attachments: &[],
                 route: None,
+                quarantine: None,
             })?;
         }
         Ok(())

@@ -177,7 +177,8 @@ fn diagnostics_setup(config: &Config) -> Result<(Vec<CategorySpec>, Option<Diagn
     Ok((categories, diagnoser))
 }
 
-fn categories(config: &Config) -> Vec<CategorySpec> {
+/// The project's own diagnostics categories, as the diagnoser takes them.
+pub(crate) fn categories(config: &Config) -> Vec<CategorySpec> {
     config
         .diagnostics
         .categories
