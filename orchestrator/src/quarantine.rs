@@ -99,7 +99,16 @@ pub fn expired_warning(entry: &QuarantineEntry) -> String {
 
 /// How an entry names `case` of `suite`: `suite::selector`.
 fn test_name(suite: &str, case: &TestCase) -> String {
-    format!("{suite}::{}", case.label())
+    recorded_test_name(suite, case.selector.as_deref(), &case.classname, &case.name)
+}
+
+/// How an entry names a test recorded as `suite`, `selector`, `classname`
+/// and `name`: `suite::selector`, else (no selector) `suite::classname::name`.
+pub(crate) fn recorded_test_name(suite: &str, selector: Option<&str>, classname: &str, name: &str) -> String {
+    match selector {
+        Some(selector) => format!("{suite}::{selector}"),
+        None => format!("{suite}::{classname}::{name}"),
+    }
 }
 
 /// Whether `text` matches `pattern`, where `*` is any text (`/` and `::`

@@ -230,3 +230,118 @@ fn flaky_fail_makes_a_flaky_run_exit_1() {
         );
     }
 }
+
+/// `runs flaky --json` of the runs in `runs`, with `args`.
+fn flaky_history(project: &Path, runs: &Path, args: &[&str]) -> Vec<serde_json::Value> {
+    let out = Qaagent::with_runs_dir(project, runs)
+        .args(["runs", "flaky", "--json"])
+        .args(args)
+        .run();
+    assert_eq!(out.code(), 0, "{}", out.describe());
+    match serde_json::from_str(&out.stdout()) {
+        Ok(serde_json::Value::Array(tests)) => tests,
+        other => panic!("not a JSON array: {other:?}\n{}", out.describe()),
+    }
+}
+
+const ONCE: &str = "tests/history/test_history.py::test_once";
+
+#[test]
+fn runs_flaky_reports_a_test_that_failed_once_in_three_runs_at_one_third() {
+    let project = project("history", "", "");
+    let (state, runs) = (tempfile::tempdir().expect("state"), tempfile::tempdir().expect("runs"));
+    for expected in [0, 1, 0] {
+        let run = Qaagent::with_runs_dir(project.path(), runs.path())
+            .env("FLAKY_STATE_DIR", state.path())
+            .args(["run-all", "--no-progress"])
+            .run();
+        assert_eq!(run.code(), expected, "{}", run.describe());
+    }
+    let tests = flaky_history(project.path(), runs.path(), &[]);
+    assert_eq!(tests.len(), 1, "only the test that failed is listed: {tests:?}");
+    let once = &tests[0];
+    assert_eq!(
+        (&once["suite"], &once["test"], &once["selector"]),
+        (&"unit".into(), &"test_once".into(), &ONCE.into())
+    );
+    assert_eq!(
+        (
+            &once["runs"],
+            &once["passed"],
+            &once["failed"],
+            &once["flaky"],
+            &once["flipped"]
+        ),
+        (&3.into(), &2.into(), &1.into(), &0.into(), &true.into()),
+        "{once}"
+    );
+    let rate = once["flake_rate"].as_f64().expect("rate");
+    assert!((rate - 1.0 / 3.0).abs() < 1e-9, "{once}");
+
+    let text = Qaagent::with_runs_dir(project.path(), runs.path())
+        .args(["runs", "flaky"])
+        .run();
+    assert!(text.stdout().contains("3 finished run(s)"), "{}", text.describe());
+    assert!(text.stdout().contains("33% 1/3"), "{}", text.describe());
+    assert!(text.stdout().contains(&format!("unit {ONCE}")), "{}", text.describe());
+
+    // The newest run alone: test_once passed in it.
+    assert!(flaky_history(project.path(), runs.path(), &["--last", "1"]).is_empty());
+    let two = flaky_history(project.path(), runs.path(), &["--last", "2"]);
+    assert_eq!((&two[0]["runs"], &two[0]["flake_rate"]), (&2.into(), &0.5.into()));
+
+    // The suggested entry pasted into the config is one the config takes, for that test.
+    let suggested = Qaagent::with_runs_dir(project.path(), runs.path())
+        .args(["runs", "flaky", "--suggest-quarantine"])
+        .run();
+    let entries = suggested.stdout();
+    assert!(
+        entries.contains(&format!("[[quarantine]]\ntest = \"unit::{ONCE}\"\n")),
+        "{entries}"
+    );
+    let config = project.path().join(".qaagent.toml");
+    let mut text = read_text(&config);
+    text.push_str(&entries);
+    std::fs::write(&config, text).expect("write config");
+    let check = Qaagent::new(project.path()).args(["config", "check"]).run();
+    assert_eq!(check.code(), 0, "{}", check.describe());
+}
+
+#[test]
+fn the_shares_of_a_partitioned_run_count_as_one_run_merged_or_not() {
+    let project = project("history", "", "");
+    let (state, runs) = (tempfile::tempdir().expect("state"), tempfile::tempdir().expect("runs"));
+    let qaagent = || Qaagent::with_runs_dir(project.path(), runs.path()).env("FLAKY_STATE_DIR", state.path());
+    // Runs 1 and 2: test_once passes, then fails.
+    for _ in 0..2 {
+        qaagent().args(["run-all", "--no-progress"]).run();
+    }
+    let mut shares = Vec::new();
+    for k in 1..=2 {
+        let run = qaagent()
+            .args(["run-all", "--no-progress", "--partition", &format!("{k}/2")])
+            .run();
+        assert_eq!(run.code(), 0, "{}", run.describe());
+        shares.push(run.run_dirs().last().expect("share").clone());
+    }
+    let runs_of_once = |tests: Vec<serde_json::Value>| tests[0]["runs"].clone();
+    let runs_read = || {
+        let text = Qaagent::with_runs_dir(project.path(), runs.path())
+            .args(["runs", "flaky"])
+            .run();
+        text.stdout()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .split(" finished")
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(runs_of_once(flaky_history(project.path(), runs.path(), &[])), 3);
+    assert_eq!(runs_read(), "3", "two shares are one run");
+    let merged = qaagent().args(["merge"]).args(&shares).run();
+    assert_eq!(merged.code(), 0, "{}", merged.describe());
+    assert_eq!(runs_of_once(flaky_history(project.path(), runs.path(), &[])), 3);
+    assert_eq!(runs_read(), "3", "the merged run stands for its shares");
+}
