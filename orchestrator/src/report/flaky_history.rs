@@ -16,7 +16,7 @@
 //!   and its rate is 0 (it is still listed, with its failures).
 //!
 //! Records are read a line at a time, each decoded into the handful of
-//! fields needed here, borrowing from the line (BENCHMARKS.md, target 8).
+//! fields needed here, borrowing from the line (BENCHMARKS.md, target 9).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
