@@ -3,10 +3,10 @@
 use std::fs;
 use std::process::{Command, Stdio};
 
-use qaagent_bench::measure::{self, mb};
+use qaagent_bench::measure::{self, mb, Stats};
 use qaagent_bench::shard_gen;
 
-use crate::harness::{row, secs, Opts, Outcome};
+use crate::harness::{records_bytes, row, secs, Opts, Outcome};
 
 /// Runs and tests per run of the target.
 const RUNS: usize = 100;
@@ -21,11 +21,10 @@ const LISTED: usize = TESTS / 100 + TESTS / 1000;
 pub(crate) fn run(opts: &Opts) -> Outcome {
     let root = opts.work.path().join("history");
     let dirs = shard_gen::write_history(&root, RUNS, TESTS).map_err(|e| e.to_string())?;
-    let bytes: u64 = (dirs.iter())
-        .filter_map(|dir| fs::metadata(dir.join(evidence::TESTS_FILE)).ok())
-        .map(|meta| meta.len())
-        .sum();
-    println!("{RUNS} runs of {TESTS} tests, tests.jsonl {} in all", mb(bytes));
+    println!(
+        "{RUNS} runs of {TESTS} tests, tests.jsonl {} in all",
+        mb(records_bytes(&dirs))
+    );
     let command = || {
         let mut cmd = Command::new(&opts.qaagent);
         // No .qaagent.toml above the work directory: every run in the root is read.
@@ -57,10 +56,7 @@ pub(crate) fn run(opts: &Opts) -> Outcome {
         );
         samples.push(sample);
     }
-    let median = |mut values: Vec<f64>| {
-        values.sort_by(f64::total_cmp);
-        values[values.len() / 2]
-    };
+    let median = |values: Vec<f64>| Stats::of(&values).median;
     let wall = median(samples.iter().map(|s| secs(s.wall)).collect());
     let cpu = median(samples.iter().map(|s| secs(s.cpu)).collect());
     let peak = samples.iter().map(|s| s.own_hwm).max().unwrap_or(0);
