@@ -208,10 +208,13 @@ impl<'a> Run<'a> {
         let interrupted = cancel.is_cancelled();
         let summary = RunSummary::from_results(&results, started.elapsed(), interrupted);
         let mut errors = Vec::new();
-        let diagnostics = session.finish(&results, &summary).unwrap_or_else(|err| {
-            errors.push(format!("the evidence could not be written: {err}"));
-            Vec::new()
-        });
+        let flaky = crate::retry_policy::judge_flaky(plan.settings.flaky, &results);
+        let diagnostics = session
+            .finish(&results, &summary, flaky.is_err())
+            .unwrap_or_else(|err| {
+                errors.push(format!("the evidence could not be written: {err}"));
+                Vec::new()
+            });
         if let Some(path) = &options.junit {
             // From the evidence just finalized, as `runs show --junit` would.
             let written = (evidence::load_run(run_dir.parent().unwrap_or(&run_dir), &run_id))
@@ -226,7 +229,6 @@ impl<'a> Run<'a> {
         let mut notes = (plan.settings.retry_on.as_ref())
             .map(|policy| policy.not_retried(&results, plan.settings.retries))
             .unwrap_or_default();
-        let flaky = crate::retry_policy::judge_flaky(plan.settings.flaky, &results);
         match &flaky {
             Ok(warning) => warnings.extend(warning.clone()),
             Err(why) => notes.push(why.clone()),

@@ -209,6 +209,11 @@ fn flaky_fail_makes_a_flaky_run_exit_1() {
     let run = run_all(project.path(), state.path(), &[]);
     assert_eq!(run.code(), 1, "{}", run.describe());
     assert_eq!(runs_of(state.path(), "flaky"), 2);
+    assert_eq!(
+        run.manifest()["status"],
+        "failed",
+        "the stored run says what the exit code says"
+    );
     assert!(
         run.stdout()
             .contains("note: 1 test was flaky, and [run] flaky = \"fail\" fails the run on a flaky test"),
