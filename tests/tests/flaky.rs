@@ -350,3 +350,29 @@ fn the_shares_of_a_partitioned_run_count_as_one_run_merged_or_not() {
     assert_eq!(runs_of_once(flaky_history(project.path(), runs.path(), &[])), 3);
     assert_eq!(runs_read(), "3", "the merged run stands for its shares");
 }
+
+#[test]
+fn the_merge_of_shares_whose_only_failure_is_quarantined_passes() {
+    let project = project(
+        "quarantine",
+        "",
+        &quarantine_entry(&format!("unit::{KNOWN_BUG}"), "2999-12-31"),
+    );
+    let (state, runs) = (tempfile::tempdir().expect("state"), tempfile::tempdir().expect("runs"));
+    let qaagent = || Qaagent::with_runs_dir(project.path(), runs.path()).env("FLAKY_STATE_DIR", state.path());
+    let mut shares = Vec::new();
+    for k in 1..=2 {
+        let run = qaagent()
+            .args(["run-all", "--no-progress", "--partition", &format!("{k}/2")])
+            .run();
+        assert_eq!(run.code(), 0, "{}", run.describe());
+        shares.push(run.run_dirs().last().expect("share").clone());
+    }
+    assert_eq!(runs_of(state.path(), "known_bug"), 1);
+    let merged = qaagent().args(["merge"]).args(&shares).run();
+    assert_eq!(merged.code(), 0, "{}", merged.describe());
+    let merged_run = merged.run_dirs().last().expect("merged").clone();
+    let manifest = qaagent_tests::read_json(&merged_run.join("manifest.json"));
+    assert_eq!(manifest["status"], "passed", "{manifest}");
+    assert_eq!(manifest["counts"]["tests_failed"], 1, "the failure is still recorded");
+}
