@@ -312,6 +312,19 @@ fn runs_flaky_reports_a_test_that_failed_once_in_three_runs_at_one_third() {
     assert_eq!(check.code(), 0, "{}", check.describe());
 }
 
+/// Runs shares 1/2 and 2/2 with `qaagent`, each passing; returns their run directories.
+fn run_two_shares(qaagent: &dyn Fn() -> Qaagent) -> Vec<std::path::PathBuf> {
+    (1..=2)
+        .map(|k| {
+            let run = qaagent()
+                .args(["run-all", "--no-progress", "--partition", &format!("{k}/2")])
+                .run();
+            assert_eq!(run.code(), 0, "{}", run.describe());
+            run.run_dirs().last().expect("share").clone()
+        })
+        .collect()
+}
+
 #[test]
 fn the_shares_of_a_partitioned_run_count_as_one_run_merged_or_not() {
     let project = project("history", "", "");
@@ -321,14 +334,7 @@ fn the_shares_of_a_partitioned_run_count_as_one_run_merged_or_not() {
     for _ in 0..2 {
         qaagent().args(["run-all", "--no-progress"]).run();
     }
-    let mut shares = Vec::new();
-    for k in 1..=2 {
-        let run = qaagent()
-            .args(["run-all", "--no-progress", "--partition", &format!("{k}/2")])
-            .run();
-        assert_eq!(run.code(), 0, "{}", run.describe());
-        shares.push(run.run_dirs().last().expect("share").clone());
-    }
+    let shares = run_two_shares(&qaagent);
     let runs_of_once = |tests: Vec<serde_json::Value>| tests[0]["runs"].clone();
     let runs_read = || {
         let text = Qaagent::with_runs_dir(project.path(), runs.path())
@@ -360,14 +366,7 @@ fn the_merge_of_shares_whose_only_failure_is_quarantined_passes() {
     );
     let (state, runs) = (tempfile::tempdir().expect("state"), tempfile::tempdir().expect("runs"));
     let qaagent = || Qaagent::with_runs_dir(project.path(), runs.path()).env("FLAKY_STATE_DIR", state.path());
-    let mut shares = Vec::new();
-    for k in 1..=2 {
-        let run = qaagent()
-            .args(["run-all", "--no-progress", "--partition", &format!("{k}/2")])
-            .run();
-        assert_eq!(run.code(), 0, "{}", run.describe());
-        shares.push(run.run_dirs().last().expect("share").clone());
-    }
+    let shares = run_two_shares(&qaagent);
     assert_eq!(runs_of(state.path(), "known_bug"), 1);
     let merged = qaagent().args(["merge"]).args(&shares).run();
     assert_eq!(merged.code(), 0, "{}", merged.describe());
