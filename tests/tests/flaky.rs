@@ -51,7 +51,12 @@ fn a_quarantined_failure_leaves_the_run_green_and_is_listed_apart() {
     ] {
         let project = project("quarantine", "", &quarantine_entry(&test, "2999-12-31"));
         let state = tempfile::tempdir().expect("state");
-        let run = run_all(project.path(), state.path(), &["--junit", "junit.xml"]);
+        let run = Qaagent::new(project.path())
+            .env("FLAKY_STATE_DIR", state.path())
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_STEP_SUMMARY", project.path().join("summary.md"))
+            .args(["run-all", "--no-progress", "--color", "never", "--junit", "junit.xml"])
+            .run();
         assert_eq!(run.code(), 0, "{}", run.describe());
         assert_eq!(runs_of(state.path(), "known_bug"), 1, "a quarantined test still runs");
         let stdout = run.stdout();
@@ -73,6 +78,14 @@ fn a_quarantined_failure_leaves_the_run_green_and_is_listed_apart() {
             "{stdout}"
         );
         assert!(stdout.contains("(1 quarantined)"), "{stdout}");
+        // On GitHub Actions, a warning rather than an error annotation.
+        assert!(
+            stdout.lines().any(|line| line.starts_with("::warning ")
+                && line.contains("test_known_bug")
+                && line.contains("::quarantined (ORD-142: upstream sandbox flaps): AssertionError")),
+            "{stdout}"
+        );
+        assert!(!stdout.contains("::error "), "{stdout}");
 
         let records = run.records();
         let bug = record_by_selector(&records, "::test_known_bug");

@@ -19,7 +19,9 @@ use super::ReportError;
 pub const MAX_FAILURES: usize = 50;
 
 /// One `::error …::message` line per failed or errored test (the first
-/// [`MAX_FAILURES`]), with the file and line where the record knows them.
+/// [`MAX_FAILURES`]), with the file and line where the record knows them; a
+/// quarantined test's failure, which does not fail the run, is a
+/// `::warning` whose message starts `quarantined (REASON):`.
 /// A record's `file` names the test's file relative to the project only for
 /// some runners (Playwright's is relative to its suite's path), so it is
 /// given only when it names a file of the project: an annotation without a
@@ -38,7 +40,16 @@ pub fn annotations(run: &LoadedRun) -> Result<String, ReportError> {
         }
         properties.push(format!("title={}", property(&title(record))));
         let message = record.error_message.as_deref().unwrap_or("failed");
-        let _ = writeln!(out, "::error {}::{}", properties.join(","), data(message));
+        let quarantined = record.metadata.get("quarantined") == Some(&serde_json::Value::Bool(true));
+        if quarantined {
+            let reason = (record.metadata.get("quarantine_reason"))
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
+            let message = format!("quarantined ({reason}): {message}");
+            let _ = writeln!(out, "::warning {}::{}", properties.join(","), data(&message));
+        } else {
+            let _ = writeln!(out, "::error {}::{}", properties.join(","), data(message));
+        }
     }
     Ok(out)
 }
