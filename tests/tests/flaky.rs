@@ -86,6 +86,11 @@ fn a_quarantined_failure_leaves_the_run_green_and_is_listed_apart() {
             "{stdout}"
         );
         assert!(!stdout.contains("::error "), "{stdout}");
+        let summary = read_text(&project.path().join("summary.md"));
+        assert!(
+            summary.contains("quarantined (ORD-142: upstream sandbox flaps), does not fail the run: AssertionError"),
+            "{summary}"
+        );
 
         let records = run.records();
         let bug = record_by_selector(&records, "::test_known_bug");

@@ -40,11 +40,7 @@ pub fn annotations(run: &LoadedRun) -> Result<String, ReportError> {
         }
         properties.push(format!("title={}", property(&title(record))));
         let message = record.error_message.as_deref().unwrap_or("failed");
-        let quarantined = record.metadata.get("quarantined") == Some(&serde_json::Value::Bool(true));
-        if quarantined {
-            let reason = (record.metadata.get("quarantine_reason"))
-                .and_then(|v| v.as_str())
-                .unwrap_or_default();
+        if let Some(reason) = quarantine_reason(record) {
             let message = format!("quarantined ({reason}): {message}");
             let _ = writeln!(out, "::warning {}::{}", properties.join(","), data(&message));
         } else {
@@ -97,7 +93,11 @@ pub fn step_summary(run: &LoadedRun) -> Result<String, ReportError> {
         for record in failures.iter().take(MAX_FAILURES) {
             let message = record.error_message.as_deref().unwrap_or("failed");
             let first_line = message.lines().next().unwrap_or_default();
-            let _ = writeln!(out, "- {}: {}", markdown(&title(record)), markdown(first_line));
+            let first_line = match quarantine_reason(record) {
+                Some(reason) => format!("quarantined ({reason}), does not fail the run: {first_line}"),
+                None => first_line.to_string(),
+            };
+            let _ = writeln!(out, "- {}: {}", markdown(&title(record)), markdown(&first_line));
         }
         if failures.len() > MAX_FAILURES {
             let _ = writeln!(out, "- … and {} more", failures.len() - MAX_FAILURES);
@@ -106,6 +106,16 @@ pub fn step_summary(run: &LoadedRun) -> Result<String, ReportError> {
     }
     let _ = writeln!(out, "Evidence: run `{}`", markdown(&run.run_id));
     Ok(out)
+}
+
+/// Why `record` is quarantined, when it is (`metadata.quarantined`).
+fn quarantine_reason(record: &TestRecord) -> Option<&str> {
+    let meta = &record.metadata;
+    (meta.get("quarantined") == Some(&serde_json::Value::Bool(true))).then(|| {
+        meta.get("quarantine_reason")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+    })
 }
 
 /// The failed and errored records, in file order.
