@@ -38,6 +38,14 @@ impl Opts {
 /// A scenario's rows, or why it could not measure.
 pub(crate) type Outcome = Result<Vec<Row>, String>;
 
+/// The bytes of the `tests.jsonl` files of the runs in `dirs`.
+pub(crate) fn records_bytes(dirs: &[PathBuf]) -> u64 {
+    (dirs.iter())
+        .filter_map(|dir| std::fs::metadata(dir.join(evidence::TESTS_FILE)).ok())
+        .map(|meta| meta.len())
+        .sum()
+}
+
 /// A duration in seconds, for arithmetic on samples.
 pub(crate) fn secs(d: Duration) -> f64 {
     d.as_secs_f64()

@@ -1,12 +1,14 @@
 //! The shard runs of the merge benchmark (BENCHMARKS.md target 7): `shards`
 //! runs of one partitioned run, `records` test records in all, written
 //! through evidence's own writer with `partition` set, as `run-all
-//! --partition K/N` records them.
+//! --partition K/N` records them; and the runs of the flaky-history
+//! benchmark (target 9): `runs` whole runs of the same tests.
 //!
-//! Each shard has a share of three suites (`unit`, `api`, `e2e`), a JUnit
-//! file and a log kept as artifacts. One test in twenty fails, with a
-//! message and a ~600-byte traceback; the rest pass with their file,
-//! selector and class name, as pytest records them.
+//! Each run has (a share of) three suites (`unit`, `api`, `e2e`), a JUnit
+//! file and a log kept as artifacts. A failing test has a message and a
+//! ~600-byte traceback; the rest pass with their file, selector and class
+//! name, as pytest records them. In a shard, one test in twenty fails; in
+//! the history, see [`write_history`].
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -29,6 +31,10 @@ struct Generated {
     first: usize,
     count: usize,
     traceback: String,
+    /// Which run of a history this is (0 for shards).
+    run: usize,
+    /// Whether test `n` fails in run `run`.
+    fails: fn(usize, usize) -> bool,
 }
 
 impl Cases for Generated {
@@ -39,7 +45,7 @@ impl Cases for Generated {
     fn for_each(&self, each: &mut dyn FnMut(&Case<'_>) -> Result<(), EvidenceError>) -> Result<(), EvidenceError> {
         let (mut name, mut selector, mut file) = (String::new(), String::new(), String::new());
         for n in self.first..self.first + self.count {
-            let failed = n % FAIL_EVERY == 7;
+            let failed = (self.fails)(n, self.run);
             name.clear();
             selector.clear();
             file.clear();
@@ -64,6 +70,7 @@ impl Cases for Generated {
                 failures: Vec::new(),
                 attachments: &[],
                 route: None,
+                quarantine: None,
             })?;
         }
         Ok(())
@@ -73,95 +80,153 @@ impl Cases for Generated {
 /// Writes `shards` shard runs holding `records` records in all under
 /// `root`; returns their directories, shard 1 first.
 pub fn write_shards(root: &Path, shards: usize, records: usize) -> Result<Vec<PathBuf>, EvidenceError> {
-    let traceback =
-        "  File \"tests/test_module.py\", line 42, in test_case\n    assert response.status == 200\n".repeat(6);
     let scratch = root.join("scratch");
     let mut dirs = Vec::with_capacity(shards);
     let per_shard = records / shards;
     for index in 0..shards {
-        let count = per_shard + usize::from(index < records % shards);
-        let info = RunInfo {
-            project_name: "monorepo".into(),
-            project_path: root.to_path_buf(),
-            suites: SUITES.iter().map(|s| s.to_string()).collect(),
-            qaagent_version: "bench".into(),
-            partition: Some(Partition {
-                index: index as u32 + 1,
-                total: shards as u32,
-                plan: "b3nch".repeat(8),
-                durations: None,
-                suites: Vec::new(),
-            }),
+        let share = Share {
+            count: per_shard + usize::from(index < records % shards),
+            first: index * per_shard * SUITES.len(),
+            per_suite: per_shard,
+            run: 0,
+            fails: |n, _| n % FAIL_EVERY == 7,
         };
-        let run = Run::create(root, info)?;
-        let dir = run.dir().to_path_buf();
-        let writer = run.start_writer()?;
-        let mut any_failed = false;
-        for (position, suite) in SUITES.iter().enumerate() {
-            let in_suite = count / SUITES.len() + usize::from(position < count % SUITES.len());
-            let first = index * per_shard * SUITES.len() + position * per_shard;
-            let failed = (first..first + in_suite).filter(|n| n % FAIL_EVERY == 7).count();
-            any_failed |= failed > 0;
-            let out = scratch.join(format!("{index}-{suite}"));
-            std::fs::create_dir_all(&out).map_err(|e| EvidenceError::Io {
-                what: "create directory",
-                path: out.clone(),
-                source: e,
-            })?;
-            let artifacts = ["junit.xml", "stdout.log"].map(|name| out.join(name));
-            for path in &artifacts {
-                std::fs::write(path, "<testsuites/>\n").map_err(|e| EvidenceError::Io {
-                    what: "write",
-                    path: path.clone(),
-                    source: e,
-                })?;
-            }
-            let record = SuiteRecord {
-                name: suite.to_string(),
-                runner: "pytest".into(),
-                outcome: if failed > 0 {
-                    SuiteOutcome::Failed
-                } else {
-                    SuiteOutcome::Passed
-                },
-                passed: in_suite - failed,
-                failed,
-                errors: 0,
-                skipped: 0,
-                flaky: 0,
-                duration: Duration::from_secs(60),
-                return_code: Some(i32::from(failed > 0)),
-                error: None,
-                log_tail: None,
-                skip_reason: None,
-                attempts: 1,
-                leaked: Vec::new(),
-                tool: ToolRun {
-                    name: "pytest".into(),
-                    version: Some("9.0".into()),
-                    executed: true,
-                    exit_code: Some(i32::from(failed > 0)),
-                    error: None,
-                },
-                output_dir: Some(out.clone()),
-                artifacts: artifacts.to_vec(),
-                cases: Box::new(Generated {
-                    suite,
-                    first,
-                    count: in_suite,
-                    traceback: traceback.clone(),
-                }),
-            };
-            writer.suite_finished(position, record)?;
-        }
-        let status = if any_failed {
-            RunStatus::Failed
-        } else {
-            RunStatus::Passed
-        };
-        writer.finish(status, Duration::from_secs(180))?;
-        dirs.push(dir);
+        let partition = Some(Partition {
+            index: index as u32 + 1,
+            total: shards as u32,
+            plan: "b3nch".repeat(8),
+            durations: None,
+            suites: Vec::new(),
+        });
+        dirs.push(write_run(root, &scratch, partition, &share)?);
     }
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(dirs)
+}
+
+/// Writes `runs` whole runs of the same `tests` tests under `root`, oldest
+/// first; returns their directories. In every run, one test in a thousand
+/// fails (always the same: broken tests); one in a hundred more fails in
+/// every seventh run (flaky across runs); the rest pass.
+pub fn write_history(root: &Path, runs: usize, tests: usize) -> Result<Vec<PathBuf>, EvidenceError> {
+    let scratch = root.join("scratch");
+    let mut dirs = Vec::with_capacity(runs);
+    for run in 0..runs {
+        let share = Share {
+            count: tests,
+            first: 0,
+            per_suite: tests.div_ceil(SUITES.len()),
+            run,
+            fails: |n, run| n % 1000 == 3 || (n % 100 == 7 && (n / 100 + run) % 7 == 0),
+        };
+        dirs.push(write_run(root, &scratch, None, &share)?);
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(dirs)
+}
+
+/// The tests one run holds: `count` of them over the three suites, those of
+/// suite k numbered from `first + k * per_suite`.
+struct Share {
+    count: usize,
+    first: usize,
+    per_suite: usize,
+    run: usize,
+    fails: fn(usize, usize) -> bool,
+}
+
+/// Writes one finished run of `share` under `root` (scratch files below
+/// `scratch`); returns its directory.
+fn write_run(
+    root: &Path,
+    scratch: &Path,
+    partition: Option<Partition>,
+    share: &Share,
+) -> Result<PathBuf, EvidenceError> {
+    let traceback =
+        "  File \"tests/test_module.py\", line 42, in test_case\n    assert response.status == 200\n".repeat(6);
+    let info = RunInfo {
+        project_name: "monorepo".into(),
+        project_path: root.to_path_buf(),
+        suites: SUITES.iter().map(|s| s.to_string()).collect(),
+        qaagent_version: "bench".into(),
+        partition,
+    };
+    let run = Run::create(root, info)?;
+    let dir = run.dir().to_path_buf();
+    let run_id = dir
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let writer = run.start_writer()?;
+    let mut any_failed = false;
+    let count = share.count;
+    for (position, suite) in SUITES.iter().enumerate() {
+        let in_suite = count / SUITES.len() + usize::from(position < count % SUITES.len());
+        let first = share.first + position * share.per_suite;
+        let failed = (first..first + in_suite)
+            .filter(|&n| (share.fails)(n, share.run))
+            .count();
+        any_failed |= failed > 0;
+        let out = scratch.join(format!("{run_id}-{suite}"));
+        std::fs::create_dir_all(&out).map_err(|e| EvidenceError::Io {
+            what: "create directory",
+            path: out.clone(),
+            source: e,
+        })?;
+        let artifacts = ["junit.xml", "stdout.log"].map(|name| out.join(name));
+        for path in &artifacts {
+            std::fs::write(path, "<testsuites/>\n").map_err(|e| EvidenceError::Io {
+                what: "write",
+                path: path.clone(),
+                source: e,
+            })?;
+        }
+        let record = SuiteRecord {
+            name: suite.to_string(),
+            runner: "pytest".into(),
+            outcome: if failed > 0 {
+                SuiteOutcome::Failed
+            } else {
+                SuiteOutcome::Passed
+            },
+            passed: in_suite - failed,
+            failed,
+            errors: 0,
+            skipped: 0,
+            flaky: 0,
+            duration: Duration::from_secs(60),
+            return_code: Some(i32::from(failed > 0)),
+            error: None,
+            log_tail: None,
+            skip_reason: None,
+            attempts: 1,
+            leaked: Vec::new(),
+            tool: ToolRun {
+                name: "pytest".into(),
+                version: Some("9.0".into()),
+                executed: true,
+                exit_code: Some(i32::from(failed > 0)),
+                error: None,
+            },
+            output_dir: Some(out.clone()),
+            artifacts: artifacts.to_vec(),
+            cases: Box::new(Generated {
+                suite,
+                first,
+                count: in_suite,
+                traceback: traceback.clone(),
+                run: share.run,
+                fails: share.fails,
+            }),
+        };
+        writer.suite_finished(position, record)?;
+    }
+    let status = if any_failed {
+        RunStatus::Failed
+    } else {
+        RunStatus::Passed
+    };
+    writer.finish(status, Duration::from_secs(180))?;
+    Ok(dir)
 }

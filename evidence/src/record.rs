@@ -56,7 +56,8 @@ pub struct TestRecord {
     /// Everything else: `classname`, `file`, `selector`, `attempts`, `flaky`,
     /// `error_type`, `details`, `skip_reason`, `system_out`, `system_err`,
     /// `previous_failures`, `failures` (each failure of a test that had
-    /// several, e.g. pytest subtests).
+    /// several, e.g. pytest subtests), and on a quarantined test's record
+    /// `quarantined` (`true`) and `quarantine_reason`.
     #[serde(default)]
     pub metadata: serde_json::Map<String, serde_json::Value>,
 }
@@ -213,6 +214,11 @@ struct RecordMetadata<'a> {
     previous_failures: &'a [PriorFailure<'a>],
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     failures: &'a [Failure<'a>],
+    /// Only on a quarantined test's record: `true`, and the entry's reason.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    quarantined: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quarantine_reason: Option<&'a str>,
 }
 
 /// Writes one JSON line per case to `out`, taking ids from `ids`, and counts
@@ -269,6 +275,8 @@ pub(crate) fn append_records<W: std::io::Write>(
                 system_err: case.system_err,
                 previous_failures: &case.previous_failures,
                 failures: &case.failures,
+                quarantined: case.quarantine.is_some(),
+                quarantine_reason: case.quarantine,
             },
         };
         serde_json::to_writer(&mut *out, &record).map_err(|source| {

@@ -222,6 +222,12 @@ impl Records {
 
     /// The next record, borrowed from its line as a [`RawRecord`] (for passing it on); None at the end.
     pub fn next_raw(&mut self) -> Option<Result<RawRecord<'_>, EvidenceError>> {
+        self.next_as()
+    }
+
+    /// The next record decoded as `T`, borrowing from its line: a reader
+    /// that needs a few fields decodes only those. None at the end.
+    pub fn next_as<'a, T: serde::Deserialize<'a>>(&'a mut self) -> Option<Result<T, EvidenceError>> {
         match self.advance()? {
             Ok(()) => Some(self.parse()),
             Err(err) => Some(Err(err)),

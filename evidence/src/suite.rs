@@ -176,6 +176,8 @@ pub struct Case<'a> {
     /// suite's artifacts that no test of the suite claims (reports, logs),
     /// never to another test's.
     pub attachments: &'a [PathBuf],
+    /// Why it is quarantined (`metadata.quarantined`, `metadata.quarantine_reason`), when it is.
+    pub quarantine: Option<&'a str>,
 }
 
 /// A suite's cases, in the order they are recorded, held by whoever ran them.
@@ -279,6 +281,7 @@ impl<'a> Case<'a> {
             failures: Vec::new(),
             route: None,
             attachments: &[],
+            quarantine: None,
         }
     }
 }

@@ -12,9 +12,20 @@ use runner_api::{Selection, SuiteResult, TestCase};
 /// cannot be selected (no selector), or the suite errored without naming any
 /// failing test (the tool crashed), the whole suite runs again.
 pub fn next_selection(result: &SuiteResult) -> Option<Selection> {
+    selection_of(result, |_| true)
+}
+
+/// [`next_selection`] of only the failing cases `retry` keeps (`None` when
+/// it keeps none of them); a suite error without a failing case is re-run
+/// whole, as there.
+pub(crate) fn selection_of(result: &SuiteResult, retry: impl Fn(&TestCase) -> bool) -> Option<Selection> {
     let failing: Vec<&TestCase> = result.cases.iter().filter(|case| case.status.is_failure()).collect();
     if failing.is_empty() {
         return result.error.is_some().then_some(Selection::All);
+    }
+    let failing: Vec<&TestCase> = failing.into_iter().filter(|case| retry(case)).collect();
+    if failing.is_empty() {
+        return None;
     }
     let selectors: Option<Vec<String>> = failing.iter().map(|case| case.selector.clone()).collect();
     Some(match selectors {

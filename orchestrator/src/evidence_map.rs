@@ -102,6 +102,7 @@ fn case_record(case: &TestCase) -> evidence::Case<'_> {
         failures: case.failures.iter().map(failure).collect(),
         route: route(case),
         attachments: &case.attachments,
+        quarantine: case.quarantine.as_deref(),
     }
 }
 

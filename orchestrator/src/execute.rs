@@ -15,9 +15,10 @@ use runner_api::{
     ToolRun,
 };
 
-use crate::attempts::{keep_selected, merge, next_selection};
+use crate::attempts::{keep_selected, merge};
 use crate::events::Event;
 use crate::plan::{Plan, PlannedSuite};
+use crate::retry_policy::next_selection;
 
 /// Live output lines that may wait for the coordinator at once. Bounded so
 /// that a tool printing faster than the reporter can show costs memory for
@@ -269,7 +270,8 @@ fn run_suite(
             });
             let interrupted = result.outcome() == SuiteOutcome::Interrupted;
             let current = fold(merged.take(), result, &selection);
-            let next = if attempt < max_attempts && !interrupted { next_selection(&current) } else { None };
+            let retry_on = plan.settings.retry_on.as_ref();
+            let next = if attempt < max_attempts && !interrupted { next_selection(retry_on, &current) } else { None };
             merged = Some(current);
             match next {
                 Some(next) => {
@@ -290,6 +292,7 @@ fn run_suite(
     if !cancel.is_cancelled() {
         check_selected(&mut result, suite);
     }
+    plan.settings.quarantine.mark(&mut result);
     result.output_dir = Some(suite_out);
     if result.tool.name.is_empty() {
         result.tool.name = runner_name;

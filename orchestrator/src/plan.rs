@@ -23,6 +23,8 @@ pub struct Overrides {
     pub timeout: Option<Duration>,
     /// `--suite NAME`, repeated: run only these (even if disabled in config).
     pub suites: Vec<String>,
+    /// `--flaky pass|warn|fail`.
+    pub flaky: Option<crate::config::FlakyPolicy>,
 }
 
 /// A planning error: the command line asks for something the config lacks.
@@ -49,6 +51,9 @@ pub enum PlanError {
         /// Its runner.
         runner: String,
     },
+    /// The diagnostics categories `retry_on` classifies failures by do not compile.
+    #[error(transparent)]
+    Diagnostics(#[from] crate::diagnostics::DiagnosticsError),
 }
 
 impl PlanError {
@@ -57,7 +62,7 @@ impl PlanError {
         match self {
             PlanError::UnknownSuite { known, .. } => Some(format!("known suites: {}", known.join(", "))),
             PlanError::ZeroWorkers => Some("pass --max-workers 1 or more".into()),
-            PlanError::UnknownRunner { .. } => None,
+            PlanError::UnknownRunner { .. } | PlanError::Diagnostics(_) => None,
         }
     }
 }
@@ -110,6 +115,12 @@ pub struct RunSettings {
     pub kill_grace: Duration,
     /// The base URL exported as `BASE_URL`.
     pub base_url: Option<String>,
+    /// `retry_on`: retry only failures of these categories (`None`: all).
+    pub retry_on: Option<crate::retry_policy::RetryPolicy>,
+    /// What a flaky test means for the verdict.
+    pub flaky: crate::config::FlakyPolicy,
+    /// The `[[quarantine]]` entries, as they stand the day the plan is made.
+    pub quarantine: crate::quarantine::Quarantine,
 }
 
 /// The suites to run, in `suite_order`, and how.
@@ -177,6 +188,13 @@ impl Plan {
         } else {
             1
         };
+        let retry_on = match &config.run.retry_on {
+            Some(categories) => Some(crate::retry_policy::RetryPolicy::new(
+                categories.clone(),
+                &crate::session::categories(config),
+            )?),
+            None => None,
+        };
         Ok(Plan {
             project_dir: config.project_dir.clone(),
             suites,
@@ -188,6 +206,9 @@ impl Plan {
                 timeout: config.run.timeout,
                 kill_grace: config.run.kill_grace,
                 base_url,
+                retry_on,
+                flaky: overrides.flaky.unwrap_or(config.run.flaky),
+                quarantine: crate::quarantine::Quarantine::today(&config.quarantine),
             },
             partition: None,
         })

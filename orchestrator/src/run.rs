@@ -97,6 +97,10 @@ pub struct RunReport {
     pub verdict: Verdict,
     /// Things worth a look that did not fail the run ("suite unit ran no tests").
     pub warnings: Vec<String>,
+    /// What the run's policies decided that the results alone do not say:
+    /// failures `retry_on` kept from a retry, and why; flaky tests that
+    /// `flaky = "fail"` failed the run on.
+    pub notes: Vec<String>,
     /// What the run could not record (evidence, the JUnit report); each one
     /// fails the run.
     pub errors: Vec<String>,
@@ -204,10 +208,13 @@ impl<'a> Run<'a> {
         let interrupted = cancel.is_cancelled();
         let summary = RunSummary::from_results(&results, started.elapsed(), interrupted);
         let mut errors = Vec::new();
-        let diagnostics = session.finish(&results, &summary).unwrap_or_else(|err| {
-            errors.push(format!("the evidence could not be written: {err}"));
-            Vec::new()
-        });
+        let flaky = crate::retry_policy::judge_flaky(plan.settings.flaky, &results);
+        let diagnostics = session
+            .finish(&results, &summary, flaky.is_err())
+            .unwrap_or_else(|err| {
+                errors.push(format!("the evidence could not be written: {err}"));
+                Vec::new()
+            });
         if let Some(path) = &options.junit {
             // From the evidence just finalized, as `runs show --junit` would.
             let written = (evidence::load_run(run_dir.parent().unwrap_or(&run_dir), &run_id))
@@ -218,9 +225,17 @@ impl<'a> Run<'a> {
             }
         }
         let mut warnings = no_tests_warnings(&results, &summary, options.no_tests);
+        warnings.extend(plan.settings.quarantine.warnings(&results));
+        let mut notes = (plan.settings.retry_on.as_ref())
+            .map(|policy| policy.not_retried(&results, plan.settings.retries))
+            .unwrap_or_default();
+        match &flaky {
+            Ok(warning) => warnings.extend(warning.clone()),
+            Err(why) => notes.push(why.clone()),
+        }
         let verdict = if interrupted {
             Verdict::Interrupted(signals.and_then(|watch| watch.received()))
-        } else if !summary.success() || !errors.is_empty() {
+        } else if !summary.success() || !errors.is_empty() || flaky.is_err() {
             Verdict::Failed
         } else if summary.tests == 0 {
             // One share of a partitioned run may hold no tests: `merge` judges the whole.
@@ -253,6 +268,7 @@ impl<'a> Run<'a> {
             diagnostics,
             verdict,
             warnings,
+            notes,
             errors,
         });
         on_event(&Event::RunFinished(Arc::clone(&report)));

@@ -107,13 +107,15 @@ impl Session {
         }
     }
 
-    /// Finalizes the run with the status the results call for, and waits
-    /// until everything is on disk. Once it returns, the writer holds no
-    /// share of any result any more.
+    /// Finalizes the run with the status the results call for (`failed`
+    /// when `policy_failed`: a policy such as `flaky = "fail"` failed a run
+    /// whose tests all passed), and waits until everything is on disk. Once
+    /// it returns, the writer holds no share of any result any more.
     pub(crate) fn finish<R: Borrow<SuiteResult>>(
         mut self,
         results: &[R],
         summary: &RunSummary,
+        policy_failed: bool,
     ) -> Result<Vec<String>, SessionError> {
         let diagnoses: Vec<_> = match self.diagnoser_if_needed(results) {
             Some(diagnoser) => results
@@ -131,7 +133,7 @@ impl Session {
         }
         let status = if summary.interrupted {
             RunStatus::Interrupted
-        } else if summary.success() {
+        } else if summary.success() && !policy_failed {
             RunStatus::Passed
         } else {
             RunStatus::Failed
@@ -177,7 +179,8 @@ fn diagnostics_setup(config: &Config) -> Result<(Vec<CategorySpec>, Option<Diagn
     Ok((categories, diagnoser))
 }
 
-fn categories(config: &Config) -> Vec<CategorySpec> {
+/// The project's own diagnostics categories, as the diagnoser takes them.
+pub(crate) fn categories(config: &Config) -> Vec<CategorySpec> {
     config
         .diagnostics
         .categories

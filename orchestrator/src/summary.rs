@@ -26,6 +26,9 @@ pub struct RunSummary {
     pub skipped: usize,
     /// Cases that passed only after a retry.
     pub flaky: usize,
+    /// Failed and errored cases that are quarantined (counted in `failed`
+    /// and `errors` too): they do not fail the run.
+    pub quarantined: usize,
     /// Every case.
     pub tests: usize,
     /// Sum of the suites' tool wall times.
@@ -57,15 +60,18 @@ impl RunSummary {
             summary.suite_errors += usize::from(result.has_error_without_case());
             summary.skipped += result.skipped_cases();
             summary.flaky += result.flaky();
+            summary.quarantined += (result.cases.iter())
+                .filter(|case| case.quarantine.is_some() && case.status.is_failure())
+                .count();
             summary.tests += result.cases.len();
             summary.suites_duration += result.duration;
         }
         summary
     }
 
-    /// True when nothing failed or errored.
+    /// True when nothing failed or errored but quarantined tests.
     pub fn success(&self) -> bool {
-        self.failed == 0 && self.errors == 0 && !self.interrupted
+        (self.failed + self.errors).saturating_sub(self.quarantined) == 0 && !self.interrupted
     }
 }
 

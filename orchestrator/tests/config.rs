@@ -366,7 +366,7 @@ fn unknown_top_level_key() {
     assert_eq!(message, "unknown key `tset`");
     assert_eq!(
         hint.as_deref(),
-        Some("did you mean `tests`? keys allowed here: project, app, run, tests, diagnostics")
+        Some("did you mean `tests`? keys allowed here: project, app, run, tests, diagnostics, quarantine")
     );
 }
 
@@ -377,7 +377,7 @@ fn unknown_key_in_run() {
     assert_eq!(message, "unknown key `paralel`");
     assert_eq!(
         hint.as_deref(),
-        Some("did you mean `parallel`? keys allowed here: parallel, max_workers, retry_count, timeout, kill_grace, suite_order")
+        Some("did you mean `parallel`? keys allowed here: parallel, max_workers, retry_count, timeout, kill_grace, suite_order, retry_on, flaky")
     );
 }
 

@@ -44,6 +44,7 @@ impl Cases for Tests {
                 failures: Vec::new(),
                 attachments: &[],
                 route: None,
+                quarantine: None,
             })?;
         }
         Ok(())

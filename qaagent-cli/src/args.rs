@@ -129,6 +129,22 @@ pub struct RunAllArgs {
     /// durations`) instead of by count.
     #[arg(long, value_name = "FILE", requires = "partition")]
     pub durations: Option<PathBuf>,
+
+    /// What a flaky test (failed, then passed on a retry) means for the exit code
+    /// (overrides `run.flaky`).
+    #[arg(long, value_enum, value_name = "POLICY")]
+    pub flaky: Option<Flaky>,
+}
+
+/// `--flaky`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Flaky {
+    /// The run passes.
+    Pass,
+    /// The run passes with a warning.
+    Warn,
+    /// The run fails.
+    Fail,
 }
 
 /// `--format`.

@@ -299,6 +299,9 @@ fn write_check(out: &mut impl Write, config: &Config, plan: &Plan, reports: &[To
         }
     }
     writeln!(out)?;
+    for entry in plan.settings.quarantine.expired() {
+        writeln!(out, "warning: {}", orchestrator::quarantine::expired_warning(entry))?;
+    }
     let disabled = config.suites.len() - plan.suites.len();
     let problems = missing + missing_paths + too_old;
     let verdict = if problems > 0 { "error" } else { "ok" };

@@ -12,7 +12,7 @@ use orchestrator::rerun;
 use orchestrator::run::{NoTests, Run, RunOptions};
 use runner_api::Selection;
 
-use crate::args::{Cli, Format, NoTests as NoTestsArg, OutputMode, RunAllArgs};
+use crate::args::{Cli, Flaky, Format, NoTests as NoTestsArg, OutputMode, RunAllArgs};
 use crate::commands::load_config;
 use crate::error::CliError;
 use crate::exit;
@@ -306,5 +306,10 @@ fn overrides(args: &RunAllArgs) -> Result<Overrides, CliError> {
         retries: args.retries,
         timeout,
         suites: args.suites.clone(),
+        flaky: args.flaky.map(|flaky| match flaky {
+            Flaky::Pass => config::FlakyPolicy::Pass,
+            Flaky::Warn => config::FlakyPolicy::Warn,
+            Flaky::Fail => config::FlakyPolicy::Fail,
+        }),
     })
 }

@@ -86,6 +86,11 @@ pub struct TestCase {
     /// `message` and `details` hold them all, joined. Empty for the usual
     /// single failure, which `message`, `error_type` and `details` are.
     pub failures: Vec<Failure>,
+    /// Why the test is quarantined, when a `[[quarantine]]` entry of the
+    /// project covers it: it still runs and is recorded, and its failure
+    /// does not fail the run. Set by the engine, never by a runner.
+    #[serde(default)]
+    pub quarantine: Option<String>,
 }
 
 /// One of several `<failure>` / `<error>` elements of a test case.
@@ -136,6 +141,7 @@ impl TestCase {
             previous_failures: Vec::new(),
             attachments: Vec::new(),
             failures: Vec::new(),
+            quarantine: None,
         }
     }
 

@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 use qaagent_bench::measure::{self, mb};
 use qaagent_bench::shard_gen;
 
-use crate::harness::{manifest, row, secs, Opts, Outcome};
+use crate::harness::{manifest, records_bytes, row, secs, Opts, Outcome};
 
 /// Shards and records of the target.
 const SHARDS: usize = 50;
@@ -16,10 +16,7 @@ const RECORDS: usize = 1_000_000;
 pub(crate) fn run(opts: &Opts) -> Outcome {
     let shards_root = opts.work.path().join("shards");
     let dirs = shard_gen::write_shards(&shards_root, SHARDS, RECORDS).map_err(|e| e.to_string())?;
-    let bytes: u64 = (dirs.iter())
-        .filter_map(|dir| fs::metadata(dir.join(evidence::TESTS_FILE)).ok())
-        .map(|meta| meta.len())
-        .sum();
+    let bytes = records_bytes(&dirs);
     println!(
         "{SHARDS} shard runs, {RECORDS} records, tests.jsonl {} in all",
         mb(bytes)

@@ -2,6 +2,7 @@
 //! has a `run` that measures and returns one row per target.
 
 pub(crate) mod big_output;
+pub(crate) mod flaky;
 pub(crate) mod junit;
 pub(crate) mod merge;
 pub(crate) mod overhead;

@@ -70,6 +70,7 @@ impl Cases for TestCases {
                 failures: Vec::new(),
                 route: case.route.clone(),
                 attachments: &[],
+                quarantine: None,
             })?;
         }
         Ok(())

@@ -18,11 +18,12 @@
 //! column, so no second parse of the file is needed.
 //!
 //! Modules: `model` (the validated types), `error`, `raw` (the spanned shapes
-//! and locations), `validate` and `suite_table` (raw → model), `discover`
-//! (finding the file).
+//! and locations), `validate`, `suite_table` and `flaky` (quarantine and
+//! retry policy) (raw → model), `discover` (finding the file).
 
 mod discover;
 mod error;
+mod flaky;
 mod model;
 mod raw;
 mod suite_table;
@@ -36,6 +37,7 @@ use crate::registry::Registry;
 
 pub use discover::discover;
 pub use error::ConfigError;
+pub use flaky::{parse_date, FlakyPolicy, QuarantineEntry};
 pub use model::{
     default_runner, AppConfig, Config, CustomCategory, DiagnosticsConfig, ProjectConfig, RunConfig, SuiteConfig,
     COMMON_SUITE_KEYS, DEFAULT_KILL_GRACE, DEFAULT_TIMEOUT, FILE_NAME,
@@ -72,8 +74,9 @@ pub fn parse(file: &Path, text: &str, registry: &Registry) -> Result<Config, Con
 
     let project = validate_project(&src, raw.project)?;
     let apps = validate_apps(&src, raw.app)?;
-    let raw_run = raw.run.map(Spanned::into_inner).unwrap_or_default();
+    let mut raw_run = raw.run.map(Spanned::into_inner).unwrap_or_default();
     let raw_order = raw_run.suite_order.clone();
+    let (raw_retry_on, raw_flaky) = (raw_run.retry_on.take(), raw_run.flaky.take());
     let mut run = validate_run(&src, raw_run)?;
 
     let mut tables: Vec<_> = raw.tests.into_iter().collect();
@@ -88,6 +91,9 @@ pub fn parse(file: &Path, text: &str, registry: &Registry) -> Result<Config, Con
     run.suite_order = order;
 
     let diagnostics = validate_diagnostics(&src, raw.diagnostics)?;
+    run.retry_on = flaky::validate_retry_on(&src, raw_retry_on, &diagnostics)?;
+    run.flaky = flaky::validate_flaky(&src, raw_flaky)?;
+    let quarantine = flaky::validate_quarantine(&src, raw.quarantine)?;
 
     Ok(Config {
         file: file.clone(),
@@ -97,5 +103,6 @@ pub fn parse(file: &Path, text: &str, registry: &Registry) -> Result<Config, Con
         run,
         suites,
         diagnostics,
+        quarantine,
     })
 }

@@ -49,6 +49,8 @@ pub struct Config {
     pub suites: Vec<SuiteConfig>,
     /// `[diagnostics]`.
     pub diagnostics: DiagnosticsConfig,
+    /// `[[quarantine]]` entries, in file order, expired ones included.
+    pub quarantine: Vec<super::QuarantineEntry>,
 }
 
 /// `[project]`: what the evidence is recorded for.
@@ -84,6 +86,11 @@ pub struct RunConfig {
     /// file order. Every name in it has a `[tests.NAME]` table; [`Config::suites`]
     /// is the complete run order.
     pub suite_order: Vec<String>,
+    /// `retry_on`: retry only failures of these diagnostics categories;
+    /// `None` retries every failure.
+    pub retry_on: Option<Vec<String>>,
+    /// `flaky`: what a flaky test means for the verdict.
+    pub flaky: super::FlakyPolicy,
 }
 
 impl Default for RunConfig {
@@ -95,6 +102,8 @@ impl Default for RunConfig {
             timeout: DEFAULT_TIMEOUT,
             kill_grace: DEFAULT_KILL_GRACE,
             suite_order: Vec::new(),
+            retry_on: None,
+            flaky: super::FlakyPolicy::Pass,
         }
     }
 }

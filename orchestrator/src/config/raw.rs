@@ -20,6 +20,8 @@ pub(super) struct RawConfig {
     #[serde(default)]
     pub(super) tests: BTreeMap<Spanned<String>, Spanned<RawSuite>>,
     pub(super) diagnostics: Option<RawDiagnostics>,
+    #[serde(default)]
+    pub(super) quarantine: Vec<Spanned<RawQuarantine>>,
 }
 
 /// A `[tests.NAME]` table: its keys decide which are common and which go to the runner.
@@ -48,6 +50,18 @@ pub(super) struct RawRun {
     pub(super) timeout: Option<Spanned<toml::Value>>,
     pub(super) kill_grace: Option<Spanned<toml::Value>>,
     pub(super) suite_order: Option<Vec<Spanned<String>>>,
+    pub(super) retry_on: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(super) flaky: Option<Spanned<String>>,
+}
+
+/// A `[[quarantine]]` entry; `reason` and `until` are required, and said so
+/// with the entry's test named rather than by serde.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawQuarantine {
+    pub(super) test: Spanned<String>,
+    pub(super) reason: Option<Spanned<String>>,
+    pub(super) until: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Debug, Deserialize)]

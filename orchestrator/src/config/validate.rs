@@ -122,7 +122,7 @@ pub(super) fn validate_run(src: &ConfigText<'_>, raw: RawRun) -> Result<RunConfi
         retry_count,
         timeout,
         kill_grace,
-        suite_order: Vec::new(),
+        ..RunConfig::default()
     })
 }
 

@@ -122,6 +122,12 @@ pub(super) const BUILT_INS: &[BuiltIn] = &[
     },
 ];
 
+/// Every category a failure can be put in without the user's own: the
+/// built-in ones, `unknown` and `environment` (what `[run] retry_on` may name).
+pub fn built_in_category_names() -> impl Iterator<Item = &'static str> {
+    (BUILT_INS.iter().map(|built_in| built_in.name)).chain([UNKNOWN_CATEGORY, ENVIRONMENT_CATEGORY])
+}
+
 /// A user-defined category (`[[diagnostics.categories]]` in the config), tried
 /// before the built-in ones.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

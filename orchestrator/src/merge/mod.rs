@@ -190,23 +190,23 @@ pub fn merge(mut shards: Vec<Shard>, options: &MergeOptions) -> Result<MergeRepo
     };
     let mut run = Run::create(&root, info).map_err(MergeError::Write)?;
     let mut warnings = Vec::new();
-    let counts = match write_records(&mut run, &shards, &order, options.allow_partial) {
+    let (counts, quarantined) = match write_records(&mut run, &shards, &order, options.allow_partial) {
         Ok((counts, mut notes)) => {
             partial.append(&mut notes.partial);
             warnings.append(&mut notes.warnings);
-            counts
+            (counts, notes.quarantined)
         }
         Err(err) => return Err(discard(run, err)),
     };
     if !partial.is_empty() && !options.allow_partial {
         return Err(discard(run, MergeError::NotOneRun { problems: partial }));
     }
-    let manifest = match finish(run, &shards, &order, counts, &partial, &mut warnings) {
+    let manifest = match finish(run, &shards, &order, counts, &partial, &quarantined, &mut warnings) {
         Ok(manifest) => manifest,
         Err(err) => return Err(MergeError::Write(err)),
     };
     let run_dir = root.join(&manifest.run_id);
-    let mut verdict = verdict(&manifest, &shards, &partial);
+    let mut verdict = verdict(&manifest, &shards, &partial, &quarantined);
     let mut errors = Vec::new();
     if let Some(path) = &options.junit {
         let written = evidence::load_run_dir(&run_dir)
@@ -241,7 +241,13 @@ fn discard<E>(run: Run, err: E) -> E {
 struct Notes {
     partial: Vec<String>,
     warnings: Vec<String>,
+    /// Quarantined failures (`metadata.quarantined`), by suite: they do not
+    /// fail the merged run, as they did not fail their share.
+    quarantined: Quarantined,
 }
+
+/// Quarantined failed and errored records, by suite.
+type Quarantined = std::collections::BTreeMap<String, u64>;
 
 /// One share's records as they are read.
 struct Stream<'a> {
@@ -256,6 +262,8 @@ struct Stream<'a> {
     dropped_refs: u64,
     /// Reading it failed: the error that ended the merge is this share's.
     broken: bool,
+    /// Its quarantined failures, by suite.
+    quarantined: Quarantined,
     /// The references of the last record and what they became: a suite's
     /// records all refer to the same artifacts (formatting them anew was 5 %
     /// of a large merge).
@@ -318,6 +326,14 @@ impl Stream<'_> {
                 .collect();
         }
         self.dropped_refs += (record.evidence_refs.len() - self.refs.1.len()) as u64;
+        if record.status.is_failure()
+            && record
+                .metadata
+                .get("quarantined")
+                .is_some_and(|value| value.get() == "true")
+        {
+            *self.quarantined.entry(record.suite().to_string()).or_default() += 1;
+        }
         record.evidence_refs = self.refs.1.iter().map(|path| Cow::Borrowed(path.as_str())).collect();
         record.metadata.insert("shard".into(), &self.index);
         sink.push(&mut record)?;
@@ -365,6 +381,7 @@ fn write_records(
             unreadable: 0,
             dropped_refs: 0,
             broken: false,
+            quarantined: Quarantined::new(),
             refs: Default::default(),
         });
     }
@@ -389,6 +406,9 @@ fn write_records(
     };
     let mut notes = Notes::default();
     for stream in &streams {
+        for (suite, n) in &stream.quarantined {
+            *notes.quarantined.entry(suite.clone()).or_default() += n;
+        }
         let label = stream.shard.label();
         let counted = stream.shard.run.manifest.counts.tests;
         if stream.unreadable > 0 {
@@ -423,9 +443,10 @@ fn finish(
     order: &[String],
     counts: Counts,
     partial: &[String],
+    quarantined: &Quarantined,
     warnings: &mut Vec<String>,
 ) -> Result<Manifest, EvidenceError> {
-    match final_manifest(&run, shards, order, counts, partial, warnings) {
+    match final_manifest(&run, shards, order, counts, partial, quarantined, warnings) {
         Ok(manifest) => run.finish_assembled(manifest),
         Err(err) => Err(discard(run, err)),
     }
@@ -438,6 +459,7 @@ fn final_manifest(
     order: &[String],
     mut counts: Counts,
     partial: &[String],
+    quarantined: &Quarantined,
     warnings: &mut Vec<String>,
 ) -> Result<Manifest, EvidenceError> {
     let mut manifest = run.manifest().clone();
@@ -500,7 +522,7 @@ fn final_manifest(
     manifest.diagnostics = crate::diagnostics::summary(&diagnoses);
     manifest.extra.insert("merged_from".into(), merged_from.into());
     if partial.is_empty() {
-        manifest.status = Some(if failed(&manifest, shards) {
+        manifest.status = Some(if failed(&manifest, shards, quarantined) {
             RunStatus::Failed
         } else {
             RunStatus::Passed
@@ -513,15 +535,21 @@ fn final_manifest(
     Ok(manifest)
 }
 
-/// Whether anything in the merged run or its shares failed.
-fn failed(manifest: &Manifest, shards: &[Shard]) -> bool {
-    manifest.counts.tests_failed > 0
-        || (manifest.suites.iter()).any(|suite| !matches!(suite.outcome, SuiteOutcome::Passed | SuiteOutcome::Skipped))
+/// Whether anything in the merged run or its shares failed, quarantined
+/// failures aside (a suite whose only failures are quarantined passes).
+fn failed(manifest: &Manifest, shards: &[Shard], quarantined: &Quarantined) -> bool {
+    let excused = |suite: &evidence::SuiteEntry| {
+        let failures = (suite.failed + suite.errors) as u64;
+        suite.outcome == SuiteOutcome::Failed && failures <= quarantined.get(&suite.name).copied().unwrap_or(0)
+    };
+    manifest.counts.tests_failed > quarantined.values().sum()
+        || (manifest.suites.iter())
+            .any(|suite| !matches!(suite.outcome, SuiteOutcome::Passed | SuiteOutcome::Skipped) && !excused(suite))
         || shards.iter().any(|shard| shard.run.status() != Some(RunStatus::Passed))
 }
 
-fn verdict(manifest: &Manifest, shards: &[Shard], partial: &[String]) -> Verdict {
-    if !partial.is_empty() || failed(manifest, shards) {
+fn verdict(manifest: &Manifest, shards: &[Shard], partial: &[String], quarantined: &Quarantined) -> Verdict {
+    if !partial.is_empty() || failed(manifest, shards, quarantined) {
         Verdict::Failed
     } else if manifest.counts.tests == 0 {
         Verdict::NoTests

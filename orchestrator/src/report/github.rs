@@ -19,7 +19,9 @@ use super::ReportError;
 pub const MAX_FAILURES: usize = 50;
 
 /// One `::error …::message` line per failed or errored test (the first
-/// [`MAX_FAILURES`]), with the file and line where the record knows them.
+/// [`MAX_FAILURES`]), with the file and line where the record knows them; a
+/// quarantined test's failure, which does not fail the run, is a
+/// `::warning` whose message starts `quarantined (REASON):`.
 /// A record's `file` names the test's file relative to the project only for
 /// some runners (Playwright's is relative to its suite's path), so it is
 /// given only when it names a file of the project: an annotation without a
@@ -38,7 +40,12 @@ pub fn annotations(run: &LoadedRun) -> Result<String, ReportError> {
         }
         properties.push(format!("title={}", property(&title(record))));
         let message = record.error_message.as_deref().unwrap_or("failed");
-        let _ = writeln!(out, "::error {}::{}", properties.join(","), data(message));
+        if let Some(reason) = quarantine_reason(record) {
+            let message = format!("quarantined ({reason}): {message}");
+            let _ = writeln!(out, "::warning {}::{}", properties.join(","), data(&message));
+        } else {
+            let _ = writeln!(out, "::error {}::{}", properties.join(","), data(message));
+        }
     }
     Ok(out)
 }
@@ -86,7 +93,11 @@ pub fn step_summary(run: &LoadedRun) -> Result<String, ReportError> {
         for record in failures.iter().take(MAX_FAILURES) {
             let message = record.error_message.as_deref().unwrap_or("failed");
             let first_line = message.lines().next().unwrap_or_default();
-            let _ = writeln!(out, "- {}: {}", markdown(&title(record)), markdown(first_line));
+            let first_line = match quarantine_reason(record) {
+                Some(reason) => format!("quarantined ({reason}), does not fail the run: {first_line}"),
+                None => first_line.to_string(),
+            };
+            let _ = writeln!(out, "- {}: {}", markdown(&title(record)), markdown(&first_line));
         }
         if failures.len() > MAX_FAILURES {
             let _ = writeln!(out, "- … and {} more", failures.len() - MAX_FAILURES);
@@ -95,6 +106,16 @@ pub fn step_summary(run: &LoadedRun) -> Result<String, ReportError> {
     }
     let _ = writeln!(out, "Evidence: run `{}`", markdown(&run.run_id));
     Ok(out)
+}
+
+/// Why `record` is quarantined, when it is (`metadata.quarantined`).
+fn quarantine_reason(record: &TestRecord) -> Option<&str> {
+    let meta = &record.metadata;
+    (meta.get("quarantined") == Some(&serde_json::Value::Bool(true))).then(|| {
+        meta.get("quarantine_reason")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+    })
 }
 
 /// The failed and errored records, in file order.

@@ -12,6 +12,11 @@
 //!   `<failure>` / `<error>` and the earlier ones as `<rerunFailure>` /
 //!   `<rerunError>`.
 //!
+//! A quarantined test that failed (`metadata.quarantined`) is a `<skipped>`
+//! case whose message is `quarantined: REASON` and whose body is the failure:
+//! CI systems count any `<failure>` against the build, which the run's exit
+//! code does not, and a property is shown by few of them.
+//!
 //! A suite that errored without naming a failing test (its tool crashed, it
 //! timed out before reporting) gets one errored `<testcase>` named after the
 //! suite, so a CI system that only looks at test cases still sees it fail.
@@ -75,7 +80,21 @@ fn suite(entry: &SuiteEntry, records: &[TestRecord]) -> TestSuite {
 fn test_case(record: &TestRecord) -> quick_junit::TestCase {
     let meta = &record.metadata;
     let reruns = previous_failures(meta);
+    let quarantine = (meta.get("quarantined") == Some(&Value::Bool(true))).then(|| text(meta, "quarantine_reason"));
     let status = match record.status {
+        TestStatus::Failed | TestStatus::Error if quarantine.is_some() => {
+            let mut status = TestCaseStatus::skipped();
+            let reason = quarantine.flatten().unwrap_or("no reason given");
+            let failure = [record.error_message.as_deref(), text(meta, "details")];
+            let body: Vec<&str> = failure.into_iter().flatten().collect();
+            fill_failure(
+                &mut status,
+                Some(&format!("quarantined: {reason}")),
+                Some("quarantined"),
+                (!body.is_empty()).then(|| body.join("\n\n")).as_deref(),
+            );
+            status
+        }
         TestStatus::Failed | TestStatus::Error => {
             let mut status = TestCaseStatus::non_success(kind(record.status));
             fill_failure(

@@ -3,6 +3,7 @@
 //! report written at the end of a run and one written later from the runs
 //! directory cannot differ.
 
+pub mod flaky_history;
 pub mod github;
 pub mod junit;
 

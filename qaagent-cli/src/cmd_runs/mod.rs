@@ -1,4 +1,5 @@
-//! `qaagent runs list`, `show` and `prune`: recorded runs, read back or removed.
+//! `qaagent runs list`, `show`, `durations`, `flaky` and `prune`: recorded
+//! runs, read back or removed.
 //!
 //! Runs are the current project's by default — the project whose
 //! `.qaagent.toml` is found from `-C` / the current directory (or named by
@@ -20,6 +21,7 @@
 
 pub(crate) mod bundle;
 mod durations;
+mod flaky;
 mod list;
 mod prune;
 mod records;
@@ -44,6 +46,8 @@ pub enum RunsCommand {
     Show(ShowArgs),
     /// Write the median test durations of stored runs, for `run-all --partition --durations`.
     Durations(DurationsArgs),
+    /// How often each test failed or was flaky over the last runs of this project, worst first.
+    Flaky(FlakyArgs),
     /// Remove old runs of this project (--all: of every project), never one still being written.
     Prune(PruneArgs),
     /// Write a run as one .tar.gz file, to hand on between CI jobs.
@@ -110,6 +114,25 @@ pub struct DurationsArgs {
     pub output: PathBuf,
 }
 
+/// `qaagent runs flaky`.
+#[derive(Debug, Args)]
+pub struct FlakyArgs {
+    /// Where to read runs from.
+    #[command(flatten)]
+    pub store: RunsDirArg,
+    /// How many of the newest finished runs to read (the shares of a partitioned run count
+    /// as one) [default: 20].
+    #[arg(long, value_name = "N")]
+    pub last: Option<usize>,
+    /// Print one JSON array on stdout: per test, suite, test, selector, runs, passed, failed,
+    /// flaky, flipped, flake_rate, last_failed.
+    #[arg(long, conflicts_with = "suggest_quarantine")]
+    pub json: bool,
+    /// Print [[quarantine]] entries for the flakiest tests, ready to paste into .qaagent.toml.
+    #[arg(long)]
+    pub suggest_quarantine: bool,
+}
+
 /// `qaagent runs prune`.
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("which").required(true).multiple(true).args(["keep", "older_than"])))]
@@ -139,6 +162,7 @@ pub fn run(cli: &Cli, command: &RunsCommand) -> Result<u8, CliError> {
         RunsCommand::Show(args) => show::show(args, &project(cli, false)?),
         RunsCommand::Prune(args) => prune::prune(args, &project(cli, args.all)?),
         RunsCommand::Durations(args) => durations::durations(args, &project(cli, false)?),
+        RunsCommand::Flaky(args) => flaky::flaky(args, &project(cli, false)?),
         RunsCommand::Export(args) => bundle::export(args, &project(cli, false)?),
     }
 }

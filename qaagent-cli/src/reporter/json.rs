@@ -128,16 +128,40 @@ impl<W: Write> JsonReporter<W> {
                     "skipped": summary.skipped,
                     "flaky": summary.flaky,
                     "suite_errors": summary.suite_errors,
+                    "quarantined": summary.quarantined,
                 },
+                "quarantined": quarantined_failures(report),
                 "wall_seconds": summary.wall.as_secs_f64(),
                 "suites_seconds": summary.suites_duration.as_secs_f64(),
                 "diagnostics": report.diagnostics,
                 "evidence": report.run_dir,
                 "warnings": report.warnings,
+                "notes": report.notes,
                 "errors": report.errors,
             }),
         )
     }
+}
+
+/// The failed and errored tests that are quarantined: they did not fail the run.
+fn quarantined_failures(report: &RunReport) -> Vec<Value> {
+    (report.results.iter())
+        .flat_map(|result| {
+            (result.cases.iter())
+                .filter(|case| case.status.is_failure())
+                .filter_map(|case| {
+                    let reason = case.quarantine.as_deref()?;
+                    Some(json!({
+                        "suite": result.suite,
+                        "name": case.name,
+                        "selector": case.selector,
+                        "status": case.status,
+                        "reason": reason,
+                        "message": case.message,
+                    }))
+                })
+        })
+        .collect()
 }
 
 fn suite_body(index: usize, result: &SuiteResult) -> Value {
@@ -172,6 +196,7 @@ fn case_body(case: &TestCase) -> Value {
         "duration": case.duration,
         "attempts": case.attempts,
         "flaky": case.flaky,
+        "quarantine": case.quarantine,
         "message": case.message,
     })
 }

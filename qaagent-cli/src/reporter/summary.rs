@@ -144,7 +144,7 @@ pub fn final_report(style: Style, report: &RunReport) -> String {
         }
     }
 
-    let failures: Vec<(&str, &TestCase)> = results
+    let (quarantined, failures): (Vec<(&str, &TestCase)>, _) = results
         .iter()
         .flat_map(|r| {
             r.cases
@@ -152,12 +152,26 @@ pub fn final_report(style: Style, report: &RunReport) -> String {
                 .filter(|c| c.status.is_failure())
                 .map(move |c| (r.suite.as_str(), c))
         })
-        .collect();
-    if !failures.is_empty() {
-        let _ = writeln!(out, "\n{}", style.bold("Failures:"));
-        for (suite, case) in failures {
-            let label = style.red(&case.status.as_str().to_uppercase());
+        .partition(|(_, case)| case.quarantine.is_some());
+    for (title, list) in [
+        ("Failures:", failures),
+        ("Quarantined failures (they do not fail the run):", quarantined),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n{}", style.bold(title));
+        for (suite, case) in list {
+            let label = case.status.as_str().to_uppercase();
+            let label = if case.quarantine.is_some() {
+                style.yellow(&label)
+            } else {
+                style.red(&label)
+            };
             let _ = writeln!(out, "  {label} {suite} {}", case_label(case));
+            if let Some(reason) = &case.quarantine {
+                let _ = writeln!(out, "      quarantined: {}", printable(reason));
+            }
             let message = case.message.as_deref().or(case.details.as_deref()).unwrap_or("");
             for line in message.lines().filter(|l| !l.trim().is_empty()).take(MESSAGE_LINES) {
                 let _ = writeln!(out, "      {}", printable(line));
@@ -231,6 +245,9 @@ pub fn final_report(style: Style, report: &RunReport) -> String {
     if summary.flaky > 0 {
         let _ = write!(totals, ", {} flaky", summary.flaky);
     }
+    if summary.quarantined > 0 {
+        let _ = write!(totals, " ({} quarantined)", summary.quarantined);
+    }
     if summary.suite_errors > 0 {
         let _ = write!(totals, "; {} errored", plural(summary.suite_errors, "suite"));
     }
@@ -247,6 +264,9 @@ pub fn final_report(style: Style, report: &RunReport) -> String {
         let _ = write!(totals, " (suites took {})", seconds(summary.suites_duration));
     }
     let _ = writeln!(out, "\n{totals}");
+    for note in &report.notes {
+        let _ = writeln!(out, "note: {}", printable(note));
+    }
     for warning in &report.warnings {
         let _ = writeln!(out, "{}", style.yellow(&format!("warning: {warning}")));
     }

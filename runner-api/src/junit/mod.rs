@@ -145,6 +145,7 @@ impl JunitCase {
             previous_failures: Vec::new(),
             attachments: Vec::new(),
             failures: self.failures,
+            quarantine: None,
         }
     }
 }

@@ -1,0 +1,210 @@
+//! Quarantine: the config's `[[quarantine]]` entries applied to a run.
+//!
+//! A quarantined test still runs and is recorded (its record's
+//! `metadata.quarantined` and `metadata.quarantine_reason`); its failure does
+//! not fail the run ([`RunSummary::quarantined`](crate::summary::RunSummary::quarantined)).
+//! An entry applies up to and including its `until` day (UTC); past it, it
+//! applies no more and every run says so, naming the test.
+//!
+//! Entries name tests as `suite::selector` (`suite::classname::name` for a
+//! test without a selector), exactly or by a glob in which `*` is any text
+//! and `?` one character. Nothing else is special: pytest's parametrized ids
+//! hold `[…]`, which a glob crate (globset) would read as a set of
+//! characters, so that an id pasted as written would not match itself.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use runner_api::{SuiteOutcome, SuiteResult, TestCase};
+
+use crate::config::QuarantineEntry;
+
+/// The entries of a config, split into those that apply today and those
+/// that expired.
+#[derive(Debug, Clone, Default)]
+pub struct Quarantine {
+    active: Vec<QuarantineEntry>,
+    expired: Vec<QuarantineEntry>,
+}
+
+impl Quarantine {
+    /// `entries` as they stand on `today`.
+    pub fn new(entries: &[QuarantineEntry], today: NaiveDate) -> Quarantine {
+        let (active, expired) = entries.iter().cloned().partition(|entry| entry.until >= today);
+        Quarantine { active, expired }
+    }
+
+    /// `entries` as they stand today (UTC).
+    pub fn today(entries: &[QuarantineEntry]) -> Quarantine {
+        Quarantine::new(entries, chrono::Utc::now().date_naive())
+    }
+
+    /// The entries past their date.
+    pub fn expired(&self) -> &[QuarantineEntry] {
+        &self.expired
+    }
+
+    /// Marks each case of `result` that an entry in force covers with the
+    /// entry's reason (the first entry that matches, in file order).
+    pub(crate) fn mark(&self, result: &mut SuiteResult) {
+        if self.active.is_empty() {
+            return;
+        }
+        for case in &mut result.cases {
+            let name = test_name(&result.suite, case);
+            case.quarantine = (self.active.iter())
+                .find(|entry| glob_matches(&entry.test, &name))
+                .map(|entry| entry.reason.clone());
+        }
+    }
+
+    /// What a finished run tells: every expired entry, and every entry in
+    /// force that matched no test of a suite that ran (an entry for a suite
+    /// the run left out is no mistake).
+    pub fn warnings(&self, results: &[Arc<SuiteResult>]) -> Vec<String> {
+        let mut warnings: Vec<String> = self.expired.iter().map(expired_warning).collect();
+        let ran = |suite: &str| {
+            (results.iter())
+                .any(|result| result.suite == suite && result.attempts > 0 && result.outcome() != SuiteOutcome::Skipped)
+        };
+        for entry in &self.active {
+            let suite = entry
+                .test
+                .split_once("::")
+                .map_or(entry.test.as_str(), |(suite, _)| suite);
+            if !suite.contains(['*', '?']) && !ran(suite) {
+                continue;
+            }
+            let matched = (results.iter()).any(|result| {
+                (result.cases.iter()).any(|case| glob_matches(&entry.test, &test_name(&result.suite, case)))
+            });
+            if !matched {
+                warnings.push(format!(
+                    "quarantine entry `{}` matches no test of this run: fix or remove it",
+                    entry.test
+                ));
+            }
+        }
+        warnings
+    }
+}
+
+/// What a run and `config check` say of an entry past its date.
+pub fn expired_warning(entry: &QuarantineEntry) -> String {
+    format!(
+        "quarantine of `{}` expired on {} ({}): its failures fail the run again; fix the test, or extend `until`",
+        entry.test, entry.until, entry.reason
+    )
+}
+
+/// How an entry names `case` of `suite`: `suite::selector`.
+fn test_name(suite: &str, case: &TestCase) -> String {
+    recorded_test_name(suite, case.selector.as_deref(), &case.classname, &case.name)
+}
+
+/// How an entry names a test recorded as `suite`, `selector`, `classname`
+/// and `name`: `suite::selector`, else (no selector) `suite::classname::name`.
+pub(crate) fn recorded_test_name(suite: &str, selector: Option<&str>, classname: &str, name: &str) -> String {
+    match selector {
+        Some(selector) => format!("{suite}::{selector}"),
+        None => format!("{suite}::{classname}::{name}"),
+    }
+}
+
+/// Whether `text` matches `pattern`, where `*` is any text (`/` and `::`
+/// included) and `?` one character: the greedy match with one point to go
+/// back to, linear in practice.
+fn glob_matches(pattern: &str, text: &str) -> bool {
+    let pattern: Vec<char> = pattern.chars().collect();
+    let text: Vec<char> = text.chars().collect();
+    let (mut p, mut t) = (0, 0);
+    // The last `*` seen, and where in `text` it started matching.
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match pattern.get(p) {
+            Some('*') => {
+                star = Some((p, t));
+                p += 1;
+            }
+            Some(&c) if c == '?' || c == text[t] => {
+                p += 1;
+                t += 1;
+            }
+            _ => match star {
+                // Let the last `*` take one more character.
+                Some((at, from)) => {
+                    star = Some((at, from + 1));
+                    p = at + 1;
+                    t = from + 1;
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p..].iter().all(|&c| c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use runner_api::TestStatus;
+
+    use super::*;
+
+    fn entry(test: &str, until: &str) -> QuarantineEntry {
+        QuarantineEntry {
+            test: test.into(),
+            reason: format!("because {test}"),
+            until: crate::config::parse_date(until).expect("date"),
+        }
+    }
+
+    #[test]
+    fn globs_take_star_and_question_mark_only() {
+        assert!(glob_matches("unit::t.py::test_a[x y]", "unit::t.py::test_a[x y]"));
+        assert!(glob_matches("unit::t.py::*", "unit::t.py::C::test_b[1]"));
+        assert!(glob_matches("*::test_?", "e2e::a/b.py::test_c"));
+        assert!(glob_matches("u*t::*a*b*", "unit::xaxxb"));
+        assert!(!glob_matches("unit::t.py::test_a", "unit::t.py::test_ab"));
+        assert!(!glob_matches("unit::t.py::test_a[xy]", "unit::t.py::test_ax"));
+        assert!(!glob_matches("*b", "bba"));
+    }
+
+    #[test]
+    fn entries_apply_through_their_last_day_and_mark_the_tests_they_name() {
+        let entries = [
+            entry("unit::t.py::test_a", "2026-06-30"),
+            entry("unit::t.py::test_b*", "2026-06-29"),
+        ];
+        let quarantine = Quarantine::new(&entries, NaiveDate::from_ymd_opt(2026, 6, 30).expect("date"));
+        assert_eq!(quarantine.expired(), &entries[1..]);
+        let mut result = SuiteResult::new("unit", "pytest");
+        for name in ["test_a", "test_b", "test_c"] {
+            let mut case = TestCase::new(name, "t", TestStatus::Failed);
+            case.selector = Some(format!("t.py::{name}"));
+            result.cases.push(case);
+        }
+        quarantine.mark(&mut result);
+        let reasons: Vec<Option<&str>> = result.cases.iter().map(|case| case.quarantine.as_deref()).collect();
+        assert_eq!(reasons, [Some("because unit::t.py::test_a"), None, None]);
+        let warnings = quarantine.warnings(&[Arc::new(result)]);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].contains("`unit::t.py::test_b*` expired on 2026-06-29"),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn an_entry_matching_nothing_is_told_unless_its_suite_did_not_run() {
+        let entries = [
+            entry("unit::gone.py::test_x", "2099-01-01"),
+            entry("e2e::x", "2099-01-01"),
+        ];
+        let quarantine = Quarantine::new(&entries, NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"));
+        let warnings = quarantine.warnings(&[Arc::new(SuiteResult::new("unit", "pytest"))]);
+        assert_eq!(
+            warnings,
+            ["quarantine entry `unit::gone.py::test_x` matches no test of this run: fix or remove it"]
+        );
+    }
+}
