@@ -27,7 +27,8 @@ pub struct RunSummary {
     /// Cases that passed only after a retry.
     pub flaky: usize,
     /// Failed and errored cases that are quarantined (counted in `failed`
-    /// and `errors` too): they do not fail the run.
+    /// and `errors` too), of suites without an error of their own: they do
+    /// not fail the run.
     pub quarantined: usize,
     /// Every case.
     pub tests: usize,
@@ -60,9 +61,13 @@ impl RunSummary {
             summary.suite_errors += usize::from(result.has_error_without_case());
             summary.skipped += result.skipped_cases();
             summary.flaky += result.flaky();
-            summary.quarantined += (result.cases.iter())
-                .filter(|case| case.quarantine.is_some() && case.status.is_failure())
-                .count();
+            // Quarantine excuses a test's failure, never a suite's own error
+            // (a timeout, a crash): the tests it kept from running are nowhere.
+            if result.error.is_none() {
+                summary.quarantined += (result.cases.iter())
+                    .filter(|case| case.quarantine.is_some() && case.status.is_failure())
+                    .count();
+            }
             summary.tests += result.cases.len();
             summary.suites_duration += result.duration;
         }
@@ -80,5 +85,28 @@ mod seconds {
 
     pub fn serialize<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_f64(duration.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use runner_api::{TestCase, TestStatus};
+
+    use super::*;
+
+    #[test]
+    fn quarantine_excuses_a_failing_test_never_its_suite_s_own_error() {
+        let mut result = SuiteResult::new("unit", "pytest");
+        let mut hung = TestCase::new("test_hangs", "tests.test_a", TestStatus::Error);
+        hung.quarantine = Some("ORD-142".into());
+        result.cases.push(hung);
+        let clean = RunSummary::from_results(&[result.clone()], Duration::ZERO, false);
+        assert_eq!((clean.errors, clean.quarantined), (1, 1));
+        assert!(clean.success());
+        // The same test, running when the suite timed out: the tests after it never ran.
+        result.set_error(SuiteOutcome::TimedOut, "timed out after 4 s");
+        let timed_out = RunSummary::from_results(&[result], Duration::ZERO, false);
+        assert_eq!((timed_out.errors, timed_out.quarantined), (1, 0));
+        assert!(!timed_out.success());
     }
 }
