@@ -145,6 +145,7 @@ pub fn write_shards(root: &Path, shards: usize, records: usize) -> Result<Vec<Pa
                 },
                 output_dir: Some(out.clone()),
                 artifacts: artifacts.to_vec(),
+                attempt_spans: Vec::new(),
                 cases: Box::new(Generated {
                     suite,
                     first,

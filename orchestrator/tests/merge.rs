@@ -104,6 +104,7 @@ fn shard(root: &Path, index: u32, total: u32, plan: &str, suites: &[(&str, &[(&s
             },
             output_dir: Some(out.path().to_path_buf()),
             artifacts: vec![junit],
+            attempt_spans: Vec::new(),
             cases: Box::new(Tests(tests.iter().map(|(n, s)| (n.to_string(), *s)).collect())),
         };
         writer.suite_finished(position, record).expect("suite sent");
