@@ -91,6 +91,12 @@ pub struct ShowArgs {
     /// Also write the run's merged JUnit XML report to FILE, as `run-all --junit` does.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Also write the run's HTML report, to `<run>/report.html` or `-o FILE`.
+    #[arg(long)]
+    pub html: bool,
+    /// Where `--html` writes the report.
+    #[arg(long, short = 'o', value_name = "FILE", requires = "html")]
+    pub output: Option<PathBuf>,
 }
 
 /// `qaagent runs durations`.
