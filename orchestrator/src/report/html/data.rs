@@ -167,7 +167,7 @@ impl ReportData {
                     suites.len() - 1
                 }
             };
-            let flags = u8::from(flaky) * FLAKY | u8::from(quarantined) * QUARANTINED;
+            let flags = (u8::from(flaky) * FLAKY) | (u8::from(quarantined) * QUARANTINED);
             let attempts = record.metadata.get("attempts").and_then(Value::as_u64).unwrap_or(1);
             rows.push(Row(
                 index,
