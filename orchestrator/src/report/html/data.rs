@@ -92,12 +92,38 @@ struct Detail {
     /// Index into the diagnostics.
     #[serde(skip_serializing_if = "Option::is_none")]
     diagnosis: Option<usize>,
-    /// Earlier failed attempts, as stored.
+    /// Earlier failed attempts.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    previous: Vec<Value>,
+    previous: Vec<Previous>,
     /// The test's own files, run-relative.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     attachments: Vec<String>,
+}
+
+/// An earlier failed attempt of a test.
+#[derive(Serialize)]
+struct Previous {
+    status: Option<String>,
+    message: Option<String>,
+    duration: Option<f64>,
+}
+
+/// The most of a message or failure body the page carries: the whole text
+/// is in `tests.jsonl`, and 30,000 full tracebacks would make the page
+/// slow to open (BENCHMARKS.md, target "HTML report").
+const MESSAGE_CHARS: usize = 2_000;
+const DETAILS_CHARS: usize = 6_000;
+
+/// `text` cut to at most `limit` bytes on a character boundary, saying so.
+fn clip(text: &str, limit: usize) -> String {
+    if text.len() <= limit {
+        return text.to_string();
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… (cut; the whole text is in evidence/tests.jsonl)", &text[..end])
 }
 
 /// Extensions of files that are a test's own whatever refers to them.
@@ -257,17 +283,29 @@ fn needs_detail(record: &TestRecord, flaky: bool, quarantined: bool, attachments
 }
 
 fn detail(record: &TestRecord, attachments: Vec<String>, diagnosis: Option<usize>) -> Detail {
+    let message = record.error_message.clone().or_else(|| meta_str(record, "message"));
+    let details = meta_str(record, "details").filter(|details| Some(details) != message.as_ref());
     Detail {
-        message: record.error_message.clone().or_else(|| meta_str(record, "message")),
+        message: message.map(|text| clip(&text, MESSAGE_CHARS)),
         error_type: meta_str(record, "error_type"),
-        details: meta_str(record, "details"),
+        details: details.map(|text| clip(&text, DETAILS_CHARS)),
         selector: meta_str(record, "selector"),
         file: meta_str(record, "file"),
         skip_reason: meta_str(record, "skip_reason"),
         quarantine_reason: meta_str(record, "quarantine_reason"),
         diagnosis,
         previous: match record.metadata.get("previous_failures") {
-            Some(Value::Array(failures)) => failures.clone(),
+            Some(Value::Array(failures)) => failures
+                .iter()
+                .map(|failure| Previous {
+                    status: failure.get("status").and_then(Value::as_str).map(str::to_string),
+                    message: failure
+                        .get("message")
+                        .and_then(Value::as_str)
+                        .map(|text| clip(text, MESSAGE_CHARS)),
+                    duration: failure.get("duration").and_then(Value::as_f64),
+                })
+                .collect(),
             _ => Vec::new(),
         },
         attachments,
@@ -305,5 +343,17 @@ impl<'a> DiagnosisIndex<'a> {
             .and_then(|selector| self.by_selector.get(&(suite, selector)))
             .or_else(|| self.by_name.get(&(suite, record.name.as_str())))
             .copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_text_is_cut_on_a_character_boundary() {
+        assert_eq!(clip("short", 10), "short");
+        let cut = clip("ééé", 3);
+        assert!(cut.starts_with("é…"), "{cut}");
     }
 }
