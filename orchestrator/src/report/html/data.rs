@@ -7,11 +7,11 @@
 //! detail, so that a run of 100,000 passing tests stays a few megabytes
 //! (BENCHMARKS.md, target "HTML report").
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
-use evidence::{DiagnosticRecord, GitInfo, LoadedRun, SuiteEntry, TestRecord, TestStatus, ToolStatus};
-use serde::Serialize;
-use serde_json::Value;
+use evidence::{DiagnosticRecord, GitInfo, LoadedRun, RawRecord, SuiteEntry, TestStatus, ToolStatus};
+use serde::{Deserialize, Serialize};
 
 use super::history::{self, History};
 use crate::report::ReportError;
@@ -22,11 +22,12 @@ pub(super) struct ReportData {
     run: Header,
     /// Put before a run-relative path to link to it.
     base: String,
-    suites: Vec<SuiteData>,
+    suites: Vec<SuiteEntry>,
     /// `[suite index, name, status letter, seconds, attempts, flags, detail index | null, history]`.
     tests: Vec<Row>,
     details: Vec<Detail>,
-    diagnostics: Vec<DiagnosticRecord>,
+    /// Distinct diagnoses; details point into them.
+    diagnostics: Vec<Diagnosis>,
     history: History,
 }
 
@@ -60,12 +61,6 @@ struct Tally {
     quarantined: u64,
 }
 
-#[derive(Serialize)]
-struct SuiteData {
-    #[serde(flatten)]
-    entry: SuiteEntry,
-}
-
 /// Flags of a row.
 const FLAKY: u8 = 1;
 const QUARANTINED: u8 = 2;
@@ -89,7 +84,7 @@ struct Detail {
     skip_reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     quarantine_reason: Option<String>,
-    /// Index into the diagnostics.
+    /// Index into the distinct diagnoses.
     #[serde(skip_serializing_if = "Option::is_none")]
     diagnosis: Option<usize>,
     /// Earlier failed attempts.
@@ -101,7 +96,7 @@ struct Detail {
 }
 
 /// An earlier failed attempt of a test.
-#[derive(Serialize)]
+#[derive(Serialize, Deserialize)]
 struct Previous {
     status: Option<String>,
     message: Option<String>,
@@ -127,58 +122,42 @@ fn clip(text: &str, limit: usize) -> String {
 }
 
 /// Extensions of files that are a test's own whatever refers to them.
-const ATTACHMENT_EXTENSIONS: &[&str] = &[".png", ".jpg", ".jpeg", ".gif", ".webp", ".webm", ".zip"];
+const ATTACHMENT_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "gif", "webp", "webm", "zip"];
 
 impl ReportData {
     /// Reads `run`'s evidence and the history of up to `history_runs` earlier runs.
     pub(super) fn read(run: &LoadedRun, base: String, history_runs: usize) -> Result<ReportData, ReportError> {
         let manifest = &run.manifest;
-        let records = run.records()?.collect::<Result<Vec<TestRecord>, _>>()?;
-        let diagnostics = run.diagnostics()?;
-        let mut suites: Vec<SuiteData> = manifest
-            .suites
-            .iter()
-            .map(|entry| SuiteData { entry: entry.clone() })
-            .collect();
+        let found = run.diagnostics()?;
+        let diagnoses = Diagnoses::new(&found);
+        let earlier = history::earlier_runs(run, history_runs);
+        // Where each test is, by identity: only needed to match earlier runs.
+        let mut positions: HashMap<String, usize> = HashMap::new();
+        let mut suites: Vec<SuiteEntry> = manifest.suites.clone();
         let mut suite_index: HashMap<String, usize> = suites
             .iter()
             .enumerate()
-            .map(|(i, suite)| (suite.entry.name.clone(), i))
+            .map(|(i, suite)| (suite.name.clone(), i))
             .collect();
-        // How many records of a suite refer to each file: a file only one
-        // test refers to is that test's own.
-        let mut references: HashMap<(&str, &str), u32> = HashMap::new();
-        let mut per_suite: HashMap<&str, u32> = HashMap::new();
-        for record in &records {
-            *per_suite.entry(suite_of(record)).or_default() += 1;
-            for reference in &record.evidence_refs {
-                *references.entry((suite_of(record), reference)).or_default() += 1;
-            }
-        }
-        let diagnosis = DiagnosisIndex::new(&diagnostics);
-        let strips = history::strips(run, &records, history_runs);
         let mut tally = Tally::default();
         let mut details = Vec::new();
-        let mut rows = Vec::with_capacity(records.len());
-        for (record, strip) in records.iter().zip(strips.per_test) {
-            let suite = suite_of(record);
-            let quarantined = record.metadata.get("quarantined").and_then(Value::as_bool) == Some(true);
-            let flaky = record.metadata.get("flaky").and_then(Value::as_bool) == Some(true);
+        let mut rows = Vec::new();
+        let mut records = run.records()?;
+        while let Some(record) = records.next_raw() {
+            let record = record?;
+            let suite = record.suite();
+            let quarantined = flag(&record, "quarantined");
+            let flaky = record.flaky();
             tally.add(record.status, flaky, quarantined);
-            let shared = per_suite.get(suite).copied().unwrap_or(0) > 1;
+            let name = record.name();
             let attachments: Vec<String> = record
                 .evidence_refs
                 .iter()
-                .filter(|reference| {
-                    ATTACHMENT_EXTENSIONS
-                        .iter()
-                        .any(|ext| reference.to_ascii_lowercase().ends_with(ext))
-                        || (shared && references.get(&(suite, reference.as_str())) == Some(&1))
-                })
-                .cloned()
+                .filter(|reference| is_attachment(reference))
+                .map(|reference| reference.to_string())
                 .collect();
-            let detail = needs_detail(record, flaky, quarantined, &attachments).then(|| {
-                details.push(detail(record, attachments, diagnosis.find(record)));
+            let detail = needs_detail(record.status, flaky, quarantined, &attachments).then(|| {
+                details.push(detail(&record, &name, attachments, &diagnoses));
                 details.len() - 1
             });
             let index = match suite_index.get(suite) {
@@ -186,25 +165,36 @@ impl ReportData {
                 None => {
                     // A record of a suite the manifest does not list (a damaged run).
                     suite_index.insert(suite.to_string(), suites.len());
-                    suites.push(SuiteData {
-                        entry: serde_json::from_value(serde_json::json!({"name": suite, "outcome": "failed"}))
+                    suites.push(
+                        serde_json::from_value(serde_json::json!({"name": suite, "outcome": "failed"}))
                             .map_err(ReportError::Html)?,
-                    });
+                    );
                     suites.len() - 1
                 }
             };
+            if !earlier.is_empty() {
+                positions.insert(history::identity(&record, &name), rows.len());
+            }
             let flags = (u8::from(flaky) * FLAKY) | (u8::from(quarantined) * QUARANTINED);
-            let attempts = record.metadata.get("attempts").and_then(Value::as_u64).unwrap_or(1);
+            let attempts = record
+                .metadata
+                .get("attempts")
+                .and_then(|raw| raw.get().parse().ok())
+                .unwrap_or(1);
             rows.push(Row(
                 index,
-                record.name.clone(),
+                name.into_owned(),
                 letter(record.status),
-                (record.duration.unwrap_or(0.0) * 1000.0).round() / 1000.0,
-                u32::try_from(attempts).unwrap_or(u32::MAX),
+                (record.duration().unwrap_or(0.0) * 1000.0).round() / 1000.0,
+                attempts,
                 flags,
                 detail,
-                strip,
+                String::new(),
             ));
+        }
+        let (history, strips) = history::history(run, &earlier, &positions, rows.len());
+        for (row, strip) in rows.iter_mut().zip(strips) {
+            row.7 = strip;
         }
         let run_header = Header {
             id: run.run_id.clone(),
@@ -232,14 +222,14 @@ impl ReportData {
             suites,
             tests: rows,
             details,
-            diagnostics,
-            history: strips.history,
+            diagnostics: diagnoses.distinct,
+            history,
         })
     }
 
     /// About how many bytes the blob takes, to size the page's buffer.
     pub(super) fn size_hint(&self) -> usize {
-        self.tests.len() * 80 + self.details.len() * 400
+        self.tests.len() * 80 + self.details.len() * 1500
     }
 }
 
@@ -259,11 +249,6 @@ impl Tally {
     }
 }
 
-/// A record's suite: `suite_name`, else (the Python qaagent's records) `kind`.
-pub(super) fn suite_of(record: &TestRecord) -> &str {
-    record.suite_name.as_deref().unwrap_or(&record.kind)
-}
-
 /// The letter a status has in a row and a history strip.
 pub(super) fn letter(status: TestStatus) -> &'static str {
     match status {
@@ -274,74 +259,110 @@ pub(super) fn letter(status: TestStatus) -> &'static str {
     }
 }
 
-fn meta_str(record: &TestRecord, key: &str) -> Option<String> {
-    record.metadata.get(key).and_then(Value::as_str).map(str::to_string)
+/// Whether `metadata.KEY` is `true`.
+fn flag(record: &RawRecord<'_>, key: &str) -> bool {
+    record.metadata.get(key).is_some_and(|raw| raw.get() == "true")
 }
 
-fn needs_detail(record: &TestRecord, flaky: bool, quarantined: bool, attachments: &[String]) -> bool {
-    record.status != TestStatus::Passed || flaky || quarantined || !attachments.is_empty()
+/// A file that belongs to one test rather than to its suite: a picture, a
+/// video or a trace, or anything in Playwright's per-test output directory.
+fn is_attachment(reference: &str) -> bool {
+    let extension = reference.rsplit_once('.').map_or("", |(_, ext)| ext);
+    ATTACHMENT_EXTENSIONS
+        .iter()
+        .any(|ext| ext.eq_ignore_ascii_case(extension))
+        || (reference.contains("/test-results/") && !reference.ends_with("/.last-run.json"))
 }
 
-fn detail(record: &TestRecord, attachments: Vec<String>, diagnosis: Option<usize>) -> Detail {
-    let message = record.error_message.clone().or_else(|| meta_str(record, "message"));
-    let details = meta_str(record, "details").filter(|details| Some(details) != message.as_ref());
+fn needs_detail(status: TestStatus, flaky: bool, quarantined: bool, attachments: &[String]) -> bool {
+    status != TestStatus::Passed || flaky || quarantined || !attachments.is_empty()
+}
+
+fn detail(record: &RawRecord<'_>, name: &str, attachments: Vec<String>, diagnoses: &Diagnoses) -> Detail {
+    let text = |key| record.meta_str(key).map(Cow::into_owned);
+    let message = record.error_message().or_else(|| record.meta_str("message"));
+    let details = record
+        .meta_str("details")
+        .filter(|details| Some(details) != message.as_ref());
+    let selector = text("selector");
+    let previous: Vec<Previous> = record
+        .metadata
+        .get("previous_failures")
+        .and_then(|raw| serde_json::from_str(raw.get()).ok())
+        .unwrap_or_default();
     Detail {
         message: message.map(|text| clip(&text, MESSAGE_CHARS)),
-        error_type: meta_str(record, "error_type"),
+        error_type: text("error_type"),
         details: details.map(|text| clip(&text, DETAILS_CHARS)),
-        selector: meta_str(record, "selector"),
-        file: meta_str(record, "file"),
-        skip_reason: meta_str(record, "skip_reason"),
-        quarantine_reason: meta_str(record, "quarantine_reason"),
-        diagnosis,
-        previous: match record.metadata.get("previous_failures") {
-            Some(Value::Array(failures)) => failures
-                .iter()
-                .map(|failure| Previous {
-                    status: failure.get("status").and_then(Value::as_str).map(str::to_string),
-                    message: failure
-                        .get("message")
-                        .and_then(Value::as_str)
-                        .map(|text| clip(text, MESSAGE_CHARS)),
-                    duration: failure.get("duration").and_then(Value::as_f64),
-                })
-                .collect(),
-            _ => Vec::new(),
-        },
+        diagnosis: diagnoses.find(record.suite(), selector.as_deref(), name),
+        selector,
+        file: text("file"),
+        skip_reason: text("skip_reason"),
+        quarantine_reason: text("quarantine_reason"),
+        previous: previous
+            .into_iter()
+            .map(|prior| Previous {
+                message: prior.message.map(|text| clip(&text, MESSAGE_CHARS)),
+                ..prior
+            })
+            .collect(),
         attachments,
     }
 }
 
-/// Finds a record's diagnosis: by its suite and selector, else its suite and name.
-struct DiagnosisIndex<'a> {
+/// The run's diagnoses without repeats (30,000 failures share a handful of
+/// causes and suggestions), and which one each test has: found by its
+/// suite and selector, else its suite and name.
+struct Diagnoses<'a> {
+    distinct: Vec<Diagnosis>,
     by_selector: HashMap<(&'a str, &'a str), usize>,
     by_name: HashMap<(&'a str, &'a str), usize>,
 }
 
-impl<'a> DiagnosisIndex<'a> {
-    fn new(diagnostics: &'a [DiagnosticRecord]) -> Self {
-        let mut index = DiagnosisIndex {
+/// What the page shows of a diagnosis.
+#[derive(Serialize, PartialEq, Eq, Hash, Clone)]
+struct Diagnosis {
+    category: String,
+    root_cause: String,
+    suggestion: String,
+    /// Per mille, so that the type can be a hash key.
+    confidence: u32,
+}
+
+impl<'a> Diagnoses<'a> {
+    fn new(found: &'a [DiagnosticRecord]) -> Self {
+        let mut diagnoses = Diagnoses {
+            distinct: Vec::new(),
             by_selector: HashMap::new(),
             by_name: HashMap::new(),
         };
-        for (i, diagnosis) in diagnostics.iter().enumerate() {
-            if let Some(selector) = &diagnosis.selector {
-                index.by_selector.entry((&diagnosis.suite, selector)).or_insert(i);
+        let mut seen: HashMap<Diagnosis, usize> = HashMap::new();
+        for record in found {
+            let diagnosis = Diagnosis {
+                category: record.category.clone(),
+                root_cause: record.root_cause.clone(),
+                suggestion: record.suggestion.clone(),
+                confidence: (record.confidence * 1000.0).round() as u32,
+            };
+            let index = *seen.entry(diagnosis.clone()).or_insert_with(|| {
+                diagnoses.distinct.push(diagnosis);
+                diagnoses.distinct.len() - 1
+            });
+            if let Some(selector) = &record.selector {
+                diagnoses.by_selector.entry((&record.suite, selector)).or_insert(index);
             }
-            index
+            diagnoses
                 .by_name
-                .entry((&diagnosis.suite, &diagnosis.test_name))
-                .or_insert(i);
+                .entry((&record.suite, &record.test_name))
+                .or_insert(index);
         }
-        index
+        diagnoses
     }
 
-    fn find(&self, record: &TestRecord) -> Option<usize> {
-        let suite = suite_of(record);
-        let selector = record.metadata.get("selector").and_then(Value::as_str);
+    fn find(&self, suite: &str, selector: Option<&str>, name: &str) -> Option<usize> {
         selector
             .and_then(|selector| self.by_selector.get(&(suite, selector)))
-            .or_else(|| self.by_name.get(&(suite, record.name.as_str())))
+            .or_else(|| self.by_name.get(&(suite, name)))
             .copied()
     }
 }
@@ -355,5 +376,21 @@ mod tests {
         assert_eq!(clip("short", 10), "short");
         let cut = clip("ééé", 3);
         assert!(cut.starts_with("é…"), "{cut}");
+    }
+
+    #[test]
+    fn attachments_are_a_tests_own_files() {
+        assert!(is_attachment(
+            "artifacts/e2e/test-results/cart-chromium/test-failed-1.PNG"
+        ));
+        assert!(is_attachment(
+            "artifacts/e2e/test-results/cart-chromium/error-context.md"
+        ));
+        assert!(is_attachment(
+            "artifacts/e2e/attempt-2/test-results/cart-chromium/trace.zip"
+        ));
+        assert!(!is_attachment("artifacts/e2e/test-results/.last-run.json"));
+        assert!(!is_attachment("artifacts/unit/stdout.log"));
+        assert!(!is_attachment("artifacts/unit/junit.xml"));
     }
 }

@@ -5,11 +5,10 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use evidence::{LoadedRun, RunStatus, TestRecord};
+use evidence::{LoadedRun, RawRecord, RunStatus};
 use serde::Serialize;
-use serde_json::Value;
 
-use super::data::{letter, suite_of};
+use super::data::letter;
 
 /// The runs the history covers, oldest first, the reported run last.
 #[derive(Serialize, Default)]
@@ -28,53 +27,9 @@ struct RunPoint {
     flaky: u64,
 }
 
-/// The history, and for each record of the reported run (in order) its
-/// outcomes in the earlier runs, oldest first: a status letter, `k` for a
-/// flaky pass, `-` where the run did not have the test.
-pub(super) struct Strips {
-    pub(super) history: History,
-    pub(super) per_test: Vec<String>,
-}
-
-/// The [`Strips`] of `run`'s `records` over up to `limit` earlier runs of its project.
-pub(super) fn strips(run: &LoadedRun, records: &[TestRecord], limit: usize) -> Strips {
-    let earlier = earlier_runs(run, limit);
-    let mut history = History::default();
-    if earlier.is_empty() {
-        history.runs.push(point(run));
-        return Strips {
-            history,
-            per_test: vec![String::new(); records.len()],
-        };
-    }
-    let position: HashMap<String, usize> = records
-        .iter()
-        .enumerate()
-        .map(|(i, record)| (identity(record), i))
-        .collect();
-    let mut strips = vec![vec![b'-'; earlier.len()]; records.len()];
-    for (column, old) in earlier.iter().enumerate() {
-        history.runs.push(point(old));
-        let Ok(old_records) = old.records() else { continue };
-        for record in old_records.map_while(Result::ok) {
-            if let Some(&row) = position.get(&identity(&record)) {
-                strips[row][column] = outcome_letter(&record);
-            }
-        }
-    }
-    history.runs.push(point(run));
-    Strips {
-        history,
-        per_test: strips
-            .into_iter()
-            .map(|strip| String::from_utf8_lossy(&strip).into_owned())
-            .collect(),
-    }
-}
-
 /// Up to `limit` finished runs of `run`'s project that are older than it,
 /// oldest first, from the directory holding `run`.
-fn earlier_runs(run: &LoadedRun, limit: usize) -> Vec<LoadedRun> {
+pub(super) fn earlier_runs(run: &LoadedRun, limit: usize) -> Vec<LoadedRun> {
     let Some(root) = run.dir.parent() else {
         return Vec::new();
     };
@@ -106,6 +61,39 @@ fn earlier_runs(run: &LoadedRun, limit: usize) -> Vec<LoadedRun> {
     runs
 }
 
+/// The history of `run` over `earlier` runs, and for each of its `rows`
+/// tests (placed by identity in `positions`) its outcomes in those runs,
+/// oldest first: a status letter, `k` for a flaky pass, `-` where the run
+/// did not have the test.
+pub(super) fn history(
+    run: &LoadedRun,
+    earlier: &[LoadedRun],
+    positions: &HashMap<String, usize>,
+    rows: usize,
+) -> (History, Vec<String>) {
+    let mut history = History::default();
+    if earlier.is_empty() {
+        history.runs.push(point(run));
+        return (history, vec![String::new(); rows]);
+    }
+    let mut strips = vec![vec![b'-'; earlier.len()]; rows];
+    for (column, old) in earlier.iter().enumerate() {
+        history.runs.push(point(old));
+        let Ok(mut records) = old.records() else { continue };
+        while let Some(Ok(record)) = records.next_raw() {
+            if let Some(&row) = positions.get(&identity(&record, &record.name())) {
+                strips[row][column] = outcome_letter(&record);
+            }
+        }
+    }
+    history.runs.push(point(run));
+    let strips = strips
+        .into_iter()
+        .map(|strip| String::from_utf8_lossy(&strip).into_owned())
+        .collect();
+    (history, strips)
+}
+
 fn point(run: &LoadedRun) -> RunPoint {
     RunPoint {
         id: run.run_id.clone(),
@@ -117,21 +105,21 @@ fn point(run: &LoadedRun) -> RunPoint {
     }
 }
 
-/// What tells a test apart from the others of its run: its suite and
-/// selector, else its class and name.
-fn identity(record: &TestRecord) -> String {
-    let suite = suite_of(record);
-    match record.metadata.get("selector").and_then(Value::as_str) {
+/// What tells a test (named `name`) apart from the others of its run: its
+/// suite and selector, else its class and name.
+pub(super) fn identity(record: &RawRecord<'_>, name: &str) -> String {
+    let suite = record.suite();
+    match record.meta_str("selector") {
         Some(selector) => format!("{suite}\u{1f}{selector}"),
         None => {
-            let classname = record.metadata.get("classname").and_then(Value::as_str).unwrap_or("");
-            format!("{suite}\u{1f}{classname}\u{1f}{}", record.name)
+            let classname = record.meta_str("classname").unwrap_or_default();
+            format!("{suite}\u{1f}{classname}\u{1f}{name}")
         }
     }
 }
 
-fn outcome_letter(record: &TestRecord) -> u8 {
-    if record.metadata.get("flaky").and_then(Value::as_bool) == Some(true) {
+fn outcome_letter(record: &RawRecord<'_>) -> u8 {
+    if record.flaky() {
         return b'k';
     }
     letter(record.status).as_bytes()[0]

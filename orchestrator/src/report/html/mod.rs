@@ -56,9 +56,11 @@ pub fn write_html(run: &LoadedRun, path: &Path) -> Result<(), ReportError> {
 /// Writes `<run>/report.html`: what the end of a run and `merge` call.
 pub fn write_run_report(run: &LoadedRun) -> Result<(), ReportError> {
     let path = run.dir.join(REPORT_FILE);
+    let started = std::time::Instant::now();
     let written = write_html(run, &path);
-    if let Err(err) = &written {
-        log::warn!("{}: {err}", path.display());
+    match &written {
+        Ok(()) => log::debug!("{} written in {:?}", path.display(), started.elapsed()),
+        Err(err) => log::warn!("{}: {err}", path.display()),
     }
     written
 }
