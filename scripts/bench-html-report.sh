@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# BENCHMARKS.md, target "HTML report": a run of 100,000 tests (the large
+# JUnit report of target 3: 30 % failing with ~1.3 KB tracebacks), recorded by
+# the release qaagent through the command runner, then its report.html opened
+# in headless chromium N times (tests/fixtures/report-viewer/view.js time):
+# milliseconds until the page is drawn, and until it has answered a click on
+# the "failed" filter.
+#   scripts/bench-html-report.sh [RUNS] [CASES]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+runs=${1:-5}
+cases=${2:-100000}
+[ -d tests/fixtures/report-viewer/node_modules ] || bash scripts/setup-test-env.sh
+cargo build --release --quiet -p qaagent-cli -p qaagent-bench
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+"$target_dir/release/qaagent-bench" gen-junit "$work/big.xml" --cases "$cases"
+mkdir -p "$work/project"
+cat > "$work/project/.qaagent.toml" <<TOML
+[project]
+name = "html-bench"
+
+[tests.big]
+runner = "command"
+path = "."
+command = ["cp", "$work/big.xml", "{junit}"]
+TOML
+start=$(date +%s%N)
+(cd "$work/project" && QAAGENT_RUNS_DIR="$work/runs" "$target_dir/release/qaagent" run-all --no-progress >/dev/null 2>&1) || true
+echo "run-all (with the report): $(( ($(date +%s%N) - start) / 1000000 )) ms" >&2
+report=$(ls -d "$work"/runs/*/report.html)
+echo "report.html: $(du -h "$report" | cut -f1)" >&2
+for _ in $(seq "$runs"); do
+    node tests/fixtures/report-viewer/view.js time "$report"
+done
