@@ -379,6 +379,45 @@ mod tests {
     }
 
     #[test]
+    fn quarantined_failures_are_counted_and_flagged_apart_from_real_ones() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let dir = root.path().join("20260101_000000Z");
+        std::fs::create_dir_all(dir.join("evidence")).expect("run dir");
+        std::fs::write(
+            dir.join("manifest.json"),
+            r#"{"run_id": "20260101_000000Z", "status": "failed", "suites": [{"name": "unit", "outcome": "failed"}]}"#,
+        )
+        .expect("manifest");
+        let records = [
+            r#"{"kind":"unit","name":"t_real","status":"failed","suite_name":"unit","error_message":"boom","metadata":{"attempts":1}}"#,
+            r#"{"kind":"unit","name":"t_quarantined","status":"error","suite_name":"unit","error_message":"known","metadata":{"quarantined":true,"quarantine_reason":"JIRA-1"}}"#,
+            r#"{"kind":"unit","name":"t_flaky","status":"passed","suite_name":"unit","evidence_refs":["artifacts/unit/shot.png","artifacts/unit/stdout.log"],"metadata":{"flaky":true,"attempts":2,"previous_failures":[{"status":"failed","message":"first","duration":0.5}]}}"#,
+        ];
+        std::fs::write(dir.join("evidence/tests.jsonl"), records.join("\n")).expect("records");
+        let run = evidence::load_run_dir(&dir).expect("run");
+        let data = serde_json::to_value(ReportData::read(&run, String::new(), 10).expect("data")).expect("json");
+        let counts = &data["run"]["counts"];
+        assert_eq!(
+            (
+                &counts["failed"],
+                &counts["errors"],
+                &counts["quarantined"],
+                &counts["flaky"]
+            ),
+            (&1.into(), &0.into(), &1.into(), &1.into())
+        );
+        let rows = data["tests"].as_array().expect("rows");
+        assert_eq!(rows[0][5], 0);
+        assert_eq!(rows[1][5], QUARANTINED);
+        assert_eq!(rows[2][5], FLAKY);
+        assert_eq!(rows[2][4], 2);
+        let detail = |row: usize| &data["details"][rows[row][6].as_u64().expect("a detail") as usize];
+        assert_eq!(detail(1)["quarantine_reason"], "JIRA-1");
+        assert_eq!(detail(2)["attachments"], serde_json::json!(["artifacts/unit/shot.png"]));
+        assert_eq!(detail(2)["previous"][0]["message"], "first");
+    }
+
+    #[test]
     fn attachments_are_a_tests_own_files() {
         assert!(is_attachment(
             "artifacts/e2e/test-results/cart-chromium/test-failed-1.PNG"

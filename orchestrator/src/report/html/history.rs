@@ -45,6 +45,14 @@ pub(super) fn earlier_runs(run: &LoadedRun, limit: usize) -> Vec<LoadedRun> {
         .into_iter()
         // Run ids sort as their times do.
         .filter(|listed| listed.run_id < run.run_id && listed.belongs_to(project))
+        // A whole run's history is of whole runs, not of the shares it may be merged from.
+        .filter(|listed| {
+            run.manifest.partition.is_some()
+                || listed
+                    .manifest
+                    .as_ref()
+                    .is_ok_and(|manifest| manifest.partition.is_none())
+        })
         .filter(|listed| !matches!(listed.status(), Some(RunStatus::Running | RunStatus::Crashed) | None))
         .take(limit)
         .filter_map(|listed| {
