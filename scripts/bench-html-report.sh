@@ -27,9 +27,14 @@ runner = "command"
 path = "."
 command = ["cp", "$work/big.xml", "{junit}"]
 TOML
-start=$(date +%s%N)
-(cd "$work/project" && QAAGENT_RUNS_DIR="$work/runs" "$target_dir/release/qaagent" run-all --no-progress >/dev/null 2>&1) || true
-echo "run-all (with the report): $(( ($(date +%s%N) - start) / 1000000 )) ms" >&2
+# The run itself, three times: the whole run-all, and the report's part of it (its debug log line).
+for _ in 1 2 3; do
+    rm -rf "$work/runs"
+    start=$(date +%s%N)
+    written=$(cd "$work/project" && RUST_LOG=orchestrator=debug QAAGENT_RUNS_DIR="$work/runs" \
+        "$target_dir/release/qaagent" run-all --no-progress 2>&1 >/dev/null | grep -o 'report.html written in .*' || true)
+    echo "run-all: $(( ($(date +%s%N) - start) / 1000000 )) ms; $written" >&2
+done
 report=$(ls -d "$work"/runs/*/report.html)
 echo "report.html: $(du -h "$report" | cut -f1)" >&2
 for _ in $(seq "$runs"); do
