@@ -85,6 +85,15 @@ fn assert_offline_and_clean(seen: &Value) {
 fn the_report_opens_offline_and_shows_attempts_failures_and_history_without_running_injected_markup() {
     let project = fixture("retry-project");
     std::fs::write(project.path().join("tests/unit/test_hostile.py"), HOSTILE_TEST).expect("hostile test");
+    // The user's own Playwright HTML report, which the page links to.
+    let config = project.path().join("e2e/playwright.config.ts");
+    let text = std::fs::read_to_string(&config).expect("config");
+    let with_html = text.replace("retries: 0,", "retries: 0,\n  reporter: [['html', { open: 'never' }]],");
+    assert_ne!(
+        text, with_html,
+        "the fixture's config changed: put the html reporter in another way"
+    );
+    std::fs::write(&config, with_html).expect("config");
     let state = tempfile::tempdir().expect("tempdir");
     let first = run(project.path(), None, &state.path().join("first"));
     let second = run(
@@ -159,6 +168,16 @@ fn the_report_opens_offline_and_shows_attempts_failures_and_history_without_runn
             "{image}"
         );
         assert_eq!(image["loaded"], true, "{image}");
+    }
+
+    // The user's Playwright HTML report of each e2e attempt, linked.
+    let e2e_attempts = suites.iter().find(|s| s["name"] == "e2e").expect("e2e")["attempts"]
+        .as_u64()
+        .expect("attempts");
+    let reports = strings(&seen["playwrightReports"]);
+    assert_eq!(reports.len() as u64, e2e_attempts, "{reports:?}");
+    for report in &reports {
+        assert!(run_dir.join(report).is_file(), "{report}");
     }
 
     // History: both runs on the trend, each test's strip one box per run.

@@ -23,6 +23,9 @@ pub(super) struct ReportData {
     /// Put before a run-relative path to link to it.
     base: String,
     suites: Vec<SuiteEntry>,
+    /// For each suite, the HTML reports its tool kept (Playwright's `html`
+    /// reporter of the user's config), one per attempt, run-relative.
+    html_reports: Vec<Vec<String>>,
     /// `[suite index, name, status letter, seconds, attempts, flags, detail index | null, history]`.
     tests: Vec<Row>,
     details: Vec<Detail>,
@@ -216,10 +219,12 @@ impl ReportData {
             diagnostics: manifest.diagnostics.clone(),
             incomplete_reason: manifest.incomplete_reason.clone(),
         };
+        let html_reports = suites.iter().map(|suite| html_reports(run, suite)).collect();
         Ok(ReportData {
             run: run_header,
             base,
             suites,
+            html_reports,
             tests: rows,
             details,
             diagnostics: diagnoses.distinct,
@@ -257,6 +262,18 @@ pub(super) fn letter(status: TestStatus) -> &'static str {
         TestStatus::Error => "e",
         TestStatus::Skipped => "s",
     }
+}
+
+/// The Playwright HTML reports in `suite`'s output of each attempt
+/// (`playwright-report/`, where qaagent has Playwright write them).
+fn html_reports(run: &LoadedRun, suite: &SuiteEntry) -> Vec<String> {
+    (1..=suite.attempts.max(1))
+        .map(|attempt| match attempt {
+            1 => format!("artifacts/{}/playwright-report/index.html", suite.name),
+            n => format!("artifacts/{}/attempt-{n}/playwright-report/index.html", suite.name),
+        })
+        .filter(|path| evidence::is_run_relative(path) && run.dir.join(path).is_file())
+        .collect()
 }
 
 /// Whether `metadata.KEY` is `true`.
