@@ -14,7 +14,14 @@ use super::data::letter;
 #[derive(Serialize, Default)]
 pub(super) struct History {
     runs: Vec<RunPoint>,
+    /// How many of the earlier runs (the newest) the tests' strips cover.
+    strip_runs: usize,
 }
+
+/// At most this many earlier records are read for the strips: ten earlier
+/// runs of 100,000 tests would add seconds to the end of every run, so the
+/// strips of such a project cover fewer runs than its trend.
+const STRIP_RECORDS: u64 = 300_000;
 
 /// One run of the history.
 #[derive(Serialize)]
@@ -84,9 +91,20 @@ pub(super) fn history(
         history.runs.push(point(run));
         return (history, vec![String::new(); rows]);
     }
-    let mut strips = vec![vec![b'-'; earlier.len()]; rows];
-    for (column, old) in earlier.iter().enumerate() {
-        history.runs.push(point(old));
+    let mut budget = STRIP_RECORDS;
+    let covered = earlier
+        .iter()
+        .rev()
+        .take_while(|old| {
+            let fits = old.manifest.counts.tests <= budget;
+            budget = budget.saturating_sub(old.manifest.counts.tests);
+            fits
+        })
+        .count();
+    history.strip_runs = covered;
+    history.runs.extend(earlier.iter().map(point));
+    let mut strips = vec![vec![b'-'; covered]; rows];
+    for (column, old) in earlier[earlier.len() - covered..].iter().enumerate() {
         let Ok(mut records) = old.records() else { continue };
         while let Some(Ok(record)) = records.next_raw() {
             if let Some(&row) = positions.get(&identity(&record, &record.name())) {
@@ -131,4 +149,31 @@ fn outcome_letter(record: &RawRecord<'_>) -> u8 {
         return b'k';
     }
     letter(record.status).as_bytes()[0]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(id: &str, tests: u64) -> LoadedRun {
+        LoadedRun {
+            run_id: id.to_string(),
+            dir: std::path::PathBuf::from("/nonexistent").join(id),
+            manifest: serde_json::from_value(serde_json::json!({"run_id": id, "counts": {"tests": tests}}))
+                .expect("manifest"),
+            crashed: false,
+        }
+    }
+
+    #[test]
+    fn strips_of_large_runs_cover_fewer_runs_than_the_trend() {
+        let earlier = [run("20260101_000000Z", 200_000), run("20260102_000000Z", 200_000)];
+        let (large, strips) = history(&run("20260103_000000Z", 200_000), &earlier, &HashMap::new(), 2);
+        assert_eq!((large.runs.len(), large.strip_runs), (3, 1));
+        assert_eq!(strips, ["-", "-"]);
+        let small = [run("20260101_000000Z", 10), run("20260102_000000Z", 10)];
+        let (covered, strips) = history(&run("20260103_000000Z", 10), &small, &HashMap::new(), 1);
+        assert_eq!((covered.runs.len(), covered.strip_runs), (3, 2));
+        assert_eq!(strips, ["--"]);
+    }
 }
