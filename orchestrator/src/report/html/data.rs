@@ -26,7 +26,8 @@ pub(super) struct ReportData {
     /// For each suite, the HTML reports its tool kept (Playwright's `html`
     /// reporter of the user's config), one per attempt, run-relative.
     html_reports: Vec<Vec<String>>,
-    /// `[suite index, name, status letter, seconds, attempts, flags, detail index | null, history]`.
+    /// `[suite index, name, status letter, seconds, attempts, flags, detail
+    /// index | null, earlier outcomes, earlier durations]`.
     tests: Vec<Row>,
     details: Vec<Detail>,
     /// Distinct diagnoses; details point into them.
@@ -69,7 +70,17 @@ const FLAKY: u8 = 1;
 const QUARANTINED: u8 = 2;
 
 #[derive(Serialize)]
-struct Row(usize, String, &'static str, f64, u32, u8, Option<usize>, String);
+struct Row(
+    usize,
+    String,
+    &'static str,
+    f64,
+    u32,
+    u8,
+    Option<usize>,
+    String,
+    Vec<Option<f64>>,
+);
 
 #[derive(Serialize, Default)]
 struct Detail {
@@ -193,11 +204,13 @@ impl ReportData {
                 flags,
                 detail,
                 String::new(),
+                Vec::new(),
             ));
         }
         let (history, strips) = history::history(run, &earlier, &positions, rows.len());
         for (row, strip) in rows.iter_mut().zip(strips) {
-            row.7 = strip;
+            row.7 = strip.outcomes;
+            row.8 = strip.durations;
         }
         let run_header = Header {
             id: run.run_id.clone(),

@@ -76,20 +76,27 @@ pub(super) fn earlier_runs(run: &LoadedRun, limit: usize) -> Vec<LoadedRun> {
     runs
 }
 
-/// The history of `run` over `earlier` runs, and for each of its `rows`
-/// tests (placed by identity in `positions`) its outcomes in those runs,
-/// oldest first: a status letter, `k` for a flaky pass, `-` where the run
-/// did not have the test.
+/// One test's outcomes and durations in the earlier runs, oldest first.
+#[derive(Clone, Default, Debug, PartialEq)]
+pub(super) struct Strip {
+    /// A status letter per run, `k` for a flaky pass, `-` where the run did not have the test.
+    pub(super) outcomes: String,
+    /// Seconds per run, `None` where the run did not have the test.
+    pub(super) durations: Vec<Option<f64>>,
+}
+
+/// The history of `run` over `earlier` runs, and the [`Strip`] of each of
+/// its `rows` tests (placed by identity in `positions`).
 pub(super) fn history(
     run: &LoadedRun,
     earlier: &[LoadedRun],
     positions: &HashMap<String, usize>,
     rows: usize,
-) -> (History, Vec<String>) {
+) -> (History, Vec<Strip>) {
     let mut history = History::default();
     if earlier.is_empty() {
         history.runs.push(point(run));
-        return (history, vec![String::new(); rows]);
+        return (history, vec![Strip::default(); rows]);
     }
     let mut budget = STRIP_RECORDS;
     let covered = earlier
@@ -103,19 +110,25 @@ pub(super) fn history(
         .count();
     history.strip_runs = covered;
     history.runs.extend(earlier.iter().map(point));
-    let mut strips = vec![vec![b'-'; covered]; rows];
+    let mut outcomes = vec![vec![b'-'; covered]; rows];
+    let mut durations = vec![vec![None; covered]; rows];
     for (column, old) in earlier[earlier.len() - covered..].iter().enumerate() {
         let Ok(mut records) = old.records() else { continue };
         while let Some(Ok(record)) = records.next_raw() {
             if let Some(&row) = positions.get(&identity(&record, &record.name())) {
-                strips[row][column] = outcome_letter(&record);
+                outcomes[row][column] = outcome_letter(&record);
+                durations[row][column] = record.duration().map(|seconds| (seconds * 1000.0).round() / 1000.0);
             }
         }
     }
     history.runs.push(point(run));
-    let strips = strips
+    let strips = outcomes
         .into_iter()
-        .map(|strip| String::from_utf8_lossy(&strip).into_owned())
+        .zip(durations)
+        .map(|(outcomes, durations)| Strip {
+            outcomes: String::from_utf8_lossy(&outcomes).into_owned(),
+            durations,
+        })
         .collect();
     (history, strips)
 }
@@ -170,10 +183,12 @@ mod tests {
         let earlier = [run("20260101_000000Z", 200_000), run("20260102_000000Z", 200_000)];
         let (large, strips) = history(&run("20260103_000000Z", 200_000), &earlier, &HashMap::new(), 2);
         assert_eq!((large.runs.len(), large.strip_runs), (3, 1));
-        assert_eq!(strips, ["-", "-"]);
+        let outcomes: Vec<&str> = strips.iter().map(|strip| strip.outcomes.as_str()).collect();
+        assert_eq!(outcomes, ["-", "-"]);
+        assert_eq!(strips[0].durations, [None]);
         let small = [run("20260101_000000Z", 10), run("20260102_000000Z", 10)];
         let (covered, strips) = history(&run("20260103_000000Z", 10), &small, &HashMap::new(), 1);
         assert_eq!((covered.runs.len(), covered.strip_runs), (3, 2));
-        assert_eq!(strips, ["--"]);
+        assert_eq!(strips[0].outcomes, "--");
     }
 }
