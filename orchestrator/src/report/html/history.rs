@@ -21,7 +21,7 @@ pub(super) struct History {
 /// At most this many earlier records are read for the strips: ten earlier
 /// runs of 100,000 tests would add seconds to the end of every run, so the
 /// strips of such a project cover fewer runs than its trend.
-const STRIP_RECORDS: u64 = 300_000;
+const STRIP_RECORDS: u64 = 200_000;
 
 /// One run of the history.
 #[derive(Serialize)]
@@ -180,7 +180,7 @@ mod tests {
 
     #[test]
     fn strips_of_large_runs_cover_fewer_runs_than_the_trend() {
-        let earlier = [run("20260101_000000Z", 200_000), run("20260102_000000Z", 200_000)];
+        let earlier = [run("20260101_000000Z", 150_000), run("20260102_000000Z", 150_000)];
         let (large, strips) = history(&run("20260103_000000Z", 200_000), &earlier, &HashMap::new(), 2);
         assert_eq!((large.runs.len(), large.strip_runs), (3, 1));
         let outcomes: Vec<&str> = strips.iter().map(|strip| strip.outcomes.as_str()).collect();
