@@ -187,7 +187,9 @@ fn the_report_opens_offline_and_shows_attempts_failures_and_history_without_runn
     assert!(strips.iter().all(|strip| strip[1] == 2), "{strips:?}");
     // The earlier run's box says how the test ended there and how long it took.
     assert!(
-        strips.iter().any(|strip| strip[2].as_str().is_some_and(|title| title.starts_with("flaky in "))),
+        strips
+            .iter()
+            .any(|strip| strip[2].as_str().is_some_and(|title| title.starts_with("flaky in "))),
         "{strips:?}"
     );
 
