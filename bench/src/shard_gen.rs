@@ -2,7 +2,7 @@
 //! runs of one partitioned run, `records` test records in all, written
 //! through evidence's own writer with `partition` set, as `run-all
 //! --partition K/N` records them; and the runs of the flaky-history
-//! benchmark (target 9): `runs` whole runs of the same tests.
+//! benchmark (target 11): `runs` whole runs of the same tests.
 //!
 //! Each run has (a share of) three suites (`unit`, `api`, `e2e`), a JUnit
 //! file and a log kept as artifacts. A failing test has a message and a
@@ -211,6 +211,7 @@ fn write_run(
             },
             output_dir: Some(out.clone()),
             artifacts: artifacts.to_vec(),
+            attempt_spans: Vec::new(),
             cases: Box::new(Generated {
                 suite,
                 first,

@@ -57,8 +57,8 @@ pub use error::{EvidenceError, ManifestProblem};
 pub use git::GitInfo;
 pub use lock::LOCK_FILE;
 pub use manifest::{
-    Counts, EvidenceFiles, Manifest, Partition, RunStatus, SuiteEntry, Target, ToolStatus, DIAGNOSTICS_FILE,
-    MANIFEST_FILE, TESTS_FILE,
+    AttemptSpan, Counts, EvidenceFiles, Manifest, Partition, RunStatus, SuiteEntry, Target, ToolStatus,
+    DIAGNOSTICS_FILE, MANIFEST_FILE, TESTS_FILE,
 };
 pub use prune::{prune_run, Pruned};
 pub use raw_record::RawRecord;

@@ -349,6 +349,51 @@ pub struct SuiteEntry {
     /// Its copied artifacts, relative to the run directory.
     #[serde(default, deserialize_with = "null_as_default")]
     pub artifacts: Vec<String>,
+    /// When each of its attempts ran (the HTML report's timeline); absent in
+    /// runs written before it was recorded.
+    #[serde(default, deserialize_with = "null_as_default", skip_serializing_if = "Vec::is_empty")]
+    pub attempt_spans: Vec<AttemptSpan>,
+}
+
+/// When one attempt of a suite ran: an entry of a manifest suite's `attempt_spans`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptSpan {
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    /// When it started, `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+    pub started_at: String,
+    /// When it finished, in the same form.
+    pub finished_at: String,
+    /// How it ended (before merging with earlier attempts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<SuiteOutcome>,
+    /// The share of a partitioned run it ran in, once merged (each share
+    /// is a lane of its own on the timeline).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<u32>,
+}
+
+impl AttemptSpan {
+    /// The span of attempt `attempt`, from `started` to `finished`, which ended `outcome`.
+    pub fn new(
+        attempt: u32,
+        started: std::time::SystemTime,
+        finished: std::time::SystemTime,
+        outcome: SuiteOutcome,
+    ) -> Self {
+        let stamp = |time| {
+            chrono::DateTime::<chrono::Utc>::from(time)
+                .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+                .to_string()
+        };
+        AttemptSpan {
+            attempt,
+            started_at: stamp(started),
+            finished_at: stamp(finished),
+            outcome: Some(outcome),
+            shard: None,
+        }
+    }
 }
 
 impl SuiteEntry {
@@ -372,6 +417,7 @@ impl SuiteEntry {
             attempts: result.attempts,
             leaked: result.leaked.clone(),
             artifacts,
+            attempt_spans: result.attempt_spans.clone(),
         }
     }
 }

@@ -53,16 +53,51 @@ pub struct RawRecord<'a> {
     pub metadata: BTreeMap<Cow<'a, str>, &'a RawValue>,
 }
 
-impl RawRecord<'_> {
+impl<'a> RawRecord<'a> {
     /// Its suite: `suite_name`, else (records of the Python qaagent) `kind`.
     pub fn suite(&self) -> &str {
         self.suite_name.as_deref().unwrap_or(&self.kind)
+    }
+
+    /// Its `name`, decoded (empty when it is not a string).
+    pub fn name(&self) -> Cow<'a, str> {
+        text(self.name)
+    }
+
+    /// Its `error_message`, decoded; `None` when absent or not a string.
+    pub fn error_message(&self) -> Option<Cow<'a, str>> {
+        self.error_message.filter(|raw| raw.get() != "null").map(text)
+    }
+
+    /// Its `duration` in seconds; `None` when absent or not a number.
+    pub fn duration(&self) -> Option<f64> {
+        self.duration.and_then(|raw| raw.get().parse().ok())
+    }
+
+    /// `metadata.KEY` when it is a string, decoded.
+    pub fn meta_str(&self, key: &str) -> Option<Cow<'a, str>> {
+        self.metadata
+            .get(key)
+            .filter(|raw| raw.get().starts_with('"'))
+            .map(|raw| text(raw))
     }
 
     /// Whether it passed only on a retry (`metadata.flaky`).
     pub fn flaky(&self) -> bool {
         self.metadata.get("flaky").is_some_and(|value| value.get() == "true")
     }
+}
+
+/// A JSON string's text, borrowed when it holds no escape; empty when `raw` is no string.
+fn text<'a>(raw: &'a RawValue) -> Cow<'a, str> {
+    let json = raw.get();
+    // Only a string without escapes can be borrowed; don't parse the others twice.
+    if !json.contains('\\') {
+        if let Ok(text) = serde_json::from_str::<&'a str>(json) {
+            return Cow::Borrowed(text);
+        }
+    }
+    Cow::Owned(serde_json::from_str::<String>(json).unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -74,6 +109,10 @@ mod tests {
         let line = r#"{"test_id":"TST-1","kind":"unit","name":"t\"1\" \u00e9","status":"failed","suite_name":"unit","runner_type":"pytest","duration":1e-7,"route":null,"error_message":"boom\n","last_run":"2025","evidence_refs":["artifacts/unit/a"],"tags":["flaky"],"metadata":{"attempts":2,"flaky":true,"previous_failures":[{"x":null}]}}"#;
         let mut record: RawRecord<'_> = serde_json::from_str(line).expect("parses");
         assert_eq!((record.suite(), record.flaky()), ("unit", true));
+        assert_eq!(
+            (record.name(), record.error_message(), record.duration()),
+            ("t\"1\" é".into(), Some("boom\n".into()), Some(1e-7))
+        );
         assert_eq!(serde_json::to_string(&record).expect("serializes"), line);
         record.test_id = "TST-2".into();
         let shard = RawValue::from_string("3".into()).expect("raw");

@@ -243,6 +243,8 @@ pub struct SuiteRecord {
     pub output_dir: Option<PathBuf>,
     /// Files and directories to keep under `artifacts/<suite>/`.
     pub artifacts: Vec<PathBuf>,
+    /// When each attempt ran.
+    pub attempt_spans: Vec<crate::AttemptSpan>,
     /// Its cases.
     pub cases: Box<dyn Cases>,
 }
@@ -309,6 +311,7 @@ impl SuiteRecord {
             tool: ToolRun::default(),
             output_dir: None,
             artifacts: Vec::new(),
+            attempt_spans: Vec::new(),
             cases: Box::new(cases),
         }
     }

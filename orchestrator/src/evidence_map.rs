@@ -21,7 +21,7 @@ pub fn suite_record(result: impl Into<Arc<SuiteResult>>) -> evidence::SuiteRecor
     evidence::SuiteRecord {
         name: result.suite.clone(),
         runner: result.runner.clone(),
-        outcome: outcome(result.outcome()),
+        outcome: suite_outcome(result.outcome()),
         passed: result.passed(),
         failed: result.failed(),
         errors: result.errors(),
@@ -37,6 +37,7 @@ pub fn suite_record(result: impl Into<Arc<SuiteResult>>) -> evidence::SuiteRecor
         tool: tool_run(&result.tool),
         output_dir: result.output_dir.clone(),
         artifacts: result.artifacts.clone(),
+        attempt_spans: Vec::new(),
         cases: Box::new(SharedCases(result)),
     }
 }
@@ -136,7 +137,8 @@ fn status(status: TestStatus) -> evidence::TestStatus {
     }
 }
 
-fn outcome(outcome: SuiteOutcome) -> evidence::SuiteOutcome {
+/// A suite outcome in evidence's words.
+pub(crate) fn suite_outcome(outcome: SuiteOutcome) -> evidence::SuiteOutcome {
     match outcome {
         SuiteOutcome::Skipped => evidence::SuiteOutcome::Skipped,
         SuiteOutcome::Passed => evidence::SuiteOutcome::Passed,
@@ -171,8 +173,8 @@ mod tests {
             (SuiteOutcome::Interrupted, "interrupted"),
         ];
         for (ours, word) in outcomes {
-            assert_eq!(serde_json::to_value(outcome(ours)).expect("json"), word);
-            assert_eq!(outcome(ours).label(), ours.label());
+            assert_eq!(serde_json::to_value(suite_outcome(ours)).expect("json"), word);
+            assert_eq!(suite_outcome(ours).label(), ours.label());
         }
         for (ours, word) in [
             (TestStatus::Passed, "passed"),

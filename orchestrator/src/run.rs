@@ -18,7 +18,7 @@ use crate::events::Event;
 use crate::execute::{execute_shared, ExecOptions};
 use crate::partition::PartitionSpec;
 use crate::plan::Plan;
-use crate::report::{write_junit, ReportError};
+use crate::report::write_junit;
 use crate::session::Session;
 pub use crate::session::SessionError;
 use crate::signals::{SignalWatch, StopSignal};
@@ -215,16 +215,23 @@ impl<'a> Run<'a> {
                 errors.push(format!("the evidence could not be written: {err}"));
                 Vec::new()
             });
+        let mut warnings = no_tests_warnings(&results, &summary, options.no_tests);
+        // From the evidence just finalized, as `runs show` would.
+        let stored = evidence::load_run(run_dir.parent().unwrap_or(&run_dir), &run_id);
         if let Some(path) = &options.junit {
-            // From the evidence just finalized, as `runs show --junit` would.
-            let written = (evidence::load_run(run_dir.parent().unwrap_or(&run_dir), &run_id))
-                .map_err(ReportError::from)
-                .and_then(|stored| write_junit(&stored, path));
+            let written = match &stored {
+                Ok(stored) => write_junit(stored, path).map_err(|err| err.to_string()),
+                Err(err) => Err(err.to_string()),
+            };
             if let Err(err) = written {
                 errors.push(format!("the JUnit report could not be written: {err}"));
             }
         }
-        let mut warnings = no_tests_warnings(&results, &summary, options.no_tests);
+        if let Ok(stored) = &stored {
+            if let Err(err) = crate::report::write_run_report(stored) {
+                warnings.push(format!("the HTML report could not be written: {err}"));
+            }
+        }
         warnings.extend(plan.settings.quarantine.warnings(&results));
         let mut notes = (plan.settings.retry_on.as_ref())
             .map(|policy| policy.not_retried(&results, plan.settings.retries))

@@ -2,16 +2,18 @@
 //! evidence writer thread as they arrive, and finalizes the run at the end.
 
 use std::borrow::Borrow;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::SystemTime;
 
-use evidence::{EvidenceError, EvidenceMessage, EvidenceWriter, Run, RunInfo, RunStatus};
+use evidence::{AttemptSpan, EvidenceError, EvidenceMessage, EvidenceWriter, Run, RunInfo, RunStatus};
 use runner_api::SuiteResult;
 
 use crate::config::Config;
 use crate::diagnostics::{summary as diagnostics_summary, CategorySpec, Diagnoser, DiagnosticsError};
 use crate::events::Event;
-use crate::evidence_map::suite_record;
+use crate::evidence_map::{suite_outcome, suite_record};
 use crate::plan::Plan;
 use crate::summary::RunSummary;
 
@@ -38,6 +40,10 @@ pub(crate) struct Session {
     diagnoser: Option<Diagnoser>,
     out_dir: PathBuf,
     write_error: Option<EvidenceError>,
+    /// When each running attempt started, by suite index and attempt.
+    attempt_started: HashMap<(usize, u32), SystemTime>,
+    /// Each suite's finished attempts, by suite index, for the timeline.
+    attempt_spans: HashMap<usize, Vec<AttemptSpan>>,
 }
 
 impl Session {
@@ -71,6 +77,8 @@ impl Session {
             diagnoser,
             out_dir,
             write_error: None,
+            attempt_started: HashMap::new(),
+            attempt_spans: HashMap::new(),
         })
     }
 
@@ -90,13 +98,33 @@ impl Session {
     }
 
     /// Forwards what evidence needs of `event` to the writer thread (a
-    /// finished suite's result is shared with it, not copied).
+    /// finished suite's result is shared with it, not copied). Attempts are
+    /// timed here, as their events arrive, so that no runner need know.
     pub(crate) fn record(&mut self, event: &Event) {
-        if let Event::SuiteFinished { index, result } = event {
-            self.send(EvidenceMessage::SuiteFinished {
-                index: *index,
-                result: Box::new(suite_record(Arc::clone(result))),
-            });
+        match event {
+            Event::AttemptStarted { index, attempt, .. } => {
+                self.attempt_started.insert((*index, *attempt), SystemTime::now());
+            }
+            Event::AttemptFinished {
+                index,
+                attempt,
+                outcome,
+                ..
+            } => {
+                if let Some(started) = self.attempt_started.remove(&(*index, *attempt)) {
+                    let span = AttemptSpan::new(*attempt, started, SystemTime::now(), suite_outcome(*outcome));
+                    self.attempt_spans.entry(*index).or_default().push(span);
+                }
+            }
+            Event::SuiteFinished { index, result } => {
+                let mut record = suite_record(Arc::clone(result));
+                record.attempt_spans = self.attempt_spans.remove(index).unwrap_or_default();
+                self.send(EvidenceMessage::SuiteFinished {
+                    index: *index,
+                    result: Box::new(record),
+                });
+            }
+            _ => {}
         }
     }
 

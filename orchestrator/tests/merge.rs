@@ -105,6 +105,12 @@ fn shard(root: &Path, index: u32, total: u32, plan: &str, suites: &[(&str, &[(&s
             },
             output_dir: Some(out.path().to_path_buf()),
             artifacts: vec![junit],
+            attempt_spans: vec![evidence::AttemptSpan::new(
+                1,
+                std::time::SystemTime::UNIX_EPOCH,
+                std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(u64::from(index)),
+                SuiteOutcome::Passed,
+            )],
             cases: Box::new(Tests(tests.iter().map(|(n, s)| (n.to_string(), *s)).collect())),
         };
         writer.suite_finished(position, record).expect("suite sent");
@@ -192,6 +198,13 @@ fn shards_merge_into_one_run_in_suite_order_keeping_every_record_and_failure() {
     assert_eq!((unit.tests, unit.passed, unit.failed, unit.attempts), (4, 3, 1, 1));
     assert_eq!(unit.return_code, Some(1), "the failing exit code wins");
     assert_eq!(manifest.suites[1].outcome, SuiteOutcome::Passed);
+    let shards: Vec<Option<u32>> = unit.attempt_spans.iter().map(|span| span.shard).collect();
+    assert_eq!(shards, [Some(1), Some(2), Some(3)], "each shard's attempt, labelled");
+    assert_eq!(unit.attempt_spans[1].finished_at, "1970-01-01T00:00:02.000Z");
+    assert!(
+        report.run_dir.join("report.html").is_file(),
+        "merge writes the HTML report"
+    );
     assert_eq!(manifest.tools["pytest"].exit_code, Some(1));
     assert_eq!(manifest.extra["merged_from"].as_array().map(Vec::len), Some(3));
     assert_eq!(manifest.extra["merged_from"][0]["shard"], "1/3");

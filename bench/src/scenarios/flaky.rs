@@ -62,7 +62,7 @@ pub(crate) fn run(opts: &Opts) -> Outcome {
     let peak = samples.iter().map(|s| s.own_hwm).max().unwrap_or(0);
     let _ = fs::remove_dir_all(&root);
     Ok(vec![row(
-        "9. runs flaky over 100 runs of 10,000 tests: wall, peak RSS",
+        "11. runs flaky over 100 runs of 10,000 tests: wall, peak RSS",
         format!("{wall:.2} s ({cpu:.2} s CPU), {}", mb(peak)),
         "≤ 3 s, ≤ 100 MB",
         wall <= 3.0 && peak <= 100_000_000,

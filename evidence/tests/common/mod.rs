@@ -145,6 +145,7 @@ pub fn suite_of(name: &str, runner: &str, cases: Vec<TestCase>) -> SuiteRecord {
         },
         output_dir: None,
         artifacts: Vec::new(),
+        attempt_spans: Vec::new(),
         cases: Box::new(TestCases(cases)),
     }
 }

@@ -208,13 +208,20 @@ pub fn merge(mut shards: Vec<Shard>, options: &MergeOptions) -> Result<MergeRepo
     let run_dir = root.join(&manifest.run_id);
     let mut verdict = verdict(&manifest, &shards, &partial, &quarantined);
     let mut errors = Vec::new();
+    let stored = evidence::load_run_dir(&run_dir);
     if let Some(path) = &options.junit {
-        let written = evidence::load_run_dir(&run_dir)
-            .map_err(ReportError::from)
-            .and_then(|merged| report::write_junit(&merged, path));
+        let written = match &stored {
+            Ok(merged) => report::write_junit(merged, path).map_err(|err| err.to_string()),
+            Err(err) => Err(err.to_string()),
+        };
         if let Err(err) = written {
             errors.push(format!("cannot write the JUnit report {}: {err}", path.display()));
             verdict = Verdict::Failed;
+        }
+    }
+    if let Ok(merged) = &stored {
+        if let Err(err) = report::write_run_report(merged) {
+            warnings.push(format!("the HTML report could not be written: {err}"));
         }
     }
     Ok(MergeReport {

@@ -76,6 +76,7 @@ pub(crate) fn merge_entries(
         attempts: 0,
         leaked: Vec::new(),
         artifacts: Vec::new(),
+        attempt_spans: Vec::new(),
     };
     let mut errors = Vec::new();
     let mut tails = Vec::new();
@@ -107,6 +108,12 @@ pub(crate) fn merge_entries(
             merged.skip_reason.clone_from(&entry.skip_reason);
         }
         merged.leaked.extend(entry.leaked.iter().cloned());
+        merged
+            .attempt_spans
+            .extend(entry.attempt_spans.iter().map(|span| evidence::AttemptSpan {
+                shard: Some(shard),
+                ..span.clone()
+            }));
         merged
             .artifacts
             .extend(entry.artifacts.iter().filter_map(|path| rewrite(shard, path)));

@@ -1,11 +1,15 @@
 //! Everything that renders a finished run reads it from its stored evidence
 //! ([`evidence::LoadedRun`]), never from the engine's in-memory results: a
 //! report written at the end of a run and one written later from the runs
-//! directory cannot differ.
+//! directory cannot differ: the JUnit XML (`junit`), GitHub annotations
+//! (`github`) and the HTML page (`html`).
 
 pub mod flaky_history;
 pub mod github;
+mod html;
 pub mod junit;
+
+pub use html::{write_html, write_run_report, REPORT_FILE};
 
 use std::path::Path;
 
@@ -36,6 +40,9 @@ pub enum ReportError {
         /// The report's path.
         path: std::path::PathBuf,
     },
+    /// The HTML report's data could not be turned into JSON.
+    #[error("cannot serialize the HTML report's data: {0}")]
+    Html(#[source] serde_json::Error),
     /// The report file could not be written.
     #[error(transparent)]
     Write(EvidenceError),

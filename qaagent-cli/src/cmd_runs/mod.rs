@@ -95,6 +95,14 @@ pub struct ShowArgs {
     /// Also write the run's merged JUnit XML report to FILE, as `run-all --junit` does.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Also write the run's HTML report, to `<run>/report.html` or `-o FILE`.
+    #[arg(long)]
+    pub html: bool,
+    /// Where `--html` writes the report [default: `<run>/report.html`; for a
+    /// bundle `./report.html`, whose links to the run's files lead nowhere once
+    /// the command ends: a bundle already holds its run's report.html].
+    #[arg(long, short = 'o', value_name = "FILE", requires = "html")]
+    pub output: Option<PathBuf>,
 }
 
 /// `qaagent runs durations`.

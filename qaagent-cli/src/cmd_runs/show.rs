@@ -68,6 +68,21 @@ pub(super) fn show(args: &ShowArgs, project: &Option<PathBuf>) -> Result<u8, Cli
             source: std::io::Error::other(err),
         })?;
     }
+    if args.html {
+        // A bundle's run directory is gone when the command ends: its report goes where asked, or here.
+        let default = if bundle.is_some() {
+            PathBuf::from(orchestrator::report::REPORT_FILE)
+        } else {
+            dir.join(orchestrator::report::REPORT_FILE)
+        };
+        let path = args.output.clone().unwrap_or(default);
+        let run = evidence::load_run(&root, &run_id).map_err(CliError::Runs)?;
+        orchestrator::report::write_html(&run, &path).map_err(|err| CliError::Io {
+            what: format!("--html {}", path.display()),
+            source: std::io::Error::other(err),
+        })?;
+        eprintln!("report: {}", path.display());
+    }
     let report = ShowReport::read(&root, run_id, dir)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

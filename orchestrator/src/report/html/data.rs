@@ -1,0 +1,465 @@
+//! What the page's JSON blob holds, read from a stored run: the header, the
+//! suites with their attempts' spans, one compact row per test, details for
+//! the tests that need them (failures, flaky, skipped, quarantined, tests
+//! with attachments) and the history.
+//!
+//! Rows are arrays, not objects, and only tests worth a closer look get a
+//! detail, so that a run of 100,000 passing tests stays a few megabytes
+//! (BENCHMARKS.md, target "HTML report").
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+
+use evidence::{DiagnosticRecord, GitInfo, LoadedRun, RawRecord, SuiteEntry, TestStatus, ToolStatus};
+use serde::{Deserialize, Serialize};
+
+use super::history::{self, History};
+use crate::report::ReportError;
+
+/// Everything the page shows.
+#[derive(Serialize)]
+pub(super) struct ReportData {
+    run: Header,
+    /// Put before a run-relative path to link to it.
+    base: String,
+    suites: Vec<SuiteEntry>,
+    /// For each suite, the HTML reports its tool kept (Playwright's `html`
+    /// reporter of the user's config), one per attempt, run-relative.
+    html_reports: Vec<Vec<String>>,
+    /// `[suite index, name, status letter, seconds, attempts, flags, detail
+    /// index | null, earlier outcomes, earlier durations]`.
+    tests: Vec<Row>,
+    details: Vec<Detail>,
+    /// Distinct diagnoses; details point into them.
+    diagnostics: Vec<Diagnosis>,
+    history: History,
+}
+
+#[derive(Serialize)]
+struct Header {
+    id: String,
+    status: String,
+    project: String,
+    created_at: String,
+    finished_at: Option<String>,
+    wall_seconds: Option<f64>,
+    /// The suites' durations added up: what the run would take one suite at a time.
+    suite_seconds: f64,
+    qaagent_version: Option<String>,
+    git: GitInfo,
+    tools: BTreeMap<String, ToolStatus>,
+    counts: Tally,
+    diagnostics: Vec<String>,
+    incomplete_reason: Option<String>,
+}
+
+/// Counts over the records; quarantined failures are apart from the real ones.
+#[derive(Serialize, Default)]
+struct Tally {
+    tests: u64,
+    passed: u64,
+    failed: u64,
+    errors: u64,
+    skipped: u64,
+    flaky: u64,
+    quarantined: u64,
+}
+
+/// Flags of a row.
+const FLAKY: u8 = 1;
+const QUARANTINED: u8 = 2;
+
+#[derive(Serialize)]
+struct Row(
+    usize,
+    String,
+    &'static str,
+    f64,
+    u32,
+    u8,
+    Option<usize>,
+    String,
+    Vec<Option<f64>>,
+);
+
+#[derive(Serialize, Default)]
+struct Detail {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    selector: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skip_reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quarantine_reason: Option<String>,
+    /// Index into the distinct diagnoses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    diagnosis: Option<usize>,
+    /// Earlier failed attempts.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    previous: Vec<Previous>,
+    /// The test's own files, run-relative.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    attachments: Vec<String>,
+}
+
+/// An earlier failed attempt of a test.
+#[derive(Serialize, Deserialize)]
+struct Previous {
+    status: Option<String>,
+    message: Option<String>,
+    duration: Option<f64>,
+}
+
+/// The most of a message or failure body the page carries: the whole text
+/// is in `tests.jsonl`, and 30,000 full tracebacks would make the page
+/// slow to open (BENCHMARKS.md, target "HTML report").
+const MESSAGE_CHARS: usize = 2_000;
+const DETAILS_CHARS: usize = 6_000;
+
+/// `text` cut to at most `limit` bytes on a character boundary, saying so.
+fn clip(text: &str, limit: usize) -> String {
+    if text.len() <= limit {
+        return text.to_string();
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… (cut; the whole text is in evidence/tests.jsonl)", &text[..end])
+}
+
+/// Extensions of files that are a test's own whatever refers to them.
+const ATTACHMENT_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "gif", "webp", "webm", "zip"];
+
+impl ReportData {
+    /// Reads `run`'s evidence and the history of up to `history_runs` earlier runs.
+    pub(super) fn read(run: &LoadedRun, base: String, history_runs: usize) -> Result<ReportData, ReportError> {
+        let manifest = &run.manifest;
+        let found = run.diagnostics()?;
+        let diagnoses = Diagnoses::new(&found);
+        let earlier = history::earlier_runs(run, history_runs);
+        // Where each test is, by identity: only needed to match earlier runs.
+        let mut positions: HashMap<String, usize> = HashMap::new();
+        let mut suites: Vec<SuiteEntry> = manifest.suites.clone();
+        let mut suite_index: HashMap<String, usize> = suites
+            .iter()
+            .enumerate()
+            .map(|(i, suite)| (suite.name.clone(), i))
+            .collect();
+        let mut tally = Tally::default();
+        let mut details = Vec::new();
+        let mut rows = Vec::new();
+        let mut records = run.records()?;
+        while let Some(record) = records.next_raw() {
+            let record = record?;
+            let suite = record.suite();
+            let quarantined = flag(&record, "quarantined");
+            let flaky = record.flaky();
+            tally.add(record.status, flaky, quarantined);
+            let name = record.name();
+            let attachments: Vec<String> = record
+                .evidence_refs
+                .iter()
+                .filter(|reference| is_attachment(reference))
+                .map(|reference| reference.to_string())
+                .collect();
+            let detail = needs_detail(record.status, flaky, quarantined, &attachments).then(|| {
+                details.push(detail(&record, &name, attachments, &diagnoses));
+                details.len() - 1
+            });
+            let index = match suite_index.get(suite) {
+                Some(&index) => index,
+                None => {
+                    // A record of a suite the manifest does not list (a damaged run).
+                    suite_index.insert(suite.to_string(), suites.len());
+                    suites.push(
+                        serde_json::from_value(serde_json::json!({"name": suite, "outcome": "failed"}))
+                            .map_err(ReportError::Html)?,
+                    );
+                    suites.len() - 1
+                }
+            };
+            if !earlier.is_empty() {
+                positions.insert(history::identity(&record, &name), rows.len());
+            }
+            let flags = (u8::from(flaky) * FLAKY) | (u8::from(quarantined) * QUARANTINED);
+            let attempts = record
+                .metadata
+                .get("attempts")
+                .and_then(|raw| raw.get().parse().ok())
+                .unwrap_or(1);
+            rows.push(Row(
+                index,
+                name.into_owned(),
+                letter(record.status),
+                (record.duration().unwrap_or(0.0) * 1000.0).round() / 1000.0,
+                attempts,
+                flags,
+                detail,
+                String::new(),
+                Vec::new(),
+            ));
+        }
+        let (history, strips) = history::history(run, &earlier, &positions, rows.len());
+        for (row, strip) in rows.iter_mut().zip(strips) {
+            row.7 = strip.outcomes;
+            row.8 = strip.durations;
+        }
+        let run_header = Header {
+            id: run.run_id.clone(),
+            status: run.status().map_or("unknown", |status| status.as_str()).to_string(),
+            project: manifest.target.name.clone(),
+            created_at: manifest.created_at.clone(),
+            finished_at: manifest.finished_at.clone(),
+            wall_seconds: manifest.wall_seconds,
+            suite_seconds: manifest
+                .suites
+                .iter()
+                .map(|suite| suite.duration)
+                .filter(|d| d.is_finite())
+                .sum(),
+            qaagent_version: manifest.qaagent_version.clone(),
+            git: manifest.target.git.clone(),
+            tools: manifest.tools.clone(),
+            counts: tally,
+            diagnostics: manifest.diagnostics.clone(),
+            incomplete_reason: manifest.incomplete_reason.clone(),
+        };
+        let html_reports = suites.iter().map(|suite| html_reports(run, suite)).collect();
+        Ok(ReportData {
+            run: run_header,
+            base,
+            suites,
+            html_reports,
+            tests: rows,
+            details,
+            diagnostics: diagnoses.distinct,
+            history,
+        })
+    }
+
+    /// About how many bytes the blob takes, to size the page's buffer.
+    pub(super) fn size_hint(&self) -> usize {
+        self.tests.len() * 80 + self.details.len() * 1500
+    }
+}
+
+impl Tally {
+    fn add(&mut self, status: TestStatus, flaky: bool, quarantined: bool) {
+        self.tests += 1;
+        match status {
+            _ if quarantined && status.is_failure() => self.quarantined += 1,
+            TestStatus::Passed => self.passed += 1,
+            TestStatus::Failed => self.failed += 1,
+            TestStatus::Error => self.errors += 1,
+            TestStatus::Skipped => self.skipped += 1,
+        }
+        if flaky {
+            self.flaky += 1;
+        }
+    }
+}
+
+/// The letter a status has in a row and a history strip.
+pub(super) fn letter(status: TestStatus) -> &'static str {
+    match status {
+        TestStatus::Passed => "p",
+        TestStatus::Failed => "f",
+        TestStatus::Error => "e",
+        TestStatus::Skipped => "s",
+    }
+}
+
+/// The Playwright HTML reports in `suite`'s output of each attempt
+/// (`playwright-report/`, where qaagent has Playwright write them).
+fn html_reports(run: &LoadedRun, suite: &SuiteEntry) -> Vec<String> {
+    (1..=suite.attempts.max(1))
+        .map(|attempt| match attempt {
+            1 => format!("artifacts/{}/playwright-report/index.html", suite.name),
+            n => format!("artifacts/{}/attempt-{n}/playwright-report/index.html", suite.name),
+        })
+        .filter(|path| evidence::is_run_relative(path) && run.dir.join(path).is_file())
+        .collect()
+}
+
+/// Whether `metadata.KEY` is `true`.
+fn flag(record: &RawRecord<'_>, key: &str) -> bool {
+    record.metadata.get(key).is_some_and(|raw| raw.get() == "true")
+}
+
+/// A file that belongs to one test rather than to its suite: a picture, a
+/// video or a trace, or anything in Playwright's per-test output directory.
+fn is_attachment(reference: &str) -> bool {
+    let extension = reference.rsplit_once('.').map_or("", |(_, ext)| ext);
+    ATTACHMENT_EXTENSIONS
+        .iter()
+        .any(|ext| ext.eq_ignore_ascii_case(extension))
+        || (reference.contains("/test-results/") && !reference.ends_with("/.last-run.json"))
+}
+
+fn needs_detail(status: TestStatus, flaky: bool, quarantined: bool, attachments: &[String]) -> bool {
+    status != TestStatus::Passed || flaky || quarantined || !attachments.is_empty()
+}
+
+fn detail(record: &RawRecord<'_>, name: &str, attachments: Vec<String>, diagnoses: &Diagnoses) -> Detail {
+    let text = |key| record.meta_str(key).map(Cow::into_owned);
+    let message = record.error_message().or_else(|| record.meta_str("message"));
+    let details = record
+        .meta_str("details")
+        .filter(|details| Some(details) != message.as_ref());
+    let selector = text("selector");
+    let previous: Vec<Previous> = record
+        .metadata
+        .get("previous_failures")
+        .and_then(|raw| serde_json::from_str(raw.get()).ok())
+        .unwrap_or_default();
+    Detail {
+        message: message.map(|text| clip(&text, MESSAGE_CHARS)),
+        error_type: text("error_type"),
+        details: details.map(|text| clip(&text, DETAILS_CHARS)),
+        diagnosis: diagnoses.find(record.suite(), selector.as_deref(), name),
+        selector,
+        file: text("file"),
+        skip_reason: text("skip_reason"),
+        quarantine_reason: text("quarantine_reason"),
+        previous: previous
+            .into_iter()
+            .map(|prior| Previous {
+                message: prior.message.map(|text| clip(&text, MESSAGE_CHARS)),
+                ..prior
+            })
+            .collect(),
+        attachments,
+    }
+}
+
+/// The run's diagnoses without repeats (30,000 failures share a handful of
+/// causes and suggestions), and which one each test has: found by its
+/// suite and selector, else its suite and name.
+struct Diagnoses<'a> {
+    distinct: Vec<Diagnosis>,
+    by_selector: HashMap<(&'a str, &'a str), usize>,
+    by_name: HashMap<(&'a str, &'a str), usize>,
+}
+
+/// What the page shows of a diagnosis.
+#[derive(Serialize, PartialEq, Eq, Hash, Clone)]
+struct Diagnosis {
+    category: String,
+    root_cause: String,
+    suggestion: String,
+    /// Per mille, so that the type can be a hash key.
+    confidence: u32,
+}
+
+impl<'a> Diagnoses<'a> {
+    fn new(found: &'a [DiagnosticRecord]) -> Self {
+        let mut diagnoses = Diagnoses {
+            distinct: Vec::new(),
+            by_selector: HashMap::new(),
+            by_name: HashMap::new(),
+        };
+        let mut seen: HashMap<Diagnosis, usize> = HashMap::new();
+        for record in found {
+            let diagnosis = Diagnosis {
+                category: record.category.clone(),
+                root_cause: record.root_cause.clone(),
+                suggestion: record.suggestion.clone(),
+                confidence: (record.confidence * 1000.0).round() as u32,
+            };
+            let index = *seen.entry(diagnosis.clone()).or_insert_with(|| {
+                diagnoses.distinct.push(diagnosis);
+                diagnoses.distinct.len() - 1
+            });
+            if let Some(selector) = &record.selector {
+                diagnoses.by_selector.entry((&record.suite, selector)).or_insert(index);
+            }
+            diagnoses
+                .by_name
+                .entry((&record.suite, &record.test_name))
+                .or_insert(index);
+        }
+        diagnoses
+    }
+
+    fn find(&self, suite: &str, selector: Option<&str>, name: &str) -> Option<usize> {
+        selector
+            .and_then(|selector| self.by_selector.get(&(suite, selector)))
+            .or_else(|| self.by_name.get(&(suite, name)))
+            .copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_text_is_cut_on_a_character_boundary() {
+        assert_eq!(clip("short", 10), "short");
+        let cut = clip("ééé", 3);
+        assert!(cut.starts_with("é…"), "{cut}");
+    }
+
+    #[test]
+    fn quarantined_failures_are_counted_and_flagged_apart_from_real_ones() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let dir = root.path().join("20260101_000000Z");
+        std::fs::create_dir_all(dir.join("evidence")).expect("run dir");
+        std::fs::write(
+            dir.join("manifest.json"),
+            r#"{"run_id": "20260101_000000Z", "status": "failed", "suites": [{"name": "unit", "outcome": "failed"}]}"#,
+        )
+        .expect("manifest");
+        let records = [
+            r#"{"kind":"unit","name":"t_real","status":"failed","suite_name":"unit","error_message":"boom","metadata":{"attempts":1}}"#,
+            r#"{"kind":"unit","name":"t_quarantined","status":"error","suite_name":"unit","error_message":"known","metadata":{"quarantined":true,"quarantine_reason":"JIRA-1"}}"#,
+            r#"{"kind":"unit","name":"t_flaky","status":"passed","suite_name":"unit","evidence_refs":["artifacts/unit/shot.png","artifacts/unit/stdout.log"],"metadata":{"flaky":true,"attempts":2,"previous_failures":[{"status":"failed","message":"first","duration":0.5}]}}"#,
+        ];
+        std::fs::write(dir.join("evidence/tests.jsonl"), records.join("\n")).expect("records");
+        let run = evidence::load_run_dir(&dir).expect("run");
+        let data = serde_json::to_value(ReportData::read(&run, String::new(), 10).expect("data")).expect("json");
+        let counts = &data["run"]["counts"];
+        assert_eq!(
+            (
+                &counts["failed"],
+                &counts["errors"],
+                &counts["quarantined"],
+                &counts["flaky"]
+            ),
+            (&1.into(), &0.into(), &1.into(), &1.into())
+        );
+        let rows = data["tests"].as_array().expect("rows");
+        assert_eq!(rows[0][5], 0);
+        assert_eq!(rows[1][5], QUARANTINED);
+        assert_eq!(rows[2][5], FLAKY);
+        assert_eq!(rows[2][4], 2);
+        let detail = |row: usize| &data["details"][rows[row][6].as_u64().expect("a detail") as usize];
+        assert_eq!(detail(1)["quarantine_reason"], "JIRA-1");
+        assert_eq!(detail(2)["attachments"], serde_json::json!(["artifacts/unit/shot.png"]));
+        assert_eq!(detail(2)["previous"][0]["message"], "first");
+    }
+
+    #[test]
+    fn attachments_are_a_tests_own_files() {
+        assert!(is_attachment(
+            "artifacts/e2e/test-results/cart-chromium/test-failed-1.PNG"
+        ));
+        assert!(is_attachment(
+            "artifacts/e2e/test-results/cart-chromium/error-context.md"
+        ));
+        assert!(is_attachment(
+            "artifacts/e2e/attempt-2/test-results/cart-chromium/trace.zip"
+        ));
+        assert!(!is_attachment("artifacts/e2e/test-results/.last-run.json"));
+        assert!(!is_attachment("artifacts/unit/stdout.log"));
+        assert!(!is_attachment("artifacts/unit/junit.xml"));
+    }
+}
