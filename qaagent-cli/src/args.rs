@@ -129,6 +129,12 @@ pub struct RunAllArgs {
     /// durations`) instead of by count.
     #[arg(long, value_name = "FILE", requires = "partition")]
     pub durations: Option<PathBuf>,
+
+    /// Run each suite's tests as N processes of its tool at once, balanced by the durations of
+    /// the latest runs (overrides `split` in the config; `--split 1` turns splitting off).
+    /// Playwright suites are never split: they have workers of their own.
+    #[arg(long, value_name = "N")]
+    pub split: Option<u32>,
 }
 
 /// `--format`.
