@@ -81,7 +81,7 @@ fn run_share(
 /// The shares' results as one attempt of the suite: every share's tests;
 /// the wall time of the slowest share; each share's error, named by its
 /// share, as the suite's error (the worst ending wins); the exit code of the
-/// first share that failed.
+/// first share that did not exit 0.
 fn merge_shares(suite: &str, runner: &str, shares: Vec<SuiteResult>) -> SuiteResult {
     let total = shares.len();
     let mut merged = SuiteResult::new(suite, runner);
@@ -91,8 +91,8 @@ fn merge_shares(suite: &str, runner: &str, shares: Vec<SuiteResult>) -> SuiteRes
             merged.tool.name = share.tool.name.clone();
         }
         merged.tool.executed |= share.tool.executed;
-        let failed_first = merged.return_code.is_none_or(|code| code == 0);
-        if failed_first && share.return_code.is_some() {
+        // The first share that did not exit 0 (killed ones have no code) speaks for all.
+        if index == 0 || (merged.return_code == Some(0) && share.return_code != Some(0)) {
             merged.return_code = share.return_code;
             merged.tool.exit_code = share.tool.exit_code;
         }
