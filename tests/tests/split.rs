@@ -116,6 +116,42 @@ fn a_split_behave_suite_runs_its_shares_at_once_with_the_results_of_the_whole() 
     assert!(overlap, "the two processes' slow steps ran at the same time: {steps:?}");
 }
 
+#[test]
+fn split_suites_side_by_side_run_at_most_max_workers_processes_at_once() {
+    let project = fixture("split-project");
+    let config = project.path().join(".qaagent.toml");
+    let mut text = read_text(&config);
+    text.push_str("\n[tests.more]\nrunner = \"behave\"\npath = \"features\"\nsplit = 2\n");
+    std::fs::write(&config, text).expect("config");
+    let state = tempfile::tempdir().expect("tempdir");
+    let run = Qaagent::new(project.path())
+        .args(["run-all", "--no-progress", "--color", "never", "--parallel"])
+        .args(["--suite", "behave", "--suite", "more"])
+        .env("SPLIT_STATE_DIR", state.path())
+        .run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    for suite in ["behave", "more"] {
+        assert_eq!(share_dirs(&run, suite), ["share-1", "share-2"]);
+        assert_eq!(statuses(&run, suite).len(), 7, "{}", run.describe());
+    }
+    // Four behave processes in all, never more than `max_workers = 2` at once:
+    // at no step's start were steps of two other processes under way.
+    let steps = step_times(state.path());
+    let mut pids: Vec<u32> = steps.iter().map(|step| step.2).collect();
+    pids.sort_unstable();
+    pids.dedup();
+    assert_eq!(pids.len(), 4, "{steps:?}");
+    for &(start, _, pid) in &steps {
+        let mut others: Vec<u32> = (steps.iter())
+            .filter(|other| other.2 != pid && other.0 <= start && start < other.1)
+            .map(|other| other.2)
+            .collect();
+        others.sort_unstable();
+        others.dedup();
+        assert!(others.len() <= 1, "3 processes at once at {start}: {steps:?}");
+    }
+}
+
 /// The keys a retry-project suite's tests logged, with how often each ran.
 fn executions(state: &Path, suite: &str) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();

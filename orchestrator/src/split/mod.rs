@@ -200,21 +200,29 @@ fn stored_durations(runs_dir: Option<PathBuf>, project_dir: &Path) -> Option<Dur
 }
 
 /// The suites of `plan` in the order they start: in parallel runs, the
-/// longest expected work first (longest-processing-time), a split suite
-/// counting its share of the work, a suite with no stored time first of all
-/// (it may be long); in sequential runs, plan order. Either way, results are
-/// reported in plan order.
+/// longest expected work first ([`longest_first`]); in sequential runs, plan
+/// order. Either way, results are reported in plan order.
 pub(crate) fn start_order(plan: &Plan) -> Vec<&PlannedSuite> {
-    let mut order: Vec<&PlannedSuite> = plan.suites.iter().collect();
-    if plan.settings.workers > 1 {
-        let wall = |suite: &PlannedSuite| {
-            suite
-                .expected_seconds
-                .map_or(f64::INFINITY, |seconds| seconds / suite.shares.len().max(1) as f64)
-        };
-        // Stable: equal ones keep plan order.
-        order.sort_by(|a, b| wall(b).total_cmp(&wall(a)));
+    if plan.settings.workers < 2 {
+        return plan.suites.iter().collect();
     }
+    // A split suite takes its share of the work.
+    let walls: Vec<Option<f64>> = (plan.suites.iter())
+        .map(|suite| (suite.expected_seconds).map(|seconds| seconds / suite.shares.len().max(1) as f64))
+        .collect();
+    longest_first(&walls)
+        .into_iter()
+        .map(|index| &plan.suites[index])
+        .collect()
+}
+
+/// Longest-processing-time order of jobs expected to take `walls` seconds:
+/// the indices, longest first; a job of unknown length first of all (it may
+/// be long); equal ones in their given order.
+fn longest_first(walls: &[Option<f64>]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..walls.len()).collect();
+    let key = |index: usize| walls[index].unwrap_or(f64::INFINITY);
+    order.sort_by(|&a, &b| key(b).total_cmp(&key(a)));
     order
 }
 
@@ -243,5 +251,14 @@ mod tests {
         assert_eq!(auto_shares(Some(600.0), 4), 4);
         assert_eq!(auto_shares(Some(600.0), 0), 1);
         assert_eq!(auto_shares(None, 2), 2, "no stored durations: by the cores");
+    }
+
+    #[test]
+    fn the_longest_work_starts_first_and_unknown_work_before_it() {
+        assert_eq!(
+            longest_first(&[Some(1.0), Some(30.0), None, Some(5.0), Some(5.0)]),
+            [2, 1, 3, 4, 0]
+        );
+        assert_eq!(longest_first(&[]), Vec::<usize>::new());
     }
 }
