@@ -3,7 +3,7 @@
 //!
 //! Every suite's tests are listed without running them ([`Runner::collect`]);
 //! a suite that cannot be listed (or lists nothing) is one unit. The units
-//! are assigned to machines by [`assign`] — a pure function of the units,
+//! are assigned to machines by `assign` — a pure function of the units,
 //! the durations file and N — and this machine keeps the suites with units
 //! of its own, each selecting only those ([`Selection::Only`]), so retries
 //! stay inside the share. A suite `--rerun-failed` narrowed already is

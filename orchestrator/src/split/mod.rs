@@ -11,8 +11,10 @@
 //! without a stored duration counts as its suite's median, and with none at
 //! all every test counts the same, so the shares are balanced by count.
 //!
-//! Running the shares, and merging them, is [`shares`]'s; how many tool
-//! processes may run at once across the run is [`slots`]'s.
+//! Running the shares, and merging them, is `shares.rs`'s; how many tool
+//! processes may run at once across the run is `slots.rs`'s. In a run with
+//! split suites, the suites start longest expected work first
+//! (`start_order`).
 
 pub(crate) mod shares;
 pub(crate) mod slots;
