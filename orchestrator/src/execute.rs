@@ -310,18 +310,16 @@ fn run_suite(
 /// feature file edited since, a renamed test), becomes an errored test,
 /// never a silent pass. A suite that errored as a whole already fails.
 fn check_selected(result: &mut SuiteResult, suite: &PlannedSuite) {
-    // A split suite's shares select every test listed for it.
-    let selectors: Vec<&String> = match &suite.selection {
-        Selection::Only(selectors) => selectors.iter().collect(),
-        Selection::All => suite.shares.iter().flatten().collect(),
+    let Selection::Only(selectors) = &suite.selection else {
+        return;
     };
-    if selectors.is_empty() || result.error.is_some() {
+    if result.error.is_some() {
         return;
     }
     let mut missing = Vec::new();
     for selector in selectors {
         let at_selector: Vec<&TestCase> = (result.cases.iter())
-            .filter(|case| case.selector.as_deref() == Some(selector.as_str()))
+            .filter(|case| case.selector.as_deref() == Some(selector))
             .collect();
         let expected = suite.expected_names.get(selector);
         let ran_it = match expected {

@@ -80,6 +80,12 @@ fn a_split_behave_suite_runs_its_shares_at_once_with_the_results_of_the_whole() 
     assert_eq!(expected.len(), 7, "{expected:?}");
     assert_eq!(expected.values().filter(|status| *status == "failed").count(), 1);
     assert_eq!(statuses(&split, "behave"), expected);
+    let order = |run: &RunOutput| -> Vec<String> {
+        (run.suite_records("behave").iter())
+            .map(|record| record["metadata"]["selector"].to_string())
+            .collect()
+    };
+    assert_eq!(order(&split), order(&whole), "records in the tool's order");
     let manifest = split.manifest();
     let suites = manifest["suites"].as_array().expect("suites");
     assert_eq!(suites.len(), 1, "{manifest:#}");

@@ -19,6 +19,7 @@
 pub(crate) mod shares;
 pub(crate) mod slots;
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use runner_api::{CancelToken, Selection};
@@ -107,21 +108,27 @@ pub(crate) fn apply(plan: &mut Plan, runs_dir: Option<PathBuf>, cancel: &CancelT
             Selection::Only(selectors) => Some(selectors.clone()),
             Selection::All => listed,
         };
-        let Some(mut selectors) = selectors.filter(|_| wanted) else {
+        let Some(selectors) = selectors.filter(|_| wanted) else {
             if wanted {
                 log::warn!("[{name}] not split: its tests could not be listed; it runs as one process");
             }
             suite.expected_seconds = durations.as_ref().and_then(|known| known.seconds(&name, None));
             continue;
         };
-        selectors.sort();
-        selectors.dedup();
-        let units: Vec<Unit> = (selectors.into_iter())
+        // Each test once, in the tool's order: the order of the shares' lists
+        // and of the merged result. The assigner gets them sorted, so that its
+        // answer does not depend on that order.
+        let mut seen = HashSet::new();
+        let listing: Vec<String> = (selectors.into_iter())
+            .filter(|selector| seen.insert(selector.clone()))
+            .collect();
+        let mut units: Vec<Unit> = (listing.iter())
             .map(|selector| Unit {
                 suite: name.clone(),
-                selector: Some(selector),
+                selector: Some(selector.clone()),
             })
             .collect();
+        units.sort();
         let known = durations.as_ref().filter(|known| known.median(Some(&name)).is_some());
         let expected = known.map(|known| estimates(&units, known).iter().sum::<f64>());
         suite.expected_seconds = expected;
@@ -135,10 +142,13 @@ pub(crate) fn apply(plan: &mut Plan, runs_dir: Option<PathBuf>, cancel: &CancelT
             continue;
         }
         let assignment = assign(&units, count as u32, Some(known.unwrap_or(&equal)));
+        let share_of: HashMap<&str, usize> = (units.iter().zip(&assignment.machines))
+            .filter_map(|(unit, &share)| Some((unit.selector.as_deref()?, share as usize)))
+            .collect();
         let mut shares = vec![Vec::new(); count];
-        for (unit, share) in units.into_iter().zip(assignment.machines) {
-            if let (Some(selector), Some(list)) = (unit.selector, shares.get_mut(share as usize)) {
-                list.push(selector);
+        for selector in &listing {
+            if let Some(list) = share_of.get(selector.as_str()).and_then(|&share| shares.get_mut(share)) {
+                list.push(selector.clone());
             }
         }
         log::info!(
@@ -157,6 +167,9 @@ pub(crate) fn apply(plan: &mut Plan, runs_dir: Option<PathBuf>, cancel: &CancelT
             }
         );
         suite.shares = shares;
+        // Every listed test is selected: one the tool then does not run is
+        // an errored test (as for a partition's share), never left out.
+        suite.selection = Selection::Only(listing);
     }
 }
 

@@ -5,6 +5,8 @@
 //! error; the other shares' tests keep their results. Retries select the
 //! failed tests of every share at once and run as one process.
 
+use std::collections::HashMap;
+
 use runner_api::{Selection, SuiteContext, SuiteOutcome, SuiteResult};
 
 use super::slots::ProcessSlots;
@@ -45,6 +47,17 @@ pub(crate) fn run_attempt_in_slots(
     .unwrap_or_default();
     let mut merged = merge_shares(&ctx.suite, suite.runner.name(), results);
     merged.output_dir = Some(ctx.output_dir.clone());
+    // The tests in the order the tool listed them, as an unsplit run reports them.
+    if let Selection::Only(listing) = &ctx.selection {
+        let position: HashMap<&str, usize> = (listing.iter().enumerate())
+            .map(|(index, selector)| (selector.as_str(), index))
+            .collect();
+        merged.cases.sort_by_key(|case| {
+            (case.selector.as_deref())
+                .and_then(|selector| position.get(selector).copied())
+                .unwrap_or(usize::MAX)
+        });
+    }
     merged
 }
 
