@@ -466,3 +466,26 @@ fn suite_flag_selects_suites_and_unknown_names_are_errors() {
     let err = Plan::new(&config, &fx.registry, &bad, None).expect_err("unknown suite");
     assert!(err.to_string().contains("nope"), "{err}");
 }
+
+#[test]
+fn the_longest_expected_work_starts_first_and_results_keep_plan_order() {
+    let fx = Fixture::new();
+    let config = fx.config(
+        "parallel = true\nmax_workers = 2",
+        &[("a", "pass"), ("b", "pass"), ("c", "pass")],
+    );
+    let mut plan = Plan::new(&config, &fx.registry, &Overrides::default(), None).expect("plan");
+    // What `split` notes from stored durations: c is longest, a shortest.
+    for (suite, seconds) in plan.suites.iter_mut().zip([1.0, 5.0, 30.0]) {
+        suite.expected_seconds = Some(seconds);
+    }
+    let options = ExecOptions {
+        out_dir: fx.dir.path().join("out"),
+        live_output: false,
+    };
+    let results = execute(&plan, &options, &CancelToken::new(), &mut |_| {});
+    assert_eq!(names(&results), ["a", "b", "c"], "reported in plan order");
+    // Two workers take c and b; a waits for one of them.
+    let started = fx.gate().started();
+    assert_eq!(started.last().map(String::as_str), Some("a"), "{started:?}");
+}
