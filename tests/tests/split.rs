@@ -222,27 +222,48 @@ fn retries_under_split_run_the_failures_of_every_share_as_one_process() {
 }
 
 #[test]
-fn a_share_that_times_out_keeps_the_other_shares_results() {
+fn a_share_that_times_out_keeps_the_other_shares_results_and_only_its_tests_run_again() {
     let project = fixture("split-project");
     let run = Qaagent::new(project.path())
-        .args(["run-all", "--no-progress", "--color", "never", "--suite", "hang"])
+        .args([
+            "run-all",
+            "--no-progress",
+            "--color",
+            "never",
+            "--suite",
+            "hang",
+            "--retries",
+            "1",
+        ])
         .run();
     assert_eq!(run.code(), 1, "{}", run.describe());
     assert_eq!(share_dirs(&run, "hang"), ["share-1", "share-2"]);
-    assert_eq!(
-        statuses(&run, "hang")
-            .get("hang/test_a.py::test_passes")
-            .map(String::as_str),
-        Some("passed"),
-        "{}",
-        run.describe()
+    let records = run.suite_records("hang");
+    let attempts = |selector: &str| {
+        let record = (records.iter())
+            .find(|record| record["metadata"]["selector"] == selector)
+            .unwrap_or_else(|| panic!("no record of {selector}: {records:#?}"));
+        (record["status"].clone(), record["metadata"]["attempts"].clone())
+    };
+    // Share 1's pass stands; share 2's test, which it never reported, is an
+    // errored test that the retry ran again, alone (and that timed out again,
+    // reporting nothing: its record stays the first attempt's).
+    assert_eq!(attempts("hang/test_a.py::test_passes"), ("passed".into(), 1.into()));
+    assert_eq!(attempts("hang/test_b.py::test_hangs").0, "error");
+    let stdout = squash(&run.stdout());
+    assert!(stdout.contains("RETRY hang attempt 2: 1 test that failed"), "{stdout}");
+    let retry = read_text(&run.run_dir().join("artifacts/hang/attempt-2/stdout.log"));
+    assert!(
+        retry.contains("collected 1 item") && retry.contains("hang/test_b.py"),
+        "{retry}"
     );
     let manifest = run.manifest();
     let hang = &manifest["suites"][0];
     assert_eq!(hang["outcome"], "timed_out", "{manifest:#}");
     let error = hang["error"].as_str().unwrap_or_default();
-    assert!(error.starts_with("share 2/2: timed out after 4 s"), "{error}");
-    assert!(squash(&run.stdout()).contains("TIMEOUT hang"), "{}", run.describe());
+    assert!(error.contains("timed out after 4 s"), "{error}");
+    let first = read_text(&run.run_dir().join("artifacts/hang/share-1/stdout.log"));
+    assert!(first.contains("1 passed"), "{first}");
 }
 
 /// Adds `split = VALUE` to the `[tests.SUITE]` table (whose path is `path`) of

@@ -2,12 +2,13 @@
 //! of a split suite — as one process per share, concurrently, each in
 //! `<suite out>/share-K/` and each holding a process slot, merged back into
 //! one result. A share that crashes or times out makes that the suite's
-//! error; the other shares' tests keep their results. Retries select the
-//! failed tests of every share at once and run as one process.
+//! error, and its tests that it did not report errored tests; the other
+//! shares' tests keep their results. Retries select the failed tests of
+//! every share at once and run as one process.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use runner_api::{Selection, SuiteContext, SuiteOutcome, SuiteResult};
+use runner_api::{Selection, SuiteContext, SuiteOutcome, SuiteResult, TestCase, TestStatus};
 
 use super::slots::ProcessSlots;
 use crate::attempts::keep_selected;
@@ -88,7 +89,35 @@ fn run_share(
         selectors.len(),
         share.output_dir.display()
     );
-    keep_selected(run(&share), &share.selection)
+    let mut result = keep_selected(run(&share), &share.selection);
+    unreported_as_errors(&mut result, selectors, (number, total));
+    result
+}
+
+/// A share that crashed or timed out may not have reported some of its
+/// tests (every one, when its tool wrote no report): each becomes an errored
+/// test naming why, so that a retry selects exactly them, beside the other
+/// shares' failures, rather than the whole suite. An interrupted share's
+/// tests just did not run.
+fn unreported_as_errors(result: &mut SuiteResult, selectors: &[String], (number, total): (usize, usize)) {
+    let (Some(error), SuiteOutcome::Errored | SuiteOutcome::TimedOut) = (&result.error, result.outcome()) else {
+        return;
+    };
+    let reported: HashSet<&str> = result
+        .cases
+        .iter()
+        .filter_map(|case| case.selector.as_deref())
+        .collect();
+    let missing: Vec<TestCase> = (selectors.iter())
+        .filter(|selector| !reported.contains(selector.as_str()))
+        .map(|selector| {
+            let mut case = TestCase::new(selector.as_str(), "", TestStatus::Error);
+            case.selector = Some(selector.clone());
+            case.message = Some(format!("not reported: share {number}/{total} ended early: {error}"));
+            case
+        })
+        .collect();
+    result.cases.extend(missing);
 }
 
 /// The shares' results as one attempt of the suite: every share's tests;
@@ -134,8 +163,6 @@ fn merge_shares(suite: &str, runner: &str, shares: Vec<SuiteResult>) -> SuiteRes
 mod tests {
     use std::time::Duration;
 
-    use runner_api::{TestCase, TestStatus};
-
     use super::*;
 
     fn share(cases: &[(&str, TestStatus)], seconds: u64) -> SuiteResult {
@@ -168,5 +195,28 @@ mod tests {
         assert_eq!(merged.outcome(), SuiteOutcome::TimedOut);
         assert_eq!(merged.error.as_deref(), Some("share 2/2: timed out after 10 s"));
         assert_eq!(merged.passed(), 1);
+    }
+
+    #[test]
+    fn tests_a_crashed_share_did_not_report_are_errors_to_retry() {
+        let selectors = ["a".to_string(), "b".to_string()];
+        let mut reported = TestCase::new("a", "c", TestStatus::Passed);
+        reported.selector = Some("a".into());
+        let mut timed_out = share(&[], 4);
+        timed_out.cases.push(reported);
+        timed_out.set_error(SuiteOutcome::TimedOut, "timed out after 4 s");
+        unreported_as_errors(&mut timed_out, &selectors, (2, 3));
+        let b = &timed_out.cases[1];
+        assert_eq!((b.selector.as_deref(), b.status), (Some("b"), TestStatus::Error));
+        assert_eq!(
+            b.message.as_deref(),
+            Some("not reported: share 2/3 ended early: timed out after 4 s")
+        );
+        assert_eq!(timed_out.total(), 2, "a keeps its pass");
+
+        let mut interrupted = share(&[], 1);
+        interrupted.set_error(SuiteOutcome::Interrupted, "interrupted");
+        unreported_as_errors(&mut interrupted, &selectors, (1, 3));
+        assert_eq!(interrupted.total(), 0, "an interrupted share's tests just did not run");
     }
 }
