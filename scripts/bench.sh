@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every benchmark of BENCHMARKS.md with one command:
 #   scripts/bench.sh                 whole-process benchmarks (all targets), report in target/bench-report.md
-#   scripts/bench.sh startup junit   only some of them (startup overhead playwright junit postprocess scaling big-output merge partition flaky)
+#   scripts/bench.sh startup junit   only some of them (startup overhead playwright junit postprocess scaling big-output merge partition split flaky)
 #   scripts/bench.sh --criterion     also the criterion benches (JUnit reading, record writing, diagnostics)
 # Extra options go to qaagent-bench (e.g. --runs 20). Needs the test venv
 # (scripts/setup-test-env.sh) or $VIRTUAL_ENV / $QAAGENT_BENCH_PYTHON with pytest.

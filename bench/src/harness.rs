@@ -91,6 +91,16 @@ pub(crate) fn latest_run(runs: &Path) -> Result<PathBuf, String> {
     dirs.pop().ok_or_else(|| format!("no run in {}", runs.display()))
 }
 
+/// The summed test durations the run in directory `run` recorded.
+pub(crate) fn recorded_test_seconds(run: &Path) -> Result<f64, String> {
+    let records = fs::read_to_string(run.join(evidence::TESTS_FILE)).map_err(|e| e.to_string())?;
+    Ok(records
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter_map(|record| record["duration"].as_f64())
+        .sum())
+}
+
 /// The parsed `manifest.json` of the run directory `run`.
 pub(crate) fn manifest(run: &Path) -> Result<serde_json::Value, String> {
     let text = fs::read_to_string(run.join("manifest.json")).map_err(|e| e.to_string())?;

@@ -2,7 +2,7 @@
 //! against the release `qaagent` binary and real pytest processes.
 //!
 //! ```text
-//! qaagent-bench [all|startup|overhead|playwright|junit|postprocess|scaling|big-output|merge|partition|flaky]... [--runs N] [--qaagent PATH]
+//! qaagent-bench [all|startup|overhead|playwright|junit|postprocess|scaling|big-output|merge|partition|split|flaky]... [--runs N] [--qaagent PATH]
 //! qaagent-bench gen-junit OUT.xml [--cases N]
 //! qaagent-bench gen-shards OUT_DIR [--shards N] [--records N]
 //! ```
@@ -24,7 +24,9 @@ use qaagent_bench::measure::mb;
 use qaagent_bench::projects;
 
 use harness::{child, Opts, Row};
-use scenarios::{big_output, flaky, junit, merge, overhead, partition, playwright, postprocess, scaling, startup};
+use scenarios::{
+    big_output, flaky, junit, merge, overhead, partition, playwright, postprocess, scaling, split, startup,
+};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -89,7 +91,7 @@ fn real_main(args: &[String]) -> Result<ExitCode, String> {
         match name.as_str() {
             "all" => scenarios.extend(ALL),
             "startup" | "overhead" | "playwright" | "junit" | "postprocess" | "scaling" | "big-output" | "merge"
-            | "partition" | "flaky" => scenarios.push(name.as_str()),
+            | "partition" | "split" | "flaky" => scenarios.push(name.as_str()),
             other => return Err(format!("unknown scenario {other}\n{}", usage())),
         }
     }
@@ -130,6 +132,7 @@ fn real_main(args: &[String]) -> Result<ExitCode, String> {
             "big-output" => big_output::run(&opts),
             "merge" => merge::run(&opts),
             "partition" => partition::run(&opts),
+            "split" => split::run(&opts),
             "flaky" => flaky::run(&opts),
             _ => unreachable!("scenario names are checked above"),
         };
@@ -159,7 +162,7 @@ fn real_main(args: &[String]) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-const ALL: [&str; 10] = [
+const ALL: [&str; 11] = [
     "startup",
     "overhead",
     "playwright",
@@ -169,11 +172,12 @@ const ALL: [&str; 10] = [
     "big-output",
     "merge",
     "partition",
+    "split",
     "flaky",
 ];
 
 fn usage() -> &'static str {
-    "usage: qaagent-bench [all|startup|overhead|playwright|junit|postprocess|scaling|big-output|merge|partition|flaky]... [--runs N] [--qaagent PATH]\n       \
+    "usage: qaagent-bench [all|startup|overhead|playwright|junit|postprocess|scaling|big-output|merge|partition|split|flaky]... [--runs N] [--qaagent PATH]\n       \
      qaagent-bench gen-junit OUT.xml [--cases N]\n       \
      qaagent-bench gen-shards OUT_DIR [--shards N] [--records N]"
 }

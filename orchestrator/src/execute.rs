@@ -19,6 +19,8 @@ use crate::attempts::{keep_selected, merge};
 use crate::events::Event;
 use crate::plan::{Plan, PlannedSuite};
 use crate::retry_policy::next_selection;
+use crate::split::shares::run_attempt_in_slots;
+use crate::split::slots::ProcessSlots;
 
 /// Live output lines that may wait for the coordinator at once. Bounded so
 /// that a tool printing faster than the reporter can show costs memory for
@@ -64,8 +66,9 @@ pub fn execute_shared(
     on_event: &mut dyn FnMut(&Event),
 ) -> Vec<Arc<SuiteResult>> {
     let mut results: Vec<Option<Arc<SuiteResult>>> = vec![None; plan.suites.len()];
+    let slots = ProcessSlots::new(plan.settings.processes);
     let (job_tx, job_rx) = crossbeam_channel::unbounded::<&PlannedSuite>();
-    for suite in &plan.suites {
+    for suite in crate::split::start_order(plan) {
         // The receiver lives until the scope ends, so sending cannot fail.
         let _ = job_tx.send(suite);
     }
@@ -79,6 +82,7 @@ pub fn execute_shared(
             let job_rx = job_rx.clone();
             let event_tx = event_tx.clone();
             let line_tx = line_tx.clone();
+            let slots = &slots;
             scope
                 .builder()
                 .name(format!("qaagent-worker-{worker}"))
@@ -87,7 +91,7 @@ pub fn execute_shared(
                         let result = if cancel.is_cancelled() {
                             not_started(suite)
                         } else {
-                            run_suite(plan, suite, options, cancel, &event_tx, line_tx.as_ref())
+                            run_suite(plan, suite, (options, slots), cancel, &event_tx, line_tx.as_ref())
                         };
                         let _ = event_tx.send(Event::SuiteFinished {
                             index: suite.index,
@@ -181,7 +185,7 @@ fn not_started(suite: &PlannedSuite) -> SuiteResult {
 fn run_suite(
     plan: &Plan,
     suite: &PlannedSuite,
-    options: &ExecOptions,
+    (options, slots): (&ExecOptions, &ProcessSlots),
     cancel: &CancelToken,
     events: &Sender<Event>,
     lines: Option<&Sender<OutputLine>>,
@@ -255,7 +259,8 @@ fn run_suite(
                 selected: ctx.selected().map(<[String]>::len),
             });
             // Counted, reported and merged: only what the attempt was asked to run.
-            let result = keep_selected(run_attempt(suite, &ctx), &selection);
+            let attempt_result = run_attempt_in_slots(suite, &ctx, slots, &|ctx| run_attempt(suite, ctx));
+            let result = keep_selected(attempt_result, &selection);
             let _ = events.send(Event::AttemptFinished {
                 index: suite.index,
                 suite: name.clone(),

@@ -21,4 +21,5 @@ pub mod retry_policy;
 pub mod run;
 mod session;
 pub mod signals;
+pub mod split;
 pub mod summary;

@@ -25,6 +25,8 @@ pub struct Overrides {
     pub suites: Vec<String>,
     /// `--flaky pass|warn|fail`.
     pub flaky: Option<crate::config::FlakyPolicy>,
+    /// `--split N`: every suite's `split` (1 turns splitting off).
+    pub split: Option<u32>,
 }
 
 /// A planning error: the command line asks for something the config lacks.
@@ -43,6 +45,9 @@ pub enum PlanError {
     /// `--max-workers 0`.
     #[error("--max-workers must be at least 1")]
     ZeroWorkers,
+    /// `--split 0`.
+    #[error("--split must be at least 1")]
+    ZeroSplit,
     /// A suite names a runner this binary does not have.
     #[error("suite `{suite}` uses runner `{runner}`, which this qaagent was not built with")]
     UnknownRunner {
@@ -62,6 +67,7 @@ impl PlanError {
         match self {
             PlanError::UnknownSuite { known, .. } => Some(format!("known suites: {}", known.join(", "))),
             PlanError::ZeroWorkers => Some("pass --max-workers 1 or more".into()),
+            PlanError::ZeroSplit => Some("pass --split 1 to run each suite as one process, or 2 or more".into()),
             PlanError::UnknownRunner { .. } | PlanError::Diagnostics(_) => None,
         }
     }
@@ -84,6 +90,12 @@ pub struct PlannedSuite {
     /// For a `--rerun-failed` selection, the recorded name of each selected
     /// test by selector; empty otherwise.
     pub expected_names: std::collections::BTreeMap<String, String>,
+    /// The selectors of each process its first attempt is split into (see
+    /// [`crate::split`]); empty when it runs as one process.
+    pub shares: Vec<Vec<String>>,
+    /// How long its tests took in the latest stored runs, when known (set
+    /// with the shares): the longest work starts first.
+    pub expected_seconds: Option<f64>,
 }
 
 impl std::fmt::Debug for PlannedSuite {
@@ -94,6 +106,7 @@ impl std::fmt::Debug for PlannedSuite {
             .field("runner", &self.runner.name())
             .field("missing_path", &self.missing_path)
             .field("selection", &self.selection)
+            .field("shares", &self.shares.len())
             .finish()
     }
 }
@@ -105,6 +118,9 @@ pub struct RunSettings {
     pub parallel: bool,
     /// Suites at once (1 when sequential).
     pub workers: usize,
+    /// Tool processes at once, across suites and their shares: `max_workers`,
+    /// else the larger of the suites' and the cores' number.
+    pub processes: usize,
     /// Extra attempts for failing tests.
     pub retries: u32,
     /// `--timeout`, overriding every suite's.
@@ -161,6 +177,9 @@ impl Plan {
                 overrides.suites.contains(&suite.name)
             }
         });
+        if overrides.split == Some(0) {
+            return Err(PlanError::ZeroSplit);
+        }
         let mut suites = Vec::new();
         for suite in chosen {
             let runner = registry.get(&suite.runner).ok_or_else(|| PlanError::UnknownRunner {
@@ -168,13 +187,19 @@ impl Plan {
                 runner: suite.runner.clone(),
             })?;
             let missing_path = (!suite.path.exists()).then(|| suite.path.clone());
+            let mut config = suite.clone();
+            if let Some(shares) = overrides.split {
+                config.split = Some(crate::split::Split::Shares(shares));
+            }
             suites.push(PlannedSuite {
                 index: suites.len(),
-                config: suite.clone(),
+                config,
                 runner,
                 missing_path,
                 selection: Selection::All,
                 expected_names: Default::default(),
+                shares: Vec::new(),
+                expected_seconds: None,
             });
         }
         let parallel = overrides.parallel.unwrap_or(config.run.parallel);
@@ -195,12 +220,16 @@ impl Plan {
             )?),
             None => None,
         };
+        let processes = max_workers
+            .unwrap_or_else(|| suites.len().max(crate::split::cores()))
+            .max(workers);
         Ok(Plan {
             project_dir: config.project_dir.clone(),
             suites,
             settings: RunSettings {
                 parallel,
                 workers,
+                processes,
                 retries: overrides.retries.unwrap_or(config.run.retry_count),
                 timeout_override: overrides.timeout,
                 timeout: config.run.timeout,

@@ -187,6 +187,7 @@ impl<'a> Run<'a> {
         if let Some(spec) = &options.partition {
             plan.partition = Some(crate::partition::apply(&mut plan, spec, &cancel));
         }
+        crate::split::apply(&mut plan, options.runs_dir.clone(), &cancel);
         let mut session = Session::start(config, &plan, options.runs_dir.clone(), options.out.clone())?;
         let run_id = session.run_id().to_string();
         let run_dir = session.run_dir().to_path_buf();

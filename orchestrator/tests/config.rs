@@ -412,7 +412,7 @@ fn unknown_key_in_suite_is_rejected_by_its_runner() {
     assert_eq!(message, "[tests.unit] unknown key `pyhton` for runner `pytest`");
     assert_eq!(
         hint.as_deref(),
-        Some("did you mean `python`? runner `pytest` takes: python; every suite takes: enabled, path, output_dir, runner, timeout, args, env")
+        Some("did you mean `python`? runner `pytest` takes: python; every suite takes: enabled, path, output_dir, runner, timeout, args, env, split")
     );
 }
 

@@ -466,3 +466,33 @@ fn suite_flag_selects_suites_and_unknown_names_are_errors() {
     let err = Plan::new(&config, &fx.registry, &bad, None).expect_err("unknown suite");
     assert!(err.to_string().contains("nope"), "{err}");
 }
+
+#[test]
+fn the_longest_expected_work_starts_first_and_results_keep_plan_order() {
+    let fx = Fixture::gated();
+    let config = fx.config(
+        "parallel = true\nmax_workers = 2",
+        &[("a", "pass"), ("b", "pass"), ("c", "pass")],
+    );
+    let mut plan = Plan::new(&config, &fx.registry, &Overrides::default(), None).expect("plan");
+    // What `split` notes from stored durations: c is longest, a shortest.
+    for (suite, seconds) in plan.suites.iter_mut().zip([1.0, 5.0, 30.0]) {
+        suite.expected_seconds = Some(seconds);
+    }
+    let options = ExecOptions {
+        out_dir: fx.dir.path().join("out"),
+        live_output: false,
+    };
+    let results = std::thread::scope(|scope| {
+        // Opened however this ends, before the scope waits for the run.
+        let _open = OpenOnDrop(fx.gate());
+        let run = scope.spawn(|| execute(&plan, &options, &CancelToken::new(), &mut |_| {}));
+        // The two workers hold c and b; a waits for one of them.
+        let mut held = fx.gate().wait_held(2);
+        held.sort();
+        assert_eq!(held, ["b", "c"]);
+        fx.gate().open();
+        run.join().expect("execute")
+    });
+    assert_eq!(names(&results), ["a", "b", "c"], "reported in plan order");
+}

@@ -130,6 +130,12 @@ pub struct RunAllArgs {
     #[arg(long, value_name = "FILE", requires = "partition")]
     pub durations: Option<PathBuf>,
 
+    /// Run each suite's tests as N processes of its tool at once, balanced by the durations of
+    /// the latest runs (overrides `split` in the config; `--split 1` turns splitting off).
+    /// Playwright suites are never split: they have workers of their own.
+    #[arg(long, value_name = "N")]
+    pub split: Option<u32>,
+
     /// What a flaky test (failed, then passed on a retry) means for the exit code
     /// (overrides `run.flaky`).
     #[arg(long, value_enum, value_name = "POLICY")]

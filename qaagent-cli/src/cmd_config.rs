@@ -15,8 +15,9 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand};
 use orchestrator::config::{Config, SuiteConfig};
-use orchestrator::plan::{Overrides, Plan};
+use orchestrator::plan::{Overrides, Plan, PlannedSuite};
 use orchestrator::registry::Registry;
+use orchestrator::split::Split;
 use runner_api::{redact, Runner, SuiteContext};
 
 use crate::args::Cli;
@@ -256,6 +257,7 @@ fn write_check(out: &mut impl Write, config: &Config, plan: &Plan, reports: &[To
         if !suite.args.is_empty() {
             writeln!(out, "{indent}args    {}", redact::text(&suite.args.join(" ")))?;
         }
+        split_line(out, &indent, planned)?;
         let Some(report) = reports.get(planned.index) else {
             continue;
         };
@@ -321,6 +323,25 @@ fn write_check(out: &mut impl Write, config: &Config, plan: &Plan, reports: &[To
     writeln!(out, "{summary}")?;
     out.flush()?;
     Ok(problems)
+}
+
+/// What `split` does to `suite`: how many processes, or why it runs whole.
+fn split_line(out: &mut impl Write, indent: &str, suite: &PlannedSuite) -> std::io::Result<()> {
+    let split = match suite.config.split {
+        None | Some(Split::Shares(1)) => return Ok(()),
+        Some(Split::Shares(n)) => format!("{n} processes"),
+        Some(Split::Auto) => "auto (from the cores and the latest runs' durations)".to_string(),
+    };
+    if suite.runner.has_own_workers() {
+        writeln!(
+            out,
+            "{indent}note: split does not apply to runner `{}`, which runs its tests on workers of its own; \
+             the suite runs whole",
+            suite.runner.name()
+        )
+    } else {
+        writeln!(out, "{indent}split   {split}")
+    }
 }
 
 /// How to get the tool of `suite` installed.

@@ -303,6 +303,7 @@ fn overrides(args: &RunAllArgs) -> Result<Overrides, CliError> {
             None
         },
         max_workers: args.max_workers,
+        split: args.split,
         retries: args.retries,
         timeout,
         suites: args.suites.clone(),

@@ -88,6 +88,14 @@ pub trait Runner: Send + Sync {
         Ok(None)
     }
 
+    /// Whether the tool spreads a suite's tests over workers of its own
+    /// (Playwright Test does): such a suite is never split into several
+    /// processes (`split = N`), which would only multiply those workers.
+    /// `false`, the default, lets qaagent split it.
+    fn has_own_workers(&self) -> bool {
+        false
+    }
+
     /// Runs one attempt of the suite described by `ctx`: the tests in
     /// `ctx.selection`, writing only below `ctx.output_dir`, through
     /// [`SuiteContext::run_supervised`] so timeouts and interrupts apply.

@@ -83,6 +83,12 @@ impl runner_api::Runner for PlaywrightRunner {
         })
     }
 
+    /// Playwright Test runs a suite on workers of its own (`workers` in its
+    /// config), so qaagent does not split it.
+    fn has_own_workers(&self) -> bool {
+        true
+    }
+
     /// `playwright test --list --reporter=json`, after the install a run
     /// would do first.
     fn collect(&self, ctx: &SuiteContext) -> Result<Option<Vec<String>>, RunnerError> {

@@ -10,4 +10,5 @@ pub(crate) mod partition;
 pub(crate) mod playwright;
 pub(crate) mod postprocess;
 pub(crate) mod scaling;
+pub(crate) mod split;
 pub(crate) mod startup;

@@ -7,7 +7,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use crate::harness::{latest_run, row, Opts, Outcome};
+use crate::harness::{latest_run, recorded_test_seconds, row, Opts, Outcome};
 
 /// Machines of the matrix.
 const MACHINES: u32 = 3;
@@ -98,13 +98,7 @@ fn share_seconds(opts: &Opts, project: &Path, durations: Option<&Path>) -> Resul
         if !status.success() {
             return Err(format!("share {partition} exited with {status}"));
         }
-        let records = fs::read_to_string(latest_run(&runs)?.join(evidence::TESTS_FILE)).map_err(|e| e.to_string())?;
-        let sum = records
-            .lines()
-            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-            .filter_map(|record| record["duration"].as_f64())
-            .sum();
-        seconds.push(sum);
+        seconds.push(recorded_test_seconds(&latest_run(&runs)?)?);
     }
     Ok(seconds)
 }

@@ -18,7 +18,16 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 pub const DEFAULT_KILL_GRACE: Duration = Duration::from_secs(5);
 
 /// The keys every `[tests.NAME]` table may hold; any other key is a runner setting.
-pub const COMMON_SUITE_KEYS: &[&str] = &["enabled", "path", "output_dir", "runner", "timeout", "args", "env"];
+pub const COMMON_SUITE_KEYS: &[&str] = &[
+    "enabled",
+    "path",
+    "output_dir",
+    "runner",
+    "timeout",
+    "args",
+    "env",
+    "split",
+];
 
 /// The runner a suite uses when its table has no `runner` key, from the
 /// suite's name (the Python qaagent's three fixed suites).
@@ -128,6 +137,8 @@ pub struct SuiteConfig {
     pub args: Vec<String>,
     /// Extra environment variables for the tool.
     pub env: BTreeMap<String, String>,
+    /// `split = N | "auto"`: run the suite's tests as several processes of its tool.
+    pub split: Option<crate::split::Split>,
     /// Every other key of the table, handed to the runner (already accepted by
     /// its [`check_settings`](runner_api::Runner::check_settings)).
     pub settings: toml::Table,

@@ -24,6 +24,7 @@ struct SuiteKeys {
     timeout: Option<Duration>,
     args: Vec<String>,
     env: BTreeMap<String, String>,
+    split: Option<crate::split::Split>,
     settings: toml::Table,
     /// Where each settings key is written, to point at the one a runner rejects.
     settings_spans: BTreeMap<String, Range<usize>>,
@@ -88,6 +89,7 @@ pub(super) fn validate_suite(
         timeout: keys.timeout,
         args: keys.args,
         env: keys.env,
+        split: keys.split,
         settings: keys.settings,
     })
 }
@@ -217,6 +219,16 @@ fn suite_keys(src: &ConfigText<'_>, suite: &str, table: RawSuite) -> Result<Suit
                         ));
                     };
                     keys.env.insert(var.clone(), var_value.to_string());
+                }
+            }
+            "split" => {
+                match crate::split::Split::from_toml(value.get_ref()) {
+                    Some(split) => keys.split = Some(split),
+                    None => return Err(wrong_type(
+                        "a number of processes (1 or more) or \"auto\"",
+                        "write split = 2, or split = \"auto\" to let qaagent choose from the cores and past durations"
+                            .into(),
+                    )),
                 }
             }
             _ => {

@@ -67,7 +67,7 @@ pub(crate) fn assign(units: &[Unit], total: u32, durations: Option<&Durations>) 
 }
 
 /// Each unit's expected seconds (see the module doc).
-fn estimates(units: &[Unit], durations: &Durations) -> Vec<f64> {
+pub(crate) fn estimates(units: &[Unit], durations: &Durations) -> Vec<f64> {
     let overall = durations.median(None).unwrap_or(1.0);
     let mut suite_medians = std::collections::HashMap::new();
     units

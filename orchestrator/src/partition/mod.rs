@@ -3,7 +3,7 @@
 //!
 //! Every suite's tests are listed without running them ([`Runner::collect`]);
 //! a suite that cannot be listed (or lists nothing) is one unit. The units
-//! are assigned to machines by [`assign`] — a pure function of the units,
+//! are assigned to machines by `assign` — a pure function of the units,
 //! the durations file and N — and this machine keeps the suites with units
 //! of its own, each selecting only those ([`Selection::Only`]), so retries
 //! stay inside the share. A suite `--rerun-failed` narrowed already is
@@ -11,7 +11,7 @@
 //!
 //! [`Runner::collect`]: runner_api::Runner::collect
 
-mod assign;
+pub(crate) mod assign;
 mod durations;
 
 use std::collections::BTreeSet;
@@ -108,7 +108,7 @@ pub fn partition_from_ci(var: impl Fn(&str) -> Option<String>) -> Result<(u32, u
 /// `cancel`; a listing that fails makes its suite one unit, with a warning).
 pub(crate) fn apply(plan: &mut Plan, spec: &PartitionSpec, cancel: &CancelToken) -> evidence::Partition {
     let whole_plan = plan.names();
-    let listed = collect::collect_all(plan, cancel);
+    let listed = collect::collect_all(plan, cancel, &|_| true);
     let mut units: BTreeSet<Unit> = BTreeSet::new();
     for (suite, listed) in plan.suites.iter().zip(listed) {
         let selectors = match &suite.selection {
@@ -193,17 +193,22 @@ fn log_plan(spec: &PartitionSpec, units: &[Unit], assignment: &assign::Assignmen
     }
 }
 
-mod collect {
-    //! Listing every suite's tests at once.
+pub(crate) mod collect {
+    //! Listing suites' tests at once: for `--partition`, and for `split`.
 
     use runner_api::CancelToken;
 
     use crate::execute::suite_context;
-    use crate::plan::Plan;
+    use crate::plan::{Plan, PlannedSuite};
 
-    /// Each suite's selectors, in plan order; `None` for a suite that cannot
-    /// be listed, is narrowed already, or whose listing failed (logged).
-    pub(super) fn collect_all(plan: &Plan, cancel: &CancelToken) -> Vec<Option<Vec<String>>> {
+    /// Each suite's selectors, in plan order; `None` for a suite not
+    /// `wanted`, that cannot be listed, is narrowed already, or whose
+    /// listing failed (logged).
+    pub(crate) fn collect_all(
+        plan: &Plan,
+        cancel: &CancelToken,
+        wanted: &(dyn Fn(&PlannedSuite) -> bool + Sync),
+    ) -> Vec<Option<Vec<String>>> {
         let scratch = match tempfile::Builder::new().prefix("qaagent-collect-").tempdir() {
             Ok(dir) => dir,
             Err(err) => {
@@ -218,7 +223,8 @@ mod collect {
                 .map(|suite| {
                     let out = scratch.path().join(&suite.config.name);
                     scope.spawn(move |_| {
-                        if suite.missing_path.is_some() || suite.selection != runner_api::Selection::All {
+                        if !wanted(suite) || suite.missing_path.is_some() || suite.selection != runner_api::Selection::All
+                        {
                             return None;
                         }
                         if let Err(err) = std::fs::create_dir_all(&out) {
@@ -230,7 +236,7 @@ mod collect {
                             Ok(listed) => listed,
                             Err(err) => {
                                 log::warn!(
-                                    "[{}] cannot list the tests ({err}); the suite is one unit of the partition",
+                                    "[{}] cannot list the tests ({err}); the suite is one unit of the partition or split",
                                     suite.config.name
                                 );
                                 None
