@@ -1,0 +1,116 @@
+//! Per-test results as they happen: each built-in tool streams its tests
+//! while it runs, so a suite stopped before its tool writes a report keeps
+//! the tests that finished and names the one that was running.
+
+use qaagent_tests::{project_with, record_named, Qaagent};
+
+const PYTEST_CONFIG: &str = r#"[project]
+name = "streaming"
+
+[run]
+kill_grace = 1
+
+[tests.unit]
+path = "tests"
+timeout = 4
+"#;
+
+/// Three quick tests, then one that sleeps far past the timeout, then one
+/// that never gets to run.
+const PYTEST_TESTS: &str = r#"import time
+
+
+def test_one():
+    pass
+
+
+def test_two():
+    pass
+
+
+def test_three():
+    pass
+
+
+def test_four_hangs():
+    time.sleep(60)
+
+
+def test_five_never_runs():
+    pass
+"#;
+
+/// Asserts the run recorded `passed` as passed and `hung` as an error
+/// naming the timeout, in tests.jsonl and in what qaagent printed.
+fn assert_partial(run: &qaagent_tests::RunOutput, suite: &str, passed: &[&str], hung: &str) {
+    let records = run.suite_records(suite);
+    for name in passed {
+        assert_eq!(record_named(&records, name)["status"], "passed", "{}", run.describe());
+    }
+    let hung_record = record_named(&records, hung);
+    assert_eq!(hung_record["status"], "error", "{}", run.describe());
+    assert_eq!(
+        hung_record["error_message"],
+        "timed out after 4 s while running this test",
+        "{}",
+        run.describe()
+    );
+    assert_eq!(records.len(), passed.len() + 1, "{records:#?}");
+    let printed = format!("{}{}", run.stdout(), run.stderr());
+    assert!(
+        printed.contains(hung),
+        "the summary names the hung test: {}",
+        run.describe()
+    );
+    assert!(printed.contains("timed out after 4 s"), "{}", run.describe());
+}
+
+#[test]
+fn a_pytest_suite_that_times_out_keeps_the_tests_that_finished_and_names_the_hung_one() {
+    let project = project_with(
+        "stream-pytest",
+        &[(".qaagent.toml", PYTEST_CONFIG), ("tests/test_stream.py", PYTEST_TESTS)],
+    );
+    let run = Qaagent::new(project.path()).args(["run-all"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    assert_partial(&run, "unit", &["test_one", "test_two", "test_three"], "test_four_hangs");
+    let records = run.suite_records("unit");
+    let one = record_named(&records, "test_one");
+    assert_eq!(
+        one["metadata"]["classname"], "tests.test_stream",
+        "named as its JUnit row: {one}"
+    );
+    assert_eq!(one["metadata"]["selector"], "tests/test_stream.py::test_one", "{one}");
+    let manifest = run.manifest();
+    let error = manifest["suites"][0]["error"].as_str().unwrap_or_default().to_string();
+    assert!(
+        error.contains("3 test(s) recorded from its live stream, 1 running, 1 never ran"),
+        "{manifest:#}"
+    );
+}
+
+#[test]
+fn under_xdist_the_controller_streams_every_workers_tests() {
+    let config = PYTEST_CONFIG.replace("timeout = 4", "timeout = 4\nargs = [\"-n\", \"2\"]");
+    let project = project_with(
+        "stream-xdist",
+        &[(".qaagent.toml", &config), ("tests/test_stream.py", PYTEST_TESTS)],
+    );
+    let run = Qaagent::new(project.path()).args(["run-all"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let records = run.suite_records("unit");
+    for name in ["test_one", "test_two", "test_three"] {
+        assert_eq!(record_named(&records, name)["status"], "passed", "{}", run.describe());
+    }
+    let hung = record_named(&records, "test_four_hangs");
+    assert_eq!(
+        hung["error_message"], "timed out after 4 s while running this test",
+        "{hung}"
+    );
+    let stream = std::fs::read_to_string(run.run_dir().join("artifacts/unit/qaagent-stream.jsonl")).expect("stream");
+    assert_eq!(
+        stream.matches("\"name\": \"test_one\"").count(),
+        2,
+        "started and finished once, by the controller alone: {stream}"
+    );
+}
