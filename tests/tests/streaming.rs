@@ -114,3 +114,64 @@ fn under_xdist_the_controller_streams_every_workers_tests() {
         "started and finished once, by the controller alone: {stream}"
     );
 }
+
+const BEHAVE_CONFIG: &str = r#"[project]
+name = "streaming"
+
+[run]
+kill_grace = 1
+
+[tests.behave]
+path = "features"
+timeout = 4
+"#;
+
+const BEHAVE_FEATURE: &str = r#"Feature: Waiting
+
+  Scenario: First
+    Given I wait 0 seconds
+
+  Scenario: Second
+    Given I wait 0 seconds
+
+  Scenario: Third
+    Given I wait 0 seconds
+
+  Scenario: Fourth hangs
+    Given I wait 60 seconds
+
+  Scenario: Fifth never runs
+    Given I wait 0 seconds
+"#;
+
+const BEHAVE_STEPS: &str = r#"import time
+
+from behave import given
+
+
+@given("I wait {seconds:d} seconds")
+def wait(context, seconds):
+    time.sleep(seconds)
+"#;
+
+#[test]
+fn a_behave_suite_that_times_out_keeps_the_scenarios_that_finished_and_names_the_hung_one() {
+    let project = project_with(
+        "stream-behave",
+        &[
+            (".qaagent.toml", BEHAVE_CONFIG),
+            ("features/wait.feature", BEHAVE_FEATURE),
+            ("features/steps/wait_steps.py", BEHAVE_STEPS),
+        ],
+    );
+    let run = Qaagent::new(project.path()).args(["run-all"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    assert_partial(&run, "behave", &["First", "Second", "Third"], "Fourth hangs");
+    let records = run.suite_records("behave");
+    let first = record_named(&records, "First");
+    assert_eq!(
+        first["metadata"]["classname"], "wait.Waiting",
+        "named as its JUnit row: {first}"
+    );
+    assert_eq!(first["metadata"]["selector"], "features/wait.feature:3", "{first}");
+}
