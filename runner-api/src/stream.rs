@@ -123,6 +123,9 @@ impl Streamed {
                 if let Some(events) = events {
                     events.send(TestEvent::Started(Arc::new(case.clone())));
                 }
+                // Started again: the tool retries it itself (Playwright's `retries`).
+                let label = case.label();
+                self.running.retain(|running| running.label() != label);
                 self.running.push(case);
             }
             StreamLine::Finished(case) => {
