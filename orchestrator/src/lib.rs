@@ -19,4 +19,5 @@ pub mod rerun;
 pub mod run;
 mod session;
 pub mod signals;
+mod streaming;
 pub mod summary;

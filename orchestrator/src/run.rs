@@ -218,6 +218,11 @@ impl<'a> Run<'a> {
             }
         }
         let mut warnings = no_tests_warnings(&results, &summary, options.no_tests);
+        warnings.extend(
+            results.iter().flat_map(|result| {
+                (result.warnings.iter()).map(|warning| format!("suite {}: {warning}", result.suite))
+            }),
+        );
         let verdict = if interrupted {
             Verdict::Interrupted(signals.and_then(|watch| watch.received()))
         } else if !summary.success() || !errors.is_empty() {

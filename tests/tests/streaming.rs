@@ -42,7 +42,7 @@ def test_five_never_runs():
 
 /// Asserts the run recorded `passed` as passed and `hung` as an error
 /// naming the timeout, in tests.jsonl and in what qaagent printed.
-fn assert_partial(run: &qaagent_tests::RunOutput, suite: &str, passed: &[&str], hung: &str) {
+fn assert_partial(run: &qaagent_tests::RunOutput, suite: &str, passed: &[&str], hung: &str, timeout: u32) {
     let records = run.suite_records(suite);
     for name in passed {
         assert_eq!(record_named(&records, name)["status"], "passed", "{}", run.describe());
@@ -51,7 +51,7 @@ fn assert_partial(run: &qaagent_tests::RunOutput, suite: &str, passed: &[&str], 
     assert_eq!(hung_record["status"], "error", "{}", run.describe());
     assert_eq!(
         hung_record["error_message"],
-        "timed out after 4 s while running this test",
+        format!("timed out after {timeout} s while running this test").as_str(),
         "{}",
         run.describe()
     );
@@ -62,7 +62,11 @@ fn assert_partial(run: &qaagent_tests::RunOutput, suite: &str, passed: &[&str], 
         "the summary names the hung test: {}",
         run.describe()
     );
-    assert!(printed.contains("timed out after 4 s"), "{}", run.describe());
+    assert!(
+        printed.contains(&format!("timed out after {timeout} s")),
+        "{}",
+        run.describe()
+    );
 }
 
 #[test]
@@ -73,7 +77,13 @@ fn a_pytest_suite_that_times_out_keeps_the_tests_that_finished_and_names_the_hun
     );
     let run = Qaagent::new(project.path()).args(["run-all"]).run();
     assert_eq!(run.code(), 1, "{}", run.describe());
-    assert_partial(&run, "unit", &["test_one", "test_two", "test_three"], "test_four_hangs");
+    assert_partial(
+        &run,
+        "unit",
+        &["test_one", "test_two", "test_three"],
+        "test_four_hangs",
+        4,
+    );
     let records = run.suite_records("unit");
     let one = record_named(&records, "test_one");
     assert_eq!(
@@ -166,7 +176,7 @@ fn a_behave_suite_that_times_out_keeps_the_scenarios_that_finished_and_names_the
     );
     let run = Qaagent::new(project.path()).args(["run-all"]).run();
     assert_eq!(run.code(), 1, "{}", run.describe());
-    assert_partial(&run, "behave", &["First", "Second", "Third"], "Fourth hangs");
+    assert_partial(&run, "behave", &["First", "Second", "Third"], "Fourth hangs", 4);
     let records = run.suite_records("behave");
     let first = record_named(&records, "First");
     assert_eq!(
@@ -174,4 +184,135 @@ fn a_behave_suite_that_times_out_keeps_the_scenarios_that_finished_and_names_the
         "named as its JUnit row: {first}"
     );
     assert_eq!(first["metadata"]["selector"], "features/wait.feature:3", "{first}");
+}
+
+const PLAYWRIGHT_CONFIG: &str = r#"[project]
+name = "streaming"
+
+[run]
+kill_grace = 1
+
+[tests.e2e]
+path = "e2e"
+timeout = 12
+"#;
+
+/// No browser: the tests start at once and one waits forever.
+const PLAYWRIGHT_TESTS: &str = r#"import { test, expect } from '@playwright/test';
+
+test.describe('waiting', () => {
+  test('first', async () => { expect(1).toBe(1); });
+  test('second', async () => { expect(2).toBe(2); });
+  test('third', async () => { expect(3).toBe(3); });
+  test('fourth hangs', async () => { await new Promise(() => {}); });
+  test('fifth never runs', async () => { expect(5).toBe(5); });
+});
+"#;
+
+const PLAYWRIGHT_RUNNER_CONFIG: &str = r#"import { defineConfig } from '@playwright/test';
+
+export default defineConfig({
+  testDir: './tests',
+  workers: 1,
+  retries: 0,
+  timeout: 120000,
+});
+"#;
+
+#[test]
+fn a_playwright_suite_that_times_out_keeps_the_tests_that_finished_and_names_the_hung_one() {
+    let project = project_with(
+        "stream-playwright",
+        &[
+            (".qaagent.toml", PLAYWRIGHT_CONFIG),
+            ("e2e/playwright.config.ts", PLAYWRIGHT_RUNNER_CONFIG),
+            ("e2e/tests/wait.spec.ts", PLAYWRIGHT_TESTS),
+        ],
+    );
+    let fixture = qaagent_tests::repo_root().join("tests/fixtures/playwright-basic/e2e");
+    for shared in ["node_modules", "package.json"] {
+        std::os::unix::fs::symlink(fixture.join(shared), project.path().join("e2e").join(shared)).expect("symlink");
+    }
+    let run = Qaagent::new(project.path()).args(["run-all"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let passed = ["waiting › first", "waiting › second", "waiting › third"];
+    assert_partial(&run, "e2e", &passed, "waiting › fourth hangs", 12);
+    let records = run.suite_records("e2e");
+    let first = record_named(&records, "waiting › first");
+    assert_eq!(
+        first["metadata"]["classname"], "wait.spec.ts",
+        "named as its report's row: {first}"
+    );
+    assert_eq!(
+        first["metadata"]["selector"], "wait.spec.ts › waiting › first",
+        "{first}"
+    );
+    let manifest = run.manifest();
+    let error = manifest["suites"][0]["error"].as_str().unwrap_or_default().to_string();
+    assert!(error.contains("1 running, 1 never ran"), "{manifest:#}");
+}
+
+#[test]
+fn format_json_prints_each_test_as_it_finishes_before_its_suite() {
+    let config = PYTEST_CONFIG.replace("timeout = 4", "timeout = 60");
+    let tests = "def test_a():\n    pass\n\n\ndef test_b():\n    pass\n\n\ndef test_c():\n    assert 1 == 2\n\n\n\
+                 def test_d():\n    pass\n\n\ndef test_e():\n    pass\n";
+    let project = project_with(
+        "stream-json",
+        &[(".qaagent.toml", &config), ("tests/test_five.py", tests)],
+    );
+    let run = Qaagent::new(project.path()).args(["run-all", "--format", "json"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let events: Vec<serde_json::Value> = run
+        .stdout()
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("one JSON object a line"))
+        .collect();
+    let names: Vec<&str> = events.iter().filter_map(|event| event["event"].as_str()).collect();
+    let finished_at = names
+        .iter()
+        .position(|name| *name == "suite-finished")
+        .expect("suite-finished");
+    let test_finished: Vec<&serde_json::Value> = events[..finished_at]
+        .iter()
+        .filter(|event| event["event"] == "test-finished")
+        .collect();
+    assert_eq!(test_finished.len(), 5, "{names:?}");
+    assert_eq!(
+        names[finished_at..]
+            .iter()
+            .filter(|name| **name == "test-finished")
+            .count(),
+        0
+    );
+    let c = test_finished
+        .iter()
+        .find(|event| event["name"] == "test_c")
+        .expect("test_c");
+    assert_eq!(
+        (&c["suite"], &c["attempt"], &c["status"], &c["selector"]),
+        (
+            &serde_json::json!("unit"),
+            &serde_json::json!(1),
+            &serde_json::json!("failed"),
+            &serde_json::json!("tests/test_five.py::test_c")
+        ),
+        "{c}"
+    );
+    let planned = events
+        .iter()
+        .find(|event| event["event"] == "tests-planned")
+        .expect("tests-planned");
+    assert_eq!(planned["total"], 5, "{planned}");
+    assert_eq!(
+        names.iter().filter(|name| **name == "test-started").count(),
+        5,
+        "{names:?}"
+    );
+    let finished = events.last().expect("run-finished");
+    assert_eq!(
+        finished["warnings"],
+        serde_json::json!([]),
+        "stream and report agree: {finished}"
+    );
 }
