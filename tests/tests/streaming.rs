@@ -4,16 +4,14 @@
 
 use qaagent_tests::{project_with, record_named, Qaagent};
 
-const PYTEST_CONFIG: &str = r#"[project]
-name = "streaming"
-
-[run]
-kill_grace = 1
-
-[tests.unit]
-path = "tests"
-timeout = 4
-"#;
+/// A project's config with one suite `[tests.SUITE]` at `path`, stopped
+/// after `timeout` seconds, with `extra` lines in its table.
+fn config(suite: &str, path: &str, timeout: u32, extra: &str) -> String {
+    format!(
+        "[project]\nname = \"streaming\"\n\n[run]\nkill_grace = 1\n\n\
+         [tests.{suite}]\npath = \"{path}\"\ntimeout = {timeout}\n{extra}\n"
+    )
+}
 
 /// Three quick tests, then one that sleeps far past the timeout, then one
 /// that never gets to run.
@@ -73,7 +71,10 @@ fn assert_partial(run: &qaagent_tests::RunOutput, suite: &str, passed: &[&str], 
 fn a_pytest_suite_that_times_out_keeps_the_tests_that_finished_and_names_the_hung_one() {
     let project = project_with(
         "stream-pytest",
-        &[(".qaagent.toml", PYTEST_CONFIG), ("tests/test_stream.py", PYTEST_TESTS)],
+        &[
+            (".qaagent.toml", &config("unit", "tests", 4, "")),
+            ("tests/test_stream.py", PYTEST_TESTS),
+        ],
     );
     let run = Qaagent::new(project.path()).args(["run-all"]).run();
     assert_eq!(run.code(), 1, "{}", run.describe());
@@ -101,7 +102,7 @@ fn a_pytest_suite_that_times_out_keeps_the_tests_that_finished_and_names_the_hun
 
 #[test]
 fn under_xdist_the_controller_streams_every_workers_tests() {
-    let config = PYTEST_CONFIG.replace("timeout = 4", "timeout = 4\nargs = [\"-n\", \"2\"]");
+    let config = config("unit", "tests", 4, r#"args = ["-n", "2"]"#);
     let project = project_with(
         "stream-xdist",
         &[(".qaagent.toml", &config), ("tests/test_stream.py", PYTEST_TESTS)],
@@ -124,17 +125,6 @@ fn under_xdist_the_controller_streams_every_workers_tests() {
         "started and finished once, by the controller alone: {stream}"
     );
 }
-
-const BEHAVE_CONFIG: &str = r#"[project]
-name = "streaming"
-
-[run]
-kill_grace = 1
-
-[tests.behave]
-path = "features"
-timeout = 4
-"#;
 
 const BEHAVE_FEATURE: &str = r#"Feature: Waiting
 
@@ -169,7 +159,7 @@ fn a_behave_suite_that_times_out_keeps_the_scenarios_that_finished_and_names_the
     let project = project_with(
         "stream-behave",
         &[
-            (".qaagent.toml", BEHAVE_CONFIG),
+            (".qaagent.toml", &config("behave", "features", 4, "")),
             ("features/wait.feature", BEHAVE_FEATURE),
             ("features/steps/wait_steps.py", BEHAVE_STEPS),
         ],
@@ -185,17 +175,6 @@ fn a_behave_suite_that_times_out_keeps_the_scenarios_that_finished_and_names_the
     );
     assert_eq!(first["metadata"]["selector"], "features/wait.feature:3", "{first}");
 }
-
-const PLAYWRIGHT_CONFIG: &str = r#"[project]
-name = "streaming"
-
-[run]
-kill_grace = 1
-
-[tests.e2e]
-path = "e2e"
-timeout = 12
-"#;
 
 /// No browser: the tests start at once and one waits forever.
 const PLAYWRIGHT_TESTS: &str = r#"import { test, expect } from '@playwright/test';
@@ -224,7 +203,7 @@ fn a_playwright_suite_that_times_out_keeps_the_tests_that_finished_and_names_the
     let project = project_with(
         "stream-playwright",
         &[
-            (".qaagent.toml", PLAYWRIGHT_CONFIG),
+            (".qaagent.toml", &config("e2e", "e2e", 12, "")),
             ("e2e/playwright.config.ts", PLAYWRIGHT_RUNNER_CONFIG),
             ("e2e/tests/wait.spec.ts", PLAYWRIGHT_TESTS),
         ],
@@ -254,7 +233,7 @@ fn a_playwright_suite_that_times_out_keeps_the_tests_that_finished_and_names_the
 
 #[test]
 fn format_json_prints_each_test_as_it_finishes_before_its_suite() {
-    let config = PYTEST_CONFIG.replace("timeout = 4", "timeout = 60");
+    let config = config("unit", "tests", 60, "");
     let tests = "def test_a():\n    pass\n\n\ndef test_b():\n    pass\n\n\ndef test_c():\n    assert 1 == 2\n\n\n\
                  def test_d():\n    pass\n\n\ndef test_e():\n    pass\n";
     let project = project_with(
