@@ -35,6 +35,7 @@ mod atomic;
 mod bundle;
 mod error;
 mod git;
+mod live;
 mod lock;
 mod manifest;
 mod project;

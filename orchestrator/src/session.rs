@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use evidence::{EvidenceError, EvidenceMessage, EvidenceWriter, Run, RunInfo, RunStatus};
-use runner_api::SuiteResult;
+use runner_api::{SuiteResult, TestCase, TestEvent};
 
 use crate::config::Config;
 use crate::diagnostics::{summary as diagnostics_summary, CategorySpec, Diagnoser, DiagnosticsError};
@@ -38,6 +38,8 @@ pub(crate) struct Session {
     diagnoser: Option<Diagnoser>,
     out_dir: PathBuf,
     write_error: Option<EvidenceError>,
+    /// Each planned suite's runner, for the records of its streamed tests.
+    runners: Vec<String>,
 }
 
 impl Session {
@@ -71,6 +73,11 @@ impl Session {
             diagnoser,
             out_dir,
             write_error: None,
+            runners: plan
+                .suites
+                .iter()
+                .map(|suite| suite.runner.name().to_string())
+                .collect(),
         })
     }
 
@@ -91,12 +98,29 @@ impl Session {
 
     /// Forwards what evidence needs of `event` to the writer thread (a
     /// finished suite's result is shared with it, not copied).
+    /// A test its tool streamed as finished in a suite's first attempt is
+    /// recorded at once (a retry's tests are the suite's final word).
     pub(crate) fn record(&mut self, event: &Event) {
-        if let Event::SuiteFinished { index, result } = event {
-            self.send(EvidenceMessage::SuiteFinished {
+        match event {
+            Event::SuiteFinished { index, result } => self.send(EvidenceMessage::SuiteFinished {
                 index: *index,
                 result: Box::new(suite_record(Arc::clone(result))),
-            });
+            }),
+            Event::Test {
+                index,
+                suite,
+                attempt: 1,
+                event: TestEvent::Finished(case),
+            } => {
+                let runner = self.runners.get(*index).map_or("", String::as_str);
+                let mut result = SuiteResult::new(suite, runner);
+                result.cases.push(TestCase::clone(case));
+                self.send(EvidenceMessage::TestsStreamed {
+                    index: *index,
+                    result: Box::new(suite_record(result)),
+                });
+            }
+            _ => {}
         }
     }
 

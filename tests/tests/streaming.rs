@@ -295,3 +295,75 @@ fn format_json_prints_each_test_as_it_finishes_before_its_suite() {
         "stream and report agree: {finished}"
     );
 }
+
+#[test]
+fn a_qaagent_killed_mid_suite_leaves_every_finished_test_in_tests_jsonl() {
+    // The hung test says where its process group is, to be stopped once qaagent is gone.
+    let tests = PYTEST_TESTS.replace(
+        "def test_four_hangs():\n",
+        "def test_four_hangs():\n    import os, pathlib\n    pathlib.Path('pgid').write_text(str(os.getpgid(0)))\n",
+    );
+    let project = project_with(
+        "stream-kill",
+        &[
+            (".qaagent.toml", &config("unit", "tests", 120, "")),
+            ("tests/test_stream.py", &tests),
+        ],
+    );
+    let runs = tempfile::tempdir().expect("runs");
+    let mut qaagent = Qaagent::with_runs_dir(project.path(), runs.path()).args(["run-all", "--no-progress"]);
+    qaagent
+        .command()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = qaagent.command().spawn().expect("start qaagent");
+    let pgid_file = project.path().join("pgid");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !pgid_file.is_file() || std::fs::read_to_string(&pgid_file).unwrap_or_default().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the hung test never started");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let run_dir = std::fs::read_dir(runs.path())
+        .expect("runs")
+        .next()
+        .expect("a run")
+        .expect("entry")
+        .path();
+    let tests_file = run_dir.join("evidence/tests.jsonl");
+    // The finished tests reach the file within moments of the hung one's start.
+    while qaagent_tests::read_jsonl(&tests_file).len() < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the finished tests never reached tests.jsonl"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+    let pgid = std::fs::read_to_string(&pgid_file).expect("pgid");
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", "--", &format!("-{}", pgid.trim())])
+        .status();
+
+    let records = qaagent_tests::read_jsonl(&tests_file);
+    let names: Vec<(&str, &str)> = records
+        .iter()
+        .map(|record| {
+            (
+                record["name"].as_str().unwrap_or_default(),
+                record["status"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [("test_one", "passed"), ("test_two", "passed"), ("test_three", "passed")]
+    );
+    assert_eq!(
+        records[0]["metadata"]["selector"], "tests/test_stream.py::test_one",
+        "{}",
+        records[0]
+    );
+    let manifest = qaagent_tests::read_json(&run_dir.join("manifest.json"));
+    assert_eq!(manifest["status"], "running", "the run was killed: {manifest:#}");
+}
