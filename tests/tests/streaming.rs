@@ -367,3 +367,25 @@ fn a_qaagent_killed_mid_suite_leaves_every_finished_test_in_tests_jsonl() {
     let manifest = qaagent_tests::read_json(&run_dir.join("manifest.json"));
     assert_eq!(manifest["status"], "running", "the run was killed: {manifest:#}");
 }
+
+#[test]
+fn the_live_display_counts_the_tests_done_as_they_finish() {
+    let tests = (1..=4)
+        .map(|n| format!("def test_{n}():\n    import time\n    time.sleep(0.5)\n\n\n"))
+        .collect::<String>();
+    let project = project_with(
+        "stream-live",
+        &[
+            (".qaagent.toml", &config("unit", "tests", 60, "")),
+            ("tests/test_slow.py", &tests),
+        ],
+    );
+    let seen = qaagent_tests::run_in_terminal(project.path(), "run-all", true);
+    for done in ["0/4", "1/4", "2/4", "3/4"] {
+        assert!(
+            seen.contains(&format!("attempt 1 {done}")),
+            "{done} in the live display: {seen:?}"
+        );
+    }
+    assert!(seen.contains("PASS unit"), "it ends in the suite's result line: {seen}");
+}
