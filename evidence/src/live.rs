@@ -9,9 +9,15 @@
 //! written records as they were, the new suites' records, then the streamed
 //! records still waiting, their ids following on. Both updates go through
 //! the `atomic` module, so the file never holds a torn line.
+//!
+//! An append copies the file (see the `atomic` module), so streamed records
+//! are appended at most every [`MIN_GAP`], and never more often than ten
+//! times the last append took: a file of many records is copied rarely
+//! enough that copying it stays a tenth of the writer's time.
 
 use std::io::{Read, Seek, Write};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use crate::atomic::{append_atomically_with, write_atomically_with, Sink};
 use crate::error::EvidenceError;
@@ -28,7 +34,14 @@ pub(crate) struct Live {
     on_disk: usize,
     /// Bytes of the file holding written suites' records; streamed ones follow.
     written_len: u64,
+    /// When the records not in the file yet are to be appended.
+    due: Option<Instant>,
+    /// How long the last append took.
+    last_took: Duration,
 }
+
+/// The shortest time between two appends of streamed records.
+const MIN_GAP: Duration = Duration::from_millis(200);
 
 /// What a record line starts with, up to its id's value.
 const ID_PREFIX: &[u8] = b"{\"test_id\":\"";
@@ -42,6 +55,11 @@ impl Live {
     /// True when some streamed records are not in the file yet.
     pub(crate) fn has_unwritten(&self) -> bool {
         self.on_disk < self.lines.len()
+    }
+
+    /// When [`write_new`](Self::write_new) should run next, if anything waits.
+    pub(crate) fn due(&self) -> Option<Instant> {
+        self.due
     }
 
     /// Keeps the records of `streamed` (tests of the suite at `index`) for the file.
@@ -80,6 +98,9 @@ impl Live {
                 self.lines.push((index, rest));
             }
         }
+        if self.has_unwritten() && self.due.is_none() {
+            self.due = Some(Instant::now() + MIN_GAP.max(self.last_took * 10));
+        }
         Ok(())
     }
 
@@ -90,7 +111,10 @@ impl Live {
             return Ok(());
         }
         let from = self.on_disk;
+        let started = Instant::now();
+        self.due = None;
         append_atomically_with(path, |sink| write_lines(sink, path, ids, &self.lines, from))?;
+        self.last_took = started.elapsed();
         self.on_disk = self.lines.len();
         Ok(())
     }
@@ -117,6 +141,7 @@ impl Live {
         self.written_len = written_len;
         self.on_disk = kept.len();
         self.lines = kept;
+        self.due = None;
         Ok(())
     }
 

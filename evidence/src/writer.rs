@@ -13,7 +13,10 @@
 //! remaining finished suites are written in order; suites that never finished
 //! are left out. The manifest is rewritten after every message, with counts of
 //! what is already in `tests.jsonl` (written first), so at any instant the
-//! manifest never claims records the file does not hold.
+//! manifest never claims records the file does not hold (nor the records of
+//! tests that running suites streamed, which follow the written suites'
+//! records until their suite is written: see the `live` module; the
+//! manifest is not rewritten for them).
 //!
 //! A write that fails (a full disk, a file-size limit) does not stop the
 //! writer: later writes are still tried, and the run is finalized as
@@ -206,8 +209,8 @@ pub enum EvidenceMessage {
         result: Box<SuiteRecord>,
     },
     /// Tests of a running suite that its tool reported as finished: their
-    /// records are appended to `tests.jsonl` at once (several messages in a
-    /// row are one update), and replaced by the suite's final records when
+    /// records are appended to `tests.jsonl` within moments (those that come
+    /// meanwhile in the same update), and replaced by the suite's final records when
     /// [`EvidenceMessage::SuiteFinished`] comes; the manifest's counts do not
     /// include them. Records of a suite that never finishes are left out at
     /// [`EvidenceMessage::Finish`].
@@ -367,15 +370,19 @@ impl WriterState {
             self.manifest.target.git = git.wait();
         }
         loop {
-            let keep_going = match receiver.recv() {
-                Ok(message) => {
-                    let keep_going = self.apply(message);
-                    if keep_going && receiver.is_empty() {
+            let received = match self.live.due() {
+                Some(due) => match receiver.recv_deadline(due) {
+                    Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
                         self.write_streamed();
+                        continue;
                     }
-                    keep_going
-                }
-                Err(_) => {
+                    received => received.map_err(drop),
+                },
+                None => receiver.recv().map_err(drop),
+            };
+            let keep_going = match received {
+                Ok(message) => self.apply(message),
+                Err(()) => {
                     log::warn!(
                         "evidence run {}: every sender dropped without finishing; recording it as interrupted",
                         self.manifest.run_id

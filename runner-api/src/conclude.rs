@@ -136,7 +136,10 @@ pub fn conclude_streamed(attempt: Attempt<'_>, streamed: Streamed) -> SuiteResul
             None
         }
         JunitOutcome::Missing(path) if !streamed.is_empty() => {
-            unwritten = Some(from_stream(tool, &streamed));
+            unwritten = Some(format!(
+                "{tool}'s report was not written: {}",
+                from_stream(tool, &streamed)
+            ));
             Some(format!(
                 "no report written: {tool} wrote no JUnit report (expected {}); {}",
                 path.display(),
@@ -299,11 +302,11 @@ fn move_file(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::remove_file(from)
 }
 
-/// What a report-less attempt's stream gives: "pytest's report was not
-/// written: 3 test(s) recorded from its live stream, 1 running, 2 never ran".
+/// What a report-less attempt's stream gives: "3 test(s) recorded from
+/// pytest's live stream, 1 running, 2 never ran".
 fn from_stream(tool: &str, streamed: &Streamed) -> String {
     let mut said = format!(
-        "{tool}'s report was not written: {} test(s) recorded from its live stream, {} running",
+        "{} test(s) recorded from {tool}'s live stream, {} running",
         streamed.finished.len(),
         streamed.running.len()
     );

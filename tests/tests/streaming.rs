@@ -95,7 +95,7 @@ fn a_pytest_suite_that_times_out_keeps_the_tests_that_finished_and_names_the_hun
     let manifest = run.manifest();
     let error = manifest["suites"][0]["error"].as_str().unwrap_or_default().to_string();
     assert!(
-        error.contains("3 test(s) recorded from its live stream, 1 running, 1 never ran"),
+        error.contains("3 test(s) recorded from pytest's live stream, 1 running, 1 never ran"),
         "{manifest:#}"
     );
 }

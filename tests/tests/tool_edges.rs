@@ -136,7 +136,7 @@ fn a_suite_that_times_out_says_its_report_was_not_written() {
     let stdout = squash(&run.stdout());
     assert!(
         stdout.contains(
-            "timed out after 5 s; pytest's report was not written: 3 test(s) recorded from its live stream, \
+            "timed out after 5 s; pytest's report was not written: 3 test(s) recorded from pytest's live stream, \
              1 running, 0 never ran"
         ),
         "{stdout}"
