@@ -47,8 +47,6 @@ pub enum StreamLine {
     Started(TestCase),
     /// A test finished, with its result as its report's row would say it.
     Finished(TestCase),
-    /// A line the runner has no use for.
-    Ignored,
 }
 
 /// A test event of one attempt, for whoever follows the run.
@@ -136,7 +134,6 @@ impl Streamed {
                 }
                 self.finished.push(case);
             }
-            StreamLine::Ignored => {}
         }
     }
 
