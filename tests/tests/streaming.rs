@@ -389,3 +389,50 @@ fn the_live_display_counts_the_tests_done_as_they_finish() {
     }
     assert!(seen.contains("PASS unit"), "it ends in the suite's result line: {seen}");
 }
+
+#[test]
+fn a_test_writing_into_the_stream_changes_nothing_but_a_warning() {
+    // Lines a test writes into the live stream are untrusted: a garbage line
+    // is skipped, a test the report does not hold is not recorded, and the
+    // disagreement is a warning of the run.
+    let tests = r#"import os
+
+
+def test_forges_the_stream():
+    with open(os.environ["QAAGENT_STREAM"], "a") as stream:
+        stream.write("not json at all\n")
+        stream.write('{"event": "finished", "file": "tests/test_forge.py", "classname": "tests.test_forge", '
+                     '"name": "test_ghost", "status": "failed"}\n')
+
+
+def test_plain():
+    pass
+"#;
+    let project = project_with(
+        "stream-forged",
+        &[
+            (".qaagent.toml", &config("unit", "tests", 60, "")),
+            ("tests/test_forge.py", tests),
+        ],
+    );
+    let run = Qaagent::new(project.path()).args(["run-all", "--format", "json"]).run();
+    assert_eq!(run.code(), 0, "the report says both passed: {}", run.describe());
+    let names: Vec<String> = run
+        .suite_records("unit")
+        .iter()
+        .map(|record| record["name"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(names, ["test_forges_the_stream", "test_plain"]);
+    let finished: serde_json::Value =
+        serde_json::from_str(run.stdout().lines().last().expect("run-finished")).expect("json");
+    let warnings = finished["warnings"].to_string();
+    assert!(
+        warnings.contains("suite unit: the tool's report and its live stream disagree: 0 test(s) only in the report, 1 only in the stream"),
+        "{warnings}"
+    );
+    assert!(
+        run.stderr().contains("disagree"),
+        "people are told too: {}",
+        run.describe()
+    );
+}
