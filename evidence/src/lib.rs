@@ -7,6 +7,7 @@
 //!   manifest.json                  written at creation, replaced atomically after every change
 //!   writer.lock                    flock-ed by the writing process while the run is `running`
 //!   evidence/tests.jsonl           one TestRecord per test case, in suite_order, whole lines only
+//!                                  (during a run, streamed tests of running suites follow)
 //!   evidence/diagnostics.json      per-failure diagnostics, when sent
 //!   artifacts/<suite>/<path>       copies of JUnit files, logs, Playwright test-results, …
 //! ```
@@ -27,7 +28,9 @@
 //! ever replaced by renaming a complete temporary, so a run killed at any
 //! instant leaves a `manifest.json` that parses and a `tests.jsonl` of whole
 //! lines (see the `atomic` module for why appending in place is not enough).
-//! Suites buffered in memory waiting for an earlier one are lost with the process.
+//! Suites buffered in memory waiting for an earlier one are lost with the
+//! process; the tests they streamed as finished
+//! ([`EvidenceMessage::TestsStreamed`]) are already in `tests.jsonl`.
 
 mod artifacts;
 mod assemble;
@@ -35,6 +38,7 @@ mod atomic;
 mod bundle;
 mod error;
 mod git;
+mod live;
 mod lock;
 mod manifest;
 mod project;

@@ -109,7 +109,17 @@ impl TestIds {
 
     pub(crate) fn next(&mut self) -> String {
         self.last += 1;
-        format!("TST-{}-{:04}", self.date, self.last)
+        self.id(self.last)
+    }
+
+    /// The id `n` places after the last one handed out, without handing it
+    /// out: records streamed while a suite runs follow the written ones.
+    pub(crate) fn after(&self, n: usize) -> String {
+        self.id(self.last + n as u64)
+    }
+
+    fn id(&self, n: u64) -> String {
+        format!("TST-{}-{n:04}", self.date)
     }
 }
 

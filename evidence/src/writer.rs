@@ -13,7 +13,10 @@
 //! remaining finished suites are written in order; suites that never finished
 //! are left out. The manifest is rewritten after every message, with counts of
 //! what is already in `tests.jsonl` (written first), so at any instant the
-//! manifest never claims records the file does not hold.
+//! manifest never claims records the file does not hold (nor the records of
+//! tests that running suites streamed, which follow the written suites'
+//! records until their suite is written: see the `live` module; the
+//! manifest is not rewritten for them).
 //!
 //! A write that fails (a full disk, a file-size limit) does not stop the
 //! writer: later writes are still tried, and the run is finalized as
@@ -33,6 +36,7 @@ use crate::artifacts;
 use crate::atomic::{append_atomically_with, sync_dir};
 use crate::error::EvidenceError;
 use crate::git::{GitInfo, GitStatus};
+use crate::live::Live;
 use crate::lock::WriterLock;
 use crate::manifest::{
     Counts, EvidenceFiles, Manifest, Partition, RunStatus, SuiteEntry, Target, ToolStatus, DIAGNOSTICS_FILE, TESTS_FILE,
@@ -204,6 +208,18 @@ pub enum EvidenceMessage {
         /// [`Cases`](crate::Cases); the writer drops the record once the suite is written.
         result: Box<SuiteRecord>,
     },
+    /// Tests of a running suite that its tool reported as finished: their
+    /// records are appended to `tests.jsonl` within moments (those that come
+    /// meanwhile in the same update), and replaced by the suite's final records when
+    /// [`EvidenceMessage::SuiteFinished`] comes; the manifest's counts do not
+    /// include them. Records of a suite that never finishes are left out at
+    /// [`EvidenceMessage::Finish`].
+    TestsStreamed {
+        /// The suite's position in suite_order.
+        index: usize,
+        /// The suite's name and runner, and the finished tests.
+        result: Box<SuiteRecord>,
+    },
     /// The failure diagnostics: written to `evidence/diagnostics.json`
     /// (replacing any earlier ones), and `summary` becomes the manifest's `diagnostics`.
     Diagnostics {
@@ -324,6 +340,8 @@ struct WriterState {
     first_error: Option<EvidenceError>,
     /// The first write that failed, which makes the run `incomplete`.
     lost: Option<String>,
+    /// Records streamed by suites still running.
+    live: Live,
     /// Held until the thread ends, after the final manifest is written.
     _lock: WriterLock,
 }
@@ -341,6 +359,7 @@ impl WriterState {
             next_index: 0,
             first_error: None,
             lost: None,
+            live: Live::default(),
             _lock: run.lock,
         }
     }
@@ -351,9 +370,19 @@ impl WriterState {
             self.manifest.target.git = git.wait();
         }
         loop {
-            let keep_going = match receiver.recv() {
+            let received = match self.live.due() {
+                Some(due) => match receiver.recv_deadline(due) {
+                    Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                        self.write_streamed();
+                        continue;
+                    }
+                    received => received.map_err(drop),
+                },
+                None => receiver.recv().map_err(drop),
+            };
+            let keep_going = match received {
                 Ok(message) => self.apply(message),
-                Err(_) => {
+                Err(()) => {
                     log::warn!(
                         "evidence run {}: every sender dropped without finishing; recording it as interrupted",
                         self.manifest.run_id
@@ -378,6 +407,14 @@ impl WriterState {
         match message {
             EvidenceMessage::ToolInfo(tool) => self.record_tool(&tool),
             EvidenceMessage::SuiteFinished { index, result } => self.suite_finished(index, result),
+            EvidenceMessage::TestsStreamed { index, result } => {
+                let now = Utc::now().format(TIMESTAMP_FORMAT).to_string();
+                if let Err(err) = self.live.add(index, &result, &now, &self.dir.join(TESTS_FILE)) {
+                    self.note(err);
+                }
+                // Not in the manifest's counts: no manifest to write.
+                return true;
+            }
             EvidenceMessage::Diagnostics { records, summary } => self.write_diagnostics(&records, summary),
             EvidenceMessage::Finish { status, wall } => {
                 self.finish(status, wall);
@@ -456,12 +493,11 @@ impl WriterState {
             return;
         }
         let path = self.dir.join(TESTS_FILE);
-        let ids = &mut self.ids;
         // What the written records add to the counts, once they are on disk.
         let mut added = Counts::default();
         // Streamed into the file's temporary copy: a 100,000-case suite's
         // ~100 MB of records never sit in memory.
-        let written = append_atomically_with(&path, |sink| {
+        let mut write = |sink: &mut crate::atomic::Sink, ids: &mut TestIds| {
             for (_, suite) in &suites {
                 let ctx = SuiteRecordContext {
                     suite: &suite.result.name,
@@ -477,7 +513,21 @@ impl WriterState {
                 }
             }
             Ok(())
-        });
+        };
+        let written = if self.live.is_empty() {
+            let ids = &mut self.ids;
+            append_atomically_with(&path, |sink| write(sink, ids)).and_then(|()| {
+                let len = std::fs::metadata(&path)
+                    .map_err(EvidenceError::io("stat", &path))?
+                    .len();
+                self.live.set_written_len(len);
+                Ok(())
+            })
+        } else {
+            let done: Vec<usize> = suites.iter().map(|(index, _)| *index).collect();
+            self.live
+                .rewrite(&path, &mut self.ids, &|index| done.contains(&index), write)
+        };
         match written {
             Ok(()) => self.manifest.counts.add(&added),
             Err(err) => self.note(err),
@@ -499,9 +549,23 @@ impl WriterState {
         self.manifest.diagnostics = summary;
     }
 
+    /// Appends the streamed records not in tests.jsonl yet.
+    fn write_streamed(&mut self) {
+        if let Err(err) = self.live.write_new(&self.dir.join(TESTS_FILE), &self.ids) {
+            self.note(err);
+        }
+    }
+
     fn finish(&mut self, status: RunStatus, wall: Duration) {
         let remaining: Vec<(usize, PendingSuite)> = std::mem::take(&mut self.pending).into_iter().collect();
         self.write_suites(remaining);
+        if !self.live.is_empty() {
+            // Tests of suites that never finished: left out, as their suites are.
+            let path = self.dir.join(TESTS_FILE);
+            if let Err(err) = self.live.rewrite(&path, &mut self.ids, &|_| true, |_, _| Ok(())) {
+                self.note(err);
+            }
+        }
         let unfinished: Vec<&str> = (self.manifest.suite_order.iter().enumerate())
             .filter(|(index, _)| !self.written.contains(index))
             .map(|(_, name)| name.as_str())

@@ -133,6 +133,7 @@ pub fn merge(mut merged: SuiteResult, next: SuiteResult, selection: &Selection) 
         }
     }
     merged.leaked.extend(next.leaked);
+    merged.warnings.extend(next.warnings);
     // The last attempt decides the suite-level verdict.
     merged.clear_error();
     if let Some(error) = next.error {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use runner_api::{OutputLine, SuiteOutcome, SuiteResult};
+use runner_api::{OutputLine, SuiteOutcome, SuiteResult, TestEvent};
 
 use crate::run::RunReport;
 
@@ -60,6 +60,21 @@ pub enum Event {
         duration: Duration,
         /// The attempt's suite-level error.
         error: Option<String>,
+    },
+    /// A test of a suite's attempt started or finished, or the attempt said
+    /// how many tests it will run: what the tool's live stream said, as it
+    /// said it (see the `streaming` module). A finished test's case is named as
+    /// its report's row will name it; the report, once written, has the
+    /// last word in [`Event::SuiteFinished`].
+    Test {
+        /// The suite's position in the plan.
+        index: usize,
+        /// The suite's name.
+        suite: String,
+        /// Which attempt.
+        attempt: u32,
+        /// What happened.
+        event: TestEvent,
     },
     /// A suite is done (all its attempts merged), or was skipped.
     SuiteFinished {

@@ -252,6 +252,7 @@ fn run_suite(
             ctx.attempt = attempt;
             ctx.selection = selection.clone();
             ctx.previous_output_dir = previous_out.clone();
+            ctx.test_events = Some(crate::streaming::test_events(events, suite.index, name, attempt));
             let _ = events.send(Event::AttemptStarted {
                 index: suite.index,
                 suite: name.clone(),

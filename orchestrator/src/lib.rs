@@ -22,4 +22,5 @@ pub mod run;
 mod session;
 pub mod signals;
 pub mod split;
+mod streaming;
 pub mod summary;

@@ -228,6 +228,11 @@ impl<'a> Run<'a> {
                 errors.push(format!("the JUnit report could not be written: {err}"));
             }
         }
+        warnings.extend(
+            results.iter().flat_map(|result| {
+                (result.warnings.iter()).map(|warning| format!("suite {}: {warning}", result.suite))
+            }),
+        );
         if let Ok(stored) = &stored {
             if let Err(err) = crate::report::write_run_report(stored) {
                 warnings.push(format!("the HTML report could not be written: {err}"));

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use evidence::{AttemptSpan, EvidenceError, EvidenceMessage, EvidenceWriter, Run, RunInfo, RunStatus};
-use runner_api::SuiteResult;
+use runner_api::{SuiteResult, TestCase, TestEvent};
 
 use crate::config::Config;
 use crate::diagnostics::{summary as diagnostics_summary, CategorySpec, Diagnoser, DiagnosticsError};
@@ -44,6 +44,8 @@ pub(crate) struct Session {
     attempt_started: HashMap<(usize, u32), SystemTime>,
     /// Each suite's finished attempts, by suite index, for the timeline.
     attempt_spans: HashMap<usize, Vec<AttemptSpan>>,
+    /// Each planned suite's runner, for the records of its streamed tests.
+    runners: Vec<String>,
 }
 
 impl Session {
@@ -79,6 +81,11 @@ impl Session {
             write_error: None,
             attempt_started: HashMap::new(),
             attempt_spans: HashMap::new(),
+            runners: plan
+                .suites
+                .iter()
+                .map(|suite| suite.runner.name().to_string())
+                .collect(),
         })
     }
 
@@ -100,6 +107,8 @@ impl Session {
     /// Forwards what evidence needs of `event` to the writer thread (a
     /// finished suite's result is shared with it, not copied). Attempts are
     /// timed here, as their events arrive, so that no runner need know.
+    /// A test its tool streamed as finished in a suite's first attempt is
+    /// recorded at once (a retry's tests are the suite's final word).
     pub(crate) fn record(&mut self, event: &Event) {
         match event {
             Event::AttemptStarted { index, attempt, .. } => {
@@ -115,6 +124,20 @@ impl Session {
                     let span = AttemptSpan::new(*attempt, started, SystemTime::now(), suite_outcome(*outcome));
                     self.attempt_spans.entry(*index).or_default().push(span);
                 }
+            }
+            Event::Test {
+                index,
+                suite,
+                attempt: 1,
+                event: TestEvent::Finished(case),
+            } => {
+                let runner = self.runners.get(*index).map_or("", String::as_str);
+                let mut result = SuiteResult::new(suite, runner);
+                result.cases.push(TestCase::clone(case));
+                self.send(EvidenceMessage::TestsStreamed {
+                    index: *index,
+                    result: Box::new(suite_record(result)),
+                });
             }
             Event::SuiteFinished { index, result } => {
                 let mut record = suite_record(Arc::clone(result));

@@ -10,6 +10,7 @@ use crate::junit::{JunitError, SuiteProblem};
 use crate::process::{log_tail, ExitKind, ProcessOutcome};
 use crate::result::{SuiteOutcome, SuiteResult, ToolRun};
 use crate::runner::RunnerError;
+use crate::stream::Streamed;
 
 /// How many log lines an error result carries.
 pub const LOG_TAIL_LINES: usize = 30;
@@ -67,6 +68,15 @@ pub struct Attempt<'a> {
 /// - a non-zero exit while JUnit shows no failure → error, never a pass;
 /// - otherwise passed or failed from the cases.
 pub fn conclude(attempt: Attempt<'_>) -> SuiteResult {
+    conclude_streamed(attempt, Streamed::default())
+}
+
+/// [`conclude`], with what the tool's live stream said ([`crate::stream`]):
+/// when the tool wrote no readable report, the tests it streamed as finished
+/// keep their results and those it was running become errors saying why they
+/// did not finish; when it wrote one, the report stands and a disagreement
+/// with the stream is a warning.
+pub fn conclude_streamed(attempt: Attempt<'_>, streamed: Streamed) -> SuiteResult {
     let Attempt {
         ctx,
         runner,
@@ -96,32 +106,6 @@ pub fn conclude(attempt: Attempt<'_>) -> SuiteResult {
         error: None,
     };
 
-    // A tool stopped before it wrote its report (pytest writes it at the
-    // end) may have run most of its tests: say that none is recorded, so
-    // "0 tests" beside the timeout is not read as "nothing ran".
-    let mut unwritten = None;
-    let junit_problem = match junit {
-        JunitOutcome::Read(cases) => {
-            result.cases = cases;
-            None
-        }
-        JunitOutcome::Missing(path) => {
-            unwritten = Some(format!(
-                "{tool}'s report was not written, so none of its tests are recorded (expected {})",
-                path.display()
-            ));
-            Some(format!(
-                "no report written: {tool} wrote no JUnit report (expected {})",
-                path.display()
-            ))
-        }
-        JunitOutcome::Unreadable(err) => Some(err.to_string()),
-        JunitOutcome::Flagged(cases, problems) => {
-            result.cases = cases;
-            Some(problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
-        }
-    };
-
     let stopped = if let Some(kind) = process.cancelled {
         Some((
             SuiteOutcome::Interrupted,
@@ -142,6 +126,56 @@ pub fn conclude(attempt: Attempt<'_>) -> SuiteResult {
     } else {
         None
     };
+    // A tool stopped before it wrote its report (pytest writes it at the
+    // end) may have run most of its tests: say that none is recorded, so
+    // "0 tests" beside the timeout is not read as "nothing ran".
+    let mut unwritten = None;
+    let junit_problem = match junit {
+        JunitOutcome::Read(cases) => {
+            result.cases = cases;
+            None
+        }
+        JunitOutcome::Missing(path) if !streamed.is_empty() => {
+            unwritten = Some(format!(
+                "{tool}'s report was not written: {}",
+                from_stream(tool, &streamed)
+            ));
+            Some(format!(
+                "no report written: {tool} wrote no JUnit report (expected {}); {}",
+                path.display(),
+                from_stream(tool, &streamed)
+            ))
+        }
+        JunitOutcome::Missing(path) => {
+            unwritten = Some(format!(
+                "{tool}'s report was not written, so none of its tests are recorded (expected {})",
+                path.display()
+            ));
+            Some(format!(
+                "no report written: {tool} wrote no JUnit report (expected {})",
+                path.display()
+            ))
+        }
+        JunitOutcome::Unreadable(err) if !streamed.is_empty() => {
+            Some(format!("{err}; {}", from_stream(tool, &streamed)))
+        }
+        JunitOutcome::Unreadable(err) => Some(err.to_string()),
+        JunitOutcome::Flagged(cases, problems) => {
+            result.cases = cases;
+            Some(problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
+        }
+    };
+    if result.cases.is_empty() && junit_problem.is_some() {
+        let why = match &stopped {
+            Some((_, stopped)) => format!("{stopped} while running this test"),
+            None => format!("{} while running this test", describe_exit(tool, process.exit)),
+        };
+        result.cases = streamed.into_cases(&why);
+    } else if let Some(warning) = streamed.disagreement(&result.cases) {
+        log::warn!("[{}] {warning}", ctx.suite);
+        result.warnings.push(warning);
+    }
+
     let problem = if let Some((outcome, message)) = stopped {
         match unwritten {
             Some(unwritten) => Some((outcome, format!("{message}; {unwritten}"))),
@@ -266,6 +300,20 @@ fn move_file(from: &Path, to: &Path) -> std::io::Result<()> {
     }
     crate::outdir::copy_file(from, to)?;
     std::fs::remove_file(from)
+}
+
+/// What a report-less attempt's stream gives: "3 test(s) recorded from
+/// pytest's live stream, 1 running, 2 never ran".
+fn from_stream(tool: &str, streamed: &Streamed) -> String {
+    let mut said = format!(
+        "{} test(s) recorded from {tool}'s live stream, {} running",
+        streamed.finished.len(),
+        streamed.running.len()
+    );
+    if let Some(never) = streamed.never_ran() {
+        said.push_str(&format!(", {never} never ran"));
+    }
+    said
 }
 
 /// "pytest exited with code 2", "pytest was killed by signal 9".

@@ -130,6 +130,9 @@ pub struct SuiteContext {
     pub cancel: CancelToken,
     /// Where to stream output lines as they come, when asked.
     pub live_output: Option<LiveOutput>,
+    /// Where to send each test's start and end as they happen, for runners
+    /// that follow their tool's stream ([`SuiteContext::run_streaming`]).
+    pub test_events: Option<crate::stream::TestEvents>,
     /// `settings` parsed into the runner's type, shared by the clones.
     parsed: ParsedSettings,
 }
@@ -159,6 +162,7 @@ impl SuiteContext {
             kill_grace: Duration::from_secs(5),
             cancel: CancelToken::new(),
             live_output: None,
+            test_events: None,
             parsed: ParsedSettings::default(),
         }
     }

@@ -24,6 +24,7 @@ pub mod result;
 pub mod route;
 pub mod runner;
 pub mod settings;
+pub mod stream;
 pub mod version;
 
 /// The TOML types of the API ([`Runner::check_settings`] takes a
@@ -37,3 +38,4 @@ pub use probe::{Probe, ProbeError, ProbeOutput};
 pub use result::{LeakedProcess, SuiteOutcome, SuiteResult, ToolRun};
 pub use runner::{Runner, RunnerError};
 pub use settings::{parse_settings, SettingsError};
+pub use stream::{StreamLine, Streamed, TestEvent, TestEvents};

@@ -88,3 +88,38 @@ pub fn distribution_version(ctx: &SuiteContext, python: &Path, distribution: &st
         }
     }
 }
+
+/// Writes the Python module `file_name` holding `source` (a plugin qaagent
+/// ships inside its binary) into `<attempt output>/.qaagent-python/`, puts
+/// that directory first on `cmd`'s `PYTHONPATH` (before the suite's own
+/// `PYTHONPATH`, else the inherited one) and names the attempt's stream file
+/// to it in [`crate::stream::STREAM_ENV`]. Never written into the project.
+pub fn ship_stream_module(
+    ctx: &SuiteContext,
+    cmd: &mut Command,
+    file_name: &str,
+    source: &str,
+) -> Result<(), RunnerError> {
+    let dir = ctx.output_dir.join(".qaagent-python");
+    let path = dir.join(file_name);
+    crate::outdir::create_fresh_dir(&dir)
+        .and_then(|()| crate::outdir::create_file(&path))
+        .and_then(|mut file| std::io::Write::write_all(&mut file, source.as_bytes()))
+        .map_err(|source| RunnerError::Io {
+            what: "cannot write qaagent's stream plugin",
+            path: path.clone(),
+            source,
+        })?;
+    let inherited = ctx
+        .env
+        .get("PYTHONPATH")
+        .map(std::ffi::OsString::from)
+        .or_else(|| std::env::var_os("PYTHONPATH"));
+    let mut paths = vec![dir];
+    paths.extend(inherited.iter().flat_map(std::env::split_paths));
+    let joined =
+        std::env::join_paths(paths).map_err(|err| RunnerError::Other(format!("cannot set PYTHONPATH: {err}")))?;
+    cmd.env("PYTHONPATH", joined)
+        .env(crate::stream::STREAM_ENV, ctx.stream_file());
+    Ok(())
+}

@@ -109,6 +109,9 @@ pub struct SuiteResult {
     pub skip_reason: Option<String>,
     /// The suite's output directory of its first attempt.
     pub output_dir: Option<PathBuf>,
+    /// Things worth a look that do not change the result (the tool's report
+    /// and its live stream disagreeing), for the run's summary.
+    pub warnings: Vec<String>,
     /// How the suite itself ended, when that outweighs its cases: skipped,
     /// errored, timed out, interrupted. `Passed` otherwise.
     ending: SuiteOutcome,
@@ -131,6 +134,7 @@ impl SuiteResult {
             tool: ToolRun::default(),
             skip_reason: None,
             output_dir: None,
+            warnings: Vec::new(),
             ending: SuiteOutcome::Passed,
         }
     }

@@ -14,6 +14,8 @@ pub struct BehaveOutputs {
     pub rerun_file: PathBuf,
     /// The JSON formatter's report, which carries each scenario's location.
     pub json_report: PathBuf,
+    /// qaagent's own formatter's live stream ([`runner_api::stream`]).
+    pub stream: PathBuf,
 }
 
 impl BehaveOutputs {
@@ -23,12 +25,14 @@ impl BehaveOutputs {
             junit_dir: output_dir.join("junit"),
             rerun_file: output_dir.join("rerun.txt"),
             json_report: output_dir.join("behave.json"),
+            stream: output_dir.join(runner_api::stream::STREAM_FILE),
         }
     }
 }
 
 /// The behave command for `ctx`: `<python> -m behave TARGETS --junit … -f rerun
-/// -o … -f json -o … -f pretty --no-color --show-skipped ARGS`, run in the
+/// -o … -f json -o … -f qaagent_stream:Formatter -o … -f pretty --no-color
+/// --show-skipped ARGS`, run in the
 /// project dir with the suite's environment. `targets` are the suite path or the selected
 /// scenario locations, absolute.
 ///
@@ -53,6 +57,8 @@ pub fn behave_command(ctx: &SuiteContext, python: &Path, targets: &[PathBuf], ou
         .arg(&outputs.rerun_file)
         .args(["-f", "json", "-o"])
         .arg(&outputs.json_report)
+        .args(["-f", "qaagent_stream:Formatter", "-o"])
+        .arg(&outputs.stream)
         .args(["-f", "pretty", "--no-color", "--show-skipped"])
         .args(&ctx.args);
     cmd
@@ -101,6 +107,10 @@ mod tests {
                 "json",
                 "-o",
                 "/out/behave/behave.json",
+                "-f",
+                "qaagent_stream:Formatter",
+                "-o",
+                "/out/behave/qaagent-stream.jsonl",
                 "-f",
                 "pretty",
                 "--no-color",

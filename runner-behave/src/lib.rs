@@ -23,10 +23,11 @@
 
 mod command;
 mod locations;
+mod stream;
 
 use std::path::PathBuf;
 
-use runner_api::conclude::{conclude, Attempt, JunitOutcome};
+use runner_api::conclude::{conclude_streamed, Attempt, JunitOutcome};
 use runner_api::junit::{self, JunitError};
 use runner_api::process::log_tail;
 use runner_api::python::{distribution_version, find_python, install_hint, module_missing};
@@ -129,9 +130,11 @@ impl Runner for BehaveRunner {
         }
 
         let outputs = BehaveOutputs::new(&ctx.output_dir);
-        let cmd = behave_command(ctx, &python, &command::targets(ctx), &outputs);
+        let mut cmd = behave_command(ctx, &python, &command::targets(ctx), &outputs);
+        runner_api::python::ship_stream_module(ctx, &mut cmd, "qaagent_stream.py", stream::FORMATTER)?;
         log::debug!("[{}] running {cmd:?}", ctx.suite);
-        let process = ctx.run_supervised(cmd)?;
+        let (process, streamed) =
+            ctx.run_streaming(cmd, &outputs.stream, &|line| stream::parse(line, &ctx.project_dir))?;
 
         // behave makes the directory only once it has a report to write.
         let junit_files = if outputs.junit_dir.is_dir() {
@@ -166,15 +169,18 @@ impl Runner for BehaveRunner {
                 .filter(|path| path.is_file())
                 .cloned(),
         );
-        Ok(conclude(Attempt {
-            ctx,
-            runner: RUNNER_NAME,
-            tool: TOOL,
-            process,
-            junit,
-            ok_codes: &[0, 1],
-            artifacts,
-        }))
+        Ok(conclude_streamed(
+            Attempt {
+                ctx,
+                runner: RUNNER_NAME,
+                tool: TOOL,
+                process,
+                junit,
+                ok_codes: &[0, 1],
+                artifacts,
+            },
+            streamed,
+        ))
     }
 }
 

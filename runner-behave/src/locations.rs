@@ -220,7 +220,7 @@ fn strip_line(location: &str) -> &str {
 }
 
 /// `path` relative to `project_dir` when it is an absolute path below it, else as is.
-fn relative_to(path: &str, project_dir: &Path) -> String {
+pub(crate) fn relative_to(path: &str, project_dir: &Path) -> String {
     let as_path = PathBuf::from(path);
     match as_path.strip_prefix(project_dir) {
         Ok(relative) if as_path.is_absolute() => relative.to_string_lossy().into_owned(),

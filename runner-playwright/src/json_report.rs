@@ -174,9 +174,11 @@ struct Spec {
     tests: Vec<Test>,
 }
 
+/// One test of a spec, over all its runs (also what the live stream's
+/// reporter writes of a finished test).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Test {
+pub(crate) struct Test {
     #[serde(default)]
     project_name: String,
     status: Outcome,
@@ -371,7 +373,8 @@ pub fn classname(project: &str, file: &str) -> String {
     }
 }
 
-fn to_case(root_dir: &Path, suite_path: &Path, file: &str, name: &str, test: Test) -> TestCase {
+/// The case of `test`, named `name` in `file` (relative to `root_dir`).
+pub(crate) fn to_case(root_dir: &Path, suite_path: &Path, file: &str, name: &str, test: Test) -> TestCase {
     let Test {
         project_name,
         status: mut outcome,

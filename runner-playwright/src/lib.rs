@@ -33,6 +33,7 @@ mod reporters;
 pub mod runner;
 pub mod selector;
 pub mod settings;
+mod stream;
 pub mod version;
 
 pub use runner::PlaywrightRunner;

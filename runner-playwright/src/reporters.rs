@@ -36,11 +36,23 @@ const CONFIG_FILES: &[&str] = &[
 
 /// Adds qaagent's reporters to `cmd` for Playwright `version` (`None`:
 /// unknown, taken as the newest), with every report's output in
-/// `output_dir`. Before 1.63, warns about the config's reporters that
-/// `--reporter` drops.
-pub(crate) fn add(cmd: &mut Command, ctx: &SuiteContext, version: Option<Version>) {
+/// `output_dir`, and the live stream's reporter at `stream` when given.
+/// Before 1.63, warns about the config's reporters that `--reporter` drops.
+pub(crate) fn add(cmd: &mut Command, ctx: &SuiteContext, version: Option<Version>, stream: Option<&Path>) {
+    // Playwright splits the list on commas: a path holding one cannot be in it.
+    let stream = match stream.map(|path| path.to_string_lossy()) {
+        Some(path) if !path.contains(',') => format!(",{path}"),
+        Some(path) => {
+            log::warn!(
+                "[{}] no live stream: its reporter's path {path} holds a comma",
+                ctx.suite
+            );
+            String::new()
+        }
+        None => String::new(),
+    };
     if version.is_none_or(Version::has_add_reporter) {
-        cmd.arg("--add-reporter=junit,json")
+        cmd.arg(format!("--add-reporter=junit,json{stream}"))
             .env("PLAYWRIGHT_HTML_OUTPUT_DIR", ctx.output_dir.join("playwright-report"))
             .env("PLAYWRIGHT_HTML_OPEN", "never")
             .env(
@@ -49,7 +61,7 @@ pub(crate) fn add(cmd: &mut Command, ctx: &SuiteContext, version: Option<Version
             );
         return;
     }
-    cmd.arg("--reporter=line,junit,json");
+    cmd.arg(format!("--reporter=line,junit,json{stream}"));
     // Once a suite, not once an attempt.
     let first = ctx.attempt == 1 && ctx.previous_output_dir.is_none();
     if let Some((file, names)) = configured(ctx).filter(|_| first) {

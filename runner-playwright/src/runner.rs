@@ -4,14 +4,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use runner_api::conclude::{conclude, Attempt, JunitOutcome};
+use runner_api::conclude::{conclude_streamed, Attempt, JunitOutcome};
 use runner_api::junit::{self, JunitCase};
 use runner_api::{parse_settings, RunnerError, SettingsError, SuiteContext, SuiteOutcome, SuiteResult, TestCase};
 
 use crate::install::{self, InstallOutcome};
 use crate::settings::PlaywrightSettings;
 use crate::version::{self, Version};
-use crate::{json_report, locations, reporters, selector};
+use crate::{json_report, locations, reporters, selector, stream};
 
 /// The name users write as `runner = "playwright"`.
 pub const RUNNER_NAME: &str = "playwright";
@@ -187,9 +187,25 @@ impl runner_api::Runner for PlaywrightRunner {
         }
         let version = installed.as_deref().and_then(Version::parse);
         let outputs = Outputs::new(&ctx.output_dir);
-        let cmd = self.command(&test_ctx, &settings, &outputs, version)?;
+        let reporter = ctx.output_dir.join(stream::REPORTER_FILE);
+        runner_api::outdir::create_file(&reporter)
+            .and_then(|mut file| std::io::Write::write_all(&mut file, stream::REPORTER.as_bytes()))
+            .map_err(|source| RunnerError::Io {
+                what: "cannot write qaagent's stream reporter",
+                path: reporter.clone(),
+                source,
+            })?;
+        let mut cmd = self.command(&test_ctx, &settings, &outputs, version, &reporter)?;
+        cmd.env(runner_api::stream::STREAM_ENV, ctx.stream_file());
         log::debug!("[{}] running {cmd:?}", ctx.suite);
-        let process = test_ctx.run_supervised(cmd).map_err(|err| {
+        let parse = |line: &str| match stream::parse(line, &ctx.path)? {
+            runner_api::StreamLine::Finished(mut case) => {
+                keep_own_attachments(ctx, &mut case);
+                Some(runner_api::StreamLine::Finished(case))
+            }
+            other => Some(other),
+        };
+        let (process, streamed) = test_ctx.run_streaming(cmd, &ctx.stream_file(), &parse).map_err(|err| {
             if err.is_not_found() {
                 RunnerError::ToolMissing {
                     tool: "npx".into(),
@@ -212,15 +228,18 @@ impl runner_api::Runner for PlaywrightRunner {
         .filter(|path| path.is_file())
         .collect();
         collect_files(&outputs.results, &mut artifacts);
-        let mut result = conclude(Attempt {
-            ctx,
-            runner: RUNNER_NAME,
-            tool: TOOL_NAME,
-            process,
-            junit,
-            ok_codes: OK_CODES,
-            artifacts,
-        });
+        let mut result = conclude_streamed(
+            Attempt {
+                ctx,
+                runner: RUNNER_NAME,
+                tool: TOOL_NAME,
+                process,
+                junit,
+                ok_codes: OK_CODES,
+                artifacts,
+            },
+            streamed,
+        );
         add_attachments(&result.cases, &mut result.artifacts);
         // The suite's wall time includes its install.
         result.duration += install_took;
@@ -252,6 +271,7 @@ impl PlaywrightRunner {
         settings: &PlaywrightSettings,
         outputs: &Outputs,
         version: Option<Version>,
+        stream_reporter: &Path,
     ) -> Result<Command, RunnerError> {
         let mut projects = settings.projects().to_vec();
         let mut locations = Vec::new();
@@ -288,7 +308,7 @@ impl PlaywrightRunner {
                 locations = located.args;
             }
         }
-        reporters::add(&mut cmd, ctx, version);
+        reporters::add(&mut cmd, ctx, version, Some(stream_reporter));
         cmd.args(projects.iter().map(|project| format!("--project={project}")))
             .args(&ctx.args)
             .args(locations);

@@ -7,11 +7,12 @@
 //! id — the selector a retry passes back to pytest.
 
 mod node_id;
+mod stream;
 
 use std::path::{Path, PathBuf};
 
 use runner_api::case::PriorFailure;
-use runner_api::conclude::{conclude, Attempt, JunitOutcome};
+use runner_api::conclude::{conclude_streamed, Attempt, JunitOutcome};
 use runner_api::junit;
 use runner_api::process::{log_tail, ExitKind};
 use runner_api::python::{distribution_version, find_python, install_hint, module_missing};
@@ -125,10 +126,14 @@ impl Runner for PytestRunner {
         let mut cmd = pytest_command(ctx, &python, &targets);
         cmd.arg("-o")
             .arg("junit_family=xunit1")
-            .arg(format!("--junitxml={}", junit_path.display()));
+            .arg(format!("--junitxml={}", junit_path.display()))
+            .args(["-p", stream::PLUGIN_MODULE]);
+        runner_api::python::ship_stream_module(ctx, &mut cmd, "qaagent_stream.py", stream::PLUGIN)?;
         cmd.args(&ctx.args);
         log::debug!("[{}] {:?}", ctx.suite, cmd);
-        let process = ctx.run_supervised(cmd).map_err(|err| spawn_error(&python, err))?;
+        let (process, streamed) = ctx
+            .run_streaming(cmd, &ctx.stream_file(), &stream::parse)
+            .map_err(|err| spawn_error(&python, err))?;
 
         let junit = if junit_path.is_file() {
             match read_report(&junit_path) {
@@ -158,15 +163,18 @@ impl Runner for PytestRunner {
         if junit_path.is_file() {
             artifacts.push(junit_path);
         }
-        let mut result = conclude(Attempt {
-            ctx,
-            runner: self.name(),
-            tool: "pytest",
-            process,
-            junit,
-            ok_codes: &[0, 1],
-            artifacts,
-        });
+        let mut result = conclude_streamed(
+            Attempt {
+                ctx,
+                runner: self.name(),
+                tool: "pytest",
+                process,
+                junit,
+                ok_codes: &[0, 1],
+                artifacts,
+            },
+            streamed,
+        );
         if no_tests {
             result.return_code = Some(NO_TESTS_COLLECTED);
             result.tool.exit_code = Some(NO_TESTS_COLLECTED);
@@ -242,12 +250,7 @@ pub fn read_report(path: &Path) -> Result<(Vec<TestCase>, Vec<junit::SuiteProble
 /// Adds one JUnit row to `cases`, merging it into the previous case when it
 /// is the same test.
 fn push_row(cases: &mut Vec<TestCase>, row: junit::JunitCase) {
-    // A collection error names the module, not a test: re-running the module is the selection.
-    let selector = match row.file.as_deref() {
-        Some(file) if row.classname.is_empty() => Some(file.to_string()),
-        Some(file) => Some(node_id(file, &row.classname, &row.name)),
-        None => None,
-    };
+    let selector = selector(row.file.as_deref(), &row.classname, &row.name);
     let mut case = row.into_test_case();
     case.selector = selector;
     if let Some(previous) = cases.last_mut() {
@@ -264,6 +267,17 @@ fn push_row(cases: &mut Vec<TestCase>, row: junit::JunitCase) {
         }
     }
     cases.push(case);
+}
+
+/// The selector of the test a JUnit row (or the live stream, which names
+/// tests as the rows do) names: its node id. A collection error names the
+/// module, not a test: re-running the module is the selection.
+fn selector(file: Option<&str>, classname: &str, name: &str) -> Option<String> {
+    match file {
+        Some(file) if classname.is_empty() => Some(file.to_string()),
+        Some(file) => Some(node_id(file, classname, name)),
+        None => None,
+    }
 }
 
 /// pytest-rerunfailures (16.6.1 and newer) writes a row for each run it

@@ -409,3 +409,23 @@ pub fn scrub_numbers(value: &mut Value) {
         _ => {}
     }
 }
+
+/// Runs qaagent under a pseudo-terminal (util-linux `script`), returning what the terminal saw.
+pub fn run_in_terminal(project: &Path, args: &str, no_color: bool) -> String {
+    let runs = tempfile::tempdir().expect("tempdir");
+    let command = format!("{} {args}", qaagent_bin().display());
+    let mut cmd = std::process::Command::new("script");
+    cmd.args(["-qec", &command, "/dev/null"])
+        .current_dir(project)
+        .env("QAAGENT_RUNS_DIR", runs.path())
+        .env("VIRTUAL_ENV", venv())
+        .env_remove("CI")
+        .env("TERM", "xterm-256color");
+    if no_color {
+        cmd.env("NO_COLOR", "1");
+    } else {
+        cmd.env_remove("NO_COLOR");
+    }
+    let output = cmd.output().expect("script");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}

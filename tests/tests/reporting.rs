@@ -2,8 +2,6 @@
 //! event stream (snapshots, with times and paths normalized), live tool
 //! output under --parallel, colour rules, and custom diagnostics.
 
-use std::path::Path;
-
 use qaagent_tests::{fixture, normalize, read_json, scrub_numbers, Qaagent};
 use serde_json::Value;
 
@@ -102,37 +100,17 @@ fn immediate_output_lines_are_whole_and_prefixed_under_parallel() {
     assert_eq!(log.matches(" end\n").count(), 300);
 }
 
-/// Runs qaagent under a pseudo-terminal (util-linux `script`), returning what the terminal saw.
-fn run_in_terminal(project: &Path, args: &str, no_color: bool) -> String {
-    let runs = tempfile::tempdir().expect("tempdir");
-    let command = format!("{} {args}", qaagent_tests::qaagent_bin().display());
-    let mut cmd = std::process::Command::new("script");
-    cmd.args(["-qec", &command, "/dev/null"])
-        .current_dir(project)
-        .env("QAAGENT_RUNS_DIR", runs.path())
-        .env("VIRTUAL_ENV", qaagent_tests::venv())
-        .env_remove("CI")
-        .env("TERM", "xterm-256color");
-    if no_color {
-        cmd.env("NO_COLOR", "1");
-    } else {
-        cmd.env_remove("NO_COLOR");
-    }
-    let output = cmd.output().expect("script");
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
 #[test]
 fn colour_follows_the_terminal_and_no_color() {
     let project = fixture("pytest-project");
-    let coloured = run_in_terminal(
+    let coloured = qaagent_tests::run_in_terminal(
         project.path(),
         "run-all --no-progress --suite passing --suite failing",
         false,
     );
     assert!(coloured.contains("\x1b[31m"), "a terminal gets colour: {coloured:?}");
     assert!(coloured.contains("FAIL"), "{coloured}");
-    let plain = run_in_terminal(
+    let plain = qaagent_tests::run_in_terminal(
         project.path(),
         "run-all --no-progress --suite passing --suite failing",
         true,
@@ -142,13 +120,13 @@ fn colour_follows_the_terminal_and_no_color() {
         !plain.contains('\x1b'),
         "NO_COLOR output has no escape codes: {plain:?}"
     );
-    let never = run_in_terminal(
+    let never = qaagent_tests::run_in_terminal(
         project.path(),
         "run-all --no-progress --color never --suite passing",
         false,
     );
     assert!(!never.contains('\x1b'), "{never:?}");
-    let live = run_in_terminal(project.path(), "run-all --suite passing --suite failing", true);
+    let live = qaagent_tests::run_in_terminal(project.path(), "run-all --suite passing --suite failing", true);
     assert!(
         live.contains("FAIL failing"),
         "the live display ends in the same result lines: {live}"

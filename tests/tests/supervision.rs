@@ -99,10 +99,15 @@ fn timeout_kills_the_tool_and_its_grandchild_and_other_suites_run_on() {
     assert!(stdout.contains("TIMEOUT hang_a"), "{stdout}");
     assert!(stdout.contains("timed out after 2 s"), "{stdout}");
     assert!(stdout.contains("PASS quick 2 passed"), "{stdout}");
-    // The timed-out suite's error is no test: the test counts add up to the
-    // tests, and the suite is counted apart.
+    // The test that was running when the timeout hit is an errored test
+    // (pytest's live stream named it), which carries the suite's error: the
+    // counts add up to the tests, and no suite error is counted apart.
     assert!(
-        stdout.contains("FAILED: 2 suites, 2 tests: 2 passed, 0 failed, 0 errors, 0 skipped; 1 suite errored"),
+        stdout.contains("FAILED: 2 suites, 3 tests: 2 passed, 0 failed, 1 error, 0 skipped in"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("ERROR hang_a tests/hang_a/test_hang.py::test_hangs_with_a_grandchild"),
         "{stdout}"
     );
     assert!(

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use orchestrator::events::Event;
 use orchestrator::run::RunReport;
-use runner_api::{OutputStream, SuiteResult, TestCase};
+use runner_api::{OutputStream, SuiteResult, TestCase, TestEvent};
 use serde_json::{json, Value};
 
 use super::Reporter;
@@ -97,6 +97,25 @@ impl<W: Write> Reporter for JsonReporter<W> {
                     "error": error,
                 }),
             ),
+            Event::Test {
+                index,
+                suite,
+                attempt,
+                event,
+            } => {
+                let (name, body) = match event {
+                    TestEvent::Planned(total) => ("tests-planned", json!({ "total": total })),
+                    TestEvent::Started(case) => ("test-started", test_id(case)),
+                    TestEvent::Finished(case) => ("test-finished", case_body(case)),
+                };
+                let mut body = body;
+                if let Value::Object(map) = &mut body {
+                    map.insert("index".into(), json!(index));
+                    map.insert("suite".into(), json!(suite));
+                    map.insert("attempt".into(), json!(attempt));
+                }
+                self.emit(name, body)
+            }
             Event::SuiteFinished { index, result } => self.emit("suite-finished", suite_body(*index, result)),
             Event::Output(line) => self.emit(
                 "output",
@@ -184,6 +203,15 @@ fn suite_body(index: usize, result: &SuiteResult) -> Value {
         "skip_reason": result.skip_reason,
         "leaked": result.leaked,
         "cases": result.cases.iter().map(case_body).collect::<Vec<_>>(),
+    })
+}
+
+/// Who a test is: what a `test-started` event says.
+fn test_id(case: &TestCase) -> Value {
+    json!({
+        "name": case.name,
+        "classname": case.classname,
+        "selector": case.selector,
     })
 }
 

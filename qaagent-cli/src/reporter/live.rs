@@ -1,5 +1,6 @@
 //! The live display in a terminal: a line per running suite (name, attempt,
-//! elapsed) that turns into its result line when the suite ends.
+//! tests done of the attempt's total and failures so far, when its tool
+//! streams them, elapsed) that turns into its result line when the suite ends.
 
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -8,6 +9,7 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use orchestrator::events::Event;
 use orchestrator::run::RunReport;
+use runner_api::TestEvent;
 
 use super::plain::{retry_what, run_started_line};
 use super::style::Style;
@@ -28,6 +30,8 @@ pub enum Stream {
 pub struct LiveReporter {
     multi: MultiProgress,
     bars: HashMap<usize, ProgressBar>,
+    /// What the running suites' live streams said of their current attempt.
+    progress: HashMap<usize, Progress>,
     stream: Stream,
     style: Style,
     name_width: usize,
@@ -43,6 +47,7 @@ impl LiveReporter {
         LiveReporter {
             multi: MultiProgress::with_draw_target(target),
             bars: HashMap::new(),
+            progress: HashMap::new(),
             stream,
             style,
             name_width: 8,
@@ -91,6 +96,14 @@ impl Reporter for LiveReporter {
                 } else {
                     format!("attempt {attempt}: {}", retry_what(*selected))
                 };
+                self.progress.insert(
+                    *index,
+                    Progress {
+                        attempt: detail.clone(),
+                        total: *selected,
+                        ..Progress::default()
+                    },
+                );
                 match self.bars.get(index) {
                     Some(bar) => {
                         bar.set_message(detail);
@@ -102,7 +115,14 @@ impl Reporter for LiveReporter {
                     }
                 }
             }
+            Event::Test { index, event, .. } => {
+                if let (Some(progress), Some(bar)) = (self.progress.get_mut(index), self.bars.get(index)) {
+                    progress.add(event);
+                    bar.set_message(progress.to_string());
+                }
+            }
             Event::SuiteFinished { index, result } => {
+                self.progress.remove(index);
                 if let Some(bar) = self.bars.remove(index) {
                     bar.finish_and_clear();
                     self.multi.remove(&bar);
@@ -138,5 +158,48 @@ impl LiveReporter {
             }
             Stream::Stderr => io::stderr().lock().write_all(text.as_bytes()),
         }
+    }
+}
+
+/// A running attempt's tests so far, from its tool's live stream.
+#[derive(Debug, Default)]
+struct Progress {
+    /// `attempt 1`, `attempt 2: 3 failed tests`.
+    attempt: String,
+    /// How many tests the attempt runs, once known.
+    total: Option<usize>,
+    done: usize,
+    failed: usize,
+}
+
+impl Progress {
+    fn add(&mut self, event: &TestEvent) {
+        match event {
+            // The attempt's selection, when it named its tests, is the whole:
+            // each share of a split suite plans only its own part.
+            TestEvent::Planned(total) => {
+                self.total.get_or_insert(*total);
+            }
+            TestEvent::Started(_) => {}
+            TestEvent::Finished(case) => {
+                self.done += 1;
+                self.failed += usize::from(case.status.is_failure());
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.attempt)?;
+        match self.total {
+            Some(total) => write!(f, " {}/{total}", self.done)?,
+            None if self.done > 0 => write!(f, " {} done", self.done)?,
+            None => {}
+        }
+        if self.failed > 0 {
+            write!(f, ", {} failed", self.failed)?;
+        }
+        Ok(())
     }
 }

@@ -57,7 +57,7 @@ impl<W: Write> Reporter for PlainReporter<W> {
                     )?;
                 }
             }
-            Event::AttemptFinished { .. } => {}
+            Event::AttemptFinished { .. } | Event::Test { .. } => {}
             Event::RunFinished(report) => self.out.write_all(final_report(self.style, report).as_bytes())?,
             Event::SuiteFinished { result, .. } => {
                 for line in suite_lines(self.style, self.name_width, result) {

@@ -1,0 +1,90 @@
+//! The live stream of a pytest attempt: the shipped plugin
+//! (`plugin/qaagent_stream.py`) and the reading of its lines.
+
+use runner_api::{StreamLine, TestCase, TestStatus};
+use serde::Deserialize;
+
+/// The plugin's source, written into each attempt's output directory.
+pub(crate) const PLUGIN: &str = include_str!("../plugin/qaagent_stream.py");
+
+/// The plugin's module name (`-p qaagent_stream`).
+pub(crate) const PLUGIN_MODULE: &str = "qaagent_stream";
+
+/// One line the plugin writes.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "event", rename_all = "lowercase")]
+enum Line {
+    Total {
+        count: usize,
+    },
+    Started {
+        #[serde(flatten)]
+        row: Row,
+    },
+    Finished {
+        #[serde(flatten)]
+        row: Row,
+        status: TestStatus,
+        #[serde(default)]
+        duration: f64,
+        message: Option<String>,
+    },
+}
+
+/// A test named as its xunit1 JUnit row names it.
+#[derive(Debug, Deserialize)]
+struct Row {
+    file: Option<String>,
+    classname: String,
+    name: String,
+}
+
+impl Row {
+    fn into_case(self, status: TestStatus) -> TestCase {
+        let mut case = TestCase::new(self.name, self.classname, status);
+        case.selector = crate::selector(self.file.as_deref(), &case.classname, &case.name);
+        case.file = self.file;
+        case
+    }
+}
+
+/// What one line of the plugin's stream says; `None` when it is not the plugin's.
+pub(crate) fn parse(line: &str) -> Option<StreamLine> {
+    Some(match serde_json::from_str::<Line>(line).ok()? {
+        Line::Total { count } => StreamLine::Total(count),
+        Line::Started { row } => StreamLine::Started(row.into_case(TestStatus::Error)),
+        Line::Finished {
+            row,
+            status,
+            duration,
+            message,
+        } => {
+            let mut case = row.into_case(status);
+            case.duration = if duration.is_finite() { duration.max(0.0) } else { 0.0 };
+            case.message = message;
+            StreamLine::Finished(case)
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_finished_test_is_named_as_its_junit_row() {
+        let line = r#"{"event": "finished", "file": "tests/test_a.py", "classname": "tests.test_a.TestA", "name": "test_x[1]", "status": "failed", "duration": 0.5, "message": "assert 1 == 2"}"#;
+        let Some(StreamLine::Finished(case)) = parse(line) else {
+            panic!("a finished line");
+        };
+        assert_eq!(case.selector.as_deref(), Some("tests/test_a.py::TestA::test_x[1]"));
+        assert_eq!(
+            (case.name.as_str(), case.classname.as_str()),
+            ("test_x[1]", "tests.test_a.TestA")
+        );
+        assert_eq!((case.status, case.duration), (TestStatus::Failed, 0.5));
+        assert_eq!(parse(r#"{"event": "total", "count": 4}"#), Some(StreamLine::Total(4)));
+        assert_eq!(parse(r#"{"event": "finished", "name": 3}"#), None);
+        assert_eq!(parse("not json"), None);
+    }
+}

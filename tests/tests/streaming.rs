@@ -1,0 +1,438 @@
+//! Per-test results as they happen: each built-in tool streams its tests
+//! while it runs, so a suite stopped before its tool writes a report keeps
+//! the tests that finished and names the one that was running.
+
+use qaagent_tests::{project_with, record_named, Qaagent};
+
+/// A project's config with one suite `[tests.SUITE]` at `path`, stopped
+/// after `timeout` seconds, with `extra` lines in its table.
+fn config(suite: &str, path: &str, timeout: u32, extra: &str) -> String {
+    format!(
+        "[project]\nname = \"streaming\"\n\n[run]\nkill_grace = 1\n\n\
+         [tests.{suite}]\npath = \"{path}\"\ntimeout = {timeout}\n{extra}\n"
+    )
+}
+
+/// Three quick tests, then one that sleeps far past the timeout, then one
+/// that never gets to run.
+const PYTEST_TESTS: &str = r#"import time
+
+
+def test_one():
+    pass
+
+
+def test_two():
+    pass
+
+
+def test_three():
+    pass
+
+
+def test_four_hangs():
+    time.sleep(60)
+
+
+def test_five_never_runs():
+    pass
+"#;
+
+/// Asserts the run recorded `passed` as passed and `hung` as an error
+/// naming the timeout, in tests.jsonl and in what qaagent printed.
+fn assert_partial(run: &qaagent_tests::RunOutput, suite: &str, passed: &[&str], hung: &str, timeout: u32) {
+    let records = run.suite_records(suite);
+    for name in passed {
+        assert_eq!(record_named(&records, name)["status"], "passed", "{}", run.describe());
+    }
+    let hung_record = record_named(&records, hung);
+    assert_eq!(hung_record["status"], "error", "{}", run.describe());
+    assert_eq!(
+        hung_record["error_message"],
+        format!("timed out after {timeout} s while running this test").as_str(),
+        "{}",
+        run.describe()
+    );
+    assert_eq!(records.len(), passed.len() + 1, "{records:#?}");
+    let printed = format!("{}{}", run.stdout(), run.stderr());
+    assert!(
+        printed.contains(hung),
+        "the summary names the hung test: {}",
+        run.describe()
+    );
+    assert!(
+        printed.contains(&format!("timed out after {timeout} s")),
+        "{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn a_pytest_suite_that_times_out_keeps_the_tests_that_finished_and_names_the_hung_one() {
+    let project = project_with(
+        "stream-pytest",
+        &[
+            (".qaagent.toml", &config("unit", "tests", 4, "")),
+            ("tests/test_stream.py", PYTEST_TESTS),
+        ],
+    );
+    let run = Qaagent::new(project.path()).args(["run-all"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    assert_partial(
+        &run,
+        "unit",
+        &["test_one", "test_two", "test_three"],
+        "test_four_hangs",
+        4,
+    );
+    let records = run.suite_records("unit");
+    let one = record_named(&records, "test_one");
+    assert_eq!(
+        one["metadata"]["classname"], "tests.test_stream",
+        "named as its JUnit row: {one}"
+    );
+    assert_eq!(one["metadata"]["selector"], "tests/test_stream.py::test_one", "{one}");
+    let manifest = run.manifest();
+    let error = manifest["suites"][0]["error"].as_str().unwrap_or_default().to_string();
+    assert!(
+        error.contains("3 test(s) recorded from pytest's live stream, 1 running, 1 never ran"),
+        "{manifest:#}"
+    );
+}
+
+#[test]
+fn under_xdist_the_controller_streams_every_workers_tests() {
+    let config = config("unit", "tests", 4, r#"args = ["-n", "2"]"#);
+    let project = project_with(
+        "stream-xdist",
+        &[(".qaagent.toml", &config), ("tests/test_stream.py", PYTEST_TESTS)],
+    );
+    let run = Qaagent::new(project.path()).args(["run-all"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let records = run.suite_records("unit");
+    for name in ["test_one", "test_two", "test_three"] {
+        assert_eq!(record_named(&records, name)["status"], "passed", "{}", run.describe());
+    }
+    let hung = record_named(&records, "test_four_hangs");
+    assert_eq!(
+        hung["error_message"], "timed out after 4 s while running this test",
+        "{hung}"
+    );
+    let stream = std::fs::read_to_string(run.run_dir().join("artifacts/unit/qaagent-stream.jsonl")).expect("stream");
+    assert_eq!(
+        stream.matches("\"name\": \"test_one\"").count(),
+        2,
+        "started and finished once, by the controller alone: {stream}"
+    );
+}
+
+const BEHAVE_FEATURE: &str = r#"Feature: Waiting
+
+  Scenario: First
+    Given I wait 0 seconds
+
+  Scenario: Second
+    Given I wait 0 seconds
+
+  Scenario: Third
+    Given I wait 0 seconds
+
+  Scenario: Fourth hangs
+    Given I wait 60 seconds
+
+  Scenario: Fifth never runs
+    Given I wait 0 seconds
+"#;
+
+const BEHAVE_STEPS: &str = r#"import time
+
+from behave import given
+
+
+@given("I wait {seconds:d} seconds")
+def wait(context, seconds):
+    time.sleep(seconds)
+"#;
+
+#[test]
+fn a_behave_suite_that_times_out_keeps_the_scenarios_that_finished_and_names_the_hung_one() {
+    let project = project_with(
+        "stream-behave",
+        &[
+            (".qaagent.toml", &config("behave", "features", 4, "")),
+            ("features/wait.feature", BEHAVE_FEATURE),
+            ("features/steps/wait_steps.py", BEHAVE_STEPS),
+        ],
+    );
+    let run = Qaagent::new(project.path()).args(["run-all"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    assert_partial(&run, "behave", &["First", "Second", "Third"], "Fourth hangs", 4);
+    let records = run.suite_records("behave");
+    let first = record_named(&records, "First");
+    assert_eq!(
+        first["metadata"]["classname"], "wait.Waiting",
+        "named as its JUnit row: {first}"
+    );
+    assert_eq!(first["metadata"]["selector"], "features/wait.feature:3", "{first}");
+}
+
+/// No browser: the tests start at once and one waits forever.
+const PLAYWRIGHT_TESTS: &str = r#"import { test, expect } from '@playwright/test';
+
+test.describe('waiting', () => {
+  test('first', async () => { expect(1).toBe(1); });
+  test('second', async () => { expect(2).toBe(2); });
+  test('third', async () => { expect(3).toBe(3); });
+  test('fourth hangs', async () => { await new Promise(() => {}); });
+  test('fifth never runs', async () => { expect(5).toBe(5); });
+});
+"#;
+
+const PLAYWRIGHT_RUNNER_CONFIG: &str = r#"import { defineConfig } from '@playwright/test';
+
+export default defineConfig({
+  testDir: './tests',
+  workers: 1,
+  retries: 0,
+  timeout: 120000,
+});
+"#;
+
+#[test]
+fn a_playwright_suite_that_times_out_keeps_the_tests_that_finished_and_names_the_hung_one() {
+    let project = project_with(
+        "stream-playwright",
+        &[
+            (".qaagent.toml", &config("e2e", "e2e", 12, "")),
+            ("e2e/playwright.config.ts", PLAYWRIGHT_RUNNER_CONFIG),
+            ("e2e/tests/wait.spec.ts", PLAYWRIGHT_TESTS),
+        ],
+    );
+    let fixture = qaagent_tests::repo_root().join("tests/fixtures/playwright-basic/e2e");
+    for shared in ["node_modules", "package.json"] {
+        std::os::unix::fs::symlink(fixture.join(shared), project.path().join("e2e").join(shared)).expect("symlink");
+    }
+    let run = Qaagent::new(project.path()).args(["run-all"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let passed = ["waiting › first", "waiting › second", "waiting › third"];
+    assert_partial(&run, "e2e", &passed, "waiting › fourth hangs", 12);
+    let records = run.suite_records("e2e");
+    let first = record_named(&records, "waiting › first");
+    assert_eq!(
+        first["metadata"]["classname"], "wait.spec.ts",
+        "named as its report's row: {first}"
+    );
+    assert_eq!(
+        first["metadata"]["selector"], "wait.spec.ts › waiting › first",
+        "{first}"
+    );
+    let manifest = run.manifest();
+    let error = manifest["suites"][0]["error"].as_str().unwrap_or_default().to_string();
+    assert!(error.contains("1 running, 1 never ran"), "{manifest:#}");
+}
+
+#[test]
+fn format_json_prints_each_test_as_it_finishes_before_its_suite() {
+    let config = config("unit", "tests", 60, "");
+    let tests = "def test_a():\n    pass\n\n\ndef test_b():\n    pass\n\n\ndef test_c():\n    assert 1 == 2\n\n\n\
+                 def test_d():\n    pass\n\n\ndef test_e():\n    pass\n";
+    let project = project_with(
+        "stream-json",
+        &[(".qaagent.toml", &config), ("tests/test_five.py", tests)],
+    );
+    let run = Qaagent::new(project.path()).args(["run-all", "--format", "json"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let events: Vec<serde_json::Value> = run
+        .stdout()
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("one JSON object a line"))
+        .collect();
+    let names: Vec<&str> = events.iter().filter_map(|event| event["event"].as_str()).collect();
+    let finished_at = names
+        .iter()
+        .position(|name| *name == "suite-finished")
+        .expect("suite-finished");
+    let test_finished: Vec<&serde_json::Value> = events[..finished_at]
+        .iter()
+        .filter(|event| event["event"] == "test-finished")
+        .collect();
+    assert_eq!(test_finished.len(), 5, "{names:?}");
+    assert_eq!(
+        names[finished_at..]
+            .iter()
+            .filter(|name| **name == "test-finished")
+            .count(),
+        0
+    );
+    let c = test_finished
+        .iter()
+        .find(|event| event["name"] == "test_c")
+        .expect("test_c");
+    assert_eq!(
+        (&c["suite"], &c["attempt"], &c["status"], &c["selector"]),
+        (
+            &serde_json::json!("unit"),
+            &serde_json::json!(1),
+            &serde_json::json!("failed"),
+            &serde_json::json!("tests/test_five.py::test_c")
+        ),
+        "{c}"
+    );
+    let planned = events
+        .iter()
+        .find(|event| event["event"] == "tests-planned")
+        .expect("tests-planned");
+    assert_eq!(planned["total"], 5, "{planned}");
+    assert_eq!(
+        names.iter().filter(|name| **name == "test-started").count(),
+        5,
+        "{names:?}"
+    );
+    let finished = events.last().expect("run-finished");
+    assert_eq!(
+        finished["warnings"],
+        serde_json::json!([]),
+        "stream and report agree: {finished}"
+    );
+}
+
+#[test]
+fn a_qaagent_killed_mid_suite_leaves_every_finished_test_in_tests_jsonl() {
+    // The hung test says where its process group is, to be stopped once qaagent is gone.
+    let tests = PYTEST_TESTS.replace(
+        "def test_four_hangs():\n",
+        "def test_four_hangs():\n    import os, pathlib\n    pathlib.Path('pgid').write_text(str(os.getpgid(0)))\n",
+    );
+    let project = project_with(
+        "stream-kill",
+        &[
+            (".qaagent.toml", &config("unit", "tests", 120, "")),
+            ("tests/test_stream.py", &tests),
+        ],
+    );
+    let runs = tempfile::tempdir().expect("runs");
+    let mut qaagent = Qaagent::with_runs_dir(project.path(), runs.path()).args(["run-all", "--no-progress"]);
+    qaagent
+        .command()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = qaagent.command().spawn().expect("start qaagent");
+    let pgid_file = project.path().join("pgid");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !pgid_file.is_file() || std::fs::read_to_string(&pgid_file).unwrap_or_default().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the hung test never started");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let run_dir = std::fs::read_dir(runs.path())
+        .expect("runs")
+        .next()
+        .expect("a run")
+        .expect("entry")
+        .path();
+    let tests_file = run_dir.join("evidence/tests.jsonl");
+    // The finished tests reach the file within moments of the hung one's start.
+    while qaagent_tests::read_jsonl(&tests_file).len() < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the finished tests never reached tests.jsonl"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+    let pgid = std::fs::read_to_string(&pgid_file).expect("pgid");
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", "--", &format!("-{}", pgid.trim())])
+        .status();
+
+    let records = qaagent_tests::read_jsonl(&tests_file);
+    let names: Vec<(&str, &str)> = records
+        .iter()
+        .map(|record| {
+            (
+                record["name"].as_str().unwrap_or_default(),
+                record["status"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [("test_one", "passed"), ("test_two", "passed"), ("test_three", "passed")]
+    );
+    assert_eq!(
+        records[0]["metadata"]["selector"], "tests/test_stream.py::test_one",
+        "{}",
+        records[0]
+    );
+    let manifest = qaagent_tests::read_json(&run_dir.join("manifest.json"));
+    assert_eq!(manifest["status"], "running", "the run was killed: {manifest:#}");
+}
+
+#[test]
+fn the_live_display_counts_the_tests_done_as_they_finish() {
+    let tests = (1..=4)
+        .map(|n| format!("def test_{n}():\n    import time\n    time.sleep(0.5)\n\n\n"))
+        .collect::<String>();
+    let project = project_with(
+        "stream-live",
+        &[
+            (".qaagent.toml", &config("unit", "tests", 60, "")),
+            ("tests/test_slow.py", &tests),
+        ],
+    );
+    let seen = qaagent_tests::run_in_terminal(project.path(), "run-all", true);
+    for done in ["0/4", "1/4", "2/4", "3/4"] {
+        assert!(
+            seen.contains(&format!("attempt 1 {done}")),
+            "{done} in the live display: {seen:?}"
+        );
+    }
+    assert!(seen.contains("PASS unit"), "it ends in the suite's result line: {seen}");
+}
+
+#[test]
+fn a_test_writing_into_the_stream_changes_nothing_but_a_warning() {
+    // Lines a test writes into the live stream are untrusted: a garbage line
+    // is skipped, a test the report does not hold is not recorded, and the
+    // disagreement is a warning of the run.
+    let tests = r#"import os
+
+
+def test_forges_the_stream():
+    with open(os.environ["QAAGENT_STREAM"], "a") as stream:
+        stream.write("not json at all\n")
+        stream.write('{"event": "finished", "file": "tests/test_forge.py", "classname": "tests.test_forge", '
+                     '"name": "test_ghost", "status": "failed"}\n')
+
+
+def test_plain():
+    pass
+"#;
+    let project = project_with(
+        "stream-forged",
+        &[
+            (".qaagent.toml", &config("unit", "tests", 60, "")),
+            ("tests/test_forge.py", tests),
+        ],
+    );
+    let run = Qaagent::new(project.path()).args(["run-all", "--format", "json"]).run();
+    assert_eq!(run.code(), 0, "the report says both passed: {}", run.describe());
+    let names: Vec<String> = run
+        .suite_records("unit")
+        .iter()
+        .map(|record| record["name"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(names, ["test_forges_the_stream", "test_plain"]);
+    let finished: serde_json::Value =
+        serde_json::from_str(run.stdout().lines().last().expect("run-finished")).expect("json");
+    let warnings = finished["warnings"].to_string();
+    assert!(
+        warnings.contains("suite unit: the tool's report and its live stream disagree: 0 test(s) only in the report, 1 only in the stream"),
+        "{warnings}"
+    );
+    assert!(
+        run.stderr().contains("disagree"),
+        "people are told too: {}",
+        run.describe()
+    );
+}
