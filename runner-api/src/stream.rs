@@ -17,6 +17,7 @@
 //! by the runner with serde, and a line that does not parse is skipped.
 
 use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -203,9 +204,19 @@ impl Tail {
     /// Calls `each` with every whole line written since the last call; a
     /// line over [`MAX_LINE_BYTES`] is given as `None`.
     fn read(&mut self, each: &mut dyn FnMut(Option<&str>)) {
-        let Ok(mut file) = std::fs::File::open(&self.path) else {
+        // The tool's tests can replace the file: a FIFO there would block
+        // this thread (and the attempt with it) on open, a link to /dev/zero
+        // would never end. Only the regular file itself is read.
+        let opened = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
+            .open(&self.path);
+        let Ok(mut file) = opened else {
             return;
         };
+        if !file.metadata().is_ok_and(|meta| meta.is_file()) {
+            return;
+        }
         if file.seek(SeekFrom::Start(self.offset)).is_err() {
             return;
         }
@@ -376,6 +387,22 @@ mod tests {
                 ("c".to_string(), TestStatus::Error)
             ]
         );
+    }
+
+    #[test]
+    fn a_stream_file_replaced_by_a_fifo_or_a_link_is_not_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(STREAM_FILE);
+        let name = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).expect("path");
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        let mut streamed = Streamed::default();
+        // Opening a FIFO for reading blocks until a writer comes: it must not.
+        read_all(&mut Tail::new(&path), &mut streamed);
+        std::fs::remove_file(&path).expect("remove");
+        std::os::unix::fs::symlink("/dev/zero", &path).expect("symlink");
+        read_all(&mut Tail::new(&path), &mut streamed);
+        assert_eq!((streamed.malformed, streamed.finished.len()), (0, 0));
     }
 
     #[test]
