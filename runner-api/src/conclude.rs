@@ -130,6 +130,14 @@ pub fn conclude_streamed(attempt: Attempt<'_>, streamed: Streamed) -> SuiteResul
     // end) may have run most of its tests: say that none is recorded, so
     // "0 tests" beside the timeout is not read as "nothing ran".
     let mut unwritten = None;
+    let running = streamed.running.first().map(|case| {
+        let more = streamed.running.len() - 1;
+        if more == 0 {
+            case.label()
+        } else {
+            format!("{} and {more} more", case.label())
+        }
+    });
     let junit_problem = match junit {
         JunitOutcome::Read(cases) => {
             result.cases = cases;
@@ -175,6 +183,16 @@ pub fn conclude_streamed(attempt: Attempt<'_>, streamed: Streamed) -> SuiteResul
         log::warn!("[{}] {warning}", ctx.suite);
         result.warnings.push(warning);
     }
+
+    // A tool that ended by itself in the middle of a test (an `os._exit(0)`
+    // in a step, a plugin bailing out) may leave a report of what came
+    // before that reads clean: the stream knows better.
+    let junit_problem = match (&stopped, junit_problem, running) {
+        (None, None, Some(running)) => Some(format!(
+            "{tool} ended while running {running} (its live stream says the test started and never finished)"
+        )),
+        (_, problem, _) => problem,
+    };
 
     let problem = if let Some((outcome, message)) = stopped {
         match unwritten {
@@ -360,6 +378,39 @@ fn note_leaks_in_log(log: &std::path::Path, leaked: &[crate::result::LeakedProce
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_clean_report_of_a_tool_that_ended_mid_test_is_a_suite_error() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let ctx = SuiteContext::new("s", root.path(), root.path(), root.path());
+        let attempt = |junit| Attempt {
+            ctx: &ctx,
+            runner: "r",
+            tool: "tool",
+            process: ProcessOutcome {
+                exit: ExitKind::Code(0),
+                timed_out: false,
+                cancelled: None,
+                wall: std::time::Duration::ZERO,
+                leaked: Vec::new(),
+            },
+            junit,
+            ok_codes: &[0, 1],
+            artifacts: Vec::new(),
+        };
+        let passed = || TestCase::new("a", "c", crate::TestStatus::Passed);
+        let mut streamed = Streamed::default();
+        streamed.finished.push(passed());
+        streamed
+            .running
+            .push(TestCase::new("b", "c", crate::TestStatus::Passed));
+        let result = conclude_streamed(attempt(JunitOutcome::Read(vec![passed()])), streamed);
+        assert_eq!(result.outcome(), SuiteOutcome::Errored);
+        let error = result.error.expect("an error");
+        assert!(error.contains("tool ended while running c::b"), "{error}");
+        let clean = conclude_streamed(attempt(JunitOutcome::Read(vec![passed()])), Streamed::default());
+        assert_eq!(clean.outcome(), SuiteOutcome::Passed);
+    }
 
     #[test]
     fn earlier_reports_go_to_the_artifacts_of_who_left_them() {

@@ -153,10 +153,10 @@ impl Runner for BehaveRunner {
         let (junit, junit_files) = match junit_files {
             Ok(files) if files.is_empty() => (JunitOutcome::Missing(outputs.junit_dir.clone()), files),
             Ok(files) => match read_cases(&files) {
-                Ok((cases, problems)) => (
-                    JunitOutcome::read(selected(ctx, with_locations(ctx, &outputs, cases)), problems),
-                    files,
-                ),
+                Ok((cases, mut problems)) => {
+                    let cases = with_locations(ctx, &outputs, cases, &mut problems);
+                    (JunitOutcome::read(selected(ctx, cases), problems), files)
+                }
                 Err(err) => (JunitOutcome::Unreadable(err), files),
             },
             Err(err) => (JunitOutcome::Unreadable(err), Vec::new()),
@@ -237,9 +237,24 @@ fn message_from_failing_step(mut case: TestCase) -> TestCase {
 }
 
 /// The cases with selectors and files from behave's JSON report, in run order.
-fn with_locations(ctx: &SuiteContext, outputs: &BehaveOutputs, cases: Vec<TestCase>) -> Vec<TestCase> {
+/// A JSON report cut short is a problem of the suite: behave writes it as it
+/// goes, so behave stopped early, and its JUnit files (one per feature) name
+/// only the features it got through.
+fn with_locations(
+    ctx: &SuiteContext,
+    outputs: &BehaveOutputs,
+    cases: Vec<TestCase>,
+    problems: &mut Vec<junit::SuiteProblem>,
+) -> Vec<TestCase> {
     match locations::Locations::read(&outputs.json_report, &ctx.project_dir) {
         Ok(mut locations) => locations::assign(cases, &mut locations),
+        Err(err @ locations::ReportError::Json(_)) => {
+            problems.push(junit::SuiteProblem::Stated(format!(
+                "{err} ({}): behave stopped before the end of its run",
+                outputs.json_report.display()
+            )));
+            cases
+        }
         Err(err) => {
             log::warn!(
                 "[{}] {} ({}); its scenarios cannot be re-run one by one",

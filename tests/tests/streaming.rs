@@ -436,3 +436,70 @@ def test_plain():
         run.describe()
     );
 }
+
+/// A tool that ends by itself, exit code 0, in the middle of a test: behave
+/// has written the JUnit file of the feature before, which reads clean, and
+/// never gets to the failing scenario after. Found by a hostile try: the
+/// run passed.
+#[test]
+fn a_tool_exiting_zero_in_the_middle_of_a_test_is_a_suite_error_not_a_pass() {
+    let project = project_with(
+        "stream-exit-zero",
+        &[
+            (".qaagent.toml", &config("behave", "features", 60, "")),
+            ("features/a.feature", "Feature: A\n  Scenario: passes\n    Given ok\n"),
+            (
+                "features/b.feature",
+                "Feature: B\n  Scenario: tool dies here\n    Given exit\n  Scenario: fails\n    Given fail\n",
+            ),
+            (
+                "features/steps/steps.py",
+                "import os\nfrom behave import given\n\n\n@given(\"ok\")\ndef ok(ctx):\n    pass\n\n\n\
+                 @given(\"exit\")\ndef ex(ctx):\n    os._exit(0)\n\n\n@given(\"fail\")\ndef fail(ctx):\n    assert False\n",
+            ),
+        ],
+    );
+    let run = Qaagent::new(project.path()).args(["run-all"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let printed = format!("{}{}", run.stdout(), run.stderr());
+    assert!(
+        printed.contains("behave stopped before the end of its run"),
+        "{}",
+        run.describe()
+    );
+    assert_eq!(run.manifest()["status"], "failed", "{}", run.describe());
+
+    // pytest the same way: `os._exit(0)` in a test.
+    let project = project_with(
+        "stream-exit-zero-pytest",
+        &[
+            (".qaagent.toml", &config("unit", "tests", 60, "")),
+            (
+                "tests/test_exit.py",
+                "import os\n\n\ndef test_one():\n    pass\n\n\ndef test_exits():\n    os._exit(0)\n\n\n\
+                 def test_fails():\n    assert False\n",
+            ),
+        ],
+    );
+    let run = Qaagent::new(project.path()).args(["run-all"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let records = run.suite_records("unit");
+    assert_eq!(
+        record_named(&records, "test_one")["status"],
+        "passed",
+        "{}",
+        run.describe()
+    );
+    assert_eq!(
+        record_named(&records, "test_exits")["status"],
+        "error",
+        "{}",
+        run.describe()
+    );
+    let printed = format!("{}{}", run.stdout(), run.stderr());
+    assert!(
+        printed.contains("exited with code 0 while running this test"),
+        "{}",
+        run.describe()
+    );
+}
