@@ -69,6 +69,18 @@ pub fn merge(mut merged: SuiteResult, next: SuiteResult, selection: &Selection) 
         Selection::All => None,
         Selection::Only(selectors) => Some(selectors.iter().map(String::as_str).collect()),
     };
+    // An earlier suite error stands unless this attempt re-ran every test it
+    // left failing: a retry of some of them (`retry_on`) says nothing of a
+    // share that timed out with the others.
+    let covered = selected.as_ref().is_none_or(|selected| {
+        (merged.cases.iter())
+            .filter(|case| case.status.is_failure())
+            .all(|case| case.selector.as_deref().is_some_and(|s| selected.contains(s)))
+    });
+    let earlier_error = match (&merged.error, covered) {
+        (Some(error), false) => Some((merged.outcome(), error.clone())),
+        _ => None,
+    };
     // Where each case of `next` goes among the merged ones, matched on its
     // whole identity; `None` for a test not seen before. Decided before any
     // case moves, while `merged` is only borrowed.
@@ -134,10 +146,13 @@ pub fn merge(mut merged: SuiteResult, next: SuiteResult, selection: &Selection) 
     }
     merged.leaked.extend(next.leaked);
     merged.warnings.extend(next.warnings);
-    // The last attempt decides the suite-level verdict.
+    // The last attempt decides the suite-level verdict, when it re-ran
+    // everything the earlier one left failing.
     merged.clear_error();
     if let Some(error) = next.error {
         merged.set_error(next_outcome, error);
+    } else if let Some((outcome, error)) = earlier_error {
+        merged.set_error(outcome, error);
     }
     merged
 }
@@ -278,6 +293,25 @@ mod tests {
             t.attachments,
             [std::path::PathBuf::from("/o/1.png"), "/o/attempt-2/3.png".into()]
         );
+    }
+
+    #[test]
+    fn an_earlier_error_stands_when_the_retry_left_some_of_its_failures_alone() {
+        let mut first = result(vec![
+            case("hangs", TestStatus::Error),
+            case("flaky", TestStatus::Failed),
+        ]);
+        first.set_error(SuiteOutcome::TimedOut, "share 3/3: timed out after 3 s");
+        let retried = Selection::Only(vec!["flaky".into()]);
+        let merged = merge(first.clone(), result(vec![case("flaky", TestStatus::Passed)]), &retried);
+        assert_eq!(merged.error.as_deref(), Some("share 3/3: timed out after 3 s"));
+        assert_eq!(merged.outcome(), SuiteOutcome::TimedOut);
+        let all = Selection::Only(vec!["hangs".into(), "flaky".into()]);
+        let passed = result(vec![
+            case("hangs", TestStatus::Passed),
+            case("flaky", TestStatus::Passed),
+        ]);
+        assert_eq!(merge(first, passed, &all).error, None);
     }
 
     #[test]
