@@ -29,6 +29,7 @@ pub(crate) fn run_attempt_in_slots(
         return run(ctx);
     }
     let total = suite.shares.len();
+    let started = std::time::Instant::now();
     let results: Vec<SuiteResult> = crossbeam_utils::thread::scope(|scope| {
         let handles: Vec<_> = (suite.shares.iter().enumerate())
             .map(|(index, share)| {
@@ -55,6 +56,9 @@ pub(crate) fn run_attempt_in_slots(
         )]
     });
     let mut merged = merge_shares(&ctx.suite, suite.runner.name(), results);
+    // From the first share's start to the last one's end: shares may wait
+    // for a process slot, so the slowest share alone can be far shorter.
+    merged.duration = started.elapsed();
     merged.output_dir = Some(ctx.output_dir.clone());
     // The tests in the order the tool listed them, as an unsplit run reports them.
     if let Selection::Only(listing) = &ctx.selection {
