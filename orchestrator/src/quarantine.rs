@@ -44,6 +44,27 @@ impl Quarantine {
         &self.expired
     }
 
+    /// What is wrong with the entries whatever the run: those past their
+    /// date, and those naming a suite the config does not have (a typo
+    /// would otherwise quarantine nothing, silently). `is_suite` says
+    /// whether a name is one of the config's suites.
+    pub fn config_warnings(&self, is_suite: impl Fn(&str) -> bool) -> Vec<String> {
+        let mut warnings: Vec<String> = self.expired.iter().map(expired_warning).collect();
+        for entry in self.active.iter().chain(&self.expired) {
+            let suite = entry
+                .test
+                .split_once("::")
+                .map_or(entry.test.as_str(), |(suite, _)| suite);
+            if !suite.contains(['*', '?']) && !is_suite(suite) {
+                warnings.push(format!(
+                    "quarantine entry `{}` names suite `{suite}`, which the config does not have: it quarantines nothing",
+                    entry.test
+                ));
+            }
+        }
+        warnings
+    }
+
     /// Marks each case of `result` that an entry in force covers with the
     /// entry's reason (the first entry that matches, in file order).
     pub(crate) fn mark(&self, result: &mut SuiteResult) {
@@ -58,11 +79,11 @@ impl Quarantine {
         }
     }
 
-    /// What a finished run tells: every expired entry, and every entry in
-    /// force that matched no test of a suite that ran (an entry for a suite
+    /// What a finished run tells beyond [`config_warnings`](Self::config_warnings):
+    /// every entry in force that matched no test of a suite that ran (an entry for a suite
     /// the run left out is no mistake).
     pub fn warnings(&self, results: &[Arc<SuiteResult>]) -> Vec<String> {
-        let mut warnings: Vec<String> = self.expired.iter().map(expired_warning).collect();
+        let mut warnings = Vec::new();
         let ran = |suite: &str| {
             (results.iter())
                 .any(|result| result.suite == suite && result.attempts > 0 && result.outcome() != SuiteOutcome::Skipped)

@@ -238,6 +238,8 @@ impl<'a> Run<'a> {
                 warnings.push(format!("the HTML report could not be written: {err}"));
             }
         }
+        let is_suite = |name: &str| self.config.suites.iter().any(|suite| suite.name == name);
+        warnings.extend(plan.settings.quarantine.config_warnings(is_suite));
         warnings.extend(plan.settings.quarantine.warnings(&results));
         let mut notes = (plan.settings.retry_on.as_ref())
             .map(|policy| policy.not_retried(&results, plan.settings.retries))

@@ -301,8 +301,9 @@ fn write_check(out: &mut impl Write, config: &Config, plan: &Plan, reports: &[To
         }
     }
     writeln!(out)?;
-    for entry in plan.settings.quarantine.expired() {
-        writeln!(out, "warning: {}", orchestrator::quarantine::expired_warning(entry))?;
+    let is_suite = |name: &str| config.suites.iter().any(|suite| suite.name == name);
+    for warning in plan.settings.quarantine.config_warnings(is_suite) {
+        writeln!(out, "warning: {warning}")?;
     }
     let disabled = config.suites.len() - plan.suites.len();
     let problems = missing + missing_paths + too_old;

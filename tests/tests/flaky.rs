@@ -393,3 +393,23 @@ fn the_merge_of_shares_whose_only_failure_is_quarantined_passes() {
     assert_eq!(manifest["status"], "passed", "{manifest}");
     assert_eq!(manifest["counts"]["tests_failed"], 1, "the failure is still recorded");
 }
+
+/// A typo in an entry's suite would quarantine nothing, silently; found by
+/// a hostile try.
+#[test]
+fn a_quarantine_entry_naming_a_suite_the_config_lacks_is_a_warning() {
+    let project = project(
+        "quarantine",
+        "",
+        &quarantine_entry(&format!("Unit::{KNOWN_BUG}"), "2999-12-31"),
+    );
+    let expected = format!(
+        "warning: quarantine entry `Unit::{KNOWN_BUG}` names suite `Unit`, which the config does not have: it quarantines nothing"
+    );
+    let check = Qaagent::new(project.path()).args(["config", "check"]).run();
+    assert!(check.stdout().contains(&expected), "{}", check.describe());
+    let state = tempfile::tempdir().expect("state");
+    let run = run_all(project.path(), state.path(), &[]);
+    assert_eq!(run.code(), 1, "the failure is not quarantined: {}", run.describe());
+    assert!(run.stdout().contains(&expected), "{}", run.describe());
+}
