@@ -207,12 +207,15 @@ mod tests {
         quarantine.mark(&mut result);
         let reasons: Vec<Option<&str>> = result.cases.iter().map(|case| case.quarantine.as_deref()).collect();
         assert_eq!(reasons, [Some("because unit::t.py::test_a"), None, None]);
-        let warnings = quarantine.warnings(&[Arc::new(result)]);
+        assert_eq!(quarantine.warnings(&[Arc::new(result)]), Vec::<String>::new());
+        let warnings = quarantine.config_warnings(|suite| suite == "unit");
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert!(
             warnings[0].contains("`unit::t.py::test_b*` expired on 2026-06-29"),
             "{warnings:?}"
         );
+        let warnings = quarantine.config_warnings(|suite| suite == "e2e");
+        assert!(warnings[2].contains("names suite `unit`"), "{warnings:?}");
     }
 
     #[test]
