@@ -328,6 +328,23 @@ fn runs_flaky_reports_a_test_that_failed_once_in_three_runs_at_one_third() {
     std::fs::write(&config, text).expect("write config");
     let check = Qaagent::new(project.path()).args(["config", "check"]).run();
     assert_eq!(check.code(), 0, "{}", check.describe());
+
+    // One run's records gone bad (not UTF-8): the others' history stands,
+    // and the bad run is named (found by a hostile try: the whole command failed).
+    let mut dirs: Vec<_> = std::fs::read_dir(runs.path())
+        .expect("runs")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| path.join("manifest.json").is_file())
+        .collect();
+    dirs.sort();
+    std::fs::write(dirs[0].join("evidence/tests.jsonl"), b"\xff\n").expect("spoil");
+    let out = Qaagent::with_runs_dir(project.path(), runs.path())
+        .args(["runs", "flaky", "--json"])
+        .run();
+    assert_eq!(out.code(), 0, "{}", out.describe());
+    assert!(out.stderr().contains("warning: run "), "{}", out.describe());
+    let tests: Vec<serde_json::Value> = serde_json::from_str(&out.stdout()).expect("json");
+    assert_eq!(tests[0]["failed"], 1, "the failing run is still read: {tests:?}");
 }
 
 /// Runs shares 1/2 and 2/2 with `qaagent`, each passing; returns their run directories.

@@ -61,6 +61,9 @@ pub struct FlakyHistory {
     pub tests: Vec<TestHistory>,
     /// Records that could not be read, skipped.
     pub unreadable: usize,
+    /// Runs whose records could not be read (all or the rest of them), each
+    /// with why: one bad run does not hide the history of the others.
+    pub unreadable_runs: Vec<String>,
 }
 
 /// The fields of a record the history needs, borrowed from its line.
@@ -198,10 +201,17 @@ impl FlakyHistory {
         let mut tests: Vec<(String, Option<String>, String, String, Tally)> = Vec::new();
         let mut key = String::new();
         let mut unreadable = 0;
+        let mut unreadable_runs = Vec::new();
         for (at, group) in runs.iter().enumerate() {
             for run in group {
-                let loaded = evidence::load_run_dir(&run.dir)?;
-                let mut records = loaded.records()?;
+                let opened = evidence::load_run_dir(&run.dir).and_then(|loaded| loaded.records());
+                let mut records = match opened {
+                    Ok(records) => records,
+                    Err(err) => {
+                        unreadable_runs.push(format!("run {}: {err}", run.run_id));
+                        continue;
+                    }
+                };
                 while let Some(line) = records.next_as::<Line<'_>>() {
                     let line = match line {
                         Ok(line) => line,
@@ -210,7 +220,13 @@ impl FlakyHistory {
                             unreadable += 1;
                             continue;
                         }
-                        Err(err) => return Err(err),
+                        Err(err) => {
+                            unreadable_runs.push(format!(
+                                "run {}: {err} (its records after that are left out)",
+                                run.run_id
+                            ));
+                            break;
+                        }
                     };
                     let outcome = match line.status {
                         TestStatus::Skipped => continue,
@@ -221,8 +237,14 @@ impl FlakyHistory {
                     let suite = line.suite_name.as_deref().unwrap_or(&line.kind);
                     let selector = line.metadata.selector.as_deref();
                     let classname = line.metadata.classname.as_deref().unwrap_or_default();
+                    // A test is its selector where it has one: the same test
+                    // recorded from a crashed share's listing has no class name.
                     key.clear();
-                    for part in [suite, selector.unwrap_or_default(), classname, &line.name] {
+                    let parts = match selector {
+                        Some(selector) => [suite, selector, "", ""],
+                        None => [suite, "", classname, &line.name],
+                    };
+                    for part in parts {
                         key.push_str(part);
                         key.push('\0');
                     }
@@ -283,6 +305,7 @@ impl FlakyHistory {
             runs: run_ids,
             tests: histories,
             unreadable,
+            unreadable_runs,
         })
     }
 

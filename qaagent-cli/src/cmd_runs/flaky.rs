@@ -26,6 +26,9 @@ pub(super) fn flaky(args: &FlakyArgs, project: &Option<PathBuf>) -> Result<u8, C
         return Err(CliError::Usage("--last must be 1 or more".into()));
     }
     let history = FlakyHistory::read(&listed, last).map_err(CliError::Runs)?;
+    for run in &history.unreadable_runs {
+        crate::reporter::to_stderr(&format!("warning: {run}"));
+    }
     if history.unreadable > 0 {
         crate::reporter::to_stderr(&format!(
             "warning: {} record(s) could not be read and were left out",
