@@ -136,6 +136,8 @@ pub fn run_once(report: &Path, work: &Path) -> Result<Timings, String> {
     let plan = Plan::new(&config, &registry, &Overrides::default(), None).map_err(|e| e.to_string())?;
     let options = RunOptions {
         runs_dir: Some(work.join("runs")),
+        // Target 4 is the evidence; report.html is target 10.
+        skip_html_report: true,
         ..RunOptions::default()
     };
     let run = Run::new(&config, plan, options).map_err(|e| e.to_string())?;

@@ -39,6 +39,9 @@ pub struct RunOptions {
     pub no_tests: NoTests,
     /// Run only this machine's share of the tests (`--partition K/N`).
     pub partition: Option<PartitionSpec>,
+    /// Leave out `<run>/report.html`: for a front end with a report of its
+    /// own, and for timing the evidence alone (BENCHMARKS.md, target 4).
+    pub skip_html_report: bool,
 }
 
 /// What a run that ran no test amounts to (`--no-tests`).
@@ -233,7 +236,7 @@ impl<'a> Run<'a> {
                 (result.warnings.iter()).map(|warning| format!("suite {}: {warning}", result.suite))
             }),
         );
-        if let Ok(stored) = &stored {
+        if let (Ok(stored), false) = (&stored, options.skip_html_report) {
             if let Err(err) = crate::report::write_run_report(stored) {
                 warnings.push(format!("the HTML report could not be written: {err}"));
             }
