@@ -61,6 +61,7 @@ pub(crate) fn run(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u
             NoTestsArg::Pass => NoTests::Pass,
         },
         partition,
+        skip_html_report: false,
     };
     let mut run = Run::new(&config, plan, options)?;
     run.handle_signals()?;
