@@ -26,6 +26,9 @@ pub enum Event {
         workers: usize,
         /// The planned suites, in `suite_order`.
         suites: Vec<String>,
+        /// How long each of `suites` took in this project's latest finished
+        /// run, where known: what a live display counts down from.
+        expected: Vec<Option<Duration>>,
     },
     /// A suite's attempt started.
     AttemptStarted {

@@ -10,6 +10,7 @@ pub mod diagnostics;
 pub mod events;
 pub mod evidence_map;
 pub mod execute;
+mod expected;
 pub mod merge;
 pub mod partition;
 pub mod plan;

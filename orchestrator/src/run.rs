@@ -194,7 +194,14 @@ impl<'a> Run<'a> {
         let mut session = Session::start(config, &plan, options.runs_dir.clone(), options.out.clone())?;
         let run_id = session.run_id().to_string();
         let run_dir = session.run_dir().to_path_buf();
+        let expected = crate::expected::last_durations(
+            run_dir.parent().unwrap_or(&run_dir),
+            &config.project_dir,
+            &run_id,
+            &plan.names(),
+        );
         on_event(&Event::RunStarted {
+            expected,
             run_id: run_id.clone(),
             run_dir: run_dir.clone(),
             parallel: plan.settings.parallel,

@@ -380,7 +380,9 @@ fn the_live_display_counts_the_tests_done_as_they_finish() {
             ("tests/test_slow.py", &tests),
         ],
     );
-    let seen = qaagent_tests::run_in_terminal(project.path(), "run-all", true);
+    let runs = tempfile::tempdir().expect("runs");
+    let run_all = format!("run-all --runs-dir {}", runs.path().display());
+    let seen = qaagent_tests::run_in_terminal(project.path(), &run_all, true);
     for done in ["0/4", "1/4", "2/4", "3/4"] {
         assert!(
             seen.contains(&format!("attempt 1 {done}")),
@@ -388,6 +390,15 @@ fn the_live_display_counts_the_tests_done_as_they_finish() {
         );
     }
     assert!(seen.contains("PASS unit"), "it ends in the suite's result line: {seen}");
+    assert!(
+        !seen.contains("s left"),
+        "a first run has nothing to count down from: {seen:?}"
+    );
+
+    // Run again: the suite took ~2 s last time, and the display counts down from it.
+    let seen = qaagent_tests::run_in_terminal(project.path(), &run_all, true);
+    assert!(seen.contains("attempt 1 0/4, ~"), "a countdown: {seen:?}");
+    assert!(seen.contains("s left"), "a countdown: {seen:?}");
 }
 
 #[test]

@@ -48,6 +48,7 @@ impl<W: Write> Reporter for JsonReporter<W> {
                 parallel,
                 workers,
                 suites,
+                ..
             } => self.emit(
                 "run-started",
                 json!({

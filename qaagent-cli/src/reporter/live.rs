@@ -1,10 +1,11 @@
 //! The live display in a terminal: a line per running suite (name, attempt,
 //! tests done of the attempt's total and failures so far, when its tool
-//! streams them, elapsed) that turns into its result line when the suite ends.
+//! streams them, the time left by the suite's last run, elapsed) that turns
+//! into its result line when the suite ends.
 
 use std::collections::HashMap;
 use std::io::{self, Write};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use orchestrator::events::Event;
@@ -32,6 +33,8 @@ pub struct LiveReporter {
     bars: HashMap<usize, ProgressBar>,
     /// What the running suites' live streams said of their current attempt.
     progress: HashMap<usize, Progress>,
+    /// How long each suite took in the project's last run, by plan index.
+    expected: Vec<Option<Duration>>,
     stream: Stream,
     style: Style,
     name_width: usize,
@@ -48,6 +51,7 @@ impl LiveReporter {
             multi: MultiProgress::with_draw_target(target),
             bars: HashMap::new(),
             progress: HashMap::new(),
+            expected: Vec::new(),
             stream,
             style,
             name_width: 8,
@@ -80,9 +84,11 @@ impl Reporter for LiveReporter {
                 parallel,
                 workers,
                 suites,
+                expected,
                 ..
             } => {
                 self.name_width = name_width(suites);
+                self.expected.clone_from(expected);
                 self.println(&run_started_line(*parallel, *workers, suites.len()))?;
             }
             Event::AttemptStarted {
@@ -96,14 +102,18 @@ impl Reporter for LiveReporter {
                 } else {
                     format!("attempt {attempt}: {}", retry_what(*selected))
                 };
-                self.progress.insert(
-                    *index,
-                    Progress {
-                        attempt: detail.clone(),
-                        total: *selected,
-                        ..Progress::default()
-                    },
-                );
+                let progress = Progress {
+                    attempt: detail,
+                    total: *selected,
+                    // A retry runs some of the tests: the last run's time says nothing of it.
+                    expected: (*attempt == 1)
+                        .then(|| self.expected.get(*index).copied().flatten())
+                        .flatten()
+                        .map(|expected| (Instant::now(), expected)),
+                    ..Progress::default()
+                };
+                let detail = progress.to_string();
+                self.progress.insert(*index, progress);
                 match self.bars.get(index) {
                     Some(bar) => {
                         bar.set_message(detail);
@@ -170,6 +180,8 @@ struct Progress {
     total: Option<usize>,
     done: usize,
     failed: usize,
+    /// When the attempt started, and how long the suite took last time.
+    expected: Option<(Instant, Duration)>,
 }
 
 impl Progress {
@@ -199,6 +211,13 @@ impl std::fmt::Display for Progress {
         }
         if self.failed > 0 {
             write!(f, ", {} failed", self.failed)?;
+        }
+        if let Some((started, expected)) = self.expected {
+            match expected.checked_sub(started.elapsed()) {
+                Some(left) if left >= Duration::from_secs(1) => write!(f, ", ~{}s left", left.as_secs())?,
+                Some(_) => {}
+                None => write!(f, ", past the last run's {}s", expected.as_secs())?,
+            }
         }
         Ok(())
     }
