@@ -514,3 +514,30 @@ fn a_tool_exiting_zero_in_the_middle_of_a_test_is_a_suite_error_not_a_pass() {
         run.describe()
     );
 }
+
+/// Quarantine excuses a test's failure, never its suite's timeout: the test
+/// running when the suite timed out is quarantined, the one after it never
+/// ran, and the run fails, listing it with the failures.
+#[test]
+fn a_suite_timing_out_on_a_quarantined_test_fails_the_run() {
+    let quarantine = "[[quarantine]]\ntest = \"unit::tests/test_stream.py::test_four_hangs\"\n\
+                      reason = \"hangs\"\nuntil = \"2999-12-31\"\n";
+    let project = project_with(
+        "stream-quarantined-hang",
+        &[
+            (
+                ".qaagent.toml",
+                &format!("{}{quarantine}", config("unit", "tests", 4, "")),
+            ),
+            ("tests/test_stream.py", PYTEST_TESTS),
+        ],
+    );
+    let run = Qaagent::new(project.path()).args(["run-all", "--no-progress"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let stdout = run.stdout();
+    assert!(
+        stdout.contains("Failures:\n  ERROR unit tests/test_stream.py::test_four_hangs"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("Quarantined failures"), "{stdout}");
+}

@@ -163,9 +163,11 @@ impl<W: Write> JsonReporter<W> {
     }
 }
 
-/// The failed and errored tests that are quarantined: they did not fail the run.
+/// The failed and errored tests that are quarantined: they did not fail the
+/// run (those of a suite with an error of its own did, and are not listed).
 fn quarantined_failures(report: &RunReport) -> Vec<Value> {
     (report.results.iter())
+        .filter(|result| result.error.is_none())
         .flat_map(|result| {
             (result.cases.iter())
                 .filter(|case| case.status.is_failure())

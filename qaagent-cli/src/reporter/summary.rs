@@ -144,6 +144,9 @@ pub fn final_report(style: Style, report: &RunReport) -> String {
         }
     }
 
+    // As the verdict has it (`RunSummary::quarantined`): quarantine excuses
+    // a failure only in a suite without an error of its own.
+    let excusable = |suite: &str| results.iter().any(|r| r.suite == suite && r.error.is_none());
     let (quarantined, failures): (Vec<(&str, &TestCase)>, _) = results
         .iter()
         .flat_map(|r| {
@@ -152,7 +155,7 @@ pub fn final_report(style: Style, report: &RunReport) -> String {
                 .filter(|c| c.status.is_failure())
                 .map(move |c| (r.suite.as_str(), c))
         })
-        .partition(|(_, case)| case.quarantine.is_some());
+        .partition(|(suite, case)| case.quarantine.is_some() && excusable(suite));
     for (title, list) in [
         ("Failures:", failures),
         ("Quarantined failures (they do not fail the run):", quarantined),
