@@ -25,8 +25,8 @@ pub struct Overrides {
     pub suites: Vec<String>,
     /// `--flaky pass|warn|fail`.
     pub flaky: Option<crate::config::FlakyPolicy>,
-    /// `--split N`: every suite's `split` (1 turns splitting off).
-    pub split: Option<u32>,
+    /// `--split N|auto`: every suite's `split` (1 turns splitting off).
+    pub split: Option<crate::split::Split>,
 }
 
 /// A planning error: the command line asks for something the config lacks.
@@ -177,7 +177,7 @@ impl Plan {
                 overrides.suites.contains(&suite.name)
             }
         });
-        if overrides.split == Some(0) {
+        if overrides.split == Some(crate::split::Split::Shares(0)) {
             return Err(PlanError::ZeroSplit);
         }
         let mut suites = Vec::new();
@@ -188,8 +188,8 @@ impl Plan {
             })?;
             let missing_path = (!suite.path.exists()).then(|| suite.path.clone());
             let mut config = suite.clone();
-            if let Some(shares) = overrides.split {
-                config.split = Some(crate::split::Split::Shares(shares));
+            if let Some(split) = overrides.split {
+                config.split = Some(split);
             }
             suites.push(PlannedSuite {
                 index: suites.len(),

@@ -130,11 +130,12 @@ pub struct RunAllArgs {
     #[arg(long, value_name = "FILE", requires = "partition")]
     pub durations: Option<PathBuf>,
 
-    /// Run each suite's tests as N processes of its tool at once, balanced by the durations of
-    /// the latest runs (overrides `split` in the config; `--split 1` turns splitting off).
+    /// Run each suite's tests as N processes of its tool at once (`auto`: as many as are worth
+    /// it), balanced by the durations of the latest runs (overrides `split` in the config;
+    /// `--split 1` turns splitting off).
     /// Playwright suites are never split: they have workers of their own.
-    #[arg(long, value_name = "N")]
-    pub split: Option<u32>,
+    #[arg(long, value_name = "N|auto", value_parser = parse_split)]
+    pub split: Option<orchestrator::split::Split>,
 
     /// What a flaky test (failed, then passed on a retry) means for the exit code
     /// (overrides `run.flaky`).
@@ -191,4 +192,15 @@ pub enum NoTests {
     Warn,
     /// Exit 4.
     Fail,
+}
+
+/// `--split N|auto`, as `split` is written in the config.
+fn parse_split(text: &str) -> Result<orchestrator::split::Split, String> {
+    match text {
+        "auto" => Ok(orchestrator::split::Split::Auto),
+        n => n
+            .parse::<u32>()
+            .map(orchestrator::split::Split::Shares)
+            .map_err(|_| format!("expected a number of processes or `auto`, found `{n}`")),
+    }
 }
