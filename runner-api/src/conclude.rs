@@ -130,6 +130,11 @@ pub fn conclude_streamed(attempt: Attempt<'_>, streamed: Streamed) -> SuiteResul
     // end) may have run most of its tests: say that none is recorded, so
     // "0 tests" beside the timeout is not read as "nothing ran".
     let mut unwritten = None;
+    // A tool that stopped between tests with exit code 0 (`pytest.exit(…,
+    // returncode=0)` in a hook): its stream counted the tests it was to run.
+    let never_ran = (streamed.never_ran())
+        .filter(|&n| n > 0 && process.exit == ExitKind::Code(0))
+        .map(|n| (n, streamed.total.unwrap_or_default()));
     let running = streamed.running.first().map(|case| {
         let more = streamed.running.len() - 1;
         if more == 0 {
@@ -191,6 +196,9 @@ pub fn conclude_streamed(attempt: Attempt<'_>, streamed: Streamed) -> SuiteResul
         (None, None, Some(running)) => Some(format!(
             "{tool} ended while running {running} (its live stream says the test started and never finished)"
         )),
+        (None, None, None) => never_ran.map(|(n, total)| {
+            format!("{tool} exited with code 0 before running {n} of the {total} tests it said it would run (its live stream)")
+        }),
         (_, problem, _) => problem,
     };
 

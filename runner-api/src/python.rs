@@ -89,19 +89,20 @@ pub fn distribution_version(ctx: &SuiteContext, python: &Path, distribution: &st
     }
 }
 
-/// Writes the Python module `file_name` holding `source` (a plugin qaagent
+/// The module name of the Python plugin qaagent ships (pytest's `-p`,
+/// behave's `-f MODULE:Formatter`). Unlikely to be a project's own: the
+/// project's directory comes first on `sys.path` (`python -m pytest`), so a
+/// module of the same name there would be loaded instead, or be hidden.
+pub const STREAM_MODULE: &str = "_qaagent_stream";
+
+/// Writes the Python module [`STREAM_MODULE`] holding `source` (a plugin qaagent
 /// ships inside its binary) into `<attempt output>/.qaagent-python/`, puts
 /// that directory first on `cmd`'s `PYTHONPATH` (before the suite's own
 /// `PYTHONPATH`, else the inherited one) and names the attempt's stream file
 /// to it in [`crate::stream::STREAM_ENV`]. Never written into the project.
-pub fn ship_stream_module(
-    ctx: &SuiteContext,
-    cmd: &mut Command,
-    file_name: &str,
-    source: &str,
-) -> Result<(), RunnerError> {
+pub fn ship_stream_module(ctx: &SuiteContext, cmd: &mut Command, source: &str) -> Result<(), RunnerError> {
     let dir = ctx.output_dir.join(".qaagent-python");
-    let path = dir.join(file_name);
+    let path = dir.join(format!("{STREAM_MODULE}.py"));
     crate::outdir::create_fresh_dir(&dir)
         .and_then(|()| crate::outdir::create_file(&path))
         .and_then(|mut file| std::io::Write::write_all(&mut file, source.as_bytes()))

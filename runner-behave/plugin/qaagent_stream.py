@@ -1,6 +1,6 @@
 """qaagent's live stream for behave.
 
-Loaded by qaagent with ``-f qaagent_stream:Formatter -o FILE``: writes one
+Loaded by qaagent with ``-f _qaagent_stream:Formatter -o FILE``: writes one
 JSON line to FILE when each scenario (each Scenario Outline row) starts and
 when it ends, naming it as behave's JUnit report does (classname
 ``<dotted feature file>.<feature name>``, name ``scenario.name``) with its

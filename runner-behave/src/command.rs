@@ -31,7 +31,7 @@ impl BehaveOutputs {
 }
 
 /// The behave command for `ctx`: `<python> -m behave TARGETS --junit … -f rerun
-/// -o … -f json -o … -f qaagent_stream:Formatter -o … -f pretty --no-color
+/// -o … -f json -o … -f _qaagent_stream:Formatter -o … -f pretty --no-color
 /// --show-skipped ARGS`, run in the
 /// project dir with the suite's environment. `targets` are the suite path or the selected
 /// scenario locations, absolute.
@@ -57,7 +57,9 @@ pub fn behave_command(ctx: &SuiteContext, python: &Path, targets: &[PathBuf], ou
         .arg(&outputs.rerun_file)
         .args(["-f", "json", "-o"])
         .arg(&outputs.json_report)
-        .args(["-f", "qaagent_stream:Formatter", "-o"])
+        .arg("-f")
+        .arg(format!("{}:Formatter", runner_api::python::STREAM_MODULE))
+        .arg("-o")
         .arg(&outputs.stream)
         .args(["-f", "pretty", "--no-color", "--show-skipped"])
         .args(&ctx.args);
@@ -108,7 +110,7 @@ mod tests {
                 "-o",
                 "/out/behave/behave.json",
                 "-f",
-                "qaagent_stream:Formatter",
+                "_qaagent_stream:Formatter",
                 "-o",
                 "/out/behave/qaagent-stream.jsonl",
                 "-f",

@@ -131,7 +131,7 @@ impl Runner for BehaveRunner {
 
         let outputs = BehaveOutputs::new(&ctx.output_dir);
         let mut cmd = behave_command(ctx, &python, &command::targets(ctx), &outputs);
-        runner_api::python::ship_stream_module(ctx, &mut cmd, "qaagent_stream.py", stream::FORMATTER)?;
+        runner_api::python::ship_stream_module(ctx, &mut cmd, stream::FORMATTER)?;
         log::debug!("[{}] running {cmd:?}", ctx.suite);
         let (process, streamed) =
             ctx.run_streaming(cmd, &outputs.stream, &|line| stream::parse(line, &ctx.project_dir))?;

@@ -1,6 +1,6 @@
 """qaagent's live stream for pytest.
 
-Loaded by qaagent with ``-p qaagent_stream``: appends one JSON line to the
+Loaded by qaagent with ``-p _qaagent_stream``: appends one JSON line to the
 file named by ``$QAAGENT_STREAM`` when the tests are collected, when each
 test starts and when it finishes, naming it as pytest's JUnit report
 (xunit1) would. It changes nothing pytest does or prints. Under
@@ -19,14 +19,42 @@ except ImportError:  # pragma: no cover - pytest before 7 is not supported
 
 
 _fd = None
+# The stream file's (device, inode): a test that closes the plugin's
+# descriptor and opens a file of its own may get the same number.
+_ident = None
+_path = None
 _prefix = None
 _tests = {}
+
+
+def _still_ours():
+    try:
+        stat = os.fstat(_fd)
+    except OSError:
+        return False
+    return (stat.st_dev, stat.st_ino) == _ident
+
+
+def _open():
+    global _fd, _ident
+    try:
+        _fd = os.open(_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        stat = os.fstat(_fd)
+        _ident = (stat.st_dev, stat.st_ino)
+    except OSError:
+        _fd = None
 
 
 def _write(entry):
     global _fd
     if _fd is None:
         return
+    if not _still_ours():
+        # The test closed it (the number may be a file of its own now): the
+        # stream goes on in a descriptor of its own, the test's left alone.
+        _open()
+        if _fd is None:
+            return
     line = (json.dumps(entry) + "\n").encode("utf-8", "replace")
     try:
         os.write(_fd, line)
@@ -43,22 +71,19 @@ def _row(nodeid, location):
 
 
 def pytest_configure(config):
-    global _fd, _prefix
-    path = os.environ.get("QAAGENT_STREAM")
-    if not path or hasattr(config, "workerinput"):
+    global _path, _prefix
+    _path = os.environ.get("QAAGENT_STREAM")
+    if not _path or hasattr(config, "workerinput"):
         return
     _prefix = getattr(config.option, "junitprefix", None)
-    try:
-        _fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    except OSError:
-        _fd = None
+    _open()
 
 
 def pytest_unconfigure(config):
     global _fd
-    if _fd is not None:
+    if _fd is not None and _still_ours():
         os.close(_fd)
-        _fd = None
+    _fd = None
 
 
 def pytest_collection_finish(session):

@@ -127,8 +127,8 @@ impl Runner for PytestRunner {
         cmd.arg("-o")
             .arg("junit_family=xunit1")
             .arg(format!("--junitxml={}", junit_path.display()))
-            .args(["-p", stream::PLUGIN_MODULE]);
-        runner_api::python::ship_stream_module(ctx, &mut cmd, "qaagent_stream.py", stream::PLUGIN)?;
+            .args(["-p", runner_api::python::STREAM_MODULE]);
+        runner_api::python::ship_stream_module(ctx, &mut cmd, stream::PLUGIN)?;
         cmd.args(&ctx.args);
         log::debug!("[{}] {:?}", ctx.suite, cmd);
         let (process, streamed) = ctx

@@ -7,9 +7,6 @@ use serde::Deserialize;
 /// The plugin's source, written into each attempt's output directory.
 pub(crate) const PLUGIN: &str = include_str!("../plugin/qaagent_stream.py");
 
-/// The plugin's module name (`-p qaagent_stream`).
-pub(crate) const PLUGIN_MODULE: &str = "qaagent_stream";
-
 /// One line the plugin writes.
 #[derive(Debug, Deserialize)]
 #[serde(tag = "event", rename_all = "lowercase")]

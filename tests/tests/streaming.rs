@@ -541,3 +541,86 @@ fn a_suite_timing_out_on_a_quarantined_test_fails_the_run() {
     );
     assert!(!stdout.contains("Quarantined failures"), "{stdout}");
 }
+
+/// Found by a hostile try of the live stream, each a false green or a
+/// changed test: pytest stopped by a hook with exit code 0 after one of its
+/// three tests; a project module named like qaagent's plugin; a test that
+/// closes the plugin's file descriptor and opens a file of its own.
+#[test]
+fn the_stream_catches_a_tool_that_stops_early_and_stays_out_of_the_project_s_way() {
+    let conftest =
+        "import pytest\n\n\n@pytest.hookimpl(tryfirst=True)\ndef pytest_runtest_protocol(item, nextitem):\n    \
+                    if item.name == \"test_2\":\n        pytest.exit(\"stopping early\", returncode=0)\n";
+    let tests = "def test_1():\n    pass\n\n\ndef test_2():\n    pass\n\n\ndef test_3():\n    assert 0\n";
+    let project = project_with(
+        "stream-exit-hook",
+        &[
+            (".qaagent.toml", &config("unit", "tests", 60, "")),
+            ("tests/conftest.py", conftest),
+            ("tests/test_a.py", tests),
+        ],
+    );
+    let run = Qaagent::new(project.path()).args(["run-all", "--no-progress"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    assert!(
+        run.stdout()
+            .contains("exited with code 0 before running 2 of the 3 tests"),
+        "{}",
+        run.describe()
+    );
+
+    // A project's own `qaagent_stream` module is the project's, and
+    // qaagent's plugin still streams; a test that closes the plugin's
+    // descriptor and opens a file gets no stream lines in it.
+    let tests = r#"import os
+
+import qaagent_stream
+
+
+def test_own_module():
+    assert qaagent_stream.VALUE == 42
+
+
+def test_reused_descriptor(tmp_path):
+    for fd in range(3, 64):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}").endswith("qaagent-stream.jsonl"):
+                os.close(fd)
+        except OSError:
+            pass
+    path = tmp_path / "data.txt"
+    with open(path, "w") as data:
+        data.write("mine\n")
+        data.flush()
+        os.fsync(data.fileno())
+    assert path.read_text() == "mine\n"
+
+
+def test_after():
+    pass
+"#;
+    let project = project_with(
+        "stream-own-module",
+        &[
+            (".qaagent.toml", &config("unit", "tests", 60, "")),
+            ("qaagent_stream.py", "VALUE = 42\n"),
+            ("tests/test_b.py", tests),
+        ],
+    );
+    let run = Qaagent::new(project.path()).args(["run-all", "--no-progress"]).run();
+    assert_eq!(run.code(), 0, "{}", run.describe());
+    assert!(
+        !run.stdout().contains("disagree"),
+        "the stream saw every test: {}",
+        run.describe()
+    );
+    let records = run.suite_records("unit");
+    for name in ["test_own_module", "test_reused_descriptor", "test_after"] {
+        assert_eq!(
+            record_named(&records, name)["status"],
+            "passed",
+            "{name}: {}",
+            run.describe()
+        );
+    }
+}
