@@ -184,6 +184,18 @@ pub fn conclude_streamed(attempt: Attempt<'_>, streamed: Streamed) -> SuiteResul
             None => format!("{} while running this test", describe_exit(tool, process.exit)),
         };
         result.cases = streamed.into_cases(&why);
+    } else if let Some((_, stopped)) = stopped.as_ref().filter(|_| !streamed.is_empty()) {
+        // Stopped, with a report of part of the run (behave writes one per
+        // feature as it goes): the tests of the rest are the stream's.
+        let reported: std::collections::HashSet<(&str, &str)> = (result.cases.iter())
+            .map(|case| (case.classname.as_str(), case.name.as_str()))
+            .collect();
+        let rest: Vec<TestCase> = (streamed
+            .into_cases(&format!("{stopped} while running this test"))
+            .into_iter())
+        .filter(|case| !reported.contains(&(case.classname.as_str(), case.name.as_str())))
+        .collect();
+        result.cases.extend(rest);
     } else if let Some(warning) = streamed.disagreement(&result.cases) {
         log::warn!("[{}] {warning}", ctx.suite);
         result.warnings.push(warning);

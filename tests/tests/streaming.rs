@@ -624,3 +624,45 @@ def test_after():
         );
     }
 }
+
+/// behave writes a JUnit file per feature as it goes: when it is stopped in
+/// the second feature, the first one's report is there, and the second
+/// one's tests come from the stream (found by a hostile try: they were lost).
+#[test]
+fn a_behave_suite_stopped_in_its_second_feature_keeps_both_features_tests() {
+    let second = "Feature: Second\n\n  Scenario: Second first\n    Given I wait 0 seconds\n\n  \
+                  Scenario: Second hangs\n    Given I wait 60 seconds\n";
+    let project = project_with(
+        "stream-behave-two",
+        &[
+            (".qaagent.toml", &config("behave", "features", 5, "")),
+            (
+                "features/a_first.feature",
+                "Feature: First\n\n  Scenario: First one\n    Given I wait 0 seconds\n",
+            ),
+            ("features/b_second.feature", second),
+            ("features/steps/wait_steps.py", BEHAVE_STEPS),
+        ],
+    );
+    let run = Qaagent::new(project.path()).args(["run-all", "--no-progress"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let records = run.suite_records("behave");
+    assert_eq!(
+        record_named(&records, "First one")["status"],
+        "passed",
+        "{}",
+        run.describe()
+    );
+    assert_eq!(
+        record_named(&records, "Second first")["status"],
+        "passed",
+        "{}",
+        run.describe()
+    );
+    let hung = record_named(&records, "Second hangs");
+    assert_eq!(hung["status"], "error", "{}", run.describe());
+    assert_eq!(
+        hung["error_message"], "timed out after 5 s while running this test",
+        "{hung}"
+    );
+}
