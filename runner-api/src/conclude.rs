@@ -135,14 +135,9 @@ pub fn conclude_streamed(attempt: Attempt<'_>, streamed: Streamed) -> SuiteResul
     let never_ran = (streamed.never_ran())
         .filter(|&n| n > 0 && process.exit == ExitKind::Code(0))
         .map(|n| (n, streamed.total.unwrap_or_default()));
-    let running = streamed.running.first().map(|case| {
-        let more = streamed.running.len() - 1;
-        if more == 0 {
-            case.label()
-        } else {
-            format!("{} and {more} more", case.label())
-        }
-    });
+    let running: Vec<(String, String, String)> = (streamed.running.iter())
+        .map(|case| (case.classname.clone(), case.name.clone(), case.label()))
+        .collect();
     let junit_problem = match junit {
         JunitOutcome::Read(cases) => {
             result.cases = cases;
@@ -204,6 +199,16 @@ pub fn conclude_streamed(attempt: Attempt<'_>, streamed: Streamed) -> SuiteResul
     // A tool that ended by itself in the middle of a test (an `os._exit(0)`
     // in a step, a plugin bailing out) may leave a report of what came
     // before that reads clean: the stream knows better.
+    // Tests the report holds were not cut short, whatever the stream says
+    // (an xdist worker that crashed: the report has its test as an error).
+    let running: Vec<&String> = (running.iter())
+        .filter(|(classname, name, _)| !(result.cases.iter()).any(|c| &c.classname == classname && &c.name == name))
+        .map(|(_, _, label)| label)
+        .collect();
+    let running = running.first().map(|label| match running.len() - 1 {
+        0 => label.to_string(),
+        more => format!("{label} and {more} more"),
+    });
     let junit_problem = match (&stopped, junit_problem, running) {
         (None, None, Some(running)) => Some(format!(
             "{tool} ended while running {running} (its live stream says the test started and never finished)"
