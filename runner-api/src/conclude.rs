@@ -130,14 +130,6 @@ pub fn conclude_streamed(attempt: Attempt<'_>, streamed: Streamed) -> SuiteResul
     // end) may have run most of its tests: say that none is recorded, so
     // "0 tests" beside the timeout is not read as "nothing ran".
     let mut unwritten = None;
-    // A tool that stopped between tests with exit code 0 (`pytest.exit(…,
-    // returncode=0)` in a hook): its stream counted the tests it was to run.
-    let never_ran = (streamed.never_ran())
-        .filter(|&n| n > 0 && process.exit == ExitKind::Code(0))
-        .map(|n| (n, streamed.total.unwrap_or_default()));
-    let running: Vec<(String, String, String)> = (streamed.running.iter())
-        .map(|case| (case.classname.clone(), case.name.clone(), case.label()))
-        .collect();
     let junit_problem = match junit {
         JunitOutcome::Read(cases) => {
             result.cases = cases;
@@ -173,6 +165,10 @@ pub fn conclude_streamed(attempt: Attempt<'_>, streamed: Streamed) -> SuiteResul
             Some(problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
         }
     };
+    // Asked before the stream is used up below.
+    let ended_early = (stopped.is_none() && junit_problem.is_none())
+        .then(|| ended_early(tool, &streamed, &result.cases, process.exit))
+        .flatten();
     if result.cases.is_empty() && junit_problem.is_some() {
         let why = match &stopped {
             Some((_, stopped)) => format!("{stopped} while running this test"),
@@ -182,13 +178,11 @@ pub fn conclude_streamed(attempt: Attempt<'_>, streamed: Streamed) -> SuiteResul
     } else if let Some((_, stopped)) = stopped.as_ref().filter(|_| !streamed.is_empty()) {
         // Stopped, with a report of part of the run (behave writes one per
         // feature as it goes): the tests of the rest are the stream's.
-        let reported: std::collections::HashSet<(&str, &str)> = (result.cases.iter())
-            .map(|case| (case.classname.as_str(), case.name.as_str()))
-            .collect();
+        let reported: std::collections::HashSet<(&str, &str)> = result.cases.iter().map(row_key).collect();
         let rest: Vec<TestCase> = (streamed
             .into_cases(&format!("{stopped} while running this test"))
             .into_iter())
-        .filter(|case| !reported.contains(&(case.classname.as_str(), case.name.as_str())))
+        .filter(|case| !reported.contains(&row_key(case)))
         .collect();
         result.cases.extend(rest);
     } else if let Some(warning) = streamed.disagreement(&result.cases) {
@@ -196,28 +190,7 @@ pub fn conclude_streamed(attempt: Attempt<'_>, streamed: Streamed) -> SuiteResul
         result.warnings.push(warning);
     }
 
-    // A tool that ended by itself in the middle of a test (an `os._exit(0)`
-    // in a step, a plugin bailing out) may leave a report of what came
-    // before that reads clean: the stream knows better.
-    // Tests the report holds were not cut short, whatever the stream says
-    // (an xdist worker that crashed: the report has its test as an error).
-    let running: Vec<&String> = (running.iter())
-        .filter(|(classname, name, _)| !(result.cases.iter()).any(|c| &c.classname == classname && &c.name == name))
-        .map(|(_, _, label)| label)
-        .collect();
-    let running = running.first().map(|label| match running.len() - 1 {
-        0 => label.to_string(),
-        more => format!("{label} and {more} more"),
-    });
-    let junit_problem = match (&stopped, junit_problem, running) {
-        (None, None, Some(running)) => Some(format!(
-            "{tool} ended while running {running} (its live stream says the test started and never finished)"
-        )),
-        (None, None, None) => never_ran.map(|(n, total)| {
-            format!("{tool} exited with code 0 before running {n} of the {total} tests it said it would run (its live stream)")
-        }),
-        (_, problem, _) => problem,
-    };
+    let junit_problem = junit_problem.or(ended_early);
 
     let problem = if let Some((outcome, message)) = stopped {
         match unwritten {
@@ -398,6 +371,38 @@ fn note_leaks_in_log(log: &std::path::Path, leaked: &[crate::result::LeakedProce
     if let Err(err) = appended {
         log::warn!("cannot note leaked processes in {}: {err}", log.display());
     }
+}
+
+/// How a report's row and a streamed test are matched: by class name and
+/// name, as a report's rows may lack the selectors the stream has.
+fn row_key(case: &TestCase) -> (&str, &str) {
+    (case.classname.as_str(), case.name.as_str())
+}
+
+/// What the live stream says of a tool that exited by itself with a report
+/// that reads clean: it ended in the middle of a test (an `os._exit(0)` in a
+/// step, a plugin bailing out) — though a test the report holds was not cut
+/// short, whatever the stream says (an xdist worker's crash) — or, exit code
+/// 0, before tests it said it would run (`pytest.exit(…, returncode=0)` in a hook).
+fn ended_early(tool: &str, streamed: &Streamed, report: &[TestCase], exit: ExitKind) -> Option<String> {
+    let running: Vec<String> = (streamed.running.iter())
+        .filter(|case| !report.iter().any(|row| row_key(row) == row_key(case)))
+        .map(TestCase::label)
+        .collect();
+    if let Some(first) = running.first() {
+        let which = match running.len() - 1 {
+            0 => first.clone(),
+            more => format!("{first} and {more} more"),
+        };
+        return Some(format!(
+            "{tool} ended while running {which} (its live stream says the test started and never finished)"
+        ));
+    }
+    let never_ran = streamed.never_ran().filter(|&n| n > 0 && exit == ExitKind::Code(0))?;
+    Some(format!(
+        "{tool} exited with code 0 before running {never_ran} of the {} tests it said it would run (its live stream)",
+        streamed.total.unwrap_or_default()
+    ))
 }
 
 #[cfg(test)]
