@@ -51,11 +51,7 @@ impl Quarantine {
     pub fn config_warnings(&self, is_suite: impl Fn(&str) -> bool) -> Vec<String> {
         let mut warnings: Vec<String> = self.expired.iter().map(expired_warning).collect();
         for entry in self.active.iter().chain(&self.expired) {
-            let suite = entry
-                .test
-                .split_once("::")
-                .map_or(entry.test.as_str(), |(suite, _)| suite);
-            if !suite.contains(['*', '?']) && !is_suite(suite) {
+            if let Some(suite) = named_suite(&entry.test).filter(|suite| !is_suite(suite)) {
                 warnings.push(format!(
                     "quarantine entry `{}` names suite `{suite}`, which the config does not have: it quarantines nothing",
                     entry.test
@@ -89,11 +85,7 @@ impl Quarantine {
                 .any(|result| result.suite == suite && result.attempts > 0 && result.outcome() != SuiteOutcome::Skipped)
         };
         for entry in &self.active {
-            let suite = entry
-                .test
-                .split_once("::")
-                .map_or(entry.test.as_str(), |(suite, _)| suite);
-            if !suite.contains(['*', '?']) && !ran(suite) {
+            if named_suite(&entry.test).is_some_and(|suite| !ran(suite)) {
                 continue;
             }
             let matched = (results.iter()).any(|result| {
@@ -108,6 +100,20 @@ impl Quarantine {
         }
         warnings
     }
+}
+
+/// The one suite an entry's `test` names (`unit` of `unit::t.py::*`); `None`
+/// when its suite part is a glob.
+fn named_suite(test: &str) -> Option<&str> {
+    let suite = test.split_once("::").map_or(test, |(suite, _)| suite);
+    (!suite.contains(['*', '?'])).then_some(suite)
+}
+
+/// Whether `case` of `result` is a failure its quarantine excuses: a
+/// quarantined test's failure, never in a suite with an error of its own
+/// (a timeout, a crash: the tests it kept from running are nowhere).
+pub fn excuses(result: &SuiteResult, case: &TestCase) -> bool {
+    result.error.is_none() && case.quarantine.is_some() && case.status.is_failure()
 }
 
 /// What a run and `config check` say of an entry past its date.

@@ -61,13 +61,9 @@ impl RunSummary {
             summary.suite_errors += usize::from(result.has_error_without_case());
             summary.skipped += result.skipped_cases();
             summary.flaky += result.flaky();
-            // Quarantine excuses a test's failure, never a suite's own error
-            // (a timeout, a crash): the tests it kept from running are nowhere.
-            if result.error.is_none() {
-                summary.quarantined += (result.cases.iter())
-                    .filter(|case| case.quarantine.is_some() && case.status.is_failure())
-                    .count();
-            }
+            summary.quarantined += (result.cases.iter())
+                .filter(|case| crate::quarantine::excuses(result, case))
+                .count();
             summary.tests += result.cases.len();
             summary.suites_duration += result.duration;
         }

@@ -167,10 +167,9 @@ impl<W: Write> JsonReporter<W> {
 /// run (those of a suite with an error of its own did, and are not listed).
 fn quarantined_failures(report: &RunReport) -> Vec<Value> {
     (report.results.iter())
-        .filter(|result| result.error.is_none())
         .flat_map(|result| {
             (result.cases.iter())
-                .filter(|case| case.status.is_failure())
+                .filter(|case| orchestrator::quarantine::excuses(result, case))
                 .filter_map(|case| {
                     let reason = case.quarantine.as_deref()?;
                     Some(json!({

@@ -144,18 +144,11 @@ pub fn final_report(style: Style, report: &RunReport) -> String {
         }
     }
 
-    // As the verdict has it (`RunSummary::quarantined`): quarantine excuses
-    // a failure only in a suite without an error of its own.
-    let excusable = |suite: &str| results.iter().any(|r| r.suite == suite && r.error.is_none());
-    let (quarantined, failures): (Vec<(&str, &TestCase)>, _) = results
+    // As the verdict has it (`RunSummary::quarantined`).
+    let (quarantined, failures): (Vec<(&SuiteResult, &TestCase)>, _) = results
         .iter()
-        .flat_map(|r| {
-            r.cases
-                .iter()
-                .filter(|c| c.status.is_failure())
-                .map(move |c| (r.suite.as_str(), c))
-        })
-        .partition(|(suite, case)| case.quarantine.is_some() && excusable(suite));
+        .flat_map(|r| r.cases.iter().filter(|c| c.status.is_failure()).map(move |c| (&**r, c)))
+        .partition(|(r, c)| orchestrator::quarantine::excuses(r, c));
     for (title, list) in [
         ("Failures:", failures),
         ("Quarantined failures (they do not fail the run):", quarantined),
@@ -164,7 +157,8 @@ pub fn final_report(style: Style, report: &RunReport) -> String {
             continue;
         }
         let _ = writeln!(out, "\n{}", style.bold(title));
-        for (suite, case) in list {
+        for (result, case) in list {
+            let suite = &result.suite;
             let label = case.status.as_str().to_uppercase();
             let label = if case.quarantine.is_some() {
                 style.yellow(&label)
