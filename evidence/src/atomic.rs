@@ -18,7 +18,8 @@
 //! [`append_atomically_with`]) rather than built in memory first.
 //!
 //! [`write_atomically`] is the one way qaagent replaces a file it writes
-//! (evidence, and the `--junit` report).
+//! (evidence, and the `--junit` report); [`replace_quickly`] skips the
+//! fsyncs where durability is seen to elsewhere.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, ErrorKind, Write};
@@ -53,16 +54,27 @@ pub(crate) fn write_atomically_with(
     finish(file, &tmp, path, write)
 }
 
-/// Creates `path` holding `bytes` in a directory that was just made, keeping
-/// the time between the directory's appearance and the file's as short as it
-/// can be: the data is made durable after the rename rather than before, so a
-/// run killed at that instant is very unlikely to be seen without its manifest.
-/// (A power loss right then may leave the file empty; readers report that as corrupt.)
-/// The caller fsyncs the directory, once it has made everything else in it.
-pub(crate) fn create_quickly(path: &Path, bytes: &[u8]) -> Result<(), EvidenceError> {
+/// Replaces `path` with `bytes` atomically but not durably: a reader, or a
+/// process killed at any instant, sees the old file or the whole new one
+/// (the page cache outlives the process); a power loss may leave either, or
+/// an empty file. For files whose durability is seen to later or elsewhere:
+/// a run's first manifest, which its writer thread fsyncs as its first act
+/// ([`crate::writer`]), off the path to the run's first suite; and files
+/// derived from the evidence and written again on demand (`report.html`).
+pub fn replace_quickly(path: &Path, bytes: &[u8]) -> Result<(), EvidenceError> {
     let tmp = temp_path(path);
-    fs::write(&tmp, bytes).map_err(EvidenceError::io("write", &tmp))?;
-    fs::rename(&tmp, path).map_err(EvidenceError::io("rename into place", path))?;
+    let result = fs::write(&tmp, bytes)
+        .map_err(EvidenceError::io("write", &tmp))
+        .and_then(|()| fs::rename(&tmp, path).map_err(EvidenceError::io("rename into place", path)));
+    if result.is_err() {
+        // Best effort, as in `finish`.
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Fsyncs the file at `path`.
+pub(crate) fn sync_file(path: &Path) -> Result<(), EvidenceError> {
     File::open(path)
         .and_then(|f| f.sync_all())
         .map_err(EvidenceError::io("fsync", path))

@@ -55,7 +55,7 @@ mod writer;
 
 pub use artifacts::suite_artifacts_dir;
 pub use assemble::RecordSink;
-pub use atomic::write_atomically;
+pub use atomic::{replace_quickly, write_atomically};
 pub use bundle::{export_run, is_bundle, Bundle, MAX_UNPACKED_BYTES};
 pub use error::{EvidenceError, ManifestProblem};
 pub use git::GitInfo;
@@ -69,7 +69,9 @@ pub use raw_record::RawRecord;
 pub use record::{DiagnosticRecord, TestRecord};
 pub use regular::{open_regular_file, read_regular_to_string};
 pub use root::{absolute_clean, runs_root, RUNS_DIR_ENV};
-pub use store::{list_runs, load_run, load_run_dir, resolve_run, ListedRun, LoadedRun, Records, LATEST};
+pub use store::{
+    list_runs, load_run, load_run_dir, resolve_run, runs_newest_first, ListedRun, LoadedRun, Records, LATEST,
+};
 pub use suite::{Case, Cases, Failure, LeakedProcess, PriorFailure, SuiteOutcome, SuiteRecord, TestStatus, ToolRun};
 pub use tree::{copy_tree, is_run_relative};
 pub use writer::{EvidenceMessage, EvidenceWriter, Run, RunInfo};

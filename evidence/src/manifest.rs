@@ -14,7 +14,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::atomic::{create_quickly, write_atomically};
+use crate::atomic::{replace_quickly, write_atomically};
 use crate::error::EvidenceError;
 use crate::git::GitInfo;
 use crate::suite::{LeakedProcess, SuiteOutcome, SuiteRecord, TestStatus, ToolRun};
@@ -428,9 +428,10 @@ impl Manifest {
         write_atomically(&run_dir.join(MANIFEST_FILE), &self.to_bytes()?)
     }
 
-    /// Writes the first manifest into a run directory that was just created (see [`create_quickly`]).
+    /// Writes the first manifest into a run directory that was just created,
+    /// not yet durably (see [`replace_quickly`]).
     pub(crate) fn write_first(&self, run_dir: &Path) -> Result<(), EvidenceError> {
-        create_quickly(&run_dir.join(MANIFEST_FILE), &self.to_bytes()?)
+        replace_quickly(&run_dir.join(MANIFEST_FILE), &self.to_bytes()?)
     }
 
     fn to_bytes(&self) -> Result<Vec<u8>, EvidenceError> {

@@ -49,20 +49,23 @@ impl ListedRun {
 
 /// Lists the runs under `root`, newest first. A missing root holds no runs.
 pub fn list_runs(root: &Path) -> Result<Vec<ListedRun>, EvidenceError> {
-    let mut runs: Vec<ListedRun> = run_dirs(root)?
-        .into_iter()
-        .map(|(run_id, dir)| {
-            let (manifest, crashed) = read_run(&dir);
-            ListedRun {
-                manifest: manifest.map(Box::new),
-                crashed,
-                run_id,
-                dir,
-            }
-        })
-        .collect();
-    runs.sort_by(|a, b| parse_run_id(&b.run_id).cmp(&parse_run_id(&a.run_id)));
-    Ok(runs)
+    Ok(runs_newest_first(root)?.collect())
+}
+
+/// The runs under `root`, newest first, each manifest read only when the
+/// iteration reaches its run: finding a project's latest runs (the live
+/// display's countdown, the report's history) reads a few manifests however
+/// many runs the root holds. A missing root holds no runs.
+pub fn runs_newest_first(root: &Path) -> Result<impl Iterator<Item = ListedRun>, EvidenceError> {
+    Ok(sorted_run_dirs(root)?.into_iter().map(|(run_id, dir)| {
+        let (manifest, crashed) = read_run(&dir);
+        ListedRun {
+            manifest: manifest.map(Box::new),
+            crashed,
+            run_id,
+            dir,
+        }
+    }))
 }
 
 /// Turns `latest` or a run id into the run's id and directory. `latest` is
@@ -74,8 +77,7 @@ pub fn resolve_run(
     project: Option<&Path>,
 ) -> Result<(String, PathBuf), EvidenceError> {
     if id_or_latest == LATEST {
-        let mut dirs = run_dirs(root)?;
-        dirs.sort_by(|a, b| parse_run_id(&b.0).cmp(&parse_run_id(&a.0)));
+        let dirs = sorted_run_dirs(root)?;
         let Some(project) = project else {
             return dirs.into_iter().next().ok_or_else(|| EvidenceError::NoRuns {
                 root: root.to_path_buf(),
@@ -252,6 +254,13 @@ impl Iterator for Records {
 }
 
 /// Run-id-named directories under `root`, unordered.
+/// The run directories under `root`, newest first.
+fn sorted_run_dirs(root: &Path) -> Result<Vec<(String, PathBuf)>, EvidenceError> {
+    let mut dirs = run_dirs(root)?;
+    dirs.sort_by(|a, b| parse_run_id(&b.0).cmp(&parse_run_id(&a.0)));
+    Ok(dirs)
+}
+
 fn run_dirs(root: &Path) -> Result<Vec<(String, PathBuf)>, EvidenceError> {
     let entries = match fs::read_dir(root) {
         Ok(entries) => entries,

@@ -40,6 +40,9 @@ fn child_writes_runs_until_killed(root: &Path) -> ! {
             writer
                 .suite_finished(pair, common::suite_of(names[pair], "pytest", cases))
                 .expect("send");
+            // Suites a moment apart, as in a real run: the writer rewrites the
+            // manifest between them (a burst of messages shares one write).
+            std::thread::sleep(Duration::from_millis(5));
         }
         let diagnostic = DiagnosticRecord {
             test_name: "a_test_3".into(),

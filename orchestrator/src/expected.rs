@@ -16,13 +16,14 @@ pub(crate) fn last_durations(
     current: &str,
     suites: &[String],
 ) -> Vec<Option<Duration>> {
-    let listed = evidence::list_runs(runs_root).unwrap_or_default();
-    let last = listed.iter().find(|run| {
-        run.run_id != current
-            && matches!(run.status(), Some(RunStatus::Passed | RunStatus::Failed))
-            && run.belongs_to(project_dir)
+    let last = evidence::runs_newest_first(runs_root).ok().and_then(|mut runs| {
+        runs.find(|run| {
+            run.run_id != current
+                && matches!(run.status(), Some(RunStatus::Passed | RunStatus::Failed))
+                && run.belongs_to(project_dir)
+        })
     });
-    let manifest = last.and_then(|run| run.manifest.as_deref().ok());
+    let manifest = last.as_ref().and_then(|run| run.manifest.as_deref().ok());
     (suites.iter())
         .map(|name| {
             let suite = manifest?.suites.iter().find(|suite| &suite.name == name)?;

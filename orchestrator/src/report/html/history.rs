@@ -41,7 +41,7 @@ pub(super) fn earlier_runs(run: &LoadedRun, limit: usize) -> Vec<LoadedRun> {
         return Vec::new();
     };
     let project = Path::new(&run.manifest.target.path);
-    let listed = match evidence::list_runs(root) {
+    let listed = match evidence::runs_newest_first(root) {
         Ok(listed) => listed,
         Err(err) => {
             log::debug!("no history: {err}");
@@ -49,7 +49,6 @@ pub(super) fn earlier_runs(run: &LoadedRun, limit: usize) -> Vec<LoadedRun> {
         }
     };
     let mut runs: Vec<LoadedRun> = listed
-        .into_iter()
         // Run ids sort as their times do.
         .filter(|listed| listed.run_id < run.run_id && listed.belongs_to(project))
         // A whole run's history is of whole runs, not of the shares it may be merged from.

@@ -31,7 +31,8 @@ const DATA_MARK: &str = "__QAAGENT_REPORT_DATA__";
 /// How many earlier runs of the project the history shows.
 const HISTORY_RUNS: usize = 10;
 
-/// Writes the HTML report of `run` to `path`, atomically. Links to the
+/// Writes the HTML report of `run` to `path`, atomically (not durably:
+/// see [`evidence::replace_quickly`]). Links to the
 /// run's files are relative when `path` is inside the run directory (so
 /// the directory can be moved or zipped), absolute `file://` ones otherwise.
 /// The history is read from the runs next to `run`'s directory.
@@ -50,7 +51,9 @@ pub fn write_html(run: &LoadedRun, path: &Path) -> Result<(), ReportError> {
             source,
         })?;
     }
-    evidence::write_atomically(path, &page).map_err(ReportError::Write)
+    // Derived from the evidence, and written again by `runs show --html`:
+    // not worth two fsyncs (~8 ms) at the end of every run.
+    evidence::replace_quickly(path, &page).map_err(ReportError::Write)
 }
 
 /// Writes `<run>/report.html`: what the end of a run and `merge` call.
