@@ -163,6 +163,31 @@ fn counts_follow_each_written_suite() {
 }
 
 #[test]
+fn messages_sent_together_are_all_in_the_manifest_once_applied() {
+    // The writer rewrites the manifest once its queue is drained: after a
+    // burst of messages the manifest on disk must still catch up with all
+    // of them, without waiting for the run's end.
+    let root = tempfile::tempdir().expect("tempdir");
+    let project = tempfile::tempdir().expect("project");
+    let run = create(root.path(), project.path(), &["unit", "api"]);
+    let dir = run.dir().to_path_buf();
+    let writer = run.start_writer().expect("writer");
+    writer.suite_finished(0, suite("unit", "pytest", 3)).expect("send");
+    writer.suite_finished(1, suite("api", "pytest", 2)).expect("send");
+    writer
+        .diagnostics(Vec::new(), vec!["no failures".to_string()])
+        .expect("send");
+    let m = wait_for_manifest(&dir, |m| m["diagnostics"][0] == "no failures");
+    assert_eq!(m["status"], "running");
+    assert_eq!(
+        (m["counts"]["tests"].as_u64(), m["counts"]["test_suites"].as_u64()),
+        (Some(5), Some(2))
+    );
+    assert_eq!(lines(&dir).len(), 5);
+    writer.finish(RunStatus::Failed, Duration::ZERO).expect("finished");
+}
+
+#[test]
 fn an_interrupted_run_keeps_finished_suites_in_order_and_skips_the_rest() {
     let root = tempfile::tempdir().expect("tempdir");
     let project = tempfile::tempdir().expect("project");
