@@ -4,7 +4,10 @@
 //! as several processes of its tool at once and reports as one suite with
 //! the results of the unsplit run; retries run the failures of every share
 //! as one process; a share that times out keeps the other shares' results;
-//! Playwright suites are never split. How much faster splitting is, is
+//! Playwright suites are never split. pytest suites split by themselves:
+//! each share collects the whole suite and keeps its own part (no listing
+//! first), saying which tests it kept, so a share that dies early leaves
+//! no test unaccounted for. How much faster splitting is, is
 //! measured in `bench` (scenario `split`), not here.
 
 use std::collections::BTreeMap;
@@ -264,6 +267,48 @@ fn a_share_that_times_out_keeps_the_other_shares_results_and_only_its_tests_run_
     assert!(error.contains("timed out after 4 s"), "{error}");
     let first = read_text(&run.run_dir().join("artifacts/hang/share-1/stdout.log"));
     assert!(first.contains("1 passed"), "{first}");
+    // Each share collected the whole suite and kept its own test: no listing ran first.
+    for share in ["share-1", "share-2"] {
+        let log = read_text(&run.run_dir().join("artifacts/hang").join(share).join("stdout.log"));
+        assert!(log.contains("collected 2 items / 1 deselected / 1 selected"), "{log}");
+    }
+}
+
+#[test]
+fn a_share_that_dies_before_saying_which_tests_it_kept_fails_the_run_whatever_a_retry_does() {
+    let project = fixture("split-project");
+    let run = Qaagent::new(project.path())
+        .args(["run-all", "--no-progress", "--color", "never", "--suite", "crash"])
+        .args(["--retries", "1"])
+        .run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    assert_eq!(share_dirs(&run, "crash"), ["share-1", "share-2"]);
+    let artifacts = run.run_dir().join("artifacts/crash");
+    let first = read_text(&artifacts.join("share-1/stdout.log"));
+    assert!(first.contains("1 failed"), "share 1 failed its test\n{first}");
+    // Share 2's tests are unknown: the retry runs the whole suite, where
+    // both tests pass; a retry of share 1's failure alone would have passed
+    // the run with share 2's test never run.
+    let stdout = squash(&run.stdout());
+    assert!(stdout.contains("RETRY crash attempt 2: the whole suite"), "{stdout}");
+    let retry = read_text(&artifacts.join("attempt-2/stdout.log"));
+    assert!(retry.contains("2 passed"), "{retry}");
+    let records = statuses(&run, "crash");
+    assert_eq!(
+        records
+            .get("crash/test_a.py::test_fails_in_a_share")
+            .map(String::as_str),
+        Some("passed")
+    );
+    assert_eq!(
+        records.get("crash/test_b.py::test_passes").map(String::as_str),
+        Some("passed")
+    );
+    assert_eq!(records.get("").map(String::as_str), Some("error"), "{records:?}");
+    assert!(stdout.contains("share 2/2 did not say which tests it kept"), "{stdout}");
+    let manifest = run.manifest();
+    assert_ne!(manifest["status"], "passed", "{manifest:#}");
+    assert_eq!(manifest["suites"][0]["errors"].as_u64(), Some(1), "{manifest:#}");
 }
 
 /// Adds `split = VALUE` to the `[tests.SUITE]` table (whose path is `path`) of
