@@ -365,6 +365,40 @@ fn auto_splits_by_the_cores_until_stored_durations_say_the_suite_is_short() {
 }
 
 #[test]
+fn a_pytest_suite_on_xdist_workers_keeps_one_share_in_each_process() {
+    let project = fixture("split-project");
+    let config = project.path().join(".qaagent.toml");
+    let text = read_text(&config).replace(
+        "path = \"tests/unit\"\nsplit = \"auto\"\n",
+        "path = \"tests/unit\"\nsplit = 2\nargs = [\"-n\", \"2\"]\n",
+    );
+    assert!(text.contains("args = [\"-n\", \"2\"]"), "{text}");
+    std::fs::write(&config, text).expect("config");
+    let run = Qaagent::new(project.path())
+        .args(["run-all", "--no-progress", "--color", "never", "--suite", "unit"])
+        .run();
+    assert_eq!(run.code(), 0, "{}", run.describe());
+    let statuses = statuses(&run, "unit");
+    assert_eq!(statuses.len(), 12, "{statuses:?}");
+    assert!(statuses.values().all(|status| status == "passed"), "{statuses:?}");
+    // Both workers of each share kept the same half (xdist refuses workers
+    // that collected differently), and the halves make the whole.
+    for share in ["share-1", "share-2"] {
+        let log = read_text(&run.run_dir().join("artifacts/unit").join(share).join("stdout.log"));
+        assert!(log.contains("2 workers [6 items]") && log.contains("6 passed"), "{log}");
+        // Chosen by the plugin, named from the first worker's list (no count of the whole).
+        let stream = read_text(
+            &run.run_dir()
+                .join("artifacts/unit")
+                .join(share)
+                .join("qaagent-stream.jsonl"),
+        );
+        let said = r#"{"event": "kept-end", "collected": null, "kept": 6}"#;
+        assert_eq!(stream.matches(said).count(), 1, "{stream}");
+    }
+}
+
+#[test]
 fn playwright_suites_are_never_split_and_config_check_says_so() {
     let project = fixture("retry-project");
     set_split(project.path(), "e2e", "e2e", "2");

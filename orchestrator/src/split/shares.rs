@@ -95,9 +95,7 @@ pub(crate) fn run_attempt_in_slots(
         if let Some(why) = unaccounted(&told) {
             log::warn!("[{}] {why}", ctx.suite);
             let mut case = TestCase::new("the split suite's tests", ctx.suite.as_str(), TestStatus::Error);
-            case.message = Some(format!(
-                "{why}: some tests may not have run; the whole suite runs again"
-            ));
+            case.message = Some(format!("{why}: a test may have run twice or not at all"));
             merged.cases.push(case);
         }
     }
