@@ -274,13 +274,22 @@ fn a_share_that_times_out_keeps_the_other_shares_results_and_only_its_tests_run_
     }
 }
 
+/// `run-all --suite crash --retries 1` of the split fixture, whose share 2
+/// dies while collecting, with the extra environment `env`.
+fn run_crashing_share(env: &[(&str, &str)]) -> RunOutput {
+    let project = fixture("split-project");
+    let mut qaagent = Qaagent::new(project.path())
+        .args(["run-all", "--no-progress", "--color", "never", "--suite", "crash"])
+        .args(["--retries", "1"]);
+    for (key, value) in env {
+        qaagent = qaagent.env(key, value);
+    }
+    qaagent.run()
+}
+
 #[test]
 fn a_share_that_dies_before_saying_which_tests_it_kept_fails_the_run_whatever_a_retry_does() {
-    let project = fixture("split-project");
-    let run = Qaagent::new(project.path())
-        .args(["run-all", "--no-progress", "--color", "never", "--suite", "crash"])
-        .args(["--retries", "1"])
-        .run();
+    let run = run_crashing_share(&[]);
     assert_eq!(run.code(), 1, "{}", run.describe());
     assert_eq!(share_dirs(&run, "crash"), ["share-1", "share-2"]);
     let artifacts = run.run_dir().join("artifacts/crash");
@@ -309,6 +318,22 @@ fn a_share_that_dies_before_saying_which_tests_it_kept_fails_the_run_whatever_a_
     let manifest = run.manifest();
     assert_ne!(manifest["status"], "passed", "{manifest:#}");
     assert_eq!(manifest["suites"][0]["errors"].as_u64(), Some(1), "{manifest:#}");
+}
+
+#[test]
+fn a_forged_list_of_kept_tests_that_hides_a_test_fails_the_run() {
+    // Share 2's conftest writes into the live stream that it kept none of
+    // the 2 tests it collected, then dies: believed, share 2 would have had
+    // no test to run, and the retry of share 1's failure would pass the run.
+    let run = run_crashing_share(&[("SPLIT_FORGE", "1")]);
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let stdout = squash(&run.stdout());
+    assert!(
+        stdout.contains("the shares kept 1 of the 2 tests each collected"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("RETRY crash attempt 2: the whole suite"), "{stdout}");
+    assert_ne!(run.manifest()["status"], "passed");
 }
 
 /// Adds `split = VALUE` to the `[tests.SUITE]` table (whose path is `path`) of
