@@ -3,7 +3,7 @@
 Loaded by qaagent with ``-p _qaagent_stream``: appends one JSON line to the
 file named by ``$QAAGENT_STREAM`` when the tests are collected, when each
 test starts and when it finishes, naming it as pytest's JUnit report
-(xunit1) would. It changes nothing pytest does or prints. Under
+(xunit1) would. Otherwise it changes nothing pytest does or prints. Under
 pytest-xdist only the controller writes: it sees every worker's reports.
 
 With ``$QAAGENT_SHARE`` set to ``K/N`` (a split suite's share, see
