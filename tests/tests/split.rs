@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use qaagent_tests::{fixture, project_with, read_text, squash, Qaagent, RunOutput};
+use qaagent_tests::{fixture, project_with, read_text, repo_root, squash, venv, Qaagent, RunOutput};
 
 /// `selector` → status of every record of `suite`.
 fn statuses(run: &RunOutput, suite: &str) -> BTreeMap<String, String> {
@@ -421,6 +421,95 @@ fn a_pytest_suite_on_xdist_workers_keeps_one_share_in_each_process() {
         let said = r#"{"event": "kept-end", "collected": null, "kept": 6}"#;
         assert_eq!(stream.matches(said).count(), 1, "{stream}");
     }
+}
+
+/// The tests share `share` of 2 keeps of `files` (collected in that order)
+/// by the `durations`, as qaagent's pytest plugin names them in its stream.
+fn kept_by_the_plugin(project: &Path, files: &[&str], share: usize, durations: &Path) -> Vec<String> {
+    let plugin = tempfile::tempdir().expect("tempdir");
+    let source = repo_root().join("runner-pytest/plugin/qaagent_stream.py");
+    std::fs::copy(source, plugin.path().join("_qaagent_stream.py")).expect("plugin");
+    let stream = plugin.path().join("stream.jsonl");
+    let output = std::process::Command::new(venv().join("bin/python"))
+        .current_dir(project)
+        .args([
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "_qaagent_stream",
+        ])
+        .args(files)
+        .env("PYTHONPATH", plugin.path())
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("QAAGENT_STREAM", &stream)
+        .env("QAAGENT_SHARE", format!("{share}/2"))
+        .env("QAAGENT_SHARE_DURATIONS", durations)
+        .output()
+        .expect("pytest");
+    assert!(output.status.success(), "{output:?}");
+    let mut kept = Vec::new();
+    let mut said = 0;
+    for line in read_text(&stream).lines() {
+        let line: serde_json::Value = serde_json::from_str(line).expect("json");
+        match line["event"].as_str() {
+            Some("kept") => kept.push(format!(
+                "{}::{}",
+                line["file"].as_str().unwrap_or("?"),
+                line["name"].as_str().unwrap_or("?")
+            )),
+            Some("kept-end") => {
+                assert_eq!(
+                    (line["collected"].as_u64(), line["kept"].as_u64()),
+                    (Some(12), Some(kept.len() as u64))
+                );
+                said += 1;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(said, 1, "{kept:?}");
+    kept.sort();
+    kept
+}
+
+#[test]
+fn a_share_keeps_the_same_tests_by_their_durations_whatever_order_pytest_collects_them_in() {
+    let project = fixture("split-project");
+    let durations = project.path().join("durations.json");
+    let mut stored = serde_json::Map::new();
+    for file in ["a", "b", "c", "d"] {
+        for n in 1..=3 {
+            let seconds = if (file, n) == ("a", 1) { 3.0 } else { 0.5 };
+            stored.insert(format!("tests/unit/test_{file}.py::test_{file}{n}"), seconds.into());
+        }
+    }
+    std::fs::write(&durations, serde_json::Value::Object(stored).to_string()).expect("durations");
+    let files = [
+        "tests/unit/test_a.py",
+        "tests/unit/test_b.py",
+        "tests/unit/test_c.py",
+        "tests/unit/test_d.py",
+    ];
+    let reversed: Vec<&str> = files.iter().rev().copied().collect();
+    let first = kept_by_the_plugin(project.path(), &files, 1, &durations);
+    let second = kept_by_the_plugin(project.path(), &files, 2, &durations);
+    assert_eq!(kept_by_the_plugin(project.path(), &reversed, 1, &durations), first);
+    assert_eq!(kept_by_the_plugin(project.path(), &reversed, 2, &durations), second);
+    // Longest first onto the least loaded share: the 3 s test, then 0.5 s
+    // ones until the loads are even, then one each: 3 + 1.5 s against 4 s.
+    assert!(
+        first.contains(&"tests/unit/test_a.py::test_a1".to_string()),
+        "{first:?}"
+    );
+    assert_eq!((first.len(), second.len()), (4, 8), "{first:?} {second:?}");
+    let mut all = [first, second].concat();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 12, "each test once: {all:?}");
 }
 
 #[test]
