@@ -90,9 +90,8 @@ pub struct PlannedSuite {
     /// For a `--rerun-failed` selection, the recorded name of each selected
     /// test by selector; empty otherwise.
     pub expected_names: std::collections::BTreeMap<String, String>,
-    /// The selectors of each process its first attempt is split into (see
-    /// [`crate::split`]); empty when it runs as one process.
-    pub shares: Vec<Vec<String>>,
+    /// The processes its first attempt is split into (see [`crate::split`]).
+    pub shares: crate::split::Shares,
     /// How long its tests took in the latest stored runs, when known (set
     /// with the shares): the longest work starts first.
     pub expected_seconds: Option<f64>,
@@ -106,7 +105,7 @@ impl std::fmt::Debug for PlannedSuite {
             .field("runner", &self.runner.name())
             .field("missing_path", &self.missing_path)
             .field("selection", &self.selection)
-            .field("shares", &self.shares.len())
+            .field("shares", &self.shares.count())
             .finish()
     }
 }
@@ -198,7 +197,7 @@ impl Plan {
                 missing_path,
                 selection: Selection::All,
                 expected_names: Default::default(),
-                shares: Vec::new(),
+                shares: crate::split::Shares::Whole,
                 expected_seconds: None,
             });
         }

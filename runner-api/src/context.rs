@@ -45,6 +45,31 @@ impl Selection {
     }
 }
 
+/// One share of a split suite that its tool chooses itself, after
+/// collecting the whole suite (see [`Runner::selects_own_share`]).
+///
+/// [`Runner::selects_own_share`]: crate::Runner::selects_own_share
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Share {
+    /// Which share this is, from 1.
+    pub number: usize,
+    /// How many shares the suite is split into.
+    pub total: usize,
+    /// A JSON object of stored durations, selector → seconds, that the
+    /// shares are balanced by; `None` to balance by count.
+    pub durations: Option<PathBuf>,
+}
+
+/// What a share that chose its own tests said it kept, before running any:
+/// whatever it then fails to report is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShareTests {
+    /// How many tests it collected (the whole suite), when it could tell.
+    pub collected: Option<usize>,
+    /// The selectors of the tests it kept, in its order.
+    pub kept: Vec<String>,
+}
+
 /// Which stream a line of tool output came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputStream {
@@ -114,6 +139,9 @@ pub struct SuiteContext {
     pub attempt: u32,
     /// Which tests to run.
     pub selection: Selection,
+    /// The share of the suite's tests this attempt runs, chosen by the tool
+    /// from [`Selection::All`]; `None` for all of them.
+    pub share: Option<Share>,
     /// The application's base URL, exported to the tool as `BASE_URL`.
     pub base_url: Option<String>,
     /// Extra environment for the tool (`[tests.NAME].env`).
@@ -154,6 +182,7 @@ impl SuiteContext {
             previous_output_dir: None,
             attempt: 1,
             selection: Selection::All,
+            share: None,
             base_url: None,
             env: BTreeMap::new(),
             args: Vec::new(),

@@ -33,7 +33,7 @@ pub use toml;
 
 pub use cancel::{CancelKind, CancelToken};
 pub use case::{TestCase, TestStatus};
-pub use context::{LiveOutput, OutputLine, OutputStream, Selection, SuiteContext};
+pub use context::{LiveOutput, OutputLine, OutputStream, Selection, Share, ShareTests, SuiteContext};
 pub use probe::{Probe, ProbeError, ProbeOutput};
 pub use result::{LeakedProcess, SuiteOutcome, SuiteResult, ToolRun};
 pub use runner::{Runner, RunnerError};

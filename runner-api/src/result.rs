@@ -112,6 +112,9 @@ pub struct SuiteResult {
     /// Things worth a look that do not change the result (the tool's report
     /// and its live stream disagreeing), for the run's summary.
     pub warnings: Vec<String>,
+    /// For a share that chose its own tests ([`crate::context::Share`]),
+    /// what it said it kept; `None` when it did not say.
+    pub share_tests: Option<crate::context::ShareTests>,
     /// How the suite itself ended, when that outweighs its cases: skipped,
     /// errored, timed out, interrupted. `Passed` otherwise.
     ending: SuiteOutcome,
@@ -135,6 +138,7 @@ impl SuiteResult {
             skip_reason: None,
             output_dir: None,
             warnings: Vec::new(),
+            share_tests: None,
             ending: SuiteOutcome::Passed,
         }
     }

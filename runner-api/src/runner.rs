@@ -96,6 +96,19 @@ pub trait Runner: Send + Sync {
         false
     }
 
+    /// Whether the runner can run one share of a split suite by itself
+    /// (from [`SuiteContext::share`]): the tool collects the whole suite and
+    /// keeps its share, balanced by the stored durations, so no listing runs
+    /// before the shares start. It must then say, before running any test,
+    /// which tests it kept ([`SuiteResult::share_tests`]), so that a share
+    /// that ends early has its unfinished tests known. `false`, the default,
+    /// has qaagent list the suite first and give each share its tests.
+    ///
+    /// [`SuiteContext::share`]: crate::SuiteContext::share
+    fn selects_own_share(&self) -> bool {
+        false
+    }
+
     /// Runs one attempt of the suite described by `ctx`: the tests in
     /// `ctx.selection`, writing only below `ctx.output_dir`, through
     /// [`SuiteContext::run_supervised`] so timeouts and interrupts apply.

@@ -48,6 +48,17 @@ pub enum StreamLine {
     Started(TestCase),
     /// A test finished, with its result as its report's row would say it.
     Finished(TestCase),
+    /// A test this share of a split suite kept, said before any test runs
+    /// ([`crate::context::Share`]).
+    Kept(TestCase),
+    /// The end of the kept tests: how many there were, and how many the
+    /// tool collected in all (when it could tell).
+    KeptEnd {
+        /// The tests collected, the whole suite.
+        collected: Option<usize>,
+        /// The tests kept, the [`StreamLine::Kept`] lines before this one.
+        kept: usize,
+    },
 }
 
 /// A test event of one attempt, for whoever follows the run.
@@ -96,6 +107,14 @@ pub struct Streamed {
     pub running: Vec<TestCase>,
     /// Lines that could not be read (too long, not the tool's JSON).
     pub malformed: usize,
+    /// What a share that chose its own tests said it kept: the first whole
+    /// list, `None` until one ended (or when it was not whole).
+    pub share: Option<crate::context::ShareTests>,
+    /// The kept tests read so far, until their end.
+    kept: Vec<TestCase>,
+    /// Whether the end of the kept tests was read: any later list is not
+    /// the tool's (a test wrote it) and is ignored.
+    kept_ended: bool,
 }
 
 impl Streamed {
@@ -135,6 +154,19 @@ impl Streamed {
                 }
                 self.finished.push(case);
             }
+            // Only the first list counts: the tool writes it before any test
+            // runs, so a later one (a test writing into the stream) cannot
+            // replace it. A list whose count or selectors are off is none.
+            StreamLine::Kept(case) if !self.kept_ended => self.kept.push(case),
+            StreamLine::KeptEnd { collected, kept } if !self.kept_ended => {
+                self.kept_ended = true;
+                let listed = std::mem::take(&mut self.kept);
+                let selectors: Option<Vec<String>> = listed.into_iter().map(|case| case.selector).collect();
+                self.share = selectors
+                    .filter(|selectors| selectors.len() == kept)
+                    .map(|kept| crate::context::ShareTests { collected, kept });
+            }
+            StreamLine::Kept(_) | StreamLine::KeptEnd { .. } => {}
         }
     }
 
@@ -386,6 +418,36 @@ mod tests {
                 ("b".to_string(), TestStatus::Passed),
                 ("c".to_string(), TestStatus::Error)
             ]
+        );
+    }
+
+    #[test]
+    fn only_the_first_whole_list_of_kept_tests_counts() {
+        let kept = |name: &str| {
+            let mut case = TestCase::new(name, "c", TestStatus::Error);
+            case.selector = Some(name.to_string());
+            StreamLine::Kept(case)
+        };
+        let end = |kept: usize| StreamLine::KeptEnd {
+            collected: Some(4),
+            kept,
+        };
+        let mut streamed = Streamed::default();
+        for line in [kept("a"), kept("b"), end(2), kept("z"), end(1)] {
+            streamed.apply(line, None);
+        }
+        let share = streamed.share.expect("a list");
+        assert_eq!(
+            (share.collected, share.kept),
+            (Some(4), vec!["a".to_string(), "b".to_string()])
+        );
+        let mut short = Streamed::default();
+        for line in [kept("a"), end(2), kept("b"), end(2)] {
+            short.apply(line, None);
+        }
+        assert_eq!(
+            short.share, None,
+            "a list that is not whole is none, and none comes after it"
         );
     }
 

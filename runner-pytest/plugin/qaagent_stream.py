@@ -3,12 +3,20 @@
 Loaded by qaagent with ``-p _qaagent_stream``: appends one JSON line to the
 file named by ``$QAAGENT_STREAM`` when the tests are collected, when each
 test starts and when it finishes, naming it as pytest's JUnit report
-(xunit1) would. It changes nothing pytest does or prints. Under
+(xunit1) would. Otherwise it changes nothing pytest does or prints. Under
 pytest-xdist only the controller writes: it sees every worker's reports.
+
+With ``$QAAGENT_SHARE`` set to ``K/N`` (a split suite's share, see
+``pytest_collection_modifyitems``) it keeps only share K of the collected
+tests, and names them in the stream (``kept`` lines, then ``kept-end``)
+before any runs.
 """
 
 import json
+import math
 import os
+
+import pytest
 
 try:
     from _pytest.junitxml import mangle_test_address
@@ -25,6 +33,11 @@ _ident = None
 _path = None
 _prefix = None
 _tests = {}
+# How many tests this share collected before keeping its own; None when the
+# suite is not split this way.
+_collected = None
+# Whether the kept tests were named in the stream (xdist: by the first worker).
+_kept_said = False
 
 
 def _still_ours():
@@ -86,20 +99,110 @@ def pytest_unconfigure(config):
     _fd = None
 
 
+def _share():
+    """(K, N) from ``$QAAGENT_SHARE``, or None; anything else is a usage error."""
+    spec = os.environ.get("QAAGENT_SHARE")
+    if not spec:
+        return None
+    number, _, total = spec.partition("/")
+    try:
+        number, total = int(number), int(total)
+    except ValueError:
+        number = total = 0
+    if not 1 <= number <= total:
+        raise pytest.UsageError("QAAGENT_SHARE must be K/N with 1 <= K <= N, not %r" % spec)
+    return number, total
+
+
+def _stored_durations():
+    """selector -> seconds from ``$QAAGENT_SHARE_DURATIONS``; {} without one."""
+    path = os.environ.get("QAAGENT_SHARE_DURATIONS")
+    if not path:
+        return {}
+    with open(path, encoding="utf-8") as file:
+        stored = json.load(file)
+    return {
+        key: float(value)
+        for key, value in stored.items()
+        if isinstance(value, (int, float)) and math.isfinite(value) and value >= 0
+    }
+
+
+def _median(values):
+    values = sorted(values)
+    if not values:
+        return 1.0
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+
+def _assign(items, total, durations):
+    """The share (0-based) of each item: longest first onto the least loaded
+    share, ties to the lowest; a test without a stored duration weighs the
+    median of the stored ones (1 without any). The answer depends on the
+    node ids and durations only, never on the order of collection, so every
+    share (and every xdist worker of one) computes the same."""
+    default = _median(durations.values())
+    weights = [durations.get(item.nodeid, default) for item in items]
+    order = sorted(range(len(items)), key=lambda i: (-weights[i], items[i].nodeid))
+    loads = [0.0] * total
+    shares = [0] * len(items)
+    for index in order:
+        share = min(range(total), key=lambda s: (loads[s], s))
+        loads[share] += weights[index]
+        shares[index] = share
+    return shares
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(session, config, items):
+    """Keeps this share's tests, as pytest-split does: every share
+    collects the whole suite and keeps its own part of it, so the
+    shares' union is the suite, each test once, as long as every share
+    collects the same tests (the same code, the same environment but
+    for ``$QAAGENT_SHARE``): qaagent checks the counts they report."""
+    global _collected
+    share = _share()
+    if share is None:
+        return
+    number, total = share
+    shares = _assign(items, total, _stored_durations())
+    kept = [item for item, s in zip(items, shares) if s == number - 1]
+    deselected = [item for item, s in zip(items, shares) if s != number - 1]
+    _collected = len(items)
+    items[:] = kept
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids):
+    if _share() is not None and not _kept_said:
+        # The controller collects nothing itself: the first worker's
+        # list is the share's (xdist checks that the workers agree), and
+        # how many it collected in all is not told.
+        _say_kept([(nodeid, (nodeid.split("::")[0],)) for nodeid in ids], None)
+    _write({"event": "total", "count": len(ids)})
+
+
+def _say_kept(tests, collected):
+    """Names the kept tests, (nodeid, location) each, before any runs."""
+    global _kept_said
+    _kept_said = True
+    for nodeid, location in tests:
+        entry = {"event": "kept"}
+        entry.update(_row(nodeid, location))
+        _write(entry)
+    _write({"event": "kept-end", "collected": collected, "kept": len(tests)})
+
+
 def pytest_collection_finish(session):
-    if not hasattr(session.config, "workerinput"):
-        _write({"event": "total", "count": len(session.items)})
-
-
-try:
-    import pytest
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_xdist_node_collection_finished(node, ids):
-        _write({"event": "total", "count": len(ids)})
-
-except Exception:  # pragma: no cover
-    pass
+    if hasattr(session.config, "workerinput"):
+        return
+    if _collected is not None:
+        # What is left after every plugin's selection, ours included.
+        _say_kept([(item.nodeid, item.location) for item in session.items], _collected)
+    _write({"event": "total", "count": len(session.items)})
 
 
 def pytest_runtest_logstart(nodeid, location):

@@ -66,6 +66,11 @@ impl Runner for PytestRunner {
 
     /// `pytest --collect-only -q`: the node ids, one a line, before a blank
     /// line and the count.
+    /// The shipped plugin keeps the share, as pytest-split does.
+    fn selects_own_share(&self) -> bool {
+        true
+    }
+
     fn collect(&self, ctx: &SuiteContext) -> Result<Option<Vec<String>>, RunnerError> {
         let settings = ctx.settings_as::<PytestSettings>()?;
         let python = find_python(settings.python.as_deref(), &ctx.project_dir, "pytest")?;
@@ -129,9 +134,10 @@ impl Runner for PytestRunner {
             .arg(format!("--junitxml={}", junit_path.display()))
             .args(["-p", runner_api::python::STREAM_MODULE]);
         runner_api::python::ship_stream_module(ctx, &mut cmd, stream::PLUGIN)?;
+        stream::name_share(ctx, &mut cmd);
         cmd.args(&ctx.args);
         log::debug!("[{}] {:?}", ctx.suite, cmd);
-        let (process, streamed) = ctx
+        let (process, mut streamed) = ctx
             .run_streaming(cmd, &ctx.stream_file(), &stream::parse)
             .map_err(|err| spawn_error(&python, err))?;
 
@@ -163,6 +169,7 @@ impl Runner for PytestRunner {
         if junit_path.is_file() {
             artifacts.push(junit_path);
         }
+        let share_tests = streamed.share.take().filter(|_| ctx.share.is_some());
         let mut result = conclude_streamed(
             Attempt {
                 ctx,
@@ -175,6 +182,7 @@ impl Runner for PytestRunner {
             },
             streamed,
         );
+        result.share_tests = share_tests;
         if no_tests {
             result.return_code = Some(NO_TESTS_COLLECTED);
             result.tool.exit_code = Some(NO_TESTS_COLLECTED);

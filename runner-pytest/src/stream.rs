@@ -1,15 +1,30 @@
 //! The live stream of a pytest attempt: the shipped plugin
 //! (`plugin/qaagent_stream.py`) and the reading of its lines.
 
-use runner_api::{StreamLine, TestCase, TestStatus};
+use runner_api::{StreamLine, SuiteContext, TestCase, TestStatus};
 use serde::Deserialize;
 
 /// The plugin's source, written into each attempt's output directory.
 pub(crate) const PLUGIN: &str = include_str!("../plugin/qaagent_stream.py");
 
+/// Names the attempt's share ("K/N") and the durations it is balanced by
+/// to the plugin, which then keeps only that share's tests; without a share,
+/// makes sure none is named (an inherited variable would split the run).
+pub(crate) fn name_share(ctx: &SuiteContext, cmd: &mut std::process::Command) {
+    const SHARE_ENV: &str = "QAAGENT_SHARE";
+    const DURATIONS_ENV: &str = "QAAGENT_SHARE_DURATIONS";
+    cmd.env_remove(SHARE_ENV).env_remove(DURATIONS_ENV);
+    if let Some(share) = &ctx.share {
+        cmd.env(SHARE_ENV, format!("{}/{}", share.number, share.total));
+        if let Some(durations) = &share.durations {
+            cmd.env(DURATIONS_ENV, durations);
+        }
+    }
+}
+
 /// One line the plugin writes.
 #[derive(Debug, Deserialize)]
-#[serde(tag = "event", rename_all = "lowercase")]
+#[serde(tag = "event", rename_all = "kebab-case")]
 enum Line {
     Total {
         count: usize,
@@ -25,6 +40,14 @@ enum Line {
         #[serde(default)]
         duration: f64,
         message: Option<String>,
+    },
+    Kept {
+        #[serde(flatten)]
+        row: Row,
+    },
+    KeptEnd {
+        collected: Option<usize>,
+        kept: usize,
     },
 }
 
@@ -50,6 +73,8 @@ pub(crate) fn parse(line: &str) -> Option<StreamLine> {
     Some(match serde_json::from_str::<Line>(line).ok()? {
         Line::Total { count } => StreamLine::Total(count),
         Line::Started { row } => StreamLine::Started(row.into_case(TestStatus::Error)),
+        Line::Kept { row } => StreamLine::Kept(row.into_case(TestStatus::Error)),
+        Line::KeptEnd { collected, kept } => StreamLine::KeptEnd { collected, kept },
         Line::Finished {
             row,
             status,
@@ -82,6 +107,19 @@ mod tests {
         assert_eq!((case.status, case.duration), (TestStatus::Failed, 0.5));
         assert_eq!(parse(r#"{"event": "total", "count": 4}"#), Some(StreamLine::Total(4)));
         assert_eq!(parse(r#"{"event": "finished", "name": 3}"#), None);
+        let Some(StreamLine::Kept(kept)) =
+            parse(r#"{"event": "kept", "file": "t/test_a.py", "classname": "t.test_a", "name": "test_x"}"#)
+        else {
+            panic!("a kept line");
+        };
+        assert_eq!(kept.selector.as_deref(), Some("t/test_a.py::test_x"));
+        assert_eq!(
+            parse(r#"{"event": "kept-end", "collected": 12, "kept": 6}"#),
+            Some(StreamLine::KeptEnd {
+                collected: Some(12),
+                kept: 6
+            })
+        );
         assert_eq!(parse("not json"), None);
     }
 }

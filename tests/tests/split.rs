@@ -4,13 +4,16 @@
 //! as several processes of its tool at once and reports as one suite with
 //! the results of the unsplit run; retries run the failures of every share
 //! as one process; a share that times out keeps the other shares' results;
-//! Playwright suites are never split. How much faster splitting is, is
+//! Playwright suites are never split. pytest suites split by themselves:
+//! each share collects the whole suite and keeps its own part (no listing
+//! first), saying which tests it kept, so a share that dies early leaves
+//! no test unaccounted for. How much faster splitting is, is
 //! measured in `bench` (scenario `split`), not here.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use qaagent_tests::{fixture, project_with, read_text, squash, Qaagent, RunOutput};
+use qaagent_tests::{fixture, project_with, read_text, repo_root, squash, venv, Qaagent, RunOutput};
 
 /// `selector` → status of every record of `suite`.
 fn statuses(run: &RunOutput, suite: &str) -> BTreeMap<String, String> {
@@ -264,6 +267,73 @@ fn a_share_that_times_out_keeps_the_other_shares_results_and_only_its_tests_run_
     assert!(error.contains("timed out after 4 s"), "{error}");
     let first = read_text(&run.run_dir().join("artifacts/hang/share-1/stdout.log"));
     assert!(first.contains("1 passed"), "{first}");
+    // Each share collected the whole suite and kept its own test: no listing ran first.
+    for share in ["share-1", "share-2"] {
+        let log = read_text(&run.run_dir().join("artifacts/hang").join(share).join("stdout.log"));
+        assert!(log.contains("collected 2 items / 1 deselected / 1 selected"), "{log}");
+    }
+}
+
+/// `run-all --suite crash --retries 1` of the split fixture, whose share 2
+/// dies while collecting, with the extra environment `env`.
+fn run_crashing_share(env: &[(&str, &str)]) -> RunOutput {
+    let project = fixture("split-project");
+    let mut qaagent = Qaagent::new(project.path())
+        .args(["run-all", "--no-progress", "--color", "never", "--suite", "crash"])
+        .args(["--retries", "1"]);
+    for (key, value) in env {
+        qaagent = qaagent.env(key, value);
+    }
+    qaagent.run()
+}
+
+#[test]
+fn a_share_that_dies_before_saying_which_tests_it_kept_fails_the_run_whatever_a_retry_does() {
+    let run = run_crashing_share(&[]);
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    assert_eq!(share_dirs(&run, "crash"), ["share-1", "share-2"]);
+    let artifacts = run.run_dir().join("artifacts/crash");
+    let first = read_text(&artifacts.join("share-1/stdout.log"));
+    assert!(first.contains("1 failed"), "share 1 failed its test\n{first}");
+    // Share 2's tests are unknown: the retry runs the whole suite, where
+    // both tests pass; a retry of share 1's failure alone would have passed
+    // the run with share 2's test never run.
+    let stdout = squash(&run.stdout());
+    assert!(stdout.contains("RETRY crash attempt 2: the whole suite"), "{stdout}");
+    let retry = read_text(&artifacts.join("attempt-2/stdout.log"));
+    assert!(retry.contains("2 passed"), "{retry}");
+    let records = statuses(&run, "crash");
+    assert_eq!(
+        records
+            .get("crash/test_a.py::test_fails_in_a_share")
+            .map(String::as_str),
+        Some("passed")
+    );
+    assert_eq!(
+        records.get("crash/test_b.py::test_passes").map(String::as_str),
+        Some("passed")
+    );
+    assert_eq!(records.get("").map(String::as_str), Some("error"), "{records:?}");
+    assert!(stdout.contains("share 2/2 did not say which tests it kept"), "{stdout}");
+    let manifest = run.manifest();
+    assert_ne!(manifest["status"], "passed", "{manifest:#}");
+    assert_eq!(manifest["suites"][0]["errors"].as_u64(), Some(1), "{manifest:#}");
+}
+
+#[test]
+fn a_forged_list_of_kept_tests_that_hides_a_test_fails_the_run() {
+    // Share 2's conftest writes into the live stream that it kept none of
+    // the 2 tests it collected, then dies: believed, share 2 would have had
+    // no test to run, and the retry of share 1's failure would pass the run.
+    let run = run_crashing_share(&[("SPLIT_FORGE", "1")]);
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let stdout = squash(&run.stdout());
+    assert!(
+        stdout.contains("the shares kept 1 of the 2 tests each collected"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("RETRY crash attempt 2: the whole suite"), "{stdout}");
+    assert_ne!(run.manifest()["status"], "passed");
 }
 
 /// Adds `split = VALUE` to the `[tests.SUITE]` table (whose path is `path`) of
@@ -317,6 +387,129 @@ fn auto_splits_by_the_cores_until_stored_durations_say_the_suite_is_short() {
         "{}",
         second.describe()
     );
+}
+
+#[test]
+fn a_pytest_suite_on_xdist_workers_keeps_one_share_in_each_process() {
+    let project = fixture("split-project");
+    let config = project.path().join(".qaagent.toml");
+    let text = read_text(&config).replace(
+        "path = \"tests/unit\"\nsplit = \"auto\"\n",
+        "path = \"tests/unit\"\nsplit = 2\nargs = [\"-n\", \"2\"]\n",
+    );
+    assert!(text.contains("args = [\"-n\", \"2\"]"), "{text}");
+    std::fs::write(&config, text).expect("config");
+    let run = Qaagent::new(project.path())
+        .args(["run-all", "--no-progress", "--color", "never", "--suite", "unit"])
+        .run();
+    assert_eq!(run.code(), 0, "{}", run.describe());
+    let statuses = statuses(&run, "unit");
+    assert_eq!(statuses.len(), 12, "{statuses:?}");
+    assert!(statuses.values().all(|status| status == "passed"), "{statuses:?}");
+    // Both workers of each share kept the same half (xdist refuses workers
+    // that collected differently), and the halves make the whole.
+    for share in ["share-1", "share-2"] {
+        let log = read_text(&run.run_dir().join("artifacts/unit").join(share).join("stdout.log"));
+        assert!(log.contains("2 workers [6 items]") && log.contains("6 passed"), "{log}");
+        // Chosen by the plugin, named from the first worker's list (no count of the whole).
+        let stream = read_text(
+            &run.run_dir()
+                .join("artifacts/unit")
+                .join(share)
+                .join("qaagent-stream.jsonl"),
+        );
+        let said = r#"{"event": "kept-end", "collected": null, "kept": 6}"#;
+        assert_eq!(stream.matches(said).count(), 1, "{stream}");
+    }
+}
+
+/// The tests share `share` of 2 keeps of `files` (collected in that order)
+/// by the `durations`, as qaagent's pytest plugin names them in its stream.
+fn kept_by_the_plugin(project: &Path, files: &[&str], share: usize, durations: &Path) -> Vec<String> {
+    let plugin = tempfile::tempdir().expect("tempdir");
+    let source = repo_root().join("runner-pytest/plugin/qaagent_stream.py");
+    std::fs::copy(source, plugin.path().join("_qaagent_stream.py")).expect("plugin");
+    let stream = plugin.path().join("stream.jsonl");
+    let output = std::process::Command::new(venv().join("bin/python"))
+        .current_dir(project)
+        .args([
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "_qaagent_stream",
+        ])
+        .args(files)
+        .env("PYTHONPATH", plugin.path())
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("QAAGENT_STREAM", &stream)
+        .env("QAAGENT_SHARE", format!("{share}/2"))
+        .env("QAAGENT_SHARE_DURATIONS", durations)
+        .output()
+        .expect("pytest");
+    assert!(output.status.success(), "{output:?}");
+    let mut kept = Vec::new();
+    let mut said = 0;
+    for line in read_text(&stream).lines() {
+        let line: serde_json::Value = serde_json::from_str(line).expect("json");
+        match line["event"].as_str() {
+            Some("kept") => kept.push(format!(
+                "{}::{}",
+                line["file"].as_str().unwrap_or("?"),
+                line["name"].as_str().unwrap_or("?")
+            )),
+            Some("kept-end") => {
+                assert_eq!(
+                    (line["collected"].as_u64(), line["kept"].as_u64()),
+                    (Some(12), Some(kept.len() as u64))
+                );
+                said += 1;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(said, 1, "{kept:?}");
+    kept.sort();
+    kept
+}
+
+#[test]
+fn a_share_keeps_the_same_tests_by_their_durations_whatever_order_pytest_collects_them_in() {
+    let project = fixture("split-project");
+    let durations = project.path().join("durations.json");
+    let mut stored = serde_json::Map::new();
+    for file in ["a", "b", "c", "d"] {
+        for n in 1..=3 {
+            let seconds = if (file, n) == ("a", 1) { 3.0 } else { 0.5 };
+            stored.insert(format!("tests/unit/test_{file}.py::test_{file}{n}"), seconds.into());
+        }
+    }
+    std::fs::write(&durations, serde_json::Value::Object(stored).to_string()).expect("durations");
+    let files = [
+        "tests/unit/test_a.py",
+        "tests/unit/test_b.py",
+        "tests/unit/test_c.py",
+        "tests/unit/test_d.py",
+    ];
+    let reversed: Vec<&str> = files.iter().rev().copied().collect();
+    let first = kept_by_the_plugin(project.path(), &files, 1, &durations);
+    let second = kept_by_the_plugin(project.path(), &files, 2, &durations);
+    assert_eq!(kept_by_the_plugin(project.path(), &reversed, 1, &durations), first);
+    assert_eq!(kept_by_the_plugin(project.path(), &reversed, 2, &durations), second);
+    // Longest first onto the least loaded share: the 3 s test, then 0.5 s
+    // ones until the loads are even, then one each: 3 + 1.5 s against 4 s.
+    assert!(
+        first.contains(&"tests/unit/test_a.py::test_a1".to_string()),
+        "{first:?}"
+    );
+    assert_eq!((first.len(), second.len()), (4, 8), "{first:?} {second:?}");
+    let mut all = [first, second].concat();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 12, "each test once: {all:?}");
 }
 
 #[test]

@@ -134,6 +134,11 @@ impl Durations {
         }
     }
 
+    /// The seconds of each test of `suite`, by selector.
+    pub(crate) fn tests_of(&self, suite: &str) -> Option<&BTreeMap<String, f64>> {
+        self.file.suites.get(suite).map(|entry| &entry.tests)
+    }
+
     /// The median seconds of the tests of `suite`, or of every test.
     pub(crate) fn median(&self, suite: Option<&str>) -> Option<f64> {
         let values = match suite {

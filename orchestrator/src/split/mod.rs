@@ -2,14 +2,20 @@
 //! several concurrent processes of its tool on this machine, merged back into
 //! one suite result.
 //!
-//! Planning happens here, once, before the run starts: the suites to split
-//! are listed with the same collection `--partition` uses (a suite that
-//! `--partition` or `--rerun-failed` narrowed already is split over its
-//! selection, without listing again), and their tests are divided into
-//! shares by the partition's assigner — longest first onto the least loaded
-//! share, by the durations of this project's latest stored runs; a test
-//! without a stored duration counts as its suite's median, and with none at
-//! all every test counts the same, so the shares are balanced by count.
+//! Planning happens here, once, before the run starts. A whole suite whose
+//! runner chooses its own share (pytest, through its shipped plugin: see
+//! [`runner_api::Runner::selects_own_share`]) is not listed at all: each
+//! share's process collects the whole suite and keeps its part, balanced by
+//! the stored durations qaagent hands it, so no extra start-up of the tool
+//! delays the shares. Otherwise the suites to split are listed with the same
+//! collection `--partition` uses (a suite that `--partition` or
+//! `--rerun-failed` narrowed already is split over its selection, without
+//! listing again), and their tests are divided into shares by the
+//! partition's assigner. Both balance alike: longest first onto the least
+//! loaded share, by the durations of this project's latest stored runs; a
+//! test without a stored duration counts as its suite's median, and with
+//! none at all every test counts the same, so the shares are balanced by
+//! count.
 //!
 //! Running the shares, and merging them, is `shares.rs`'s; how many tool
 //! processes may run at once across the run is `slots.rs`'s. In a run with
@@ -19,7 +25,7 @@
 pub(crate) mod shares;
 pub(crate) mod slots;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use runner_api::{CancelToken, Selection};
@@ -40,6 +46,36 @@ pub const AUTO_MIN_SHARE_SECONDS: f64 = 2.0;
 
 /// How many of this project's latest finished runs the shares are balanced by.
 const STORED_RUNS: usize = 5;
+
+/// How a suite's first attempt is split into processes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Shares {
+    /// One process.
+    #[default]
+    Whole,
+    /// One process per list of selectors: the planner listed the suite.
+    Listed(Vec<Vec<String>>),
+    /// This many processes, each collecting the whole suite and keeping its
+    /// share ([`runner_api::Share`]), balanced by these stored durations
+    /// (selector → seconds; empty: by count).
+    Chosen {
+        /// How many processes.
+        count: usize,
+        /// The durations of the suite's tests in the latest stored runs.
+        durations: BTreeMap<String, f64>,
+    },
+}
+
+impl Shares {
+    /// How many processes the first attempt runs.
+    pub fn count(&self) -> usize {
+        match self {
+            Shares::Whole => 1,
+            Shares::Listed(lists) => lists.len(),
+            Shares::Chosen { count, .. } => *count,
+        }
+    }
+}
 
 /// A suite's `split` setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,10 +135,22 @@ pub(crate) fn apply(plan: &mut Plan, runs_dir: Option<PathBuf>, cancel: &CancelT
         return;
     }
     let durations = stored_durations(runs_dir, &plan.project_dir);
-    let listed = collect_all(plan, cancel, &|suite| wanted[suite.index]);
+    // Listing a suite whose tool keeps its own share would only delay it.
+    let chosen: Vec<bool> = (plan.suites.iter().zip(&wanted))
+        .map(|(suite, &wanted)| wanted && suite.selection == Selection::All && suite.runner.selects_own_share())
+        .collect();
+    let listed = collect_all(plan, cancel, &|suite| wanted[suite.index] && !chosen[suite.index]);
     let cap = cores().min(plan.settings.processes);
     let equal = Durations::empty();
-    for ((suite, listed), wanted) in plan.suites.iter_mut().zip(listed).zip(wanted) {
+    for (((suite, listed), wanted), chosen) in plan.suites.iter_mut().zip(listed).zip(wanted).zip(chosen) {
+        if chosen {
+            let stored = (durations.as_ref())
+                .and_then(|known| known.tests_of(&suite.config.name))
+                .cloned()
+                .unwrap_or_default();
+            choose_in_shares(suite, stored, cap);
+            continue;
+        }
         let name = suite.config.name.clone();
         let selectors = match &suite.selection {
             Selection::Only(selectors) => Some(selectors.clone()),
@@ -166,11 +214,39 @@ pub(crate) fn apply(plan: &mut Plan, runs_dir: Option<PathBuf>, cancel: &CancelT
                 _ => " (balanced by count: no stored durations)".to_string(),
             }
         );
-        suite.shares = shares;
+        suite.shares = Shares::Listed(shares);
         // Every listed test is selected: one the tool then does not run is
         // an errored test (as for a partition's share), never left out.
         suite.selection = Selection::Only(listing);
     }
+}
+
+/// Splits `suite` into shares its tool chooses itself, balanced by the
+/// `stored` durations of its tests: as many as its `split` asks, or for
+/// `"auto"` as its stored time makes worth it, up to `cap`.
+fn choose_in_shares(suite: &mut PlannedSuite, stored: BTreeMap<String, f64>, cap: usize) {
+    let name = &suite.config.name;
+    let expected = (!stored.is_empty()).then(|| stored.values().sum::<f64>());
+    suite.expected_seconds = expected;
+    let count = match suite.config.split {
+        Some(Split::Shares(n)) => n as usize,
+        _ => auto_shares(expected, cap),
+    };
+    if count < 2 {
+        log::info!("[{name}] not split: {count} share asked");
+        return;
+    }
+    log::info!(
+        "[{name}] split into {count} processes, each keeping its share of the tests it collects{}",
+        match expected {
+            Some(seconds) => format!(", about {:.1} s each", seconds / count as f64),
+            None => " (balanced by count: no stored durations)".to_string(),
+        }
+    );
+    suite.shares = Shares::Chosen {
+        count,
+        durations: stored,
+    };
 }
 
 /// `"auto"`: one share per [`AUTO_MIN_SHARE_SECONDS`] of expected work, at
@@ -223,7 +299,7 @@ pub(crate) fn start_order(plan: &Plan) -> Vec<&PlannedSuite> {
     }
     // A split suite takes its share of the work.
     let walls: Vec<Option<f64>> = (plan.suites.iter())
-        .map(|suite| (suite.expected_seconds).map(|seconds| seconds / suite.shares.len().max(1) as f64))
+        .map(|suite| (suite.expected_seconds).map(|seconds| seconds / suite.shares.count() as f64))
         .collect();
     longest_first(&walls)
         .into_iter()

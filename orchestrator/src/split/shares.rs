@@ -5,14 +5,34 @@
 //! error, and its tests that it did not report errored tests; the other
 //! shares' tests keep their results. Retries select the failed tests of
 //! every share at once and run as one process.
+//!
+//! A share that chose its own tests ([`Shares::Chosen`]) is known by what
+//! it said it kept, before running any (`ShareTests`); the shares' words
+//! are checked against each other ([`unaccounted`]). Where they do not
+//! account for the whole suite, each test once — a share that died before
+//! it said, shares that collected different tests — the suite gets an
+//! errored case without a selector: no retry of some tests can clear it,
+//! so the run fails, whatever a retry of the other shares' failures does.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
 
-use runner_api::{Selection, SuiteContext, SuiteOutcome, SuiteResult, TestCase, TestStatus};
+use runner_api::{Selection, Share, ShareTests, SuiteContext, SuiteOutcome, SuiteResult, TestCase, TestStatus};
 
 use super::slots::ProcessSlots;
+use super::Shares;
 use crate::attempts::keep_selected;
 use crate::plan::PlannedSuite;
+
+/// What one share runs.
+#[derive(Clone, Copy)]
+enum Part<'a> {
+    /// These tests, listed by the planner.
+    Listed(&'a [String]),
+    /// Its own share of the whole suite, balanced by these durations (JSON,
+    /// selector → seconds; `None` for by count).
+    Chosen(Option<&'a str>),
+}
 
 /// Runs the attempt `ctx` describes with `run` (the runner, errors and
 /// panics already turned into results), holding process slots.
@@ -22,19 +42,28 @@ pub(crate) fn run_attempt_in_slots(
     slots: &ProcessSlots,
     run: &(dyn Fn(&SuiteContext) -> SuiteResult + Sync),
 ) -> SuiteResult {
-    if ctx.attempt > 1 || suite.shares.len() < 2 {
+    if ctx.attempt > 1 || suite.shares.count() < 2 {
         // Only a cancel makes this wait end without a slot, and the runner
         // then stops at once on the same token.
         let _slot = slots.acquire(&ctx.cancel);
         return run(ctx);
     }
-    let total = suite.shares.len();
+    let durations = match &suite.shares {
+        Shares::Chosen { durations, .. } if !durations.is_empty() => serde_json::to_string(durations).ok(),
+        _ => None,
+    };
+    let parts: Vec<Part<'_>> = match &suite.shares {
+        Shares::Listed(lists) => lists.iter().map(|list| Part::Listed(list)).collect(),
+        Shares::Chosen { count, .. } => vec![Part::Chosen(durations.as_deref()); *count],
+        Shares::Whole => Vec::new(),
+    };
+    let total = parts.len();
     let started = std::time::Instant::now();
     let results: Vec<SuiteResult> = crossbeam_utils::thread::scope(|scope| {
-        let handles: Vec<_> = (suite.shares.iter().enumerate())
-            .map(|(index, share)| {
+        let handles: Vec<_> = (parts.iter().enumerate())
+            .map(|(index, &part)| {
                 let runner = suite.runner.name();
-                scope.spawn(move |_| run_share(ctx, slots, run, runner, (index + 1, total), share))
+                scope.spawn(move |_| run_share(ctx, slots, run, runner, (index + 1, total), part))
             })
             .collect();
         handles
@@ -55,7 +84,21 @@ pub(crate) fn run_attempt_in_slots(
             "a share's thread panicked",
         )]
     });
+    let chosen = matches!(suite.shares, Shares::Chosen { .. });
+    let told: Vec<Option<ShareTests>> = results.iter().map(|result| result.share_tests.clone()).collect();
     let mut merged = merge_shares(&ctx.suite, suite.runner.name(), results);
+    if chosen {
+        // What every share reports beyond its own tests (a module that
+        // cannot be imported, collected by each) counts once.
+        let mut seen = HashSet::new();
+        merged.cases.retain(|case| seen.insert(case.label()));
+        if let Some(why) = unaccounted(&told) {
+            log::warn!("[{}] {why}", ctx.suite);
+            let mut case = TestCase::new("the split suite's tests", ctx.suite.as_str(), TestStatus::Error);
+            case.message = Some(format!("{why}: a test may have run twice or not at all"));
+            merged.cases.push(case);
+        }
+    }
     // From the first share's start to the last one's end: shares may wait
     // for a process slot, so the slowest share alone can be far shorter.
     merged.duration = started.elapsed();
@@ -74,19 +117,35 @@ pub(crate) fn run_attempt_in_slots(
     merged
 }
 
-/// Share `number` of `total`: its own output directory, its own selection.
+/// Share `number` of `total`: its own output directory, its own selection
+/// (or, choosing its own tests, the durations to choose by).
 fn run_share(
     ctx: &SuiteContext,
     slots: &ProcessSlots,
     run: &(dyn Fn(&SuiteContext) -> SuiteResult + Sync),
     runner: &str,
     (number, total): (usize, usize),
-    selectors: &[String],
+    part: Part<'_>,
 ) -> SuiteResult {
     let mut share = ctx.clone();
     share.output_dir = ctx.output_dir.join(format!("share-{number}"));
-    share.selection = Selection::Only(selectors.to_vec());
-    if let Err(err) = runner_api::outdir::create_fresh_dir(&share.output_dir) {
+    let prepared = runner_api::outdir::create_fresh_dir(&share.output_dir).and_then(|()| match part {
+        Part::Listed(selectors) => {
+            share.selection = Selection::Only(selectors.to_vec());
+            Ok(())
+        }
+        Part::Chosen(durations) => {
+            share.share = Some(Share {
+                number,
+                total,
+                durations: durations
+                    .map(|json| write_durations(&share.output_dir, json))
+                    .transpose()?,
+            });
+            Ok(())
+        }
+    });
+    if let Err(err) = prepared {
         let message = format!("cannot prepare output directory {}: {err}", share.output_dir.display());
         return SuiteResult::errored(&ctx.suite, runner, message);
     }
@@ -95,25 +154,103 @@ fn run_share(
         result.set_error(SuiteOutcome::Interrupted, "not started: the run was interrupted");
         return result;
     };
-    log::info!(
-        "[{}] share {number}/{total}: {} tests in {}",
-        ctx.suite,
-        selectors.len(),
-        share.output_dir.display()
-    );
-    let mut result = keep_selected(run(&share), &share.selection);
-    unreported_as_errors(&mut result, selectors, (number, total));
-    result
+    match part {
+        Part::Listed(selectors) => {
+            log::info!(
+                "[{}] share {number}/{total}: {} tests in {}",
+                ctx.suite,
+                selectors.len(),
+                share.output_dir.display()
+            );
+            let mut result = keep_selected(run(&share), &share.selection);
+            unreported_as_errors(&mut result, selectors, (number, total), false);
+            result
+        }
+        Part::Chosen(_) => {
+            log::info!(
+                "[{}] share {number}/{total} in {}",
+                ctx.suite,
+                share.output_dir.display()
+            );
+            let mut result = run(&share);
+            if let Some(told) = result.share_tests.take() {
+                // A test it said it kept and never reported did not run,
+                // whether or not the share ended early.
+                unreported_as_errors(&mut result, &told.kept, (number, total), true);
+                result.share_tests = Some(told);
+            }
+            result
+        }
+    }
+}
+
+/// Writes the durations a share chooses its tests by into its output
+/// directory (never the project), for its tool to read.
+fn write_durations(dir: &Path, json: &str) -> std::io::Result<PathBuf> {
+    let path = dir.join("durations.json");
+    let mut file = runner_api::outdir::create_file(&path)?;
+    std::io::Write::write_all(&mut file, json.as_bytes())?;
+    Ok(path)
+}
+
+/// Why the shares that chose their own tests do not account for the whole
+/// suite, each test once; `None` when they do. Each share says how many
+/// tests it collected and which it kept; they must all have said, have
+/// collected as many (where told), and kept disjoint lists that together
+/// are that many.
+///
+/// What a share says comes from its live stream, which its tests can write
+/// into too. Only the first whole list of a share counts (the plugin writes
+/// it before any test runs), and its only use is to make errors of the
+/// tests it names that the share did not report: naming more tests can only
+/// fail the suite. Naming fewer — to hide tests that never ran — must agree
+/// with every other share's count and list, which a test can forge only by
+/// reproducing the suite's whole collection and balancing, no more than it
+/// could do by passing itself; the statuses are always the report's.
+pub(crate) fn unaccounted(told: &[Option<ShareTests>]) -> Option<String> {
+    let total = told.len();
+    let mut owner: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut collected: Option<usize> = None;
+    for (index, tests) in told.iter().enumerate() {
+        let number = index + 1;
+        let Some(tests) = tests else {
+            return Some(format!("share {number}/{total} did not say which tests it kept"));
+        };
+        if let Some(count) = tests.collected {
+            if collected.is_some_and(|earlier| earlier != count) {
+                return Some(format!(
+                    "the shares collected different numbers of tests (share {number}/{total}: {count})"
+                ));
+            }
+            collected = Some(count);
+        }
+        for selector in &tests.kept {
+            if let Some(other) = owner.insert(selector, number) {
+                return Some(format!("shares {other} and {number} of {total} both kept `{selector}`"));
+            }
+        }
+    }
+    match collected {
+        Some(collected) if collected != owner.len() => Some(format!(
+            "the shares kept {} of the {collected} tests each collected",
+            owner.len()
+        )),
+        _ => None,
+    }
 }
 
 /// A share that crashed or timed out may not have reported some of its
 /// tests (every one, when its tool wrote no report): each becomes an errored
 /// test naming why, so that a retry selects exactly them, beside the other
 /// shares' failures, rather than the whole suite. An interrupted share's
-/// tests just did not run.
-fn unreported_as_errors(result: &mut SuiteResult, selectors: &[String], (number, total): (usize, usize)) {
-    let (Some(error), SuiteOutcome::Errored | SuiteOutcome::TimedOut) = (&result.error, result.outcome()) else {
-        return;
+/// tests just did not run. With `always`, so does a test of a share that
+/// ended by itself without reporting it.
+fn unreported_as_errors(result: &mut SuiteResult, selectors: &[String], (number, total): (usize, usize), always: bool) {
+    let why = match (&result.error, result.outcome()) {
+        (Some(error), SuiteOutcome::Errored | SuiteOutcome::TimedOut) => format!("ended early: {error}"),
+        (_, SuiteOutcome::Interrupted) => return,
+        _ if always => "ended without running it".to_string(),
+        _ => return,
     };
     let reported: HashSet<&str> = result
         .cases
@@ -125,7 +262,7 @@ fn unreported_as_errors(result: &mut SuiteResult, selectors: &[String], (number,
         .map(|selector| {
             let mut case = TestCase::new(selector.as_str(), "", TestStatus::Error);
             case.selector = Some(selector.clone());
-            case.message = Some(format!("not reported: share {number}/{total} ended early: {error}"));
+            case.message = Some(format!("not reported: share {number}/{total} {why}"));
             case
         })
         .collect();
@@ -209,6 +346,41 @@ mod tests {
         assert_eq!(merged.passed(), 1);
     }
 
+    fn told(collected: Option<usize>, kept: &[&str]) -> Option<ShareTests> {
+        Some(ShareTests {
+            collected,
+            kept: kept.iter().map(|selector| selector.to_string()).collect(),
+        })
+    }
+
+    #[test]
+    fn shares_that_chose_their_tests_must_account_for_the_suite_each_test_once() {
+        assert_eq!(unaccounted(&[told(Some(3), &["a", "c"]), told(Some(3), &["b"])]), None);
+        assert_eq!(
+            unaccounted(&[told(None, &["a"]), told(None, &["b"])]),
+            None,
+            "xdist: no counts"
+        );
+        let said = |told: &[Option<ShareTests>]| unaccounted(told).unwrap_or_default();
+        assert_eq!(
+            said(&[told(Some(2), &["a"]), None]),
+            "share 2/2 did not say which tests it kept"
+        );
+        assert_eq!(
+            said(&[told(Some(3), &["a"]), told(Some(3), &["b"])]),
+            "the shares kept 2 of the 3 tests each collected",
+            "a list cut short (or forged) hides no test"
+        );
+        assert_eq!(
+            said(&[told(Some(3), &["a", "b"]), told(Some(2), &["c"])]),
+            "the shares collected different numbers of tests (share 2/2: 2)"
+        );
+        assert_eq!(
+            said(&[told(Some(2), &["a", "b"]), told(Some(2), &["b"])]),
+            "shares 1 and 2 of 2 both kept `b`"
+        );
+    }
+
     #[test]
     fn tests_a_crashed_share_did_not_report_are_errors_to_retry() {
         let selectors = ["a".to_string(), "b".to_string()];
@@ -217,7 +389,7 @@ mod tests {
         let mut timed_out = share(&[], 4);
         timed_out.cases.push(reported);
         timed_out.set_error(SuiteOutcome::TimedOut, "timed out after 4 s");
-        unreported_as_errors(&mut timed_out, &selectors, (2, 3));
+        unreported_as_errors(&mut timed_out, &selectors, (2, 3), false);
         let b = &timed_out.cases[1];
         assert_eq!((b.selector.as_deref(), b.status), (Some("b"), TestStatus::Error));
         assert_eq!(
@@ -228,7 +400,21 @@ mod tests {
 
         let mut interrupted = share(&[], 1);
         interrupted.set_error(SuiteOutcome::Interrupted, "interrupted");
-        unreported_as_errors(&mut interrupted, &selectors, (1, 3));
+        unreported_as_errors(&mut interrupted, &selectors, (1, 3), true);
         assert_eq!(interrupted.total(), 0, "an interrupted share's tests just did not run");
+
+        let mut finished = share(&[], 1);
+        unreported_as_errors(&mut finished, &selectors, (1, 3), false);
+        assert_eq!(
+            finished.total(),
+            0,
+            "a listed share's missing tests are the planner's to check"
+        );
+        unreported_as_errors(&mut finished, &selectors, (1, 3), true);
+        assert_eq!(finished.errors(), 2, "a share's own choice it did not run is an error");
+        assert_eq!(
+            finished.cases[0].message.as_deref(),
+            Some("not reported: share 1/3 ended without running it")
+        );
     }
 }
