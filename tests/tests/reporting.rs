@@ -270,3 +270,21 @@ fn output_past_a_file_size_limit_fails_the_run_without_a_panic() {
     assert_eq!(status.code(), Some(1), "{status:?}: {printed}");
     assert!(!printed.contains("panicked"), "{printed}");
 }
+
+/// A reader that goes away (`run-all | head -1` under `set -o pipefail`)
+/// ends the output, never the verdict: a failed run still exits 1.
+#[test]
+fn a_closed_output_pipe_keeps_the_exit_code_of_the_verdict() {
+    let project = fixture("pytest-project");
+    let mut qaagent = Qaagent::new(project.path()).args(["run-all", "--suite", "failing", "--no-progress"]);
+    let mut child = qaagent
+        .command()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("qaagent starts");
+    // The reader is gone before qaagent writes its first line.
+    drop(child.stdout.take());
+    let status = child.wait().expect("qaagent ends");
+    assert_eq!(status.code(), Some(1), "the failing suite's verdict");
+}
