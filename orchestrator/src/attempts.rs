@@ -138,6 +138,9 @@ pub fn merge(mut merged: SuiteResult, next: SuiteResult, selection: &Selection) 
     merged.return_code = next.return_code;
     merged.tool.exit_code = next.tool.exit_code;
     merged.tool.error = next.tool.error;
+    if merged.tool.version.is_none() {
+        merged.tool.version = next.tool.version;
+    }
     merged.log_tail = next.log_tail;
     for artifact in next.artifacts {
         if !merged.artifacts.contains(&artifact) {

@@ -219,13 +219,17 @@ fn run_suite(
     let mut selection = suite.selection.clone();
     let mut previous_out: Option<PathBuf> = None;
     let max_attempts = plan.settings.retries.saturating_add(1);
+    let probe_version = || {
+        let mut probe_ctx = base.clone();
+        probe_ctx.output_dir = suite_out.clone();
+        suite.runner.tool_version(&probe_ctx)
+    };
+    // A tool that says its version as it runs needs no process to ask it,
+    // which on a busy machine would compete with the tests for the cores.
+    let version_in_stream = suite.runner.version_in_stream();
     crossbeam_utils::thread::scope(|scope| {
         // The version query overlaps the tests instead of delaying them.
-        let version_probe = scope.spawn(|_| {
-            let mut probe_ctx = base.clone();
-            probe_ctx.output_dir = suite_out.clone();
-            suite.runner.tool_version(&probe_ctx)
-        });
+        let version_probe = (!version_in_stream).then(|| scope.spawn(|_| probe_version()));
         for attempt in 1..=max_attempts {
             if cancel.is_cancelled() && attempt > 1 {
                 break;
@@ -290,7 +294,9 @@ fn run_suite(
                 None => break,
             }
         }
-        version = version_probe.join().ok().flatten();
+        if let Some(probe) = version_probe {
+            version = probe.join().ok().flatten();
+        }
     })
     .unwrap_or_else(|_| log::error!("[{name}] the version probe panicked"));
 
@@ -299,11 +305,16 @@ fn run_suite(
         check_selected(&mut result, suite);
     }
     plan.settings.quarantine.mark(&mut result);
+    if !version_in_stream {
+        result.tool.version = version;
+    } else if result.tool.version.is_none() && !cancel.is_cancelled() {
+        // No attempt said it (its stream broke, or the tool never started).
+        result.tool.version = probe_version();
+    }
     result.output_dir = Some(suite_out);
     if result.tool.name.is_empty() {
         result.tool.name = runner_name;
     }
-    result.tool.version = version;
     log::debug!("[{name}] finished in {:?}", started.elapsed());
     result
 }

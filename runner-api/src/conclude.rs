@@ -87,6 +87,7 @@ pub fn conclude_streamed(attempt: Attempt<'_>, streamed: Streamed) -> SuiteResul
         artifacts,
     } = attempt;
     let mut result = SuiteResult::new(&ctx.suite, runner);
+    result.tool.version = streamed.version.clone();
     result.duration = process.wall;
     result.return_code = process.code();
     result.leaked = process.leaked.clone();

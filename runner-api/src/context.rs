@@ -66,6 +66,10 @@ pub struct Share {
 pub struct ShareTests {
     /// How many tests it collected (the whole suite), when it could tell.
     pub collected: Option<usize>,
+    /// A digest of the names of every test it collected, when it could
+    /// tell: the shares must all have collected the same tests, which equal
+    /// counts do not show (ids drawn at random, a file one process skips).
+    pub digest: Option<String>,
     /// The selectors of the tests it kept, in its order.
     pub kept: Vec<String>,
 }

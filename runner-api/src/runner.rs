@@ -109,6 +109,18 @@ pub trait Runner: Send + Sync {
         false
     }
 
+    /// Whether the tool says its version in its live stream as it starts
+    /// ([`StreamLine::Version`], from a plugin of ours loaded into it), so
+    /// that no process need be started to ask it: qaagent then calls
+    /// [`tool_version`](Self::tool_version) only for a suite whose run did
+    /// not say it. `false`, the default, has qaagent ask `tool_version`
+    /// while the suite's first attempt runs.
+    ///
+    /// [`StreamLine::Version`]: crate::stream::StreamLine::Version
+    fn version_in_stream(&self) -> bool {
+        false
+    }
+
     /// Runs one attempt of the suite described by `ctx`: the tests in
     /// `ctx.selection`, writing only below `ctx.output_dir`, through
     /// [`SuiteContext::run_supervised`] so timeouts and interrupts apply.

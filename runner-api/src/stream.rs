@@ -56,9 +56,24 @@ pub enum StreamLine {
     KeptEnd {
         /// The tests collected, the whole suite.
         collected: Option<usize>,
+        /// A digest of the collected tests' names ([`crate::ShareTests::digest`]).
+        digest: Option<String>,
         /// The tests kept, the [`StreamLine::Kept`] lines before this one.
         kept: usize,
     },
+    /// What one of the tool's worker processes collected, where the process
+    /// that names the kept tests collects none itself (pytest-xdist): every
+    /// worker says it, and they must agree.
+    Collected {
+        /// The tests collected, the whole suite.
+        count: usize,
+        /// A digest of their names.
+        digest: String,
+    },
+    /// The tool's own version, said as it starts ([`Runner::version_in_stream`]).
+    ///
+    /// [`Runner::version_in_stream`]: crate::Runner::version_in_stream
+    Version(String),
 }
 
 /// A test event of one attempt, for whoever follows the run.
@@ -115,9 +130,28 @@ pub struct Streamed {
     /// Whether the end of the kept tests was read: any later list is not
     /// the tool's (a test wrote it) and is ignored.
     kept_ended: bool,
+    /// The tool's version, as it first said it (see [`StreamLine::Version`]).
+    pub version: Option<String>,
+    /// What its workers said they collected ([`StreamLine::Collected`]):
+    /// `Err` once two disagreed.
+    workers_collected: Option<Result<(usize, String), ()>>,
 }
 
 impl Streamed {
+    /// What the tool said its share kept, and collected: where the list's
+    /// end did not say what was collected, what every worker said, if they
+    /// agreed ([`StreamLine::Collected`]).
+    pub fn take_share(&mut self) -> Option<crate::context::ShareTests> {
+        let mut share = self.share.take()?;
+        if share.collected.is_none() && share.digest.is_none() {
+            if let Some(Ok((count, digest))) = self.workers_collected.take() {
+                share.collected = Some(count);
+                share.digest = Some(digest);
+            }
+        }
+        Some(share)
+    }
+
     /// True when the stream named no test at all.
     pub fn is_empty(&self) -> bool {
         self.finished.is_empty() && self.running.is_empty()
@@ -158,15 +192,38 @@ impl Streamed {
             // runs, so a later one (a test writing into the stream) cannot
             // replace it. A list whose count or selectors are off is none.
             StreamLine::Kept(case) if !self.kept_ended => self.kept.push(case),
-            StreamLine::KeptEnd { collected, kept } if !self.kept_ended => {
+            StreamLine::KeptEnd {
+                collected,
+                digest,
+                kept,
+            } if !self.kept_ended => {
                 self.kept_ended = true;
                 let listed = std::mem::take(&mut self.kept);
                 let selectors: Option<Vec<String>> = listed.into_iter().map(|case| case.selector).collect();
-                self.share = selectors
-                    .filter(|selectors| selectors.len() == kept)
-                    .map(|kept| crate::context::ShareTests { collected, kept });
+                self.share =
+                    selectors
+                        .filter(|selectors| selectors.len() == kept)
+                        .map(|kept| crate::context::ShareTests {
+                            collected,
+                            digest,
+                            kept,
+                        });
+            }
+            StreamLine::Collected { count, digest } => {
+                let said = (count, digest);
+                self.workers_collected = match self.workers_collected.take() {
+                    None => Some(Ok(said)),
+                    Some(Ok(earlier)) if earlier == said => Some(Ok(earlier)),
+                    Some(_) => Some(Err(())),
+                };
             }
             StreamLine::Kept(_) | StreamLine::KeptEnd { .. } => {}
+            // The first one is the plugin's, written as the tool starts; a
+            // version is only shown, never acted on, and kept short and plain.
+            StreamLine::Version(version) if self.version.is_none() => {
+                self.version = Some(version).filter(|version| plausible_version(version));
+            }
+            StreamLine::Version(_) => {}
         }
     }
 
@@ -364,6 +421,12 @@ impl SuiteContext {
     }
 }
 
+/// A version string worth showing: 1 to 64 letters, digits and `.+-_`.
+fn plausible_version(version: &str) -> bool {
+    (1..=64).contains(&version.len())
+        && (version.bytes()).all(|byte| byte.is_ascii_alphanumeric() || b".+-_".contains(&byte))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -430,6 +493,7 @@ mod tests {
         };
         let end = |kept: usize| StreamLine::KeptEnd {
             collected: Some(4),
+            digest: Some("d".to_string()),
             kept,
         };
         let mut streamed = Streamed::default();
@@ -449,6 +513,47 @@ mod tests {
             short.share, None,
             "a list that is not whole is none, and none comes after it"
         );
+    }
+
+    #[test]
+    fn what_the_workers_collected_fills_a_list_that_did_not_say_and_must_agree() {
+        let collected = |digest: &str| StreamLine::Collected {
+            count: 3,
+            digest: digest.to_string(),
+        };
+        let end = StreamLine::KeptEnd {
+            collected: None,
+            digest: None,
+            kept: 0,
+        };
+        let mut agreeing = Streamed::default();
+        for line in [collected("d"), end.clone(), collected("d")] {
+            agreeing.apply(line, None);
+        }
+        let share = agreeing.take_share().expect("a list");
+        assert_eq!((share.collected, share.digest.as_deref()), (Some(3), Some("d")));
+        let mut apart = Streamed::default();
+        for line in [collected("d"), collected("e"), end] {
+            apart.apply(line, None);
+        }
+        let share = apart.take_share().expect("a list");
+        assert_eq!(
+            (share.collected, share.digest),
+            (None, None),
+            "workers that disagree say nothing"
+        );
+    }
+
+    #[test]
+    fn only_a_plain_first_version_is_kept() {
+        let mut streamed = Streamed::default();
+        for version in ["9.2.0", "1.0"] {
+            streamed.apply(StreamLine::Version(version.to_string()), None);
+        }
+        assert_eq!(streamed.version.as_deref(), Some("9.2.0"));
+        let mut odd = Streamed::default();
+        odd.apply(StreamLine::Version("\u{1b}[31mred".to_string()), None);
+        assert_eq!(odd.version, None);
     }
 
     #[test]

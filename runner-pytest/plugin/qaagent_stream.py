@@ -12,6 +12,7 @@ tests, and names them in the stream (``kept`` lines, then ``kept-end``)
 before any runs.
 """
 
+import hashlib
 import json
 import math
 import os
@@ -33,9 +34,10 @@ _ident = None
 _path = None
 _prefix = None
 _tests = {}
-# How many tests this share collected before keeping its own; None when the
-# suite is not split this way.
+# How many tests this share collected before keeping its own, and a digest
+# of their node ids; None when the suite is not split this way.
 _collected = None
+_digest = None
 # Whether the kept tests were named in the stream (xdist: by the first worker).
 _kept_said = False
 
@@ -86,10 +88,17 @@ def _row(nodeid, location):
 def pytest_configure(config):
     global _path, _prefix
     _path = os.environ.get("QAAGENT_STREAM")
-    if not _path or hasattr(config, "workerinput"):
+    if not _path:
+        return
+    if getattr(config.option, "setuponly", False) or getattr(config.option, "setupplan", False):
+        # pytest would report every test passed without running one.
+        raise pytest.UsageError("qaagent runs the tests: --setup-only and --setup-plan run none of them")
+    if hasattr(config, "workerinput"):
         return
     _prefix = getattr(config.option, "junitprefix", None)
     _open()
+    # qaagent need not start a Python of its own to ask.
+    _write({"event": "version", "version": pytest.__version__})
 
 
 def pytest_unconfigure(config):
@@ -161,7 +170,7 @@ def pytest_collection_modifyitems(session, config, items):
     shares' union is the suite, each test once, as long as every share
     collects the same tests (the same code, the same environment but
     for ``$QAAGENT_SHARE``): qaagent checks the counts they report."""
-    global _collected
+    global _collected, _digest
     share = _share()
     if share is None:
         return
@@ -169,23 +178,56 @@ def pytest_collection_modifyitems(session, config, items):
     shares = _assign(items, total, _stored_durations())
     kept = [item for item, s in zip(items, shares) if s == number - 1]
     deselected = [item for item, s in zip(items, shares) if s != number - 1]
+    # Equal counts are not the same tests (ids drawn at random, a file
+    # skipped in one process): qaagent compares the shares' digests.
     _collected = len(items)
+    _digest = _digest_of(items)
+    if hasattr(config, "workerinput"):
+        _say_collected()
     items[:] = kept
     if deselected:
         config.hook.pytest_deselected(items=deselected)
+
+
+def _digest_of(items):
+    """A digest of the collected node ids, whatever their order."""
+    digest = hashlib.sha256()
+    for nodeid in sorted(item.nodeid for item in items):
+        digest.update(nodeid.encode("utf-8", "surrogatepass") + b"\n")
+    return digest.hexdigest()
+
+
+def _say_collected():
+    """An xdist worker's word on what it collected: the controller, which
+    writes everything else, collects nothing itself. Every worker says it;
+    they must agree."""
+    path = os.environ.get("QAAGENT_STREAM")
+    if not path:
+        return
+    line = json.dumps({"event": "collected", "count": _collected, "digest": _digest}) + "\n"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        os.write(fd, line.encode("utf-8"))
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_node_collection_finished(node, ids):
     if _share() is not None and not _kept_said:
         # The controller collects nothing itself: the first worker's
-        # list is the share's (xdist checks that the workers agree), and
-        # how many it collected in all is not told.
-        _say_kept([(nodeid, (nodeid.split("::")[0],)) for nodeid in ids], None)
+        # list is the share's (xdist checks that the workers agree); what
+        # they collected in all, each worker says (`_say_collected`).
+        _say_kept([(nodeid, (nodeid.split("::")[0],)) for nodeid in ids], None, None)
     _write({"event": "total", "count": len(ids)})
 
 
-def _say_kept(tests, collected):
+def _say_kept(tests, collected, digest):
     """Names the kept tests, (nodeid, location) each, before any runs."""
     global _kept_said
     _kept_said = True
@@ -193,7 +235,7 @@ def _say_kept(tests, collected):
         entry = {"event": "kept"}
         entry.update(_row(nodeid, location))
         _write(entry)
-    _write({"event": "kept-end", "collected": collected, "kept": len(tests)})
+    _write({"event": "kept-end", "collected": collected, "digest": digest, "kept": len(tests)})
 
 
 def pytest_collection_finish(session):
@@ -201,7 +243,7 @@ def pytest_collection_finish(session):
         return
     if _collected is not None:
         # What is left after every plugin's selection, ours included.
-        _say_kept([(item.nodeid, item.location) for item in session.items], _collected)
+        _say_kept([(item.nodeid, item.location) for item in session.items], _collected, _digest)
     _write({"event": "total", "count": len(session.items)})
 
 

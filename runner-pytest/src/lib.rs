@@ -17,7 +17,9 @@ use runner_api::junit;
 use runner_api::process::{log_tail, ExitKind};
 use runner_api::python::{distribution_version, find_python, install_hint, module_missing};
 use runner_api::version::VersionCache;
-use runner_api::{parse_settings, Runner, RunnerError, SettingsError, SuiteContext, SuiteResult, TestCase, TestStatus};
+use runner_api::{
+    parse_settings, Runner, RunnerError, SettingsError, SuiteContext, SuiteOutcome, SuiteResult, TestCase, TestStatus,
+};
 use serde::Deserialize;
 
 pub use node_id::node_id;
@@ -64,13 +66,18 @@ impl Runner for PytestRunner {
             .get_or_probe(key, || distribution_version(ctx, &python, "pytest"))
     }
 
-    /// `pytest --collect-only -q`: the node ids, one a line, before a blank
-    /// line and the count.
     /// The shipped plugin keeps the share, as pytest-split does.
     fn selects_own_share(&self) -> bool {
         true
     }
 
+    /// The shipped plugin says `pytest.__version__` as pytest starts.
+    fn version_in_stream(&self) -> bool {
+        true
+    }
+
+    /// `pytest --collect-only -q`: the node ids, one a line, before a blank
+    /// line and the count.
     fn collect(&self, ctx: &SuiteContext) -> Result<Option<Vec<String>>, RunnerError> {
         let settings = ctx.settings_as::<PytestSettings>()?;
         let python = find_python(settings.python.as_deref(), &ctx.project_dir, "pytest")?;
@@ -169,7 +176,7 @@ impl Runner for PytestRunner {
         if junit_path.is_file() {
             artifacts.push(junit_path);
         }
-        let share_tests = streamed.share.take().filter(|_| ctx.share.is_some());
+        let share_tests = streamed.take_share();
         let mut result = conclude_streamed(
             Attempt {
                 ctx,
@@ -182,7 +189,22 @@ impl Runner for PytestRunner {
             },
             streamed,
         );
-        result.share_tests = share_tests;
+        match share_tests {
+            told if ctx.share.is_some() => result.share_tests = told,
+            // The plugin keeps a share only when $QAAGENT_SHARE says so,
+            // which qaagent sets only for a share: here something else did
+            // (the project's conftest), and the rest of the suite never ran.
+            Some(told) => result.set_error(
+                SuiteOutcome::Errored,
+                format!(
+                    "pytest kept only {} of the {} tests it collected although the suite is not split \
+                     ($QAAGENT_SHARE set by the project?)",
+                    told.kept.len(),
+                    told.collected.map_or_else(|| "?".to_string(), |n| n.to_string())
+                ),
+            ),
+            None => {}
+        }
         if no_tests {
             result.return_code = Some(NO_TESTS_COLLECTED);
             result.tool.exit_code = Some(NO_TESTS_COLLECTED);

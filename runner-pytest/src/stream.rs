@@ -47,7 +47,16 @@ enum Line {
     },
     KeptEnd {
         collected: Option<usize>,
+        #[serde(default)]
+        digest: Option<String>,
         kept: usize,
+    },
+    Collected {
+        count: usize,
+        digest: String,
+    },
+    Version {
+        version: String,
     },
 }
 
@@ -74,7 +83,17 @@ pub(crate) fn parse(line: &str) -> Option<StreamLine> {
         Line::Total { count } => StreamLine::Total(count),
         Line::Started { row } => StreamLine::Started(row.into_case(TestStatus::Error)),
         Line::Kept { row } => StreamLine::Kept(row.into_case(TestStatus::Error)),
-        Line::KeptEnd { collected, kept } => StreamLine::KeptEnd { collected, kept },
+        Line::KeptEnd {
+            collected,
+            digest,
+            kept,
+        } => StreamLine::KeptEnd {
+            collected,
+            digest,
+            kept,
+        },
+        Line::Collected { count, digest } => StreamLine::Collected { count, digest },
+        Line::Version { version } => StreamLine::Version(version),
         Line::Finished {
             row,
             status,
@@ -114,11 +133,23 @@ mod tests {
         };
         assert_eq!(kept.selector.as_deref(), Some("t/test_a.py::test_x"));
         assert_eq!(
-            parse(r#"{"event": "kept-end", "collected": 12, "kept": 6}"#),
+            parse(r#"{"event": "kept-end", "collected": 12, "digest": "d", "kept": 6}"#),
             Some(StreamLine::KeptEnd {
                 collected: Some(12),
+                digest: Some("d".into()),
                 kept: 6
             })
+        );
+        assert_eq!(
+            parse(r#"{"event": "collected", "count": 12, "digest": "d"}"#),
+            Some(StreamLine::Collected {
+                count: 12,
+                digest: "d".into()
+            })
+        );
+        assert_eq!(
+            parse(r#"{"event": "version", "version": "9.2.0"}"#),
+            Some(StreamLine::Version("9.2.0".into()))
         );
         assert_eq!(parse("not json"), None);
     }

@@ -411,15 +411,21 @@ fn a_pytest_suite_on_xdist_workers_keeps_one_share_in_each_process() {
     for share in ["share-1", "share-2"] {
         let log = read_text(&run.run_dir().join("artifacts/unit").join(share).join("stdout.log"));
         assert!(log.contains("2 workers [6 items]") && log.contains("6 passed"), "{log}");
-        // Chosen by the plugin, named from the first worker's list (no count of the whole).
+        // Chosen by the plugin, named from the first worker's list; what
+        // was collected in all, each worker says.
         let stream = read_text(
             &run.run_dir()
                 .join("artifacts/unit")
                 .join(share)
                 .join("qaagent-stream.jsonl"),
         );
-        let said = r#"{"event": "kept-end", "collected": null, "kept": 6}"#;
+        let said = r#"{"event": "kept-end", "collected": null, "digest": null, "kept": 6}"#;
         assert_eq!(stream.matches(said).count(), 1, "{stream}");
+        let collected: Vec<&str> = (stream.lines())
+            .filter(|line| line.starts_with(r#"{"event": "collected", "count": 12, "digest": ""#))
+            .collect();
+        assert_eq!(collected.len(), 2, "one line a worker\n{stream}");
+        assert_eq!(collected[0], collected[1], "{stream}");
     }
 }
 
@@ -552,4 +558,38 @@ fn playwright_suites_are_never_split_and_config_check_says_so() {
         "{}",
         flag.describe()
     );
+}
+
+/// `run-all --suite SUITE` of the split fixture.
+fn run_fixture_suite(suite: &str) -> RunOutput {
+    let project = fixture("split-project");
+    Qaagent::new(project.path())
+        .args(["run-all", "--no-progress", "--color", "never", "--suite", suite])
+        .run()
+}
+
+#[test]
+fn shares_that_collected_as_many_tests_but_not_the_same_ones_fail_the_run() {
+    // Each share collects 2 tests and keeps 1, the lists apart: by counts
+    // alone the suite is accounted for, and `test_seed[500]`, which fails,
+    // ran nowhere. Also under xdist, where the workers say what they collected.
+    for suite in ["random", "random-xdist"] {
+        let run = run_fixture_suite(suite);
+        assert_eq!(run.code(), 1, "{suite}: {}", run.describe());
+        let stdout = squash(&run.stdout());
+        assert!(
+            stdout.contains("the shares collected different tests"),
+            "{suite}: {stdout}"
+        );
+        assert_ne!(run.manifest()["status"], "passed", "{suite}");
+    }
+}
+
+#[test]
+fn a_project_that_sets_the_share_itself_in_a_suite_not_split_fails_the_run() {
+    let run = run_fixture_suite("selfshare");
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let stdout = squash(&run.stdout());
+    assert!(stdout.contains("although the suite is not split"), "{stdout}");
+    assert_ne!(run.manifest()["status"], "passed");
 }

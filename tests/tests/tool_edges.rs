@@ -433,3 +433,38 @@ fn args_that_run_no_test_are_a_suite_error_not_a_pass() {
         run.describe()
     );
 }
+
+/// pytest's `--setup-plan` and `--setup-only` report every test passed
+/// without running one, whether they come from the suite's args or from the
+/// project's `addopts`: the suite errors instead, saying why.
+#[test]
+fn setup_plan_and_setup_only_are_a_suite_error_not_a_pass() {
+    for (option, ini) in [("--setup-plan", false), ("--setup-only", true)] {
+        let config = if ini {
+            "[project]\nname = \"setup\"\n\n[tests.unit]\nrunner = \"pytest\"\npath = \"tests\"\n".to_string()
+        } else {
+            format!("[project]\nname = \"setup\"\n\n[tests.unit]\nrunner = \"pytest\"\npath = \"tests\"\nargs = [\"{option}\"]\n")
+        };
+        let pytest_ini = if ini {
+            format!("[pytest]\naddopts = {option}\n")
+        } else {
+            "[pytest]\n".to_string()
+        };
+        let project = qaagent_tests::project_with(
+            "setup-plan",
+            &[
+                (".qaagent.toml", config.as_str()),
+                ("pytest.ini", pytest_ini.as_str()),
+                ("tests/test_a.py", "def test_fails():\n    assert False\n"),
+            ],
+        );
+        let run = Qaagent::new(project.path()).args(["run-all", "--no-progress"]).run();
+        assert_eq!(run.code(), 1, "{option}: {}", run.describe());
+        assert!(
+            squash(&run.stdout()).contains("--setup-only and --setup-plan run none of them"),
+            "{option}: {}",
+            run.describe()
+        );
+        assert_ne!(run.manifest()["status"], "passed", "{option}");
+    }
+}

@@ -88,10 +88,7 @@ pub(crate) fn run_attempt_in_slots(
     let told: Vec<Option<ShareTests>> = results.iter().map(|result| result.share_tests.clone()).collect();
     let mut merged = merge_shares(&ctx.suite, suite.runner.name(), results);
     if chosen {
-        // What every share reports beyond its own tests (a module that
-        // cannot be imported, collected by each) counts once.
-        let mut seen = HashSet::new();
-        merged.cases.retain(|case| seen.insert(case.label()));
+        once_at_worst(&mut merged.cases);
         if let Some(why) = unaccounted(&told) {
             log::warn!("[{}] {why}", ctx.suite);
             let mut case = TestCase::new("the split suite's tests", ctx.suite.as_str(), TestStatus::Error);
@@ -184,6 +181,32 @@ fn run_share(
     }
 }
 
+/// What every share reports beyond its own tests (a module that cannot be
+/// imported, collected by each) counts once, at its worst: a test two
+/// shares ran (which [`unaccounted`] fails anyway) keeps its failure.
+fn once_at_worst(cases: &mut Vec<TestCase>) {
+    let mut kept_at: HashMap<String, usize> = HashMap::new();
+    let mut keep = vec![true; cases.len()];
+    for (index, case) in cases.iter().enumerate() {
+        match kept_at.entry(case.label()) {
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                entry.insert(index);
+            }
+            std::collections::hash_map::Entry::Occupied(mut entry) => {
+                let earlier = *entry.get();
+                if case.status.is_failure() && !cases[earlier].status.is_failure() {
+                    keep[earlier] = false;
+                    entry.insert(index);
+                } else {
+                    keep[index] = false;
+                }
+            }
+        }
+    }
+    let mut keep = keep.into_iter();
+    cases.retain(|_| keep.next().unwrap_or(true));
+}
+
 /// Writes the durations a share chooses its tests by into its output
 /// directory (never the project), for its tool to read.
 fn write_durations(dir: &Path, json: &str) -> std::io::Result<PathBuf> {
@@ -195,9 +218,10 @@ fn write_durations(dir: &Path, json: &str) -> std::io::Result<PathBuf> {
 
 /// Why the shares that chose their own tests do not account for the whole
 /// suite, each test once; `None` when they do. Each share says how many
-/// tests it collected and which it kept; they must all have said, have
-/// collected as many (where told), and kept disjoint lists that together
-/// are that many.
+/// tests it collected, a digest of their names, and which it kept; they
+/// must all have said, have collected the same tests (equal counts are
+/// not enough: ids drawn at random, a file one process skips), and kept
+/// disjoint lists that together are that many.
 ///
 /// What a share says comes from its live stream, which its tests can write
 /// into too. Only the first whole list of a share counts (the plugin writes
@@ -210,19 +234,22 @@ fn write_durations(dir: &Path, json: &str) -> std::io::Result<PathBuf> {
 pub(crate) fn unaccounted(told: &[Option<ShareTests>]) -> Option<String> {
     let total = told.len();
     let mut owner: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut collected: Option<usize> = None;
+    let mut whole: Option<(usize, &str)> = None;
     for (index, tests) in told.iter().enumerate() {
         let number = index + 1;
         let Some(tests) = tests else {
             return Some(format!("share {number}/{total} did not say which tests it kept"));
         };
-        if let Some(count) = tests.collected {
-            if collected.is_some_and(|earlier| earlier != count) {
+        let (Some(count), Some(digest)) = (tests.collected, tests.digest.as_deref()) else {
+            return Some(format!("share {number}/{total} did not say which tests it collected"));
+        };
+        match whole {
+            Some(earlier) if earlier != (count, digest) => {
                 return Some(format!(
-                    "the shares collected different numbers of tests (share {number}/{total}: {count})"
+                    "the shares collected different tests (share {number}/{total}: {count})"
                 ));
             }
-            collected = Some(count);
+            _ => whole = Some((count, digest)),
         }
         for selector in &tests.kept {
             if let Some(other) = owner.insert(selector, number) {
@@ -230,8 +257,8 @@ pub(crate) fn unaccounted(told: &[Option<ShareTests>]) -> Option<String> {
             }
         }
     }
-    match collected {
-        Some(collected) if collected != owner.len() => Some(format!(
+    match whole {
+        Some((collected, _)) if collected != owner.len() => Some(format!(
             "the shares kept {} of the {collected} tests each collected",
             owner.len()
         )),
@@ -290,6 +317,9 @@ fn merge_shares(suite: &str, runner: &str, shares: Vec<SuiteResult>) -> SuiteRes
         if merged.tool.error.is_none() {
             merged.tool.error = share.tool.error;
         }
+        if merged.tool.version.is_none() {
+            merged.tool.version = share.tool.version;
+        }
         if let Some(error) = share.error {
             merged.set_error(outcome, format!("share {}/{total}: {error}", index + 1));
             if merged.log_tail.is_none() {
@@ -346,39 +376,62 @@ mod tests {
         assert_eq!(merged.passed(), 1);
     }
 
-    fn told(collected: Option<usize>, kept: &[&str]) -> Option<ShareTests> {
+    fn told(collected: Option<(usize, &str)>, kept: &[&str]) -> Option<ShareTests> {
         Some(ShareTests {
-            collected,
+            collected: collected.map(|(count, _)| count),
+            digest: collected.map(|(_, digest)| digest.to_string()),
             kept: kept.iter().map(|selector| selector.to_string()).collect(),
         })
     }
 
     #[test]
     fn shares_that_chose_their_tests_must_account_for_the_suite_each_test_once() {
-        assert_eq!(unaccounted(&[told(Some(3), &["a", "c"]), told(Some(3), &["b"])]), None);
-        assert_eq!(
-            unaccounted(&[told(None, &["a"]), told(None, &["b"])]),
-            None,
-            "xdist: no counts"
-        );
+        let same = |count| Some((count, "d1"));
+        assert_eq!(unaccounted(&[told(same(3), &["a", "c"]), told(same(3), &["b"])]), None);
         let said = |told: &[Option<ShareTests>]| unaccounted(told).unwrap_or_default();
         assert_eq!(
-            said(&[told(Some(2), &["a"]), None]),
+            said(&[told(same(2), &["a"]), None]),
             "share 2/2 did not say which tests it kept"
         );
         assert_eq!(
-            said(&[told(Some(3), &["a"]), told(Some(3), &["b"])]),
+            said(&[told(same(2), &["a"]), told(None, &["b"])]),
+            "share 2/2 did not say which tests it collected",
+            "what is not known is not taken on trust"
+        );
+        assert_eq!(
+            said(&[told(same(3), &["a"]), told(same(3), &["b"])]),
             "the shares kept 2 of the 3 tests each collected",
             "a list cut short (or forged) hides no test"
         );
         assert_eq!(
-            said(&[told(Some(3), &["a", "b"]), told(Some(2), &["c"])]),
-            "the shares collected different numbers of tests (share 2/2: 2)"
+            said(&[told(same(3), &["a", "b"]), told(same(2), &["c"])]),
+            "the shares collected different tests (share 2/2: 2)"
         );
         assert_eq!(
-            said(&[told(Some(2), &["a", "b"]), told(Some(2), &["b"])]),
+            said(&[told(same(2), &["a"]), told(Some((2, "d2")), &["b"])]),
+            "the shares collected different tests (share 2/2: 2)",
+            "as many tests, not the same ones: ids drawn at random"
+        );
+        assert_eq!(
+            said(&[told(same(2), &["a", "b"]), told(same(2), &["b"])]),
             "shares 1 and 2 of 2 both kept `b`"
         );
+    }
+
+    #[test]
+    fn a_test_two_shares_reported_counts_once_with_its_failure() {
+        let mut cases: Vec<TestCase> = [
+            ("a", TestStatus::Passed),
+            ("b", TestStatus::Passed),
+            ("a", TestStatus::Failed),
+        ]
+        .into_iter()
+        .map(|(name, status)| TestCase::new(name, "c", status))
+        .collect();
+        cases.push(TestCase::new("b", "c", TestStatus::Passed));
+        once_at_worst(&mut cases);
+        let left: Vec<(&str, TestStatus)> = cases.iter().map(|case| (case.name.as_str(), case.status)).collect();
+        assert_eq!(left, [("b", TestStatus::Passed), ("a", TestStatus::Failed)]);
     }
 
     #[test]
