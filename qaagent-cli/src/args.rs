@@ -198,9 +198,14 @@ pub enum NoTests {
 fn parse_split(text: &str) -> Result<orchestrator::split::Split, String> {
     match text {
         "auto" => Ok(orchestrator::split::Split::Auto),
-        n => n
-            .parse::<u32>()
-            .map(orchestrator::split::Split::Shares)
-            .map_err(|_| format!("expected a number of processes or `auto`, found `{n}`")),
+        n => match n.parse::<u32>() {
+            // 0 is refused with the other run options' checks.
+            Ok(count) if count <= orchestrator::split::MAX_SHARES => Ok(orchestrator::split::Split::Shares(count)),
+            Ok(_) => Err(format!(
+                "at most {} processes, found `{n}`",
+                orchestrator::split::MAX_SHARES
+            )),
+            Err(_) => Err(format!("expected a number of processes or `auto`, found `{n}`")),
+        },
     }
 }

@@ -558,6 +558,9 @@ fn playwright_suites_are_never_split_and_config_check_says_so() {
         "{}",
         flag.describe()
     );
+    let many = Qaagent::new(project.path()).args(["run-all", "--split", "20000"]).run();
+    assert_eq!(many.code(), 2, "{}", many.describe());
+    assert!(many.stderr().contains("at most 256 processes"), "{}", many.describe());
 }
 
 /// `run-all --suite SUITE` of the split fixture.

@@ -225,7 +225,7 @@ fn suite_keys(src: &ConfigText<'_>, suite: &str, table: RawSuite) -> Result<Suit
                 match crate::split::Split::from_toml(value.get_ref()) {
                     Some(split) => keys.split = Some(split),
                     None => return Err(wrong_type(
-                        "a number of processes (1 or more) or \"auto\"",
+                        "a number of processes (1 to 256) or \"auto\"",
                         "write split = 2, or split = \"auto\" to let qaagent choose from the cores and past durations"
                             .into(),
                     )),

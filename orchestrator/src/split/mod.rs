@@ -87,15 +87,27 @@ pub enum Split {
     Auto,
 }
 
+/// The most processes a suite may be split into: each pays its tool's
+/// start-up and a directory of its own, so many more than a machine has
+/// cores is a slip of the keyboard (`--split 20000` made 20,000 share
+/// directories before starting them one by one).
+pub const MAX_SHARES: u32 = 256;
+
 impl Split {
     /// `2` or `"auto"`, as written in a `[tests.NAME]` table; `None` for
-    /// anything else (0, a negative number, another string).
+    /// anything else (0, a negative number, more than [`MAX_SHARES`],
+    /// another string).
     pub fn from_toml(value: &toml::Value) -> Option<Split> {
         match value {
-            toml::Value::Integer(n) => u32::try_from(*n).ok().filter(|&n| n >= 1).map(Split::Shares),
+            toml::Value::Integer(n) => u32::try_from(*n).ok().and_then(Split::shares),
             toml::Value::String(text) if text == "auto" => Some(Split::Auto),
             _ => None,
         }
+    }
+
+    /// `n` processes, when `n` is from 1 to [`MAX_SHARES`].
+    pub fn shares(n: u32) -> Option<Split> {
+        (1..=MAX_SHARES).contains(&n).then_some(Split::Shares(n))
     }
 }
 
@@ -186,7 +198,12 @@ pub(crate) fn apply(plan: &mut Plan, runs_dir: Option<PathBuf>, cancel: &CancelT
         };
         let count = asked.min(units.len());
         if count < 2 {
-            log::info!("[{name}] not split: {} test(s), {asked} share(s) asked", units.len());
+            match suite.config.split {
+                Some(Split::Auto) => {
+                    log::info!("[{name}] not split: `auto` chose 1 process for {} test(s)", units.len())
+                }
+                _ => log::info!("[{name}] not split: {} test(s), {asked} share(s) asked", units.len()),
+            }
             continue;
         }
         let assignment = assign(&units, count as u32, Some(known.unwrap_or(&equal)));
@@ -328,6 +345,7 @@ mod tests {
         for bad in [
             toml::Value::Integer(0),
             toml::Value::Integer(-2),
+            toml::Value::Integer(i64::from(MAX_SHARES) + 1),
             toml::Value::String("2".into()),
             toml::Value::Boolean(true),
         ] {
