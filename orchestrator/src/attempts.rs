@@ -82,8 +82,9 @@ pub fn merge(mut merged: SuiteResult, next: SuiteResult, selection: &Selection) 
         _ => None,
     };
     // Where each case of `next` goes among the merged ones, matched on its
-    // whole identity; `None` for a test not seen before. Decided before any
-    // case moves, while `merged` is only borrowed.
+    // whole identity, else on the selector of a stand-in; `None` for a test
+    // not seen before. Decided before any case moves, while `merged` is only
+    // borrowed.
     let targets: Vec<Option<usize>> = {
         let position: HashMap<Identity<'_>, usize> = merged
             .cases
@@ -91,9 +92,16 @@ pub fn merge(mut merged: SuiteResult, next: SuiteResult, selection: &Selection) 
             .enumerate()
             .map(|(i, case)| (case.identity(), i))
             .collect();
+        let stand_ins: HashMap<&str, usize> = (merged.cases.iter().enumerate())
+            .filter(|(_, case)| is_stand_in(case))
+            .map(|(i, case)| (case.name.as_str(), i))
+            .collect();
         next.cases
             .iter()
-            .map(|case| position.get(&case.identity()).copied())
+            .map(|case| {
+                (position.get(&case.identity()).copied())
+                    .or_else(|| case.selector.as_deref().and_then(|s| stand_ins.get(s).copied()))
+            })
             .collect()
     };
     for (case, target) in next.cases.into_iter().zip(targets) {
@@ -103,6 +111,10 @@ pub fn merge(mut merged: SuiteResult, next: SuiteResult, selection: &Selection) 
             }
         }
         match target {
+            // The test itself, where only its selector was known (it never
+            // ran: a share that died, a test the tool did not run): this is
+            // its first run, not a retry of a failure.
+            Some(i) if is_stand_in(&merged.cases[i]) => merged.cases[i] = case,
             Some(i) => {
                 let old = &mut merged.cases[i];
                 let mut updated = case;
@@ -158,6 +170,13 @@ pub fn merge(mut merged: SuiteResult, next: SuiteResult, selection: &Selection) 
         merged.set_error(outcome, error);
     }
     merged
+}
+
+/// A row standing in for a test that never ran, known by its selector
+/// alone (`TestCase::new(selector, "", Error)` with that selector): the
+/// test's own row replaces it.
+fn is_stand_in(case: &TestCase) -> bool {
+    case.classname.is_empty() && case.file.is_none() && case.selector.as_deref() == Some(case.name.as_str())
 }
 
 #[cfg(test)]
@@ -315,6 +334,22 @@ mod tests {
             case("flaky", TestStatus::Passed),
         ]);
         assert_eq!(merge(first, passed, &all).error, None);
+    }
+
+    #[test]
+    fn a_test_known_only_by_its_selector_takes_its_own_row_when_it_runs() {
+        let mut stand_in = TestCase::new("t/test_a.py::test_x", "", TestStatus::Error);
+        stand_in.selector = Some("t/test_a.py::test_x".into());
+        stand_in.message = Some("not reported: share 2/2 ended early".into());
+        let merged = merge(
+            result(vec![stand_in]),
+            result(vec![case("t/test_a.py::test_x", TestStatus::Passed)]),
+            &Selection::Only(vec!["t/test_a.py::test_x".into()]),
+        );
+        assert_eq!(merged.cases.len(), 1, "{:?}", merged.cases);
+        let test = &merged.cases[0];
+        assert_eq!((test.status, test.classname.as_str()), (TestStatus::Passed, "c"));
+        assert!(test.previous_failures.is_empty(), "it never ran before: not flaky");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::case::TestCase;
+use crate::case::{TestCase, TestStatus};
 use crate::context::SuiteContext;
 use crate::junit::{JunitError, SuiteProblem};
 use crate::process::{log_tail, ExitKind, ProcessOutcome};
@@ -87,7 +87,6 @@ pub fn conclude_streamed(attempt: Attempt<'_>, streamed: Streamed) -> SuiteResul
         artifacts,
     } = attempt;
     let mut result = SuiteResult::new(&ctx.suite, runner);
-    result.tool.version = streamed.version.clone();
     result.duration = process.wall;
     result.return_code = process.code();
     result.leaked = process.leaked.clone();
@@ -101,7 +100,8 @@ pub fn conclude_streamed(attempt: Attempt<'_>, streamed: Streamed) -> SuiteResul
     }
     result.tool = ToolRun {
         name: tool.to_string(),
-        version: None,
+        // What the tool said in its stream, if it did (`Runner::version_in_stream`).
+        version: streamed.version.clone(),
         executed: true,
         exit_code: process.code(),
         error: None,
@@ -167,6 +167,7 @@ pub fn conclude_streamed(attempt: Attempt<'_>, streamed: Streamed) -> SuiteResul
         }
     };
     // Asked before the stream is used up below.
+    let streamed_never_ran = streamed.never_ran().is_some_and(|n| n > 0);
     let ended_early = (stopped.is_none() && junit_problem.is_none())
         .then(|| ended_early(tool, &streamed, &result.cases, process.exit))
         .flatten();
@@ -191,6 +192,14 @@ pub fn conclude_streamed(attempt: Attempt<'_>, streamed: Streamed) -> SuiteResul
         result.warnings.push(warning);
     }
 
+    if let Some(why) = ended_early.as_ref().filter(|_| streamed_never_ran) {
+        // Which tests never ran is not known, only how many: a case no
+        // selection names, so that a retry of the failures the tool did
+        // report cannot clear the suite (it runs the whole suite again).
+        let mut case = TestCase::new("the tests it never ran", "", TestStatus::Error);
+        case.message = Some(why.clone());
+        result.cases.push(case);
+    }
     let junit_problem = junit_problem.or(ended_early);
 
     let problem = if let Some((outcome, message)) = stopped {
@@ -399,9 +408,10 @@ fn ended_early(tool: &str, streamed: &Streamed, report: &[TestCase], exit: ExitK
             "{tool} ended while running {which} (its live stream says the test started and never finished)"
         ));
     }
-    let never_ran = streamed.never_ran().filter(|&n| n > 0 && exit == ExitKind::Code(0))?;
+    let never_ran = streamed.never_ran().filter(|&n| n > 0)?;
     Some(format!(
-        "{tool} exited with code 0 before running {never_ran} of the {} tests it said it would run (its live stream)",
+        "{} before running {never_ran} of the {} tests it said it would run (its live stream; a stop at the first failure?)",
+        describe_exit(tool, exit),
         streamed.total.unwrap_or_default()
     ))
 }
@@ -439,8 +449,32 @@ mod tests {
         assert_eq!(result.outcome(), SuiteOutcome::Errored);
         let error = result.error.expect("an error");
         assert!(error.contains("tool ended while running c::b"), "{error}");
-        let clean = conclude_streamed(attempt(JunitOutcome::Read(vec![passed()])), Streamed::default());
+        let mut said = Streamed::default();
+        said.version = Some("9.2.0".into());
+        let clean = conclude_streamed(attempt(JunitOutcome::Read(vec![passed()])), said);
         assert_eq!(clean.outcome(), SuiteOutcome::Passed);
+        assert_eq!(
+            clean.tool.version.as_deref(),
+            Some("9.2.0"),
+            "the version the stream said"
+        );
+        let mut stopped = Streamed::default();
+        stopped.total = Some(3);
+        stopped
+            .finished
+            .push(TestCase::new("a", "c", crate::TestStatus::Failed));
+        let failed = TestCase::new("a", "c", crate::TestStatus::Failed);
+        let cut = conclude_streamed(attempt(JunitOutcome::Read(vec![failed])), stopped);
+        assert_eq!(cut.outcome(), SuiteOutcome::Errored);
+        let unrun = cut
+            .cases
+            .iter()
+            .find(|case| case.name == "the tests it never ran")
+            .expect("a stand-in");
+        assert_eq!(
+            (unrun.status, unrun.selector.as_deref()),
+            (crate::TestStatus::Error, None)
+        );
     }
 
     #[test]

@@ -155,10 +155,14 @@ def _assign(items, total, durations):
     weights = [durations.get(item.nodeid, default) for item in items]
     order = sorted(range(len(items)), key=lambda i: (-weights[i], items[i].nodeid))
     loads = [0.0] * total
+    # Tests stored at 0.0 s load nothing: equal loads go to the share with
+    # fewest tests, so that they spread rather than all land on the first.
+    counts = [0] * total
     shares = [0] * len(items)
     for index in order:
-        share = min(range(total), key=lambda s: (loads[s], s))
+        share = min(range(total), key=lambda s: (loads[s], counts[s], s))
         loads[share] += weights[index]
+        counts[share] += 1
         shares[index] = share
     return shares
 

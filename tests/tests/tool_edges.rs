@@ -468,3 +468,34 @@ fn setup_plan_and_setup_only_are_a_suite_error_not_a_pass() {
         assert_ne!(run.manifest()["status"], "passed", "{option}");
     }
 }
+
+/// pytest `-x` stops at the first failure: the tests after it never run.
+/// A retry of that one failure, passing, must not pass the run: the tests
+/// the tool said it would run and did not keep the suite failing (a retry
+/// of the whole suite then runs them, and meets the test that always fails).
+#[test]
+fn tests_a_stop_at_the_first_failure_left_unrun_keep_the_run_failing_whatever_a_retry_does() {
+    let project = qaagent_tests::project_with(
+        "stop-first",
+        &[
+            (
+                ".qaagent.toml",
+                "[project]\nname = \"stop\"\n\n[run]\nretry_count = 1\n\n[tests.unit]\nrunner = \"pytest\"\npath = \"tests\"\nargs = [\"-x\"]\n",
+            ),
+            (
+                "tests/test_a.py",
+                "import os\n\n\ndef test_flaky():\n    flag = os.path.join(os.path.dirname(__file__), '.failed-once')\n    if not os.path.exists(flag):\n        open(flag, 'w').close()\n        assert False, 'fails the first time'\n",
+            ),
+            ("tests/test_b.py", "def test_passes():\n    pass\n"),
+            ("tests/test_z.py", "def test_always_fails():\n    assert False, 'always'\n"),
+        ],
+    );
+    let run = Qaagent::new(project.path()).args(["run-all", "--no-progress"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let stdout = squash(&run.stdout());
+    assert!(
+        stdout.contains("before running 2 of the 3 tests it said it would run"),
+        "{stdout}"
+    );
+    assert_ne!(run.manifest()["status"], "passed", "{}", run.describe());
+}

@@ -50,15 +50,23 @@ pub(crate) fn assign(units: &[Unit], total: u32, durations: Option<&Durations>) 
     // Longest first; equal ones in unit order, so the answer is unique.
     order.sort_by(|&a, &b| seconds[b].total_cmp(&seconds[a]).then(a.cmp(&b)));
     let mut load = vec![0.0_f64; total as usize];
+    // Tests stored at 0.0 s (faster than the millisecond durations are kept
+    // to) load nothing: equal loads go to the machine with fewest tests, so
+    // they spread rather than all land on the first.
+    let mut tests = vec![0_usize; total as usize];
     let mut machines = vec![0_u32; units.len()];
     for index in order {
-        let (machine, _) = load
-            .iter()
-            .enumerate()
-            .min_by(|(a, x), (b, y)| x.total_cmp(y).then(a.cmp(b)))
-            .unwrap_or((0, &0.0));
+        let machine = (0..load.len())
+            .min_by(|&a, &b| {
+                load[a]
+                    .total_cmp(&load[b])
+                    .then(tests[a].cmp(&tests[b]))
+                    .then(a.cmp(&b))
+            })
+            .unwrap_or(0);
         machines[index] = machine as u32;
         load[machine] += seconds[index];
+        tests[machine] += 1;
     }
     Assignment {
         machines,
@@ -162,6 +170,19 @@ mod tests {
         let total: f64 = loads.iter().sum();
         let slowest = loads.iter().copied().fold(0.0, f64::max);
         assert!(slowest <= total / 3.0 * 1.15, "{loads:?}");
+    }
+
+    #[test]
+    fn tests_stored_at_zero_seconds_spread_over_the_machines() {
+        let all = units("unit", 8);
+        let tests: Vec<String> = (all.iter())
+            .map(|unit| format!("\"{}\":0.0", unit.selector.as_deref().unwrap_or_default()))
+            .collect();
+        let json = format!(r#"{{"suites":{{"unit":{{"tests":{{{}}}}}}}}}"#, tests.join(","));
+        let durations = Durations::parse(json.as_bytes()).expect("durations");
+        let assignment = assign(&all, 2, Some(&durations));
+        let first = assignment.machines.iter().filter(|&&m| m == 0).count();
+        assert_eq!(first, 4, "{:?}", assignment.machines);
     }
 
     #[test]

@@ -216,6 +216,14 @@ pub(crate) fn apply(plan: &mut Plan, runs_dir: Option<PathBuf>, cancel: &CancelT
                 list.push(selector.clone());
             }
         }
+        // A share given no test would run them all (a tool told no test to
+        // select runs its whole suite): never one.
+        shares.retain(|share| !share.is_empty());
+        if shares.len() < 2 {
+            log::info!("[{name}] not split: one share would hold every test");
+            continue;
+        }
+        let count = shares.len();
         log::info!(
             "[{name}] split into {count} processes of {} tests{}",
             shares
