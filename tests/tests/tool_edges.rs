@@ -499,3 +499,48 @@ fn tests_a_stop_at_the_first_failure_left_unrun_keep_the_run_failing_whatever_a_
     );
     assert_ne!(run.manifest()["status"], "passed", "{}", run.describe());
 }
+
+/// A test inherited from a base class in a helper module is collected once
+/// per subclass, and pytest's JUnit `file` names the helper for each: they
+/// are two tests, each selected by where it is collected — not one test
+/// whose second row reads as a retry (a failure then "flaky", or passed).
+#[test]
+fn tests_inherited_from_a_base_in_another_file_are_tests_of_their_own() {
+    let project = qaagent_tests::project_with(
+        "inherited",
+        &[
+            (
+                ".qaagent.toml",
+                "[project]\nname = \"inherited\"\n\n[run]\nretry_count = 1\n\n[tests.unit]\nrunner = \"pytest\"\npath = \"tests\"\n",
+            ),
+            ("tests/__init__.py", ""),
+            ("tests/lib/__init__.py", ""),
+            (
+                "tests/lib/base.py",
+                "class Base:\n    def test_one(self):\n        assert 'child_a' not in type(self).__module__\n",
+            ),
+            ("tests/test_child_a.py", "from tests.lib.base import Base\n\n\nclass TestChild(Base):\n    pass\n"),
+            ("tests/test_child_b.py", "from tests.lib.base import Base\n\n\nclass TestChild(Base):\n    pass\n"),
+        ],
+    );
+    let run = Qaagent::new(project.path()).args(["run-all", "--no-progress"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let records = run.records();
+    let status = |selector: &str| {
+        (records.iter())
+            .find(|record| record["metadata"]["selector"] == selector)
+            .map(|record| (record["status"].clone(), record["metadata"]["flaky"].clone()))
+    };
+    assert_eq!(records.len(), 2, "{records:#?}");
+    assert_eq!(
+        status("tests/test_child_a.py::TestChild::test_one").map(|(s, _)| s),
+        Some(Value::from("failed")),
+        "{records:#?}"
+    );
+    assert_eq!(
+        status("tests/test_child_b.py::TestChild::test_one").map(|(s, _)| s),
+        Some(Value::from("passed")),
+        "{records:#?}"
+    );
+    assert!(!squash(&run.stdout()).contains("FLAKY  "), "{}", run.describe());
+}
