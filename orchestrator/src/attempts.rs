@@ -65,6 +65,12 @@ pub fn keep_selected(mut result: SuiteResult, selection: &Selection) -> SuiteRes
 ///   accumulate.
 pub fn merge(mut merged: SuiteResult, next: SuiteResult, selection: &Selection) -> SuiteResult {
     let next_outcome = next.outcome();
+    if matches!(selection, Selection::All) {
+        // The whole suite ran again: the tests an earlier attempt did not run
+        // have had their run (if this one did not run them all either, it
+        // says so with a row of its own).
+        merged.cases.retain(|case| !case.is_unnamed_tests());
+    }
     let selected: Option<std::collections::HashSet<&str>> = match selection {
         Selection::All => None,
         Selection::Only(selectors) => Some(selectors.iter().map(String::as_str).collect()),
@@ -350,6 +356,28 @@ mod tests {
         let test = &merged.cases[0];
         assert_eq!((test.status, test.classname.as_str()), (TestStatus::Passed, "c"));
         assert!(test.previous_failures.is_empty(), "it never ran before: not flaky");
+    }
+
+    #[test]
+    fn tests_that_did_not_run_stand_until_the_whole_suite_runs_again() {
+        let unnamed = || TestCase::unnamed_tests("the tests it never ran", "", "2 of 3 did not run".into());
+        let first = result(vec![case("a", TestStatus::Failed), unnamed()]);
+        let only_a = merge(
+            first.clone(),
+            result(vec![case("a", TestStatus::Passed)]),
+            &Selection::Only(vec!["a".into()]),
+        );
+        assert!(
+            only_a.cases.iter().any(TestCase::is_unnamed_tests),
+            "a retry of `a` says nothing of the others"
+        );
+        let whole = merge(
+            first,
+            result(vec![case("a", TestStatus::Passed), case("b", TestStatus::Passed)]),
+            &Selection::All,
+        );
+        assert!(!whole.cases.iter().any(TestCase::is_unnamed_tests), "{:?}", whole.cases);
+        assert_eq!(whole.cases.len(), 2);
     }
 
     #[test]

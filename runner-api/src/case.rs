@@ -41,6 +41,9 @@ impl std::fmt::Display for TestStatus {
     }
 }
 
+/// The `error_type` that marks a row of [`TestCase::unnamed_tests`].
+pub const UNNAMED_TESTS: &str = "qaagent: tests that did not run";
+
 /// One test case of a suite attempt (or, after retries, of the merged suite).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -155,6 +158,23 @@ impl TestCase {
             name: &self.name,
             selector: self.selector.as_deref(),
         }
+    }
+
+    /// A row standing for tests that did not run and are not known by name
+    /// (a tool that said it would run N tests, then stopped; split shares
+    /// that did not account for the suite): an error no selection names,
+    /// so that no retry of named tests can clear it; only a retry of the
+    /// whole suite replaces it ([`TestCase::is_unnamed_tests`]).
+    pub fn unnamed_tests(name: &str, classname: &str, message: String) -> TestCase {
+        let mut case = TestCase::new(name, classname, TestStatus::Error);
+        case.error_type = Some(UNNAMED_TESTS.to_string());
+        case.message = Some(message);
+        case
+    }
+
+    /// Whether this is a row of [`TestCase::unnamed_tests`].
+    pub fn is_unnamed_tests(&self) -> bool {
+        self.selector.is_none() && self.error_type.as_deref() == Some(UNNAMED_TESTS)
     }
 
     /// How lists name the test: its selector, which is what re-runs it, else

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::case::{TestCase, TestStatus};
+use crate::case::TestCase;
 use crate::context::SuiteContext;
 use crate::junit::{JunitError, SuiteProblem};
 use crate::process::{log_tail, ExitKind, ProcessOutcome};
@@ -167,7 +167,8 @@ pub fn conclude_streamed(attempt: Attempt<'_>, streamed: Streamed) -> SuiteResul
         }
     };
     // Asked before the stream is used up below.
-    let streamed_never_ran = streamed.never_ran().is_some_and(|n| n > 0);
+    let never_ran = streamed.never_ran().filter(|&n| n > 0);
+    let planned = streamed.total.unwrap_or_default();
     let ended_early = (stopped.is_none() && junit_problem.is_none())
         .then(|| ended_early(tool, &streamed, &result.cases, process.exit))
         .flatten();
@@ -192,13 +193,16 @@ pub fn conclude_streamed(attempt: Attempt<'_>, streamed: Streamed) -> SuiteResul
         result.warnings.push(warning);
     }
 
-    if let Some(why) = ended_early.as_ref().filter(|_| streamed_never_ran) {
-        // Which tests never ran is not known, only how many: a case no
-        // selection names, so that a retry of the failures the tool did
-        // report cannot clear the suite (it runs the whole suite again).
-        let mut case = TestCase::new("the tests it never ran", "", TestStatus::Error);
-        case.message = Some(why.clone());
-        result.cases.push(case);
+    if let (Some(never_ran), None) = (never_ran, process.cancelled) {
+        // Which tests never ran is not known, only how many: however the
+        // attempt ended (a stop at the first failure, a crash, a timeout), a
+        // retry of the tests it did name must not clear the suite, but a
+        // retry of the whole suite (which this makes the next one) may.
+        result.cases.push(TestCase::unnamed_tests(
+            "the tests it never ran",
+            "",
+            format!("{tool} said it would run {planned} tests and did not run {never_ran} of them (its live stream)"),
+        ));
     }
     let junit_problem = junit_problem.or(ended_early);
 

@@ -493,8 +493,9 @@ fn tests_a_stop_at_the_first_failure_left_unrun_keep_the_run_failing_whatever_a_
     let run = Qaagent::new(project.path()).args(["run-all", "--no-progress"]).run();
     assert_eq!(run.code(), 1, "{}", run.describe());
     let stdout = squash(&run.stdout());
+    assert!(stdout.contains("RETRY unit attempt 2: the whole suite"), "{stdout}");
     assert!(
-        stdout.contains("before running 2 of the 3 tests it said it would run"),
+        stdout.contains("FAILED unit tests/test_z.py::test_always_fails"),
         "{stdout}"
     );
     assert_ne!(run.manifest()["status"], "passed", "{}", run.describe());
@@ -543,4 +544,34 @@ fn tests_inherited_from_a_base_in_another_file_are_tests_of_their_own() {
         "{records:#?}"
     );
     assert!(!squash(&run.stdout()).contains("FLAKY  "), "{}", run.describe());
+}
+
+/// pytest dying in the middle of a test (`os._exit`, the OOM killer) writes
+/// no report: the test that was running is an error, and the tests after it
+/// never ran. A retry of the one that was running, passing, must not pass
+/// the run: the retry runs the whole suite, where the test that always fails
+/// fails.
+#[test]
+fn a_tool_that_dies_mid_test_keeps_its_unrun_tests_failing_the_run_whatever_a_retry_does() {
+    let project = qaagent_tests::project_with(
+        "dies-mid-test",
+        &[
+            (
+                ".qaagent.toml",
+                "[project]\nname = \"dies\"\n\n[run]\nretry_count = 1\n\n[tests.unit]\nrunner = \"pytest\"\npath = \"tests\"\n",
+            ),
+            ("tests/test_1.py", "def test_1():\n    pass\n"),
+            (
+                "tests/test_2.py",
+                "import os\n\n\ndef test_2_dies_once():\n    flag = os.path.join(os.path.dirname(__file__), '.died')\n    if not os.path.exists(flag):\n        open(flag, 'w').close()\n        os._exit(1)\n",
+            ),
+            ("tests/test_3.py", "def test_3():\n    pass\n"),
+            ("tests/test_4.py", "def test_4_would_fail():\n    assert False, 'always'\n"),
+        ],
+    );
+    let run = Qaagent::new(project.path()).args(["run-all", "--no-progress"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    assert_ne!(run.manifest()["status"], "passed", "{}", run.describe());
+    let stdout = squash(&run.stdout());
+    assert!(stdout.contains("RETRY unit attempt 2: the whole suite"), "{stdout}");
 }

@@ -93,9 +93,11 @@ pub(crate) fn run_attempt_in_slots(
         let interrupted = merged.outcome() == SuiteOutcome::Interrupted;
         if let Some(why) = unaccounted(&told).filter(|_| !interrupted) {
             log::warn!("[{}] {why}", ctx.suite);
-            let mut case = TestCase::new("the split suite's tests", ctx.suite.as_str(), TestStatus::Error);
-            case.message = Some(format!("{why}: a test may have run twice or not at all"));
-            merged.cases.push(case);
+            merged.cases.push(TestCase::unnamed_tests(
+                "the split suite's tests",
+                &ctx.suite,
+                format!("{why}: a test may have run twice or not at all"),
+            ));
         }
     }
     // From the first share's start to the last one's end: shares may wait
