@@ -99,8 +99,8 @@ pub fn merge(mut merged: SuiteResult, next: SuiteResult, selection: &Selection) 
             .map(|(i, case)| (case.identity(), i))
             .collect();
         let stand_ins: HashMap<&str, usize> = (merged.cases.iter().enumerate())
-            .filter(|(_, case)| is_stand_in(case))
-            .map(|(i, case)| (case.name.as_str(), i))
+            .filter(|(_, case)| case.is_unreported())
+            .filter_map(|(i, case)| Some((case.selector.as_deref()?, i)))
             .collect();
         next.cases
             .iter()
@@ -120,7 +120,7 @@ pub fn merge(mut merged: SuiteResult, next: SuiteResult, selection: &Selection) 
             // The test itself, where only its selector was known (it never
             // ran: a share that died, a test the tool did not run): this is
             // its first run, not a retry of a failure.
-            Some(i) if is_stand_in(&merged.cases[i]) => merged.cases[i] = case,
+            Some(i) if merged.cases[i].is_unreported() => merged.cases[i] = case,
             Some(i) => {
                 let old = &mut merged.cases[i];
                 let mut updated = case;
@@ -176,13 +176,6 @@ pub fn merge(mut merged: SuiteResult, next: SuiteResult, selection: &Selection) 
         merged.set_error(outcome, error);
     }
     merged
-}
-
-/// A row standing in for a test that never ran, known by its selector
-/// alone (`TestCase::new(selector, "", Error)` with that selector): the
-/// test's own row replaces it.
-fn is_stand_in(case: &TestCase) -> bool {
-    case.classname.is_empty() && case.file.is_none() && case.selector.as_deref() == Some(case.name.as_str())
 }
 
 #[cfg(test)]
@@ -344,9 +337,7 @@ mod tests {
 
     #[test]
     fn a_test_known_only_by_its_selector_takes_its_own_row_when_it_runs() {
-        let mut stand_in = TestCase::new("t/test_a.py::test_x", "", TestStatus::Error);
-        stand_in.selector = Some("t/test_a.py::test_x".into());
-        stand_in.message = Some("not reported: share 2/2 ended early".into());
+        let stand_in = TestCase::unreported("t/test_a.py::test_x", "not reported: share 2/2 ended early".into());
         let merged = merge(
             result(vec![stand_in]),
             result(vec![case("t/test_a.py::test_x", TestStatus::Passed)]),

@@ -44,6 +44,9 @@ impl std::fmt::Display for TestStatus {
 /// The `error_type` that marks a row of [`TestCase::unnamed_tests`].
 pub const UNNAMED_TESTS: &str = "qaagent: tests that did not run";
 
+/// The `error_type` that marks a row of [`TestCase::unreported`].
+pub const UNREPORTED: &str = "qaagent: test not reported";
+
 /// One test case of a suite attempt (or, after retries, of the merged suite).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -170,6 +173,22 @@ impl TestCase {
         case.error_type = Some(UNNAMED_TESTS.to_string());
         case.message = Some(message);
         case
+    }
+
+    /// A row standing for one test known only by its selector that did not
+    /// run (a share that died before reaching it): an error its selection
+    /// re-runs, whose own row then replaces it ([`TestCase::is_unreported`]).
+    pub fn unreported(selector: &str, message: String) -> TestCase {
+        let mut case = TestCase::new(selector, "", TestStatus::Error);
+        case.selector = Some(selector.to_string());
+        case.error_type = Some(UNREPORTED.to_string());
+        case.message = Some(message);
+        case
+    }
+
+    /// Whether this is a row of [`TestCase::unreported`].
+    pub fn is_unreported(&self) -> bool {
+        self.selector.is_some() && self.error_type.as_deref() == Some(UNREPORTED)
     }
 
     /// Whether this is a row of [`TestCase::unnamed_tests`].

@@ -17,7 +17,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use runner_api::{Selection, Share, ShareTests, SuiteContext, SuiteOutcome, SuiteResult, TestCase, TestStatus};
+use runner_api::{Selection, Share, ShareTests, SuiteContext, SuiteOutcome, SuiteResult, TestCase};
 
 use super::slots::ProcessSlots;
 use super::Shares;
@@ -291,12 +291,7 @@ fn unreported_as_errors(result: &mut SuiteResult, selectors: &[String], (number,
         .collect();
     let missing: Vec<TestCase> = (selectors.iter())
         .filter(|selector| !reported.contains(selector.as_str()))
-        .map(|selector| {
-            let mut case = TestCase::new(selector.as_str(), "", TestStatus::Error);
-            case.selector = Some(selector.clone());
-            case.message = Some(format!("not reported: share {number}/{total} {why}"));
-            case
-        })
+        .map(|selector| TestCase::unreported(selector, format!("not reported: share {number}/{total} {why}")))
         .collect();
     result.cases.extend(missing);
 }
@@ -348,6 +343,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use runner_api::TestStatus;
 
     fn share(cases: &[(&str, TestStatus)], seconds: u64) -> SuiteResult {
         let mut result = SuiteResult::new("unit", "pytest");
