@@ -7,8 +7,8 @@
 //! tie). A unit of unknown duration counts as its suite's median (else the
 //! median of all known units, else one second).
 //!
-//! Without: each unit goes to `hash(suite, selector) mod N` — balanced by
-//! count, and adding a test moves no other.
+//! Without: each unit goes to `mix(hash(suite, selector)) mod N` — balanced
+//! by count, and adding a test moves no other.
 
 use super::durations::Durations;
 
@@ -38,7 +38,7 @@ pub(crate) fn assign(units: &[Unit], total: u32, durations: Option<&Durations>) 
     let Some(durations) = durations else {
         let machines = units
             .iter()
-            .map(|unit| (stable_hash(unit_key(unit).as_bytes()) % u64::from(total)) as u32)
+            .map(|unit| (mix(stable_hash(unit_key(unit).as_bytes())) % u64::from(total)) as u32)
             .collect();
         return Assignment {
             machines,
@@ -120,6 +120,18 @@ pub(crate) fn stable_hash(bytes: &[u8]) -> u64 {
     })
 }
 
+/// MurmurHash3's 64-bit finalizer: every bit of `hash` moves every bit of
+/// the result. FNV-1a's low bits are poorly mixed (its lowest bit is the
+/// parity of the key's bytes' lowest bits), so `hash mod N` put every one of
+/// 40 ids of the shape `tests/test_I.py::test_tI` on one of two machines.
+fn mix(mut hash: u64) -> u64 {
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    hash ^ (hash >> 33)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,6 +159,29 @@ mod tests {
         for machine in 0..4 {
             let count = a.machines.iter().filter(|&&m| m == machine).count();
             assert!((10..=40).contains(&count), "machine {machine} got {count} of 100");
+        }
+    }
+
+    #[test]
+    fn without_durations_ids_alike_but_for_a_number_spread_over_every_machine() {
+        // Ids differing only in a number, twice: their bytes' lowest bits
+        // have the same parity, which FNV-1a's lowest bit is.
+        let list: Vec<Unit> = (0..40)
+            .map(|i| Unit {
+                suite: "unit".into(),
+                selector: Some(format!("tests/test_{i}.py::test_t{i}")),
+            })
+            .collect();
+        for total in [2_u32, 4, 8] {
+            let machines = assign(&list, total, None).machines;
+            for machine in 0..total {
+                let count = machines.iter().filter(|&&m| m == machine).count();
+                let fair = 40 / total as usize;
+                assert!(
+                    (fair / 3..=fair * 2).contains(&count),
+                    "machine {machine} of {total} got {count} of 40: {machines:?}"
+                );
+            }
         }
     }
 
