@@ -394,9 +394,12 @@ pub(crate) fn to_case(root_dir: &Path, suite_path: &Path, file: &str, name: &str
     case.system_err = output(results.iter().flat_map(|result| &result.stderr));
     case.attempts = u32::try_from(results.len()).unwrap_or(u32::MAX).max(1);
 
+    if did_not_run(outcome, expected_status, results.last()) {
+        return not_run(case, results);
+    }
     let Some((last, earlier)) = results.split_last() else {
-        // Never run: skipped (by `test.skip`, or after `maxFailures`), or a
-        // status this reader does not know.
+        // Never run: skipped by `test.skip`, or a status this reader does
+        // not know.
         if outcome == Outcome::Skipped {
             case.message = skip_reason(&annotations);
         } else {
@@ -405,20 +408,7 @@ pub(crate) fn to_case(root_dir: &Path, suite_path: &Path, file: &str, name: &str
         }
         return case;
     };
-    case.previous_failures = earlier
-        .iter()
-        .filter_map(|run| {
-            let (status, error_type) = run_failure(run)?;
-            let (message, details) = failure_text(&run.errors);
-            Some(PriorFailure {
-                status,
-                message,
-                error_type,
-                details,
-                duration: seconds(run.duration),
-            })
-        })
-        .collect();
+    case.previous_failures = failures_of(earlier);
     case.duration = seconds(last.duration);
     let (message, details) = failure_text(&last.errors);
     let passing_end = [expected_status, RunStatus::Skipped].contains(&last.status);
@@ -456,6 +446,64 @@ pub(crate) fn to_case(root_dir: &Path, suite_path: &Path, file: &str, name: &str
         }
     }
     case
+}
+
+/// Whether a test ended skipped though nothing skipped it: Playwright's "did
+/// not run" (a `test.skip`/`fixme`, declared or called, makes the expected
+/// status `skipped`). Tests after a failure in serial mode, after a failed
+/// `beforeAll` or project dependency, or past `--max-failures` end so;
+/// counted as skipped, a retry of the failures alone left them unrun and the
+/// run passed.
+fn did_not_run(outcome: Outcome, expected: RunStatus, last: Option<&RunResult>) -> bool {
+    let ended_skipped = match last {
+        Some(last) => last.status == RunStatus::Skipped,
+        None => outcome == Outcome::Skipped,
+    };
+    ended_skipped && expected != RunStatus::Skipped
+}
+
+/// The row of a test that did not run ([`did_not_run`]): a stand-in its
+/// selection re-runs, whose first real run replaces it; an error that keeps
+/// its earlier failed runs when Playwright's own retries ran it before.
+fn not_run(mut case: TestCase, results: Vec<RunResult>) -> TestCase {
+    const WHY: &str = "did not run: Playwright skipped it after a failure (serial mode, a failed \
+                       beforeAll or project dependency, --max-failures) or an interrupt";
+    let earlier = failures_of(&results);
+    if earlier.is_empty() {
+        let Some(selector) = case.selector.take() else {
+            case.status = TestStatus::Error;
+            case.message = Some(WHY.into());
+            return case;
+        };
+        let mut stand_in = TestCase::unreported(&selector, WHY.into());
+        stand_in.name = case.name;
+        stand_in.classname = case.classname;
+        stand_in.file = case.file;
+        stand_in.system_out = case.system_out;
+        stand_in.system_err = case.system_err;
+        return stand_in;
+    }
+    case.status = TestStatus::Error;
+    case.message = Some(WHY.into());
+    case.previous_failures = earlier;
+    case
+}
+
+/// The failed runs among `runs`, as a test's earlier failures.
+fn failures_of(runs: &[RunResult]) -> Vec<PriorFailure> {
+    (runs.iter())
+        .filter_map(|run| {
+            let (status, error_type) = run_failure(run)?;
+            let (message, details) = failure_text(&run.errors);
+            Some(PriorFailure {
+                status,
+                message,
+                error_type,
+                details,
+                duration: seconds(run.duration),
+            })
+        })
+        .collect()
 }
 
 /// The status and error type a failed run gives its test, as Playwright's

@@ -302,3 +302,67 @@ fn retries_given_in_args_count_as_attempts() {
     assert!(stdout.contains(&flaky_line), "{stdout}");
     assert_eq!(run.manifest()["counts"]["tests_flaky"], 2);
 }
+
+/// Tests Playwright skips without being asked to — after a failure in a
+/// serial group — did not run: a retry of the failure alone left them
+/// unrun and the run passed, with a test that always fails among them
+/// (hostile try). They are re-run with the failure; a test that only
+/// never ran is not flaky when it then passes.
+#[test]
+fn tests_skipped_after_a_serial_failure_run_on_the_retry() {
+    for broken in [true, false] {
+        let project = fixture("playwright-projects");
+        let e2e = project.path().join("e2e");
+        let config = std::fs::read_to_string(e2e.join("playwright.config.ts")).expect("config");
+        // One project, no retries of Playwright's own, one worker.
+        let (head, _) = config.split_once("  projects: [").expect("projects in the config");
+        let config = format!("{head}  projects: [{{ name: 'serial' }}],\n}});\n")
+            .replace("retries: 1,", "retries: 0,")
+            .replace("workers: 2,", "workers: 1,");
+        std::fs::write(e2e.join("playwright.config.ts"), config).expect("write config");
+        std::fs::remove_file(e2e.join("tests/cart.spec.ts")).expect("remove spec");
+        let third = if broken { "expect(1).toBe(2);" } else { "" };
+        let spec = format!(
+            r#"import {{ test, expect }} from '@playwright/test';
+import * as fs from 'fs';
+import * as path from 'path';
+test.describe.configure({{ mode: 'serial' }});
+test('fails once', async () => {{
+  const mark = path.join(process.env.RETRY_STATE_DIR!, 'failed-once');
+  if (!fs.existsSync(mark)) {{ fs.writeFileSync(mark, 'x'); expect(1).toBe(2); }}
+}});
+test('never fails', async () => {{}});
+test('third', async () => {{ {third} }});
+"#
+        );
+        std::fs::write(e2e.join("tests/serial.spec.ts"), spec).expect("write spec");
+        let state = tempfile::tempdir().expect("tempdir");
+        let run = Qaagent::new(project.path())
+            .env("RETRY_STATE_DIR", state.path())
+            .args(["run-all", "--retries", "1"])
+            .run();
+        let records = run.records();
+        let find = |title: &str| {
+            let wanted = format!("[serial] › serial.spec.ts › {title}");
+            records
+                .iter()
+                .find(|r| r["metadata"]["selector"] == wanted.as_str())
+                .unwrap_or_else(|| panic!("no record {wanted:?} in {records:#?}"))
+        };
+        assert_eq!(run.code(), i32::from(broken), "broken: {broken}\n{}", run.describe());
+        let third = find("third");
+        assert_eq!(third["status"], if broken { "failed" } else { "passed" }, "{third:#}");
+        let once = find("fails once");
+        assert_eq!(
+            (&once["status"], &once["metadata"]["flaky"]),
+            (&Value::from("passed"), &Value::from(true))
+        );
+        let never = find("never fails");
+        assert_eq!(
+            (&never["status"], &never["metadata"]["flaky"]),
+            (&Value::from("passed"), &Value::from(false)),
+            "{never:#}"
+        );
+        assert_eq!(run.manifest()["counts"]["tests_skipped"], 0, "{}", run.describe());
+    }
+}

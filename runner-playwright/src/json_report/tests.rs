@@ -187,3 +187,37 @@ fn long_texts_are_bounded() {
     assert!(cut.len() < KEPT_TEXT_BYTES + 100);
     assert!(cut.ends_with("bytes more in Playwright's JSON report)"));
 }
+
+#[test]
+fn a_test_skipped_by_nobody_did_not_run_and_one_skipped_by_the_test_is_skipped() {
+    // As Playwright 1.65 reports them: after a failure in a serial group,
+    // the rest end `skipped` with the expected status still `passed`; a
+    // `test.skip()` makes the expected status `skipped`.
+    let skipped_run = r#"{"status": "skipped", "retry": 0, "duration": 0, "errors": []}"#;
+    for (expected, annotations, did_not_run) in [
+        ("passed", r#"[{"type": "serial"}]"#, true),
+        ("skipped", r#"[{"type": "skip", "description": "no db"}]"#, false),
+    ] {
+        let tests = format!(
+            r#"[{{"projectName": "p", "status": "skipped", "expectedStatus": "{expected}",
+                 "annotations": {annotations}, "results": [{skipped_run}]}}]"#
+        );
+        let stats = r#"{"expected": 0, "unexpected": 0, "flaky": 0, "skipped": 1}"#;
+        let read = read_text(&report(&one_spec(&tests), "[]", stats)).expect("readable");
+        let [case] = read.cases.as_slice() else {
+            panic!("one case: {:?}", read.cases)
+        };
+        assert_eq!(case.name, "cart › pays");
+        assert_eq!(case.selector.as_deref(), Some("[p] › cart.spec.ts › cart › pays"));
+        if did_not_run {
+            assert!(case.is_unreported(), "{case:?}");
+            assert_eq!(case.status, TestStatus::Error);
+            assert!(case.message.as_deref().is_some_and(|m| m.starts_with("did not run")));
+        } else {
+            assert_eq!(
+                (case.status, case.message.as_deref()),
+                (TestStatus::Skipped, Some("no db"))
+            );
+        }
+    }
+}
