@@ -218,7 +218,7 @@ pub fn conclude_streamed(attempt: Attempt<'_>, streamed: Streamed) -> SuiteResul
         ))
     } else if !matches!(process.exit, ExitKind::Code(code) if ok_codes.contains(&code)) {
         Some((SuiteOutcome::Errored, describe_exit(tool, process.exit)))
-    } else if process.exit != ExitKind::Code(0) && result.failed() + result.errors() == 0 {
+    } else if process.exit != ExitKind::Code(0) && !names_a_failure(&result.cases) {
         Some((
             SuiteOutcome::Errored,
             format!(
@@ -250,6 +250,12 @@ pub fn conclude_streamed(attempt: Attempt<'_>, streamed: Streamed) -> SuiteResul
         );
     }
     result
+}
+
+/// Whether a failing test is named among `cases`: a row standing for tests
+/// that never ran says nothing of why the tool failed.
+fn names_a_failure(cases: &[TestCase]) -> bool {
+    (cases.iter()).any(|case| case.status.is_failure() && !case.is_unnamed_tests())
 }
 
 /// Before an attempt, moves any report already at `report` (a file, or the

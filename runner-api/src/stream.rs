@@ -254,7 +254,10 @@ impl Streamed {
         }
         let ran = |cases: &mut dyn Iterator<Item = &TestCase>| -> std::collections::BTreeSet<String> {
             cases
-                .filter(|case| case.status != crate::TestStatus::Skipped)
+                // Stand-ins for tests that did not run ran no more than skipped ones.
+                .filter(|case| {
+                    case.status != crate::TestStatus::Skipped && !case.is_unnamed_tests() && !case.is_unreported()
+                })
                 .map(TestCase::label)
                 .collect()
         };

@@ -24,6 +24,7 @@
 mod command;
 mod locations;
 mod stream;
+mod untested;
 
 use std::path::PathBuf;
 
@@ -153,9 +154,17 @@ impl Runner for BehaveRunner {
         let (junit, junit_files) = match junit_files {
             Ok(files) if files.is_empty() => (JunitOutcome::Missing(outputs.junit_dir.clone()), files),
             Ok(files) => match read_cases(&files) {
-                Ok((cases, mut problems)) => {
+                Ok(ReadCases {
+                    cases,
+                    never_ran,
+                    mut problems,
+                }) => {
                     let cases = with_locations(ctx, &outputs, cases, &mut problems);
-                    (JunitOutcome::read(selected(ctx, cases), problems), files)
+                    let mut cases = selected(ctx, cases);
+                    if !never_ran.is_empty() {
+                        cases.push(untested::stand_in(&never_ran));
+                    }
+                    (JunitOutcome::read(cases, problems), files)
                 }
                 Err(err) => (JunitOutcome::Unreadable(err), files),
             },
@@ -184,21 +193,43 @@ impl Runner for BehaveRunner {
     }
 }
 
-/// Every case of every JUnit file, and what the files say went wrong beyond them.
-fn read_cases(files: &[PathBuf]) -> Result<(Vec<TestCase>, Vec<junit::SuiteProblem>), JunitError> {
+/// What behave's JUnit files say.
+struct ReadCases {
+    /// Every case of every file but those behave never ran.
+    cases: Vec<TestCase>,
+    /// The names of those it never ran (see [`untested`]).
+    never_ran: Vec<String>,
+    /// What the files say went wrong beyond the cases.
+    problems: Vec<junit::SuiteProblem>,
+}
+
+/// Reads behave's JUnit `files`.
+fn read_cases(files: &[PathBuf]) -> Result<ReadCases, JunitError> {
     let mut cases = Vec::new();
+    let mut never_ran = Vec::new();
     let mut problems = Vec::new();
     for file in files {
         let report = junit::read_report(file)?;
-        cases.extend(
-            report
-                .cases
-                .into_iter()
-                .map(|row| message_from_failing_step(row.into_test_case())),
-        );
+        let mut read: Vec<TestCase> = (report.cases.into_iter())
+            .map(|row| message_from_failing_step(row.into_test_case()))
+            .collect();
+        match untested::read(file) {
+            Ok(untested) if !untested.is_empty() => never_ran.extend(untested::take(&mut read, untested)),
+            Ok(_) => {}
+            // The reader above took the file, so this is not expected; the
+            // report's rows stand, and the suite says it.
+            Err(err) => problems.push(junit::SuiteProblem::Stated(format!(
+                "cannot tell which scenarios behave never ran: {err}"
+            ))),
+        }
+        cases.extend(read);
         problems.extend(report.problems);
     }
-    Ok((cases, problems))
+    Ok(ReadCases {
+        cases,
+        never_ran,
+        problems,
+    })
 }
 
 /// behave writes `message="None" type="NoneType"` for a step that failed

@@ -501,6 +501,61 @@ fn tests_a_stop_at_the_first_failure_left_unrun_keep_the_run_failing_whatever_a_
     assert_ne!(run.manifest()["status"], "passed", "{}", run.describe());
 }
 
+/// behave's `--stop` (here `stop = true` in `behave.ini`) leaves the rest of
+/// the run untested, which behave's JUnit lists as skipped: they did not run,
+/// so a retry of the first failure alone cannot pass the run, with or
+/// without qaagent's retries, nor can `--rerun-failed` (hostile try).
+#[test]
+fn scenarios_behave_stop_left_unrun_keep_the_run_failing_whatever_a_retry_does() {
+    let steps = "import os\nfrom behave import then\n\n@then('ok')\ndef ok(context):\n    pass\n\n@then('boom')\ndef boom(context):\n    assert False, 'always'\n\n@then('flaky once')\ndef flaky(context):\n    flag = os.path.join(os.path.dirname(__file__), '.failed-once')\n    if not os.path.exists(flag):\n        open(flag, 'w').close()\n        assert False, 'fails the first time'\n";
+    let project = qaagent_tests::project_with(
+        "behave-stop",
+        &[
+            (
+                ".qaagent.toml",
+                "[project]\nname = \"stop\"\n\n[tests.behave]\npath = \"features\"\n",
+            ),
+            ("behave.ini", "[behave]\nstop = true\n"),
+            (
+                "features/a.feature",
+                "Feature: A\n  Scenario: flaky\n    Then flaky once\n  Scenario: fine\n    Then ok\n",
+            ),
+            ("features/b.feature", "Feature: B\n  Scenario: broken\n    Then boom\n"),
+            ("features/steps/steps.py", steps),
+        ],
+    );
+    let first = Qaagent::new(project.path()).args(["run-all", "--no-progress"]).run();
+    assert_eq!(first.code(), 1, "{}", first.describe());
+    let records = first.suite_records("behave");
+    assert_eq!(count(&records, "skipped"), 0, "{records:#?}");
+    let never_ran = record_named(&records, "the scenarios it never ran");
+    assert_eq!(never_ran["status"], "error");
+    let message = never_ran["error_message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("2 scenario(s)") && message.contains("\"broken\""),
+        "{message}"
+    );
+
+    let rerun = Qaagent::with_runs_dir(project.path(), first.runs_dir.path())
+        .args(["run-all", "--no-progress", "--rerun-failed"])
+        .run();
+    assert_eq!(rerun.code(), 1, "{}", rerun.describe());
+    assert!(
+        squash(&rerun.stdout()).contains("FAILED behave features/b.feature:2 (broken)"),
+        "{}",
+        rerun.describe()
+    );
+
+    std::fs::remove_file(project.path().join("features/steps/.failed-once")).expect("flag written");
+    let retried = Qaagent::new(project.path())
+        .args(["run-all", "--no-progress", "--retries", "1"])
+        .run();
+    assert_eq!(retried.code(), 1, "{}", retried.describe());
+    let records = retried.suite_records("behave");
+    assert_eq!(record_named(&records, "broken")["status"], "failed", "{records:#?}");
+    assert_eq!(record_named(&records, "fine")["status"], "passed", "{records:#?}");
+}
+
 /// A test inherited from a base class in a helper module is collected once
 /// per subclass, and pytest's JUnit `file` names the helper for each: they
 /// are two tests, each selected by where it is collected — not one test
