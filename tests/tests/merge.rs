@@ -140,7 +140,35 @@ fn passing_shares_merge_to_exit_0_and_an_unfinished_one_to_exit_2() {
     assert_eq!(merged.code(), 0, "{}", merged.describe());
     assert!(merged.stdout().contains("status: passed"), "{}", merged.describe());
 
+    // Shares of two commits: a test that failed on one and passed on the
+    // other would merge as passed (hostile try).
     let path = two.join("manifest.json");
+    let pristine = read_json(&path);
+    for (first, second) in [(None, Some("1421821aa")), (Some("75efe6d6f"), Some("1421821aa"))] {
+        for (dir, commit) in [(&one, first), (&two, second)] {
+            let manifest_path = dir.join("manifest.json");
+            let mut manifest = read_json(&manifest_path);
+            manifest["target"]["git"] = commit.map_or(json!({}), |commit| json!({ "commit": commit }));
+            std::fs::write(&manifest_path, manifest.to_string()).expect("manifest");
+        }
+        let mixed = qaagent(project.path(), &[&"merge", &"--allow-partial", &one, &two]);
+        assert_eq!(mixed.code(), 2, "{}", mixed.describe());
+        assert!(
+            mixed.stderr().contains("1421821aa") && mixed.stderr().contains("must run the same commit"),
+            "{}",
+            mixed.describe()
+        );
+    }
+    std::fs::write(&path, pristine.to_string()).expect("manifest");
+    let mut manifest = read_json(&one.join("manifest.json"));
+    manifest["target"]["git"] = json!({ "commit": "1421821aa" });
+    std::fs::write(one.join("manifest.json"), manifest.to_string()).expect("manifest");
+    let mut manifest = pristine;
+    manifest["target"]["git"] = json!({ "commit": "1421821aa" });
+    std::fs::write(&path, manifest.to_string()).expect("manifest");
+    let same = qaagent(project.path(), &[&"merge", &one, &two]);
+    assert_eq!(same.code(), 0, "one commit merges: {}", same.describe());
+
     let mut manifest = read_json(&path);
     manifest["status"] = json!("interrupted");
     std::fs::write(&path, manifest.to_string()).expect("manifest");

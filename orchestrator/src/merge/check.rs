@@ -3,8 +3,9 @@
 //!
 //! Some problems make a merge meaningless whatever the user says — a run
 //! that is no share of a partitioned run, a share given twice (its records
-//! would count twice), shares of different plans (their union is no run) —
-//! and are [`Problems::fatal`]. The others — a share missing, a share that
+//! would count twice), shares of different plans or of different commits
+//! (their union is no run: a test that failed on one commit and passed on
+//! another would merge as passed) — and are [`Problems::fatal`]. The others — a share missing, a share that
 //! did not finish — leave a merge that is true as far as it goes, which
 //! `--allow-partial` accepts and marks partial ([`Problems::partial`]).
 
@@ -89,12 +90,33 @@ pub(crate) fn check(shards: &mut [Shard]) -> Problems {
             )),
         }
     }
+    different_commits(shards, &mut problems);
     if let Some((_, plan)) = &first {
         for index in (1..=plan.total).filter(|index| !seen.contains_key(index)) {
             problems.partial.push(format!("shard {index}/{} missing", plan.total));
         }
     }
     problems
+}
+
+/// Shards that ran different commits (or one in a git repository and one
+/// not), named with the commit each ran.
+fn different_commits(shards: &[Shard], problems: &mut Problems) {
+    let commit = |shard: &Shard| shard.run.manifest.target.git.commit.clone();
+    let Some(first) = shards.first() else {
+        return;
+    };
+    let expected = commit(first);
+    let name = |commit: &Option<String>| commit.as_deref().map_or("no git commit", short).to_string();
+    for shard in shards.iter().filter(|shard| commit(shard) != expected) {
+        problems.fatal.push(format!(
+            "{} ran {} and {} ran {}: shards of one run must run the same commit",
+            shard.source,
+            name(&commit(shard)),
+            first.source,
+            name(&expected)
+        ));
+    }
 }
 
 /// The first 12 characters of a hash: enough to tell plans apart in a message.
