@@ -262,7 +262,9 @@ impl<'a> Run<'a> {
             Verdict::Interrupted(signals.and_then(|watch| watch.received()))
         } else if !summary.success() || !errors.is_empty() || flaky.is_err() {
             Verdict::Failed
-        } else if summary.tests == 0 {
+        } else if summary.tests == summary.skipped {
+            // Every test skipped ran none either: a tag or filter that
+            // selects nothing, a platform every test skips itself on.
             // One share of a partitioned run may hold no tests: `merge` judges the whole.
             let policy = match &plan.partition {
                 Some(share) => {
@@ -277,7 +279,10 @@ impl<'a> Run<'a> {
             match policy {
                 NoTests::Fail => Verdict::NoTests,
                 NoTests::Warn => {
-                    warnings.push("no tests ran".to_string());
+                    warnings.push(match summary.skipped {
+                        0 => "no tests ran".to_string(),
+                        skipped => format!("no tests ran: all {skipped} skipped"),
+                    });
                     Verdict::Passed
                 }
                 NoTests::Pass => Verdict::Passed,

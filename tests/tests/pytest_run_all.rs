@@ -223,6 +223,29 @@ fn empty_suite_means_no_tests_ran() {
         .run();
     assert_eq!(pass.code(), 0, "{}", pass.describe());
 
+    // Tests that were all skipped ran no more than none (hostile try: a
+    // filter that selects nothing passed).
+    let skipped = qaagent_tests::project_with(
+        "all-skipped",
+        &[
+            (
+                ".qaagent.toml",
+                "[project]\nname = \"skips\"\n\n[tests.unit]\nrunner = \"pytest\"\npath = \"tests\"\n",
+            ),
+            (
+                "tests/test_s.py",
+                "import pytest\n\n\n@pytest.mark.skip(reason='not here')\ndef test_a():\n    pass\n\n\ndef test_b():\n    pytest.skip('nor here')\n",
+            ),
+        ],
+    );
+    let all_skipped = Qaagent::new(skipped.path()).args(["run-all"]).run();
+    assert_eq!(all_skipped.code(), 4, "{}", all_skipped.describe());
+    assert!(
+        all_skipped.stderr().contains("error: no tests ran: all 2 skipped"),
+        "{}",
+        all_skipped.describe()
+    );
+
     // Among suites that ran tests, the empty one is called out, not failed.
     let among = Qaagent::new(project.path())
         .args(["run-all", "--suite", "empty", "--suite", "passing"])

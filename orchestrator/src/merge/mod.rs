@@ -558,7 +558,7 @@ fn failed(manifest: &Manifest, shards: &[Shard], quarantined: &Quarantined) -> b
 fn verdict(manifest: &Manifest, shards: &[Shard], partial: &[String], quarantined: &Quarantined) -> Verdict {
     if !partial.is_empty() || failed(manifest, shards, quarantined) {
         Verdict::Failed
-    } else if manifest.counts.tests == 0 {
+    } else if manifest.counts.tests == manifest.counts.tests_skipped {
         Verdict::NoTests
     } else {
         Verdict::Passed
