@@ -7,7 +7,8 @@
 //! applies no more and every run says so, naming the test.
 //!
 //! Entries name tests as `suite::selector` (`suite::classname::name` for a
-//! test without a selector), exactly or by a glob in which `*` is any text
+//! test whose selector is only a place, as behave's `file:line`, or that
+//! has none: [`recorded_test_name`]), exactly or by a glob in which `*` is any text
 //! and `?` one character. Nothing else is special: pytest's parametrized ids
 //! hold `[…]`, which a glob crate (globset) would read as a set of
 //! characters, so that an id pasted as written would not match itself.
@@ -124,18 +125,28 @@ pub fn expired_warning(entry: &QuarantineEntry) -> String {
     )
 }
 
-/// How an entry names `case` of `suite`: `suite::selector`.
+/// How an entry names `case` of `suite` ([`recorded_test_name`]).
 fn test_name(suite: &str, case: &TestCase) -> String {
     recorded_test_name(suite, case.selector.as_deref(), &case.classname, &case.name)
 }
 
 /// How an entry names a test recorded as `suite`, `selector`, `classname`
-/// and `name`: `suite::selector`, else (no selector) `suite::classname::name`.
+/// and `name`: `suite::selector` where the selector names the test
+/// ([`selector_names_test`]), else `suite::classname::name`.
 pub(crate) fn recorded_test_name(suite: &str, selector: Option<&str>, classname: &str, name: &str) -> String {
-    match selector {
+    match selector.filter(|selector| selector_names_test(selector, name)) {
         Some(selector) => format!("{suite}::{selector}"),
         None => format!("{suite}::{classname}::{name}"),
     }
+}
+
+/// Whether `selector` names the test called `name` (pytest's node ids,
+/// Playwright's titles), rather than only a place (behave's
+/// `features/a.feature:12`, which names whatever scenario is on line 12
+/// today: a quarantine or a history keyed by it moved to another scenario
+/// when the file changed, and hid its failures).
+pub(crate) fn selector_names_test(selector: &str, name: &str) -> bool {
+    selector.contains(name)
 }
 
 /// Whether `text` matches `pattern`, where `*` is any text (`/` and `::`
@@ -222,6 +233,32 @@ mod tests {
         );
         let warnings = quarantine.config_warnings(|suite| suite == "e2e");
         assert!(warnings[2].contains("names suite `unit`"), "{warnings:?}");
+    }
+
+    #[test]
+    fn a_test_whose_selector_is_a_place_is_named_by_its_class_and_name() {
+        let entries = [
+            entry("behave::features/f.feature:2", "2099-01-01"),
+            entry("behave::f.F::flaky one", "2099-01-01"),
+        ];
+        let quarantine = Quarantine::new(&entries, NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"));
+        let mut result = SuiteResult::new("behave", "behave");
+        for (name, line) in [("new checkout test", 2), ("flaky one", 5)] {
+            let mut case = TestCase::new(name, "f.F", TestStatus::Failed);
+            case.selector = Some(format!("features/f.feature:{line}"));
+            result.cases.push(case);
+        }
+        quarantine.mark(&mut result);
+        let reasons: Vec<Option<&str>> = result.cases.iter().map(|case| case.quarantine.as_deref()).collect();
+        assert_eq!(reasons, [None, Some("because behave::f.F::flaky one")]);
+        assert_eq!(
+            recorded_test_name("behave", Some("features/f.feature:5"), "f.F", "flaky one"),
+            "behave::f.F::flaky one"
+        );
+        assert_eq!(
+            recorded_test_name("unit", Some("t.py::C::test_a[1]"), "t.C", "test_a[1]"),
+            "unit::t.py::C::test_a[1]"
+        );
     }
 
     #[test]

@@ -430,3 +430,70 @@ fn a_quarantine_entry_naming_a_suite_the_config_lacks_is_a_warning() {
     assert_eq!(run.code(), 1, "the failure is not quarantined: {}", run.describe());
     assert!(run.stdout().contains(&expected), "{}", run.describe());
 }
+
+/// behave's selectors are places (`features/f.feature:2`): a scenario that
+/// takes another's line is another test to the history and to a quarantine
+/// entry, which names a behave scenario by its class and name (hostile try:
+/// a line's quarantine hid the failure of the scenario that moved onto it,
+/// and its history read it as flaky).
+#[test]
+fn a_behave_scenario_on_another_scenarios_line_is_another_test() {
+    let feature = |name: &str, step: &str| format!("Feature: F\n  Scenario: {name}\n    Then {step}\n");
+    let project = qaagent_tests::project_with(
+        "behave-lines",
+        &[
+            (
+                ".qaagent.toml",
+                "[project]\nname = \"lines\"\n\n[tests.behave]\npath = \"features\"\n\n[[quarantine]]\ntest = \"behave::features/f.feature:2\"\nreason = \"by its line\"\nuntil = \"2099-12-31\"\n\n[[quarantine]]\ntest = \"behave::f.F::old login test\"\nreason = \"by its name\"\nuntil = \"2099-12-31\"\n",
+            ),
+            ("features/f.feature", &feature("old login test", "boom")),
+            (
+                "features/steps/steps.py",
+                "from behave import then\n\n@then('ok')\ndef ok(context):\n    pass\n\n@then('boom')\ndef boom(context):\n    assert False, 'boom'\n",
+            ),
+        ],
+    );
+    let runs = tempfile::tempdir().expect("runs");
+    let first = Qaagent::with_runs_dir(project.path(), runs.path())
+        .args(["run-all", "--no-progress"])
+        .run();
+    assert_eq!(first.code(), 0, "quarantined by its name\n{}", first.describe());
+    assert!(
+        first
+            .stdout()
+            .contains("quarantine entry `behave::features/f.feature:2` matches no test"),
+        "{}",
+        first.describe()
+    );
+    let old = qaagent_tests::record_named(&first.records(), "old login test").clone();
+    assert_eq!(old["metadata"]["quarantine_reason"], "by its name", "{old:#}");
+
+    std::fs::write(
+        project.path().join("features/f.feature"),
+        feature("new payment test", "boom"),
+    )
+    .expect("edit");
+    let second = Qaagent::with_runs_dir(project.path(), runs.path())
+        .args(["run-all", "--no-progress"])
+        .run();
+    assert_eq!(
+        second.code(),
+        1,
+        "nothing quarantines the new scenario\n{}",
+        second.describe()
+    );
+
+    let history = Qaagent::with_runs_dir(project.path(), runs.path())
+        .args(["runs", "flaky", "--json"])
+        .run();
+    assert_eq!(history.code(), 0, "{}", history.describe());
+    let tests: serde_json::Value = serde_json::from_str(&history.stdout()).expect("json");
+    let new = (tests.as_array().expect("array").iter())
+        .find(|test| test["test"] == "new payment test")
+        .unwrap_or_else(|| panic!("{tests:#}"));
+    assert_eq!(
+        (&new["runs"], &new["flake_rate"]),
+        (&serde_json::json!(1), &serde_json::json!(0.0)),
+        "{tests:#}"
+    );
+}

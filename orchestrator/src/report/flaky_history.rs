@@ -7,8 +7,9 @@
 //! - The shares of a partitioned run are one run: a merged run stands for the
 //!   shares it was merged from (its `merged_from`), and shares not merged are
 //!   grouped by their plan, a share index seen twice starting a new run.
-//! - A test is identified by its suite, selector, class and name; a skipped
-//!   test did not run.
+//! - A test is identified by its suite and selector, and by its class and
+//!   name too where the selector is only a place (behave's `file:line`); a
+//!   skipped test did not run.
 //! - A test is flaky in a run when it failed, then passed on a retry. One
 //!   that passed in some runs and failed in others flipped: it is flaky too.
 //!   Its flake rate is the share of the runs it ran in where it failed or was
@@ -237,11 +238,16 @@ impl FlakyHistory {
                     let suite = line.suite_name.as_deref().unwrap_or(&line.kind);
                     let selector = line.metadata.selector.as_deref();
                     let classname = line.metadata.classname.as_deref().unwrap_or_default();
-                    // A test is its selector where it has one: the same test
-                    // recorded from a crashed share's listing has no class name.
+                    // A test is its selector where that names it: the same
+                    // test recorded from a crashed share's listing has no class
+                    // name. A selector that is only a place (behave's
+                    // `file:line`) needs the name beside it.
                     key.clear();
                     let parts = match selector {
-                        Some(selector) => [suite, selector, "", ""],
+                        Some(selector) if crate::quarantine::selector_names_test(selector, &line.name) => {
+                            [suite, selector, "", ""]
+                        }
+                        Some(selector) => [suite, selector, classname, &line.name],
                         None => [suite, "", classname, &line.name],
                     };
                     for part in parts {
