@@ -139,8 +139,11 @@ impl ShowReport {
     /// "7 tests: 5 passed, 1 failed, 0 errors, 1 skipped, 1 flaky", from the
     /// manifest when there is one, else from tests.jsonl.
     fn totals(&self) -> String {
+        // A run that did not finish wrote its records as they came, and its
+        // manifest's counts only as each suite ended (or never).
+        let unfinished = matches!(self.status.as_str(), "running" | "crashed") && self.records.present;
         let (total, passed, failed, errors, skipped, flaky) = match &self.manifest {
-            Some(m) => {
+            Some(m) if !unfinished => {
                 let c = &m.counts;
                 (
                     c.tests,
@@ -152,7 +155,7 @@ impl ShowReport {
                 )
             }
             None if !self.records.present => return format!("unknown: no {TESTS_FILE}"),
-            None => {
+            _ => {
                 let r = &self.records;
                 (r.total, r.passed, r.failed, r.errors, r.skipped, r.flaky)
             }
