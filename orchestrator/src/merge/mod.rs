@@ -56,6 +56,17 @@ impl Shard {
             Bundle::open(what).map(|bundle| (bundle.run().clone(), Some(bundle)))
         } else if what.is_dir() {
             evidence::load_run_dir(what).map(|run| (run, None))
+        } else if what.components().count() > 1 {
+            // A path, not a run id: say what is wrong with the path.
+            let source = match std::fs::metadata(what) {
+                Ok(_) => std::io::Error::other("not a run directory or a run bundle (*.tar.gz)"),
+                Err(err) => err,
+            };
+            Err(evidence::EvidenceError::Io {
+                what: "open",
+                path: what.to_path_buf(),
+                source,
+            })
         } else {
             evidence::load_run(runs_root, &source).map(|run| (run, None))
         };
