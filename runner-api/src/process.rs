@@ -43,9 +43,9 @@ use std::collections::hash_map::RandomState;
 use std::collections::HashSet;
 use std::fs::File;
 use std::hash::{BuildHasher, Hash, Hasher};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -57,6 +57,7 @@ use crate::result::LeakedProcess;
 
 mod cgroup;
 mod live;
+mod spawn;
 mod tree;
 
 use tree::Tree;
@@ -184,6 +185,14 @@ impl ProcessError {
 /// The child's stdin is null, and [`SUITE_TOKEN_ENV`] is set in its
 /// environment (overriding any inherited value).
 ///
+/// Of `cmd`, the child gets the program, the arguments, the working
+/// directory and the environment changes (`env`, `envs`, `env_remove`, on
+/// top of this process's environment): where the child can be created
+/// inside a cgroup, it is started from those alone (see the `spawn`
+/// module), so `env_clear`, `arg0`, `uid`/`gid`, `pre_exec` hooks and
+/// stdio settings are not applied. Remove variables one by one instead of
+/// clearing the environment.
+///
 /// Must be called from a thread that outlives the child: the parent-death
 /// signal fires when the *thread* that spawned the child exits, not only the
 /// process. This function blocks until the child is gone, so any caller
@@ -195,30 +204,24 @@ pub fn run_supervised(mut cmd: Command, supervision: &Supervision) -> Result<Pro
     let stdout_log = create_log(&supervision.stdout_log)?;
     let stderr_log = create_log(&supervision.stderr_log)?;
     let token = new_token();
-    cmd.env(SUITE_TOKEN_ENV, &token).stdin(Stdio::null()).process_group(0);
-    let live = match &supervision.live_output {
-        Some(live) => {
-            cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-            Some((live, stdout_log, stderr_log))
-        }
-        None => {
-            cmd.stdout(stdout_log).stderr(stderr_log);
-            None
-        }
+    cmd.env(SUITE_TOKEN_ENV, &token);
+    let (output, live) = match &supervision.live_output {
+        Some(live) => (spawn::Output::Pipes, Some((live, stdout_log, stderr_log))),
+        None => (
+            spawn::Output::Files {
+                stdout: stdout_log,
+                stderr: stderr_log,
+            },
+            None,
+        ),
     };
-    set_parent_death_signal(&mut cmd);
     let cgroup = cgroup::Cgroup::create(&token);
-    if let Some(cgroup) = &cgroup {
-        cgroup.enter_before_exec(&mut cmd);
-    }
     let start = Instant::now();
-    let child = cmd.spawn().map_err(|source| ProcessError::Spawn {
+    let child = spawn::spawn(cmd, output, cgroup.as_ref()).map_err(|source| ProcessError::Spawn {
         program: program.clone(),
         source,
     })?;
-    // Our copies of the log files are no longer needed.
-    drop(cmd);
-    let pid = child.id() as i32;
+    let pid = child.id();
     log::debug!("[{label}] started {program} as pid {pid} ({SUITE_TOKEN_ENV}={token})");
     let mut supervised = Supervised {
         tree: Tree::new(pid, SUITE_TOKEN_ENV, &token, cgroup),
@@ -359,7 +362,7 @@ pub fn run_supervised(mut cmd: Command, supervision: &Supervision) -> Result<Pro
 /// (an error or a panic), so that not even a bug leaves processes behind.
 struct Supervised {
     tree: Tree,
-    child: Child,
+    child: spawn::Child,
     /// The child was reaped normally.
     done: bool,
 }
@@ -480,7 +483,7 @@ fn leaked_process(pid: i32) -> LeakedProcess {
 
 /// Starts the threads copying the child's pipes to the logs and the live sink.
 fn start_readers(
-    child: &mut Child,
+    child: &mut spawn::Child,
     supervision: &Supervision,
     live: &LiveOutput,
     stdout_log: File,
@@ -544,32 +547,6 @@ fn wait_exited(pid: i32) -> std::io::Result<()> {
         }
     }
 }
-
-/// Makes the child die with SIGKILL when the thread that spawned it dies
-/// (Linux only), so that even a SIGKILLed supervisor leaves no tool running.
-#[cfg(target_os = "linux")]
-fn set_parent_death_signal(cmd: &mut Command) {
-    let parent = std::process::id() as libc::pid_t;
-    // SAFETY: the closure runs between fork and exec and only calls prctl and
-    // getppid, which are async-signal-safe, and builds io::Errors from raw
-    // OS codes, which does not allocate.
-    unsafe {
-        cmd.pre_exec(move || {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            // The parent may have died before prctl took effect; then no
-            // signal will ever come, so do not start at all.
-            if libc::getppid() != parent {
-                return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
-            }
-            Ok(())
-        });
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn set_parent_death_signal(_cmd: &mut Command) {}
 
 /// Makes this process a child subreaper (Linux), once: a descendant whose
 /// parent dies is then re-parented to us rather than to init, so the sweep

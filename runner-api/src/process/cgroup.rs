@@ -3,7 +3,7 @@
 //! A cgroup holds every process started inside it, whatever it does to its
 //! group, session, environment or parent, and `cgroup.kill` ends them all at
 //! once. So each supervised child is started in a cgroup of its own
-//! ([`Cgroup::enter_before_exec`]), its members count as the tree's
+//! (created inside it, or joining it before exec: [`super::spawn`]), its members count as the tree's
 //! ([`Cgroup::pids`]), and they are killed together ([`Cgroup::kill`]).
 //!
 //! That also covers a supervisor killed outright (SIGKILL), which cannot
@@ -103,6 +103,15 @@ impl Cgroup {
                 Ok(())
             });
         }
+    }
+
+    /// The cgroup's directory, opened for `clone3(CLONE_INTO_CGROUP)`.
+    pub(super) fn open_dir(&self) -> std::io::Result<fs::File> {
+        use std::os::unix::fs::OpenOptionsExt;
+        fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY)
+            .open(&self.dir)
     }
 
     /// The pids of the cgroup's processes now.
