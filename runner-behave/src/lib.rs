@@ -278,7 +278,26 @@ fn with_locations(
     problems: &mut Vec<junit::SuiteProblem>,
 ) -> Vec<TestCase> {
     match locations::Locations::read(&outputs.json_report, &ctx.project_dir) {
-        Ok(mut locations) => locations::assign(cases, &mut locations),
+        Ok(mut locations) => {
+            let overwritten: Vec<String> = (locations.overwritten_reports().into_iter())
+                .map(|(first, second)| format!("{first} and {second}"))
+                .collect();
+            let mut cases = locations::assign(cases, &mut locations);
+            if !overwritten.is_empty() {
+                // Which scenarios went missing is not known: only a retry of
+                // the whole suite may replace this, and it meets the same.
+                cases.push(TestCase::unnamed_tests(
+                    "the scenarios of overwritten reports",
+                    "",
+                    format!(
+                        "behave writes one JUnit file per feature, named after its path with `.` for `/`, \
+                         and one overwrote another: {}; rename one of each",
+                        overwritten.join(", ")
+                    ),
+                ));
+            }
+            cases
+        }
         Err(err @ locations::ReportError::Json(_)) => {
             problems.push(junit::SuiteProblem::Stated(format!(
                 "{err} ({}): behave stopped before the end of its run",

@@ -60,6 +60,8 @@ pub(crate) struct ScenarioLocation {
 
 #[derive(Debug)]
 struct FeatureEntry {
+    /// The feature file, relative to the project dir.
+    file: String,
     name: String,
     /// The feature file without extension, `/` replaced by `.`: what behave's
     /// JUnit classname ends with (before the feature name).
@@ -113,6 +115,7 @@ impl Locations {
                     })
                     .collect();
                 FeatureEntry {
+                    file,
                     name: feature.name,
                     dotted,
                     used: vec![false; scenarios.len()],
@@ -121,6 +124,23 @@ impl Locations {
             })
             .collect();
         Locations { features }
+    }
+
+    /// Pairs of feature files whose JUnit reports have one name: behave
+    /// names each `TESTS-<path with . for />.xml`, so `features/x/a.feature`
+    /// and `features/x.a.feature` write one file and the second overwrites
+    /// the first, whose scenarios are then in no report (and a failure of
+    /// one could be re-run as the other, and pass).
+    pub(crate) fn overwritten_reports(&self) -> Vec<(&str, &str)> {
+        let mut pairs = Vec::new();
+        for (i, first) in self.features.iter().enumerate() {
+            if let Some(second) =
+                (self.features[i + 1..].iter()).find(|other| other.dotted == first.dotted && other.file != first.file)
+            {
+                pairs.push((first.file.as_str(), second.file.as_str()));
+            }
+        }
+        pairs
     }
 
     /// Every scenario's selector, in the report's order.

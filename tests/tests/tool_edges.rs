@@ -556,6 +556,41 @@ fn scenarios_behave_stop_left_unrun_keep_the_run_failing_whatever_a_retry_does()
     assert_eq!(record_named(&records, "fine")["status"], "passed", "{records:#?}");
 }
 
+/// behave names each feature's JUnit file after its path with `.` for `/`:
+/// `features/x/a.feature` and `features/x.a.feature` write one file, the
+/// second overwriting the first. The always-failing scenario of one was then
+/// re-run as the other's passing one, and a retry passed the run (hostile
+/// try): the suite now says so, and no retry clears it.
+#[test]
+fn behave_reports_that_overwrite_each_other_keep_the_run_failing() {
+    let project = qaagent_tests::project_with(
+        "behave-overwrite",
+        &[
+            (
+                ".qaagent.toml",
+                "[project]\nname = \"overwrite\"\n\n[tests.behave]\npath = \"features\"\n",
+            ),
+            ("features/x/a.feature", "Feature: A\n  Scenario: s\n    Then boom\n"),
+            ("features/x.a.feature", "Feature: A\n  Scenario: s\n    Then ok\n"),
+            (
+                "features/steps/steps.py",
+                "from behave import then\n\n@then('ok')\ndef ok(context):\n    pass\n\n@then('boom')\ndef boom(context):\n    assert False, 'always'\n",
+            ),
+        ],
+    );
+    let run = Qaagent::new(project.path())
+        .args(["run-all", "--no-progress", "--retries", "2"])
+        .run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let records = run.suite_records("behave");
+    let overwritten = record_named(&records, "the scenarios of overwritten reports");
+    let message = overwritten["error_message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("features/x.a.feature and features/x/a.feature"),
+        "{message}"
+    );
+}
+
 /// A test inherited from a base class in a helper module is collected once
 /// per subclass, and pytest's JUnit `file` names the helper for each: they
 /// are two tests, each selected by where it is collected — not one test
