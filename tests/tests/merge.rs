@@ -144,11 +144,16 @@ fn passing_shares_merge_to_exit_0_and_an_unfinished_one_to_exit_2() {
     // other would merge as passed (hostile try).
     let path = two.join("manifest.json");
     let pristine = read_json(&path);
-    for (first, second) in [(None, Some("1421821aa")), (Some("75efe6d6f"), Some("1421821aa"))] {
-        for (dir, commit) in [(&one, first), (&two, second)] {
+    let commit = |commit: &str, dirty: bool| json!({ "commit": commit, "dirty": dirty });
+    for (first, second) in [
+        (json!({}), commit("1421821aa", false)),
+        (commit("75efe6d6f", false), commit("1421821aa", false)),
+        (commit("1421821aa", true), commit("1421821aa", false)),
+    ] {
+        for (dir, git) in [(&one, first), (&two, second)] {
             let manifest_path = dir.join("manifest.json");
             let mut manifest = read_json(&manifest_path);
-            manifest["target"]["git"] = commit.map_or(json!({}), |commit| json!({ "commit": commit }));
+            manifest["target"]["git"] = git;
             std::fs::write(&manifest_path, manifest.to_string()).expect("manifest");
         }
         let mixed = qaagent(project.path(), &[&"merge", &"--allow-partial", &one, &two]);

@@ -100,14 +100,25 @@ pub(crate) fn check(shards: &mut [Shard]) -> Problems {
 }
 
 /// Shards that ran different commits (or one in a git repository and one
-/// not), named with the commit each ran.
+/// not, or one with uncommitted changes and one without), named with what
+/// each ran. Shards that all have uncommitted changes cannot be told apart.
 fn different_commits(shards: &[Shard], problems: &mut Problems) {
-    let commit = |shard: &Shard| shard.run.manifest.target.git.commit.clone();
+    let commit = |shard: &Shard| {
+        let git = &shard.run.manifest.target.git;
+        (git.commit.clone(), git.dirty == Some(true))
+    };
     let Some(first) = shards.first() else {
         return;
     };
     let expected = commit(first);
-    let name = |commit: &Option<String>| commit.as_deref().map_or("no git commit", short).to_string();
+    let name = |(commit, dirty): &(Option<String>, bool)| {
+        let commit = commit.as_deref().map_or("no git commit", short);
+        if *dirty {
+            format!("{commit} with uncommitted changes")
+        } else {
+            commit.to_string()
+        }
+    };
     for shard in shards.iter().filter(|shard| commit(shard) != expected) {
         problems.fatal.push(format!(
             "{} ran {} and {} ran {}: shards of one run must run the same commit",
