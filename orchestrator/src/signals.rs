@@ -41,6 +41,31 @@ impl StopSignal {
     }
 }
 
+/// Undoes what a parent may have left us: SIGCHLD ignored (the kernel then
+/// reaps children itself, and waiting for a suite's tool fails with "No
+/// child processes", as does every `subprocess` of the tools, which inherit
+/// it) and the stop signals or SIGCHLD blocked (a SIGTERM then never came).
+/// Called on the thread that starts the run's threads, which inherit its mask.
+fn reset_inherited() -> std::io::Result<()> {
+    // SAFETY: plain libc calls on a zeroed, then filled, sigset_t; SIG_DFL
+    // for SIGCHLD is the state every program expects.
+    unsafe {
+        if libc::signal(libc::SIGCHLD, libc::SIG_DFL) == libc::SIG_ERR {
+            return Err(std::io::Error::last_os_error());
+        }
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for signal in [SIGINT, SIGTERM, SIGHUP, libc::SIGCHLD] {
+            libc::sigaddset(&mut set, signal);
+        }
+        let rc = libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        if rc != 0 {
+            return Err(std::io::Error::from_raw_os_error(rc));
+        }
+    }
+    Ok(())
+}
+
 /// Watches for stop signals on a background thread and cancels a token.
 #[derive(Debug, Clone)]
 pub(crate) struct SignalWatch {
@@ -54,6 +79,7 @@ impl SignalWatch {
     /// (`ulimit -f`) a write then fails with an error the run reports,
     /// instead of the signal killing qaagent with its evidence half written.
     pub(crate) fn install(token: CancelToken) -> std::io::Result<SignalWatch> {
+        reset_inherited()?;
         signal_hook::flag::register(SIGXFSZ, Arc::new(std::sync::atomic::AtomicBool::new(false)))?;
         let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP])?;
         let first = Arc::new(AtomicI32::new(0));

@@ -509,3 +509,33 @@ fn a_descendant_that_cleared_its_environment_and_left_the_session_dies_at_an_int
         "the escaped sleep outlived the interrupt"
     );
 }
+
+/// A qaagent started with SIGCHLD ignored (its parent's `trap '' CHLD`,
+/// inherited through exec) could not wait for any tool ("No child
+/// processes") and its tools inherited it; started with the stop signals
+/// blocked, it never saw SIGTERM (hostile try). It resets both.
+#[test]
+fn signal_state_inherited_from_the_parent_is_reset() {
+    let project = fixture("pytest-project");
+    let runs = tempfile::tempdir().expect("runs");
+    // dash does not pass on `trap '' CHLD`; Python does.
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg("import os, signal, sys; signal.signal(signal.SIGCHLD, signal.SIG_IGN); os.execv(sys.argv[1], sys.argv[1:])")
+        .arg(qaagent_tests::qaagent_bin())
+        .args(["run-all", "--no-progress", "--suite", "passing"])
+        .current_dir(project.path())
+        .env("QAAGENT_RUNS_DIR", runs.path())
+        .env("VIRTUAL_ENV", qaagent_tests::venv())
+        .stdin(Stdio::null())
+        .output()
+        .expect("sh runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(squash(&stdout).contains("PASSED"), "{stdout}");
+}
