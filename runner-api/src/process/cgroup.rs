@@ -106,6 +106,7 @@ impl Cgroup {
     }
 
     /// The cgroup's directory, opened for `clone3(CLONE_INTO_CGROUP)`.
+    #[cfg(target_os = "linux")]
     pub(super) fn open_dir(&self) -> std::io::Result<fs::File> {
         use std::os::unix::fs::OpenOptionsExt;
         fs::OpenOptions::new()
