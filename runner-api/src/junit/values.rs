@@ -142,7 +142,7 @@ impl Collected {
 
     /// The collected text, tidied ([`tidy`]), with a note where its middle
     /// was left out.
-    pub(super) fn take(&mut self) -> Option<String> {
+    pub(super) fn take(&mut self) -> Option<Box<str>> {
         if self.text.len() > 2 * KEPT_TEXT_BYTES {
             self.cut_middle();
         }
@@ -170,24 +170,26 @@ fn floor_char_boundary(text: &str, mut index: usize) -> usize {
 /// Collected text without its leading blank lines and trailing whitespace
 /// (CDATA is usually wrapped in newlines); `None` when nothing is left.
 /// Indentation of the first non-blank line is kept.
-pub(super) fn tidy(text: &str) -> Option<String> {
+pub(super) fn tidy(text: &str) -> Option<Box<str>> {
     let text = text.trim_end();
     let first = text.find(|c: char| !c.is_whitespace())?;
     let start = text[..first].rfind('\n').map_or(0, |newline| newline + 1);
-    Some(text[start..].to_owned())
+    Some(text[start..].into())
 }
 
 /// Adds a further text (a `<system-out>`, a second failure's message) to
 /// what a case has, after `separator`.
-pub(super) fn append(target: &mut Option<String>, more: Option<String>, separator: &str) {
-    match (target.as_mut(), more) {
-        (Some(existing), Some(more)) => {
-            existing.push_str(separator);
-            existing.push_str(&more);
+pub(super) fn append(target: &mut Option<Box<str>>, more: Option<&str>, separator: &str) {
+    let Some(more) = more else { return };
+    *target = Some(match target.take() {
+        Some(existing) => {
+            let mut joined = String::from(existing);
+            joined.push_str(separator);
+            joined.push_str(more);
+            joined.into_boxed_str()
         }
-        (None, more) => *target = more,
-        (Some(_), None) => {}
-    }
+        None => more.into(),
+    });
 }
 
 #[cfg(test)]
