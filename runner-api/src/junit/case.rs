@@ -74,7 +74,7 @@ impl JunitCase {
     pub fn new(name: &str, classname: &str, status: TestStatus) -> Self {
         let mut case = JunitCase::empty(None);
         case.name = name.into();
-        case.classname = Some(classname.into());
+        case.classname = (!classname.is_empty()).then(|| classname.into());
         case.status = status;
         case
     }
@@ -194,6 +194,8 @@ impl JunitCase {
     pub(super) fn set_attribute(&mut self, key: &str, value: &str, shared: &mut Shared) {
         match key {
             "name" => self.name = value.into(),
+            // An empty class name is no class name: cases compare equal either way.
+            "classname" if value.is_empty() => self.classname = None,
             "classname" => self.classname = Some(share(&mut shared.classname, value)),
             "file" => self.file = Some(share(&mut shared.file, value)),
             "line" => self.line = value.trim().parse().ok(),
@@ -280,6 +282,17 @@ mod tests {
             "{}",
             std::mem::size_of::<JunitCase>()
         );
+    }
+
+    #[test]
+    fn a_case_made_by_hand_equals_the_same_case_read() {
+        let xml = r#"<testsuites><testcase name="a" classname=""/><testcase name="b"/></testsuites>"#;
+        let read = super::super::read_reader(xml.as_bytes(), std::path::Path::new("t.xml")).expect("well-formed");
+        let made = [
+            JunitCase::new("a", "", TestStatus::Passed),
+            JunitCase::new("b", "", TestStatus::Passed),
+        ];
+        assert_eq!(read, made);
     }
 
     #[test]
