@@ -12,12 +12,24 @@ use quick_xml::events::{BytesCData, BytesRef, BytesStart, BytesText};
 
 use super::case::{share, Shared, SuiteAttributes};
 use super::input::{Input, Locate, Place, TextError, UNCLOSED_CDATA};
-use super::values::{append, attribute_value, push_reference, Collected};
+use super::values::{append, attribute_value, needs_normalizing, push_reference, Collected};
 use super::{JunitCase, JunitError, SuiteProblem, Summary};
 use crate::case::{Failure, TestStatus};
 
 /// Bytes of `<![CDATA[` before a CDATA section's content.
 const CDATA_OPEN: u64 = 9;
+
+/// The element names this reader gives a meaning to.
+const KNOWN: [&str; 8] = [
+    "testsuites",
+    "testsuite",
+    "testcase",
+    "failure",
+    "error",
+    "skipped",
+    "system-out",
+    "system-err",
+];
 
 /// What an open element is, for deciding what its children and text mean.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,8 +180,13 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
         empty: bool,
     ) -> Result<(), JunitError> {
         let local = start.local_name();
-        let Ok(name) = std::str::from_utf8(local.as_ref()) else {
-            return Err(self.malformed(src.place(at), "an element name is not valid UTF-8"));
+        // The names this reader knows are told apart as bytes, with no UTF-8
+        // check; the `Open` of one borrows its name rather than allocating it.
+        let known = KNOWN.iter().copied().find(|known| known.as_bytes() == local.as_ref());
+        let name = match known {
+            Some(known) => known,
+            None => std::str::from_utf8(local.as_ref())
+                .map_err(|_| self.malformed(src.place(at), "an element name is not valid UTF-8"))?,
         };
         let kind = match self.stack.last().map(|open| open.kind) {
             None => {
@@ -216,19 +233,8 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
         if empty {
             self.end(kind);
         } else {
-            // Every failure would otherwise allocate its element's name.
-            const KNOWN: [&str; 8] = [
-                "testsuites",
-                "testsuite",
-                "testcase",
-                "failure",
-                "error",
-                "skipped",
-                "system-out",
-                "system-err",
-            ];
-            let name = match KNOWN.iter().find(|known| **known == name) {
-                Some(known) => Cow::Borrowed(*known),
+            let name = match known {
+                Some(known) => Cow::Borrowed(known),
                 None => Cow::Owned(name.to_string()),
             };
             let line = src.place(at).line;
@@ -518,8 +524,7 @@ fn attributes(
     // once per tag rather than once per attribute; anything unusual is
     // read again below, where quick-xml says what is wrong with it.
     if let Ok(text) = std::str::from_utf8(start.attributes_raw()) {
-        let bytes = text.as_bytes();
-        let plain = memchr::memchr3(b'&', b'\t', b'\n', bytes).is_none() && memchr::memchr(b'\r', bytes).is_none();
+        let plain = !needs_normalizing(text.as_bytes());
         let split = split_attributes(text, |key, raw| {
             if plain {
                 each(key, raw);
