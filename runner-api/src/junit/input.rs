@@ -217,9 +217,6 @@ impl<R: Read> Input<R> {
                     Some(err),
                 ),
             };
-            // A failure's text is kept in the allocation it is decoded
-            // into: sized here for all of it when it is in the buffer.
-            out.text.reserve(chunk.len());
             let (taken, stop) = decode_text(text, chunk, lt.is_some(), &mut out.text);
             out.bound();
             let ends_with_cr = text.ends_with('\r');

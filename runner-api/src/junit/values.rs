@@ -158,10 +158,7 @@ impl Collected {
             );
             self.text.insert_str(self.cut, &note);
         }
-        // The text is handed over, not copied: it was collected into an
-        // allocation of about its size (see `Input::take_text`), which
-        // shrinks in place.
-        let text = tidy(std::mem::take(&mut self.text));
+        let text = tidy(&self.text);
         self.clear();
         text
     }
@@ -178,12 +175,11 @@ fn floor_char_boundary(text: &str, mut index: usize) -> usize {
 /// Collected text without its leading blank lines and trailing whitespace
 /// (CDATA is usually wrapped in newlines); `None` when nothing is left.
 /// Indentation of the first non-blank line is kept.
-pub(super) fn tidy(mut text: String) -> Option<Box<str>> {
-    text.truncate(text.trim_end().len());
+pub(super) fn tidy(text: &str) -> Option<Box<str>> {
+    let text = text.trim_end();
     let first = text.find(|c: char| !c.is_whitespace())?;
     let start = text[..first].rfind('\n').map_or(0, |newline| newline + 1);
-    text.drain(..start);
-    Some(text.into_boxed_str())
+    Some(text[start..].into())
 }
 
 /// Adds a further text (a `<system-out>`, a second failure's message) to
@@ -247,12 +243,12 @@ mod tests {
     #[test]
     fn tidy_drops_blank_lines_around_text_but_keeps_indentation() {
         assert_eq!(
-            tidy("\n\n  indented\n  more\n\n  ".into()).as_deref(),
+            tidy("\n\n  indented\n  more\n\n  ").as_deref(),
             Some("  indented\n  more")
         );
-        assert_eq!(tidy("plain".into()).as_deref(), Some("plain"));
-        assert_eq!(tidy(" \n\t\n ".into()), None);
-        assert_eq!(tidy("".into()), None);
+        assert_eq!(tidy("plain").as_deref(), Some("plain"));
+        assert_eq!(tidy(" \n\t\n "), None);
+        assert_eq!(tidy(""), None);
     }
 
     #[test]
