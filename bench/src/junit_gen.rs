@@ -138,9 +138,9 @@ mod tests {
         assert!((50e6..58e6).contains(&(size as f64)), "{size} bytes");
         let cases = runner_api::junit::read_file(&path).expect("well-formed");
         assert_eq!(cases.len(), 100_000);
-        let failed = cases.iter().filter(|c| c.status.is_failure()).count();
+        let failed = cases.iter().filter(|c| c.status().is_failure()).count();
         assert_eq!(failed, 30_000);
-        let body = cases.iter().find_map(|c| c.details.as_deref()).expect("a body");
+        let body = cases.iter().find_map(|c| c.details()).expect("a body");
         assert!((1100..1500).contains(&body.len()), "body of {} bytes", body.len());
         assert!(body.contains("<Response [500]>"), "entities resolved: {body}");
     }

@@ -155,7 +155,7 @@ fn reads_back_with_the_same_counts() {
     let copy = dir.path().join("junit.xml");
     fs::write(&copy, &xml).expect("copy");
     let rows = runner_api::junit::read_file(&copy).expect("runner-api reads it");
-    let got: Vec<(String, TestStatus)> = rows.into_iter().map(|row| (row.name, row.status)).collect();
+    let got: Vec<(String, TestStatus)> = rows.iter().map(|row| (row.name().to_string(), row.status())).collect();
     assert_eq!(
         got,
         [

@@ -58,12 +58,12 @@ fn malformed(result: Result<Vec<JunitCase>, JunitError>) -> (u64, u64, String) {
 fn case<'a>(cases: &'a [JunitCase], name: &str) -> &'a JunitCase {
     cases
         .iter()
-        .find(|case| case.name == name)
+        .find(|case| case.name() == name)
         .unwrap_or_else(|| panic!("no case named {name:?} in {:?}", names(cases)))
 }
 
 fn names(cases: &[JunitCase]) -> Vec<&str> {
-    cases.iter().map(|case| case.name.as_str()).collect()
+    cases.iter().map(|case| case.name()).collect()
 }
 
 // ---------------------------------------------------------------- pytest
@@ -87,17 +87,17 @@ fn pytest9_xunit1_rows_in_order() {
             "test_in_class",
         ]
     );
-    let statuses: Vec<TestStatus> = cases.iter().map(|case| case.status).collect();
+    let statuses: Vec<TestStatus> = cases.iter().map(|case| case.status()).collect();
     use TestStatus::*;
     assert_eq!(
         statuses,
         [Passed, Failed, Error, Failed, Error, Skipped, Skipped, Passed, Failed, Passed, Passed]
     );
     for case in &cases {
-        assert_eq!(case.suite_name.as_deref(), Some("pytest"), "{}", case.name);
-        assert_eq!(case.hostname.as_deref(), Some("vm"));
-        assert_eq!(case.file.as_deref(), Some("test_sample.py"));
-        assert!(case.time.is_some());
+        assert_eq!(case.suite_name(), Some("pytest"), "{}", case.name());
+        assert_eq!(case.hostname(), Some("vm"));
+        assert_eq!(case.file(), Some("test_sample.py"));
+        assert!(case.time().is_some());
     }
 }
 
@@ -106,11 +106,11 @@ fn pytest9_xunit1_details() {
     let cases = read_file(&data("pytest9-xunit1.xml")).expect("pytest report");
 
     let passed = case(&cases, "test_passes");
-    assert_eq!(passed.classname, "test_sample");
-    assert_eq!(passed.line, Some(3));
-    assert_eq!(passed.time, Some(0.0));
-    assert_eq!((&passed.message, &passed.details), (&None, &None));
-    let out = passed.system_out.as_deref().expect("captured stdout");
+    assert_eq!(passed.classname(), "test_sample");
+    assert_eq!(passed.line(), Some(3));
+    assert_eq!(passed.time(), Some(0.0));
+    assert_eq!((&passed.message(), &passed.details()), (&None, &None));
+    let out = passed.system_out().expect("captured stdout");
     assert!(
         out.starts_with("--------------------------------- Captured Log"),
         "{out:?}"
@@ -120,11 +120,11 @@ fn pytest9_xunit1_details() {
     let failed = case(&cases, "test_fails");
     // `&lt;`, `&amp;` and a `&#10;` newline in the attribute.
     assert_eq!(
-        failed.message.as_deref(),
+        failed.message(),
         Some("AssertionError: values <differ> & 'quoted'\nassert 1 == 2")
     );
-    assert_eq!(failed.error_type, None);
-    let details = failed.details.as_deref().expect("traceback");
+    assert_eq!(failed.error_type(), None);
+    let details = failed.details().expect("traceback");
     assert!(details.starts_with("def test_fails():\n"), "{details:?}");
     assert!(
         details.contains(">       assert x[\"a\"] == 2, \"values <differ> & 'quoted'\""),
@@ -134,40 +134,36 @@ fn pytest9_xunit1_details() {
 
     let setup_error = case(&cases, "test_errors_in_setup");
     assert_eq!(
-        setup_error.message.as_deref(),
+        setup_error.message(),
         Some("failed on setup with \"RuntimeError: fixture exploded\"")
     );
 
     let rows: Vec<&JunitCase> = cases
         .iter()
-        .filter(|c| c.name == "test_fails_then_teardown_error")
+        .filter(|c| c.name() == "test_fails_then_teardown_error")
         .collect();
-    assert_eq!(rows[0].message.as_deref(), Some("assert False"));
+    assert_eq!(rows[0].message(), Some("assert False"));
     assert_eq!(
-        rows[1].message.as_deref(),
+        rows[1].message(),
         Some("failed on teardown with \"ValueError: teardown failed\"")
     );
 
     let skipped = case(&cases, "test_skipped");
-    assert_eq!(skipped.error_type.as_deref(), Some("pytest.skip"));
-    assert_eq!(skipped.message.as_deref(), Some("not today"));
+    assert_eq!(skipped.error_type(), Some("pytest.skip"));
+    assert_eq!(skipped.message(), Some("not today"));
     assert!(skipped
-        .details
-        .as_deref()
+        .details()
         .is_some_and(|d| d.ends_with("test_sample.py:32: not today")));
 
     let xfail = case(&cases, "test_xfail");
-    assert_eq!(xfail.error_type.as_deref(), Some("pytest.xfail"));
-    assert_eq!(xfail.message.as_deref(), Some("known bug #12"));
-    assert_eq!(xfail.details, None);
+    assert_eq!(xfail.error_type(), Some("pytest.xfail"));
+    assert_eq!(xfail.message(), Some("known bug #12"));
+    assert_eq!(xfail.details(), None);
 
     let in_class = case(&cases, "test_in_class");
-    assert_eq!(in_class.classname, "test_sample.TestGroup");
-    assert_eq!(in_class.line, Some(47));
-    assert!(in_class
-        .system_err
-        .as_deref()
-        .is_some_and(|err| err.contains("to stderr")));
+    assert_eq!(in_class.classname(), "test_sample.TestGroup");
+    assert_eq!(in_class.line(), Some(47));
+    assert!(in_class.system_err().is_some_and(|err| err.contains("to stderr")));
 }
 
 // ---------------------------------------------------------------- behave
@@ -192,24 +188,24 @@ fn behave_directory_one_file_per_feature_in_name_order() {
             "Undefined step",
         ]
     );
-    assert_eq!(cases[0].suite_name.as_deref(), Some("auth.Login"));
+    assert_eq!(cases[0].suite_name(), Some("auth.Login"));
     // Bare <testsuite> root, time in exponent syntax.
-    assert_eq!(cases[0].time, Some(9.8e-05));
-    assert_eq!(cases[0].classname, "auth.Login");
+    assert_eq!(cases[0].time(), Some(9.8e-05));
+    assert_eq!(cases[0].classname(), "auth.Login");
 
     let passed = case(&cases, "Add 2 of mangö -- @1.2 Fruits");
-    assert_eq!(passed.status, TestStatus::Passed);
-    assert_eq!(passed.suite_name.as_deref(), Some("cart.Shopping cart"));
-    let out = passed.system_out.as_deref().expect("scenario output");
+    assert_eq!(passed.status(), TestStatus::Passed);
+    assert_eq!(passed.suite_name(), Some("cart.Shopping cart"));
+    let out = passed.system_out().expect("scenario output");
     assert!(out.starts_with("@scenario.begin\n"), "{out:?}");
     assert!(out.contains("adding 2 mangö"));
 
     let failed = case(&cases, "Broken total");
-    assert_eq!(failed.status, TestStatus::Failed);
-    assert_eq!(failed.error_type.as_deref(), Some("AssertionError"));
-    assert_eq!(failed.message.as_deref(), Some("expected 3 <items>, got 2 & more"));
+    assert_eq!(failed.status(), TestStatus::Failed);
+    assert_eq!(failed.error_type(), Some("AssertionError"));
+    assert_eq!(failed.message(), Some("expected 3 <items>, got 2 & more"));
     assert_eq!(
-        failed.details.as_deref(),
+        failed.details(),
         Some(
             "Failing step: Then the cart holds 3 items ... failed in 0.000s\n\
              Location: features/cart.feature:12\n\
@@ -218,16 +214,15 @@ fn behave_directory_one_file_per_feature_in_name_order() {
     );
 
     let skipped = case(&cases, "Skipped one");
-    assert_eq!(skipped.status, TestStatus::Skipped);
-    assert_eq!((&skipped.message, &skipped.details), (&None, &None));
-    assert_eq!(skipped.time, Some(0.0));
+    assert_eq!(skipped.status(), TestStatus::Skipped);
+    assert_eq!((&skipped.message(), &skipped.details()), (&None, &None));
+    assert_eq!(skipped.time(), Some(0.0));
 
     let undefined = case(&cases, "Undefined step");
-    assert_eq!(undefined.status, TestStatus::Error);
-    assert_eq!(undefined.time, Some(4.4e-05));
+    assert_eq!(undefined.status(), TestStatus::Error);
+    assert_eq!(undefined.time(), Some(4.4e-05));
     assert!(undefined
-        .details
-        .as_deref()
+        .details()
         .is_some_and(|d| d.starts_with("Failing step: When I do something nobody wrote ... undefined")));
 }
 
@@ -236,10 +231,8 @@ fn behave_directory_one_file_per_feature_in_name_order() {
 #[test]
 fn playwright_projects_come_from_hostname() {
     let cases = read_file(&data("playwright.xml")).expect("playwright report");
-    let rows: Vec<(&str, Option<&str>, TestStatus)> = cases
-        .iter()
-        .map(|c| (c.name.as_str(), c.hostname.as_deref(), c.status))
-        .collect();
+    let rows: Vec<(&str, Option<&str>, TestStatus)> =
+        cases.iter().map(|c| (c.name(), c.hostname(), c.status())).collect();
     assert_eq!(
         rows,
         [
@@ -249,14 +242,14 @@ fn playwright_projects_come_from_hostname() {
             ("has title", Some("firefox"), TestStatus::Passed),
         ]
     );
-    assert!(cases.iter().all(|c| c.suite_name.as_deref() == Some("example.spec.ts")));
-    assert!(cases.iter().all(|c| c.classname == "example.spec.ts"));
+    assert!(cases.iter().all(|c| c.suite_name() == Some("example.spec.ts")));
+    assert!(cases.iter().all(|c| c.classname() == "example.spec.ts"));
 
     let failed = &cases[1];
-    assert_eq!(failed.time, Some(1.7));
-    assert_eq!(failed.message.as_deref(), Some("example.spec.ts:10:5 adds an item"));
-    assert_eq!(failed.error_type.as_deref(), Some("FAILURE"));
-    let details = failed.details.as_deref().expect("failure body");
+    assert_eq!(failed.time(), Some(1.7));
+    assert_eq!(failed.message(), Some("example.spec.ts:10:5 adds an item"));
+    assert_eq!(failed.error_type(), Some("FAILURE"));
+    let details = failed.details().expect("failure body");
     // The CDATA's own indentation stays; the blank line before it goes.
     assert!(
         details.starts_with("  [chromium] › example.spec.ts:10:5 › cart › checkout › adds an item"),
@@ -266,13 +259,13 @@ fn playwright_projects_come_from_hostname() {
     assert!(details.ends_with("──────"), "{details:?}");
     // Two CDATA pieces and the text between them, joined.
     assert_eq!(
-        failed.system_out.as_deref(),
+        failed.system_out(),
         Some("opening the cart\n\n\n[[ATTACHMENT|example-cart-checkout-adds-an-item-chromium/test-failed-1.png]]")
     );
-    assert_eq!(failed.system_err.as_deref(), Some("warning: slow network"));
+    assert_eq!(failed.system_err(), Some("warning: slow network"));
 
     let skipped = &cases[2];
-    assert_eq!((&skipped.message, &skipped.details), (&None, &None));
+    assert_eq!((&skipped.message(), &skipped.details()), (&None, &None));
 }
 
 // ---------------------------------------------------------------- Node
@@ -280,10 +273,8 @@ fn playwright_projects_come_from_hostname() {
 #[test]
 fn node_test_runner_cases_directly_under_testsuites() {
     let cases = read_file(&data("node-test-runner.xml")).expect("node report");
-    let rows: Vec<(&str, Option<&str>, TestStatus)> = cases
-        .iter()
-        .map(|c| (c.name.as_str(), c.suite_name.as_deref(), c.status))
-        .collect();
+    let rows: Vec<(&str, Option<&str>, TestStatus)> =
+        cases.iter().map(|c| (c.name(), c.suite_name(), c.status())).collect();
     assert_eq!(
         rows,
         [
@@ -295,22 +286,22 @@ fn node_test_runner_cases_directly_under_testsuites() {
             ("deep fails", Some("nested"), TestStatus::Failed),
         ]
     );
-    assert_eq!(cases[0].time, Some(0.001646));
-    assert_eq!(cases[0].hostname, None);
-    assert_eq!(cases[5].hostname.as_deref(), Some("vm"));
+    assert_eq!(cases[0].time(), Some(0.001646));
+    assert_eq!(cases[0].hostname(), None);
+    assert_eq!(cases[5].hostname(), Some("vm"));
     // Node escapes `"` twice; one level of escaping is undone, as XML says.
-    assert_eq!(cases[1].message.as_deref(), Some("math <is> & &quot;hard&quot;2 !== 3"));
-    assert_eq!(cases[1].error_type.as_deref(), Some("testCodeFailure"));
-    let details = cases[1].details.as_deref().expect("failure body");
+    assert_eq!(cases[1].message(), Some("math <is> & &quot;hard&quot;2 !== 3"));
+    assert_eq!(cases[1].error_type(), Some("testCodeFailure"));
+    let details = cases[1].details().expect("failure body");
     assert!(
         details.starts_with("[Error [ERR_TEST_FAILURE]: math <is> & \"hard\""),
         "{details:?}"
     );
     assert!(details.ends_with('}'), "{details:?}");
-    assert_eq!(cases[2].error_type.as_deref(), Some("skipped"));
-    assert_eq!(cases[2].message.as_deref(), Some("not now"));
-    assert_eq!(cases[3].error_type.as_deref(), Some("todo"));
-    assert_eq!(cases[5].message.as_deref(), Some("déjà vu"));
+    assert_eq!(cases[2].error_type(), Some("skipped"));
+    assert_eq!(cases[2].message(), Some("not now"));
+    assert_eq!(cases[3].error_type(), Some("todo"));
+    assert_eq!(cases[5].message(), Some("déjà vu"));
 }
 
 // ---------------------------------------------------------------- structure
@@ -330,10 +321,8 @@ fn nested_suites_give_the_innermost_name_and_hostname() {
              <testsuite><testcase name="e"/></testsuite>
            </testsuites>"#,
     );
-    let rows: Vec<(&str, Option<&str>, Option<&str>)> = cases
-        .iter()
-        .map(|c| (c.name.as_str(), c.suite_name.as_deref(), c.hostname.as_deref()))
-        .collect();
+    let rows: Vec<(&str, Option<&str>, Option<&str>)> =
+        cases.iter().map(|c| (c.name(), c.suite_name(), c.hostname())).collect();
     assert_eq!(
         rows,
         [
@@ -369,7 +358,7 @@ fn times_in_any_float_syntax_or_absent() {
              <testcase name="negative" time="-1"/>
            </testsuite>"#,
     );
-    let times: Vec<Option<f64>> = cases.iter().map(|c| c.time).collect();
+    let times: Vec<Option<f64>> = cases.iter().map(|c| c.time()).collect();
     assert_eq!(
         times,
         [
@@ -392,9 +381,9 @@ fn file_and_line_attributes() {
     let cases = read_ok(
         r#"<testsuite><testcase name="a" file="t/a.py" line="12"/><testcase name="b" line="x"/><testcase name="c"/></testsuite>"#,
     );
-    assert_eq!((cases[0].file.as_deref(), cases[0].line), (Some("t/a.py"), Some(12)));
-    assert_eq!((cases[1].file.as_deref(), cases[1].line), (None, None));
-    assert_eq!((cases[2].classname.as_str(), cases[2].line), ("", None));
+    assert_eq!((cases[0].file(), cases[0].line()), (Some("t/a.py"), Some(12)));
+    assert_eq!((cases[1].file(), cases[1].line()), (None, None));
+    assert_eq!((cases[2].classname(), cases[2].line()), ("", None));
 }
 
 #[test]
@@ -410,16 +399,13 @@ fn error_beats_failure_beats_skipped_and_the_first_message_stays() {
            </testsuite>"#,
     );
     let second = case(&cases, "skipped-then-failure");
-    assert_eq!(
-        (second.status, second.message.as_deref()),
-        (TestStatus::Failed, Some("skip"))
-    );
+    assert_eq!((second.status(), second.message()), (TestStatus::Failed, Some("skip")));
     let third = case(&cases, "error-then-skipped");
-    assert_eq!((third.status, third.message.as_deref()), (TestStatus::Error, Some("e")));
-    assert!(third.failures.is_empty(), "one failure: nothing extra kept");
+    assert_eq!((third.status(), third.message()), (TestStatus::Error, Some("e")));
+    assert!(third.failures().is_empty(), "one failure: nothing extra kept");
     let fourth = case(&cases, "bare-failure");
     assert_eq!(
-        (fourth.status, &fourth.message, &fourth.details),
+        (fourth.status(), &fourth.message(), &fourth.details()),
         (TestStatus::Failed, &None, &None)
     );
 }
@@ -438,11 +424,11 @@ fn every_failure_and_error_of_a_case_is_kept() {
            </testsuite>"#;
     let cases = read_ok(xml);
     let case = case(&cases, "subtests");
-    assert_eq!(case.status, TestStatus::Error);
-    assert_eq!(case.message.as_deref(), Some("first\nsecond"));
-    assert_eq!(case.error_type.as_deref(), Some("AssertionError"));
-    assert_eq!(case.details.as_deref(), Some("body one\n\nbody two\n\nbody three"));
-    let kept: Vec<_> = (case.failures.iter())
+    assert_eq!(case.status(), TestStatus::Error);
+    assert_eq!(case.message(), Some("first\nsecond"));
+    assert_eq!(case.error_type(), Some("AssertionError"));
+    assert_eq!(case.details(), Some("body one\n\nbody two\n\nbody three"));
+    let kept: Vec<_> = (case.failures().iter())
         .map(|f| {
             (
                 f.status,
@@ -509,13 +495,13 @@ fn rerun_and_flaky_failures_do_not_change_the_status() {
              </testcase>
            </testsuite>"#,
     );
-    assert_eq!(cases[0].status, TestStatus::Passed);
-    assert_eq!(cases[0].message, None);
-    assert_eq!(cases[0].system_out.as_deref(), Some("final output"));
-    assert_eq!(cases[1].status, TestStatus::Failed);
-    assert_eq!(cases[1].message.as_deref(), Some("final"));
-    assert_eq!(cases[1].details.as_deref(), Some("last"));
-    assert_eq!(cases[1].system_err, None);
+    assert_eq!(cases[0].status(), TestStatus::Passed);
+    assert_eq!(cases[0].message(), None);
+    assert_eq!(cases[0].system_out(), Some("final output"));
+    assert_eq!(cases[1].status(), TestStatus::Failed);
+    assert_eq!(cases[1].message(), Some("final"));
+    assert_eq!(cases[1].details(), Some("last"));
+    assert_eq!(cases[1].system_err(), None);
 }
 
 #[test]
@@ -537,11 +523,11 @@ fn properties_unknown_elements_and_suite_output_are_skipped() {
            </testsuites>"#,
     );
     assert_eq!(names(&cases), ["a"]);
-    assert_eq!(cases[0].status, TestStatus::Failed);
-    assert_eq!(cases[0].message.as_deref(), Some("real"));
+    assert_eq!(cases[0].status(), TestStatus::Failed);
+    assert_eq!(cases[0].message(), Some("real"));
     // Text of elements nested in the failure is not the failure's text.
-    assert_eq!(cases[0].details.as_deref(), Some("text  more"));
-    assert_eq!((&cases[0].system_out, &cases[0].system_err), (&None, &None));
+    assert_eq!(cases[0].details(), Some("text  more"));
+    assert_eq!((&cases[0].system_out(), &cases[0].system_err()), (&None, &None));
 }
 
 #[test]
@@ -550,7 +536,7 @@ fn several_system_out_elements_are_joined() {
         "<testsuite><testcase name=\"a\"><system-out>one</system-out><system-out>  </system-out>\
          <system-out><![CDATA[two]]></system-out></testcase></testsuite>",
     );
-    assert_eq!(cases[0].system_out.as_deref(), Some("one\ntwo"));
+    assert_eq!(cases[0].system_out(), Some("one\ntwo"));
 }
 
 #[test]
@@ -563,34 +549,31 @@ fn entities_cdata_and_non_ascii() {
          </testcase></testsuite>",
     );
     let case = &cases[0];
-    assert_eq!(case.suite_name.as_deref(), Some("ünïcødé & co"));
-    assert_eq!(case.name, "a <b> \"c\" 'd' AB");
-    assert_eq!(case.classname, "日本.テスト");
-    assert_eq!(case.message.as_deref(), Some("x < y"));
+    assert_eq!(case.suite_name(), Some("ünïcødé & co"));
+    assert_eq!(case.name(), "a <b> \"c\" 'd' AB");
+    assert_eq!(case.classname(), "日本.テスト");
+    assert_eq!(case.message(), Some("x < y"));
     // An entity no DTD defines is kept as written rather than failing the report.
-    assert_eq!(
-        case.details.as_deref(),
-        Some("if x < y && z > 0: 😀 &nbsp; <raw> & end")
-    );
+    assert_eq!(case.details(), Some("if x < y && z > 0: 😀 &nbsp; <raw> & end"));
 }
 
 #[test]
 fn unknown_entity_in_an_attribute_is_kept() {
     let cases = read_ok(r#"<testsuite><testcase name="a&nbsp;b &amp; c"/></testsuite>"#);
-    assert_eq!(cases[0].name, "a&nbsp;b & c");
+    assert_eq!(cases[0].name(), "a&nbsp;b & c");
 }
 
 #[test]
 fn attribute_whitespace_is_normalized_and_char_refs_are_kept() {
     let cases = read_ok("<testsuite><testcase name=\"a\nb\tc\" classname=\"x&#10;y\"/></testsuite>");
-    assert_eq!(cases[0].name, "a b c");
-    assert_eq!(cases[0].classname, "x\ny");
+    assert_eq!(cases[0].name(), "a b c");
+    assert_eq!(cases[0].classname(), "x\ny");
 }
 
 #[test]
 fn crlf_text_is_normalized() {
     let cases = read_ok("<testsuite>\r\n<testcase name=\"a\">\r\n<failure>line one\r\nline two\r\n</failure>\r\n</testcase>\r\n</testsuite>\r\n");
-    assert_eq!(cases[0].details.as_deref(), Some("line one\nline two"));
+    assert_eq!(cases[0].details(), Some("line one\nline two"));
 }
 
 #[test]
@@ -607,8 +590,8 @@ fn namespace_prefixes_are_ignored() {
     let cases = read_ok(
         r#"<j:testsuites xmlns:j="urn:x"><j:testsuite j:name="s"><j:testcase name="a"><j:skipped/></j:testcase></j:testsuite></j:testsuites>"#,
     );
-    assert_eq!(cases[0].status, TestStatus::Skipped);
-    assert_eq!(cases[0].suite_name.as_deref(), Some("s"));
+    assert_eq!(cases[0].status(), TestStatus::Skipped);
+    assert_eq!(cases[0].suite_name(), Some("s"));
 }
 
 // ---------------------------------------------------------------- broken reports
@@ -840,7 +823,7 @@ fn for_each_case_streams_and_counts() {
     let file = std::fs::File::open(data("pytest9-xunit1.xml")).expect("fixture");
     let mut seen = Vec::new();
     let count = for_each_case(std::io::BufReader::new(file), Path::new("p.xml"), |case| {
-        seen.push(case.name)
+        seen.push(case.name().to_string())
     })
     .expect("stream");
     assert_eq!(count.cases, 11);
@@ -855,7 +838,7 @@ fn for_each_case_hands_over_cases_before_a_problem() {
     let result = for_each_case(
         "<testsuite><testcase name=\"a\"/><testcase name=\"b\">".as_bytes(),
         Path::new("cut.xml"),
-        |case| seen.push(case.name),
+        |case| seen.push(case.name().to_string()),
     );
     assert!(matches!(result, Err(JunitError::Malformed { .. })));
     assert_eq!(seen, ["a"]);
@@ -888,8 +871,8 @@ fn failure_text_reads_the_same_whatever_the_buffer_boundaries() {
     let expected =
         "héllo 日本 😀 <>&\"'A😀&nbsp;&;&".to_string() + &long_name + ";\ncr\nonly\n\nend  <raw> &amp; afterxy";
     let whole = read_str(&xml).expect("well-formed");
-    assert_eq!(whole[0].details.as_deref(), Some(expected.as_str()));
-    assert_eq!(whole[0].system_out.as_deref(), Some("out <1>"));
+    assert_eq!(whole[0].details(), Some(expected.as_str()));
+    assert_eq!(whole[0].system_out(), Some("out <1>"));
     let bytewise = read_reader(Trickle::new(xml.as_bytes(), 1), Path::new("inline.xml"));
     assert_eq!(bytewise.expect("well-formed"), whole);
 }
@@ -950,8 +933,13 @@ fn generated_failure_texts_decode_exactly() {
         let cases = read_reader(reader, Path::new("inline.xml")).expect("well-formed");
         assert_eq!(cases.len(), expected.len());
         for (case, expected) in cases.iter().zip(&expected) {
-            let details = case.details.as_deref().unwrap_or("");
-            assert_eq!(details, expected, "{} read through a {capacity}-byte buffer", case.name);
+            let details = case.details().unwrap_or("");
+            assert_eq!(
+                details,
+                expected,
+                "{} read through a {capacity}-byte buffer",
+                case.name()
+            );
         }
     }
 }

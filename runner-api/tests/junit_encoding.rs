@@ -43,12 +43,12 @@ fn utf16_with_a_byte_order_mark_is_decoded() {
     for big_endian in [false, true] {
         let cases = read(&utf16(&xml, big_endian)).expect("UTF-16 report");
         assert_eq!(cases.len(), 2);
-        assert_eq!(cases[0].suite_name.as_deref(), Some("süite"));
-        assert_eq!((cases[0].classname.as_str(), cases[0].name.as_str()), ("ça", "tést 😀"));
-        assert_eq!(cases[0].status, TestStatus::Failed);
-        assert_eq!(cases[0].message.as_deref(), Some("déjà vu"));
-        assert_eq!(cases[0].details.as_deref(), Some(expected_body.as_str()));
-        assert_eq!(cases[1].status, TestStatus::Passed);
+        assert_eq!(cases[0].suite_name(), Some("süite"));
+        assert_eq!((cases[0].classname(), cases[0].name()), ("ça", "tést 😀"));
+        assert_eq!(cases[0].status(), TestStatus::Failed);
+        assert_eq!(cases[0].message(), Some("déjà vu"));
+        assert_eq!(cases[0].details(), Some(expected_body.as_str()));
+        assert_eq!(cases[1].status(), TestStatus::Passed);
     }
 }
 
@@ -93,10 +93,10 @@ fn iso_8859_1_as_declared_is_decoded() {
         .map(|c| u8::try_from(u32::from(c)).expect("Latin-1"))
         .collect();
     let cases = read(&bytes).expect("Latin-1 report");
-    assert_eq!(cases[0].suite_name.as_deref(), Some("série"));
-    assert_eq!(cases[0].name, "café");
-    assert_eq!(cases[0].message.as_deref(), Some("°C"));
-    assert_eq!(cases[0].details.as_deref(), Some("déjà vu <ÿ>"));
+    assert_eq!(cases[0].suite_name(), Some("série"));
+    assert_eq!(cases[0].name(), "café");
+    assert_eq!(cases[0].message(), Some("°C"));
+    assert_eq!(cases[0].details(), Some("déjà vu <ÿ>"));
     // The same bytes without the declaration are not UTF-8: malformed, as before.
     let undeclared: Vec<u8> = xml
         .replace("encoding='ISO-8859-1'", "")
@@ -194,7 +194,7 @@ fn what_is_kept_of_a_huge_output_is_bounded() {
         pos: 0,
     };
     let cases = read_reader(report, Path::new("huge.xml")).expect("well-formed");
-    for text in [cases[0].system_out.as_deref(), cases[0].details.as_deref()] {
+    for text in [cases[0].system_out(), cases[0].details()] {
         let text = text.expect("text");
         assert!(text.len() <= 2 * KEPT_TEXT_BYTES + 200, "kept {} bytes", text.len());
         assert!(
@@ -205,7 +205,7 @@ fn what_is_kept_of_a_huge_output_is_bounded() {
         assert!(text.starts_with("first line\na line of output <with references>\n") || text.starts_with("a line"));
         assert!(text.ends_with("last line") || text.ends_with("end of trace"));
     }
-    let out = cases[0].system_out.as_deref().expect("output");
+    let out = cases[0].system_out().expect("output");
     let omitted: u64 = out
         .split("[… ")
         .nth(1)
@@ -241,7 +241,7 @@ fn what_is_kept_of_a_huge_cdata_section_is_bounded() {
         pos: 0,
     };
     let cases = read_reader(report, Path::new("huge.xml")).expect("well-formed");
-    let out = cases[0].system_out.as_deref().expect("output");
+    let out = cases[0].system_out().expect("output");
     assert!(out.len() <= 2 * KEPT_TEXT_BYTES + 200, "kept {} bytes", out.len());
     assert!(
         out.starts_with("first line\na line of output <not markup> &amp; no reference\n"),

@@ -435,22 +435,7 @@ mod tests {
 
     #[test]
     fn selectors_only_with_a_rerun_template() {
-        let row = || runner_api::junit::JunitCase {
-            name: "adds".into(),
-            classname: "test".into(),
-            file: None,
-            line: None,
-            suite_name: None,
-            hostname: None,
-            time: None,
-            status: runner_api::TestStatus::Failed,
-            message: None,
-            error_type: None,
-            details: None,
-            system_out: None,
-            system_err: None,
-            failures: Vec::new(),
-        };
+        let row = || runner_api::junit::JunitCase::new("adds", "test", runner_api::TestStatus::Failed);
         let plain = CommandSettings::from_table(&toml::from_str("command = ['t']").expect("toml")).expect("ok");
         assert_eq!(into_cases(vec![row()], &plain)[0].selector, None);
         let rerun = CommandSettings::from_table(

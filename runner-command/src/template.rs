@@ -64,10 +64,10 @@ impl Placeholders {
 /// The selector of one JUnit row, from the `selector` template.
 pub fn selector(template: &str, case: &JunitCase) -> String {
     let expanded: Result<String, TemplateError> = replace_fields(template, |name| match name {
-        "name" => Some(Ok(case.name.clone())),
-        "classname" => Some(Ok(case.classname.clone())),
-        "suite" => Some(Ok(case.suite_name.as_deref().unwrap_or_default().to_string())),
-        "file" => Some(Ok(case.file.clone().unwrap_or_default())),
+        "name" => Some(Ok(case.name().to_string())),
+        "classname" => Some(Ok(case.classname().to_string())),
+        "suite" => Some(Ok(case.suite_name().unwrap_or_default().to_string())),
+        "file" => Some(Ok(case.file().unwrap_or_default().to_string())),
         _ => None,
     });
     // The closure above never fails.
@@ -185,22 +185,9 @@ mod tests {
     }
 
     fn row(name: &str, classname: &str) -> JunitCase {
-        JunitCase {
-            name: name.into(),
-            classname: classname.into(),
-            file: Some("t/a.test.js".into()),
-            line: None,
-            suite_name: Some("group".into()),
-            hostname: None,
-            time: None,
-            status: TestStatus::Failed,
-            message: None,
-            error_type: None,
-            details: None,
-            system_out: None,
-            system_err: None,
-            failures: Vec::new(),
-        }
+        JunitCase::new(name, classname, TestStatus::Failed)
+            .with_file("t/a.test.js")
+            .with_suite_name("group")
     }
 
     #[test]

@@ -383,14 +383,14 @@ fn read_cases(ctx: &SuiteContext, outputs: &Outputs) -> JunitOutcome {
 }
 
 fn to_case(ctx: &SuiteContext, root_dir: Option<&Path>, row: JunitCase) -> TestCase {
-    let project = row.hostname.as_deref().unwrap_or_default().to_string();
-    let selector = selector::selector(&project, &row.classname, &row.name);
+    let project = row.hostname().unwrap_or_default().to_string();
+    let selector = selector::selector(&project, row.classname(), row.name());
     let file = match root_dir {
-        Some(root_dir) => selector::case_file(root_dir, &row.classname, &ctx.path),
+        Some(root_dir) => selector::case_file(root_dir, row.classname(), &ctx.path),
         // Without the JSON report the file is only known relative to the testDir.
-        None => row.classname.clone(),
+        None => row.classname().to_string(),
     };
-    let classname = json_report::classname(&project, &row.classname);
+    let classname = json_report::classname(&project, row.classname());
     let mut case = row.into_test_case();
     case.classname = classname;
     case.file = Some(file);

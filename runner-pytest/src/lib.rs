@@ -280,7 +280,7 @@ pub fn read_report(path: &Path) -> Result<(Vec<TestCase>, Vec<junit::SuiteProble
 /// Adds one JUnit row to `cases`, merging it into the previous case when it
 /// is the same test.
 fn push_row(cases: &mut Vec<TestCase>, row: junit::JunitCase) {
-    let selector = selector(row.file.as_deref(), &row.classname, &row.name);
+    let selector = selector(row.file(), row.classname(), row.name());
     let mut case = row.into_test_case();
     case.selector = selector;
     if let Some(previous) = cases.last_mut() {

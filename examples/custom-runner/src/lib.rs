@@ -149,7 +149,7 @@ fn read_report(path: &Path) -> JunitOutcome {
         Ok(report) => {
             let cases = (report.cases.into_iter())
                 .map(|row| {
-                    let selector = row.name.clone();
+                    let selector = row.name().to_string();
                     let mut case: TestCase = row.into_test_case();
                     case.selector = Some(selector);
                     case

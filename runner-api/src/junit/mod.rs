@@ -18,8 +18,9 @@
 //! It streams: one pass of quick-xml's events over a buffered reader, no
 //! document tree, so a report of any size costs little more memory than the
 //! cases it holds (and nothing at all with [`for_each_case`]). Modules:
-//! `decode` (other encodings to UTF-8, and a file that does not start like
-//! XML failing at once), `input` (the bytes, where an error is, and the one fast path: failure
+//! `case` (a case, laid out to be cheap to keep), `decode` (other encodings
+//! to UTF-8, and a file that does not start like XML failing at once),
+//! `input` (the bytes, where an error is, and the one fast path: failure
 //! text read straight from the buffer), `parser` (events to cases and
 //! errors), `values` (attribute values, times, text).
 //!
@@ -42,6 +43,7 @@
 //! returned in file order and never merged (pytest writes a second row for a
 //! teardown error; merging is the pytest runner's business).
 
+mod case;
 mod decode;
 mod input;
 mod parser;
@@ -50,12 +52,11 @@ mod values;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
-use crate::case::{Failure, TestCase, TestStatus};
+pub use case::JunitCase;
 pub use values::KEPT_TEXT_BYTES;
 
 use decode::{Decoded, HeadError};
@@ -65,90 +66,6 @@ use parser::Parser;
 /// A low guess of a report's bytes per test case, for reserving the list of
 /// cases: a passing pytest case alone is about 200 bytes of attributes.
 const BYTES_PER_CASE_GUESS: u64 = 512;
-
-/// One `<testcase>` as read from a JUnit file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct JunitCase {
-    /// `name` attribute.
-    pub name: String,
-    /// `classname` attribute (empty when absent).
-    pub classname: String,
-    /// `file` attribute (pytest's xunit1 family, Playwright).
-    pub file: Option<String>,
-    /// `line` attribute, when given.
-    pub line: Option<u32>,
-    /// `name` of the innermost enclosing `<testsuite>` (`None` for a case
-    /// directly under `<testsuites>`). Shared by the suite's cases: a
-    /// 100,000-case report would otherwise allocate 100,000 copies of it.
-    pub suite_name: Option<Arc<str>>,
-    /// `hostname` of the innermost enclosing `<testsuite>` (Playwright puts
-    /// the project there), shared like `suite_name`.
-    pub hostname: Option<Arc<str>>,
-    /// `time` in seconds, when given and a finite, non-negative number.
-    pub time: Option<f64>,
-    /// Derived from the `<failure>`, `<error>`, `<skipped>` children.
-    pub status: TestStatus,
-    /// `message` of the (first) failure / error / skipped element.
-    pub message: Option<String>,
-    /// `type` of the (first) failure / error / skipped element (pytest marks
-    /// an xfail with `<skipped type="pytest.xfail">`).
-    pub error_type: Option<String>,
-    /// Text of the (first) failure / error / skipped element: text and CDATA
-    /// pieces joined, leading blank lines and trailing whitespace removed.
-    pub details: Option<String>,
-    /// `<system-out>` text (several elements joined by a newline), tidied like `details`.
-    /// Of each of these texts at most the first and last [`KEPT_TEXT_BYTES`]
-    /// are kept, with a note where the middle was left out.
-    pub system_out: Option<String>,
-    /// `<system-err>` text, tidied like `details`.
-    pub system_err: Option<String>,
-    /// Every `<failure>` and `<error>` of the case, when it has several
-    /// (pytest's subtests); `message` and `details` then join them all. Empty
-    /// (no allocation) for the usual single failure.
-    pub failures: Vec<Failure>,
-}
-
-impl JunitCase {
-    /// Adds `extra`, a later `<failure>` / `<error>` of the case, to its
-    /// failures (the first, of status `first`, going in before it) and joins
-    /// its message and body to the case's.
-    fn add_failure(&mut self, first: TestStatus, extra: Failure) {
-        if self.failures.is_empty() {
-            self.failures.push(Failure {
-                status: first,
-                message: self.message.clone(),
-                error_type: self.error_type.clone(),
-                details: self.details.clone(),
-            });
-        }
-        values::append(&mut self.message, extra.message.clone(), "\n");
-        values::append(&mut self.details, extra.details.clone(), "\n\n");
-        self.failures.push(extra);
-    }
-
-    /// The case as a [`TestCase`] (no selector; runners add it).
-    pub fn into_test_case(self) -> TestCase {
-        TestCase {
-            name: self.name,
-            classname: self.classname,
-            file: self.file,
-            selector: None,
-            status: self.status,
-            duration: self.time.unwrap_or(0.0),
-            message: self.message,
-            error_type: self.error_type,
-            details: self.details,
-            system_out: self.system_out,
-            system_err: self.system_err,
-            attempts: 1,
-            flaky: false,
-            previous_failures: Vec::new(),
-            attachments: Vec::new(),
-            failures: self.failures,
-            quarantine: None,
-        }
-    }
-}
 
 /// A JUnit file could not be read.
 #[derive(Debug, thiserror::Error)]

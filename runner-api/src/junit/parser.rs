@@ -10,13 +10,26 @@ use std::sync::Arc;
 use quick_xml::events::attributes::AttrError;
 use quick_xml::events::{BytesCData, BytesRef, BytesStart, BytesText};
 
+use super::case::{share, Shared, SuiteAttributes};
 use super::input::{Input, Locate, Place, TextError, UNCLOSED_CDATA};
-use super::values::{append, attribute_value, parse_seconds, push_reference, Collected};
+use super::values::{append, attribute_value, needs_normalizing, push_reference, Collected};
 use super::{JunitCase, JunitError, SuiteProblem, Summary};
 use crate::case::{Failure, TestStatus};
 
 /// Bytes of `<![CDATA[` before a CDATA section's content.
 const CDATA_OPEN: u64 = 9;
+
+/// The element names this reader gives a meaning to.
+const KNOWN: [&str; 8] = [
+    "testsuites",
+    "testsuite",
+    "testcase",
+    "failure",
+    "error",
+    "skipped",
+    "system-out",
+    "system-err",
+];
 
 /// What an open element is, for deciding what its children and text mean.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,12 +56,18 @@ struct Open {
 
 /// The `<testsuite>` attributes a case inherits, and what it claims.
 struct Suite {
-    name: Option<Arc<str>>,
-    hostname: Option<Arc<str>>,
+    attributes: Arc<SuiteAttributes>,
     /// `failures` plus `errors` as the suite's attributes count them.
     claimed: (u64, u64),
     /// Failed and erroneous cases (and suite-level elements) seen in it so far.
     listed: u64,
+}
+
+impl Suite {
+    /// The suite's `name`, for a [`SuiteProblem`].
+    fn name(&self) -> Option<String> {
+        self.attributes.name.as_deref().map(str::to_owned)
+    }
 }
 
 /// The event-by-event state of one report being read.
@@ -58,6 +77,8 @@ pub(super) struct Parser<'p, F> {
     stack: Vec<Open>,
     suites: Vec<Suite>,
     case: Option<JunitCase>,
+    /// Strings the previous case had, shared with the next when they match.
+    shared: Shared,
     /// The current case already has its first outcome element.
     outcome_seen: bool,
     /// The status of the current case's first outcome element, when that is
@@ -85,6 +106,7 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
             stack: Vec::with_capacity(8),
             suites: Vec::with_capacity(4),
             case: None,
+            shared: Shared::default(),
             outcome_seen: false,
             first_failure: None,
             extra: None,
@@ -158,8 +180,13 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
         empty: bool,
     ) -> Result<(), JunitError> {
         let local = start.local_name();
-        let Ok(name) = std::str::from_utf8(local.as_ref()) else {
-            return Err(self.malformed(src.place(at), "an element name is not valid UTF-8"));
+        // The names this reader knows are told apart as bytes, with no UTF-8
+        // check; the `Open` of one borrows its name rather than allocating it.
+        let known = KNOWN.iter().copied().find(|known| known.as_bytes() == local.as_ref());
+        let name = match known {
+            Some(known) => known,
+            None => std::str::from_utf8(local.as_ref())
+                .map_err(|_| self.malformed(src.place(at), "an element name is not valid UTF-8"))?,
         };
         let kind = match self.stack.last().map(|open| open.kind) {
             None => {
@@ -206,19 +233,8 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
         if empty {
             self.end(kind);
         } else {
-            // Every failure would otherwise allocate its element's name.
-            const KNOWN: [&str; 8] = [
-                "testsuites",
-                "testsuite",
-                "testcase",
-                "failure",
-                "error",
-                "skipped",
-                "system-out",
-                "system-err",
-            ];
-            let name = match KNOWN.iter().find(|known| **known == name) {
-                Some(known) => Cow::Borrowed(*known),
+            let name = match known {
+                Some(known) => Cow::Borrowed(known),
                 None => Cow::Owned(name.to_string()),
             };
             let line = src.place(at).line;
@@ -228,20 +244,19 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
     }
 
     fn open_suite(&mut self, start: &BytesStart<'_>, src: &mut impl Locate, at: u64) -> Result<Kind, JunitError> {
-        let mut suite = Suite {
-            name: None,
-            hostname: None,
-            claimed: (0, 0),
-            listed: 0,
-        };
+        let (mut shared, mut claimed) = (SuiteAttributes::default(), (0, 0));
         attributes(self.path, start, src, at, |key, value| match key {
-            "name" => suite.name = Some(Arc::from(value)),
-            "hostname" => suite.hostname = Some(Arc::from(value)),
-            "failures" => suite.claimed.0 = value.trim().parse().unwrap_or(0),
-            "errors" => suite.claimed.1 = value.trim().parse().unwrap_or(0),
+            "name" => shared.name = Some(value.into()),
+            "hostname" => shared.hostname = Some(value.into()),
+            "failures" => claimed.0 = value.trim().parse().unwrap_or(0),
+            "errors" => claimed.1 = value.trim().parse().unwrap_or(0),
             _ => {}
         })?;
-        self.suites.push(suite);
+        self.suites.push(Suite {
+            attributes: Arc::new(shared),
+            claimed,
+            listed: 0,
+        });
         Ok(Kind::Testsuite)
     }
 
@@ -255,10 +270,7 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
         })?;
         self.count_listed();
         self.problems.push(SuiteProblem::Reported {
-            suite: self
-                .suites
-                .last()
-                .and_then(|suite| suite.name.as_deref().map(str::to_owned)),
+            suite: self.suites.last().and_then(Suite::name),
             element: if start.local_name().as_ref() == b"error" {
                 "error"
             } else {
@@ -277,34 +289,11 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
     }
 
     fn open_case(&mut self, start: &BytesStart<'_>, src: &mut impl Locate, at: u64) -> Result<Kind, JunitError> {
-        let suite = self.suites.last();
-        // Built where it stays rather than moved there: a case is a few
-        // hundred bytes, and each move of it is a `memcpy` per case.
-        let case = JunitCase {
-            name: String::new(),
-            classname: String::new(),
-            file: None,
-            line: None,
-            suite_name: suite.and_then(|suite| suite.name.clone()),
-            hostname: suite.and_then(|suite| suite.hostname.clone()),
-            time: None,
-            status: TestStatus::Passed,
-            message: None,
-            error_type: None,
-            details: None,
-            system_out: None,
-            system_err: None,
-            failures: Vec::new(),
-        };
-        let path = self.path;
-        let case = self.case.insert(case);
-        attributes(path, start, src, at, |key, value| match key {
-            "name" => case.name = value.to_owned(),
-            "classname" => case.classname = value.to_owned(),
-            "file" => case.file = Some(value.to_owned()),
-            "line" => case.line = value.trim().parse().ok(),
-            "time" => case.time = parse_seconds(value),
-            _ => {}
+        let suite = self.suites.last().map(|suite| Arc::clone(&suite.attributes));
+        let case = self.case.insert(JunitCase::empty(suite));
+        let shared = &mut self.shared;
+        attributes(self.path, start, src, at, |key, value| {
+            case.set_attribute(key, value, shared)
         })?;
         self.outcome_seen = false;
         self.first_failure = None;
@@ -322,11 +311,12 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
         // A second failure or error of a case is kept too; a later
         // `<skipped>` only counts towards the status.
         let another = !first && status.is_failure() && self.first_failure.is_some();
-        let mut message = None;
+        let mut message: Option<Box<str>> = None;
         let mut error_type = None;
+        let shared = &mut self.shared;
         attributes(self.path, start, src, at, |key, value| match key {
-            "message" if first || another => message = Some(value.to_owned()),
-            "type" if first || another => error_type = Some(value.to_owned()),
+            "message" if first || another => message = Some(value.into()),
+            "type" if first || another => error_type = Some(share(&mut shared.error_type, value)),
             _ => {}
         })?;
         if first || another {
@@ -339,18 +329,19 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
         if another {
             self.extra = Some(Failure {
                 status,
-                message: message.take(),
-                error_type: error_type.take(),
+                message: message.take().map(String::from),
+                error_type: error_type.take().as_deref().map(str::to_owned),
                 details: None,
             });
         }
         if let Some(case) = self.case.as_mut() {
-            if severity(status) > severity(case.status) {
-                case.status = status;
+            if severity(status) > severity(case.status()) {
+                case.set_status(status);
             }
-            if first {
-                case.message = message;
-                case.error_type = error_type;
+            if first && (message.is_some() || error_type.is_some()) {
+                let outcome = case.outcome_mut();
+                outcome.message = message;
+                outcome.error_type = error_type;
             }
         }
         Ok(Kind::Outcome)
@@ -376,7 +367,7 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
                     let (failures, errors) = suite.claimed;
                     if failures.saturating_add(errors) > suite.listed {
                         self.problems.push(SuiteProblem::Miscounted {
-                            suite: suite.name.as_deref().map(str::to_owned),
+                            suite: suite.name(),
                             failures,
                             errors,
                             listed: suite.listed,
@@ -386,9 +377,9 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
             }
             Kind::Testcase => {
                 if let Some(case) = self.case.take() {
-                    if case.status.is_failure() {
+                    if case.status().is_failure() {
                         // Each `<failure>` / `<error>` is one in the suite's counts (pytest's subtests).
-                        for _ in 0..case.failures.len().max(1) {
+                        for _ in 0..case.failures().len().max(1) {
                             self.count_listed();
                         }
                     }
@@ -400,17 +391,27 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
                 let text = self.text.take();
                 self.collect = false;
                 if let Some(case) = self.case.as_mut() {
-                    match kind {
-                        Kind::Outcome => match self.extra.take() {
-                            Some(mut extra) => {
-                                extra.details = text;
-                                let first = self.first_failure.unwrap_or(TestStatus::Failed);
-                                case.add_failure(first, extra);
+                    match (kind, self.extra.take()) {
+                        (Kind::Outcome, Some(mut extra)) => {
+                            extra.details = text.map(String::from);
+                            let first = self.first_failure.unwrap_or(TestStatus::Failed);
+                            case.add_failure(first, extra);
+                        }
+                        // Nothing to keep: no outcome allocated for it.
+                        (_, _) if text.is_none() => {}
+                        (Kind::Outcome, _) => case.outcome_mut().details = text,
+                        (kind, _) => {
+                            let outcome = case.outcome_mut();
+                            let slot = if kind == Kind::SystemOut {
+                                &mut outcome.system_out
+                            } else {
+                                &mut outcome.system_err
+                            };
+                            match slot {
+                                None => *slot = text,
+                                Some(_) => append(slot, text.as_deref(), "\n"),
                             }
-                            None => case.details = text,
-                        },
-                        Kind::SystemOut => append(&mut case.system_out, text, "\n"),
-                        _ => append(&mut case.system_err, text, "\n"),
+                        }
                     }
                 }
             }
@@ -523,8 +524,7 @@ fn attributes(
     // once per tag rather than once per attribute; anything unusual is
     // read again below, where quick-xml says what is wrong with it.
     if let Ok(text) = std::str::from_utf8(start.attributes_raw()) {
-        let bytes = text.as_bytes();
-        let plain = memchr::memchr3(b'&', b'\t', b'\n', bytes).is_none() && memchr::memchr(b'\r', bytes).is_none();
+        let plain = !needs_normalizing(text.as_bytes());
         let split = split_attributes(text, |key, raw| {
             if plain {
                 each(key, raw);

@@ -11,15 +11,20 @@ use quick_xml::events::BytesRef;
 /// entity only a DTD could define, or a stray `&`, is kept as written rather
 /// than failing the whole report.
 pub(super) fn attribute_value(raw: &str) -> Cow<'_, str> {
-    // No early exit, so the compiler can check many bytes at a time.
-    let special = raw
-        .bytes()
-        .fold(false, |found, b| found | matches!(b, b'&' | b'\t' | b'\r' | b'\n'));
-    if special {
+    if needs_normalizing(raw.as_bytes()) {
         Cow::Owned(normalize_attribute_value(raw))
     } else {
         Cow::Borrowed(raw)
     }
+}
+
+/// Whether raw attribute text holds a reference or whitespace that
+/// [`attribute_value`] would change.
+pub(super) fn needs_normalizing(raw: &[u8]) -> bool {
+    // No early exit, so the compiler can check many bytes at a time: for a
+    // `<testcase>` tag's attributes that is cheaper than two `memchr` calls.
+    raw.iter()
+        .fold(false, |found, &b| found | matches!(b, b'&' | b'\t' | b'\r' | b'\n'))
 }
 
 /// [`attribute_value`] for values that need work.
@@ -142,7 +147,7 @@ impl Collected {
 
     /// The collected text, tidied ([`tidy`]), with a note where its middle
     /// was left out.
-    pub(super) fn take(&mut self) -> Option<String> {
+    pub(super) fn take(&mut self) -> Option<Box<str>> {
         if self.text.len() > 2 * KEPT_TEXT_BYTES {
             self.cut_middle();
         }
@@ -170,24 +175,26 @@ fn floor_char_boundary(text: &str, mut index: usize) -> usize {
 /// Collected text without its leading blank lines and trailing whitespace
 /// (CDATA is usually wrapped in newlines); `None` when nothing is left.
 /// Indentation of the first non-blank line is kept.
-pub(super) fn tidy(text: &str) -> Option<String> {
+pub(super) fn tidy(text: &str) -> Option<Box<str>> {
     let text = text.trim_end();
     let first = text.find(|c: char| !c.is_whitespace())?;
     let start = text[..first].rfind('\n').map_or(0, |newline| newline + 1);
-    Some(text[start..].to_owned())
+    Some(text[start..].into())
 }
 
 /// Adds a further text (a `<system-out>`, a second failure's message) to
 /// what a case has, after `separator`.
-pub(super) fn append(target: &mut Option<String>, more: Option<String>, separator: &str) {
-    match (target.as_mut(), more) {
-        (Some(existing), Some(more)) => {
-            existing.push_str(separator);
-            existing.push_str(&more);
+pub(super) fn append(target: &mut Option<Box<str>>, more: Option<&str>, separator: &str) {
+    let Some(more) = more else { return };
+    *target = Some(match target.take() {
+        Some(existing) => {
+            let mut joined = String::from(existing);
+            joined.push_str(separator);
+            joined.push_str(more);
+            joined.into_boxed_str()
         }
-        (None, more) => *target = more,
-        (Some(_), None) => {}
-    }
+        None => more.into(),
+    });
 }
 
 #[cfg(test)]
