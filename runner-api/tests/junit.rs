@@ -775,7 +775,7 @@ fn missing_file_is_an_io_error_naming_it() {
 // ---------------------------------------------------------------- directories and streaming
 
 #[test]
-fn read_dir_takes_only_xml_files_directly_inside() {
+fn read_dir_takes_the_xml_files_inside_and_in_subdirectories() {
     let dir = tempfile::tempdir().expect("temp dir");
     let write = |name: &str, body: &str| std::fs::write(dir.path().join(name), body).expect("write");
     write("b.xml", r#"<testsuite><testcase name="from-b"/></testsuite>"#);
@@ -790,9 +790,12 @@ fn read_dir_takes_only_xml_files_directly_inside() {
         r#"<testsuite><testcase name="from-d"/></testsuite>"#,
     )
     .expect("write");
+    // A linked directory is not entered: here it would loop.
+    std::os::unix::fs::symlink(dir.path(), dir.path().join("sub/loop")).expect("symlink");
 
+    // A failing report in a subdirectory once went unread and the run passed.
     let cases = read_dir(dir.path()).expect("reports");
-    assert_eq!(names(&cases), ["from-a", "from-b", "from-c"]);
+    assert_eq!(names(&cases), ["from-a", "from-b", "from-c", "from-d"]);
 
     assert!(read_dir(&dir.path().join("sub")).is_ok_and(|cases| cases.len() == 1));
     let empty = tempfile::tempdir().expect("temp dir");
@@ -980,4 +983,48 @@ fn into_test_case_carries_the_fields() {
     assert_eq!(test_case.error_type.as_deref(), Some("FAILURE"));
     assert_eq!(test_case.attempts, 1);
     assert_eq!(test_case.selector, None);
+}
+
+#[test]
+fn counts_and_failures_of_the_root_testsuites_are_checked_as_a_suites() {
+    for xml in [
+        r#"<testsuites tests="1" failures="3"><testsuite name="s"><testcase name="a"/></testsuite></testsuites>"#,
+        r#"<testsuites errors="2"><testsuite name="s"><testcase name="a"/></testsuite></testsuites>"#,
+        r#"<testsuites failures="1"><testcase name="a"/><failure message="set-up failed"/></testsuites>"#,
+        r#"<testsuites><testsuite name="s" tests="5" failures="0"></testsuite><testsuite name="t"><testcase name="a"/></testsuite></testsuites>"#,
+    ] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("r.xml");
+        std::fs::write(&path, xml).expect("write");
+        let report = runner_api::junit::read_report(&path).expect("well-formed");
+        assert_eq!(report.cases.len(), 1, "{xml}");
+        assert!(!report.problems.is_empty(), "{xml}: no problem said");
+    }
+}
+
+#[test]
+fn entities_a_report_declares_and_nested_cases_are_refused() {
+    for (xml, said) in [
+        (
+            r#"<!DOCTYPE t [<!ENTITY f "<failure>hidden</failure>">]><testsuite><testcase name="a">&f;</testcase></testsuite>"#,
+            "declares entities",
+        ),
+        (
+            r#"<testsuite><testcase name="a"><testcase name="b"><failure/></testcase></testcase></testsuite>"#,
+            "a <testcase> inside a <testcase>",
+        ),
+    ] {
+        let err = read_reader(xml.as_bytes(), std::path::Path::new("r.xml")).expect_err(xml);
+        assert!(err.to_string().contains(said), "{err}");
+    }
+}
+
+#[test]
+fn a_case_with_no_name_is_no_pass() {
+    // As pytest writes the test `pytest.exit()` stopped.
+    let xml = r#"<testsuites><testsuite name="pytest"><testcase classname="t" name="test_one"/><testcase time="0.000" /></testsuite></testsuites>"#;
+    let cases = read_reader(xml.as_bytes(), std::path::Path::new("r.xml")).expect("well-formed");
+    let statuses: Vec<TestStatus> = cases.iter().map(JunitCase::status).collect();
+    assert_eq!(statuses, [TestStatus::Passed, TestStatus::Error]);
+    assert!(cases[1].message().is_some_and(|m| m.contains("no name")));
 }

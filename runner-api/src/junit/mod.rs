@@ -100,8 +100,9 @@ pub enum JunitError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SuiteProblem {
-    /// An `<error>` or `<failure>` directly under `<testsuite>` (a tool's
-    /// set-up of the whole suite failed, e.g. `setUpClass`).
+    /// An `<error>` or `<failure>` directly under `<testsuite>` or
+    /// `<testsuites>` (a tool's set-up of the whole suite failed, e.g.
+    /// `setUpClass`).
     Reported {
         /// `name` of the suite, when given.
         suite: Option<String>,
@@ -121,6 +122,14 @@ pub enum SuiteProblem {
         errors: u64,
         /// Failed and erroneous cases (and suite-level elements) listed.
         listed: u64,
+    },
+    /// The suite's `tests` attribute counts tests, and it lists no case: a
+    /// report that says tests ran and names none is no pass.
+    Unlisted {
+        /// `name` of the suite, when given.
+        suite: Option<String>,
+        /// The `tests` attribute.
+        tests: u64,
     },
     /// A problem another report of the tool states, in words already fit to
     /// show: Playwright's JSON report (read before its JUnit) has errors
@@ -160,6 +169,9 @@ impl std::fmt::Display for SuiteProblem {
                     (failures, errors) => format!("{} and {}", plural(failures, "failure"), plural(errors, "error")),
                 };
                 write!(f, "the report counts {counts}{} but lists {listed}", suite(name))
+            }
+            SuiteProblem::Unlisted { suite: name, tests } => {
+                write!(f, "the report counts {tests} tests{} but lists none", suite(name))
             }
             SuiteProblem::Stated(problem) => f.write_str(problem),
         }
@@ -291,6 +303,12 @@ where
             }
             Event::CData(cdata) => parser.cdata(&cdata, input, at)?,
             Event::GeneralRef(reference) => parser.reference(&reference, input, at)?,
+            // An entity of the document's own is expanded by other readers
+            // (Python's ElementTree) into markup this one would not see: a
+            // `<failure>` hidden in one read as a pass.
+            Event::DocType(doctype) if memchr::memmem::find(&doctype, b"<!ENTITY").is_some() => {
+                return Err(parser.declares_entities(input, at));
+            }
             Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => parser.saw_markup = true,
             Event::Eof => {
                 let end = input.position();
@@ -300,28 +318,38 @@ where
     }
 }
 
-/// The `*.xml` files directly in `dir` (not in subdirectories), sorted by
-/// file name. behave writes one report per feature file this way.
+/// The `*.xml` files in `dir` and its subdirectories (a report left in one
+/// is a report: skipping it passed a run whose failure was in
+/// `reports/sub/`), sorted by path. behave writes one report per feature
+/// file this way. Linked files count; linked directories are not entered.
 pub fn xml_files_in(dir: &Path) -> Result<Vec<PathBuf>, JunitError> {
-    let io_error = |source| JunitError::Io {
-        path: dir.to_path_buf(),
-        source,
-    };
     let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(io_error)? {
-        let path = entry.map_err(io_error)?.path();
-        let is_xml = path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("xml"));
-        // `is_file` follows symlinks, so a linked report counts.
-        if is_xml && path.is_file() {
-            files.push(path);
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        let io_error = |source| JunitError::Io {
+            path: dir.clone(),
+            source,
+        };
+        for entry in std::fs::read_dir(&dir).map_err(io_error)? {
+            let entry = entry.map_err(io_error)?;
+            let path = entry.path();
+            if entry.file_type().map_err(io_error)?.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let is_xml = path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("xml"));
+            // `is_file` follows symlinks, so a linked report counts.
+            if is_xml && path.is_file() {
+                files.push(path);
+            }
         }
     }
-    files.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+    files.sort();
     Ok(files)
 }
 
-/// Reads every test case of every `*.xml` file directly in `dir`, files in
-/// name order, cases in file order. A directory without reports yields no
+/// Reads every test case of every `*.xml` file in `dir` ([`xml_files_in`]),
+/// files in path order, cases in file order. A directory without reports yields no
 /// cases; use [`xml_files_in`] first when that must be told apart. Any
 /// unreadable file makes the whole directory an error.
 pub fn read_dir(dir: &Path) -> Result<Vec<JunitCase>, JunitError> {

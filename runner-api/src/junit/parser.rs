@@ -61,6 +61,10 @@ struct Suite {
     claimed: (u64, u64),
     /// Failed and erroneous cases (and suite-level elements) seen in it so far.
     listed: u64,
+    /// It is the root `<testsuites>`, whose attributes no case inherits.
+    root: bool,
+    /// The `tests` attribute, and the cases seen in it so far.
+    tests: (u64, u64),
 }
 
 impl Suite {
@@ -161,6 +165,15 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
         self.malformed(src.place(at), format!("the text of <{element}> is not valid UTF-8"))
     }
 
+    /// The document type at input offset `at` declares entities, which this
+    /// reader does not expand (see `stream`).
+    pub(super) fn declares_entities(&self, src: &mut impl Locate, at: u64) -> JunitError {
+        self.malformed(
+            src.place(at),
+            "the report declares entities (<!ENTITY …> in its <!DOCTYPE>), which qaagent does not expand",
+        )
+    }
+
     /// Whether text read now belongs to the element being collected (not to
     /// an element nested in it).
     pub(super) fn collecting(&self) -> bool {
@@ -198,7 +211,14 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
                 }
                 self.root_seen = true;
                 match name {
-                    "testsuites" => Kind::Testsuites,
+                    "testsuites" => {
+                        // Its counts are checked as a suite's; its cases are in no suite.
+                        self.open_suite(start, src, at)?;
+                        if let Some(root) = self.suites.last_mut() {
+                            root.root = true;
+                        }
+                        Kind::Testsuites
+                    }
                     "testsuite" => self.open_suite(start, src, at)?,
                     _ => {
                         return Err(self.malformed(
@@ -208,13 +228,15 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
                     }
                 }
             }
-            Some(parent @ (Kind::Testsuites | Kind::Testsuite)) => match name {
+            Some(Kind::Testsuites | Kind::Testsuite) => match name {
                 "testsuite" => self.open_suite(start, src, at)?,
                 "testcase" => self.open_case(start, src, at)?,
-                "error" | "failure" if parent == Kind::Testsuite => self.suite_outcome(start, src, at)?,
+                "error" | "failure" => self.suite_outcome(start, src, at)?,
                 _ => Kind::Ignored,
             },
             Some(Kind::Testcase) => match name {
+                // Its outcome would belong to no case: no JUnit writer nests them.
+                "testcase" => return Err(self.malformed(src.place(at), "a <testcase> inside a <testcase>")),
                 "failure" => self.open_outcome(start, src, at, TestStatus::Failed)?,
                 "error" => self.open_outcome(start, src, at, TestStatus::Error)?,
                 "skipped" => self.open_outcome(start, src, at, TestStatus::Skipped)?,
@@ -244,18 +266,21 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
     }
 
     fn open_suite(&mut self, start: &BytesStart<'_>, src: &mut impl Locate, at: u64) -> Result<Kind, JunitError> {
-        let (mut shared, mut claimed) = (SuiteAttributes::default(), (0, 0));
+        let (mut shared, mut claimed, mut tests) = (SuiteAttributes::default(), (0, 0), 0);
         attributes(self.path, start, src, at, |key, value| match key {
             "name" => shared.name = Some(value.into()),
             "hostname" => shared.hostname = Some(value.into()),
             "failures" => claimed.0 = value.trim().parse().unwrap_or(0),
             "errors" => claimed.1 = value.trim().parse().unwrap_or(0),
+            "tests" => tests = value.trim().parse().unwrap_or(0),
             _ => {}
         })?;
         self.suites.push(Suite {
             attributes: Arc::new(shared),
             claimed,
             listed: 0,
+            root: false,
+            tests: (tests, 0),
         });
         Ok(Kind::Testsuite)
     }
@@ -289,7 +314,9 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
     }
 
     fn open_case(&mut self, start: &BytesStart<'_>, src: &mut impl Locate, at: u64) -> Result<Kind, JunitError> {
-        let suite = self.suites.last().map(|suite| Arc::clone(&suite.attributes));
+        let suite = (self.suites.last())
+            .filter(|suite| !suite.root)
+            .map(|suite| Arc::clone(&suite.attributes));
         let case = self.case.insert(JunitCase::empty(suite));
         let shared = &mut self.shared;
         attributes(self.path, start, src, at, |key, value| {
@@ -362,8 +389,14 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
     /// The element of kind `kind` has ended.
     fn end(&mut self, kind: Kind) {
         match kind {
-            Kind::Testsuite => {
+            Kind::Testsuite | Kind::Testsuites => {
                 if let Some(suite) = self.suites.pop() {
+                    if let (tests @ 1.., 0) = suite.tests {
+                        self.problems.push(SuiteProblem::Unlisted {
+                            suite: suite.name(),
+                            tests,
+                        });
+                    }
                     let (failures, errors) = suite.claimed;
                     if failures.saturating_add(errors) > suite.listed {
                         self.problems.push(SuiteProblem::Miscounted {
@@ -376,7 +409,8 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
                 }
             }
             Kind::Testcase => {
-                if let Some(case) = self.case.take() {
+                if let Some(mut case) = self.case.take() {
+                    case.no_pass_without_a_name();
                     if case.status().is_failure() {
                         // Each `<failure>` / `<error>` is one in the suite's counts (pytest's subtests).
                         for _ in 0..case.failures().len().max(1) {
@@ -384,6 +418,9 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
                         }
                     }
                     self.cases += 1;
+                    for suite in &mut self.suites {
+                        suite.tests.1 += 1;
+                    }
                     (self.on_case)(case);
                 }
             }
@@ -643,56 +680,4 @@ fn attribute_problem(start: &BytesStart<'_>, err: AttrError) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn problem(tag: &str) -> String {
-        let start = BytesStart::from_content(tag, tag.find(' ').unwrap_or(tag.len()));
-        let err = start
-            .attributes()
-            .with_checks(false)
-            .find_map(Result::err)
-            .expect("a bad attribute");
-        attribute_problem(&start, err)
-    }
-
-    fn split(text: &str) -> Option<Vec<(String, String)>> {
-        let mut pairs = Vec::new();
-        split_attributes(text, |key, value| pairs.push((key.to_string(), value.to_string())))?;
-        Some(pairs)
-    }
-
-    #[test]
-    fn plain_attributes_split_and_anything_else_is_left_to_quick_xml() {
-        let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
-        assert_eq!(
-            split(r#" name="a b" x:file = 'its' "#),
-            Some(vec![pair("name", "a b"), pair("file", "its")])
-        );
-        assert_eq!(split(""), Some(vec![]));
-        for bad in [
-            r#"a="1"b="2""#,
-            "a=1",
-            "a",
-            r#"a="open"#,
-            r#"="v""#,
-            "a= ",
-            r#"a="1" /"#,
-            "a='it''s'",
-        ] {
-            assert_eq!(split(bad), None, "{bad}");
-        }
-    }
-
-    #[test]
-    fn attribute_problems_name_the_attribute() {
-        assert_eq!(problem(r#"testcase name="a" time"#), "attribute `time` has no value");
-        assert_eq!(problem(r#"testcase time name="a""#), "attribute `time` has no value");
-        assert_eq!(problem(r#"testcase time= "#), "attribute `time` has no value");
-        assert_eq!(
-            problem("testsuite name=unquoted"),
-            "the value of attribute `name` is not quoted"
-        );
-        assert_eq!(problem(r#"testsuite name="open"#), "an attribute value is not closed");
-    }
-}
+mod tests;
