@@ -279,10 +279,7 @@ impl<'a> Run<'a> {
             match policy {
                 NoTests::Fail => Verdict::NoTests,
                 NoTests::Warn => {
-                    warnings.push(match summary.skipped {
-                        0 => "no tests ran".to_string(),
-                        skipped => format!("no tests ran: all {skipped} skipped"),
-                    });
+                    warnings.push(summary.no_tests_ran());
                     Verdict::Passed
                 }
                 NoTests::Pass => Verdict::Passed,

@@ -43,6 +43,15 @@ pub struct RunSummary {
 }
 
 impl RunSummary {
+    /// What a run that ran no test says: `no tests ran`, and how many were
+    /// skipped when every test was.
+    pub fn no_tests_ran(&self) -> String {
+        match self.skipped {
+            0 => "no tests ran".to_string(),
+            skipped => format!("no tests ran: all {skipped} skipped"),
+        }
+    }
+
     /// Totals of `results`, with the run's wall time.
     pub fn from_results<R: Borrow<SuiteResult>>(results: &[R], wall: Duration, interrupted: bool) -> Self {
         let mut summary = RunSummary {

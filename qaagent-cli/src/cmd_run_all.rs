@@ -88,11 +88,7 @@ pub(crate) fn run(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u
     }
     let code = exit::for_verdict(report.verdict);
     if code == exit::NO_TESTS {
-        let summary = &report.summary;
-        to_stderr(&match summary.skipped {
-            0 => "error: no tests ran".to_string(),
-            skipped => format!("error: no tests ran: all {skipped} skipped"),
-        });
+        to_stderr(&format!("error: {}", report.summary.no_tests_ran()));
         to_stderr("hint: check the suites' paths, tags and filters, or pass --no-tests=warn or --no-tests=pass");
     }
     Ok(code)
