@@ -692,6 +692,24 @@ fn env_values_must_be_strings() {
 }
 
 #[test]
+fn env_names_must_be_passable_to_a_process() {
+    for env in [
+        r#"{ "" = "x" }"#,
+        r#"{ "A=B" = "x" }"#,
+        r#"{ "A\u0000" = "x" }"#,
+        r#"{ A = "x\u0000y" }"#,
+    ] {
+        let text = format!("{PROJECT}[tests.unit]\npath = \"t\"\nenv = {env}\n");
+        let (line, _, message, _) = invalid(&text);
+        assert_eq!(line, 5, "{env}");
+        assert!(
+            message.contains("a variable's name must be non-empty without `=`"),
+            "{env}: {message}"
+        );
+    }
+}
+
+#[test]
 fn suite_without_path() {
     let text = format!("{PROJECT}\n[tests.unit]\nargs = [\"-x\"]\n");
     let (line, column, message, hint) = invalid(&text);

@@ -218,6 +218,15 @@ fn suite_keys(src: &ConfigText<'_>, suite: &str, table: RawSuite) -> Result<Suit
                             Some(format!("quote the value: {var} = \"{var_value}\"")),
                         ));
                     };
+                    // A name with `=` would be read back as another name and
+                    // value; a NUL cannot be passed to a process at all.
+                    if var.is_empty() || var.contains(['=', '\0']) || var_value.contains('\0') {
+                        return Err(src.invalid(
+                            value_span.clone(),
+                            format!("[tests.{suite}] env {var:?}: a variable's name must be non-empty without `=`, and neither name nor value may hold a NUL byte"),
+                            None,
+                        ));
+                    }
                     keys.env.insert(var.clone(), var_value.to_string());
                 }
             }
