@@ -379,6 +379,22 @@ fn a_qaagent_killed_mid_suite_leaves_every_finished_test_in_tests_jsonl() {
     );
     let manifest = qaagent_tests::read_json(&run_dir.join("manifest.json"));
     assert_eq!(manifest["status"], "running", "the run was killed: {manifest:#}");
+
+    // `runs list` counts the streamed records, which the manifest of a run
+    // killed mid-suite does not.
+    let list = Qaagent::with_runs_dir(project.path(), runs.path())
+        .args(["runs", "list", "--json"])
+        .run();
+    assert_eq!(list.code(), 0, "{}", list.describe());
+    let rows: serde_json::Value = serde_json::from_str(&list.stdout()).expect("one JSON document");
+    assert_eq!(rows[0]["status"], "crashed", "{}", list.describe());
+    let counts = &rows[0]["counts"];
+    assert_eq!(
+        (counts["tests"].as_u64(), counts["tests_passed"].as_u64()),
+        (Some(3), Some(3)),
+        "{}",
+        list.describe()
+    );
 }
 
 #[test]

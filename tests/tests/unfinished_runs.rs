@@ -197,6 +197,19 @@ fn a_killed_run_is_shown_crashed_and_runs_show_exits_1() {
     assert_eq!(manifest["status"], "running", "the manifest itself was left as it was");
 
     assert_eq!(listed_status(runs.path()), "crashed");
+    // `runs list` counts its records too, not the manifest's lagging counts.
+    let list = Qaagent::with_runs_dir(runs.path(), runs.path())
+        .args(["runs", "list", "--json"])
+        .run();
+    assert_eq!(list.code(), 0, "{}", list.describe());
+    let rows: Value = serde_json::from_str(&list.stdout()).expect("one JSON document");
+    let counts = &rows[0]["counts"];
+    assert_eq!(
+        (&counts["tests"], &counts["tests_passed"], &counts["tests_failed"]),
+        (&Value::from(3), &Value::from(2), &Value::from(1)),
+        "{}",
+        list.describe()
+    );
     let show = runs_show(runs.path(), false);
     assert_eq!(show.code(), 1, "{}", show.describe());
     let stdout = squash(&show.stdout());

@@ -1,15 +1,18 @@
 //! `qaagent runs list`: one line (or JSON object) per recorded run, newest first.
 //!
 //! Only the manifests are read: their counts are the run's, so a listing of
-//! large runs costs one small file each. Bad lines in a run's `tests.jsonl`
-//! are reported by `runs show`.
+//! large runs costs one small file each. A run that did not finish (running
+//! or crashed) is the exception: its manifest counts only the suites that
+//! ended, so its records are counted, as `runs show` does. Bad lines in a
+//! run's `tests.jsonl` are reported by `runs show`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use evidence::{Counts, ListedRun};
+use evidence::{Counts, ListedRun, LoadedRun, Manifest, RunStatus};
 use serde::Serialize;
 
+use super::records::read_records;
 use super::status::{damaged_word, status_problem, status_word};
 use super::{human_seconds, io_error, runs_in_scope, ListArgs};
 use crate::error::CliError;
@@ -48,7 +51,7 @@ impl ListRow {
                     finished_at: manifest.finished_at.clone(),
                     wall_seconds: manifest.wall_seconds,
                     project: Some(manifest.target.name.clone()).filter(|n| !n.is_empty()),
-                    counts: Some(manifest.counts.clone()),
+                    counts: Some(listed_counts(run, manifest)),
                     problems,
                 }
             }
@@ -64,6 +67,32 @@ impl ListRow {
                 problems: vec![problem.to_string()],
             },
         }
+    }
+}
+
+/// The counts of `run`: its manifest's, or for a run that did not finish its
+/// records' (the manifest's counts cover only the suites that ended).
+fn listed_counts(run: &ListedRun, manifest: &Manifest) -> Counts {
+    if !matches!(run.status(), Some(RunStatus::Running | RunStatus::Crashed)) {
+        return manifest.counts.clone();
+    }
+    let tally = read_records(&LoadedRun {
+        run_id: run.run_id.clone(),
+        dir: run.dir.clone(),
+        manifest: manifest.clone(),
+        crashed: run.crashed,
+    });
+    if !tally.present {
+        return manifest.counts.clone();
+    }
+    Counts {
+        tests: tally.total,
+        tests_passed: tally.passed,
+        tests_failed: tally.failed + tally.errors,
+        tests_errors: tally.errors,
+        tests_skipped: tally.skipped,
+        tests_flaky: tally.flaky,
+        ..manifest.counts.clone()
     }
 }
 
