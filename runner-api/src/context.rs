@@ -212,6 +212,15 @@ impl SuiteContext {
         cmd
     }
 
+    /// The first executable named `name` on the `PATH` the tool will see:
+    /// the suite's `env` may replace ours.
+    pub fn which(&self, name: &str) -> Option<PathBuf> {
+        match self.env.get("PATH") {
+            Some(path) => which_in(name.as_ref(), path.as_ref()),
+            None => which_in(name.as_ref(), &std::env::var_os("PATH")?),
+        }
+    }
+
     /// Where this attempt's standard output is logged.
     pub fn stdout_log(&self) -> PathBuf {
         self.output_dir.join("stdout.log")
@@ -294,5 +303,34 @@ impl SuiteContext {
             Selection::All => None,
             Selection::Only(selectors) => Some(selectors),
         }
+    }
+}
+
+/// The first executable named `name` on `path` (a `PATH`-style list).
+pub fn which_in(name: &std::ffi::OsStr, path: &std::ffi::OsStr) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    std::env::split_paths(path).map(|dir| dir.join(name)).find(|candidate| {
+        candidate
+            .metadata()
+            .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn which_looks_on_the_path_the_tool_will_see() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut ctx = SuiteContext::new("unit", dir.path(), dir.path(), dir.path());
+        assert!(ctx.which("sh").is_some(), "our PATH");
+        ctx.env.insert("PATH".into(), dir.path().display().to_string());
+        assert_eq!(ctx.which("sh"), None, "the suite's PATH replaces ours");
+        let tool = dir.path().join("tool");
+        std::fs::write(&tool, "#!/bin/sh\n").expect("write");
+        assert_eq!(ctx.which("tool"), None, "not executable");
+        std::fs::set_permissions(&tool, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+        assert_eq!(ctx.which("tool"), Some(tool));
     }
 }

@@ -43,17 +43,9 @@ pub fn find_python(configured: Option<&Path>, project_dir: &Path, tool: &str) ->
         })
 }
 
-/// The first executable named `name` on `PATH`.
+/// The first executable named `name` on our `PATH`.
 pub fn which(name: &std::ffi::OsStr) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|candidate| {
-            candidate
-                .metadata()
-                .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
-        })
+    crate::context::which_in(name, &std::env::var_os("PATH")?)
 }
 
 /// The hint for a missing Python module `module` under `python`.

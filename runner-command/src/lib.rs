@@ -214,7 +214,7 @@ impl Runner for CommandRunner {
         let program = argv.first()?;
         let path = resolve_program(program, &prepared.cwd);
         let found = if path.components().count() == 1 {
-            runner_api::python::which(path.as_os_str())
+            ctx.which(program)
         } else {
             path.is_file().then_some(path)
         }?;

@@ -6,7 +6,6 @@
 //! with the run, its output in `install.stdout.log` / `install.stderr.log` of
 //! the attempt's output directory.
 
-use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
@@ -91,32 +90,11 @@ pub fn needed(dir: &Path) -> Option<NpmInstall> {
     needed.then(|| NpmInstall::for_dir(dir))
 }
 
-/// The `PATH` the tool will see: the suite's `env` may replace it.
-pub fn child_path(ctx: &SuiteContext) -> Option<OsString> {
-    match ctx.env.get("PATH") {
-        Some(path) => Some(OsString::from(path)),
-        None => std::env::var_os("PATH"),
-    }
-}
-
-/// The first executable named `name` on `path` (a `PATH`-style list).
-pub fn which_in(name: &str, path: Option<&OsStr>) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    std::env::split_paths(path?)
-        .map(|dir| dir.join(name))
-        .find(|candidate| {
-            candidate
-                .metadata()
-                .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
-        })
-}
-
 /// Fails with [`RunnerError::ToolMissing`] unless every program in `programs`
 /// is on the tool's `PATH`.
 pub fn require_node(ctx: &SuiteContext, programs: &[&str]) -> Result<(), RunnerError> {
-    let path = child_path(ctx);
     for program in programs {
-        if which_in(program, path.as_deref()).is_none() {
+        if ctx.which(program).is_none() {
             return Err(RunnerError::ToolMissing {
                 tool: (*program).to_string(),
                 hint: format!(
@@ -308,13 +286,5 @@ mod tests {
         std::fs::write(suite.join("package.json"), "{}").expect("write");
         assert_eq!(playwright_bin(&suite), Some(bin.join("playwright")));
         assert_eq!(needed(&suite), None, "hoisted install counts");
-    }
-
-    #[test]
-    fn which_in_respects_the_given_path() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        assert!(which_in("sh", Some(OsStr::new("/bin:/usr/bin"))).is_some());
-        assert!(which_in("sh", Some(dir.path().as_os_str())).is_none());
-        assert!(which_in("sh", None).is_none());
     }
 }

@@ -359,6 +359,44 @@ fn config_check_tells_a_tool_without_version_key_from_a_missing_one() {
     );
 }
 
+/// A program found only on the suite's own `PATH` (its `env`) is found by
+/// `config check` as by the run; one missing from it is "not found" there
+/// even when qaagent's own `PATH` has it.
+#[test]
+fn config_check_looks_for_the_program_on_the_suites_path() {
+    let project = tempfile::tempdir().expect("project");
+    let bin = project.path().join("tools");
+    std::fs::create_dir(&bin).expect("mkdir");
+    let script = "#!/bin/sh\nprintf '<testsuite><testcase classname=\"c\" name=\"t\"/></testsuite>' > \"$1\"\n";
+    let tool = bin.join("only-here");
+    std::fs::write(&tool, script).expect("write tool");
+    std::fs::set_permissions(&tool, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    let config = format!(
+        "[project]\nname = \"path\"\n\n\
+         [tests.own]\nrunner = \"command\"\npath = \".\"\ncommand = [\"only-here\", \"{{junit}}\"]\n\
+         env = {{ PATH = \"{bin}:/usr/bin:/bin\" }}\n\n\
+         [tests.lacking]\nrunner = \"command\"\npath = \".\"\ncommand = [\"sh\", \"-c\", \"true\"]\n\
+         env = {{ PATH = \"{bin}\" }}\n",
+        bin = bin.display()
+    );
+    std::fs::write(project.path().join(".qaagent.toml"), config).expect("config");
+
+    let check = Qaagent::new(project.path()).args(["config", "check"]).run();
+    let stdout = check.stdout();
+    assert!(
+        stdout.contains(&format!("{} (version not asked", tool.display())),
+        "{}",
+        check.describe()
+    );
+    assert_eq!(stdout.matches("command  not found").count(), 1, "{}", check.describe());
+    assert_eq!(check.code(), 1, "{}", check.describe());
+
+    let run = Qaagent::new(project.path())
+        .args(["run-all", "--no-progress", "--suite", "own"])
+        .run();
+    assert_eq!(run.code(), 0, "the run finds it too: {}", run.describe());
+}
+
 #[test]
 fn unknown_key_is_a_config_error_naming_the_runner_and_position() {
     let project = fixture("command-project");
