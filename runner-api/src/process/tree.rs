@@ -62,6 +62,12 @@ pub(super) struct Tree {
     /// The child's cgroup, where one could be made: its members are the
     /// tree's however they left the group and the environment.
     cgroup: Option<Cgroup>,
+    /// When the child started (`/proc/<pid>/stat`'s clock ticks since boot;
+    /// 0 when unknown). A process started before it cannot descend from it,
+    /// so its environment is never read: reading every process's
+    /// environment took ~10 ms of each suite's end on an idle 2-core VM
+    /// (BENCHMARKS.md, target 1).
+    born: u64,
 }
 
 impl Tree {
@@ -77,6 +83,7 @@ impl Tree {
             own_pgrp,
             own_sid,
             cgroup,
+            born: read_stat(pgid).map_or(0, |stat| stat.start),
         }
     }
 
@@ -106,7 +113,7 @@ impl Tree {
                 }
                 continue;
             }
-            if stat.pgrp == self.pgid || self.carries_token(stat.pid) {
+            if stat.pgrp == self.pgid || (stat.start >= self.born && self.carries_token(stat.pid)) {
                 marked.insert(stat.pid);
             } else if self.cgroup.is_some() {
                 // The cgroup knows exactly; adoption would only guess.
@@ -204,6 +211,8 @@ struct Stat {
     ppid: i32,
     pgrp: i32,
     sid: i32,
+    /// Start time, in clock ticks since boot.
+    start: u64,
 }
 
 impl Stat {
@@ -224,12 +233,15 @@ fn read_stat(pid: i32) -> Option<Stat> {
     let ppid = fields.next()?.parse().ok()?;
     let pgrp = fields.next()?.parse().ok()?;
     let sid = fields.next()?.parse().ok()?;
+    // Field 22, `starttime`; `sid` was field 6.
+    let start = fields.nth(15)?.parse().ok()?;
     Some(Stat {
         pid,
         state,
         ppid,
         pgrp,
         sid,
+        start,
     })
 }
 
@@ -269,6 +281,20 @@ mod tests {
         assert!(!is_gone(me));
         assert!(!command_line(me).is_empty());
         assert!(is_gone(i32::MAX), "no such pid");
+    }
+
+    #[test]
+    fn a_process_starts_no_earlier_than_its_parent() {
+        let me = read_stat(std::process::id() as i32).expect("own stat");
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .expect("spawn sleep");
+        let stat = read_stat(child.id() as i32).expect("child stat");
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(stat.ppid, std::process::id() as i32);
+        assert!(stat.start >= me.start && me.start > 0, "{} < {}", stat.start, me.start);
     }
 
     #[test]
