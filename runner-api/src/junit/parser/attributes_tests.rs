@@ -1,4 +1,4 @@
-//! The parser's own helpers: attribute splitting and attribute problems.
+//! Attribute splitting and attribute problems.
 
 use super::*;
 
