@@ -502,6 +502,49 @@ fn rerun_and_flaky_failures_do_not_change_the_status() {
     assert_eq!(cases[1].message(), Some("final"));
     assert_eq!(cases[1].details(), Some("last"));
     assert_eq!(cases[1].system_err(), None);
+
+    // As test cases: the earlier attempts are theirs, and passing after
+    // them is flaky.
+    let flaky = cases[0].clone().into_test_case();
+    assert_eq!(
+        (flaky.status, flaky.flaky, flaky.attempts),
+        (TestStatus::Passed, true, 2)
+    );
+    assert_eq!(flaky.previous_failures[0].message.as_deref(), Some("first try"));
+    assert_eq!(flaky.previous_failures[0].error_type.as_deref(), Some("AssertionError"));
+    let rerun = cases[1].clone().into_test_case();
+    assert_eq!(
+        (rerun.status, rerun.flaky, rerun.attempts),
+        (TestStatus::Failed, false, 3)
+    );
+    let earlier: Vec<_> = rerun
+        .previous_failures
+        .iter()
+        .map(|p| (p.status, p.message.as_deref()))
+        .collect();
+    assert_eq!(
+        earlier,
+        [(TestStatus::Failed, Some("try 1")), (TestStatus::Error, Some("try 2"))]
+    );
+}
+
+#[test]
+fn reruns_that_failed_without_a_final_outcome_fail_the_case() {
+    let cases = read_ok(
+        r#"<testsuite tests="2" failures="1">
+             <testcase name="only-reruns"><rerunFailure message="try 1">body</rerunFailure></testcase>
+             <testcase name="flaky-only"><flakyError message="first"/></testcase>
+           </testsuite>"#,
+    );
+    assert_eq!(cases[0].status(), TestStatus::Failed);
+    assert_eq!(
+        cases[0].message(),
+        Some("the report lists reruns that failed and no final outcome")
+    );
+    let earlier = cases[0].clone().into_test_case().previous_failures;
+    assert_eq!(earlier[0].details.as_deref(), Some("body"));
+    assert_eq!(cases[1].status(), TestStatus::Passed);
+    assert!(cases[1].clone().into_test_case().flaky);
 }
 
 #[test]

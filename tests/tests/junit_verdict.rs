@@ -82,3 +82,37 @@ fn counts_that_match_the_cases_leave_the_verdict_to_the_cases() {
     assert_eq!(manifest["suites"][0]["outcome"], "failed", "{manifest:#}");
     assert!(manifest["suites"][0]["error"].is_null(), "{manifest:#}");
 }
+
+/// Maven Surefire's (and nextest's) reruns: `<flakyFailure>` marks a test
+/// that failed and then passed, which `flaky = "fail"` fails the run for;
+/// `<rerunFailure>` alone still fails the test.
+#[test]
+fn surefire_reruns_make_a_passing_test_flaky_and_failed_reruns_fail() {
+    let flaky = project_writing(
+        r#"<testsuite name="api" tests="2" failures="0" flakes="1"><testcase name="ok"/><testcase classname="Api" name="flaky" time="0.5"><flakyFailure message="expected 1" type="AssertionError"><stackTrace>at Api</stackTrace></flakyFailure></testcase></testsuite>"#,
+    );
+    let run = Qaagent::new(flaky.path()).args(["run-all"]).run();
+    assert_eq!(run.code(), 0, "{}", run.describe());
+    let records = run.records();
+    let record = records.iter().find(|r| r["name"] == "flaky").expect("flaky record");
+    assert_eq!(
+        (&record["status"], &record["metadata"]["flaky"]),
+        (&"passed".into(), &true.into()),
+        "{record:#}"
+    );
+    assert_eq!(run.manifest()["counts"]["tests_flaky"], 1);
+
+    let config = flaky.path().join(".qaagent.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    let text = text.replace("[tests.tool]", "[run]\nflaky = \"fail\"\n\n[tests.tool]");
+    std::fs::write(&config, text).expect("config");
+    let run = Qaagent::new(flaky.path()).args(["run-all"]).run();
+    assert_eq!(run.code(), 1, "flaky = \"fail\": {}", run.describe());
+
+    let reruns = project_writing(
+        r#"<testsuite name="api" tests="1"><testcase name="broken"><rerunFailure message="try 1"/><rerunFailure message="try 2"/></testcase></testsuite>"#,
+    );
+    let run = Qaagent::new(reruns.path()).args(["run-all"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    assert_eq!(run.records()[0]["status"], "failed", "{}", run.describe());
+}

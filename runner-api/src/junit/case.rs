@@ -14,7 +14,7 @@
 use std::sync::Arc;
 
 use super::values;
-use crate::case::{Failure, TestCase, TestStatus};
+use crate::case::{Failure, PriorFailure, TestCase, TestStatus};
 
 /// One `<testcase>` as read from a JUnit file: see the accessors for what
 /// each attribute and child element becomes. Build one with
@@ -66,6 +66,8 @@ pub(super) struct Outcome {
     pub(super) system_out: Option<Box<str>>,
     pub(super) system_err: Option<Box<str>>,
     pub(super) failures: Vec<Failure>,
+    /// Earlier attempts, oldest first (`<flakyFailure>`, `<rerunFailure>`, …).
+    pub(super) previous: Vec<PriorFailure>,
 }
 
 impl JunitCase {
@@ -259,6 +261,9 @@ impl JunitCase {
         case.system_out = outcome.system_out.map(String::from);
         case.system_err = outcome.system_err.map(String::from);
         case.failures = outcome.failures;
+        case.attempts = u32::try_from(outcome.previous.len()).map_or(u32::MAX, |earlier| earlier.saturating_add(1));
+        case.flaky = case.status == TestStatus::Passed && !outcome.previous.is_empty();
+        case.previous_failures = outcome.previous;
         case
     }
 }

@@ -11,9 +11,9 @@ use quick_xml::events::{BytesCData, BytesRef, BytesStart, BytesText};
 
 use super::case::{share, Shared, SuiteAttributes};
 use super::input::{Input, Locate, Place, TextError, UNCLOSED_CDATA};
-use super::values::{append, push_reference, Collected};
+use super::values::{append, parse_seconds, push_reference, Collected};
 use super::{JunitCase, JunitError, SuiteProblem, Summary};
-use crate::case::{Failure, TestStatus};
+use crate::case::{Failure, PriorFailure, TestStatus};
 use attributes::attributes;
 
 /// Bytes of `<![CDATA[` before a CDATA section's content.
@@ -39,6 +39,11 @@ enum Kind {
     Testcase,
     /// `<failure>`, `<error>` or `<skipped>` of a test case.
     Outcome,
+    /// An earlier attempt of a test case that was run again (Maven
+    /// Surefire's reruns, and the merged JUnit qaagent writes):
+    /// `<flakyFailure>` / `<flakyError>` of a test that then passed,
+    /// `<rerunFailure>` / `<rerunError>` of one that failed every time.
+    Rerun,
     SystemOut,
     SystemErr,
     /// Anything else, with all its content.
@@ -90,6 +95,11 @@ pub(super) struct Parser<'p, F> {
     first_failure: Option<TestStatus>,
     /// A later `<failure>` or `<error>` of the current case, while its body is read.
     extra: Option<Failure>,
+    /// An earlier attempt of the current case, while its body is read.
+    rerun: Option<PriorFailure>,
+    /// The current case has a `<rerunFailure>` or `<rerunError>`: it failed
+    /// every time, whether or not a final outcome says so.
+    reruns_failed: bool,
     /// Text of the element being collected (first outcome, system-out/err).
     pub(super) text: Collected,
     /// Whether text of the innermost element is being collected.
@@ -114,6 +124,8 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
             outcome_seen: false,
             first_failure: None,
             extra: None,
+            rerun: None,
+            reruns_failed: false,
             text: Collected::default(),
             collect: false,
             root_seen: false,
@@ -180,7 +192,7 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
         self.collect
             && matches!(
                 self.stack.last().map(|open| open.kind),
-                Some(Kind::Outcome | Kind::SystemOut | Kind::SystemErr)
+                Some(Kind::Outcome | Kind::Rerun | Kind::SystemOut | Kind::SystemErr)
             )
     }
 
@@ -240,6 +252,8 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
                 "failure" => self.open_outcome(start, src, at, TestStatus::Failed)?,
                 "error" => self.open_outcome(start, src, at, TestStatus::Error)?,
                 "skipped" => self.open_outcome(start, src, at, TestStatus::Skipped)?,
+                "flakyFailure" | "rerunFailure" => self.open_rerun(start, src, at, name, TestStatus::Failed)?,
+                "flakyError" | "rerunError" => self.open_rerun(start, src, at, name, TestStatus::Error)?,
                 "system-out" => {
                     self.start_collecting();
                     Kind::SystemOut
@@ -250,7 +264,7 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
                 }
                 _ => Kind::Ignored,
             },
-            Some(Kind::Outcome | Kind::SystemOut | Kind::SystemErr | Kind::Ignored) => Kind::Ignored,
+            Some(Kind::Outcome | Kind::Rerun | Kind::SystemOut | Kind::SystemErr | Kind::Ignored) => Kind::Ignored,
         };
         if empty {
             self.end(kind);
@@ -324,7 +338,36 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
         })?;
         self.outcome_seen = false;
         self.first_failure = None;
+        self.reruns_failed = false;
         Ok(Kind::Testcase)
+    }
+
+    /// An earlier attempt (`name`, of status `status`) of the current case.
+    fn open_rerun(
+        &mut self,
+        start: &BytesStart<'_>,
+        src: &mut impl Locate,
+        at: u64,
+        name: &str,
+        status: TestStatus,
+    ) -> Result<Kind, JunitError> {
+        let mut prior = PriorFailure {
+            status,
+            message: None,
+            error_type: None,
+            details: None,
+            duration: 0.0,
+        };
+        attributes(self.path, start, src, at, |key, value| match key {
+            "message" => prior.message = Some(value.to_owned()),
+            "type" => prior.error_type = Some(value.to_owned()),
+            "time" => prior.duration = parse_seconds(value).unwrap_or(0.0),
+            _ => {}
+        })?;
+        self.reruns_failed |= name.starts_with("rerun");
+        self.rerun = Some(prior);
+        self.start_collecting();
+        Ok(Kind::Rerun)
     }
 
     fn open_outcome(
@@ -411,6 +454,11 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
             Kind::Testcase => {
                 if let Some(mut case) = self.case.take() {
                     case.no_pass_without_a_name();
+                    if self.reruns_failed && !case.status().is_failure() {
+                        case.set_status(TestStatus::Failed);
+                        case.outcome_mut().message =
+                            Some("the report lists reruns that failed and no final outcome".into());
+                    }
                     if case.status().is_failure() {
                         // Each `<failure>` / `<error>` is one in the suite's counts (pytest's subtests).
                         for _ in 0..case.failures().len().max(1) {
@@ -422,6 +470,14 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
                         suite.tests.1 += 1;
                     }
                     (self.on_case)(case);
+                }
+            }
+            Kind::Rerun => {
+                let text = self.text.take();
+                self.collect = false;
+                if let (Some(case), Some(mut prior)) = (self.case.as_mut(), self.rerun.take()) {
+                    prior.details = text.map(String::from);
+                    case.outcome_mut().previous.push(prior);
                 }
             }
             Kind::Outcome | Kind::SystemOut | Kind::SystemErr if self.collect => {
