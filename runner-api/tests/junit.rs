@@ -556,10 +556,10 @@ fn properties_unknown_elements_and_suite_output_are_skipped() {
                <properties><property name="os" value="linux"/><property name="body">text</property></properties>
                <testcase name="a">
                  <properties><property name="annotation" value="slow"/></properties>
-                 <vendor-extension><failure message="not a real failure"/><system-out>no</system-out></vendor-extension>
+                 <vendor-extension><skipped/><system-out>no</system-out></vendor-extension>
                  <failure message="real">text <b>bold</b> more</failure>
                </testcase>
-               <unknown><testcase name="hidden"/></unknown>
+               <unknown><property name="x"/></unknown>
                <system-out>suite level output</system-out>
                <system-err>suite level errors</system-err>
              </testsuite>
@@ -1046,7 +1046,7 @@ fn counts_and_failures_of_the_root_testsuites_are_checked_as_a_suites() {
 }
 
 #[test]
-fn entities_a_report_declares_and_nested_cases_are_refused() {
+fn entities_a_report_declares_and_suites_cases_or_failures_where_none_belongs_are_refused() {
     for (xml, said) in [
         (
             r#"<!DOCTYPE t [<!ENTITY f "<failure>hidden</failure>">]><testsuite><testcase name="a">&f;</testcase></testsuite>"#,
@@ -1054,12 +1054,40 @@ fn entities_a_report_declares_and_nested_cases_are_refused() {
         ),
         (
             r#"<testsuite><testcase name="a"><testcase name="b"><failure/></testcase></testcase></testsuite>"#,
-            "a <testcase> inside a <testcase>",
+            "a <testcase> inside <testcase>",
+        ),
+        // Suites, cases and outcomes where no writer puts them would be
+        // lost, and with them a failure.
+        (
+            r#"<testsuites><testsuite name="ok"><testcase name="a"/></testsuite><group><testsuite name="s"><testcase name="b"><failure/></testcase></testsuite></group></testsuites>"#,
+            "a <testsuite> inside <group>",
+        ),
+        (
+            r#"<testsuite><unknown><testcase name="hidden"><failure/></testcase></unknown></testsuite>"#,
+            "a <testcase> inside <unknown>",
+        ),
+        (
+            r#"<testsuite><testcase name="a"><vendor-extension><failure message="x"/></vendor-extension></testcase></testsuite>"#,
+            "a <failure> inside <vendor-extension>",
+        ),
+        (
+            r#"<testsuite><testcase name="a"><testsuite name="s"/></testcase></testsuite>"#,
+            "a <testsuite> inside <testcase>",
         ),
     ] {
         let err = read_reader(xml.as_bytes(), std::path::Path::new("r.xml")).expect_err(xml);
         assert!(err.to_string().contains(said), "{err}");
     }
+}
+
+#[test]
+fn testsuites_below_the_root_are_one_more_level_of_suites() {
+    let cases = read_ok(
+        r#"<testsuites><testsuites name="group"><testsuite name="s" tests="1" failures="1"><testcase classname="c" name="b"><failure>boom</failure></testcase></testsuite></testsuites><testsuite name="t" tests="1"><testcase classname="c" name="a"/></testsuite></testsuites>"#,
+    );
+    assert_eq!(names(&cases), ["b", "a"]);
+    assert_eq!(cases[0].status(), TestStatus::Failed);
+    assert_eq!(cases[0].suite_name(), Some("s"));
 }
 
 #[test]

@@ -116,3 +116,31 @@ fn surefire_reruns_make_a_passing_test_flaky_and_failed_reruns_fail() {
     assert_eq!(run.code(), 1, "{}", run.describe());
     assert_eq!(run.records()[0]["status"], "failed", "{}", run.describe());
 }
+
+/// Suites grouped by a `<testsuites>` below the root are read (a failure in
+/// them fails the run); suites or cases inside an element no JUnit writer
+/// uses are a malformed report, not tests lost without a word.
+#[test]
+fn grouped_suites_are_read_and_suites_hidden_in_unknown_elements_error() {
+    let grouped = project_writing(
+        r#"<testsuites><testsuites><testsuite name="s" tests="1" failures="1"><testcase classname="c" name="b"><failure>boom</failure></testcase></testsuite></testsuites><testsuite name="t" tests="1"><testcase classname="c" name="a"/></testsuite></testsuites>"#,
+    );
+    let run = Qaagent::new(grouped.path()).args(["run-all"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let statuses: Vec<(String, String)> = run
+        .records()
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap_or_default().to_string(),
+                r["status"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(statuses, [("b".into(), "failed".into()), ("a".into(), "passed".into())]);
+
+    let hidden = project_writing(
+        r#"<testsuites><testsuite name="ok" tests="1"><testcase classname="c" name="a"/></testsuite><group><testsuite name="s" tests="1" failures="1"><testcase classname="c" name="b"><failure>x</failure></testcase></testsuite></group></testsuites>"#,
+    );
+    assert_suite_errors_with(hidden.path(), "a <testsuite> inside <group>");
+}

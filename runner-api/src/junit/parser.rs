@@ -140,6 +140,18 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
         malformed(self.path, place, message)
     }
 
+    /// A `<name>` at input offset `at` where this reader does not look for
+    /// one (a suite or case inside a test case, any of them or an outcome
+    /// inside an element it skips): malformed, as its tests or failures
+    /// would otherwise be lost without a word.
+    fn unread(&self, name: &str, src: &mut impl Locate, at: u64) -> JunitError {
+        let parent = self.stack.last().map_or("?", |open| &open.name);
+        self.malformed(
+            src.place(at),
+            format!("a <{name}> inside <{parent}>, where no JUnit writer puts one: it would not be read"),
+        )
+    }
+
     /// Turns a quick-xml error found at input offset `at` into ours.
     pub(super) fn xml_error(&self, err: quick_xml::Error, src: &mut impl Locate, at: u64) -> JunitError {
         match err {
@@ -241,14 +253,15 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
                 }
             }
             Some(Kind::Testsuites | Kind::Testsuite) => match name {
-                "testsuite" => self.open_suite(start, src, at)?,
+                // A `<testsuites>` grouping suites below the root is one more level of suites.
+                "testsuite" | "testsuites" => self.open_suite(start, src, at)?,
                 "testcase" => self.open_case(start, src, at)?,
                 "error" | "failure" => self.suite_outcome(start, src, at)?,
                 _ => Kind::Ignored,
             },
             Some(Kind::Testcase) => match name {
                 // Its outcome would belong to no case: no JUnit writer nests them.
-                "testcase" => return Err(self.malformed(src.place(at), "a <testcase> inside a <testcase>")),
+                "testcase" | "testsuite" | "testsuites" => return Err(self.unread(name, src, at)),
                 "failure" => self.open_outcome(start, src, at, TestStatus::Failed)?,
                 "error" => self.open_outcome(start, src, at, TestStatus::Error)?,
                 "skipped" => self.open_outcome(start, src, at, TestStatus::Skipped)?,
@@ -264,7 +277,12 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
                 }
                 _ => Kind::Ignored,
             },
-            Some(Kind::Outcome | Kind::Rerun | Kind::SystemOut | Kind::SystemErr | Kind::Ignored) => Kind::Ignored,
+            Some(Kind::Outcome | Kind::Rerun | Kind::SystemOut | Kind::SystemErr | Kind::Ignored) => {
+                if matches!(name, "testcase" | "testsuite" | "testsuites" | "failure" | "error") {
+                    return Err(self.unread(name, src, at));
+                }
+                Kind::Ignored
+            }
         };
         if empty {
             self.end(kind);
