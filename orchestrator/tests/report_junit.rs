@@ -249,6 +249,23 @@ fn system_out_and_err_are_kept_without_terminal_escapes() {
 }
 
 #[test]
+fn characters_xml_does_not_allow_become_replacement_characters() {
+    let mut result = unit();
+    result.cases[0].name = "odd \u{FFFE}\u{FFFF} name\u{7}".into();
+    result.cases[0].message = Some("bell \u{7} and \u{FFFF}".into());
+    let (_dir, _path, xml) = written(vec![result]);
+    let report = Report::deserialize_from_str(&xml).expect("a CI system's parser reads it");
+    let names: Vec<&str> = report.test_suites[0]
+        .test_cases
+        .iter()
+        .map(|case| case.name.as_str())
+        .collect();
+    // (The bell is gone before: evidence keeps no terminal control characters.)
+    assert!(names.contains(&"odd \u{FFFD}\u{FFFD} name"), "{names:?}");
+    assert!(!xml.contains('\u{FFFE}') && !xml.contains('\u{7}'), "{xml}");
+}
+
+#[test]
 fn suite_errors_without_a_failing_case_become_an_errored_case() {
     let (_dir, _path, xml) = written(vec![crashed(), timed_out_with_a_failure()]);
     let report = Report::deserialize_from_str(&xml).expect("parses");

@@ -50,9 +50,30 @@ pub fn junit_report(run: &LoadedRun) -> Result<Report, ReportError> {
     Ok(report)
 }
 
-/// [`junit_report`] as XML.
+/// [`junit_report`] as XML. Characters XML 1.0 does not allow (control
+/// characters but tab, newline and carriage return; U+FFFE, U+FFFF), which a
+/// tool may put in a name or message, become U+FFFD: written as they are,
+/// they make the whole report unreadable to a CI system's parser.
 pub fn junit_xml(run: &LoadedRun) -> Result<String, ReportError> {
-    junit_report(run)?.to_string().map_err(ReportError::Junit)
+    let xml = junit_report(run)?.to_string().map_err(ReportError::Junit)?;
+    Ok(if xml.chars().all(allowed_in_xml) {
+        xml
+    } else {
+        xml.chars()
+            .map(|c| {
+                if allowed_in_xml(c) {
+                    c
+                } else {
+                    char::REPLACEMENT_CHARACTER
+                }
+            })
+            .collect()
+    })
+}
+
+/// Whether XML 1.0 allows `c` in a document (its `Char` production).
+fn allowed_in_xml(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
 fn suite(entry: &SuiteEntry, records: &[TestRecord]) -> TestSuite {
