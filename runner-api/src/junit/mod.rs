@@ -9,9 +9,15 @@
 //! - `<failure>`, `<error>` and `<skipped>` with `message`, `type` and a body of
 //!   text and CDATA pieces, `<system-out>` / `<system-err>`;
 //! - `time` in any float syntax (`0.5`, `8.6e-05`, `1,5`) or absent;
-//! - `<properties>`, `<rerunFailure>`, `<flakyFailure>` and any element it does
-//!   not know are skipped, as are comments, processing instructions, the XML
-//!   declaration and a UTF-8 byte order mark;
+//! - Maven Surefire's reruns (also nextest's, and what qaagent's own
+//!   `--junit` writes): `<flakyFailure>` / `<flakyError>` and `<rerunFailure>`
+//!   / `<rerunError>` are a case's earlier attempts, so a pass after them is
+//!   flaky, and reruns that failed with no final outcome fail the case;
+//! - `<properties>` and any element it does not know are skipped, as are
+//!   comments, processing instructions, the XML declaration and a UTF-8 byte
+//!   order mark — but a `<testsuite>`, `<testcase>`, `<failure>` or `<error>`
+//!   inside one (or a suite or case inside a case) is malformed: what it
+//!   holds would be lost without a word;
 //! - UTF-8, UTF-16 with a byte order mark, and ISO-8859-1 when the XML
 //!   declaration says so.
 //!
