@@ -130,7 +130,9 @@ pub enum SuiteProblem {
         listed: u64,
     },
     /// The suite's `tests` attribute counts tests, and it lists no case: a
-    /// report that says tests ran and names none is no pass.
+    /// report that says tests ran and names none is no pass. (Listing fewer
+    /// cases than `tests` is not a problem: pytest counts every subtest in
+    /// `tests` and writes one row per test.)
     Unlisted {
         /// `name` of the suite, when given.
         suite: Option<String>,
