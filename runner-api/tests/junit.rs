@@ -1093,9 +1093,9 @@ fn testsuites_below_the_root_are_one_more_level_of_suites() {
 #[test]
 fn a_case_with_no_name_is_no_pass() {
     // As pytest writes the test `pytest.exit()` stopped.
-    let xml = r#"<testsuites><testsuite name="pytest"><testcase classname="t" name="test_one"/><testcase time="0.000" /></testsuite></testsuites>"#;
+    let xml = r#"<testsuites><testsuite name="pytest"><testcase classname="t" name="test_one"/><testcase time="0.000" /><testcase classname="t" name=" &#9; "/></testsuite></testsuites>"#;
     let cases = read_reader(xml.as_bytes(), std::path::Path::new("r.xml")).expect("well-formed");
     let statuses: Vec<TestStatus> = cases.iter().map(JunitCase::status).collect();
-    assert_eq!(statuses, [TestStatus::Passed, TestStatus::Error]);
+    assert_eq!(statuses, [TestStatus::Passed, TestStatus::Error, TestStatus::Error]);
     assert!(cases[1].message().is_some_and(|m| m.contains("no name")));
 }

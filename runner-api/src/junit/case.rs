@@ -206,11 +206,11 @@ impl JunitCase {
         }
     }
 
-    /// A case with no name that would pass is an error instead: it names no
-    /// test that passed. pytest writes `<testcase time="0.000" />` for the
+    /// A case with no name (or only white space) that would pass is an error
+    /// instead: it names no test that passed. pytest writes `<testcase time="0.000" />` for the
     /// test that `pytest.exit()` (or an interrupt) stopped.
     pub(super) fn no_pass_without_a_name(&mut self) {
-        if self.name.is_empty() && self.status == TestStatus::Passed {
+        if self.name.trim().is_empty() && self.status == TestStatus::Passed {
             self.status = TestStatus::Error;
             self.outcome_mut().message =
                 Some("the report lists a test case with no name, which names no test that passed".into());
