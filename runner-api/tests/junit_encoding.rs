@@ -251,3 +251,26 @@ fn what_is_kept_of_a_huge_cdata_section_is_bounded() {
     assert!(out.ends_with("last line"), "{}", &out[out.len() - 100..]);
     assert!(out.contains("bytes left out here"), "the note says what was left out");
 }
+
+#[test]
+fn utf16_without_a_byte_order_mark_windows_1252_and_unknown_encodings() {
+    let (xml, _) = report("UTF-16");
+    for big_endian in [false, true] {
+        let mut bytes = utf16(&xml, big_endian);
+        bytes.drain(..2);
+        let without_bom = read(&bytes).expect("UTF-16 told by its first characters");
+        assert_eq!(without_bom, read(&utf16(&xml, big_endian)).expect("with a BOM"));
+    }
+
+    let mut cp1252 = b"<?xml version=\"1.0\" encoding=\"windows-1252\"?><testsuite><testcase name=\"".to_vec();
+    cp1252.extend_from_slice(&[0x80, b' ', 0x93, b'q', 0x94, b' ', 0xE9]);
+    cp1252.extend_from_slice(b"\"/></testsuite>");
+    assert_eq!(read(&cp1252).expect("Windows-1252")[0].name(), "€ “q” é");
+
+    // UTF-16 declared in bytes that are not (.NET over a string): read as they are.
+    let dotnet = br#"<?xml version="1.0" encoding="utf-16"?><testsuite><testcase name="a"/></testsuite>"#;
+    assert_eq!(read(dotnet).expect("8-bit bytes")[0].name(), "a");
+
+    let err = read(br#"<?xml version="1.0" encoding="Shift_JIS"?><testsuite/>"#).expect_err("not read");
+    assert!(err.to_string().contains("declares encoding \"shift_jis\""), "{err}");
+}

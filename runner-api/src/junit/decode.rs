@@ -1,6 +1,8 @@
-//! Reports not in UTF-8, turned into UTF-8 before parsing: UTF-16 with a
-//! byte order mark, and ISO-8859-1 (Latin-1) as declared in `<?xml …
-//! encoding="…"?>`. Both are decoded here, as the bytes stream by, rather
+//! Reports not in UTF-8, turned into UTF-8 before parsing: UTF-16 (with a
+//! byte order mark, or told by its first characters, `<?`, as XML's
+//! appendix F says), and ISO-8859-1 (Latin-1) or Windows-1252 as declared
+//! in `<?xml … encoding="…"?>`. Any other declared encoding is refused by
+//! name rather than misread as UTF-8. Both are decoded here, as the bytes stream by, rather
 //! than through a general encoding library: they are what JUnit writers
 //! other than UTF-8 ones produce (Windows tools, old Ant and Java set-ups),
 //! and each is a few lines. Line and column of an error in such a report
@@ -23,8 +25,12 @@ const CHUNK_BYTES: usize = 32 * 1024;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Encoding {
     Utf8,
-    Utf16 { big_endian: bool },
+    Utf16 {
+        big_endian: bool,
+    },
     Latin1,
+    /// Latin-1 but for 0x80–0x9F, which are letters and punctuation.
+    Windows1252,
 }
 
 /// The input as UTF-8, whatever it was written in.
@@ -48,6 +54,8 @@ pub(super) enum HeadError {
         line: u64,
         column: u64,
     },
+    /// The declaration names an encoding this reader does not decode.
+    Unsupported(String),
 }
 
 impl<R: Read> Decoded<R> {
@@ -59,16 +67,26 @@ impl<R: Read> Decoded<R> {
             .take(HEAD_BYTES as u64)
             .read_to_end(&mut head)
             .map_err(HeadError::Io)?;
-        let encoding = match head.as_slice() {
-            [0xFF, 0xFE, ..] => Encoding::Utf16 { big_endian: false },
-            [0xFE, 0xFF, ..] => Encoding::Utf16 { big_endian: true },
-            _ if declares_latin1(&head) => Encoding::Latin1,
-            _ => Encoding::Utf8,
+        let (encoding, skip) = match head.as_slice() {
+            [0xFF, 0xFE, ..] => (Encoding::Utf16 { big_endian: false }, 2),
+            [0xFE, 0xFF, ..] => (Encoding::Utf16 { big_endian: true }, 2),
+            [b'<', 0, b'?', 0, ..] => (Encoding::Utf16 { big_endian: false }, 0),
+            [0, b'<', 0, b'?', ..] => (Encoding::Utf16 { big_endian: true }, 0),
+            [0xEF, 0xBB, 0xBF, ..] => (Encoding::Utf8, 3),
+            _ => match declared_encoding(&head).as_deref() {
+                None | Some("utf-8" | "utf8" | "us-ascii" | "ascii") => (Encoding::Utf8, 0),
+                // A declaration we could read byte by byte is not in UTF-16,
+                // whatever it says (.NET's writers over a string say so).
+                Some("utf-16" | "utf-16le" | "utf-16be") => (Encoding::Utf8, 0),
+                Some("iso-8859-1" | "iso8859-1" | "latin1" | "latin-1" | "l1" | "iso_8859-1") => (Encoding::Latin1, 0),
+                Some("windows-1252" | "cp1252") => (Encoding::Windows1252, 0),
+                Some(other) => return Err(HeadError::Unsupported(other.to_string())),
+            },
         };
-        let (skip, step) = match encoding {
-            Encoding::Utf16 { .. } => (2, 2),
-            Encoding::Utf8 if head.starts_with(b"\xEF\xBB\xBF") => (3, 1),
-            Encoding::Utf8 | Encoding::Latin1 => (0, 1),
+        let step = if matches!(encoding, Encoding::Utf16 { .. }) {
+            2
+        } else {
+            1
         };
         // The first character that is not whitespace must be `<`.
         let (mut line, mut column) = (1, 1 + skip as u64 * u64::from(step == 1));
@@ -113,12 +131,17 @@ impl<R: Read> Decoded<R> {
             ));
         }
         let used = match self.encoding {
-            Encoding::Latin1 => {
-                // Each byte is the code point of the same number.
+            Encoding::Latin1 | Encoding::Windows1252 => {
+                // Each byte is the code point of the same number, but
+                // Windows-1252's 0x80–0x9F.
+                let windows = self.encoding == Encoding::Windows1252;
                 for &b in &self.raw {
-                    let mut utf8 = [0; 2];
-                    self.out
-                        .extend_from_slice(char::from(b).encode_utf8(&mut utf8).as_bytes());
+                    let c = match b {
+                        0x80..=0x9F if windows => WINDOWS_1252[usize::from(b - 0x80)],
+                        b => char::from(b),
+                    };
+                    let mut utf8 = [0; 4];
+                    self.out.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
                 }
                 self.raw.len()
             }
@@ -167,24 +190,22 @@ fn decode_utf16(raw: &[u8], big_endian: bool, out: &mut Vec<u8>) -> io::Result<u
     Ok(2 * i)
 }
 
-/// Whether the XML declaration at the start of `head` names ISO-8859-1.
-fn declares_latin1(head: &[u8]) -> bool {
-    let Some(rest) = head.strip_prefix(b"<?xml") else {
-        return false;
-    };
+/// The encoding the XML declaration at the start of `head` names, lower-cased.
+fn declared_encoding(head: &[u8]) -> Option<String> {
+    let rest = head.strip_prefix(b"<?xml")?;
     let decl = &rest[..memchr::memchr(b'>', rest).unwrap_or(rest.len())];
     let decl = String::from_utf8_lossy(decl).to_ascii_lowercase();
-    let Some((_, after)) = decl.split_once("encoding") else {
-        return false;
-    };
+    let (_, after) = decl.split_once("encoding")?;
     let value = after.trim_start().trim_start_matches('=').trim_start();
     let value = value.trim_start_matches(['"', '\'']);
-    let name = value.split(['"', '\'']).next().unwrap_or_default();
-    matches!(
-        name,
-        "iso-8859-1" | "iso8859-1" | "latin1" | "latin-1" | "l1" | "iso_8859-1"
-    )
+    Some(value.split(['"', '\'']).next().unwrap_or_default().trim().to_string())
 }
+
+/// What Windows-1252 has at 0x80–0x9F (U+FFFD where it has nothing).
+const WINDOWS_1252: [char; 32] = [
+    '€', '\u{FFFD}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{FFFD}', 'Ž', '\u{FFFD}', '\u{FFFD}',
+    '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{FFFD}', 'ž', 'Ÿ',
+];
 
 impl<R: Read> Read for Decoded<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {

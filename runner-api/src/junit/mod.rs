@@ -18,8 +18,9 @@
 //!   order mark — but a `<testsuite>`, `<testcase>`, `<failure>` or `<error>`
 //!   inside one (or a suite or case inside a case) is malformed: what it
 //!   holds would be lost without a word;
-//! - UTF-8, UTF-16 with a byte order mark, and ISO-8859-1 when the XML
-//!   declaration says so.
+//! - UTF-8, UTF-16 (with a byte order mark or without), and ISO-8859-1 or
+//!   Windows-1252 when the XML declaration says so; any other declared
+//!   encoding is an error naming it.
 //!
 //! It streams: one pass of quick-xml's events over a buffered reader, no
 //! document tree, so a report of any size costs little more memory than the
@@ -269,6 +270,14 @@ where
             line,
             column,
             message: "text before the root element".to_string(),
+        },
+        HeadError::Unsupported(encoding) => JunitError::Malformed {
+            path: path_for_errors.to_path_buf(),
+            line: 1,
+            column: 1,
+            message: format!(
+                "the report declares encoding {encoding:?}, which qaagent does not read (UTF-8, UTF-16, ISO-8859-1, Windows-1252)"
+            ),
         },
     })?;
     let mut reader = Reader::from_reader(Input::new(decoded));
