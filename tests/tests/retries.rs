@@ -647,6 +647,47 @@ fn a_test_that_failed_then_was_skipped_on_a_retry_fails_the_run() {
     }
 }
 
+/// The same with behave: a scenario that fails, then skips itself on the
+/// retry (`context.scenario.skip`).
+#[test]
+fn a_behave_scenario_failed_then_skipped_on_a_retry_stays_failed() {
+    const STEPS: &str = "import os\nfrom behave import then\n\nMARK = os.path.join(os.path.dirname(__file__), 'ran-once')\n\n\
+        @then('it passes')\ndef passes(context):\n    pass\n\n\
+        @then('it fails, then skips')\ndef flip(context):\n    if os.path.exists(MARK):\n        \
+        context.scenario.skip('resource gone')\n        return\n    open(MARK, 'w').close()\n    assert False, 'real failure'\n";
+    let project = qaagent_tests::project_with(
+        "behave-fail-then-skip",
+        &[
+            (
+                ".qaagent.toml",
+                "[project]\nname = \"flip\"\n[run]\nretry_count = 1\n[tests.behave]\npath = \"features\"\n",
+            ),
+            (
+                "features/flip.feature",
+                "Feature: F\n  Scenario: flip\n    Then it fails, then skips\n\n  Scenario: ok\n    Then it passes\n",
+            ),
+            ("features/steps/steps.py", STEPS),
+        ],
+    );
+    let run = Qaagent::new(project.path()).args(["run-all", "--no-progress"]).run();
+    assert_eq!(run.code(), 1, "it never passed\n{}", run.describe());
+    let records = run.records();
+    let flip = record_for(&records, "behave", "features/flip.feature:2");
+    assert_eq!(
+        qaagent_tests::verdict(flip),
+        serde_json::json!(["failed", 2, false]),
+        "{flip:#}"
+    );
+    let message = flip["error_message"].as_str().unwrap_or_default();
+    assert!(message.contains("real failure"), "{flip:#}");
+    assert!(
+        run.stdout()
+            .contains("features/flip.feature:2 failed, then was skipped when run again"),
+        "{}",
+        run.describe()
+    );
+}
+
 /// A command suite's tool that reports a failing test, then skips it when
 /// asked to run it again: failed, as with pytest above.
 #[test]
