@@ -205,7 +205,7 @@ pub fn merge(mut merged: SuiteResult, mut next: SuiteResult, selection: &Selecti
                 updated.attachments = attachments;
                 merged.warnings.extend(fail_if_skipped_after_failure(&mut updated));
                 updated.flaky = !updated.status.is_failure()
-                    && updated.status != runner_api::TestStatus::Skipped
+                    && updated.status != TestStatus::Skipped
                     && !updated.previous_failures.is_empty();
                 *old = updated;
             }
