@@ -1,10 +1,10 @@
 //! Merging a suite's attempts into one result, and choosing what the next
 //! attempt re-runs.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use runner_api::case::{Identity, PriorFailure};
-use runner_api::{Selection, SuiteResult, TestCase};
+use runner_api::{Selection, SuiteResult, TestCase, TestStatus};
 
 /// What the next attempt should run, or `None` when nothing failed.
 ///
@@ -39,7 +39,9 @@ pub(crate) fn selection_of(result: &SuiteResult, retry: impl Fn(&TestCase) -> bo
 
 /// An attempt's result when it ran only `selection` (a retry, or the first
 /// attempt of `--rerun-failed`), with only the selected tests' rows
-/// ([`Selection::retain_selected`]), for every runner.
+/// ([`Selection::retain_selected`]), for every runner; a test the tool
+/// itself ran again that failed, then was skipped, is failed
+/// ([`fail_if_skipped_after_failure`]).
 pub fn keep_selected(mut result: SuiteResult, selection: &Selection) -> SuiteResult {
     let reported = result.cases.len();
     if !selection.retain_selected(&mut result.cases) {
@@ -48,7 +50,45 @@ pub fn keep_selected(mut result: SuiteResult, selection: &Selection) -> SuiteRes
             result.suite
         );
     }
+    let warnings: Vec<String> = result
+        .cases
+        .iter_mut()
+        .filter_map(fail_if_skipped_after_failure)
+        .collect();
+    result.warnings.extend(warnings);
     result
+}
+
+/// A test that failed and was skipped on a later run never passed: a skip
+/// would let a failure pass the run (a test that skips itself when a
+/// resource it broke is gone, a retry a tool's own rerun plugin skips). It
+/// takes its last failure back as its own (status, message, type, details),
+/// the failures before it stay its previous ones, and it is not flaky.
+/// Returns the warning that says so; `None` (nothing changed) for any other
+/// test.
+fn fail_if_skipped_after_failure(case: &mut TestCase) -> Option<String> {
+    if case.status != TestStatus::Skipped {
+        return None;
+    }
+    let last = case.previous_failures.pop()?;
+    let skipped = case.message.take();
+    case.status = last.status;
+    case.message = last.message;
+    case.error_type = last.error_type;
+    case.details = last.details;
+    case.duration = last.duration;
+    case.failures.clear();
+    case.flaky = false;
+    let why = skipped
+        .as_deref()
+        .and_then(|why| why.lines().map(str::trim).find(|line| !line.is_empty()))
+        .map(|why| format!(" ({why})"))
+        .unwrap_or_default();
+    Some(format!(
+        "{} failed, then was skipped when run again{why}: it never passed, so it counts as {}",
+        case.label(),
+        case.status
+    ))
 }
 
 /// Folds attempt `next` (which ran `selection`) into `merged`.
@@ -56,14 +96,17 @@ pub fn keep_selected(mut result: SuiteResult, selection: &Selection) -> SuiteRes
 /// - a selected test takes the status of its new attempt; failed then passed
 ///   makes it `flaky`; its attempt count grows by the runs of the new attempt
 ///   (more than one when the tool retried it itself), and its earlier
-///   failures come before those the new attempt reports;
+///   failures come before those the new attempt reports; failed, then
+///   skipped, it stays failed ([`fail_if_skipped_after_failure`]);
+/// - rows of one identity are as many tests, matched one to one, failing
+///   ones first;
 /// - rows the tool reports for tests that were not selected are ignored (behave
 ///   lists them as skipped);
 /// - after a whole-suite re-run every reported test counts as re-run;
 /// - suite-level error, exit code and log tail are those of the last attempt;
 ///   durations add up; artifacts, a test's attachments and leaked processes
 ///   accumulate.
-pub fn merge(mut merged: SuiteResult, next: SuiteResult, selection: &Selection) -> SuiteResult {
+pub fn merge(mut merged: SuiteResult, mut next: SuiteResult, selection: &Selection) -> SuiteResult {
     let next_outcome = next.outcome();
     if matches!(selection, Selection::All) {
         // The whole suite ran again: the tests an earlier attempt did not run
@@ -71,7 +114,7 @@ pub fn merge(mut merged: SuiteResult, next: SuiteResult, selection: &Selection) 
         // says so with a row of its own).
         merged.cases.retain(|case| !case.is_unnamed_tests());
     }
-    let selected: Option<std::collections::HashSet<&str>> = match selection {
+    let selected: Option<HashSet<&str>> = match selection {
         Selection::All => None,
         Selection::Only(selectors) => Some(selectors.iter().map(String::as_str).collect()),
     };
@@ -87,35 +130,52 @@ pub fn merge(mut merged: SuiteResult, next: SuiteResult, selection: &Selection) 
         (Some(error), false) => Some((merged.outcome(), error.clone())),
         _ => None,
     };
+    if let Some(selected) = &selected {
+        next.cases
+            .retain(|case| case.selector.as_deref().is_some_and(|s| selected.contains(s)));
+    }
     // Where each case of `next` goes among the merged ones, matched on its
     // whole identity, else on the selector of a stand-in; `None` for a test
-    // not seen before. Decided before any case moves, while `merged` is only
-    // borrowed.
+    // not seen before. A tool may report one identity more than once (two
+    // tests it cannot tell apart, a run it repeated): each row is a test of
+    // its own, as in the first attempt, and takes one merged row, the
+    // failing ones first, so a failing row of the last attempt still fails.
+    // Decided before any case moves, while `merged` is only borrowed.
     let targets: Vec<Option<usize>> = {
-        let position: HashMap<Identity<'_>, usize> = merged
-            .cases
-            .iter()
-            .enumerate()
-            .map(|(i, case)| (case.identity(), i))
-            .collect();
-        let stand_ins: HashMap<&str, usize> = (merged.cases.iter().enumerate())
-            .filter(|(_, case)| case.is_unreported())
-            .filter_map(|(i, case)| Some((case.selector.as_deref()?, i)))
-            .collect();
+        let mut rows: HashMap<Identity<'_>, VecDeque<usize>> = HashMap::new();
+        for (i, case) in merged.cases.iter().enumerate() {
+            rows.entry(case.identity()).or_default().push_back(i);
+        }
+        for positions in rows.values_mut() {
+            positions
+                .make_contiguous()
+                .sort_by_key(|&i| !merged.cases[i].status.is_failure());
+        }
+        let mut stand_ins: HashMap<&str, VecDeque<usize>> = HashMap::new();
+        for (i, case) in merged.cases.iter().enumerate().filter(|(_, case)| case.is_unreported()) {
+            if let Some(selector) = case.selector.as_deref() {
+                stand_ins.entry(selector).or_default().push_back(i);
+            }
+        }
+        let mut taken = HashSet::new();
+        let mut take = |positions: Option<&mut VecDeque<usize>>| {
+            let positions = positions?;
+            while let Some(i) = positions.pop_front() {
+                if taken.insert(i) {
+                    return Some(i);
+                }
+            }
+            None
+        };
         next.cases
             .iter()
             .map(|case| {
-                (position.get(&case.identity()).copied())
-                    .or_else(|| case.selector.as_deref().and_then(|s| stand_ins.get(s).copied()))
+                take(rows.get_mut(&case.identity()))
+                    .or_else(|| take(case.selector.as_deref().and_then(|s| stand_ins.get_mut(s))))
             })
             .collect()
     };
     for (case, target) in next.cases.into_iter().zip(targets) {
-        if let Some(selected) = &selected {
-            if !case.selector.as_deref().is_some_and(|s| selected.contains(s)) {
-                continue;
-            }
-        }
         match target {
             // The test itself, where only its selector was known (it never
             // ran: a share that died, a test the tool did not run): this is
@@ -143,8 +203,9 @@ pub fn merge(mut merged: SuiteResult, next: SuiteResult, selection: &Selection) 
                 let mut attachments = std::mem::take(&mut old.attachments);
                 attachments.append(&mut updated.attachments);
                 updated.attachments = attachments;
+                merged.warnings.extend(fail_if_skipped_after_failure(&mut updated));
                 updated.flaky = !updated.status.is_failure()
-                    && updated.status != runner_api::TestStatus::Skipped
+                    && updated.status != TestStatus::Skipped
                     && !updated.previous_failures.is_empty();
                 *old = updated;
             }
@@ -273,6 +334,78 @@ mod tests {
             (2, 1, 1, 2)
         );
         assert_eq!(merged.outcome(), SuiteOutcome::Failed);
+    }
+
+    fn failed(selector: &str, message: &str) -> TestCase {
+        let mut case = case(selector, TestStatus::Failed);
+        case.message = Some(message.to_string());
+        case
+    }
+
+    #[test]
+    fn failed_then_skipped_stays_failed_with_its_failure() {
+        let mut skipped = case("b", TestStatus::Skipped);
+        skipped.message = Some("resource gone".into());
+        let merged = merge(
+            result(vec![case("a", TestStatus::Passed), failed("b", "real failure")]),
+            result(vec![skipped]),
+            &Selection::Only(vec!["b".into()]),
+        );
+        let b = &merged.cases[1];
+        assert_eq!(
+            (b.status, b.attempts, b.flaky, b.message.as_deref()),
+            (TestStatus::Failed, 2, false, Some("real failure"))
+        );
+        assert!(b.previous_failures.is_empty(), "{:?}", b.previous_failures);
+        assert_eq!(merged.outcome(), SuiteOutcome::Failed);
+        assert_eq!(
+            merged.warnings,
+            ["b failed, then was skipped when run again (resource gone): it never passed, so it counts as failed"]
+        );
+    }
+
+    #[test]
+    fn a_test_the_tool_ran_again_and_skipped_is_failed_too() {
+        // One attempt: the tool's own retry (Playwright, pytest-rerunfailures)
+        // failed it, then skipped it.
+        let mut skipped = case("t", TestStatus::Skipped);
+        skipped.attempts = 2;
+        skipped.previous_failures.push(PriorFailure {
+            status: TestStatus::Error,
+            message: Some("TypeError: x".into()),
+            error_type: Some("TypeError".into()),
+            details: None,
+            duration: 1.5,
+        });
+        let kept = keep_selected(result(vec![skipped, case("s", TestStatus::Skipped)]), &Selection::All);
+        let t = &kept.cases[0];
+        assert_eq!(
+            (t.status, t.attempts, t.message.as_deref(), t.error_type.as_deref()),
+            (TestStatus::Error, 2, Some("TypeError: x"), Some("TypeError"))
+        );
+        assert_eq!(kept.cases[1].status, TestStatus::Skipped, "never failed: a skip");
+        assert_eq!((kept.errors(), kept.skipped_cases(), kept.warnings.len()), (1, 1, 1));
+    }
+
+    #[test]
+    fn rows_of_one_identity_are_as_many_tests_and_a_failing_one_keeps_failing() {
+        let selection = Selection::Only(vec!["b".into()]);
+        let first = result(vec![case("a", TestStatus::Passed), failed("b", "x")]);
+        // The retry's report has `b` twice: failing, then passing.
+        let second = result(vec![failed("b", "again"), case("b", TestStatus::Passed)]);
+        let merged = merge(first, second, &selection);
+        let b: Vec<(TestStatus, u32, bool)> = (merged.cases.iter())
+            .filter(|c| c.name == "b")
+            .map(|c| (c.status, c.attempts, c.flaky))
+            .collect();
+        assert_eq!(b, [(TestStatus::Failed, 2, false), (TestStatus::Passed, 1, false)]);
+        assert_eq!(merged.outcome(), SuiteOutcome::Failed);
+        // Two rows of `b` before, one passing row now: it is the failing
+        // row's retry; the passing row stands.
+        let twice = result(vec![case("b", TestStatus::Passed), failed("b", "x")]);
+        let merged = merge(twice, result(vec![case("b", TestStatus::Passed)]), &selection);
+        let b: Vec<(TestStatus, u32, bool)> = merged.cases.iter().map(|c| (c.status, c.attempts, c.flaky)).collect();
+        assert_eq!(b, [(TestStatus::Passed, 1, false), (TestStatus::Passed, 2, true)]);
     }
 
     #[test]

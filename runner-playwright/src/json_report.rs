@@ -5,7 +5,9 @@
 //!   `--retries` in the suite's args). A test that failed and then passed is
 //!   `passed` and flaky, with one attempt per run and the failed runs as its
 //!   previous failures: the model of qaagent's own retries, whose merge adds
-//!   its attempts to these;
+//!   its attempts to these. One that failed and then was skipped (Playwright
+//!   calls it "flaky") is `skipped` with its failed runs as previous
+//!   failures, which the engine makes a failure: it never passed;
 //! - each run's error as Playwright wrote it, with the expected and received
 //!   lines and the advice of a missing browser ([`failure_text`]);
 //! - each run's attachments (screenshots, traces, videos), which become the

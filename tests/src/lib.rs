@@ -429,3 +429,12 @@ pub fn run_in_terminal(project: &Path, args: &str, no_color: bool) -> String {
     let output = cmd.output().expect("script");
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
+
+/// A record's `[status, attempts, flaky]`, to compare with `json!([…])` in one assertion.
+pub fn verdict(record: &Value) -> Value {
+    Value::Array(vec![
+        record["status"].clone(),
+        record["metadata"]["attempts"].clone(),
+        record["metadata"]["flaky"].clone(),
+    ])
+}

@@ -366,3 +366,75 @@ test('third', async () => {{ {third} }});
         assert_eq!(run.manifest()["counts"]["tests_skipped"], 0, "{}", run.describe());
     }
 }
+
+/// A test that fails, then skips itself when run again (`test.skip` once a
+/// resource it broke is gone), never passed: failed with its failure,
+/// whether qaagent's retry or Playwright's own (`retries: 1`, which calls it
+/// "flaky") ran it again (hostile try: `skipped`, the run passed, with
+/// `flaky = "fail"` too).
+#[test]
+fn a_test_failed_then_skipped_on_a_retry_fails_the_run() {
+    for own_retries in [false, true] {
+        let project = fixture("playwright-projects");
+        let e2e = project.path().join("e2e");
+        let config = std::fs::read_to_string(e2e.join("playwright.config.ts")).expect("config");
+        let (head, _) = config.split_once("  projects: [").expect("projects in the config");
+        let retries = if own_retries { "retries: 1," } else { "retries: 0," };
+        let config = format!("{head}  projects: [{{ name: 'one' }}],\n}});\n")
+            .replace("retries: 1,", retries)
+            .replace("workers: 2,", "workers: 1,");
+        std::fs::write(e2e.join("playwright.config.ts"), config).expect("write config");
+        std::fs::remove_file(e2e.join("tests/cart.spec.ts")).expect("remove spec");
+        let spec = r#"import { test, expect } from '@playwright/test';
+import * as fs from 'fs';
+import * as path from 'path';
+test('ok', async () => {});
+test('flip', async () => {
+  const mark = path.join(process.env.RETRY_STATE_DIR!, 'ran-once');
+  test.skip(fs.existsSync(mark), 'resource gone');
+  fs.writeFileSync(mark, 'x');
+  expect(1).toBe(2);
+});
+"#;
+        std::fs::write(e2e.join("tests/flip.spec.ts"), spec).expect("write spec");
+        let toml = project.path().join(".qaagent.toml");
+        let settings = std::fs::read_to_string(&toml).expect("toml");
+        std::fs::write(&toml, format!("[run]\nflaky = \"fail\"\n{settings}")).expect("write toml");
+        let state = tempfile::tempdir().expect("tempdir");
+        let retries = if own_retries { "0" } else { "1" };
+        let run = Qaagent::new(project.path())
+            .env("RETRY_STATE_DIR", state.path())
+            .args(["run-all", "--no-progress", "--retries", retries, "--junit", "junit.xml"])
+            .run();
+        let how = if own_retries {
+            "Playwright's retry"
+        } else {
+            "qaagent's retry"
+        };
+        assert_eq!(run.code(), 1, "{how}: it never passed\n{}", run.describe());
+        let records = run.records();
+        let flip = (records.iter())
+            .find(|r| r["metadata"]["selector"] == "[one] › flip.spec.ts › flip")
+            .unwrap_or_else(|| panic!("{how}: no record of flip in {records:#?}"));
+        let verdict = qaagent_tests::verdict(flip);
+        assert_eq!(verdict, serde_json::json!(["failed", 2, false]), "{how}: {flip:#}");
+        let message = flip["error_message"].as_str().unwrap_or_default();
+        assert!(message.contains("toBe(expected)"), "{how}: {flip:#}");
+        let stdout = squash(&run.stdout());
+        assert!(
+            stdout.contains("[one] › flip.spec.ts › flip failed, then was skipped when run again (resource gone)"),
+            "{how}: {stdout}"
+        );
+        let junit = std::fs::read_to_string(project.path().join("junit.xml")).expect("junit");
+        let report = Report::deserialize_from_str(&junit).expect("junit parses");
+        let case = (report.test_suites.iter())
+            .flat_map(|suite| suite.test_cases.iter())
+            .find(|case| case.name.as_str() == "flip")
+            .unwrap_or_else(|| panic!("{how}: no flip in {junit}"));
+        assert!(
+            matches!(case.status, TestCaseStatus::NonSuccess { .. }),
+            "{how}: {:?}",
+            case.status
+        );
+    }
+}

@@ -580,3 +580,182 @@ fn rerun_failed_of_another_projects_run_is_a_usage_error() {
     assert!(!rerun.stdout().contains("re-running"), "{}", rerun.describe());
     assert_eq!(rerun.run_dirs().len(), 1, "no new run: {}", rerun.describe());
 }
+
+/// A test that fails, then skips itself when run again (the resource it
+/// broke is gone) never passed: it is failed with its first run's failure,
+/// the run fails and says why, and `--junit` keeps the failure, whether
+/// qaagent or the tool itself ran it again (hostile try: `skipped, attempts
+/// 2`, the run passed and the JUnit report lost the failure).
+#[test]
+fn a_test_that_failed_then_was_skipped_on_a_retry_fails_the_run() {
+    const TESTS: &str = "import os, pytest\n\nMARK = os.path.join(os.path.dirname(__file__), 'ran-once')\n\n\
+        def test_ok():\n    pass\n\n\
+        def test_flip():\n    if os.path.exists(MARK):\n        pytest.skip('resource gone')\n    \
+        open(MARK, 'w').close()\n    assert False, 'real failure'\n";
+    // The plugin's report keeps no details of the run it repeated.
+    for (how, settings, failure) in [
+        (
+            "qaagent's retry",
+            "[run]\nretry_count = 1\n[tests.unit]\npath = \"tests\"\n",
+            "real failure",
+        ),
+        (
+            "pytest-rerunfailures",
+            "[tests.unit]\npath = \"tests\"\nargs = [\"--reruns\", \"1\"]\n",
+            "pytest-rerunfailures ran it again",
+        ),
+    ] {
+        let config = format!("[project]\nname = \"flip\"\n{settings}");
+        let project = qaagent_tests::project_with(
+            "fail-then-skip",
+            &[(".qaagent.toml", &config), ("tests/test_flip.py", TESTS)],
+        );
+        let run = Qaagent::new(project.path())
+            .args(["run-all", "--no-progress", "--junit", "junit.xml"])
+            .run();
+        assert_eq!(run.code(), 1, "{how}: it never passed\n{}", run.describe());
+        assert!(
+            run.stdout().contains(
+                "tests/test_flip.py::test_flip failed, then was skipped when run again (resource gone): \
+                 it never passed, so it counts as failed"
+            ),
+            "{how}\n{}",
+            run.describe()
+        );
+        let records = run.records();
+        let flip = record_for(&records, "unit", "tests/test_flip.py::test_flip");
+        let verdict = qaagent_tests::verdict(flip);
+        assert_eq!(verdict, serde_json::json!(["failed", 2, false]), "{how}: {flip:#}");
+        let message = flip["error_message"].as_str().unwrap_or_default();
+        assert!(message.contains(failure), "{how}: {flip:#}");
+        let report =
+            Report::deserialize_from_str(&qaagent_tests::read_text(&project.path().join("junit.xml"))).expect("junit");
+        let case = (report.test_suites.iter())
+            .flat_map(|suite| suite.test_cases.iter())
+            .find(|case| case.name.as_str() == "test_flip")
+            .expect("test_flip in the JUnit report");
+        match &case.status {
+            TestCaseStatus::NonSuccess { kind, message, .. } => {
+                assert_eq!(*kind, NonSuccessKind::Failure, "{how}");
+                assert!(
+                    message.as_ref().is_some_and(|m| m.as_str().contains(failure)),
+                    "{how}: {message:?}"
+                );
+            }
+            other => panic!("{how}: test_flip is {other:?} in the JUnit report"),
+        }
+    }
+}
+
+/// The same with behave: a scenario that fails, then skips itself on the
+/// retry (`context.scenario.skip`).
+#[test]
+fn a_behave_scenario_failed_then_skipped_on_a_retry_stays_failed() {
+    const STEPS: &str = "import os\nfrom behave import then\n\nMARK = os.path.join(os.path.dirname(__file__), 'ran-once')\n\n\
+        @then('it passes')\ndef passes(context):\n    pass\n\n\
+        @then('it fails, then skips')\ndef flip(context):\n    if os.path.exists(MARK):\n        \
+        context.scenario.skip('resource gone')\n        return\n    open(MARK, 'w').close()\n    assert False, 'real failure'\n";
+    let project = qaagent_tests::project_with(
+        "behave-fail-then-skip",
+        &[
+            (
+                ".qaagent.toml",
+                "[project]\nname = \"flip\"\n[run]\nretry_count = 1\n[tests.behave]\npath = \"features\"\n",
+            ),
+            (
+                "features/flip.feature",
+                "Feature: F\n  Scenario: flip\n    Then it fails, then skips\n\n  Scenario: ok\n    Then it passes\n",
+            ),
+            ("features/steps/steps.py", STEPS),
+        ],
+    );
+    let run = Qaagent::new(project.path()).args(["run-all", "--no-progress"]).run();
+    assert_eq!(run.code(), 1, "it never passed\n{}", run.describe());
+    let records = run.records();
+    let flip = record_for(&records, "behave", "features/flip.feature:2");
+    assert_eq!(
+        qaagent_tests::verdict(flip),
+        serde_json::json!(["failed", 2, false]),
+        "{flip:#}"
+    );
+    let message = flip["error_message"].as_str().unwrap_or_default();
+    assert!(message.contains("real failure"), "{flip:#}");
+    assert!(
+        run.stdout()
+            .contains("features/flip.feature:2 failed, then was skipped when run again"),
+        "{}",
+        run.describe()
+    );
+}
+
+/// A command suite's tool that reports a failing test, then skips it when
+/// asked to run it again: failed, as with pytest above.
+#[test]
+fn a_command_suites_test_failed_then_skipped_stays_failed() {
+    let retried = r#"<testcase classname="c" name="b"><skipped message="gone"/></testcase>"#;
+    let (run, records) = run_command_suite("cmd-fail-then-skip", retried);
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let statuses: Vec<(&str, &str, u64)> = records.iter().map(status_of).collect();
+    assert_eq!(statuses, [("a", "passed", 1), ("b", "failed", 2)], "{records:#?}");
+    assert_eq!(records[1]["error_message"], "b broke", "{:#}", records[1]);
+    assert!(
+        run.stdout()
+            .contains("b failed, then was skipped when run again (gone)"),
+        "{}",
+        run.describe()
+    );
+}
+
+/// A retry whose report has the retried test twice, failing then passing:
+/// each row is a test, as in a first attempt, so a failing row keeps the run
+/// failed and no attempt count exceeds the attempts made (hostile try: PASSED,
+/// "1 flaky", "passed on attempt 3" after 2 attempts).
+#[test]
+fn a_retry_reporting_a_test_twice_keeps_its_failing_row() {
+    let retried =
+        r#"<testcase classname="c" name="b"><failure message="again"/></testcase><testcase classname="c" name="b"/>"#;
+    let (run, records) = run_command_suite("cmd-dup-rows", retried);
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let statuses: Vec<(&str, &str, u64)> = records.iter().map(status_of).collect();
+    assert_eq!(
+        statuses,
+        [("a", "passed", 1), ("b", "failed", 2), ("b", "passed", 1)],
+        "{records:#?}"
+    );
+    assert!(records.iter().all(|r| r["metadata"]["flaky"] == false), "{records:#?}");
+    let stdout = squash(&run.stdout());
+    assert!(!stdout.contains("FLAKY c") && !stdout.contains("attempt 3"), "{stdout}");
+}
+
+/// Runs a command suite with one retry whose tool reports `a` passing and
+/// `b` failing, then, run again, the test cases `retried`; the run's output
+/// and records.
+fn run_command_suite(prefix: &str, retried: &str) -> (RunOutput, Vec<Value>) {
+    let first =
+        r#"<testcase classname="c" name="a"/><testcase classname="c" name="b"><failure message="b broke"/></testcase>"#;
+    let tool = format!(
+        "#!/bin/sh\nif [ -e ran-once ]; then cases='{retried}'; else cases='{first}'; fi\ntouch ran-once\n\
+         echo \"<testsuite name='s'>$cases</testsuite>\" > \"$1\"\n! grep -q '<failure' \"$1\"\n"
+    );
+    let config = "[project]\nname = \"c\"\n[run]\nretry_count = 1\n[tests.c]\nrunner = \"command\"\npath = \"t\"\n\
+                  command = [\"./tool.sh\", \"{junit}\"]\nrerun = [\"--only\", \"{selectors}\"]\n";
+    let project = qaagent_tests::project_with(
+        prefix,
+        &[(".qaagent.toml", config), ("tool.sh", &tool), ("t/.keep", "")],
+    );
+    let script = project.path().join("tool.sh");
+    let mut permissions = std::fs::metadata(&script).expect("tool").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(&script, permissions).expect("chmod");
+    let run = Qaagent::new(project.path()).args(["run-all", "--no-progress"]).run();
+    let records = run.records();
+    (run, records)
+}
+
+fn status_of(record: &Value) -> (&str, &str, u64) {
+    (
+        record["name"].as_str().unwrap_or_default(),
+        record["status"].as_str().unwrap_or_default(),
+        record["metadata"]["attempts"].as_u64().unwrap_or_default(),
+    )
+}
