@@ -20,6 +20,7 @@ pub mod probe;
 pub mod process;
 pub mod python;
 pub mod redact;
+pub mod report_dir;
 pub mod result;
 pub mod route;
 pub mod runner;
