@@ -31,7 +31,10 @@
 //!   the orchestrator re-runs the whole suite, and the runner says so.
 //! - Before each attempt, a report already at `{junit}` is moved out of the
 //!   way ([`runner_api::conclude::set_aside_reports`]), so only what the tool
-//!   writes can be read. A report outside `{out}` is copied into the
+//!   writes can be read. A directory is read with its subdirectories, not
+//!   qaagent's own output inside it ([`runner_api::report_dir`]); one
+//!   holding the project is refused. Each case's record refers to its own
+//!   report file. A report outside `{out}` is copied into the
 //!   attempt's output dir once read, so a retry cannot overwrite it: each
 //!   attempt's artifacts hold its own report.
 //! - The tool's report decides the result; its exit code must be one of

@@ -5,9 +5,10 @@
 //! The report may live outside the attempt's output directory (nextest writes
 //! below the workspace's `target/`); whatever was there before the attempt
 //! was moved away first ([`runner_api::conclude::set_aside_reports`]), so
-//! every file found here is this attempt's. Such a report is copied into the
-//! attempt's output dir as soon as it is read ([`keep`]), so that each
-//! attempt's artifacts hold its own report.
+//! every report found here is this attempt's; other XML left there (not
+//! qaagent's to move) is read too, and is an error saying why. Such a
+//! report is copied into the attempt's output dir as soon as it is read
+//! ([`keep`]), so that each attempt's artifacts hold its own report.
 
 use std::path::{Path, PathBuf};
 
