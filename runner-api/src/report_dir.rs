@@ -28,10 +28,20 @@ use crate::runner::RunnerError;
 
 /// The report files at `report` for this attempt: the file itself, or the
 /// `*.xml` files below the directory ([`junit::xml_files_in`]) that are not
-/// qaagent's own output. Nothing there is an empty list.
+/// qaagent's own output. Nothing there is an empty list; a directory that
+/// is itself qaagent's output root or a stored run is an error (its
+/// reports are qaagent's copies).
 pub fn report_files(ctx: &SuiteContext, report: &Path) -> Result<Vec<PathBuf>, JunitError> {
     if report.is_dir() {
         let root = output_root(ctx).and_then(|root| std::fs::canonicalize(root).ok());
+        if is_qaagent_output(report, root.as_deref()) {
+            return Err(JunitError::Io {
+                path: report.to_path_buf(),
+                source: std::io::Error::other(
+                    "it is qaagent's own output (the run's --out directory, or a stored run): point `junit` at the directory the tool writes its reports to",
+                ),
+            });
+        }
         junit::xml_files_in_except(report, &|dir| is_qaagent_output(dir, root.as_deref()))
     } else if std::fs::symlink_metadata(report).is_ok() {
         Ok(vec![report.to_path_buf()])

@@ -187,6 +187,29 @@ fn the_runs_output_dir_inside_the_report_dir_is_never_read_as_the_tools_report()
 }
 
 #[test]
+fn a_report_dir_that_is_the_runs_output_dir_is_refused() {
+    // Its suites' directories hold qaagent's copies of reports (and the
+    // reports it set aside): a second run whose tool wrote nothing passed.
+    let script = format!(
+        "if [ ! -f first-done ]; then mkdir -p build; echo '{}' > build/TEST-r.xml; fi; touch first-done",
+        report("t", false)
+    );
+    let project = command_project(&script, "build", "", &[]);
+    let runs = tempfile::tempdir().expect("tempdir");
+    for run in [1, 2] {
+        let out = Qaagent::with_runs_dir(project.path(), runs.path())
+            .args(["run-all", "--no-progress", "--out", "build"])
+            .run();
+        assert_eq!(out.code(), 1, "run {run}: {}", out.describe());
+        assert!(
+            out.stdout().contains("it is qaagent's own output"),
+            "{}",
+            out.describe()
+        );
+    }
+}
+
+#[test]
 fn stored_runs_inside_the_report_dir_are_never_read_as_the_tools_report() {
     second_run_without_a_report(&[], Some("build/runs"));
 }
