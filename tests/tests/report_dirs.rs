@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use qaagent_tests::{project_with, read_text, Qaagent};
+use qaagent_tests::{project_with, read_text, Qaagent, RunOutput};
 use serde_json::Value;
 
 /// A project with one `command` suite `c` running `script` with sh in the
@@ -160,23 +160,32 @@ fn a_record_refers_to_its_own_report_not_to_every_report_of_the_directory() {
     }
 }
 
-/// Runs the project twice: its tool writes a passing report below `build/`
-/// the first time only; the second run must not pass on what the first left.
-fn second_run_without_a_report(args: &[&str], runs_dir: Option<&str>) {
+/// Runs a project twice with `args`, evidence to `runs_dir` below it (else
+/// a temporary one): its tool writes a passing report at `report` (below
+/// `build/`, the report dir) the first time only, and nothing the second.
+/// Only what the runs printed and their exits are left: the project is gone.
+fn twice_writing_once(report_at: &str, args: &[&str], runs_dir: Option<&str>) -> [RunOutput; 2] {
     let script = format!(
-        "if [ ! -f first-done ]; then mkdir -p build/test-results; echo '{}' > build/test-results/TEST-r.xml; fi; touch first-done",
+        "if [ ! -f first-done ]; then mkdir -p $(dirname {report_at}); echo '{}' > {report_at}; fi; touch first-done",
         report("t", false)
     );
     let project = command_project(&script, "build", "", &[]);
     let runs = tempfile::tempdir().expect("tempdir");
     let runs_dir = runs_dir.map_or_else(|| runs.path().to_path_buf(), |dir| project.path().join(dir));
-    for (run, code) in [(1, 0), (2, 1)] {
-        let out = Qaagent::with_runs_dir(project.path(), &runs_dir)
+    [1, 2].map(|_| {
+        Qaagent::with_runs_dir(project.path(), &runs_dir)
             .args(["run-all", "--no-progress"])
             .args(args)
-            .run();
-        assert_eq!(out.code(), code, "run {run}: {}", out.describe());
-    }
+            .run()
+    })
+}
+
+/// The second of [`twice_writing_once`] must not pass on what the first left.
+fn second_run_without_a_report(args: &[&str], runs_dir: Option<&str>) {
+    let [first, second] = twice_writing_once("build/test-results/TEST-r.xml", args, runs_dir);
+    assert_eq!(first.code(), 0, "{}", first.describe());
+    assert_eq!(second.code(), 1, "{}", second.describe());
+    assert!(second.stdout().contains("no report written"), "{}", second.describe());
 }
 
 #[test]
@@ -190,21 +199,12 @@ fn the_runs_output_dir_inside_the_report_dir_is_never_read_as_the_tools_report()
 fn a_report_dir_that_is_the_runs_output_dir_is_refused() {
     // Its suites' directories hold qaagent's copies of reports (and the
     // reports it set aside): a second run whose tool wrote nothing passed.
-    let script = format!(
-        "if [ ! -f first-done ]; then mkdir -p build; echo '{}' > build/TEST-r.xml; fi; touch first-done",
-        report("t", false)
-    );
-    let project = command_project(&script, "build", "", &[]);
-    let runs = tempfile::tempdir().expect("tempdir");
-    for run in [1, 2] {
-        let out = Qaagent::with_runs_dir(project.path(), runs.path())
-            .args(["run-all", "--no-progress", "--out", "build"])
-            .run();
-        assert_eq!(out.code(), 1, "run {run}: {}", out.describe());
+    for run in twice_writing_once("build/TEST-r.xml", &["--out", "build"], None) {
+        assert_eq!(run.code(), 1, "{}", run.describe());
         assert!(
-            out.stdout().contains("it is qaagent's own output"),
+            run.stdout().contains("it is qaagent's own output"),
             "{}",
-            out.describe()
+            run.describe()
         );
     }
 }
