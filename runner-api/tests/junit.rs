@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use runner_api::junit::{for_each_case, read_dir, read_file, read_reader, xml_files_in, JunitCase, JunitError};
+use runner_api::junit::{
+    for_each_case, looks_like_report, read_dir, read_file, read_reader, xml_files_in, JunitCase, JunitError,
+};
 use runner_api::TestStatus;
 
 fn data(name: &str) -> PathBuf {
@@ -849,6 +851,31 @@ fn read_dir_takes_the_xml_files_inside_and_in_subdirectories() {
     let empty = tempfile::tempdir().expect("temp dir");
     assert!(xml_files_in(empty.path()).expect("list").is_empty());
     assert!(read_dir(empty.path()).expect("no reports").is_empty());
+}
+
+#[test]
+fn only_a_testsuite_root_or_an_empty_file_looks_like_a_report() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = |name: &str, body: &[u8]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, body).expect("write");
+        path
+    };
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain("<testsuites/>".encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    for (name, body, report) in [
+        ("a.xml", &b"<?xml version='1.0'?><!-- c --><testsuite/>"[..], true),
+        ("b.xml", b"<j:testsuites xmlns:j='urn:x'/>", true),
+        ("c.xml", &utf16, true),
+        ("d.xml", b"", true),
+        ("pom.xml", b"<project/>", false),
+        ("e.xml", b"not xml at all", false),
+    ] {
+        assert_eq!(looks_like_report(&file(name, body)), report, "{name}");
+    }
+    assert!(!looks_like_report(&dir.path().join("missing.xml")));
 }
 
 #[test]

@@ -357,7 +357,7 @@ pub fn xml_files_in(dir: &Path) -> Result<Vec<PathBuf>, JunitError> {
 /// [`xml_files_in`], leaving out every subdirectory for which `foreign`
 /// says yes (qaagent's own output inside a report directory: its copies of
 /// earlier reports are not the tool's new ones).
-pub fn xml_files_in_except(dir: &Path, foreign: &dyn Fn(&Path) -> bool) -> Result<Vec<PathBuf>, JunitError> {
+pub(crate) fn xml_files_in_except(dir: &Path, foreign: &dyn Fn(&Path) -> bool) -> Result<Vec<PathBuf>, JunitError> {
     let mut files = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let mut dirs = vec![dir.to_path_buf()];
