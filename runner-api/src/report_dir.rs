@@ -80,12 +80,13 @@ pub fn set_aside_reports(ctx: &SuiteContext, report: &Path) -> Result<(), Runner
         source,
     };
     let in_dir = report.is_dir();
-    let files = report_files(ctx, report).map_err(|err| {
-        io_error(
+    let files = report_files(ctx, report).map_err(|err| match err {
+        JunitError::Io { path, source } => io_error("cannot list the reports in", &path, source),
+        err => io_error(
             "cannot list the reports in",
             report,
             std::io::Error::other(err.to_string()),
-        )
+        ),
     })?;
     let (dir, stale) = match (&ctx.previous_output_dir, ctx.attempt) {
         (Some(previous), attempt) if attempt > 1 => (previous.as_path(), false),
