@@ -2,15 +2,16 @@
 //! [`SuiteResult`]. Shared by every runner so none of them can report a pass
 //! that did not happen.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::case::TestCase;
 use crate::context::SuiteContext;
 use crate::junit::{JunitError, SuiteProblem};
 use crate::process::{log_tail, ExitKind, ProcessOutcome};
 use crate::result::{SuiteOutcome, SuiteResult, ToolRun};
-use crate::runner::RunnerError;
 use crate::stream::Streamed;
+
+pub use crate::report_dir::set_aside_reports;
 
 /// How many log lines an error result carries.
 pub const LOG_TAIL_LINES: usize = 30;
@@ -258,86 +259,6 @@ fn names_a_failure(cases: &[TestCase]) -> bool {
     (cases.iter()).any(|case| case.status.is_failure() && !case.is_unnamed_tests())
 }
 
-/// Before an attempt, moves any report already at `report` (a file, or the
-/// `*.xml` files of a directory) out of the way, so that only what the tool
-/// writes during the attempt can be read — a report merely touched, or left
-/// as it was, is never taken for a new one. A report left by the previous
-/// attempt goes to that attempt's output dir (its artifacts) under its own
-/// name, or, when that attempt already kept a copy there, is removed; one
-/// that was there before the run goes to this first attempt's
-/// output dir as `stale-NAME`. A report inside this attempt's output dir
-/// needs nothing: that directory is new.
-pub fn set_aside_reports(ctx: &SuiteContext, report: &Path) -> Result<(), RunnerError> {
-    if report.starts_with(&ctx.output_dir) {
-        return Ok(());
-    }
-    let io_error = |what, path: &Path, source| RunnerError::Io {
-        what,
-        path: path.to_path_buf(),
-        source,
-    };
-    let files = if report.is_dir() {
-        crate::junit::xml_files_in(report).map_err(|err| {
-            io_error(
-                "cannot list the reports in",
-                report,
-                std::io::Error::other(err.to_string()),
-            )
-        })?
-    } else if std::fs::symlink_metadata(report).is_ok() {
-        vec![report.to_path_buf()]
-    } else {
-        Vec::new()
-    };
-    let (dir, prefix) = match (&ctx.previous_output_dir, ctx.attempt) {
-        (Some(previous), attempt) if attempt > 1 => (previous.as_path(), ""),
-        _ => (ctx.output_dir.as_path(), "stale-"),
-    };
-    for file in files {
-        let name = file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if prefix.is_empty() && std::fs::symlink_metadata(dir.join(&name)).is_ok() {
-            // The previous attempt already kept its copy (the command runner
-            // copies a report into its attempt's artifacts once read).
-            log::debug!(
-                "[{}] removing {}: attempt {} kept a copy",
-                ctx.suite,
-                file.display(),
-                ctx.attempt - 1
-            );
-            std::fs::remove_file(&file).map_err(|source| io_error("cannot remove an earlier report", &file, source))?;
-            continue;
-        }
-        let mut to = dir.join(format!("{prefix}{name}"));
-        let mut n = 1;
-        while std::fs::symlink_metadata(&to).is_ok() {
-            to = dir.join(format!("{prefix}{name}.{n}"));
-            n += 1;
-        }
-        log::info!(
-            "[{}] moving the report {} out of the way to {} before attempt {}",
-            ctx.suite,
-            file.display(),
-            to.display(),
-            ctx.attempt
-        );
-        move_file(&file, &to)
-            .map_err(|source| io_error("cannot move an earlier report out of the way", &file, source))?;
-    }
-    Ok(())
-}
-
-/// Renames `from` to `to`, or copies and removes it across file systems.
-fn move_file(from: &Path, to: &Path) -> std::io::Result<()> {
-    if std::fs::rename(from, to).is_ok() {
-        return Ok(());
-    }
-    crate::outdir::copy_file(from, to)?;
-    std::fs::remove_file(from)
-}
-
 /// What a report-less attempt's stream gives: "3 test(s) recorded from
 /// pytest's live stream, 1 running, 2 never ran".
 fn from_stream(tool: &str, streamed: &Streamed) -> String {
@@ -485,60 +406,5 @@ mod tests {
             (unrun.status, unrun.selector.as_deref()),
             (crate::TestStatus::Error, None)
         );
-    }
-
-    #[test]
-    fn earlier_reports_go_to_the_artifacts_of_who_left_them() {
-        let root = tempfile::tempdir().expect("tempdir");
-        let report = root.path().join("reports/junit.xml");
-        std::fs::create_dir_all(report.parent().expect("parent")).expect("mkdir");
-        let first = root.path().join("out");
-        std::fs::create_dir(&first).expect("mkdir");
-        let mut ctx = SuiteContext::new("s", root.path(), root.path(), &first);
-
-        // There before the run: the first attempt's `stale-` artifact.
-        std::fs::write(&report, "old").expect("write");
-        set_aside_reports(&ctx, &report).expect("set aside");
-        assert!(!report.exists());
-        assert_eq!(
-            std::fs::read_to_string(first.join("stale-junit.xml")).expect("read"),
-            "old"
-        );
-
-        // Left by attempt 1: attempt 1's artifact, under its own name.
-        std::fs::write(&report, "attempt 1").expect("write");
-        let second = first.join("attempt-2");
-        std::fs::create_dir(&second).expect("mkdir");
-        ctx.output_dir = second.clone();
-        ctx.previous_output_dir = Some(first.clone());
-        ctx.attempt = 2;
-        set_aside_reports(&ctx, &report).expect("set aside");
-        assert_eq!(
-            std::fs::read_to_string(first.join("junit.xml")).expect("read"),
-            "attempt 1"
-        );
-
-        // Left by attempt 2, which kept its copy already: removed, the copy untouched.
-        std::fs::write(second.join("junit.xml"), "attempt 2's copy").expect("write");
-        std::fs::write(&report, "attempt 2").expect("write");
-        ctx.output_dir = first.join("attempt-3");
-        ctx.previous_output_dir = Some(second.clone());
-        ctx.attempt = 3;
-        set_aside_reports(&ctx, &report).expect("removed");
-        assert!(!report.exists());
-        assert!(!second.join("junit.xml.1").exists());
-        assert_eq!(
-            std::fs::read_to_string(second.join("junit.xml")).expect("read"),
-            "attempt 2's copy"
-        );
-        std::fs::remove_file(second.join("junit.xml")).expect("rm");
-
-        // Nothing there, or a report inside the attempt's own new dir: nothing to do.
-        set_aside_reports(&ctx, &report).expect("nothing to move");
-        std::fs::create_dir(&ctx.output_dir).expect("mkdir");
-        let inside = ctx.output_dir.join("junit.xml");
-        std::fs::write(&inside, "mine").expect("write");
-        set_aside_reports(&ctx, &inside).expect("left alone");
-        assert!(inside.exists());
     }
 }

@@ -7,7 +7,8 @@
 //! returns a [`SuiteResult`]. Everything a runner needs to do that well lives
 //! here so runners stay small: JUnit reading ([`junit`]), supervised child
 //! processes ([`process`]), turning a tool's exit into an honest outcome
-//! ([`conclude`]), Python discovery ([`python`]), route mapping ([`route`]) and keeping
+//! ([`conclude`]), a report directory the tool writes to outside its output
+//! dir ([`report_dir`]), Python discovery ([`python`]), route mapping ([`route`]) and keeping
 //! secrets out of what qaagent writes ([`redact`]).
 
 pub mod cancel;
@@ -20,6 +21,7 @@ pub mod probe;
 pub mod process;
 pub mod python;
 pub mod redact;
+pub mod report_dir;
 pub mod result;
 pub mod route;
 pub mod runner;

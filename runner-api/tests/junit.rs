@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use runner_api::junit::{for_each_case, read_dir, read_file, read_reader, xml_files_in, JunitCase, JunitError};
+use runner_api::junit::{
+    for_each_case, looks_like_report, read_dir, read_file, read_reader, xml_files_in, JunitCase, JunitError,
+};
 use runner_api::TestStatus;
 
 fn data(name: &str) -> PathBuf {
@@ -833,17 +835,47 @@ fn read_dir_takes_the_xml_files_inside_and_in_subdirectories() {
         r#"<testsuite><testcase name="from-d"/></testsuite>"#,
     )
     .expect("write");
-    // A linked directory is not entered: here it would loop.
+    // A linked directory is entered (a failing report in a linked `sub/`
+    // once passed the run), each directory once: this one links back up.
     std::os::unix::fs::symlink(dir.path(), dir.path().join("sub/loop")).expect("symlink");
 
     // A failing report in a subdirectory once went unread and the run passed.
     let cases = read_dir(dir.path()).expect("reports");
     assert_eq!(names(&cases), ["from-a", "from-b", "from-c", "from-d"]);
 
-    assert!(read_dir(&dir.path().join("sub")).is_ok_and(|cases| cases.len() == 1));
+    // From `sub/`, the link leads to the rest, and `sub/d.xml` is read once.
+    let from_sub = read_dir(&dir.path().join("sub")).expect("reports");
+    let mut from_sub = names(&from_sub);
+    from_sub.sort_unstable();
+    assert_eq!(from_sub, ["from-a", "from-b", "from-c", "from-d"]);
     let empty = tempfile::tempdir().expect("temp dir");
     assert!(xml_files_in(empty.path()).expect("list").is_empty());
     assert!(read_dir(empty.path()).expect("no reports").is_empty());
+}
+
+#[test]
+fn only_a_testsuite_root_or_an_empty_file_looks_like_a_report() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = |name: &str, body: &[u8]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, body).expect("write");
+        path
+    };
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain("<testsuites/>".encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    for (name, body, report) in [
+        ("a.xml", &b"<?xml version='1.0'?><!-- c --><testsuite/>"[..], true),
+        ("b.xml", b"<j:testsuites xmlns:j='urn:x'/>", true),
+        ("c.xml", &utf16, true),
+        ("d.xml", b"", true),
+        ("pom.xml", b"<project/>", false),
+        ("e.xml", b"not xml at all", false),
+    ] {
+        assert_eq!(looks_like_report(&file(name, body)), report, "{name}");
+    }
+    assert!(!looks_like_report(&dir.path().join("missing.xml")));
 }
 
 #[test]

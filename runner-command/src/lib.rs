@@ -31,7 +31,10 @@
 //!   the orchestrator re-runs the whole suite, and the runner says so.
 //! - Before each attempt, a report already at `{junit}` is moved out of the
 //!   way ([`runner_api::conclude::set_aside_reports`]), so only what the tool
-//!   writes can be read. A report outside `{out}` is copied into the
+//!   writes can be read. A directory is read with its subdirectories, not
+//!   qaagent's own output inside it ([`runner_api::report_dir`]); one
+//!   holding the project is refused. Each case's record refers to its own
+//!   report file. A report outside `{out}` is copied into the
 //!   attempt's output dir once read, so a retry cannot overwrite it: each
 //!   attempt's artifacts hold its own report.
 //! - The tool's report decides the result; its exit code must be one of
@@ -271,6 +274,7 @@ impl Runner for CommandRunner {
             )));
         }
         log::debug!("[{}] in {}: {:?}", ctx.suite, prepared.cwd.display(), argv);
+        refuse_the_project_as_report_dir(&prepared.junit, ctx)?;
 
         set_aside_reports(ctx, &prepared.junit)?;
         let process = ctx.run_supervised(cmd).map_err(|err| {
@@ -290,9 +294,17 @@ impl Runner for CommandRunner {
             RunnerError::ToolMissing { tool: program.clone(), hint }
         })?;
 
-        let (rows, report_files) = report::read(&prepared.junit);
-        let junit = match rows {
-            Ok(report) => JunitOutcome::read(into_cases(report.cases, &settings), report.problems),
+        let (reports, report_files) = report::read(ctx, &prepared.junit);
+        let kept = report::keep(ctx, &prepared.junit, report_files);
+        let junit = match reports {
+            Ok(reports) => {
+                let (mut cases, mut problems) = (Vec::new(), Vec::new());
+                for (mut report, source) in reports.into_iter().zip(&kept) {
+                    cases.extend(into_cases(report.cases, &settings, source));
+                    problems.append(&mut report.problems);
+                }
+                JunitOutcome::read(cases, problems)
+            }
             Err(outcome) => outcome,
         };
         let failures = match &junit {
@@ -309,7 +321,7 @@ impl Runner for CommandRunner {
             process,
             junit,
             ok_codes: &settings.ok_exit_codes,
-            artifacts: report::keep(ctx, report_files),
+            artifacts: kept,
         });
         if let ExitKind::Code(code) = exit {
             if failures > 0 && !settings.ok_exit_codes.contains(&code) && result.error.is_some() {
@@ -326,10 +338,12 @@ impl Runner for CommandRunner {
     }
 }
 
-/// Cases from JUnit rows; each gets a selector only when the suite can select
-/// tests again (it has a `rerun` template), so retries of a suite without one
-/// re-run it whole.
-fn into_cases(rows: Vec<runner_api::junit::JunitCase>, settings: &CommandSettings) -> Vec<TestCase> {
+/// Cases from the JUnit rows of the report kept at `source`, each naming
+/// that report as its own (its record refers to it, not to every report of
+/// a directory of thousands). Each gets a selector only when the suite can
+/// select tests again (it has a `rerun` template), so retries of a suite
+/// without one re-run it whole.
+fn into_cases(rows: Vec<runner_api::junit::JunitCase>, settings: &CommandSettings, source: &Path) -> Vec<TestCase> {
     rows.into_iter()
         .map(|row| {
             let selector = settings
@@ -338,9 +352,30 @@ fn into_cases(rows: Vec<runner_api::junit::JunitCase>, settings: &CommandSetting
                 .map(|_| template::selector(&settings.selector, &row));
             let mut case = row.into_test_case();
             case.selector = selector;
+            case.attachments = vec![source.to_path_buf()];
             case
         })
         .collect()
+}
+
+/// A report directory holding the project (`junit = "."`) is refused:
+/// every `*.xml` file below it would be read as the tool's report (a
+/// `pom.xml`, test data), and any report the project keeps moved away
+/// before each attempt.
+fn refuse_the_project_as_report_dir(junit: &Path, ctx: &SuiteContext) -> Result<(), RunnerError> {
+    let (Ok(junit), Ok(project)) = (std::fs::canonicalize(junit), std::fs::canonicalize(&ctx.project_dir)) else {
+        return Ok(());
+    };
+    if !project.starts_with(&junit) {
+        return Ok(());
+    }
+    Err(RunnerError::Settings(SettingsError {
+        key: Some("junit".into()),
+        message: format!(
+            "junit: the report directory {} holds the project: every *.xml file below it would be read as the tool's report; point `junit` at the file or directory the tool writes its reports to (e.g. \"build/test-results\")",
+            junit.display()
+        ),
+    }))
 }
 
 fn expand(placeholders: &Placeholders, key: &str, text: &str) -> Result<String, RunnerError> {
@@ -437,13 +472,15 @@ mod tests {
     fn selectors_only_with_a_rerun_template() {
         let row = || runner_api::junit::JunitCase::new("adds", "test", runner_api::TestStatus::Failed);
         let plain = CommandSettings::from_table(&toml::from_str("command = ['t']").expect("toml")).expect("ok");
-        assert_eq!(into_cases(vec![row()], &plain)[0].selector, None);
+        assert_eq!(into_cases(vec![row()], &plain, Path::new("r.xml"))[0].selector, None);
         let rerun = CommandSettings::from_table(
             &toml::from_str("command = ['t']\nrerun = ['{selectors}']\nselector = '{classname}.{name}'").expect("toml"),
         )
         .expect("ok");
         assert_eq!(
-            into_cases(vec![row()], &rerun)[0].selector.as_deref(),
+            into_cases(vec![row()], &rerun, Path::new("r.xml"))[0]
+                .selector
+                .as_deref(),
             Some("test.adds")
         );
     }

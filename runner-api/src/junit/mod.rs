@@ -335,28 +335,75 @@ where
     }
 }
 
+/// Whether the file at `path` starts like a JUnit report: its root element
+/// is `<testsuites>` or `<testsuite>` (read as [`read_report`] reads it:
+/// any encoding it takes), or it is empty (a report a killed tool had just
+/// opened). Other XML (a `pom.xml`, a project's data) is not a report, and
+/// neither is a file that cannot be read.
+pub fn looks_like_report(path: &Path) -> bool {
+    let Ok(file) = File::open(path) else { return false };
+    if file.metadata().is_ok_and(|meta| meta.len() == 0) {
+        return true;
+    }
+    let Ok(decoded) = Decoded::new(file) else { return false };
+    let mut reader = Reader::from_reader(std::io::BufReader::new(decoded));
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match reader.read_event_into(&mut buf) {
+            Ok(Event::Start(start) | Event::Empty(start)) => {
+                return matches!(start.local_name().as_ref(), b"testsuites" | b"testsuite");
+            }
+            Ok(Event::Eof) | Err(_) => return false,
+            Ok(_) => {}
+        }
+    }
+}
+
 /// The `*.xml` files in `dir` and its subdirectories (a report left in one
 /// is a report: skipping it passed a run whose failure was in
 /// `reports/sub/`), sorted by path. behave writes one report per feature
-/// file this way. Linked files count; linked directories are not entered.
+/// file this way. Linked files and linked directories count too (a failing
+/// report in a linked `reports/sub/` once passed the run); a directory or
+/// file reached twice (a link back up, two links to one place) is listed
+/// once.
 pub fn xml_files_in(dir: &Path) -> Result<Vec<PathBuf>, JunitError> {
+    xml_files_in_except(dir, &|_| false)
+}
+
+/// [`xml_files_in`], leaving out every subdirectory for which `foreign`
+/// says yes (qaagent's own output inside a report directory: its copies of
+/// earlier reports are not the tool's new ones).
+pub(crate) fn xml_files_in_except(dir: &Path, foreign: &dyn Fn(&Path) -> bool) -> Result<Vec<PathBuf>, JunitError> {
     let mut files = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut dirs = vec![dir.to_path_buf()];
     while let Some(dir) = dirs.pop() {
         let io_error = |source| JunitError::Io {
             path: dir.clone(),
             source,
         };
+        // Through links, a directory can be reached again (a loop): by its
+        // real path, each is entered once.
+        if !seen.insert(std::fs::canonicalize(&dir).map_err(io_error)?) {
+            log::debug!("{} was listed already (a linked directory)", dir.display());
+            continue;
+        }
         for entry in std::fs::read_dir(&dir).map_err(io_error)? {
             let entry = entry.map_err(io_error)?;
             let path = entry.path();
-            if entry.file_type().map_err(io_error)?.is_dir() {
-                dirs.push(path);
+            // `is_dir` and `is_file` follow links: a linked report or
+            // directory counts as what it links to.
+            if path.is_dir() {
+                if foreign(&path) {
+                    log::debug!("not reading reports below {}: qaagent's own output", path.display());
+                } else {
+                    dirs.push(path);
+                }
                 continue;
             }
             let is_xml = path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("xml"));
-            // `is_file` follows symlinks, so a linked report counts.
-            if is_xml && path.is_file() {
+            if is_xml && path.is_file() && seen.insert(std::fs::canonicalize(&path).map_err(io_error)?) {
                 files.push(path);
             }
         }

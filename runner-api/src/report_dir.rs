@@ -1,0 +1,269 @@
+//! A tool's report at a place qaagent does not own — a file, or a directory
+//! the tool writes its reports below (`junit = "build/test-results"`) —
+//! before and after an attempt: which files there are the tool's reports,
+//! and how earlier ones are moved out of the way without ever losing a file
+//! qaagent did not write.
+//!
+//! Each rule is here because a run once broke it:
+//! - Only reports are moved: a file below a report directory whose root
+//!   element is not `<testsuite>` / `<testsuites>` (a `pom.xml`, a project's
+//!   test data) stays where it is; reading it as a report is then an error,
+//!   never a pass (all of them were once moved, flattened into one directory,
+//!   and one overwritten).
+//! - A moved report keeps its path below the report directory, so two
+//!   `data.xml` in two subdirectories do not collide.
+//! - A file is removed only when it is byte for byte the copy the previous
+//!   attempt kept of it.
+//! - qaagent's own output inside a report directory — the run's output
+//!   root (`--out build/qa` with `junit = "build"`) and stored runs (a
+//!   `--runs-dir` below it) — is never listed, moved or read: its copies of
+//!   earlier reports are not the tool's new ones (a stale report was once
+//!   read back from there, and a run whose tool wrote nothing passed).
+
+use std::path::{Path, PathBuf};
+
+use crate::context::SuiteContext;
+use crate::junit::{self, JunitError};
+use crate::runner::RunnerError;
+
+/// The report files at `report` for this attempt: the file itself, or the
+/// `*.xml` files below the directory ([`junit::xml_files_in`]) that are not
+/// qaagent's own output. Nothing there is an empty list; a directory that
+/// is itself qaagent's output root or a stored run is an error (its
+/// reports are qaagent's copies).
+pub fn report_files(ctx: &SuiteContext, report: &Path) -> Result<Vec<PathBuf>, JunitError> {
+    if report.is_dir() {
+        let root = output_root(ctx).and_then(|root| std::fs::canonicalize(root).ok());
+        if is_qaagent_output(report, root.as_deref()) {
+            return Err(JunitError::Io {
+                path: report.to_path_buf(),
+                source: std::io::Error::other(
+                    "it is qaagent's own output (the run's --out directory, or a stored run): point `junit` at the directory the tool writes its reports to",
+                ),
+            });
+        }
+        junit::xml_files_in_except(report, &|dir| is_qaagent_output(dir, root.as_deref()))
+    } else if std::fs::symlink_metadata(report).is_ok() {
+        Ok(vec![report.to_path_buf()])
+    } else {
+        Ok(Vec::new())
+    }
+}
+
+/// Where below an attempt's output dir the copy of the report `file` (one
+/// of [`report_files`] of `report`) is kept: its path below the report
+/// directory, or the report file's own name.
+pub fn kept_name(report: &Path, file: &Path) -> PathBuf {
+    match file.strip_prefix(report) {
+        Ok(below) if !below.as_os_str().is_empty() => below.to_path_buf(),
+        _ => file.file_name().map(PathBuf::from).unwrap_or_default(),
+    }
+}
+
+/// Before an attempt, moves any report already at `report` (a file, or the
+/// reports below a directory, see the module doc) out of the way, so that
+/// only what the tool writes during the attempt can be read — a report
+/// merely touched, or left as it was, is never taken for a new one. A
+/// report left by the previous attempt goes to that attempt's output dir
+/// (its artifacts) under its [`kept_name`], or, when it is what that
+/// attempt already kept there, is removed; one that was there before the
+/// run goes to this first attempt's output dir, its first path component
+/// prefixed `stale-` (`stale-junit.xml`, `stale-sub/TEST-a.xml`). A report
+/// inside this attempt's output dir needs nothing: that directory is new.
+pub fn set_aside_reports(ctx: &SuiteContext, report: &Path) -> Result<(), RunnerError> {
+    if report.starts_with(&ctx.output_dir) {
+        return Ok(());
+    }
+    let io_error = |what, path: &Path, source| RunnerError::Io {
+        what,
+        path: path.to_path_buf(),
+        source,
+    };
+    let in_dir = report.is_dir();
+    let files = report_files(ctx, report).map_err(|err| match err {
+        JunitError::Io { path, source } => io_error("cannot list the reports in", &path, source),
+        err => io_error(
+            "cannot list the reports in",
+            report,
+            std::io::Error::other(err.to_string()),
+        ),
+    })?;
+    let (dir, stale) = match (&ctx.previous_output_dir, ctx.attempt) {
+        (Some(previous), attempt) if attempt > 1 => (previous.as_path(), false),
+        _ => (ctx.output_dir.as_path(), true),
+    };
+    for file in files {
+        if in_dir && !junit::looks_like_report(&file) {
+            log::debug!(
+                "[{}] leaving {} where it is: not a JUnit report",
+                ctx.suite,
+                file.display()
+            );
+            continue;
+        }
+        let name = kept_name(report, &file);
+        let kept = dir.join(&name);
+        if !stale && same_bytes(&file, &kept) {
+            // The previous attempt already kept this very report (the
+            // command runner copies a report into its attempt's artifacts
+            // once read).
+            log::debug!(
+                "[{}] removing {}: attempt {} kept a copy",
+                ctx.suite,
+                file.display(),
+                ctx.attempt - 1
+            );
+            std::fs::remove_file(&file).map_err(|source| io_error("cannot remove an earlier report", &file, source))?;
+            continue;
+        }
+        let mut to = if stale { dir.join(stale_name(&name)) } else { kept };
+        let base = to.clone().into_os_string();
+        let mut n = 1;
+        while std::fs::symlink_metadata(&to).is_ok() {
+            let mut numbered = base.clone();
+            numbered.push(format!(".{n}"));
+            to = PathBuf::from(numbered);
+            n += 1;
+        }
+        log::info!(
+            "[{}] moving the report {} out of the way to {} before attempt {}",
+            ctx.suite,
+            file.display(),
+            to.display(),
+            ctx.attempt
+        );
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| io_error("cannot create", parent, source))?;
+        }
+        move_file(&file, &to)
+            .map_err(|source| io_error("cannot move an earlier report out of the way", &file, source))?;
+    }
+    Ok(())
+}
+
+/// `name` with `stale-` before its first component.
+fn stale_name(name: &Path) -> PathBuf {
+    let mut components = name.components();
+    let first = components
+        .next()
+        .map(|c| c.as_os_str().to_os_string())
+        .unwrap_or_default();
+    let mut stale = std::ffi::OsString::from("stale-");
+    stale.push(first);
+    let rest = components.as_path();
+    if rest.as_os_str().is_empty() {
+        PathBuf::from(stale)
+    } else {
+        PathBuf::from(stale).join(rest)
+    }
+}
+
+/// The directory all of this run's suites write their output below
+/// (`--out`, else the run's `artifacts/`): the parent of the suite's own
+/// directory, the deepest ancestor of the attempt's output dir named for
+/// the suite (`<out>/<suite>/attempt-2`, `<out>/<suite>/share-1`).
+fn output_root(ctx: &SuiteContext) -> Option<&Path> {
+    ctx.output_dir
+        .ancestors()
+        .find(|dir| dir.file_name().is_some_and(|name| name == ctx.suite.as_str()))?
+        .parent()
+}
+
+/// Whether `dir` is qaagent's output: the run's output root (canonical
+/// `root`), or a stored run (its `manifest.json` beside `evidence/`), this
+/// run's or an earlier one's.
+fn is_qaagent_output(dir: &Path, root: Option<&Path>) -> bool {
+    let is_root = root.is_some_and(|root| std::fs::canonicalize(dir).is_ok_and(|dir| dir == root));
+    is_root || (dir.join("manifest.json").is_file() && dir.join("evidence").is_dir())
+}
+
+/// Whether the files `a` and `b` both exist and hold the same bytes.
+fn same_bytes(a: &Path, b: &Path) -> bool {
+    let (Ok(meta_a), Ok(meta_b)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
+        return false;
+    };
+    meta_a.len() == meta_b.len() && matches!((std::fs::read(a), std::fs::read(b)), (Ok(a), Ok(b)) if a == b)
+}
+
+/// Renames `from` to `to`, or copies and removes it across file systems.
+fn move_file(from: &Path, to: &Path) -> std::io::Result<()> {
+    if std::fs::rename(from, to).is_ok() {
+        return Ok(());
+    }
+    crate::outdir::copy_file(from, to)?;
+    std::fs::remove_file(from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn earlier_reports_go_to_the_artifacts_of_who_left_them() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let report = root.path().join("reports/junit.xml");
+        std::fs::create_dir_all(report.parent().expect("parent")).expect("mkdir");
+        let first = root.path().join("out");
+        std::fs::create_dir(&first).expect("mkdir");
+        let mut ctx = SuiteContext::new("s", root.path(), root.path(), &first);
+
+        // There before the run: the first attempt's `stale-` artifact.
+        std::fs::write(&report, "old").expect("write");
+        set_aside_reports(&ctx, &report).expect("set aside");
+        assert!(!report.exists());
+        assert_eq!(
+            std::fs::read_to_string(first.join("stale-junit.xml")).expect("read"),
+            "old"
+        );
+
+        // Left by attempt 1: attempt 1's artifact, under its own name.
+        std::fs::write(&report, "attempt 1").expect("write");
+        let second = first.join("attempt-2");
+        std::fs::create_dir(&second).expect("mkdir");
+        ctx.output_dir = second.clone();
+        ctx.previous_output_dir = Some(first.clone());
+        ctx.attempt = 2;
+        set_aside_reports(&ctx, &report).expect("set aside");
+        assert_eq!(
+            std::fs::read_to_string(first.join("junit.xml")).expect("read"),
+            "attempt 1"
+        );
+
+        // Left by attempt 2, which kept this very copy: removed, the copy untouched.
+        std::fs::write(second.join("junit.xml"), "attempt 2").expect("write");
+        std::fs::write(&report, "attempt 2").expect("write");
+        ctx.output_dir = first.join("attempt-3");
+        ctx.previous_output_dir = Some(second.clone());
+        ctx.attempt = 3;
+        set_aside_reports(&ctx, &report).expect("removed");
+        assert!(!report.exists());
+        assert!(!second.join("junit.xml.1").exists());
+        assert_eq!(
+            std::fs::read_to_string(second.join("junit.xml")).expect("read"),
+            "attempt 2"
+        );
+
+        // A different file under the kept copy's name is kept too, never removed.
+        std::fs::write(&report, "rewritten").expect("write");
+        set_aside_reports(&ctx, &report).expect("moved");
+        assert_eq!(
+            std::fs::read_to_string(second.join("junit.xml.1")).expect("read"),
+            "rewritten"
+        );
+        std::fs::remove_file(second.join("junit.xml")).expect("rm");
+
+        // Nothing there, or a report inside the attempt's own new dir: nothing to do.
+        set_aside_reports(&ctx, &report).expect("nothing to move");
+        std::fs::create_dir(&ctx.output_dir).expect("mkdir");
+        let inside = ctx.output_dir.join("junit.xml");
+        std::fs::write(&inside, "mine").expect("write");
+        set_aside_reports(&ctx, &inside).expect("left alone");
+        assert!(inside.exists());
+    }
+
+    #[test]
+    fn stale_names_prefix_the_first_component() {
+        assert_eq!(stale_name(Path::new("junit.xml")).as_os_str(), "stale-junit.xml");
+        assert_eq!(stale_name(Path::new("a/b/r.xml")), Path::new("stale-a/b/r.xml"));
+    }
+}
