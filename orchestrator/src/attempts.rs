@@ -101,7 +101,8 @@ fn fail_if_skipped_after_failure(case: &mut TestCase) -> Option<String> {
 /// - rows of one identity are as many tests, matched one to one, failing
 ///   ones first;
 /// - rows the tool reports for tests that were not selected are ignored (behave
-///   lists them as skipped);
+///   lists them as skipped), but for failures: a test the tool ran and says
+///   failed fails, whether it passed before or is new;
 /// - after a whole-suite re-run every reported test counts as re-run;
 /// - suite-level error, exit code and log tail are those of the last attempt;
 ///   durations add up; artifacts, a test's attachments and leaked processes
@@ -131,8 +132,9 @@ pub fn merge(mut merged: SuiteResult, mut next: SuiteResult, selection: &Selecti
         _ => None,
     };
     if let Some(selected) = &selected {
+        // A failure is kept, selected or not: the tool ran that test.
         next.cases
-            .retain(|case| case.selector.as_deref().is_some_and(|s| selected.contains(s)));
+            .retain(|case| case.status.is_failure() || case.selector.as_deref().is_some_and(|s| selected.contains(s)));
     }
     // Where each case of `next` goes among the merged ones, matched on its
     // whole identity, else on the selector of a stand-in; `None` for a test

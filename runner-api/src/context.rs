@@ -25,11 +25,13 @@ pub enum Selection {
 
 impl Selection {
     /// Keeps, of the cases an attempt that ran this selection reported, the
-    /// selected ones (by [`crate::TestCase::selector`]); all of them for
-    /// [`Selection::All`]. A tool may list the tests it left out as skipped
-    /// (behave, Node's `--test-name-pattern`), which is not what happened to
-    /// them. When no case is a selected one, all are kept rather than lose
-    /// what the tool reported, and the answer is false.
+    /// selected ones (by [`crate::TestCase::selector`]) and every failure;
+    /// all of them for [`Selection::All`]. A tool may list the tests it left
+    /// out as skipped (behave, Node's `--test-name-pattern`), which is not
+    /// what happened to them; but a test it ran and reports failed, selected
+    /// or not (a name filter matching more than asked), failed. When no case
+    /// is a selected one, all are kept rather than lose what the tool
+    /// reported, and the answer is false.
     pub fn retain_selected(&self, cases: &mut Vec<crate::TestCase>) -> bool {
         let Selection::Only(selectors) = self else {
             return true;
@@ -37,7 +39,7 @@ impl Selection {
         let selected: std::collections::HashSet<&str> = selectors.iter().map(String::as_str).collect();
         let is_selected = |case: &crate::TestCase| case.selector.as_deref().is_some_and(|s| selected.contains(s));
         if cases.iter().any(is_selected) {
-            cases.retain(is_selected);
+            cases.retain(|case| is_selected(case) || case.status.is_failure());
             true
         } else {
             cases.is_empty()

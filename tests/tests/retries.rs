@@ -727,6 +727,23 @@ fn a_retry_reporting_a_test_twice_keeps_its_failing_row() {
     assert!(!stdout.contains("FLAKY c") && !stdout.contains("attempt 3"), "{stdout}");
 }
 
+/// A retry that runs more than it was asked (a name filter matching other
+/// tests) and reports one of those failing: the failure is kept, for a test
+/// that passed before and for one never seen (hostile try: PASSED, the
+/// failing tests nowhere in the evidence).
+#[test]
+fn a_retry_reporting_failures_it_was_not_asked_to_run_keeps_them() {
+    let retried = r#"<testcase classname="c" name="b"/><testcase classname="c" name="a"><failure message="a broke now"/></testcase><testcase classname="c" name="z"><failure message="new"/></testcase><testcase classname="c" name="y"/>"#;
+    let (run, records) = run_command_suite("cmd-unasked-failures", retried);
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let statuses: Vec<(&str, &str, u64)> = records.iter().map(status_of).collect();
+    assert_eq!(
+        statuses,
+        [("a", "failed", 2), ("b", "passed", 2), ("z", "failed", 1)],
+        "{records:#?}"
+    );
+}
+
 /// Runs a command suite with one retry whose tool reports `a` passing and
 /// `b` failing, then, run again, the test cases `retried`; the run's output
 /// and records.
