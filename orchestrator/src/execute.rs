@@ -428,10 +428,6 @@ fn run_attempt(suite: &PlannedSuite, ctx: &SuiteContext) -> SuiteResult {
     result
 }
 
-/// The file that marks a suite output directory as qaagent's own, so that a
-/// later run may clear it.
-const OWNED_MARK: &str = ".qaagent-output";
-
 /// Refuses to clear a suite's output directory that qaagent did not make: with
 /// `--out tests`, `<out>/unit` may be the project's own `tests/unit`. A
 /// directory that is empty, holds qaagent's mark, or holds the two logs every
@@ -441,7 +437,8 @@ fn claim_suite_dir(dir: &Path) -> std::io::Result<()> {
         // Missing, or not a directory (a link, a file): replaced without following it.
         return Ok(());
     };
-    let ours = dir.join(OWNED_MARK).is_file() || (dir.join("stdout.log").is_file() && dir.join("stderr.log").is_file());
+    let ours = dir.join(runner_api::outdir::OWNED_MARK).is_file()
+        || (dir.join("stdout.log").is_file() && dir.join("stderr.log").is_file());
     if ours || entries.next().is_none() {
         return Ok(());
     }
@@ -452,5 +449,5 @@ fn claim_suite_dir(dir: &Path) -> std::io::Result<()> {
 
 /// Marks `dir`, just created for a suite's output, as qaagent's own.
 fn mark_suite_dir(dir: &Path) -> std::io::Result<()> {
-    runner_api::outdir::create_file(&dir.join(OWNED_MARK)).map(drop)
+    runner_api::outdir::create_file(&dir.join(runner_api::outdir::OWNED_MARK)).map(drop)
 }

@@ -29,6 +29,11 @@ pub fn create_fresh_dir(dir: &Path) -> io::Result<()> {
     std::fs::create_dir(dir)
 }
 
+/// The file that marks a suite's output directory as qaagent's own: a
+/// later run may clear it, and no suite reads a report from it but the
+/// attempt that writes there.
+pub const OWNED_MARK: &str = ".qaagent-output";
+
 /// Creates a new file at `path` for writing, in place of a file or link
 /// that was there (removed, never followed). Should something appear at
 /// `path` in between, that is an error rather than a file written through.

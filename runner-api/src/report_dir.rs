@@ -18,12 +18,20 @@
 //!   root (`--out build/qa` with `junit = "build"`) and stored runs (a
 //!   `--runs-dir` below it) — is never listed, moved or read: its copies of
 //!   earlier reports are not the tool's new ones (a stale report was once
-//!   read back from there, and a run whose tool wrote nothing passed).
+//!   read back from there, and a run whose tool wrote nothing passed). Nor
+//!   is any file whose real path (links resolved) lies in a suite's output
+//!   directory (marked [`OWNED_MARK`]) or a stored run, but this attempt's
+//!   own: a link, or `{out}/../other-suite`, made another suite's or an
+//!   earlier run's report pass for the tool's.
+//! - Nothing reached through a link to outside the report directory is
+//!   moved: an earlier report there is an error naming it (moving it once
+//!   emptied a shared directory, and a stored run's report).
 
 use std::path::{Path, PathBuf};
 
 use crate::context::SuiteContext;
 use crate::junit::{self, JunitError};
+use crate::outdir::OWNED_MARK;
 use crate::runner::RunnerError;
 
 /// The report files at `report` for this attempt: the file itself, or the
@@ -32,22 +40,55 @@ use crate::runner::RunnerError;
 /// is itself qaagent's output root or a stored run is an error (its
 /// reports are qaagent's copies).
 pub fn report_files(ctx: &SuiteContext, report: &Path) -> Result<Vec<PathBuf>, JunitError> {
+    let own = std::fs::canonicalize(&ctx.output_dir).ok();
+    let own = own.as_deref();
+    let own_output = || JunitError::Io {
+        path: report.to_path_buf(),
+        source: std::io::Error::other(
+            "it is qaagent's own output (a suite's output directory, the run's --out directory, or a stored run), \
+             links followed: point `junit` at where the tool writes its reports",
+        ),
+    };
     if report.is_dir() {
         let root = output_root(ctx).and_then(|root| std::fs::canonicalize(root).ok());
-        if is_qaagent_output(report, root.as_deref()) {
-            return Err(JunitError::Io {
-                path: report.to_path_buf(),
-                source: std::io::Error::other(
-                    "it is qaagent's own output (the run's --out directory, or a stored run): point `junit` at the directory the tool writes its reports to",
-                ),
-            });
+        if is_qaagent_output(report, root.as_deref()) || in_qaagent_output(report, own) {
+            return Err(own_output());
         }
-        junit::xml_files_in_except(report, &|dir| is_qaagent_output(dir, root.as_deref()))
+        let mut files = junit::xml_files_in_except(report, &|dir| {
+            is_qaagent_output(dir, root.as_deref()) || in_qaagent_output(dir, own)
+        })?;
+        files.retain(|file| {
+            let foreign = in_qaagent_output(file, own);
+            if foreign {
+                log::debug!("not reading {}: it is qaagent's own output", file.display());
+            }
+            !foreign
+        });
+        Ok(files)
     } else if std::fs::symlink_metadata(report).is_ok() {
+        if in_qaagent_output(report, own) {
+            return Err(own_output());
+        }
         Ok(vec![report.to_path_buf()])
     } else {
         Ok(Vec::new())
     }
+}
+
+/// Whether `path`, links resolved, lies in qaagent's output: a suite's
+/// output directory (marked [`OWNED_MARK`]) or a stored run (its
+/// `manifest.json` beside `evidence/`), other than this attempt's own
+/// output directory `own` (canonical), where `{out}/junit.xml` is.
+fn in_qaagent_output(path: &Path, own: Option<&Path>) -> bool {
+    let Ok(real) = std::fs::canonicalize(path) else {
+        return false;
+    };
+    if own.is_some_and(|own| real.starts_with(own)) {
+        return false;
+    }
+    real.ancestors().any(|dir| {
+        dir.join(OWNED_MARK).is_file() || (dir.join("manifest.json").is_file() && dir.join("evidence").is_dir())
+    })
 }
 
 /// Where below an attempt's output dir the copy of the report `file` (one
@@ -88,6 +129,7 @@ pub fn set_aside_reports(ctx: &SuiteContext, report: &Path) -> Result<(), Runner
             std::io::Error::other(err.to_string()),
         ),
     })?;
+    let real_report = std::fs::canonicalize(report).ok();
     let (dir, stale) = match (&ctx.previous_output_dir, ctx.attempt) {
         (Some(previous), attempt) if attempt > 1 => (previous.as_path(), false),
         _ => (ctx.output_dir.as_path(), true),
@@ -100,6 +142,20 @@ pub fn set_aside_reports(ctx: &SuiteContext, report: &Path) -> Result<(), Runner
                 file.display()
             );
             continue;
+        }
+        let outside = in_dir
+            && !(file.parent().and_then(|parent| std::fs::canonicalize(parent).ok()))
+                .zip(real_report.as_deref())
+                .is_some_and(|(parent, report)| parent.starts_with(report));
+        if outside {
+            return Err(io_error(
+                "not moving the earlier report",
+                &file,
+                std::io::Error::other(
+                    "it is reached through a link to outside the report directory, where qaagent moves nothing \
+                     (it may be someone else's); remove it, or the link",
+                ),
+            ));
         }
         let name = kept_name(report, &file);
         let kept = dir.join(&name);

@@ -259,3 +259,65 @@ fn a_report_dir_holding_the_project_is_refused_and_nothing_is_moved() {
         report("kept", false)
     );
 }
+
+/// qaagent's own output reached another way than by being below the report
+/// dir: a link to a stored run, `{out}/../other-suite`. Each made another
+/// suite's or an earlier run's report pass for the tool's (hostile try).
+#[test]
+fn qaagent_output_reached_through_a_link_or_another_suites_dir_is_never_the_tools_report() {
+    // Run 1 writes its report; run 2 writes nothing, only links the report
+    // dir to run 1's copy of it.
+    let runs = tempfile::tempdir().expect("runs");
+    let script = format!(
+        "if [ ! -f first-done ]; then mkdir -p build/rep; echo '{}' > build/rep/TEST-a.xml; touch first-done; \
+         else rm -rf build/rep; ln -s \"$(ls -d {}/*/artifacts/c | head -1)\" build/rep; fi",
+        report("a", false),
+        runs.path().display()
+    );
+    let project = command_project(&script, "build/rep", "", &[]);
+    let [first, second] = [1, 2].map(|_| {
+        Qaagent::with_runs_dir(project.path(), runs.path())
+            .args(["run-all", "--no-progress"])
+            .run()
+    });
+    assert_eq!(first.code(), 0, "{}", first.describe());
+    assert_eq!(second.code(), 1, "{}", second.describe());
+    assert!(
+        second.stdout().contains("it is qaagent's own output"),
+        "{}",
+        second.describe()
+    );
+
+    // Another suite's output, by `{out}/..`.
+    let config = format!(
+        "[project]\nname = \"reports\"\n[run]\nsuite_order = [\"c1\", \"c2\"]\n\
+         [tests.c1]\nrunner = \"command\"\npath = \".\"\ncommand = [\"sh\", \"-c\", '''echo '{}' > \"$0\"''', \"{{junit}}\"]\n\
+         [tests.c2]\nrunner = \"command\"\npath = \".\"\ncommand = [\"true\"]\njunit = \"{{out}}/../c1\"\n",
+        report("a", false)
+    );
+    let project = project_with("reports", &[(".qaagent.toml", config.as_str())]);
+    let run = Qaagent::new(project.path()).args(["run-all", "--no-progress"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    assert!(run.stdout().contains("ERROR c2"), "{}", run.describe());
+}
+
+/// An earlier report reached through a linked subdirectory lies outside the
+/// report dir: it is never moved (that once emptied a shared directory); the
+/// attempt errors, naming it.
+#[test]
+fn an_earlier_report_through_a_link_to_outside_is_not_moved() {
+    let shared = tempfile::tempdir().expect("shared");
+    let legacy = shared.path().join("TEST-legacy.xml");
+    std::fs::write(&legacy, report("legacy", false)).expect("write");
+    let script = format!("echo '{}' > reports/TEST-r.xml", report("t", false));
+    let project = command_project(&script, "reports", "", &[("reports/.keep", "")]);
+    std::os::unix::fs::symlink(shared.path(), project.path().join("reports/shared")).expect("link");
+    let run = Qaagent::new(project.path()).args(["run-all", "--no-progress"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    assert!(
+        run.stdout().contains("not moving the earlier report"),
+        "{}",
+        run.describe()
+    );
+    assert_eq!(read_text(&legacy), report("legacy", false), "still where it was");
+}
