@@ -513,6 +513,11 @@ fn rerun_and_flaky_failures_do_not_change_the_status() {
         (TestStatus::Passed, true, 2)
     );
     assert_eq!(flaky.previous_failures[0].message.as_deref(), Some("first try"));
+    assert_eq!(
+        flaky.previous_failures[0].details.as_deref(),
+        Some("trace"),
+        "Surefire's <stackTrace>"
+    );
     assert_eq!(flaky.previous_failures[0].error_type.as_deref(), Some("AssertionError"));
     let rerun = cases[1].clone().into_test_case();
     assert_eq!(
@@ -547,6 +552,18 @@ fn reruns_that_failed_without_a_final_outcome_fail_the_case() {
     assert_eq!(earlier[0].details.as_deref(), Some("body"));
     assert_eq!(cases[1].status(), TestStatus::Passed);
     assert!(cases[1].clone().into_test_case().flaky);
+
+    // Reruns, then skipped: skipped after failing, for the engine to fail
+    // with its warning; reruns of a whole suite are a suite problem.
+    let skipped = read_ok(
+        r#"<testsuite><testcase name="s"><rerunFailure message="try 1"/><skipped message="gone"/></testcase></testsuite>"#,
+    );
+    let case = skipped[0].clone().into_test_case();
+    assert_eq!((case.status, case.previous_failures.len()), (TestStatus::Skipped, 1));
+    assert_eq!(
+        problems(r#"<testsuite name="s"><testcase name="a"/><rerunError message="set-up"/></testsuite>"#),
+        ["the report has a suite-level <error> of suite \"s\": set-up"]
+    );
 }
 
 #[test]
@@ -1125,9 +1142,17 @@ fn testsuites_below_the_root_are_one_more_level_of_suites() {
 #[test]
 fn a_case_with_no_name_is_no_pass() {
     // As pytest writes the test `pytest.exit()` stopped.
-    let xml = r#"<testsuites><testsuite name="pytest"><testcase classname="t" name="test_one"/><testcase time="0.000" /><testcase classname="t" name=" &#9; "/></testsuite></testsuites>"#;
+    let xml = r#"<testsuites><testsuite name="pytest"><testcase classname="t" name="test_one"/><testcase time="0.000" /><testcase classname="t" name=" &#9; "/><testcase classname="t" name="&#x200B;&#xFEFF;"/></testsuite></testsuites>"#;
     let cases = read_reader(xml.as_bytes(), std::path::Path::new("r.xml")).expect("well-formed");
     let statuses: Vec<TestStatus> = cases.iter().map(JunitCase::status).collect();
-    assert_eq!(statuses, [TestStatus::Passed, TestStatus::Error, TestStatus::Error]);
+    assert_eq!(
+        statuses,
+        [
+            TestStatus::Passed,
+            TestStatus::Error,
+            TestStatus::Error,
+            TestStatus::Error
+        ]
+    );
     assert!(cases[1].message().is_some_and(|m| m.contains("no name")));
 }

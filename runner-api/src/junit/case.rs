@@ -210,7 +210,11 @@ impl JunitCase {
     /// instead: it names no test that passed. pytest writes `<testcase time="0.000" />` for the
     /// test that `pytest.exit()` (or an interrupt) stopped.
     pub(super) fn no_pass_without_a_name(&mut self) {
-        if self.name.trim().is_empty() && self.status == TestStatus::Passed {
+        // Zero-width and byte-order-mark characters show nothing either.
+        let invisible = |c: char| {
+            c.is_whitespace() || c.is_control() || matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
+        };
+        if self.name.chars().all(invisible) && self.status == TestStatus::Passed {
             self.status = TestStatus::Error;
             self.outcome_mut().message =
                 Some("the report lists a test case with no name, which names no test that passed".into());

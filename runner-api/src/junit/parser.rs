@@ -44,6 +44,8 @@ enum Kind {
     /// `<flakyFailure>` / `<flakyError>` of a test that then passed,
     /// `<rerunFailure>` / `<rerunError>` of one that failed every time.
     Rerun,
+    /// The `<stackTrace>` of such an attempt (Surefire): its body.
+    StackTrace,
     SystemOut,
     SystemErr,
     /// Anything else, with all its content.
@@ -204,7 +206,7 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
         self.collect
             && matches!(
                 self.stack.last().map(|open| open.kind),
-                Some(Kind::Outcome | Kind::Rerun | Kind::SystemOut | Kind::SystemErr)
+                Some(Kind::Outcome | Kind::Rerun | Kind::StackTrace | Kind::SystemOut | Kind::SystemErr)
             )
     }
 
@@ -256,7 +258,8 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
                 // A `<testsuites>` grouping suites below the root is one more level of suites.
                 "testsuite" | "testsuites" => self.open_suite(start, src, at)?,
                 "testcase" => self.open_case(start, src, at)?,
-                "error" | "failure" => self.suite_outcome(start, src, at)?,
+                // Reruns of a whole suite: a suite that failed, whatever else it says.
+                "error" | "failure" | "rerunError" | "rerunFailure" => self.suite_outcome(start, src, at)?,
                 _ => Kind::Ignored,
             },
             Some(Kind::Testcase) => match name {
@@ -277,7 +280,13 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
                 }
                 _ => Kind::Ignored,
             },
-            Some(Kind::Outcome | Kind::Rerun | Kind::SystemOut | Kind::SystemErr | Kind::Ignored) => {
+            Some(Kind::Rerun) if name == "stackTrace" => {
+                self.start_collecting();
+                Kind::StackTrace
+            }
+            Some(
+                Kind::Outcome | Kind::Rerun | Kind::StackTrace | Kind::SystemOut | Kind::SystemErr | Kind::Ignored,
+            ) => {
                 if matches!(name, "testcase" | "testsuite" | "testsuites" | "failure" | "error") {
                     return Err(self.unread(name, src, at));
                 }
@@ -328,7 +337,7 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
         self.count_listed();
         self.problems.push(SuiteProblem::Reported {
             suite: self.suites.last().and_then(Suite::name),
-            element: if start.local_name().as_ref() == b"error" {
+            element: if start.local_name().as_ref().ends_with(b"rror") {
                 "error"
             } else {
                 "failure"
@@ -472,7 +481,9 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
             Kind::Testcase => {
                 if let Some(mut case) = self.case.take() {
                     case.no_pass_without_a_name();
-                    if self.reruns_failed && !case.status().is_failure() {
+                    // Reruns then `<skipped>`: skipped after failing, which the
+                    // engine fails with a warning of its own.
+                    if self.reruns_failed && !self.outcome_seen {
                         case.set_status(TestStatus::Failed);
                         case.outcome_mut().message =
                             Some("the report lists reruns that failed and no final outcome".into());
@@ -490,11 +501,18 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
                     (self.on_case)(case);
                 }
             }
+            Kind::StackTrace => {
+                let text = self.text.take();
+                self.collect = false;
+                if let Some(prior) = self.rerun.as_mut() {
+                    prior.details = text.map(String::from);
+                }
+            }
             Kind::Rerun => {
                 let text = self.text.take();
                 self.collect = false;
                 if let (Some(case), Some(mut prior)) = (self.case.as_mut(), self.rerun.take()) {
-                    prior.details = text.map(String::from);
+                    prior.details = prior.details.or(text.map(String::from));
                     case.outcome_mut().previous.push(prior);
                 }
             }
