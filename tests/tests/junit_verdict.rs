@@ -144,3 +144,24 @@ fn grouped_suites_are_read_and_suites_hidden_in_unknown_elements_error() {
     );
     assert_suite_errors_with(hidden.path(), "a <testsuite> inside <group>");
 }
+
+/// A failure whose report gives no message, only a body: `runs show` says
+/// its first line, as `run-all` does.
+#[test]
+fn runs_show_gives_a_failures_body_when_it_has_no_message() {
+    let project = project_writing(
+        r#"<testsuite name="api"><testcase classname="c" name="b"><failure>
+  expected 200, got 503
+  at api.rs:7</failure></testcase></testsuite>"#,
+    );
+    let run = Qaagent::new(project.path()).args(["run-all"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let show = Qaagent::with_runs_dir(project.path(), run.runs_dir.path())
+        .args(["runs", "show", "latest"])
+        .run();
+    assert!(
+        show.stdout().contains("FAILED tool c::b — expected 200, got 503"),
+        "{}",
+        show.describe()
+    );
+}

@@ -70,7 +70,11 @@ impl ShowReport {
             }
             for record in &self.failures {
                 let name = record_name(record);
-                let first = record.error_message.as_deref().and_then(first_line).unwrap_or("");
+                // A failure whose tool gave no message says it in its body.
+                let details = record.metadata.get("details").and_then(serde_json::Value::as_str);
+                let first = (record.error_message.as_deref().and_then(first_line))
+                    .or_else(|| details.and_then(first_line))
+                    .unwrap_or("");
                 say!(
                     out,
                     "  {} {} {name} — {first}",
