@@ -51,7 +51,12 @@ pub(crate) fn add(cmd: &mut Command, ctx: &SuiteContext, version: Option<Version
         }
         None => String::new(),
     };
+    // Once a suite, not once an attempt.
+    let first = ctx.attempt == 1 && ctx.previous_output_dir.is_none();
     if version.is_none_or(Version::has_add_reporter) {
+        if first {
+            warn_of_taken_reporters(ctx);
+        }
         cmd.arg(format!("--add-reporter=junit,json{stream}"))
             .env("PLAYWRIGHT_HTML_OUTPUT_DIR", ctx.output_dir.join("playwright-report"))
             .env("PLAYWRIGHT_HTML_OPEN", "never")
@@ -62,8 +67,6 @@ pub(crate) fn add(cmd: &mut Command, ctx: &SuiteContext, version: Option<Version
         return;
     }
     cmd.arg(format!("--reporter=line,junit,json{stream}"));
-    // Once a suite, not once an attempt.
-    let first = ctx.attempt == 1 && ctx.previous_output_dir.is_none();
     if let Some((file, names)) = configured(ctx).filter(|_| first) {
         let what = if names.is_empty() {
             "the reporters of its `reporter` setting".to_string()
@@ -76,6 +79,29 @@ pub(crate) fn add(cmd: &mut Command, ctx: &SuiteContext, version: Option<Version
              --reporter=line,junit,json replaces {what} in this run; Playwright 1.63 or newer keeps them",
             ctx.suite,
             file.display()
+        );
+    }
+}
+
+/// Warns when the config names Playwright's own `junit` or `json` reporter:
+/// the output-file variables qaagent sets win over its `outputFile`, so it
+/// writes qaagent's report in the suite's artifacts (`junit.xml`,
+/// `report.json`), and the file the config names is not written.
+fn warn_of_taken_reporters(ctx: &SuiteContext) {
+    let Some((file, names)) = configured(ctx) else {
+        return;
+    };
+    let taken: Vec<&str> = ["junit", "json"]
+        .into_iter()
+        .filter(|name| names.iter().any(|named| named == name))
+        .collect();
+    if !taken.is_empty() {
+        log::warn!(
+            "[{}] {} names Playwright's {} reporter: in a qaagent run it writes qaagent's report \
+             (junit.xml, report.json in the suite's artifacts), not the config's outputFile",
+            ctx.suite,
+            file.display(),
+            taken.join(" and ")
         );
     }
 }

@@ -171,6 +171,14 @@ fn the_configs_reporters_are_kept_with_their_reports_in_the_artifacts() {
     assert_eq!(run.records().len(), 7, "qaagent's own reports still read");
     assert_eq!(tree_listing(project.path()), before, "nothing written into the project");
     assert!(!run.stderr().contains("add-reporter"), "{}", run.describe());
+    // Its `junit` reporter writes qaagent's report, not `junit-from-config.xml`: said once.
+    let stderr = run.stderr();
+    assert_eq!(
+        stderr.matches("names Playwright's junit reporter").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(stderr.contains("not the config's outputFile"), "{stderr}");
 }
 
 #[test]
