@@ -13,6 +13,7 @@
 
 pub mod cancel;
 pub mod case;
+pub mod claim;
 pub mod conclude;
 pub mod context;
 pub mod junit;

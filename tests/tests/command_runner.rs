@@ -528,3 +528,71 @@ rerun = ["--only", "{selectors}"]
     );
     assert!(!junit.contains("flakyFailure"), "{junit}");
 }
+
+/// Two suites of `tool.sh NAME OUTCOME REPORT`: each writes a report of
+/// one test, NAME, with OUTCOME, to its `junit`, both `build/junit.xml`.
+/// In `parallel` each tool waits (5 s at most) for the other to have
+/// written, so that side by side both reports land in one file before
+/// either tool ends.
+fn suites_sharing_one_report(parallel: bool) -> tempfile::TempDir {
+    let tool = r#"#!/bin/sh
+set -e
+if [ "$4" = wait ]; then
+  [ "$1" = b ] && for _ in $(seq 50); do [ -e ../a.wrote ] && break; sleep 0.1; done
+fi
+if [ "$2" = fail ]; then body='<failure message="boom"/>'; else body=''; fi
+printf '<testsuite><testcase classname="t" name="%s">%s</testcase></testsuite>' "$1" "$body" > "$3"
+touch "../$1.wrote"
+if [ "$4" = wait ] && [ "$1" = a ]; then
+  for _ in $(seq 50); do [ -e ../b.wrote ] && break; sleep 0.1; done
+fi
+"#;
+    let wait = if parallel { "wait" } else { "go" };
+    let config = format!(
+        "[project]\nname = \"shared\"\n\n[run]\nparallel = {parallel}\n\n\
+         [tests.a]\nrunner = \"command\"\npath = \"t\"\ncwd = \"t\"\n\
+         command = [\"sh\", \"tool.sh\", \"a\", \"fail\", \"{{junit}}\", \"{wait}\"]\njunit = \"../build/junit.xml\"\n\n\
+         [tests.b]\nrunner = \"command\"\npath = \"t\"\ncwd = \"t\"\n\
+         command = [\"sh\", \"tool.sh\", \"b\", \"pass\", \"{{junit}}\", \"{wait}\"]\njunit = \"../build/junit.xml\"\n"
+    );
+    qaagent_tests::project_with(
+        "shared-report",
+        &[(".qaagent.toml", &config), ("t/tool.sh", tool), ("build/.keep", "")],
+    )
+}
+
+#[test]
+fn two_suites_side_by_side_cannot_share_a_report_path() {
+    // Before, a's failing report was overwritten by b's passing one, and
+    // both suites read the pass: exit 0 with a failure lost.
+    let project = suites_sharing_one_report(true);
+    let run = Qaagent::new(project.path()).args(["run-all"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let printed = squash(&format!("{}{}", run.stdout(), run.stderr()));
+    assert!(
+        printed.contains("overlaps") && printed.contains("running at the same time"),
+        "the second suite to start is refused, naming the first\n{}",
+        run.describe()
+    );
+    assert!(
+        !run.records()
+            .iter()
+            .any(|r| r["name"] == "b" && r["metadata"]["suite"] == "a"),
+        "no suite reads the other's report\n{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn suites_one_after_the_other_may_share_a_report_path() {
+    let project = suites_sharing_one_report(false);
+    let run = Qaagent::new(project.path()).args(["run-all"]).run();
+    assert_eq!(run.code(), 1, "a fails\n{}", run.describe());
+    let records = run.records();
+    let a = record_named(&records, "a");
+    let b = record_named(&records, "b");
+    assert_eq!(
+        (a["status"].as_str(), b["status"].as_str()),
+        (Some("failed"), Some("passed"))
+    );
+}
