@@ -45,6 +45,13 @@ pub enum EvidenceError {
         /// The suite's name in the second report.
         suite: String,
     },
+    /// A file only qaagent writes was changed by something else during the
+    /// run (a tool under test): its records can no longer be trusted.
+    #[error("{} was changed during the run by something other than qaagent: its records cannot be trusted", path.display())]
+    ChangedBehindOurBack {
+        /// The file.
+        path: PathBuf,
+    },
     /// The writer thread has already stopped (finished or panicked); nothing more can be recorded.
     #[error("the evidence writer has stopped")]
     WriterGone,

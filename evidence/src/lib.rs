@@ -51,6 +51,7 @@ mod run_id;
 mod store;
 mod suite;
 mod tree;
+mod untouched;
 mod writer;
 
 pub use artifacts::suite_artifacts_dir;

@@ -45,6 +45,7 @@ use crate::manifest::{
 use crate::record::{append_records, write_diagnostics_file, DiagnosticRecord, SuiteRecordContext, TestIds};
 use crate::run_id::{create_run_dir, run_date};
 use crate::suite::{SuiteOutcome, SuiteRecord, ToolRun};
+use crate::untouched::Untouched;
 
 /// How long the manifest on disk may lag the messages applied while more
 /// keep coming.
@@ -343,6 +344,8 @@ struct WriterState {
     lost: Option<String>,
     /// Records streamed by suites still running.
     live: Live,
+    /// tests.jsonl as qaagent last left it.
+    tests_file: Untouched,
     /// Since when the manifest on disk lags the messages applied.
     stale_since: Option<Instant>,
     /// Held until the thread ends, after the final manifest is written.
@@ -363,6 +366,7 @@ impl WriterState {
             first_error: None,
             lost: None,
             live: Live::default(),
+            tests_file: Untouched::default(),
             stale_since: None,
             _lock: run.lock,
         }
@@ -373,6 +377,7 @@ impl WriterState {
         if let Err(err) = make_creation_durable(&self.dir) {
             self.note(err);
         }
+        self.tests_file.remember(&self.dir.join(TESTS_FILE));
         if let Some(git) = self.git.take() {
             self.manifest.target.git = git.wait();
         }
@@ -430,9 +435,11 @@ impl WriterState {
             EvidenceMessage::SuiteFinished { index, result } => self.suite_finished(index, result),
             EvidenceMessage::TestsStreamed { index, result } => {
                 let now = Utc::now().format(TIMESTAMP_FORMAT).to_string();
+                self.check_tests_file();
                 if let Err(err) = self.live.add(index, &result, &now, &self.dir.join(TESTS_FILE)) {
                     self.note(err);
                 }
+                self.tests_file.remember(&self.dir.join(TESTS_FILE));
                 // Not in the manifest's counts: no manifest to write.
                 return true;
             }
@@ -514,6 +521,7 @@ impl WriterState {
             return;
         }
         let path = self.dir.join(TESTS_FILE);
+        self.check_tests_file();
         // What the written records add to the counts, once they are on disk.
         let mut added = Counts::default();
         // Streamed into the file's temporary copy: a 100,000-case suite's
@@ -553,6 +561,7 @@ impl WriterState {
             Ok(()) => self.manifest.counts.add(&added),
             Err(err) => self.note(err),
         }
+        self.tests_file.remember(&path);
         for (index, suite) in suites {
             self.written.insert(index);
             self.manifest.suites.push(SuiteEntry::new(
@@ -572,7 +581,17 @@ impl WriterState {
 
     /// Appends the streamed records not in tests.jsonl yet.
     fn write_streamed(&mut self) {
+        self.check_tests_file();
         if let Err(err) = self.live.write_new(&self.dir.join(TESTS_FILE), &self.ids) {
+            self.note(err);
+        }
+        self.tests_file.remember(&self.dir.join(TESTS_FILE));
+    }
+
+    /// Notes it when tests.jsonl changed since qaagent last wrote it: the
+    /// run is then `incomplete`, never green from records that were edited.
+    fn check_tests_file(&mut self) {
+        if let Err(err) = self.tests_file.check(&self.dir.join(TESTS_FILE)) {
             self.note(err);
         }
     }
@@ -583,10 +602,13 @@ impl WriterState {
         if !self.live.is_empty() {
             // Tests of suites that never finished: left out, as their suites are.
             let path = self.dir.join(TESTS_FILE);
+            self.check_tests_file();
             if let Err(err) = self.live.rewrite(&path, &mut self.ids, &|_| true, |_, _| Ok(())) {
                 self.note(err);
             }
+            self.tests_file.remember(&path);
         }
+        self.check_tests_file();
         let unfinished: Vec<&str> = (self.manifest.suite_order.iter().enumerate())
             .filter(|(index, _)| !self.written.contains(index))
             .map(|(_, name)| name.as_str())
