@@ -75,8 +75,10 @@ pub(crate) fn run(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u
         }
     })?;
     // A reader that went away (`run-all | head`) ends the output, never the
-    // verdict: the exit code still says whether the run passed.
-    if let Some(source) = output_error.filter(|err| err.kind() != std::io::ErrorKind::BrokenPipe) {
+    // verdict: the exit code still says whether the run passed. So does a
+    // terminal that went away (EIO) with the SIGHUP that stopped the run.
+    let interrupted = matches!(report.verdict, orchestrator::run::Verdict::Interrupted(_));
+    if let Some(source) = output_error.filter(|err| err.kind() != std::io::ErrorKind::BrokenPipe && !interrupted) {
         return Err(CliError::Io {
             what: "cannot write output".into(),
             source,

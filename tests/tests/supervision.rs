@@ -234,6 +234,16 @@ fn leaked_process_is_reported_and_killed() {
     );
 }
 
+/// The one run directory under the runs root `runs`.
+fn only_run_dir(runs: &Path) -> PathBuf {
+    std::fs::read_dir(runs)
+        .expect("runs")
+        .flatten()
+        .next()
+        .expect("a run dir")
+        .path()
+}
+
 /// Starts qaagent on the interrupt scenario: `quick` finishes, `hang_a` and
 /// `hang_b` run (two workers), `queued` waits.
 fn start_interrupt_scenario(project: &Path, pids: &Path) -> (std::process::Child, PathBuf, tempfile::TempDir) {
@@ -262,12 +272,7 @@ fn start_interrupt_scenario(project: &Path, pids: &Path) -> (std::process::Child
         pids,
         &["hang_a.pid", "hang_b.pid", "hang_a.child.pid", "hang_b.child.pid"],
     );
-    let run_dir = std::fs::read_dir(runs.path())
-        .expect("runs")
-        .flatten()
-        .next()
-        .expect("a run dir")
-        .path();
+    let run_dir = only_run_dir(runs.path());
     (child, run_dir, runs)
 }
 
@@ -538,4 +543,55 @@ fn signal_state_inherited_from_the_parent_is_reset() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(squash(&stdout).contains("PASSED"), "{stdout}");
+}
+
+/// Runs the interrupt scenario in a pseudo-terminal (Python's `pty`) and
+/// closes the terminal once the hanging suites run, as a dropped ssh
+/// session does: the kernel sends SIGHUP, and qaagent's output to the
+/// terminal fails from then on (EIO).
+#[test]
+fn a_terminal_that_goes_away_stops_the_run_and_exits_129() {
+    const CLOSE_WHEN_TOLD: &str = r#"
+import os, pty, select, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+while True:
+    ready, _, _ = select.select([fd, sys.stdin], [], [])
+    if sys.stdin in ready:
+        break
+    try:
+        os.read(fd, 65536)
+    except OSError:
+        break
+os.close(fd)
+_, status = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(status))
+"#;
+    let project = fixture("supervision-project");
+    let pids = pid_dir();
+    let runs = tempfile::tempdir().expect("tempdir");
+    let mut python = std::process::Command::new("python3")
+        .args(["-c", CLOSE_WHEN_TOLD])
+        .arg(qaagent_tests::qaagent_bin())
+        .args(["run-all", "--parallel", "--max-workers", "2"])
+        .args([
+            "--suite", "quick", "--suite", "hang_a", "--suite", "hang_b", "--suite", "queued",
+        ])
+        .current_dir(project.path())
+        .env("PID_DIR", pids.path())
+        .env("QAAGENT_RUNS_DIR", runs.path())
+        .env("VIRTUAL_ENV", qaagent_tests::venv())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    wait_for_pids(pids.path(), &["hang_a.pid", "hang_b.pid"]);
+    drop(python.stdin.take());
+    let output = python.wait_with_output().expect("wait python3");
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(printed.trim(), "129", "qaagent's exit code");
+    assert_all_gone(pids.path());
+    let run_dir = only_run_dir(runs.path());
+    assert_eq!(read_json(&run_dir.join("manifest.json"))["status"], "interrupted");
 }
