@@ -19,6 +19,17 @@ pub enum CancelKind {
     Immediate,
 }
 
+impl CancelKind {
+    /// What a suite's error says about how its interrupted tool was
+    /// stopped: the signal qaagent itself got is the run's to report.
+    pub fn stopped_tool(self) -> &'static str {
+        match self {
+            CancelKind::Graceful => "its tool was sent SIGTERM",
+            CancelKind::Immediate => "its tool was killed",
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct Inner {
     kind: Option<CancelKind>,

@@ -111,13 +111,7 @@ pub fn conclude_streamed(attempt: Attempt<'_>, streamed: Streamed) -> SuiteResul
     let stopped = if let Some(kind) = process.cancelled {
         Some((
             SuiteOutcome::Interrupted,
-            format!(
-                "interrupted ({})",
-                match kind {
-                    crate::cancel::CancelKind::Graceful => "terminated",
-                    crate::cancel::CancelKind::Immediate => "killed",
-                }
-            ),
+            format!("interrupted ({})", kind.stopped_tool()),
         ))
     } else if process.timed_out {
         let secs = ctx.timeout.map(|t| t.as_secs_f64()).unwrap_or_default();

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use runner_api::conclude::describe_exit;
 use runner_api::process::log_tail;
-use runner_api::{CancelKind, OutputLine, OutputStream, RunnerError, SuiteContext, SuiteOutcome, SuiteResult, ToolRun};
+use runner_api::{OutputLine, OutputStream, RunnerError, SuiteContext, SuiteOutcome, SuiteResult, ToolRun};
 
 /// Two suites of one run may share a path (say, one per Playwright project);
 /// two `npm ci` in one directory at once would trample each other. Installs
@@ -186,10 +186,7 @@ pub fn run(ctx: &SuiteContext, install: NpmInstall, runner: &str, tool: &str) ->
             SuiteOutcome::Interrupted,
             format!(
                 "interrupted ({}) while `{}` ran",
-                match kind {
-                    CancelKind::Graceful => "terminated",
-                    CancelKind::Immediate => "killed",
-                },
+                kind.stopped_tool(),
                 install.describe()
             ),
         ))

@@ -319,6 +319,9 @@ fn interrupt_and_check(signal: i32, expected_code: i32) {
         "the finished suite's records are kept"
     );
     assert!(squash(&stdout).contains("INTERRUPTED"), "{describe}");
+    // How qaagent stopped the tool, not a signal qaagent may not have got.
+    let error = manifest["suites"][1]["error"].as_str().unwrap_or_default();
+    assert!(error.starts_with("interrupted (its tool was sent SIGTERM)"), "{error}");
 }
 
 extern "C" {
