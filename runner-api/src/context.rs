@@ -285,7 +285,16 @@ impl SuiteContext {
     /// [`run_supervised`](Self::run_supervised) goes through here.
     pub fn probe(&self, cmd: Command) -> Result<ProbeOutput, ProbeError> {
         let timeout = self.timeout.map_or(PROBE_TIMEOUT, |timeout| timeout.min(PROBE_TIMEOUT));
-        Probe::new(self.suite.clone(), timeout, self.cancel.clone()).run(cmd)
+        let probed = Probe::new(self.suite.clone(), timeout, self.cancel.clone()).run(cmd);
+        if let Err(err @ ProbeError::TimedOut { .. }) = &probed {
+            // Said here, once for every runner: a version that is missing
+            // from the evidence for this reason is otherwise unexplained.
+            log::warn!(
+                "[{}] {err}; it was stopped, and what it would have told is unknown",
+                self.suite
+            );
+        }
+        probed
     }
 
     /// The error for a tool that ended with `exit` while doing `what`

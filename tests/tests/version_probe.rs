@@ -93,7 +93,8 @@ fn spawn(qaagent: &mut Qaagent) -> Child {
     qaagent
         .command()
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        // Its few warnings fit in the pipe: read once it has exited.
+        .stderr(Stdio::piped())
         .spawn()
         .expect("spawn qaagent")
 }
@@ -130,6 +131,12 @@ fn a_hanging_version_probe_ends_with_the_suites_timeout() {
     assert!(
         manifest["tools"]["sh"]["version"].is_null(),
         "a probe that did not end gives no version, not its first line: {manifest:#}"
+    );
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr).expect("read stderr");
+    assert!(
+        stderr.contains("did not answer within 2 s; it was stopped"),
+        "and says why: {stderr}"
     );
 }
 
