@@ -74,7 +74,8 @@ fn append_dir<W: io::Write>(
     name: &Path,
     skipped: &mut Vec<String>,
 ) -> Result<(), EvidenceError> {
-    tar.append_dir(name, dir).map_err(EvidenceError::io("read", dir))?;
+    tar.append_dir(name, dir)
+        .map_err(EvidenceError::io("add to the bundle", dir))?;
     for entry in sorted_entries(dir)? {
         let path = entry.path();
         let inner = name.join(entry.file_name());
@@ -84,7 +85,7 @@ fn append_dir<W: io::Write>(
         } else if kind.is_file() {
             let mut file = File::open(&path).map_err(EvidenceError::io("open", &path))?;
             tar.append_file(&inner, &mut file)
-                .map_err(EvidenceError::io("read", &path))?;
+                .map_err(EvidenceError::io("add to the bundle", &path))?;
         } else {
             log::warn!(
                 "{} is not a regular file or directory; left out of the bundle",
