@@ -13,6 +13,8 @@ use std::fs::{self, File};
 use std::io::{BufRead, BufReader, ErrorKind};
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, Utc};
+
 use crate::error::{EvidenceError, ManifestProblem};
 use crate::lock::writer_gone;
 use crate::manifest::{Manifest, RunStatus, DIAGNOSTICS_FILE, MANIFEST_FILE, TESTS_FILE};
@@ -20,7 +22,7 @@ use crate::project::{canonical, of_project};
 use crate::raw_record::RawRecord;
 use crate::record::{DiagnosticRecord, TestRecord};
 use crate::regular::{open_regular_file, read_regular_to_string};
-use crate::run_id::parse_run_id;
+use crate::run_id::{parse_run_id, run_time};
 
 /// The word that selects the newest run.
 pub const LATEST: &str = "latest";
@@ -77,7 +79,7 @@ pub fn resolve_run(
     project: Option<&Path>,
 ) -> Result<(String, PathBuf), EvidenceError> {
     if id_or_latest == LATEST {
-        let dirs = sorted_run_dirs(root)?;
+        let dirs = not_in_the_future(sorted_run_dirs(root)?, Utc::now());
         let Some(project) = project else {
             return dirs.into_iter().next().ok_or_else(|| EvidenceError::NoRuns {
                 root: root.to_path_buf(),
@@ -255,6 +257,27 @@ impl Iterator for Records {
 
 /// Run-id-named directories under `root`, unordered.
 /// The run directories under `root`, newest first.
+/// How far ahead of now a run's id may be dated and still be `latest`:
+/// runs are dated by the clock of the machine that ran them, and shards come
+/// from other machines.
+const CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+
+/// `dirs` (newest first) without the runs dated after `now` (by more than
+/// [`CLOCK_SKEW`]), each left out with a warning: one made while the clock
+/// was ahead, or renamed, would otherwise stay `latest` for ever, and
+/// `--rerun-failed` would read it instead of the run that just failed.
+fn not_in_the_future(dirs: Vec<(String, PathBuf)>, now: DateTime<Utc>) -> Vec<(String, PathBuf)> {
+    dirs.into_iter()
+        .filter(|(run_id, _)| {
+            let ahead = run_time(run_id).is_some_and(|time| time > now + CLOCK_SKEW);
+            if ahead {
+                log::warn!("run {run_id} is dated in the future (a clock that was ahead?): not taken as `latest`; name it to use it");
+            }
+            !ahead
+        })
+        .collect()
+}
+
 fn sorted_run_dirs(root: &Path) -> Result<Vec<(String, PathBuf)>, EvidenceError> {
     let mut dirs = run_dirs(root)?;
     dirs.sort_by(|a, b| parse_run_id(&b.0).cmp(&parse_run_id(&a.0)));
@@ -309,4 +332,21 @@ fn read_manifest(dir: &Path) -> Result<Manifest, ManifestProblem> {
         Err(err) => return Err(ManifestProblem::Unreadable(err.to_string())),
     };
     serde_json::from_str(&text).map_err(|err| ManifestProblem::Corrupt(err.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_dated_after_now_is_not_latest_within_the_clock_skew_it_is() {
+        let now = DateTime::parse_from_rfc3339("2026-11-30T12:00:00Z")
+            .expect("time")
+            .with_timezone(&Utc);
+        let dirs = ["20271130_120000Z", "20261130_120900Z", "20261130_115900Z_01"]
+            .map(|id| (id.to_string(), PathBuf::from(id)))
+            .to_vec();
+        let kept: Vec<String> = not_in_the_future(dirs, now).into_iter().map(|(id, _)| id).collect();
+        assert_eq!(kept, ["20261130_120900Z", "20261130_115900Z_01"]);
+    }
 }

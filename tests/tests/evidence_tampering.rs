@@ -1,7 +1,8 @@
 //! A tool under test that edits its own run's `tests.jsonl` while the run
 //! goes on (it can find the run directory from its report path). The final
 //! records must not carry the edit as if qaagent had written it: the run is
-//! `incomplete`, and nothing that reads it takes it for a finished run.
+//! `incomplete`, and nothing that reads it takes it for a finished run. And
+//! a run dated in the future is never taken for the latest one.
 
 use qaagent_tests::{project_with, Qaagent};
 
@@ -59,4 +60,40 @@ fn records_edited_by_a_tool_during_the_run_make_it_incomplete() {
             rerun.describe()
         );
     }
+}
+
+#[test]
+fn a_run_dated_in_the_future_is_not_the_latest_run() {
+    // A passing run stamped decades ahead (a clock that was ahead, a copy
+    // renamed), then a failing run: `--rerun-failed` must re-run the failure,
+    // not find "nothing to re-run" in the future run.
+    let tool = r#"if [ -e fail ]; then body='<failure>boom</failure>'; code=1; else body=''; code=0; fi
+printf '<testsuite><testcase classname="c" name="a">%s</testcase></testsuite>' "$body" > "$1"
+exit $code
+"#;
+    let config = "[project]\nname = \"future\"\n\n[tests.c]\nrunner = \"command\"\npath = \".\"\n\
+                  command = [\"sh\", \"tool.sh\", \"{junit}\"]\n";
+    let project = project_with("future", &[(".qaagent.toml", config), ("tool.sh", tool)]);
+    let first = Qaagent::new(project.path()).args(["run-all"]).run();
+    assert_eq!(first.code(), 0, "{}", first.describe());
+    let runs = first.runs_dir.path().to_path_buf();
+    std::fs::rename(first.run_dir(), runs.join("20991130_120000Z")).expect("date it ahead");
+    std::fs::write(project.path().join("fail"), "").expect("make it fail");
+    let failing = Qaagent::with_runs_dir(project.path(), &runs).args(["run-all"]).run();
+    assert_eq!(failing.code(), 1, "{}", failing.describe());
+
+    let rerun = Qaagent::with_runs_dir(project.path(), &runs)
+        .args(["run-all", "--rerun-failed"])
+        .run();
+    assert_eq!(
+        rerun.code(),
+        1,
+        "the failure is re-run and fails again\n{}",
+        rerun.describe()
+    );
+    assert!(
+        rerun.stderr().contains("dated in the future"),
+        "and the future run is named\n{}",
+        rerun.describe()
+    );
 }
