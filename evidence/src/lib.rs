@@ -50,6 +50,7 @@ mod root;
 mod run_id;
 mod store;
 mod suite;
+mod tally;
 mod tree;
 mod untouched;
 mod writer;
@@ -74,5 +75,6 @@ pub use store::{
     list_runs, load_run, load_run_dir, resolve_run, runs_newest_first, ListedRun, LoadedRun, Records, LATEST,
 };
 pub use suite::{Case, Cases, Failure, LeakedProcess, PriorFailure, SuiteOutcome, SuiteRecord, TestStatus, ToolRun};
+pub use tally::StatusTally;
 pub use tree::{copy_tree, is_run_relative};
 pub use writer::{EvidenceMessage, EvidenceWriter, Run, RunInfo};

@@ -97,3 +97,24 @@ exit $code
         rerun.describe()
     );
 }
+
+#[test]
+fn records_edited_after_the_run_are_a_problem_runs_show_names() {
+    let project = project_editing_its_records(":");
+    let run = Qaagent::new(project.path()).args(["run-all"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let records = run.run_dir().join("evidence/tests.jsonl");
+    let text = std::fs::read_to_string(&records).expect("records");
+    assert!(text.contains(r#""status":"failed""#), "{text}");
+    std::fs::write(&records, text.replace(r#""status":"failed""#, r#""status":"passed""#)).expect("edit");
+
+    let show = Qaagent::with_runs_dir(project.path(), run.runs_dir.path())
+        .args(["runs", "show", "latest"])
+        .run();
+    assert_eq!(show.code(), 1, "{}", show.describe());
+    assert!(
+        show.stdout().contains("tests.jsonl disagrees with the manifest"),
+        "{}",
+        show.describe()
+    );
+}

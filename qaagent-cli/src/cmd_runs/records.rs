@@ -64,11 +64,23 @@ pub(super) fn read_records(run: &LoadedRun) -> RecordTally {
             text.push_str(&format!(" and {more} more"));
         }
         tally.problems.push(text);
+    } else if let Some(disagreement) = tally.statuses().disagreement(&run.manifest.counts, run.status()) {
+        tally.problems.push(disagreement);
     }
     tally
 }
 
 impl RecordTally {
+    /// The records read, by status.
+    fn statuses(&self) -> evidence::StatusTally {
+        evidence::StatusTally {
+            passed: self.passed,
+            failed: self.failed,
+            errors: self.errors,
+            skipped: self.skipped,
+        }
+    }
+
     fn add(&mut self, record: TestRecord) {
         self.total += 1;
         match record.status {
