@@ -48,9 +48,9 @@ fn assert_b_ran(run: &RunOutput) {
     assert_eq!(record_named(&records, "b2")["status"], "failed", "{records:#?}");
 }
 
-#[test]
-fn a_retry_after_a_behave_crash_runs_the_whole_suite() {
-    let project = behave_project("os._exit(1)", "");
+/// `run-all --retries 1` on [`behave_project`]: attempt 2 runs the whole suite.
+fn assert_a_retry_runs_the_whole_suite(first_time: &str, suite_settings: &str) {
+    let project = behave_project(first_time, suite_settings);
     let run = Qaagent::new(project.path())
         .args(["run-all", "--no-progress", "--retries", "1"])
         .run();
@@ -60,14 +60,13 @@ fn a_retry_after_a_behave_crash_runs_the_whole_suite() {
 }
 
 #[test]
+fn a_retry_after_a_behave_crash_runs_the_whole_suite() {
+    assert_a_retry_runs_the_whole_suite("os._exit(1)", "");
+}
+
+#[test]
 fn a_retry_after_a_behave_timeout_runs_the_whole_suite() {
-    let project = behave_project("import time; time.sleep(60)", "timeout = 3\n");
-    let run = Qaagent::new(project.path())
-        .args(["run-all", "--no-progress", "--retries", "1"])
-        .run();
-    let stdout = squash(&run.stdout());
-    assert!(stdout.contains("RETRY behave attempt 2: the whole suite"), "{stdout}");
-    assert_b_ran(&run);
+    assert_a_retry_runs_the_whole_suite("import time; time.sleep(60)", "timeout = 3\n");
 }
 
 #[test]
