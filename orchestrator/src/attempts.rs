@@ -9,25 +9,29 @@ use runner_api::{Selection, SuiteResult, TestCase, TestStatus};
 /// What the next attempt should run, or `None` when nothing failed.
 ///
 /// Failed and errored tests are selected by their selectors. When a failure
-/// cannot be selected (no selector), or the suite errored without naming any
-/// failing test (the tool crashed), the whole suite runs again.
+/// cannot be selected (no selector), or the suite errored (the tool crashed,
+/// timed out, wrote no report), the whole suite runs again.
 pub fn next_selection(result: &SuiteResult) -> Option<Selection> {
     selection_of(result, |_| true)
 }
 
 /// [`next_selection`] of only the failing cases `retry` keeps (`None` when
-/// it keeps none of them); a suite error without a failing case is re-run
-/// whole, as there.
+/// it keeps none of them). A suite error runs the whole suite again, as
+/// there, unless `retry` keeps none of its failing cases.
 pub(crate) fn selection_of(result: &SuiteResult, retry: impl Fn(&TestCase) -> bool) -> Option<Selection> {
     let failing: Vec<&TestCase> = result.cases.iter().filter(|case| case.status.is_failure()).collect();
-    if failing.is_empty() {
-        return result.error.is_some().then_some(Selection::All);
+    let retried: Vec<&TestCase> = failing.iter().copied().filter(|case| retry(case)).collect();
+    if result.error.is_some() {
+        // The tool did not finish: the tests it never got to are not among
+        // those it named failing (behave names only the one it was running),
+        // so a retry of those alone would pass a suite whose other tests
+        // never ran.
+        return (failing.is_empty() || !retried.is_empty()).then_some(Selection::All);
     }
-    let failing: Vec<&TestCase> = failing.into_iter().filter(|case| retry(case)).collect();
-    if failing.is_empty() {
+    if retried.is_empty() {
         return None;
     }
-    let selectors: Option<Vec<String>> = failing.iter().map(|case| case.selector.clone()).collect();
+    let selectors: Option<Vec<String>> = retried.iter().map(|case| case.selector.clone()).collect();
     Some(match selectors {
         Some(mut selectors) => {
             selectors.dedup();
@@ -104,8 +108,9 @@ fn fail_if_skipped_after_failure(case: &mut TestCase) -> Option<String> {
 ///   lists them as skipped), but for failures: a test the tool ran and says
 ///   failed fails, whether it passed before or is new;
 /// - after a whole-suite re-run every reported test counts as re-run;
-/// - suite-level error, exit code and log tail are those of the last attempt;
-///   durations add up; artifacts, a test's attachments and leaked processes
+/// - suite-level error, exit code and log tail are those of the last attempt,
+///   but an earlier suite error stands after a retry of only some tests (the
+///   tool did not finish: the tests it never ran have not run); durations add up; artifacts, a test's attachments and leaked processes
 ///   accumulate.
 pub fn merge(mut merged: SuiteResult, mut next: SuiteResult, selection: &Selection) -> SuiteResult {
     let next_outcome = next.outcome();
@@ -119,16 +124,10 @@ pub fn merge(mut merged: SuiteResult, mut next: SuiteResult, selection: &Selecti
         Selection::All => None,
         Selection::Only(selectors) => Some(selectors.iter().map(String::as_str).collect()),
     };
-    // An earlier suite error stands unless this attempt re-ran every test it
-    // left failing: a retry of some of them (`retry_on`) says nothing of a
-    // share that timed out with the others.
-    let covered = selected.as_ref().is_none_or(|selected| {
-        (merged.cases.iter())
-            .filter(|case| case.status.is_failure())
-            .all(|case| case.selector.as_deref().is_some_and(|s| selected.contains(s)))
-    });
-    let earlier_error = match (&merged.error, covered) {
-        (Some(error), false) => Some((merged.outcome(), error.clone())),
+    // An earlier suite error stands unless the whole suite ran again: a
+    // retry of some tests says nothing of those the failed attempt never ran.
+    let earlier_error = match (&merged.error, &selected) {
+        (Some(error), Some(_)) => Some((merged.outcome(), error.clone())),
         _ => None,
     };
     if let Some(selected) = &selected {
@@ -230,8 +229,8 @@ pub fn merge(mut merged: SuiteResult, mut next: SuiteResult, selection: &Selecti
     }
     merged.leaked.extend(next.leaked);
     merged.warnings.extend(next.warnings);
-    // The last attempt decides the suite-level verdict, when it re-ran
-    // everything the earlier one left failing.
+    // The last attempt decides the suite-level verdict, when it re-ran the
+    // whole suite.
     merged.clear_error();
     if let Some(error) = next.error {
         merged.set_error(next_outcome, error);
@@ -452,7 +451,7 @@ mod tests {
     }
 
     #[test]
-    fn an_earlier_error_stands_when_the_retry_left_some_of_its_failures_alone() {
+    fn an_earlier_error_stands_until_the_whole_suite_runs_again() {
         let mut first = result(vec![
             case("hangs", TestStatus::Error),
             case("flaky", TestStatus::Failed),
@@ -462,12 +461,32 @@ mod tests {
         let merged = merge(first.clone(), result(vec![case("flaky", TestStatus::Passed)]), &retried);
         assert_eq!(merged.error.as_deref(), Some("share 3/3: timed out after 3 s"));
         assert_eq!(merged.outcome(), SuiteOutcome::TimedOut);
-        let all = Selection::Only(vec!["hangs".into(), "flaky".into()]);
-        let passed = result(vec![
-            case("hangs", TestStatus::Passed),
-            case("flaky", TestStatus::Passed),
-        ]);
-        assert_eq!(merge(first, passed, &all).error, None);
+        // Every test it named, passing now: the tests it never got to have
+        // still not run.
+        let named = Selection::Only(vec!["hangs".into(), "flaky".into()]);
+        let passed = || {
+            result(vec![
+                case("hangs", TestStatus::Passed),
+                case("flaky", TestStatus::Passed),
+            ])
+        };
+        let merged = merge(first.clone(), passed(), &named);
+        assert_eq!(merged.outcome(), SuiteOutcome::TimedOut, "{:?}", merged.error);
+        assert_eq!(merge(first, passed(), &Selection::All).error, None);
+    }
+
+    #[test]
+    fn a_suite_error_reruns_the_whole_suite_even_when_it_named_failures() {
+        // behave crashed while running `a2`: the one it names; `b1` and `b2`
+        // it never reached are not among its cases.
+        let mut crashed = result(vec![case("a1", TestStatus::Passed), case("a2", TestStatus::Error)]);
+        crashed.set_error(SuiteOutcome::Errored, "behave exited with code 1");
+        assert_eq!(next_selection(&crashed), Some(Selection::All));
+        crashed.set_error(SuiteOutcome::TimedOut, "timed out after 4 s");
+        assert_eq!(next_selection(&crashed), Some(Selection::All));
+        // A retry policy that keeps none of its failures does not retry it.
+        assert_eq!(selection_of(&crashed, |_| false), None);
+        assert_eq!(selection_of(&result(vec![]), |_| false), None);
     }
 
     #[test]

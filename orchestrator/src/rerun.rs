@@ -3,14 +3,18 @@
 //!
 //! The choice mirrors what a retry re-runs ([`crate::attempts::next_selection`]):
 //! a suite's failed and errored tests by their `metadata.selector`; the whole
-//! suite when one of its failures has no selector, or when the suite errored or
-//! timed out without naming a failing test (its tool crashed before reporting).
+//! suite when one of its failures has no selector, or when the suite errored,
+//! timed out or was interrupted: its tool did not finish, and the tests it
+//! never got to are not among the failures it named.
 //!
 //! Only a run that ended and recorded everything (`passed` or `failed`, with
 //! every record its manifest counts) says what failed: a run that was
 //! interrupted, crashed, is still running or could not write all its evidence
 //! may lack failures — and "nothing failed" from it would be a false green. Re-running
-//! from one is refused unless the caller asks for [`Unfinished::Take`].
+//! from one is refused unless the caller asks for [`Unfinished::Take`]; then
+//! every suite it did not finish (no outcome recorded, or skipped as the run
+//! stopped) runs whole, and when it recorded no failure at all, every suite
+//! it planned does.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -63,6 +67,9 @@ pub struct SuiteRerun {
     /// The recorded name of each selected test, by selector: the re-run
     /// must run these tests, not whatever a selector points at now.
     pub names: BTreeMap<String, String>,
+    /// Why the whole suite runs again when that is not for want of
+    /// selectors: `it timed out`, `it did not finish in that run`, …
+    pub whole: Option<&'static str>,
 }
 
 /// The failures of one earlier run.
@@ -102,8 +109,9 @@ pub fn failed_run(root: &Path, run: &str, unfinished: Unfinished) -> Result<Fail
         source,
     };
     let loaded = evidence::load_run(root, run).map_err(evidence)?;
-    let gathered = failures(&loaded).map_err(evidence)?;
-    let why = not_finished(&loaded).or(gathered.incomplete);
+    let stopped = not_finished(&loaded);
+    let gathered = failures(&loaded, stopped.is_some()).map_err(evidence)?;
+    let why = stopped.or(gathered.incomplete);
     if let (Some(why), Unfinished::Refuse) = (&why, unfinished) {
         return Err(RerunError::Unfinished {
             run_id: loaded.run_id,
@@ -134,6 +142,29 @@ fn not_finished(run: &LoadedRun) -> Option<String> {
     Some(why)
 }
 
+/// The suites `run` planned: its `suite_order`, or for a manifest without
+/// one (the Python qaagent's) the suites it recorded.
+fn planned(run: &LoadedRun) -> Vec<String> {
+    if run.manifest.suite_order.is_empty() {
+        run.manifest.suites.iter().map(|suite| suite.name.clone()).collect()
+    } else {
+        run.manifest.suite_order.clone()
+    }
+}
+
+/// Why a suite that ended as `outcome` runs whole again, if it does: its tool
+/// did not finish, so its failures do not name every test it left unrun. A
+/// suite skipped in a run that stopped (`stopped`) may never have started.
+fn whole_after(outcome: SuiteOutcome, stopped: bool) -> Option<&'static str> {
+    match outcome {
+        SuiteOutcome::Errored => Some("it errored: its tool did not finish"),
+        SuiteOutcome::TimedOut => Some("it timed out"),
+        SuiteOutcome::Interrupted => Some("it was interrupted"),
+        SuiteOutcome::Skipped if stopped => Some("it did not run before that run stopped"),
+        SuiteOutcome::Skipped | SuiteOutcome::Passed | SuiteOutcome::Failed => None,
+    }
+}
+
 /// A suite's failures as they are gathered.
 #[derive(Default)]
 struct Gathered {
@@ -142,6 +173,7 @@ struct Gathered {
     names: BTreeMap<String, String>,
     failed: usize,
     unselectable: bool,
+    whole: Option<&'static str>,
 }
 
 /// The failures of a run, and whether its records are short of what its
@@ -152,7 +184,9 @@ struct Failures {
     incomplete: Option<String>,
 }
 
-fn failures(run: &LoadedRun) -> Result<Failures, EvidenceError> {
+/// The failures of `run`; `stopped` when it did not finish, so that the
+/// suites it did not finish run whole.
+fn failures(run: &LoadedRun, stopped: bool) -> Result<Failures, EvidenceError> {
     let mut gathered: BTreeMap<String, Gathered> = BTreeMap::new();
     let (mut read, mut bad) = (0_u64, 0_u64);
     for record in run.records()? {
@@ -184,10 +218,17 @@ fn failures(run: &LoadedRun) -> Result<Failures, EvidenceError> {
         }
     }
     for suite in &run.manifest.suites {
-        let errored = matches!(suite.outcome, SuiteOutcome::Errored | SuiteOutcome::TimedOut);
-        if errored && !gathered.contains_key(&suite.name) {
-            // The tool gave up before naming a failing test: all of it again.
-            gathered.entry(suite.name.clone()).or_default().unselectable = true;
+        if let Some(why) = whole_after(suite.outcome, stopped) {
+            gathered.entry(suite.name.clone()).or_default().whole = Some(why);
+        }
+    }
+    if stopped {
+        for name in planned(run) {
+            if !run.manifest.suites.iter().any(|suite| suite.name == name) {
+                // Still running, or not started, when the run stopped: the
+                // failures it streamed, if any, are not all of it.
+                gathered.entry(name).or_default().whole = Some("it did not finish in that run");
+            }
         }
     }
     let counted = run.manifest.counts.tests;
@@ -201,22 +242,31 @@ fn failures(run: &LoadedRun) -> Result<Failures, EvidenceError> {
     } else {
         None
     };
+    if (stopped || incomplete.is_some()) && gathered.is_empty() {
+        // "Nothing failed" is what a run that did not finish cannot say.
+        for name in planned(run) {
+            gathered.entry(name).or_default().whole = Some("that run did not finish and recorded no failure");
+        }
+    }
     let suites = gathered
         .into_iter()
         .map(|(suite, gathered)| {
-            let selection = if gathered.unselectable {
-                Selection::All
-            } else {
-                Selection::Only(gathered.selectors)
-            };
-            (
-                suite,
+            let rerun = if gathered.whole.is_some() || gathered.unselectable {
                 SuiteRerun {
-                    selection,
+                    selection: Selection::All,
+                    failed: gathered.failed,
+                    names: BTreeMap::new(),
+                    whole: gathered.whole,
+                }
+            } else {
+                SuiteRerun {
+                    selection: Selection::Only(gathered.selectors),
                     failed: gathered.failed,
                     names: gathered.names,
-                },
-            )
+                    whole: None,
+                }
+            };
+            (suite, rerun)
         })
         .collect();
     Ok(Failures { suites, incomplete })
@@ -333,14 +383,19 @@ mod tests {
             ),
             ("behave", Selection::All, 1),
             ("e2e", Selection::All, 0),
-            // Timed out, but it named its failing test: that one is enough.
-            ("docs", Selection::Only(vec!["docs::slow".into()]), 1),
+            // Timed out: the tests after the one it named never ran.
+            ("docs", Selection::All, 1),
         ]
         .into_iter()
         .map(|(name, selection, failed)| {
             (
                 name.to_string(),
                 SuiteRerun {
+                    whole: match name {
+                        "e2e" => Some("it errored: its tool did not finish"),
+                        "docs" => Some("it timed out"),
+                        _ => None,
+                    },
                     // Each selected test's recorded name, for the re-run to check.
                     names: match &selection {
                         Selection::Only(selectors) => selectors
@@ -394,6 +449,56 @@ mod tests {
     }
 
     #[test]
+    fn suites_a_crashed_run_did_not_finish_run_whole() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let mut crashed = suite("behave", vec![case("a2", TestStatus::Error, Some("f/a.feature:4"))]);
+        crashed.set_error(SuiteOutcome::Errored, "behave exited with code 1");
+        let unit = suite("unit", vec![case("b", TestStatus::Failed, Some("t.py::b"))]);
+        let api = suite("api", vec![case("ok", TestStatus::Passed, Some("api::ok"))]);
+        let docs = SuiteResult::skipped("docs", "pytest", "not started: the run stopped");
+        let run_id = record_run_as(root.path(), vec![crashed, unit, api, docs], RunStatus::Crashed);
+        // The run planned one more suite, which it never recorded.
+        let manifest = root.path().join(&run_id).join("manifest.json");
+        let mut json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&manifest).expect("manifest")).expect("json");
+        json["suite_order"]
+            .as_array_mut()
+            .expect("suite_order")
+            .push("e2e".into());
+        std::fs::write(&manifest, json.to_string()).expect("manifest written");
+
+        let taken = failed_run(root.path(), "latest", Unfinished::Take).expect("taken");
+        let whole: Vec<(&str, &Selection, Option<&str>)> = (taken.suites.iter())
+            .map(|(name, rerun)| (name.as_str(), &rerun.selection, rerun.whole))
+            .collect();
+        let only_b = Selection::Only(vec!["t.py::b".into()]);
+        assert_eq!(
+            whole,
+            [
+                // Crashed while running a2: the scenarios after it never ran.
+                ("behave", &Selection::All, Some("it errored: its tool did not finish")),
+                ("docs", &Selection::All, Some("it did not run before that run stopped")),
+                ("e2e", &Selection::All, Some("it did not finish in that run")),
+                ("unit", &only_b, None),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_run_that_stopped_without_failures_runs_everything_it_planned() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let api = suite("api", vec![case("ok", TestStatus::Passed, Some("api::ok"))]);
+        record_run_as(root.path(), vec![api], RunStatus::Crashed);
+        let taken = failed_run(root.path(), "latest", Unfinished::Take).expect("taken");
+        assert_eq!(taken.suites.len(), 1, "{taken:?}");
+        assert_eq!(taken.suites["api"].selection, Selection::All);
+        assert_eq!(
+            taken.suites["api"].whole,
+            Some("that run did not finish and recorded no failure")
+        );
+    }
+
+    #[test]
     fn records_short_of_the_manifest_or_unreadable_make_a_run_unfinished() {
         let root = tempfile::tempdir().expect("tempdir");
         let cases = vec![
@@ -411,7 +516,14 @@ mod tests {
             "evidence/tests.jsonl holds 1 of the 2 records its manifest counts"
         );
         let taken = failed_run(root.path(), "latest", Unfinished::Take).expect("taken");
-        assert!(taken.suites.is_empty(), "{taken:?}");
+        // The failure is lost, but "nothing failed" it cannot say: all again.
+        assert_eq!(
+            (
+                taken.suites.keys().map(String::as_str).collect::<Vec<_>>(),
+                &taken.suites["unit"].selection
+            ),
+            (vec!["unit"], &Selection::All)
+        );
         std::fs::write(&tests, format!("{}\n{{\"test_id\": \"TST\n", lines[0])).expect("tear");
         assert_eq!(
             unfinished_why(root.path()),
@@ -502,6 +614,7 @@ mod tests {
                     selection,
                     failed: 1,
                     names: BTreeMap::new(),
+                    whole: None,
                 },
             )
         })

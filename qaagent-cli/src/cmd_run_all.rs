@@ -264,6 +264,9 @@ fn partition_spec(args: &RunAllArgs) -> Result<Option<PartitionSpec>, CliError> 
 
 /// Why `--rerun-failed` runs `suite` whole rather than its failed tests.
 fn why_whole(suite: &PlannedSuite, rerun: &rerun::SuiteRerun) -> &'static str {
+    if let Some(why) = rerun.whole {
+        return why;
+    }
     let no_template = suite.runner.name() == runner_command::NAME
         && runner_command::CommandSettings::from_table(&suite.config.settings).is_ok_and(|s| s.rerun.is_none());
     if no_template {
