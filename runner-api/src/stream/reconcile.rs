@@ -140,10 +140,12 @@ mod tests {
 
     #[test]
     fn a_pass_the_stream_saw_fail_is_a_failure_with_the_streams_message() {
-        let mut streamed = Streamed::default();
         let mut failed = case("a", TestStatus::Failed);
         failed.message = Some("assert 0".into());
-        streamed.finished = vec![failed, case("b", TestStatus::Passed), case("s", TestStatus::Error)];
+        let streamed = Streamed {
+            finished: vec![failed, case("b", TestStatus::Passed), case("s", TestStatus::Error)],
+            ..Streamed::default()
+        };
         let mut report = vec![
             case("a", TestStatus::Passed),
             case("b", TestStatus::Passed),
@@ -167,8 +169,10 @@ mod tests {
 
     #[test]
     fn the_last_run_of_a_test_the_tool_ran_again_is_the_streams_word() {
-        let mut streamed = Streamed::default();
-        streamed.finished = vec![case("a", TestStatus::Failed), case("a", TestStatus::Passed)];
+        let mut streamed = Streamed {
+            finished: vec![case("a", TestStatus::Failed), case("a", TestStatus::Passed)],
+            ..Streamed::default()
+        };
         let mut flaky = vec![case("a", TestStatus::Passed)];
         assert_eq!(streamed.overrule_passes(&mut flaky), None);
         assert_eq!(flaky[0].status, TestStatus::Passed);
