@@ -76,7 +76,8 @@ pub fn conclude(attempt: Attempt<'_>) -> SuiteResult {
 /// when the tool wrote no readable report, the tests it streamed as finished
 /// keep their results and those it was running become errors saying why they
 /// did not finish; when it wrote one, the report stands and a disagreement
-/// with the stream is a warning.
+/// with the stream is a warning, but a test the report says passed whose
+/// last run the stream saw fail is failed ([`Streamed::overrule_passes`]).
 pub fn conclude_streamed(attempt: Attempt<'_>, streamed: Streamed) -> SuiteResult {
     let Attempt {
         ctx,
@@ -183,9 +184,13 @@ pub fn conclude_streamed(attempt: Attempt<'_>, streamed: Streamed) -> SuiteResul
         .filter(|case| !reported.contains(&row_key(case)))
         .collect();
         result.cases.extend(rest);
-    } else if let Some(warning) = streamed.disagreement(&result.cases) {
-        log::warn!("[{}] {warning}", ctx.suite);
-        result.warnings.push(warning);
+    } else {
+        // The report stands, but not to take back a failure the stream saw.
+        let overruled = streamed.overrule_passes(&mut result.cases);
+        for warning in [overruled, streamed.disagreement(&result.cases)].into_iter().flatten() {
+            log::warn!("[{}] {warning}", ctx.suite);
+            result.warnings.push(warning);
+        }
     }
 
     if let (Some(never_ran), None) = (never_ran, process.cancelled) {

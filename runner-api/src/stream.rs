@@ -27,6 +27,8 @@ use crate::case::TestCase;
 use crate::context::SuiteContext;
 use crate::process::{ProcessError, ProcessOutcome};
 
+mod reconcile;
+
 /// The name of the stream file in an attempt's output directory.
 pub const STREAM_FILE: &str = "qaagent-stream.jsonl";
 
@@ -243,34 +245,6 @@ impl Streamed {
             case
         }));
         cases
-    }
-
-    /// When the tool's report and its stream disagree on which tests ran
-    /// (not counting skipped ones, which a tool may leave out of either),
-    /// says how; `None` when they agree or the stream said nothing.
-    pub fn disagreement(&self, report: &[TestCase]) -> Option<String> {
-        if self.is_empty() {
-            return None;
-        }
-        let ran = |cases: &mut dyn Iterator<Item = &TestCase>| -> std::collections::BTreeSet<String> {
-            cases
-                // Stand-ins for tests that did not run ran no more than skipped ones.
-                .filter(|case| {
-                    case.status != crate::TestStatus::Skipped && !case.is_unnamed_tests() && !case.is_unreported()
-                })
-                .map(TestCase::label)
-                .collect()
-        };
-        let streamed = ran(&mut self.finished.iter());
-        let reported = ran(&mut report.iter());
-        let only_streamed = streamed.difference(&reported).count();
-        let only_reported = reported.difference(&streamed).count();
-        (only_streamed + only_reported > 0).then(|| {
-            format!(
-                "the tool's report and its live stream disagree: {only_reported} test(s) only in the report, \
-                 {only_streamed} only in the stream (the report is taken)"
-            )
-        })
     }
 }
 
@@ -573,27 +547,5 @@ mod tests {
         std::os::unix::fs::symlink("/dev/zero", &path).expect("symlink");
         read_all(&mut Tail::new(&path), &mut streamed);
         assert_eq!((streamed.malformed, streamed.finished.len()), (0, 0));
-    }
-
-    #[test]
-    fn report_and_stream_disagreeing_is_said() {
-        let mut streamed = Streamed::default();
-        let case = |name: &str| {
-            let mut case = TestCase::new(name, "c", TestStatus::Passed);
-            case.selector = Some(name.to_string());
-            case
-        };
-        assert_eq!(
-            streamed.disagreement(&[case("a")]),
-            None,
-            "an empty stream says nothing"
-        );
-        streamed.finished = vec![case("a"), case("b")];
-        assert_eq!(streamed.disagreement(&[case("b"), case("a")]), None);
-        let said = streamed.disagreement(&[case("a"), case("c")]).expect("disagree");
-        assert!(
-            said.contains("1 test(s) only in the report, 1 only in the stream"),
-            "{said}"
-        );
     }
 }

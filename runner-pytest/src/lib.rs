@@ -261,9 +261,10 @@ fn collected_node_ids(listed: &str) -> Vec<String> {
 const BYTES_PER_CASE_GUESS: u64 = 256;
 
 /// Reads the JUnit report pytest wrote at `path` into cases with node-id
-/// selectors, merging the two rows pytest writes for one test whose call
-/// failed and whose teardown errored. Cases are built as the report streams
-/// by, so no second list of raw rows is ever held.
+/// selectors, making one case of the rows pytest writes for one test: a
+/// failed call and its teardown's error, and each run pytest-rerunfailures
+/// repeated. Cases are built as the report streams by, so no second list of
+/// raw rows is ever held.
 /// What the report says went wrong beyond its cases comes with them.
 pub fn read_report(path: &Path) -> Result<(Vec<TestCase>, Vec<junit::SuiteProblem>), junit::JunitError> {
     let file = std::fs::File::open(path).map_err(|source| junit::JunitError::Io {
@@ -272,30 +273,61 @@ pub fn read_report(path: &Path) -> Result<(Vec<TestCase>, Vec<junit::SuiteProble
     })?;
     let guess = file.metadata().map_or(0, |meta| meta.len() / BYTES_PER_CASE_GUESS);
     let mut cases = Vec::with_capacity(usize::try_from(guess).unwrap_or(0));
-    let summary = junit::for_each_case(file, path, |row| push_row(&mut cases, row))?;
+    let mut seen = Seen::default();
+    let summary = junit::for_each_case(file, path, |row| push_row(&mut cases, &mut seen, row))?;
     cases.shrink_to_fit();
     Ok((cases, summary.problems))
 }
 
-/// Adds one JUnit row to `cases`, merging it into the previous case when it
-/// is the same test.
-fn push_row(cases: &mut Vec<TestCase>, row: junit::JunitCase) {
+/// Where each test read so far is among the cases, by a hash of its
+/// identity ([`TestCase::identity`]: file, class, name with its
+/// parametrization), so that finding a test's earlier row holds no second
+/// copy of its names.
+#[derive(Default)]
+struct Seen {
+    hasher: std::hash::RandomState,
+    at: std::collections::HashMap<u64, usize>,
+}
+
+impl Seen {
+    /// The case `case` is another row of, if any.
+    fn find(&self, cases: &[TestCase], case: &TestCase) -> Option<usize> {
+        let at = *self.at.get(&self.hash(case))?;
+        if cases[at].identity() == case.identity() {
+            Some(at)
+        } else {
+            // Two identities with one hash: rare enough for a scan.
+            cases.iter().rposition(|earlier| earlier.identity() == case.identity())
+        }
+    }
+
+    fn hash(&self, case: &TestCase) -> u64 {
+        std::hash::BuildHasher::hash_one(&self.hasher, case.identity())
+    }
+}
+
+/// Adds one JUnit row to `cases`, merging it into the case of the same test
+/// when an earlier row named it. Under pytest-xdist the rows of other
+/// workers' tests come between a test's rows, so that earlier row may be
+/// anywhere before this one; tests that differ in file, class or
+/// parametrization (pytest-repeat's `[1-3]` too) are never merged.
+fn push_row(cases: &mut Vec<TestCase>, seen: &mut Seen, row: junit::JunitCase) {
     let selector = selector(row.file(), row.classname(), row.name());
     let mut case = row.into_test_case();
     case.selector = selector;
-    if let Some(previous) = cases.last_mut() {
-        if previous.selector.is_some() && previous.selector == case.selector {
-            // A failed call and its teardown's error are two rows of one run;
-            // any other pair is a run the plugin repeated, then the next.
-            let teardown = case.status == TestStatus::Error && previous.status.is_failure();
-            if teardown || previous.status == TestStatus::Skipped {
-                merge_rows(previous, case);
-            } else {
-                rerun_by_plugin(previous, case);
-            }
-            return;
+    if let Some(at) = seen.find(cases, &case) {
+        let previous = &mut cases[at];
+        // A failed call and its teardown's error are two rows of one run;
+        // any other pair is a run the plugin repeated, then the next.
+        let teardown = case.status == TestStatus::Error && previous.status.is_failure();
+        if teardown || previous.status == TestStatus::Skipped {
+            merge_rows(previous, case);
+        } else {
+            rerun_by_plugin(previous, case);
         }
+        return;
     }
+    seen.at.insert(seen.hash(&case), cases.len());
     cases.push(case);
 }
 
@@ -313,9 +345,10 @@ fn selector(file: Option<&str>, classname: &str, name: &str) -> Option<String> {
 /// pytest-rerunfailures (16.6.1 and newer) writes a row for each run it
 /// repeated, then the last run's row: an empty one when the repeated run
 /// failed its call (pytest keeps no details of it), a failing one when a
-/// subtest failed. pytest itself never follows a passing row with another
-/// of the same test. So the earlier run failed and counts as an attempt; a
-/// test that then passes is flaky.
+/// subtest failed. pytest itself never writes a second passing row of a
+/// test (but with xdist's `--dist each`, which runs every test on every
+/// worker: that is read as reruns too). So the earlier run failed and
+/// counts as an attempt; a test that then passes is flaky.
 fn rerun_by_plugin(earlier: &mut TestCase, mut last: TestCase) {
     last.previous_failures = std::mem::take(&mut earlier.previous_failures);
     let prior = if earlier.status.is_failure() {
@@ -360,4 +393,93 @@ fn merge_rows(first: &mut TestCase, second: TestCase) {
         });
     }
     first.duration += second.duration;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The cases of a pytest report holding `rows` (`<testcase>` elements).
+    fn read(rows: &str) -> Vec<TestCase> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("junit.xml");
+        let xml =
+            format!(r#"<?xml version="1.0"?><testsuites><testsuite name="pytest">{rows}</testsuite></testsuites>"#);
+        std::fs::write(&path, xml).expect("write");
+        read_report(&path).expect("a report").0
+    }
+
+    fn row(file: &str, name: &str, body: &str) -> String {
+        let classname = file.trim_end_matches(".py").replace('/', ".");
+        format!(r#"<testcase classname="{classname}" name="{name}" file="{file}" time="0.1">{body}</testcase>"#)
+    }
+
+    const FAILED: &str = r#"<failure message="assert 0">boom</failure>"#;
+
+    fn summary(cases: &[TestCase]) -> Vec<(String, TestStatus, u32, bool)> {
+        (cases.iter())
+            .map(|case| (case.label(), case.status, case.attempts, case.flaky))
+            .collect()
+    }
+
+    #[test]
+    fn a_rerun_row_after_another_workers_row_is_an_attempt_of_its_test() {
+        // pytest-xdist with pytest-rerunfailures: test_flaky's repeated run,
+        // test_other's row from the other worker, then test_flaky's last run;
+        // test_fails is repeated twice and fails every time.
+        let a = "tests/test_r.py";
+        let rows = [
+            row(a, "test_flaky", ""),
+            row(a, "test_fails", ""),
+            row(a, "test_other", ""),
+            row(a, "test_flaky", ""),
+            row(a, "test_fails", ""),
+            row(a, "test_fails", FAILED),
+        ];
+        let cases = read(&rows.concat());
+        assert_eq!(
+            summary(&cases),
+            [
+                ("tests/test_r.py::test_flaky".into(), TestStatus::Passed, 2, true),
+                ("tests/test_r.py::test_fails".into(), TestStatus::Failed, 3, false),
+                ("tests/test_r.py::test_other".into(), TestStatus::Passed, 1, false),
+            ]
+        );
+        assert_eq!(cases[1].previous_failures.len(), 2, "{:?}", cases[1]);
+    }
+
+    #[test]
+    fn a_teardown_error_after_another_workers_row_joins_its_failed_call() {
+        let a = "tests/test_a.py";
+        let error = r#"<error message="teardown boom">tb</error>"#;
+        let rows = [row(a, "test_x", FAILED), row(a, "test_y", ""), row(a, "test_x", error)];
+        let cases = read(&rows.concat());
+        assert_eq!(cases.len(), 2);
+        assert_eq!((cases[0].status, cases[0].attempts), (TestStatus::Failed, 1));
+        assert!(
+            cases[0].details.as_deref().is_some_and(|d| d.contains("teardown boom")),
+            "{:?}",
+            cases[0]
+        );
+    }
+
+    #[test]
+    fn tests_named_alike_in_other_files_or_with_other_ids_stay_apart() {
+        let rows = [
+            row("tests/test_a.py", "test_x", ""),
+            row("tests/test_b.py", "test_x", FAILED),
+            row("tests/test_a.py", "test_x[1-2]", ""),
+            row("tests/test_a.py", "test_x[2-2]", ""),
+        ];
+        let cases = read(&rows.concat());
+        assert_eq!(
+            summary(&cases),
+            [
+                ("tests/test_a.py::test_x".into(), TestStatus::Passed, 1, false),
+                ("tests/test_b.py::test_x".into(), TestStatus::Failed, 1, false),
+                ("tests/test_a.py::test_x[1-2]".into(), TestStatus::Passed, 1, false),
+                ("tests/test_a.py::test_x[2-2]".into(), TestStatus::Passed, 1, false),
+            ]
+        );
+    }
 }

@@ -1,0 +1,184 @@
+//! What to make of a tool's report where its live stream says otherwise.
+//!
+//! The report is the source of truth for which tests ran and how they are
+//! named (a tool's stream may name a test its own way). But a report is a
+//! file the project's code can rewrite after the tests ran (a conftest's
+//! `pytest_sessionfinish`, a reporter of its own): a failure the stream saw
+//! as it happened is not taken back by a report that calls the test passed.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use super::Streamed;
+use crate::case::{TestCase, TestStatus};
+
+/// How many tests a warning names before it says "and N more".
+const NAMED: usize = 5;
+
+impl Streamed {
+    /// When the tool's report and its stream disagree on which tests ran
+    /// (not counting skipped ones, which a tool may leave out of either),
+    /// says how; `None` when they agree or the stream said nothing.
+    pub fn disagreement(&self, report: &[TestCase]) -> Option<String> {
+        if self.is_empty() {
+            return None;
+        }
+        let ran = |cases: &mut dyn Iterator<Item = &TestCase>| -> BTreeSet<String> {
+            cases
+                // Stand-ins for tests that did not run ran no more than skipped ones.
+                .filter(|case| case.status != TestStatus::Skipped && !case.is_unnamed_tests() && !case.is_unreported())
+                .map(TestCase::label)
+                .collect()
+        };
+        let streamed = ran(&mut self.finished.iter());
+        let reported = ran(&mut report.iter());
+        let only_streamed = streamed.difference(&reported).count();
+        let only_reported = reported.difference(&streamed).count();
+        (only_streamed + only_reported > 0).then(|| {
+            format!(
+                "the tool's report and its live stream disagree: {only_reported} test(s) only in the report, \
+                 {only_streamed} only in the stream (the report is taken)"
+            )
+        })
+    }
+
+    /// Makes failed the tests `report` says passed (or skipped) whose last
+    /// run the stream saw fail or error (the last one: a tool that runs a
+    /// test again itself, as pytest-rerunfailures and Playwright's retries
+    /// do, streams each run), taking the stream's status and message; says
+    /// which, or `None` when there were none. A test the report names more
+    /// than once (two tests it cannot tell apart) is left alone when one of
+    /// its rows fails already.
+    pub fn overrule_passes(&self, report: &mut [TestCase]) -> Option<String> {
+        let mut last: HashMap<String, &TestCase> = HashMap::new();
+        for case in &self.finished {
+            last.insert(case.label(), case);
+        }
+        last.retain(|_, case| case.status.is_failure());
+        if last.is_empty() {
+            return None;
+        }
+        let failing: HashSet<String> = (report.iter())
+            .filter(|case| case.status.is_failure())
+            .map(TestCase::label)
+            .collect();
+        let mut overruled = Vec::new();
+        for case in report.iter_mut().filter(|case| !case.status.is_failure()) {
+            let label = case.label();
+            if failing.contains(&label) {
+                continue;
+            }
+            let Some(seen) = last.remove(&label) else {
+                continue;
+            };
+            let reported = case.status;
+            case.status = seen.status;
+            case.flaky = false;
+            case.message = Some(match &seen.message {
+                Some(message) => message.clone(),
+                None => format!("{} (qaagent's live stream)", seen.status),
+            });
+            case.error_type.clone_from(&seen.error_type);
+            let said = format!(
+                "qaagent's live stream saw this test's last run {}, but the tool's report says it {}",
+                seen.status,
+                match reported {
+                    TestStatus::Skipped => "was skipped",
+                    _ => "passed",
+                }
+            );
+            case.details = Some(match case.details.take() {
+                Some(details) => format!("{said}\n\n{details}"),
+                None => said,
+            });
+            overruled.push(label);
+        }
+        let first = overruled.first()?;
+        let named = match overruled.len() {
+            1 => first.clone(),
+            n if n <= NAMED => overruled.join(", "),
+            n => format!("{} and {} more", overruled[..NAMED].join(", "), n - NAMED),
+        };
+        Some(format!(
+            "the tool's report says {} test(s) passed or were skipped that its live stream saw fail: {named} \
+             (taken as failed: was the report rewritten after the tests ran?)",
+            overruled.len()
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_and_stream_disagreeing_is_said() {
+        let mut streamed = Streamed::default();
+        let case = |name: &str| {
+            let mut case = TestCase::new(name, "c", TestStatus::Passed);
+            case.selector = Some(name.to_string());
+            case
+        };
+        assert_eq!(
+            streamed.disagreement(&[case("a")]),
+            None,
+            "an empty stream says nothing"
+        );
+        streamed.finished = vec![case("a"), case("b")];
+        assert_eq!(streamed.disagreement(&[case("b"), case("a")]), None);
+        let said = streamed.disagreement(&[case("a"), case("c")]).expect("disagree");
+        assert!(
+            said.contains("1 test(s) only in the report, 1 only in the stream"),
+            "{said}"
+        );
+    }
+
+    fn case(name: &str, status: TestStatus) -> TestCase {
+        let mut case = TestCase::new(name, "c", status);
+        case.selector = Some(name.to_string());
+        case
+    }
+
+    #[test]
+    fn a_pass_the_stream_saw_fail_is_a_failure_with_the_streams_message() {
+        let mut failed = case("a", TestStatus::Failed);
+        failed.message = Some("assert 0".into());
+        let streamed = Streamed {
+            finished: vec![failed, case("b", TestStatus::Passed), case("s", TestStatus::Error)],
+            ..Streamed::default()
+        };
+        let mut report = vec![
+            case("a", TestStatus::Passed),
+            case("b", TestStatus::Passed),
+            case("s", TestStatus::Skipped),
+        ];
+        let said = streamed.overrule_passes(&mut report).expect("overruled");
+        assert!(said.contains("2 test(s)") && said.contains(": a, s ("), "{said}");
+        let statuses: Vec<TestStatus> = report.iter().map(|case| case.status).collect();
+        assert_eq!(statuses, [TestStatus::Failed, TestStatus::Passed, TestStatus::Error]);
+        assert_eq!(report[0].message.as_deref(), Some("assert 0"));
+        assert!(
+            report[0]
+                .details
+                .as_deref()
+                .is_some_and(|d| d.contains("report says it passed")),
+            "{:?}",
+            report[0]
+        );
+        assert_eq!(streamed.disagreement(&report), None, "the same tests ran");
+    }
+
+    #[test]
+    fn the_last_run_of_a_test_the_tool_ran_again_is_the_streams_word() {
+        let mut streamed = Streamed {
+            finished: vec![case("a", TestStatus::Failed), case("a", TestStatus::Passed)],
+            ..Streamed::default()
+        };
+        let mut flaky = vec![case("a", TestStatus::Passed)];
+        assert_eq!(streamed.overrule_passes(&mut flaky), None);
+        assert_eq!(flaky[0].status, TestStatus::Passed);
+        // Two tests the report cannot tell apart, one failing: nothing to overrule.
+        streamed.finished = vec![case("a", TestStatus::Passed), case("a", TestStatus::Failed)];
+        let mut alike = vec![case("a", TestStatus::Passed), case("a", TestStatus::Failed)];
+        assert_eq!(streamed.overrule_passes(&mut alike), None);
+    }
+}

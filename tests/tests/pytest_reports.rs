@@ -1,0 +1,110 @@
+//! Where pytest's JUnit report could tell a test's runs wrong, through real
+//! pytest (`tests/fixtures/pytest-reports`, see its EXPECTED.md): the rows
+//! of pytest-rerunfailures' reruns under pytest-xdist, and a report a
+//! conftest rewrote after qaagent's live stream saw a test fail.
+
+use qaagent_tests::{fixture, read_text, record_named, squash, Qaagent};
+
+/// pytest-xdist puts the other worker's rows between the rows of one test's
+/// runs: each repeated row is still a run of that test, so a test that
+/// passed on a rerun is flaky (`flaky = "fail"` fails the run) and one that
+/// failed every run is one failed test, never a pass beside a failure.
+#[test]
+fn reruns_under_xdist_are_attempts_of_their_test_wherever_their_rows_land() {
+    let project = fixture("pytest-reports");
+    let state = tempfile::tempdir().expect("tempdir");
+    let junit = project.path().join("merged.xml");
+    let run = Qaagent::new(project.path())
+        .args(["run-all", "--suite", "xdist-reruns", "--no-progress", "--junit"])
+        .args([&junit])
+        .env("RETRY_STATE_DIR", state.path())
+        .run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+
+    // The run exercised what it means to: pytest's own report has another
+    // worker's row between two rows of test_flaky, and of test_fails.
+    let report = read_text(&run.run_dir().join("artifacts/xdist-reruns/junit.xml"));
+    let rows: Vec<&str> = report
+        .split("<testcase ")
+        .skip(1)
+        .filter_map(|row| row.split(" name=\"").nth(1)?.split('"').next())
+        .collect();
+    for test in ["test_flaky", "test_fails"] {
+        let first = rows.iter().position(|row| *row == test).expect("a row");
+        let last = rows.iter().rposition(|row| *row == test).expect("a row");
+        assert!(
+            rows[first..last].iter().any(|row| *row != test),
+            "no other row between {test}'s rows: {rows:?}"
+        );
+    }
+
+    let records = run.records();
+    assert_eq!(records.len(), 4, "{records:#?}");
+    let by_name = |name: &str| record_named(&records, name).clone();
+    let flaky = by_name("test_flaky");
+    assert_eq!(
+        (
+            &flaky["status"],
+            &flaky["metadata"]["attempts"],
+            &flaky["metadata"]["flaky"]
+        ),
+        (&"passed".into(), &2.into(), &true.into()),
+        "{flaky}"
+    );
+    let fails = by_name("test_fails");
+    assert_eq!(
+        (&fails["status"], &fails["metadata"]["attempts"]),
+        (&"failed".into(), &3.into()),
+        "{fails}"
+    );
+    for name in ["test_first", "test_between"] {
+        let ok = by_name(name);
+        assert_eq!(
+            (&ok["status"], &ok["metadata"]["attempts"]),
+            (&"passed".into(), &1.into()),
+            "{ok}"
+        );
+    }
+    assert_eq!(run.manifest()["counts"]["tests_flaky"], 1);
+    let stdout = squash(&run.stdout());
+    assert!(
+        stdout.contains("4 tests: 3 passed, 1 failed, 0 errors, 0 skipped, 1 flaky"),
+        "{stdout}"
+    );
+    let merged = read_text(&junit);
+    assert_eq!(merged.matches("<testcase ").count(), 4, "{merged}");
+    assert_eq!(merged.matches("<flakyFailure").count(), 1, "{merged}");
+}
+
+/// A conftest rewrites pytest's report to say every test passed and makes
+/// pytest exit 0; qaagent's live stream saw test_fails fail: it fails, and
+/// the run says the report disagreed.
+#[test]
+fn a_pass_in_a_rewritten_report_does_not_take_back_a_failure_the_stream_saw() {
+    let project = fixture("pytest-reports");
+    let run = Qaagent::new(project.path())
+        .args(["run-all", "--suite", "rewritten", "--no-progress"])
+        .run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let report = read_text(&run.run_dir().join("artifacts/rewritten/junit.xml"));
+    assert!(
+        !report.contains("<failure"),
+        "the conftest rewrote the report: {report}"
+    );
+    let records = run.records();
+    let fails = record_named(&records, "test_fails");
+    assert_eq!(fails["status"], "failed", "{fails}");
+    assert!(
+        fails["error_message"]
+            .as_str()
+            .is_some_and(|m| m.contains("the live stream sees this")),
+        "the stream's message: {fails}"
+    );
+    assert_eq!(record_named(&records, "test_ok")["status"], "passed");
+    assert_eq!(run.manifest()["status"], "failed");
+    let stdout = squash(&run.stdout());
+    assert!(
+        stdout.contains("warning: suite rewritten: the tool's report says 1 test(s) passed or were skipped that its live stream saw fail: tests/rewritten/test_rewritten.py::test_fails"),
+        "{stdout}"
+    );
+}
