@@ -1,9 +1,12 @@
 //! What a stored run says must be what run-all said, through the real
 //! binary and real pytest: a run in which no test ran is not stored as
 //! `passed`; a suite's own error is an errored test case in the JUnit report
-//! whatever its quarantined tests say.
+//! whatever its quarantined tests say; and a run killed before any suite
+//! finished still records the commit it ran.
 
 use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use qaagent_tests::{project_with, read_json, read_text, squash, Qaagent};
 use quick_junit::{NonSuccessKind, Report, TestCaseStatus};
@@ -182,4 +185,112 @@ fn a_glob_quarantine_never_covers_the_tests_a_suite_never_ran() {
     assert_eq!((report.errors, report.failures), (2, 1), "{report:#?}");
     let flaky = case_status(&report, "test_flaky");
     assert!(is_non_success(flaky, NonSuccessKind::Failure), "{flaky:?}");
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .stderr(Stdio::null())
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}");
+    String::from_utf8(out.stdout).expect("utf8").trim().to_string()
+}
+
+/// A project of `tests/test_slow.py` = `test_file`, committed on branch
+/// `trunk`; and that commit.
+fn committed_project(prefix: &str, test_file: &str) -> (tempfile::TempDir, String) {
+    let project = project_with(prefix, &[(".qaagent.toml", CONFIG), ("tests/test_slow.py", test_file)]);
+    git(project.path(), &["init", "-q", "-b", "trunk"]);
+    git(project.path(), &["add", "-A"]);
+    git(project.path(), &["commit", "-q", "-m", "one"]);
+    let head = git(project.path(), &["rev-parse", "HEAD"]);
+    (project, head)
+}
+
+/// `qaagent run-all ARGS` in `project` with `SLOW=1`, its evidence in
+/// `runs`, killed with SIGKILL as soon as its manifest records a commit
+/// (its tests sleep for a minute then: no suite has finished). Returns the
+/// manifest it left.
+fn killed_once_its_commit_is_recorded(project: &Path, runs: &Path, args: &[&str]) -> Value {
+    let mut qaagent = Qaagent::with_runs_dir(project, runs)
+        .args(["run-all", "--no-progress"])
+        .args(args)
+        .env("SLOW", "1");
+    qaagent.command().stdout(Stdio::null()).stderr(Stdio::null());
+    let mut child = qaagent.command().spawn().expect("start qaagent");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let manifest = loop {
+        let manifest = std::fs::read_dir(runs)
+            .ok()
+            .and_then(|mut entries| entries.next())
+            .and_then(Result::ok)
+            .and_then(|entry| std::fs::read_to_string(entry.path().join("manifest.json")).ok())
+            .and_then(|text| serde_json::from_str::<Value>(&text).ok());
+        match manifest {
+            Some(manifest) if manifest["target"]["git"]["commit"].is_string() => break manifest,
+            Some(manifest) if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("no commit recorded while the suite ran: {manifest:#}")
+            }
+            _ => assert!(Instant::now() < deadline, "no run in {}", runs.display()),
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+    assert_eq!(manifest["status"], "running", "{manifest:#}");
+    assert_eq!(
+        manifest["suites"],
+        Value::Array(vec![]),
+        "no suite finished: {manifest:#}"
+    );
+    manifest
+}
+
+#[test]
+fn a_run_killed_before_any_suite_finished_records_its_commit() {
+    let (project, head) = committed_project("killed-git", "import time\n\ndef test_slow():\n    time.sleep(60)\n");
+    let root = tempfile::tempdir().expect("runs");
+    killed_once_its_commit_is_recorded(project.path(), root.path(), &[]);
+
+    let show = runs(project.path(), root.path(), &["show", "latest", "--json"]);
+    let doc: Value = serde_json::from_str(&show.stdout()).expect("one JSON document");
+    assert_eq!(doc["status"], "crashed", "{}", show.describe());
+    let git_info = &doc["manifest"]["target"]["git"];
+    assert_eq!(git_info["commit"], head.as_str(), "{git_info:#}");
+    assert_eq!(git_info["branch"], "trunk", "{git_info:#}");
+    assert_eq!(git_info["dirty"], false, "{git_info:#}");
+}
+
+#[test]
+fn a_share_killed_before_any_suite_finished_merges_with_allow_partial() {
+    // Slow only where SLOW is set: the share that is killed.
+    let tests: String = (1..=4)
+        .map(|i| format!("def test_{i}():\n    time.sleep(60 if os.environ.get('SLOW') else 0)\n\n"))
+        .collect();
+    let (project, _head) = committed_project("killed-share", &format!("import os, time\n\n{tests}"));
+    let finished = tempfile::tempdir().expect("runs");
+    let share = run_all(project.path(), finished.path(), &["--partition", "2/2"]);
+    assert_eq!(share.code(), 0, "{}", share.describe());
+    let killed = tempfile::tempdir().expect("runs");
+    killed_once_its_commit_is_recorded(project.path(), killed.path(), &["--partition", "1/2"]);
+
+    let merged = tempfile::tempdir().expect("runs");
+    let dirs = [killed.path(), finished.path()].map(|runs| {
+        let entry = std::fs::read_dir(runs).expect("runs").flatten().next().expect("a run");
+        entry.path().display().to_string()
+    });
+    let merge = Qaagent::with_runs_dir(project.path(), merged.path())
+        .args(["merge", "--allow-partial"])
+        .args(&dirs)
+        .run();
+    // A crashed share ran the same commit: merged as a partial run, which never passes.
+    assert_eq!(merge.code(), 1, "{}", merge.describe());
+    assert!(!merge.stderr().contains("ran no git commit"), "{}", merge.describe());
+    assert!(merge.stdout().contains("status: incomplete"), "{}", merge.describe());
 }
