@@ -423,6 +423,19 @@ impl SuiteEntry {
 }
 
 impl Manifest {
+    /// Whether this is a run that failed because no test ran (run-all's
+    /// exit 4: a tag or filter that selects nothing, every test skipped):
+    /// `failed`, with nothing failed, errored or passed and no suite in
+    /// error. Its status is `failed`, which the Python readers know; this
+    /// tells why.
+    pub fn ran_no_tests(&self) -> bool {
+        self.status == Some(RunStatus::Failed)
+            && self.counts.tests == self.counts.tests_skipped
+            && (self.suites.iter()).all(|suite| {
+                suite.error.is_none() && matches!(suite.outcome, SuiteOutcome::Passed | SuiteOutcome::Skipped)
+            })
+    }
+
     /// Writes the manifest to `<run_dir>/manifest.json`, atomically.
     pub(crate) fn write(&self, run_dir: &Path) -> Result<(), EvidenceError> {
         write_atomically(&run_dir.join(MANIFEST_FILE), &self.to_bytes()?)
@@ -479,6 +492,25 @@ mod tests {
         assert_eq!(again["future_key"], serde_json::json!([1, 2]));
         assert_eq!(again["counts"]["churn"], 9);
         assert_eq!(again["target"]["git"], serde_json::json!({}));
+    }
+
+    #[test]
+    fn a_failed_run_with_no_test_that_ran_and_no_suite_error_ran_no_tests() {
+        let mut manifest: Manifest = serde_json::from_str(
+            r#"{"status": "failed", "counts": {"tests": 2, "tests_skipped": 2},
+                "suites": [{"name": "unit", "outcome": "passed", "tests": 2, "skipped": 2}]}"#,
+        )
+        .expect("parses");
+        assert!(manifest.ran_no_tests());
+        manifest.status = Some(RunStatus::Passed);
+        assert!(!manifest.ran_no_tests(), "accepted with --no-tests=pass|warn");
+        manifest.status = Some(RunStatus::Failed);
+        manifest.suites[0].error = Some("no report written".into());
+        assert!(!manifest.ran_no_tests(), "a suite error is why it failed");
+        manifest.suites[0].error = None;
+        manifest.counts.tests_passed = 1;
+        manifest.counts.tests += 1;
+        assert!(!manifest.ran_no_tests(), "a test ran: a policy failed it");
     }
 
     #[test]

@@ -88,8 +88,9 @@ impl Run {
     /// Creates a run under `root` (created if missing): claims the run id,
     /// makes `evidence/` and `artifacts/` and writes the first manifest. The
     /// project's git state comes from a `git status` that runs meanwhile; the
-    /// writer thread puts its answer in every manifest it writes (neither the
-    /// first one nor the run's start waits for git).
+    /// writer thread writes its answer to the manifest as it comes, and puts it
+    /// in every manifest after (neither the first one nor the run's start
+    /// waits for git).
     pub fn create(root: &Path, info: RunInfo) -> Result<Run, EvidenceError> {
         Run::create_at(root, info, Utc::now())
     }
@@ -328,7 +329,7 @@ struct PendingSuite {
 
 /// Everything the writer thread owns.
 struct WriterState {
-    /// Answered before the first message is applied.
+    /// Answered, and written to the manifest, before the first message is applied.
     git: Option<GitStatus>,
     dir: PathBuf,
     created: Instant,
@@ -380,6 +381,12 @@ impl WriterState {
         self.tests_file.remember(&self.dir.join(TESTS_FILE));
         if let Some(git) = self.git.take() {
             self.manifest.target.git = git.wait();
+            // On disk at once, not with the first suite to finish: a run
+            // killed before then still says which commit it ran (`merge
+            // --allow-partial` of a crashed share checks it).
+            if self.manifest.target.git != GitInfo::default() {
+                self.write_manifest();
+            }
         }
         loop {
             let received = match self.live.due() {

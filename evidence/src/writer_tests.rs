@@ -16,13 +16,19 @@ fn git(dir: &Path, args: &[&str]) {
     assert!(status.success(), "git {args:?}");
 }
 
-#[test]
-fn the_git_state_reported_meanwhile_is_in_the_final_manifest() {
+/// A repository on branch `trunk` with one commit of `a.txt`.
+fn committed_repo() -> tempfile::TempDir {
     let project = tempfile::tempdir().expect("project");
     git(project.path(), &["init", "-q", "-b", "trunk"]);
     std::fs::write(project.path().join("a.txt"), "1").expect("write");
     git(project.path(), &["add", "a.txt"]);
     git(project.path(), &["commit", "-q", "-m", "one"]);
+    project
+}
+
+#[test]
+fn the_git_state_reported_meanwhile_is_in_the_final_manifest() {
+    let project = committed_repo();
     std::fs::write(project.path().join("a.txt"), "2").expect("modify a tracked file");
     let root = tempfile::tempdir().expect("root");
     let run = Run::create(
@@ -46,6 +52,36 @@ fn the_git_state_reported_meanwhile_is_in_the_final_manifest() {
     let text = std::fs::read_to_string(root.path().join(&finished.run_id).join("manifest.json")).expect("read");
     let on_disk: Manifest = serde_json::from_str(&text).expect("parses");
     assert_eq!(on_disk.target.git.dirty, Some(true), "{text}");
+}
+
+#[test]
+fn the_git_state_is_on_disk_before_any_suite_finishes() {
+    let project = committed_repo();
+    let root = tempfile::tempdir().expect("root");
+    let info = RunInfo {
+        project_name: "shop".into(),
+        project_path: project.path().to_path_buf(),
+        suites: vec!["unit".into()],
+        qaagent_version: "0".into(),
+        partition: None,
+    };
+    let writer = Run::create(root.path(), info)
+        .and_then(Run::start_writer)
+        .expect("writer");
+    let path = writer.dir().join(MANIFEST_FILE);
+    // No message is sent: a run killed now must still say which commit it ran.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let on_disk = loop {
+        let manifest: Manifest = serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("parses");
+        if manifest.target.git.commit.is_some() || Instant::now() >= deadline {
+            break manifest;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(on_disk.status, Some(RunStatus::Running));
+    assert_eq!(on_disk.target.git.branch.as_deref(), Some("trunk"), "{on_disk:#?}");
+    assert_eq!(on_disk.target.git.dirty, Some(false));
+    writer.finish(RunStatus::Passed, Duration::ZERO).expect("finish");
 }
 
 #[test]

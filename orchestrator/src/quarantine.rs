@@ -68,7 +68,7 @@ impl Quarantine {
         if self.active.is_empty() {
             return;
         }
-        for case in &mut result.cases {
+        for case in result.cases.iter_mut().filter(|case| is_a_test(case)) {
             let name = test_name(&result.suite, case);
             case.quarantine = (self.active.iter())
                 .find(|entry| glob_matches(&entry.test, &name))
@@ -90,7 +90,8 @@ impl Quarantine {
                 continue;
             }
             let matched = (results.iter()).any(|result| {
-                (result.cases.iter()).any(|case| glob_matches(&entry.test, &test_name(&result.suite, case)))
+                (result.cases.iter())
+                    .any(|case| is_a_test(case) && glob_matches(&entry.test, &test_name(&result.suite, case)))
             });
             if !matched {
                 warnings.push(format!(
@@ -115,6 +116,14 @@ fn named_suite(test: &str) -> Option<&str> {
 /// (a timeout, a crash: the tests it kept from running are nowhere).
 pub fn excuses(result: &SuiteResult, case: &TestCase) -> bool {
     result.error.is_none() && case.quarantine.is_some() && case.status.is_failure()
+}
+
+/// Whether `case` is a test an entry can name: not a row qaagent made up for
+/// tests that did not run (the tests after `-x`, a share that died), which
+/// stand for a suite that did not finish, never for a test's own flakiness:
+/// `unit::*` must not hide them.
+fn is_a_test(case: &TestCase) -> bool {
+    !case.is_unnamed_tests() && !case.is_unreported()
 }
 
 /// What a run and `config check` say of an entry past its date.
@@ -259,6 +268,29 @@ mod tests {
             recorded_test_name("unit", Some("t.py::C::test_a[1]"), "t.C", "test_a[1]"),
             "unit::t.py::C::test_a[1]"
         );
+    }
+
+    #[test]
+    fn rows_for_tests_that_never_ran_are_never_quarantined() {
+        let quarantine = Quarantine::new(
+            &[entry("unit::*", "2099-01-01")],
+            NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
+        );
+        let mut result = SuiteResult::new("unit", "pytest");
+        let mut failed = TestCase::new("test_a", "t", TestStatus::Failed);
+        failed.selector = Some("t.py::test_a".into());
+        result.cases.push(failed);
+        result.cases.push(TestCase::unnamed_tests(
+            "the tests it never ran",
+            "",
+            "2 of 3 did not run".into(),
+        ));
+        result
+            .cases
+            .push(TestCase::unreported("t.py::test_b", "its share died".into()));
+        quarantine.mark(&mut result);
+        let reasons: Vec<Option<&str>> = result.cases.iter().map(|case| case.quarantine.as_deref()).collect();
+        assert_eq!(reasons, [Some("because unit::*"), None, None]);
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
+use evidence::RunStatus;
 use runner_api::{CancelToken, SuiteOutcome, SuiteResult};
 
 use crate::config::Config;
@@ -74,10 +75,17 @@ impl Verdict {
     /// The status stored runs and JSON events use: `passed`, `failed` or
     /// `interrupted` (a run with no tests is `failed` unless accepted).
     pub fn status(self) -> &'static str {
+        self.run_status().as_str()
+    }
+
+    /// The status the run is stored with: the Python readers know only
+    /// `passed`, `failed` and `interrupted` of a finished run, and a run in
+    /// which no test ran must not read as green (run-all exits 4 for it).
+    pub(crate) fn run_status(self) -> RunStatus {
         match self {
-            Verdict::Passed => "passed",
-            Verdict::Failed | Verdict::NoTests => "failed",
-            Verdict::Interrupted(_) => "interrupted",
+            Verdict::Passed => RunStatus::Passed,
+            Verdict::Failed | Verdict::NoTests => RunStatus::Failed,
+            Verdict::Interrupted(_) => RunStatus::Interrupted,
         }
     }
 }
@@ -220,13 +228,23 @@ impl<'a> Run<'a> {
         let summary = RunSummary::from_results(&results, started.elapsed(), interrupted);
         let mut errors = Vec::new();
         let flaky = crate::retry_policy::judge_flaky(plan.settings.flaky, &results);
+        let mut warnings = no_tests_warnings(&results, &summary, options.no_tests);
+        // Judged before the evidence is finalized, so that the stored status
+        // is the verdict the front end reports.
+        let mut verdict_warnings = Vec::new();
+        let verdict = if interrupted {
+            Verdict::Interrupted(signals.and_then(|watch| watch.received()))
+        } else if !summary.success() || flaky.is_err() {
+            Verdict::Failed
+        } else {
+            judge_no_tests(&summary, &plan, options.no_tests, &mut verdict_warnings)
+        };
         let diagnostics = session
-            .finish(&results, &summary, flaky.is_err())
+            .finish(&results, &summary, verdict.run_status())
             .unwrap_or_else(|err| {
                 errors.push(format!("the evidence could not be written: {err}"));
                 Vec::new()
             });
-        let mut warnings = no_tests_warnings(&results, &summary, options.no_tests);
         // From the evidence just finalized, as `runs show` would.
         let stored = evidence::load_run(run_dir.parent().unwrap_or(&run_dir), &run_id);
         if let Some(path) = &options.junit {
@@ -258,34 +276,11 @@ impl<'a> Run<'a> {
             Ok(warning) => warnings.extend(warning.clone()),
             Err(why) => notes.push(why.clone()),
         }
-        let verdict = if interrupted {
-            Verdict::Interrupted(signals.and_then(|watch| watch.received()))
-        } else if !summary.success() || !errors.is_empty() || flaky.is_err() {
-            Verdict::Failed
-        } else if summary.tests == summary.skipped {
-            // Every test skipped ran none either: a tag or filter that
-            // selects nothing, a platform every test skips itself on.
-            // One share of a partitioned run may hold no tests: `merge` judges the whole.
-            let policy = match &plan.partition {
-                Some(share) => {
-                    warnings.push(format!(
-                        "share {}/{} ran no tests; `qaagent merge` of every share gives the run's verdict",
-                        share.index, share.total
-                    ));
-                    NoTests::Pass
-                }
-                None => options.no_tests,
-            };
-            match policy {
-                NoTests::Fail => Verdict::NoTests,
-                NoTests::Warn => {
-                    warnings.push(summary.no_tests_ran());
-                    Verdict::Passed
-                }
-                NoTests::Pass => Verdict::Passed,
-            }
-        } else {
-            Verdict::Passed
+        warnings.append(&mut verdict_warnings);
+        let verdict = match verdict {
+            // What could not be recorded fails a run that finished.
+            Verdict::Passed | Verdict::NoTests if !errors.is_empty() => Verdict::Failed,
+            verdict => verdict,
         };
         let report = Arc::new(RunReport {
             run_id,
@@ -300,6 +295,35 @@ impl<'a> Run<'a> {
         });
         on_event(&Event::RunFinished(Arc::clone(&report)));
         Ok(report)
+    }
+}
+
+/// The verdict of a finished run in which nothing failed: [`Verdict::Passed`],
+/// or, when every test was skipped (none ran either: a tag or filter that
+/// selects nothing, a platform every test skips itself on), what `policy`
+/// makes of that. One share of a partitioned run may hold no tests: `merge`
+/// judges the whole.
+fn judge_no_tests(summary: &RunSummary, plan: &Plan, policy: NoTests, warnings: &mut Vec<String>) -> Verdict {
+    if summary.tests != summary.skipped {
+        return Verdict::Passed;
+    }
+    let policy = match &plan.partition {
+        Some(share) => {
+            warnings.push(format!(
+                "share {}/{} ran no tests; `qaagent merge` of every share gives the run's verdict",
+                share.index, share.total
+            ));
+            NoTests::Pass
+        }
+        None => policy,
+    };
+    match policy {
+        NoTests::Fail => Verdict::NoTests,
+        NoTests::Warn => {
+            warnings.push(summary.no_tests_ran());
+            Verdict::Passed
+        }
+        NoTests::Pass => Verdict::Passed,
     }
 }
 

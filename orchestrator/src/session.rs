@@ -158,15 +158,15 @@ impl Session {
         }
     }
 
-    /// Finalizes the run with the status the results call for (`failed`
-    /// when `policy_failed`: a policy such as `flaky = "fail"` failed a run
-    /// whose tests all passed), and waits until everything is on disk. Once
-    /// it returns, the writer holds no share of any result any more.
+    /// Finalizes the run with `status`, the run's verdict (a run in which no
+    /// test ran is `failed` as run-all says, not `passed` as its results
+    /// alone would read), and waits until everything is on disk. Once it
+    /// returns, the writer holds no share of any result any more.
     pub(crate) fn finish<R: Borrow<SuiteResult>>(
         mut self,
         results: &[R],
         summary: &RunSummary,
-        policy_failed: bool,
+        status: RunStatus,
     ) -> Result<Vec<String>, SessionError> {
         let diagnoses: Vec<_> = match self.diagnoser_if_needed(results) {
             Some(diagnoser) => results
@@ -182,13 +182,6 @@ impl Session {
                 summary: lines.clone(),
             });
         }
-        let status = if summary.interrupted {
-            RunStatus::Interrupted
-        } else if summary.success() && !policy_failed {
-            RunStatus::Passed
-        } else {
-            RunStatus::Failed
-        };
         if let Some(err) = self.write_error.take() {
             return Err(err.into());
         }

@@ -266,8 +266,11 @@ fn characters_xml_does_not_allow_become_replacement_characters() {
 }
 
 #[test]
-fn suite_errors_without_a_failing_case_become_an_errored_case() {
-    let (_dir, _path, xml) = written(vec![crashed(), timed_out_with_a_failure()]);
+fn suite_errors_become_an_errored_case_beside_the_tests() {
+    let mut timed_out = timed_out_with_a_failure();
+    // Quarantined, but not excused in a suite with an error of its own.
+    timed_out.cases[0].quarantine = Some("TICKET-1".into());
+    let (_dir, _path, xml) = written(vec![crashed(), timed_out]);
     let report = Report::deserialize_from_str(&xml).expect("parses");
     let behave = &report.test_suites[0];
     assert_eq!((behave.tests, behave.errors), (1, 1));
@@ -291,10 +294,27 @@ fn suite_errors_without_a_failing_case_become_an_errored_case() {
     assert_eq!(ty.as_deref(), Some("suite error"));
     assert_eq!(description.as_deref(), Some("ConfigError: no steps directory"));
 
-    // A failing case already fails the suite: no stand-in, the error goes to system-err.
+    // A failing case does not stand for the suite's own error: a CI system
+    // that counts errors sees both.
     let e2e = &report.test_suites[1];
-    assert_eq!((e2e.tests, e2e.failures, e2e.errors), (1, 1, 0));
-    assert_eq!(e2e.system_err.as_deref(), Some("timed out after 5 s"));
+    assert_eq!((e2e.tests, e2e.failures, e2e.errors), (2, 1, 1), "{xml}");
+    let TestCaseStatus::NonSuccess { kind, message, ty, .. } = &e2e.test_cases[1].status else {
+        panic!("the stand-in case errored: {xml}")
+    };
+    assert_eq!(e2e.test_cases[1].name.as_str(), "e2e");
+    assert_eq!(*kind, NonSuccessKind::Error);
+    assert_eq!(message.as_deref(), Some("timed out after 5 s"));
+    assert_eq!(ty.as_deref(), Some("timeout"));
+    assert!(
+        matches!(
+            &e2e.test_cases[0].status,
+            TestCaseStatus::NonSuccess {
+                kind: NonSuccessKind::Failure,
+                ..
+            }
+        ),
+        "{xml}"
+    );
 }
 
 #[test]

@@ -17,9 +17,11 @@
 //! CI systems count any `<failure>` against the build, which the run's exit
 //! code does not, and a property is shown by few of them.
 //!
-//! A suite that errored without naming a failing test (its tool crashed, it
-//! timed out before reporting) gets one errored `<testcase>` named after the
-//! suite, so a CI system that only looks at test cases still sees it fail.
+//! A suite that errored (its tool crashed, it timed out, it wrote no report)
+//! gets one errored `<testcase>` named after the suite beside its tests', so
+//! a CI system that only looks at test cases sees the error whatever its
+//! tests say. In such a suite a quarantined failure is a failure again, as
+//! the run's verdict counts it ([`crate::quarantine::excuses`]).
 //!
 //! The report is built from the evidence alone, so that the report written at
 //! the end of a run and one written later from the stored run are the same.
@@ -86,22 +88,21 @@ fn suite(entry: &SuiteEntry, records: &[TestRecord]) -> TestSuite {
     if let Some(reason) = &entry.skip_reason {
         suite.add_property(Property::new("skipped", reason.as_str()));
     }
-    suite.add_test_cases(records.iter().map(test_case));
+    let excusable = entry.error.is_none();
+    suite.add_test_cases(records.iter().map(|record| test_case(record, excusable)));
     if let Some(error) = &entry.error {
-        if records.iter().any(|record| record.status.is_failure()) {
-            // The failing cases already fail the suite; keep the why alongside.
-            suite.set_system_err(error.as_str());
-        } else {
-            suite.add_test_case(suite_error_case(entry, error));
-        }
+        suite.add_test_case(suite_error_case(entry, error));
     }
     suite
 }
 
-fn test_case(record: &TestRecord) -> quick_junit::TestCase {
+/// The `<testcase>` of `record`; `excusable`: its quarantine, if any, excuses
+/// its failure (its suite has no error of its own).
+fn test_case(record: &TestRecord, excusable: bool) -> quick_junit::TestCase {
     let meta = &record.metadata;
     let reruns = previous_failures(meta);
-    let quarantine = (meta.get("quarantined") == Some(&Value::Bool(true))).then(|| text(meta, "quarantine_reason"));
+    let quarantine =
+        (excusable && meta.get("quarantined") == Some(&Value::Bool(true))).then(|| text(meta, "quarantine_reason"));
     let status = match record.status {
         TestStatus::Failed | TestStatus::Error if quarantine.is_some() => {
             let mut status = TestCaseStatus::skipped();
@@ -158,7 +159,7 @@ fn test_case(record: &TestRecord) -> quick_junit::TestCase {
     case
 }
 
-/// The errored case standing for a suite that failed without naming a test.
+/// The errored case standing for a suite's own error.
 fn suite_error_case(entry: &SuiteEntry, error: &str) -> quick_junit::TestCase {
     let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
     let ty = match entry.outcome {

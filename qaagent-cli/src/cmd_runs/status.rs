@@ -20,9 +20,15 @@ pub(super) fn damaged_word(problem: &ManifestProblem) -> &'static str {
 }
 
 /// What is wrong with a run whose status says its evidence cannot be
-/// trusted whole: listed among its problems, so `runs show` exits 1.
+/// trusted whole, or that it holds no test result at all: listed among its
+/// problems, so `runs show` exits 1 (a run that ran no test must not read as
+/// sound to a CI step, as run-all exited 4 for it).
 pub(super) fn status_problem(status: Option<RunStatus>, manifest: &Manifest) -> Option<String> {
     match status? {
+        RunStatus::Failed if manifest.ran_no_tests() => Some(
+            "no tests ran: every test was deselected or skipped (run-all exited 4; --no-tests=pass|warn accepts it)"
+                .to_string(),
+        ),
         RunStatus::Incomplete => Some(format!(
             "incomplete: {}",
             manifest
