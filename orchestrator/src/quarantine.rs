@@ -9,7 +9,10 @@
 //! Entries name tests as `suite::selector` (`suite::classname::name` for a
 //! test whose selector is only a place, as behave's `file:line`, or that
 //! has none: [`recorded_test_name`]), exactly or by a glob in which `*` is any text
-//! and `?` one character. Nothing else is special: pytest's parametrized ids
+//! and `?` one character. Two scenarios of one class may share a name; such
+//! a test is also named `suite::selector::name` ([`placed_test_name`]),
+//! which is its own, and an exact entry that matches several tests is
+//! warned about, naming them. Nothing else is special: pytest's parametrized ids
 //! hold `[…]`, which a glob crate (globset) would read as a set of
 //! characters, so that an id pasted as written would not match itself.
 
@@ -69,16 +72,18 @@ impl Quarantine {
             return;
         }
         for case in result.cases.iter_mut().filter(|case| is_a_test(case)) {
-            let name = test_name(&result.suite, case);
+            let names = test_names(&result.suite, case);
             case.quarantine = (self.active.iter())
-                .find(|entry| glob_matches(&entry.test, &name))
+                .find(|entry| names.iter().flatten().any(|name| glob_matches(&entry.test, name)))
                 .map(|entry| entry.reason.clone());
         }
     }
 
     /// What a finished run tells beyond [`config_warnings`](Self::config_warnings):
     /// every entry in force that matched no test of a suite that ran (an entry for a suite
-    /// the run left out is no mistake).
+    /// the run left out is no mistake), and every exact entry (no glob) that
+    /// matched several different tests (same-named scenarios: quarantining
+    /// a flaky one hid a broken one).
     pub fn warnings(&self, results: &[Arc<SuiteResult>]) -> Vec<String> {
         let mut warnings = Vec::new();
         let ran = |suite: &str| {
@@ -89,14 +94,30 @@ impl Quarantine {
             if named_suite(&entry.test).is_some_and(|suite| !ran(suite)) {
                 continue;
             }
-            let matched = (results.iter()).any(|result| {
-                (result.cases.iter())
-                    .any(|case| is_a_test(case) && glob_matches(&entry.test, &test_name(&result.suite, case)))
-            });
-            if !matched {
+            // Each test matched, by its own name (the placed one where it has one).
+            let mut matched: Vec<String> = (results.iter())
+                .flat_map(|result| {
+                    (result.cases.iter())
+                        .filter(|case| is_a_test(case))
+                        .map(|case| test_names(&result.suite, case))
+                })
+                .filter(|names| names.iter().flatten().any(|name| glob_matches(&entry.test, name)))
+                .filter_map(|[recorded, placed]| placed.or(recorded))
+                .collect();
+            matched.sort();
+            matched.dedup();
+            if matched.is_empty() {
                 warnings.push(format!(
                     "quarantine entry `{}` matches no test of this run: fix or remove it",
                     entry.test
+                ));
+            } else if matched.len() > 1 && !entry.test.contains(['*', '?']) {
+                warnings.push(format!(
+                    "quarantine entry `{}` matches {} different tests, and quarantines them all: {}; \
+                     name one as `suite::selector::name`",
+                    entry.test,
+                    matched.len(),
+                    matched.join(", ")
                 ));
             }
         }
@@ -134,9 +155,14 @@ pub fn expired_warning(entry: &QuarantineEntry) -> String {
     )
 }
 
-/// How an entry names `case` of `suite` ([`recorded_test_name`]).
-fn test_name(suite: &str, case: &TestCase) -> String {
-    recorded_test_name(suite, case.selector.as_deref(), &case.classname, &case.name)
+/// How entries may name `case` of `suite`: [`recorded_test_name`], and
+/// [`placed_test_name`] where it has one.
+fn test_names(suite: &str, case: &TestCase) -> [Option<String>; 2] {
+    let selector = case.selector.as_deref();
+    [
+        Some(recorded_test_name(suite, selector, &case.classname, &case.name)),
+        selector.and_then(|selector| placed_test_name(suite, selector, &case.name)),
+    ]
 }
 
 /// How an entry names a test recorded as `suite`, `selector`, `classname`
@@ -147,6 +173,15 @@ pub(crate) fn recorded_test_name(suite: &str, selector: Option<&str>, classname:
         Some(selector) => format!("{suite}::{selector}"),
         None => format!("{suite}::{classname}::{name}"),
     }
+}
+
+/// `suite::selector::name` for a test whose selector is only a place: its
+/// own name where [`recorded_test_name`] is shared by scenarios of one name.
+/// Should another scenario take the place, the entry names nothing (and
+/// says so) rather than quarantining it. `None` where the selector names
+/// the test.
+pub(crate) fn placed_test_name(suite: &str, selector: &str, name: &str) -> Option<String> {
+    (!selector_names_test(selector, name)).then(|| format!("{suite}::{selector}::{name}"))
 }
 
 /// Whether `selector` names the test called `name` (pytest's node ids,
@@ -291,6 +326,35 @@ mod tests {
         quarantine.mark(&mut result);
         let reasons: Vec<Option<&str>> = result.cases.iter().map(|case| case.quarantine.as_deref()).collect();
         assert_eq!(reasons, [Some("because unit::*"), None, None]);
+    }
+
+    #[test]
+    fn same_named_scenarios_are_told_apart_by_place_and_an_entry_naming_both_is_told() {
+        let entries = [
+            entry("behave::features/f.feature:4::log in", "2099-01-01"),
+            entry("behave::f.F::log in", "2099-01-01"),
+            entry("behave::f.F::*", "2099-01-01"),
+        ];
+        let quarantine = Quarantine::new(&entries[..1], NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"));
+        let mut result = SuiteResult::new("behave", "behave");
+        for line in [2, 4] {
+            let mut case = TestCase::new("log in", "f.F", TestStatus::Failed);
+            case.selector = Some(format!("features/f.feature:{line}"));
+            result.cases.push(case);
+        }
+        quarantine.mark(&mut result);
+        let reasons: Vec<Option<&str>> = result.cases.iter().map(|case| case.quarantine.as_deref()).collect();
+        assert_eq!(reasons, [None, Some("because behave::features/f.feature:4::log in")]);
+        let quarantine = Quarantine::new(&entries, NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"));
+        assert_eq!(
+            quarantine.warnings(&[Arc::new(result)]),
+            [
+                "quarantine entry `behave::f.F::log in` matches 2 different tests, and quarantines them all: \
+              behave::features/f.feature:2::log in, behave::features/f.feature:4::log in; \
+              name one as `suite::selector::name`"
+            ],
+            "a glob is meant to match several"
+        );
     }
 
     #[test]

@@ -135,7 +135,8 @@ fn shares_merge_to_the_union_of_their_records_and_exit_by_the_merged_verdict() {
 fn passing_shares_merge_to_exit_0_and_an_unfinished_one_to_exit_2() {
     let project = fixture("pytest-project");
     let (_a, one) = share(project.path(), "passing", 1, 2);
-    let (_b, two) = share(project.path(), "passing", 2, 2);
+    // Another suite: shares are disjoint, and a test in two is refused.
+    let (_b, two) = share(project.path(), "chatty_a", 2, 2);
     let merged = qaagent(project.path(), &[&"merge", &one, &two]);
     assert_eq!(merged.code(), 0, "{}", merged.describe());
     assert!(merged.stdout().contains("status: passed"), "{}", merged.describe());

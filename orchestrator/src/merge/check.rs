@@ -3,7 +3,8 @@
 //!
 //! Some problems make a merge meaningless whatever the user says — a run
 //! that is no share of a partitioned run, a share given twice (its records
-//! would count twice), shares of different plans or of different commits
+//! would count twice; by its index, or by its run id where a copy was
+//! relabelled), shares of different plans or of different commits
 //! (their union is no run: a test that failed on one commit and passed on
 //! another would merge as passed) — and are [`Problems::fatal`]. The others — a share missing, a share that
 //! did not finish — leave a merge that is true as far as it goes, which
@@ -90,6 +91,7 @@ pub(crate) fn check(shards: &mut [Shard]) -> Problems {
             )),
         }
     }
+    copies(shards, &mut problems);
     different_commits(shards, &mut problems);
     if let Some((_, plan)) = &first {
         for index in (1..=plan.total).filter(|index| !seen.contains_key(index)) {
@@ -97,6 +99,28 @@ pub(crate) fn check(shards: &mut [Shard]) -> Problems {
         }
     }
     problems
+}
+
+/// Shards whose manifests are one but for their share (`partition`): one
+/// run given as two shares, a copy relabelled. Their run ids alone do not
+/// tell: shares started in the same second on two machines have the same.
+/// A copy whose manifest was edited further is caught by its records (a test
+/// in two shares, see `consistency`).
+fn copies(shards: &[Shard], problems: &mut Problems) {
+    let unlabelled: Vec<evidence::Manifest> = (shards.iter())
+        .map(|shard| evidence::Manifest {
+            partition: None,
+            ..shard.run.manifest.clone()
+        })
+        .collect();
+    for (at, manifest) in unlabelled.iter().enumerate() {
+        if let Some(first) = unlabelled[..at].iter().position(|other| other == manifest) {
+            problems.fatal.push(format!(
+                "{} and {} are the same run ({}) given as two shares",
+                shards[first].source, shards[at].source, manifest.run_id
+            ));
+        }
+    }
 }
 
 /// Shards that ran different commits (or one in a git repository and one

@@ -11,8 +11,10 @@
 //! `artifacts/shard-K/` and the references to it rewritten. Records are
 //! streamed from the shares' files into the merged one, never all held.
 //!
-//! What may be merged is checked first (see `check`): anything but every
-//! share of one plan, once each and finished, is refused with what is wrong
+//! What may be merged is checked first (see `check`), and the records as
+//! they stream (see `consistency`: a test in two shares, a manifest that
+//! contradicts its records): anything but every share of one plan, once
+//! each, finished and agreeing with itself, is refused with what is wrong
 //! ([`MergeError::NotOneRun`]), unless `allow_partial` accepts missing or
 //! unfinished shares. A partial merge is never `passed`: its status is
 //! `incomplete`, with the reasons in `incomplete_reason` and `partial`, so
@@ -21,6 +23,7 @@
 //! timed out or was interrupted, or any share itself is `failed`.
 
 mod check;
+mod consistency;
 mod suites;
 
 use std::path::{Path, PathBuf};
@@ -203,12 +206,16 @@ pub fn merge(mut shards: Vec<Shard>, options: &MergeOptions) -> Result<MergeRepo
     let mut warnings = Vec::new();
     let (counts, quarantined) = match write_records(&mut run, &shards, &order, options.allow_partial) {
         Ok((counts, mut notes)) => {
+            refused.append(&mut notes.fatal);
             partial.append(&mut notes.partial);
             warnings.append(&mut notes.warnings);
             (counts, notes.quarantined)
         }
         Err(err) => return Err(discard(run, err)),
     };
+    if !refused.is_empty() {
+        return Err(discard(run, MergeError::NotOneRun { problems: refused }));
+    }
     if !partial.is_empty() && !options.allow_partial {
         return Err(discard(run, MergeError::NotOneRun { problems: partial }));
     }
@@ -254,9 +261,11 @@ fn discard<E>(run: Run, err: E) -> E {
     err
 }
 
-/// Partial reasons and warnings found while the records were read.
+/// What was found wrong while the records were read.
 #[derive(Default)]
 struct Notes {
+    /// What no merge gets past (see `consistency`).
+    fatal: Vec<String>,
     partial: Vec<String>,
     warnings: Vec<String>,
     /// Quarantined failures (`metadata.quarantined`), by suite: they do not
@@ -282,6 +291,8 @@ struct Stream<'a> {
     broken: bool,
     /// Its quarantined failures, by suite.
     quarantined: Quarantined,
+    /// Its records by suite and status, to hold its manifest to.
+    tallies: consistency::Tallies,
     /// The references of the last record and what they became: a suite's
     /// records all refer to the same artifacts (formatting them anew was 5 %
     /// of a large merge).
@@ -307,6 +318,7 @@ impl Stream<'_> {
         sink: &mut RecordSink<'_>,
         suite: Option<&str>,
         allow_partial: bool,
+        seen: &mut consistency::Seen,
     ) -> Result<Step, EvidenceError> {
         let read = if self.pending {
             Some(self.records.current_raw())
@@ -336,6 +348,8 @@ impl Stream<'_> {
         }
         self.pending = false;
         let mut record = record;
+        consistency::count(&mut self.tallies, &record);
+        seen.add(self.shard.index(), &record);
         if self.refs.0 != record.evidence_refs {
             let index = self.shard.index();
             self.refs.0 = record.evidence_refs.iter().map(|path| path.to_string()).collect();
@@ -400,14 +414,16 @@ fn write_records(
             dropped_refs: 0,
             broken: false,
             quarantined: Quarantined::new(),
+            tallies: consistency::Tallies::new(),
             refs: Default::default(),
         });
     }
     let suites = order.iter().map(|suite| Some(suite.as_str())).chain([None]);
+    let mut seen = consistency::Seen::default();
     let written = run.write_records(|sink| {
         for suite in suites {
             for stream in &mut streams {
-                while let Step::Taken = stream.step(sink, suite, allow_partial)? {}
+                while let Step::Taken = stream.step(sink, suite, allow_partial, &mut seen)? {}
             }
         }
         Ok(())
@@ -422,7 +438,10 @@ fn write_records(
         }
         (Err(error), None) => return Err(MergeError::Write(error)),
     };
-    let mut notes = Notes::default();
+    let mut notes = Notes {
+        fatal: seen.problems(),
+        ..Notes::default()
+    };
     for stream in &streams {
         for (suite, n) in &stream.quarantined {
             *notes.quarantined.entry(suite.clone()).or_default() += n;
@@ -442,6 +461,11 @@ fn write_records(
                 evidence::TESTS_FILE,
                 stream.read
             ));
+        } else if stream.unreadable == 0
+            && matches!(stream.shard.run.status(), Some(RunStatus::Passed | RunStatus::Failed))
+        {
+            let manifest = &stream.shard.run.manifest;
+            (notes.fatal).extend(consistency::disagreements(&label, manifest, &stream.tallies));
         }
         if stream.dropped_refs > 0 {
             notes.warnings.push(format!(

@@ -25,6 +25,8 @@ use std::collections::HashMap;
 use evidence::{EvidenceError, ListedRun, RunStatus, TestStatus};
 use serde::{Deserialize, Serialize};
 
+use crate::quarantine;
+
 /// One test's history over the runs read.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TestHistory {
@@ -51,6 +53,11 @@ pub struct TestHistory {
     pub flake_rate: f64,
     /// The newest run in which it failed or was flaky.
     pub last_failed: Option<String>,
+    /// How a `[[quarantine]]` entry names it and no other test of these runs
+    /// (see [`quarantine`](crate::quarantine)): `suite::selector::name` where
+    /// another test has its `suite::classname::name`.
+    #[serde(skip)]
+    pub quarantine_name: String,
 }
 
 /// What `qaagent runs flaky` reports.
@@ -244,7 +251,7 @@ impl FlakyHistory {
                     // `file:line`) needs the name beside it.
                     key.clear();
                     let parts = match selector {
-                        Some(selector) if crate::quarantine::selector_names_test(selector, &line.name) => {
+                        Some(selector) if quarantine::selector_names_test(selector, &line.name) => {
                             [suite, selector, "", ""]
                         }
                         Some(selector) => [suite, selector, classname, &line.name],
@@ -277,9 +284,28 @@ impl FlakyHistory {
             .filter_map(|group| group.first())
             .map(|run| run.run_id.clone())
             .collect();
+        // How many tests each `suite::classname::name` is, counting those
+        // only (a selector that names its test names it alone): where two
+        // share it, an entry names each by its place too.
+        let mut named: HashMap<String, usize> = HashMap::new();
+        for (suite, selector, classname, test, _) in &tests {
+            if !selector
+                .as_deref()
+                .is_some_and(|selector| quarantine::selector_names_test(selector, test))
+            {
+                *named
+                    .entry(quarantine::recorded_test_name(suite, None, classname, test))
+                    .or_default() += 1;
+            }
+        }
         let mut histories: Vec<TestHistory> = (tests.into_iter())
             .filter(|(.., tally)| tally.failed + tally.flaky > 0)
             .map(|(suite, selector, classname, test, tally)| {
+                let recorded = quarantine::recorded_test_name(&suite, selector.as_deref(), &classname, &test);
+                let placed = (selector.as_deref())
+                    .filter(|_| named.get(&recorded).is_some_and(|&n| n > 1))
+                    .and_then(|selector| quarantine::placed_test_name(&suite, selector, &test));
+                let quarantine_name = placed.unwrap_or(recorded);
                 let runs = tally.passed + tally.failed;
                 let flipped = tally.passed > tally.flaky && tally.failed > 0;
                 let flake_rate = if flipped || tally.flaky > 0 {
@@ -299,6 +325,7 @@ impl FlakyHistory {
                     flipped,
                     flake_rate,
                     last_failed: tally.last_failed.and_then(|at| run_ids.get(at).cloned()),
+                    quarantine_name,
                 }
             })
             .collect();
@@ -321,12 +348,7 @@ impl FlakyHistory {
         let until = chrono::Utc::now().date_naive() + chrono::Days::new(30);
         let mut out = String::new();
         for test in self.tests.iter().filter(|test| test.flake_rate > 0.0).take(limit) {
-            let name = crate::quarantine::recorded_test_name(
-                &test.suite,
-                test.selector.as_deref(),
-                &test.classname,
-                &test.test,
-            );
+            let name = test.quarantine_name.clone();
             let bad = test.failed + test.flaky;
             let reason = format!(
                 "flaky: failed or flaky in {bad} of {} runs (qaagent runs flaky)",
