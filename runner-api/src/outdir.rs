@@ -49,10 +49,12 @@ pub fn create_file(path: &Path) -> io::Result<File> {
         .open(path)
 }
 
-/// Copies the file `from` to a new file `to` ([`create_file`]: a link at
-/// `to` is replaced, never written through).
+/// Copies the regular file `from` (links followed) to a new file `to`
+/// ([`create_file`]: a link at `to` is replaced, never written through).
+/// Anything else at `from` is an error: a device like `/dev/zero` once
+/// filled the disk.
 pub fn copy_file(from: &Path, to: &Path) -> io::Result<()> {
-    let mut source = File::open(from)?;
+    let mut source = crate::junit::open_regular(from)?;
     let mut target = create_file(to)?;
     io::copy(&mut source, &mut target).map(drop)
 }
