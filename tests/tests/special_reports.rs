@@ -34,11 +34,14 @@ const PASSING: &str = r#"<testsuite name="s" tests="1"><testcase classname="c" n
 /// space and the files it writes bounded (the soft limit: a tool may
 /// raise it).
 fn run_all(project: &Path) -> RunOutput {
+    run_all_within(project, 4_000_000)
+}
+
+/// [`run_all`] with at most `kilobytes` of address space.
+fn run_all_within(project: &Path, kilobytes: u64) -> RunOutput {
+    let limits = format!("ulimit -v {kilobytes}; ulimit -S -f 1000000; exec timeout -s KILL 120 \"$0\" \"$@\"");
     Qaagent::with_bin(Path::new("sh"), project)
-        .args([
-            "-c",
-            "ulimit -v 4000000; ulimit -S -f 1000000; exec timeout -s KILL 120 \"$0\" \"$@\"",
-        ])
+        .args(["-c", limits.as_str()])
         .args([qaagent_bin()])
         .args(["run-all", "--no-progress"])
         .run()
@@ -186,4 +189,28 @@ fn a_sparse_report_is_malformed_and_never_copied_whole() {
     let kept = run.run_dir().join("artifacts/c/r.xml");
     assert!(!kept.exists(), "{}", run.describe());
     assert!(run.stderr().contains("sparse"), "{}", run.describe());
+}
+
+#[test]
+fn text_directly_inside_a_suite_is_not_buffered() {
+    // 100 MB of text between two cases, read within 250 MB of address
+    // space (qaagent alone takes less than 150): it was once buffered
+    // twice over (1 GB of it took 2 GB).
+    let script = format!(
+        "{{ printf '%s' '{}'; head -c 100000000 /dev/zero | tr '\\0' x; printf '%s' '{}'; }} > r.xml",
+        r#"<testsuite name="s" tests="2" failures="1"><testcase classname="c" name="a"/>"#,
+        r#"<testcase classname="c" name="b"><failure message="boom"/></testcase></testsuite>"#
+    );
+    let project = command_project(&script, "r.xml", "", &[]);
+    let run = run_all_within(project.path(), 250_000);
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    assert!(run.stdout().contains("FAIL c"), "{}", run.describe());
+    assert_eq!(run.manifest()["status"], "failed", "{}", run.describe());
+    let failed: Vec<_> = run
+        .records()
+        .into_iter()
+        .filter(|record| record["status"] == "failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{}", run.describe());
+    assert_eq!(failed[0]["name"], "b", "{}", run.describe());
 }
