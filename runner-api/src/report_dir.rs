@@ -277,11 +277,28 @@ fn is_qaagent_output(dir: &Path, root: Option<&Path>) -> bool {
 }
 
 /// Whether the files `a` and `b` both exist and hold the same bytes.
+/// Both are read a buffer at a time, as regular files only: a report can
+/// be large, and a FIFO swapped in by a tool still running must not block.
 fn same_bytes(a: &Path, b: &Path) -> bool {
-    let (Ok(meta_a), Ok(meta_b)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
+    use std::io::Read;
+    let (Ok(mut a), Ok(mut b)) = (junit::open_regular(a), junit::open_regular(b)) else {
         return false;
     };
-    meta_a.len() == meta_b.len() && matches!((std::fs::read(a), std::fs::read(b)), (Ok(a), Ok(b)) if a == b)
+    if !matches!((a.metadata(), b.metadata()), (Ok(meta_a), Ok(meta_b)) if meta_a.len() == meta_b.len()) {
+        return false;
+    }
+    let (mut buf_a, mut buf_b) = (vec![0; 64 * 1024], vec![0; 64 * 1024]);
+    loop {
+        match a.read(&mut buf_a) {
+            Ok(0) => return b.read(&mut buf_b).is_ok_and(|n| n == 0),
+            Ok(n) => {
+                if b.read_exact(&mut buf_b[..n]).is_err() || buf_a[..n] != buf_b[..n] {
+                    return false;
+                }
+            }
+            Err(_) => return false,
+        }
+    }
 }
 
 /// Renames `from` to `to`, or copies and removes it across file systems.
