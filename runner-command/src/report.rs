@@ -8,7 +8,10 @@
 //! every report found here is this attempt's; other XML left there (not
 //! qaagent's to move) is read too, and is an error saying why. Such a
 //! report is copied into the attempt's output dir as soon as it is read
-//! ([`keep`]), so that each attempt's artifacts hold its own report.
+//! ([`keep`]), so that each attempt's artifacts hold its own report. Only
+//! regular files are reports: a FIFO, a device or a socket at the path (or
+//! named like a report below the directory) is an error, never read or
+//! copied, and a sparse file is not copied.
 
 use std::path::{Path, PathBuf};
 
