@@ -13,7 +13,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
 /// Makes `dir` a new, empty directory created now: whatever was at its path
@@ -49,13 +49,31 @@ pub fn create_file(path: &Path) -> io::Result<File> {
         .open(path)
 }
 
-/// Copies the file `from` to a new file `to` ([`create_file`]: a link at
-/// `to` is replaced, never written through).
+/// Copies the regular file `from` (links followed) to a new file `to`
+/// ([`create_file`]: a link at `to` is replaced, never written through).
+/// Anything else at `from` is an error, and so is a sparse file (mostly
+/// holes, over [`SPARSE_MIN_BYTES`]): a copy is written in full, and
+/// `/dev/zero`, or a report a tool padded with `truncate -s 50G`, would
+/// fill the disk.
 pub fn copy_file(from: &Path, to: &Path) -> io::Result<()> {
-    let mut source = File::open(from)?;
+    let mut source = crate::junit::open_regular(from)?;
+    let meta = source.metadata()?;
+    if meta.len() > SPARSE_MIN_BYTES && meta.blocks().saturating_mul(512) < meta.len() / 2 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "it is a sparse file of {} bytes, most of them never written: not copied",
+                meta.len()
+            ),
+        ));
+    }
     let mut target = create_file(to)?;
     io::copy(&mut source, &mut target).map(drop)
 }
+
+/// The size from which [`copy_file`] refuses a file that is mostly holes:
+/// a small file's blocks may not be counted yet (delayed allocation).
+const SPARSE_MIN_BYTES: u64 = 1 << 20;
 
 /// Removes the file or link at `path`, saying so when it is a link.
 fn remove_non_dir(path: &Path) -> io::Result<()> {
@@ -82,6 +100,28 @@ pub fn open_append(path: &Path) -> io::Result<File> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_regular_file_with_its_bytes_written_is_copied() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let to = dir.path().join("copy");
+        let sparse = dir.path().join("sparse.xml");
+        std::fs::write(&sparse, "<testsuite>").expect("write");
+        File::options()
+            .append(true)
+            .open(&sparse)
+            .and_then(|file| file.set_len(1 << 30))
+            .expect("a hole");
+        let err = copy_file(&sparse, &to).expect_err("mostly holes");
+        assert!(err.to_string().contains("sparse"), "{err}");
+        let err = copy_file(Path::new("/dev/zero"), &to).expect_err("a device");
+        assert!(err.to_string().contains("character device"), "{err}");
+        assert!(!to.exists());
+        let plain = dir.path().join("plain.xml");
+        std::fs::write(&plain, "x".repeat(2 << 20)).expect("write");
+        copy_file(&plain, &to).expect("a regular file");
+        assert_eq!(std::fs::metadata(&to).expect("copied").len(), 2 << 20);
+    }
 
     #[test]
     fn planted_links_are_removed_or_refused_never_followed() {

@@ -9,7 +9,15 @@
 //!   element is not `<testsuite>` / `<testsuites>` (a `pom.xml`, a project's
 //!   test data) stays where it is; reading it as a report is then an error,
 //!   never a pass (all of them were once moved, flattened into one directory,
-//!   and one overwritten).
+//!   and one overwritten). A `junit` *file* that is no report
+//!   (`junit = "pom.xml"`) stays where it is too, and the suite errors
+//!   before its tool runs (it was once moved into the artifacts, and the
+//!   run passed).
+//! - Only regular files (links followed) are reports: a FIFO, a device or a
+//!   socket at the `junit` path, or named like a report below a report
+//!   directory, is never moved, copied or read, and is an error (a device
+//!   node was once deleted by a move across file systems, `/dev/zero`
+//!   copied until the disk was full, and a FIFO hung qaagent for ever).
 //! - A moved report keeps its path below the report directory, so two
 //!   `data.xml` in two subdirectories do not collide.
 //! - A file is removed only when it is byte for byte the copy the previous
@@ -71,6 +79,22 @@ pub fn report_files(ctx: &SuiteContext, report: &Path) -> Result<Vec<PathBuf>, J
         if in_qaagent_output(report, own) {
             return Err(own_output());
         }
+        // Links followed; a dangling link is left to fail when read.
+        if let Some(what) = std::fs::metadata(report)
+            .ok()
+            .and_then(|meta| junit::not_regular(meta.file_type()))
+        {
+            return Err(JunitError::Io {
+                path: report.to_path_buf(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!(
+                        "it is {what}, not a report file: qaagent neither reads nor moves it; \
+                         point `junit` at the regular file the tool writes its report to"
+                    ),
+                ),
+            });
+        }
         Ok(vec![report.to_path_buf()])
     } else {
         Ok(Vec::new())
@@ -123,13 +147,14 @@ pub fn set_aside_reports(ctx: &SuiteContext, report: &Path) -> Result<(), Runner
         source,
     };
     let in_dir = report.is_dir();
+    let what = if in_dir {
+        "cannot look for earlier reports at"
+    } else {
+        "not moving"
+    };
     let files = report_files(ctx, report).map_err(|err| match err {
-        JunitError::Io { path, source } => io_error("cannot list the reports in", &path, source),
-        err => io_error(
-            "cannot list the reports in",
-            report,
-            std::io::Error::other(err.to_string()),
-        ),
+        JunitError::Io { path, source } => io_error(what, &path, source),
+        err => io_error(what, report, std::io::Error::other(err.to_string())),
     })?;
     let real_report = std::fs::canonicalize(report).ok();
     let (dir, stale) = match (&ctx.previous_output_dir, ctx.attempt) {
@@ -137,7 +162,8 @@ pub fn set_aside_reports(ctx: &SuiteContext, report: &Path) -> Result<(), Runner
         _ => (ctx.output_dir.as_path(), true),
     };
     for file in files {
-        if in_dir && !junit::looks_like_report(&file) {
+        let report_like = junit::looks_like_report(&file);
+        if in_dir && !report_like {
             log::debug!(
                 "[{}] leaving {} where it is: not a JUnit report",
                 ctx.suite,
@@ -173,6 +199,21 @@ pub fn set_aside_reports(ctx: &SuiteContext, report: &Path) -> Result<(), Runner
             );
             std::fs::remove_file(&file).map_err(|source| io_error("cannot remove an earlier report", &file, source))?;
             continue;
+        }
+        if !report_like {
+            // A `junit` file that is no report (`junit = "pom.xml"`) was
+            // once moved into the artifacts, and the run passed. Left where
+            // it is, it would be read as this attempt's report: an error
+            // anyway, so say so before the tool runs.
+            return Err(io_error(
+                "not moving",
+                &file,
+                std::io::Error::other(
+                    "it is not a JUnit report (its root element is not <testsuite> or <testsuites>, or it cannot \
+                     be read), and qaagent moves only reports out of the way: point `junit` at the file the tool \
+                     writes its report to",
+                ),
+            ));
         }
         let mut to = if stale { dir.join(stale_name(&name)) } else { kept };
         let base = to.clone().into_os_string();
@@ -236,11 +277,28 @@ fn is_qaagent_output(dir: &Path, root: Option<&Path>) -> bool {
 }
 
 /// Whether the files `a` and `b` both exist and hold the same bytes.
+/// Both are read a buffer at a time, as regular files only: a report can
+/// be large, and a FIFO swapped in by a tool still running must not block.
 fn same_bytes(a: &Path, b: &Path) -> bool {
-    let (Ok(meta_a), Ok(meta_b)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
+    use std::io::Read;
+    let (Ok(mut a), Ok(mut b)) = (junit::open_regular(a), junit::open_regular(b)) else {
         return false;
     };
-    meta_a.len() == meta_b.len() && matches!((std::fs::read(a), std::fs::read(b)), (Ok(a), Ok(b)) if a == b)
+    if !matches!((a.metadata(), b.metadata()), (Ok(meta_a), Ok(meta_b)) if meta_a.len() == meta_b.len()) {
+        return false;
+    }
+    let (mut buf_a, mut buf_b) = (vec![0; 64 * 1024], vec![0; 64 * 1024]);
+    loop {
+        match a.read(&mut buf_a) {
+            Ok(0) => return b.read(&mut buf_b).is_ok_and(|n| n == 0),
+            Ok(n) => {
+                if b.read_exact(&mut buf_b[..n]).is_err() || buf_a[..n] != buf_b[..n] {
+                    return false;
+                }
+            }
+            Err(_) => return false,
+        }
+    }
 }
 
 /// Renames `from` to `to`, or copies and removes it across file systems.
@@ -256,6 +314,11 @@ fn move_file(from: &Path, to: &Path) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
+    /// A report naming its suite `name`.
+    fn r(name: &str) -> String {
+        format!("<testsuite name=\"{name}\"/>")
+    }
+
     #[test]
     fn earlier_reports_go_to_the_artifacts_of_who_left_them() {
         let root = tempfile::tempdir().expect("tempdir");
@@ -266,16 +329,16 @@ mod tests {
         let mut ctx = SuiteContext::new("s", root.path(), root.path(), &first);
 
         // There before the run: the first attempt's `stale-` artifact.
-        std::fs::write(&report, "old").expect("write");
+        std::fs::write(&report, r("old")).expect("write");
         set_aside_reports(&ctx, &report).expect("set aside");
         assert!(!report.exists());
         assert_eq!(
             std::fs::read_to_string(first.join("stale-junit.xml")).expect("read"),
-            "old"
+            r("old")
         );
 
         // Left by attempt 1: attempt 1's artifact, under its own name.
-        std::fs::write(&report, "attempt 1").expect("write");
+        std::fs::write(&report, r("attempt 1")).expect("write");
         let second = first.join("attempt-2");
         std::fs::create_dir(&second).expect("mkdir");
         ctx.output_dir = second.clone();
@@ -284,12 +347,12 @@ mod tests {
         set_aside_reports(&ctx, &report).expect("set aside");
         assert_eq!(
             std::fs::read_to_string(first.join("junit.xml")).expect("read"),
-            "attempt 1"
+            r("attempt 1")
         );
 
         // Left by attempt 2, which kept this very copy: removed, the copy untouched.
-        std::fs::write(second.join("junit.xml"), "attempt 2").expect("write");
-        std::fs::write(&report, "attempt 2").expect("write");
+        std::fs::write(second.join("junit.xml"), r("attempt 2")).expect("write");
+        std::fs::write(&report, r("attempt 2")).expect("write");
         ctx.output_dir = first.join("attempt-3");
         ctx.previous_output_dir = Some(second.clone());
         ctx.attempt = 3;
@@ -298,15 +361,15 @@ mod tests {
         assert!(!second.join("junit.xml.1").exists());
         assert_eq!(
             std::fs::read_to_string(second.join("junit.xml")).expect("read"),
-            "attempt 2"
+            r("attempt 2")
         );
 
         // A different file under the kept copy's name is kept too, never removed.
-        std::fs::write(&report, "rewritten").expect("write");
+        std::fs::write(&report, r("rewritten")).expect("write");
         set_aside_reports(&ctx, &report).expect("moved");
         assert_eq!(
             std::fs::read_to_string(second.join("junit.xml.1")).expect("read"),
-            "rewritten"
+            r("rewritten")
         );
         std::fs::remove_file(second.join("junit.xml")).expect("rm");
 
@@ -317,6 +380,39 @@ mod tests {
         std::fs::write(&inside, "mine").expect("write");
         set_aside_reports(&ctx, &inside).expect("left alone");
         assert!(inside.exists());
+    }
+
+    #[test]
+    fn a_junit_path_that_is_no_report_stays_where_it_is_and_is_an_error() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let out = root.path().join("out");
+        std::fs::create_dir(&out).expect("mkdir");
+        let ctx = SuiteContext::new("s", root.path(), root.path(), &out);
+
+        let pom = root.path().join("pom.xml");
+        std::fs::write(&pom, "<project/>").expect("write");
+        let err = set_aside_reports(&ctx, &pom).expect_err("not a report");
+        assert!(err.to_string().contains("not a JUnit report"), "{err}");
+        assert_eq!(std::fs::read_to_string(&pom).expect("read"), "<project/>");
+
+        let fifo = root.path().join("r.xml");
+        crate::junit::tests::mkfifo(&fifo);
+        let err = set_aside_reports(&ctx, &fifo).expect_err("a FIFO");
+        assert!(err.to_string().contains("it is a FIFO"), "{err}");
+        let linked = root.path().join("null.xml");
+        std::os::unix::fs::symlink("/dev/null", &linked).expect("symlink");
+        let err = set_aside_reports(&ctx, &linked).expect_err("a device");
+        assert!(err.to_string().contains("character device"), "{err}");
+        assert!(std::fs::symlink_metadata(&fifo).is_ok_and(|meta| !meta.is_file()));
+        assert!(std::fs::symlink_metadata(&linked).is_ok_and(|meta| meta.is_symlink()));
+        assert_eq!(std::fs::read_dir(&out).expect("list").count(), 0, "nothing moved");
+
+        // In a report directory, a FIFO named like a report is an error too.
+        let dir = root.path().join("reports");
+        std::fs::create_dir(&dir).expect("mkdir");
+        std::fs::rename(&fifo, dir.join("TEST-x.xml")).expect("move the FIFO");
+        let err = report_files(&ctx, &dir).expect_err("a FIFO in the directory");
+        assert!(err.to_string().contains("TEST-x.xml"), "{err}");
     }
 
     #[test]

@@ -296,7 +296,7 @@ impl Runner for CommandRunner {
         })?;
 
         let (reports, report_files) = report::read(ctx, &prepared.junit);
-        let kept = report::keep(ctx, &prepared.junit, report_files);
+        let (kept, artifacts) = report::keep(ctx, &prepared.junit, report_files);
         let junit = match reports {
             Ok(reports) => {
                 let (mut cases, mut problems) = (Vec::new(), Vec::new());
@@ -322,7 +322,7 @@ impl Runner for CommandRunner {
             process,
             junit,
             ok_codes: &settings.ok_exit_codes,
-            artifacts: kept,
+            artifacts,
         });
         if let ExitKind::Code(code) = exit {
             if failures > 0 && !settings.ok_exit_codes.contains(&code) && result.error.is_some() {

@@ -8,7 +8,10 @@
 //! every report found here is this attempt's; other XML left there (not
 //! qaagent's to move) is read too, and is an error saying why. Such a
 //! report is copied into the attempt's output dir as soon as it is read
-//! ([`keep`]), so that each attempt's artifacts hold its own report.
+//! ([`keep`]), so that each attempt's artifacts hold its own report. Only
+//! regular files are reports: a FIFO, a device or a socket at the path (or
+//! named like a report below the directory) is an error, never read or
+//! copied, and a sparse file is not copied.
 
 use std::path::{Path, PathBuf};
 
@@ -66,12 +69,17 @@ fn explained(report: &Path, file: &Path, err: JunitError) -> JunitError {
 /// below the workspace's `target/`) is copied into it now, under its path
 /// below the report directory ([`kept_name`]), before the next attempt can
 /// overwrite it, and the copy is what the attempt's artifacts name. A
-/// report that cannot be copied is named where it is, with a warning.
-pub fn keep(ctx: &SuiteContext, report: &Path, files: Vec<PathBuf>) -> Vec<PathBuf> {
-    files
+/// report that cannot be copied is named where it is, with a warning;
+/// one that must not be copied (a sparse file: its copy would be written
+/// in full, 50 GB once) is left out of the artifacts too. Returns each
+/// file's name (in the order of `files`) and the artifacts.
+pub fn keep(ctx: &SuiteContext, report: &Path, files: Vec<PathBuf>) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let mut artifacts = Vec::with_capacity(files.len());
+    let names = files
         .into_iter()
         .map(|file| {
             if file.starts_with(&ctx.output_dir) {
+                artifacts.push(file.clone());
                 return file;
             }
             let copy = ctx.output_dir.join(kept_name(report, &file));
@@ -81,7 +89,18 @@ pub fn keep(ctx: &SuiteContext, report: &Path, files: Vec<PathBuf>) -> Vec<PathB
             }
             .and_then(|()| runner_api::outdir::copy_file(&file, &copy));
             match copied {
-                Ok(()) => copy,
+                Ok(()) => {
+                    artifacts.push(copy.clone());
+                    copy
+                }
+                Err(err) if err.kind() == std::io::ErrorKind::InvalidInput => {
+                    log::warn!(
+                        "[{}] not keeping the report {} in the artifacts: {err}",
+                        ctx.suite,
+                        file.display()
+                    );
+                    file
+                }
                 Err(err) => {
                     log::warn!(
                         "[{}] cannot keep a copy of the report {} in {}: {err}",
@@ -89,11 +108,13 @@ pub fn keep(ctx: &SuiteContext, report: &Path, files: Vec<PathBuf>) -> Vec<PathB
                         file.display(),
                         copy.display()
                     );
+                    artifacts.push(file.clone());
                     file
                 }
             }
         })
-        .collect()
+        .collect();
+    (names, artifacts)
 }
 
 #[cfg(test)]

@@ -166,6 +166,10 @@ pub(super) enum TextError {
     UnclosedCdata {
         start: Place,
     },
+    /// A NUL byte, which XML does not allow, at this input offset.
+    Nul {
+        at: u64,
+    },
 }
 
 impl From<io::Error> for TextError {
@@ -255,6 +259,30 @@ impl<R: Read> Input<R> {
 }
 
 impl<R: Read> Input<R> {
+    /// Passes over text up to the next `<` or `&` (or the end of the input)
+    /// without keeping it, so that it costs a buffer, whatever its size.
+    /// A reference is left to quick-xml, which checks it. A NUL byte is an
+    /// error: no XML holds one, and a sparse file is nothing but them (a
+    /// 50 GB one would otherwise be read to its end).
+    pub(super) fn skip_text(&mut self) -> Result<(), TextError> {
+        loop {
+            self.pin = self.pos;
+            if self.pos == self.filled && !self.fill_more()? {
+                return Ok(());
+            }
+            match memchr::memchr3(b'<', b'&', 0, &self.buf[self.pos..self.filled]) {
+                Some(at) => {
+                    self.pos += at;
+                    if self.buf[self.pos] == 0 {
+                        return Err(TextError::Nul { at: self.position() });
+                    }
+                    return Ok(());
+                }
+                None => self.pos = self.filled,
+            }
+        }
+    }
+
     /// A CDATA section at the read position, appended to `out` as it
     /// streams by (line breaks normalized), so that a section of any size
     /// costs a buffer and what `out` keeps, not its size: quick-xml would
@@ -458,6 +486,28 @@ mod tests {
             self.data = &self.data[n..];
             Ok(n)
         }
+    }
+
+    #[test]
+    fn skipped_text_costs_a_buffer_whatever_its_size() {
+        let mut data = b"\n".repeat(10);
+        data.extend(b"x".repeat(1 << 20));
+        data.extend(b"&amp;y<z/>");
+        let mut src = Input::new(Trickle {
+            data: &data,
+            chunk: 1000,
+        });
+        src.skip_text().expect("text");
+        assert_eq!(src.position(), (10 + (1 << 20)) as u64, "stops at the `&`");
+        assert_eq!(src.buf.len(), READ_BUFFER_BYTES, "the buffer did not grow");
+        assert_eq!(src.place(src.position()).line, 11, "lines are still counted");
+        src.pos += 5;
+        src.skip_text().expect("text");
+        assert_eq!(src.position(), (10 + (1 << 20) + 6) as u64, "stops at the `<`");
+
+        let sparse = b"ab\0\0\0";
+        let mut src = Input::new(Trickle { data: sparse, chunk: 2 });
+        assert!(matches!(src.skip_text(), Err(TextError::Nul { at: 2 })));
     }
 
     #[test]

@@ -56,8 +56,9 @@ mod input;
 mod parser;
 mod values;
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::Read;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use quick_xml::events::Event;
@@ -73,6 +74,11 @@ use parser::Parser;
 /// A low guess of a report's bytes per test case, for reserving the list of
 /// cases: a passing pytest case alone is about 200 bytes of attributes.
 const BYTES_PER_CASE_GUESS: u64 = 512;
+
+/// The most cases reserved up front (23 MB of them): the guess comes from
+/// the file's length, and a sparse 50 GB file once asked for 9 GB at once.
+/// A larger report grows the list as it is read.
+const MAX_CASES_GUESS: u64 = 1 << 18;
 
 /// A JUnit file could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -206,7 +212,7 @@ pub fn read_file(path: &Path) -> Result<Vec<JunitCase>, JunitError> {
 
 /// Reads one JUnit XML file: its cases in file order, and its suite-level problems.
 pub fn read_report(path: &Path) -> Result<JunitReport, JunitError> {
-    let file = File::open(path).map_err(|source| JunitError::Io {
+    let file = open_regular(path).map_err(|source| JunitError::Io {
         path: path.to_path_buf(),
         source,
     })?;
@@ -214,7 +220,9 @@ pub fn read_report(path: &Path) -> Result<JunitReport, JunitError> {
     // several times over; real reports spend several hundred bytes per case
     // (attributes, indentation, output), so reserve one slot per
     // `BYTES_PER_CASE_GUESS` bytes up front and trim what is left over.
-    let guess = file.metadata().map_or(0, |meta| meta.len() / BYTES_PER_CASE_GUESS);
+    let guess = file
+        .metadata()
+        .map_or(0, |meta| (meta.len() / BYTES_PER_CASE_GUESS).min(MAX_CASES_GUESS));
     let mut cases = Vec::with_capacity(usize::try_from(guess).unwrap_or(0));
     let problems = stream(file, path, |case| cases.push(case))?.problems;
     cases.shrink_to_fit();
@@ -297,6 +305,11 @@ where
             input
                 .take_text(&mut parser.text)
                 .map_err(|err| parser.text_error(err, input))?;
+        } else if parser.ignoring_text() && !quick_xml_in_text {
+            // As a quick-xml event, text that is not kept would be buffered
+            // whole, twice: 1 GB of it between two cases once took 2 GB.
+            let input = reader.get_mut();
+            input.skip_text().map_err(|err| parser.text_error(err, input))?;
         }
         quick_xml_in_text = false;
         let at = reader.get_mut().pin();
@@ -315,7 +328,7 @@ where
             Event::Empty(start) => parser.open(&start, input, at, true)?,
             Event::End(_) => parser.close(),
             Event::Text(text) => {
-                quick_xml_in_text = parser.collecting();
+                quick_xml_in_text = parser.collecting() || parser.ignoring_text();
                 parser.text(&text, input, at)?;
             }
             Event::CData(cdata) => parser.cdata(&cdata, input, at)?,
@@ -341,7 +354,7 @@ where
 /// opened). Other XML (a `pom.xml`, a project's data) is not a report, and
 /// neither is a file that cannot be read.
 pub fn looks_like_report(path: &Path) -> bool {
-    let Ok(file) = File::open(path) else { return false };
+    let Ok(file) = open_regular(path) else { return false };
     if file.metadata().is_ok_and(|meta| meta.len() == 0) {
         return true;
     }
@@ -357,6 +370,46 @@ pub fn looks_like_report(path: &Path) -> bool {
             Ok(Event::Eof) | Err(_) => return false,
             Ok(_) => {}
         }
+    }
+}
+
+/// Opens `path` for reading if it is a regular file, links followed.
+/// Anything else is refused without blocking or reading from it: a FIFO
+/// there once hung qaagent past the suite's timeout and every signal but
+/// SIGKILL (`O_NONBLOCK` opens it at once; regular files ignore the flag),
+/// a device like `/dev/zero` would never end, and `/dev/stdout` is
+/// qaagent's own output.
+pub(crate) fn open_regular(path: &Path) -> std::io::Result<File> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let kind = file.metadata()?.file_type();
+    match not_regular(kind) {
+        None => Ok(file),
+        Some(what) => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("it is {what}, not a regular file: a report is read only from a regular file"),
+        )),
+    }
+}
+
+/// What a file of type `kind` is, when it is not a regular file.
+pub(crate) fn not_regular(kind: std::fs::FileType) -> Option<&'static str> {
+    if kind.is_file() {
+        None
+    } else if kind.is_dir() {
+        Some("a directory")
+    } else if kind.is_fifo() {
+        Some("a FIFO")
+    } else if kind.is_char_device() {
+        Some("a character device")
+    } else if kind.is_block_device() {
+        Some("a block device")
+    } else if kind.is_socket() {
+        Some("a socket")
+    } else {
+        Some("neither a file nor a directory")
     }
 }
 
@@ -403,7 +456,29 @@ pub(crate) fn xml_files_in_except(dir: &Path, foreign: &dyn Fn(&Path) -> bool) -
                 continue;
             }
             let is_xml = path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("xml"));
-            if is_xml && path.is_file() && seen.insert(std::fs::canonicalize(&path).map_err(io_error)?) {
+            if !is_xml {
+                continue;
+            }
+            // A FIFO or a device named like a report (or a link to one) is
+            // never read, and never passed over in silence: it may be where
+            // the tool meant its failing report to go.
+            let kind = match std::fs::metadata(&path) {
+                Ok(meta) => meta.file_type(),
+                Err(err) => {
+                    log::debug!("not reading {}: {err}", path.display());
+                    continue;
+                }
+            };
+            if let Some(what) = not_regular(kind) {
+                return Err(JunitError::Io {
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::InvalidInput,
+                        format!("it is named like a report but is {what}, which qaagent does not read"),
+                    ),
+                    path,
+                });
+            }
+            if seen.insert(std::fs::canonicalize(&path).map_err(io_error)?) {
                 files.push(path);
             }
         }
@@ -422,4 +497,60 @@ pub fn read_dir(dir: &Path) -> Result<Vec<JunitCase>, JunitError> {
         cases.extend(read_file(&file)?);
     }
     Ok(cases)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Makes a FIFO at `path`.
+    pub(crate) fn mkfifo(path: &Path) {
+        let name = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).expect("path");
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(
+            unsafe { libc::mkfifo(name.as_ptr(), 0o600) },
+            0,
+            "mkfifo {}",
+            path.display()
+        );
+    }
+
+    #[test]
+    fn a_report_that_is_no_regular_file_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fifo = dir.path().join("r.xml");
+        mkfifo(&fifo);
+        let err = read_report(&fifo).expect_err("a FIFO is no report");
+        assert!(err.to_string().contains("it is a FIFO"), "{err}");
+        assert!(!looks_like_report(&fifo));
+        let zero = dir.path().join("zero.xml");
+        std::os::unix::fs::symlink("/dev/zero", &zero).expect("symlink");
+        let err = read_report(&zero).expect_err("a device is no report");
+        assert!(err.to_string().contains("character device"), "{err}");
+        let err = xml_files_in(dir.path()).expect_err("named like reports, and no files");
+        assert!(matches!(err, JunitError::Io { .. }), "{err}");
+    }
+
+    #[test]
+    fn text_directly_inside_a_suite_is_passed_over_and_nul_bytes_are_malformed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("r.xml");
+        let mut xml = String::from(r#"<testsuite name="s" tests="2"><testcase classname="c" name="a"/>"#);
+        xml.push_str(&"x &amp; y\n".repeat(100_000));
+        xml.push_str(r#"<testcase classname="c" name="b"><failure message="boom"/></testcase></testsuite>"#);
+        std::fs::write(&path, &xml).expect("write");
+        let report = read_report(&path).expect("well-formed");
+        assert_eq!(report.cases.len(), 2);
+        assert_eq!(report.cases[1].message(), Some("boom"));
+
+        // What a tool's report padded by `truncate -s 50G` starts like.
+        let mut sparse = br#"<testsuite name="s" tests="1"><testcase classname="c" name="a"/>"#.to_vec();
+        sparse.extend([0; 4096]);
+        std::fs::write(&path, &sparse).expect("write");
+        let err = read_report(&path).expect_err("NUL bytes");
+        assert!(
+            matches!(&err, JunitError::Malformed { line: 1, column: 65, message, .. } if message.contains("NUL")),
+            "{err}"
+        );
+    }
 }

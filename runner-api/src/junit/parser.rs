@@ -175,6 +175,10 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
             },
             TextError::InvalidUtf8 { at } => self.invalid_utf8_at(src, at),
             TextError::UnclosedCdata { start } => self.malformed(start, UNCLOSED_CDATA),
+            TextError::Nul { at } => self.malformed(
+                src.place(at),
+                "a NUL byte, which XML does not allow (a sparse file, or one cut short and padded?)",
+            ),
         }
     }
 
@@ -208,6 +212,13 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
                 self.stack.last().map(|open| open.kind),
                 Some(Kind::Outcome | Kind::Rerun | Kind::StackTrace | Kind::SystemOut | Kind::SystemErr)
             )
+    }
+
+    /// Whether text read now is dropped unread: inside the root, where it
+    /// is not collected (whitespace between elements, or a tool's stray
+    /// text directly inside `<testsuite>`).
+    pub(super) fn ignoring_text(&self) -> bool {
+        !self.stack.is_empty() && !self.collecting()
     }
 
     /// A start tag at input offset `at` (or, with `empty`, a self-closing one).
