@@ -59,7 +59,7 @@ pub use atomic::{replace_quickly, write_atomically};
 pub use bundle::{export_run, is_bundle, Bundle, MAX_UNPACKED_BYTES};
 pub use error::{EvidenceError, ManifestProblem};
 pub use git::GitInfo;
-pub use lock::LOCK_FILE;
+pub use lock::{try_lock_exclusive, LOCK_FILE};
 pub use manifest::{
     AttemptSpan, Counts, EvidenceFiles, Manifest, Partition, RunStatus, SuiteEntry, Target, ToolStatus,
     DIAGNOSTICS_FILE, MANIFEST_FILE, TESTS_FILE,
