@@ -16,7 +16,7 @@
 //!   until it ends (the kernel drops it when its process dies, however).
 //! - A suite's directory that a tool swapped for a link (or another
 //!   directory) during an attempt is not written into or cleared for the
-//!   next one: it is known by its device and inode.
+//!   next one ([`DirIdentity`]).
 
 use std::fs::File;
 use std::io;
@@ -24,6 +24,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use evidence::DirIdentity;
 use runner_api::outdir::{create_file, create_fresh_dir, is_qaagent_output, is_stored_run, OWNED_MARK};
 
 /// The hold of a run on its `--out` directory: released when dropped (or
@@ -77,13 +78,9 @@ pub(crate) fn claim_out(out: &Path, runs_root: Option<&Path>) -> Result<OutLock,
     Ok(OutLock { _dir: dir })
 }
 
-/// A suite's output directory, made by qaagent for this run, known by its
-/// device and inode.
+/// A suite's output directory, made by qaagent for this run.
 #[derive(Debug)]
-pub(crate) struct SuiteDir {
-    path: PathBuf,
-    id: (u64, u64),
-}
+pub(crate) struct SuiteDir(DirIdentity);
 
 impl SuiteDir {
     /// Makes `<out_dir>/<suite>` (`path`) a new, empty directory, marked as
@@ -93,38 +90,21 @@ impl SuiteDir {
         claim_suite_dir(path)?;
         create_fresh_dir(path)?;
         mark(path)?;
-        Ok(SuiteDir {
-            path: path.to_path_buf(),
-            id: identity(path)?,
-        })
+        DirIdentity::of(path).map(SuiteDir)
     }
 
     /// Fails when the directory is no longer the one [`create`](Self::create)
     /// made: swapped for a link or another directory, or gone.
     pub(crate) fn check(&self) -> io::Result<()> {
-        match identity(&self.path) {
-            Ok(id) if id == self.id => Ok(()),
-            _ => Err(io::Error::other(
-                "it was replaced during the run (by a link, or another directory); not writing through it",
-            )),
-        }
+        self.0.check()
     }
 
     /// Marks the directory as qaagent's, as it is now: a later run clears it
     /// only if nothing in it changed after this.
     pub(crate) fn seal(&self) -> io::Result<()> {
-        self.check()?;
-        mark(&self.path)
+        self.0.check()?;
+        mark(self.0.path())
     }
-}
-
-/// The device and inode of `path` itself (a link is not followed).
-fn identity(path: &Path) -> io::Result<(u64, u64)> {
-    let meta = std::fs::symlink_metadata(path)?;
-    if !meta.is_dir() {
-        return Err(io::Error::other("not a directory"));
-    }
-    Ok((meta.dev(), meta.ino()))
 }
 
 /// (Re)writes `dir`'s mark, modified now: later than any change in `dir`

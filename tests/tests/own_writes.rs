@@ -254,3 +254,43 @@ fn a_suite_dir_a_tool_swapped_for_a_link_is_not_written_into() {
     );
     assert_eq!(read_text(&victim.join("attempt-2/keep.txt")), "precious\n");
 }
+
+#[test]
+fn a_runs_evidence_dir_a_tool_swapped_for_a_link_is_not_written_into() {
+    let outside = tempfile::tempdir().expect("tempdir");
+    let victim = outside.path().join("victim");
+    std::fs::create_dir(&victim).expect("mkdir");
+    std::fs::write(victim.join("tests.jsonl"), "precious\n").expect("write");
+    // Once suite a's records are written, suite b's tool swaps evidence/.
+    let project = failing_then(&format!(
+        "RUN=$(dirname $(dirname {{out}})); for _ in $(seq 500); do grep -qs boom $RUN/evidence/tests.jsonl && break; sleep 0.02; done; \
+         mv $RUN/evidence $RUN/evidence.old; ln -s {} $RUN/evidence; echo '{PASSING_REPORT}' > {{junit}}",
+        victim.display()
+    ));
+    let run = Qaagent::new(project.path()).args(["run-all", "--no-progress"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    assert_eq!(
+        read_text(&victim.join("tests.jsonl")),
+        "precious\n",
+        "{}",
+        run.describe()
+    );
+    let found: Vec<_> = std::fs::read_dir(&victim)
+        .expect("victim")
+        .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        found,
+        ["tests.jsonl"],
+        "nothing written into the victim: {}",
+        run.describe()
+    );
+    let manifest = run.manifest();
+    assert_eq!(manifest["status"], "incomplete", "{manifest}");
+    assert!(
+        manifest["incomplete_reason"]
+            .as_str()
+            .is_some_and(|why| why.contains("replaced during the run")),
+        "{manifest}"
+    );
+}
