@@ -458,11 +458,14 @@ impl WriterState {
         true
     }
 
-    /// Fails when the run directory (and with `evidence`, its `evidence/`)
-    /// is no longer the one this run made.
-    fn check_dirs(&self, evidence: bool) -> Result<(), EvidenceError> {
+    /// Fails, naming `file` (about to be written in the run), when the run
+    /// directory (and with `evidence`, its `evidence/`) is no longer the one
+    /// this run made.
+    fn check_dirs(&self, file: &Path, evidence: bool) -> Result<(), EvidenceError> {
         let check = |dir: &Option<DirIdentity>| match dir {
-            Some(dir) => dir.check().map_err(EvidenceError::io("write into", dir.path())),
+            Some(dir) => dir.check().map_err(|err| {
+                EvidenceError::io("write", file)(std::io::Error::other(format!("{}: {err}", dir.path().display())))
+            }),
             None => Ok(()),
         };
         check(&self.run_dir_id).and_then(|()| if evidence { check(&self.evidence_dir_id) } else { Ok(()) })
@@ -557,7 +560,7 @@ impl WriterState {
             }
             Ok(())
         };
-        let written = if let Err(err) = self.check_dirs(true) {
+        let written = if let Err(err) = self.check_dirs(&path, true) {
             Err(err)
         } else if self.live.is_empty() {
             let ids = &mut self.ids;
@@ -588,7 +591,7 @@ impl WriterState {
 
     fn write_diagnostics(&mut self, records: &[DiagnosticRecord], summary: Vec<String>) {
         match self
-            .check_dirs(true)
+            .check_dirs(&self.dir.join(DIAGNOSTICS_FILE), true)
             .and_then(|()| write_diagnostics_file(&self.dir, records))
         {
             Ok(()) => self.manifest.evidence_files.diagnostics = Some(DIAGNOSTICS_FILE.to_string()),
@@ -599,8 +602,9 @@ impl WriterState {
 
     /// Appends the streamed records not in tests.jsonl yet.
     fn write_streamed(&mut self) {
-        let written = self.check_dirs(true);
-        if let Err(err) = written.and_then(|()| self.live.write_new(&self.dir.join(TESTS_FILE), &self.ids)) {
+        let path = self.dir.join(TESTS_FILE);
+        let written = self.check_dirs(&path, true);
+        if let Err(err) = written.and_then(|()| self.live.write_new(&path, &self.ids)) {
             self.note(err);
         }
     }
@@ -611,7 +615,7 @@ impl WriterState {
         if !self.live.is_empty() {
             // Tests of suites that never finished: left out, as their suites are.
             let path = self.dir.join(TESTS_FILE);
-            let written = self.check_dirs(true);
+            let written = self.check_dirs(&path, true);
             if let Err(err) = written.and_then(|()| self.live.rewrite(&path, &mut self.ids, &|_| true, |_, _| Ok(()))) {
                 self.note(err);
             }
@@ -639,7 +643,8 @@ impl WriterState {
 
     fn write_manifest(&mut self) {
         self.stale_since = None;
-        if let Err(err) = self.check_dirs(false).and_then(|()| self.manifest.write(&self.dir)) {
+        let checked = self.check_dirs(&self.dir.join(MANIFEST_FILE), false);
+        if let Err(err) = checked.and_then(|()| self.manifest.write(&self.dir)) {
             self.note(err);
         }
     }
