@@ -8,7 +8,7 @@
 //! Linux stops a regular-file write short between pages when a fatal signal
 //! (SIGKILL) is pending (`generic_perform_write` checks `fatal_signal_pending`),
 //! so a killed qaagent could leave half a batch, ending mid-line. Instead the
-//! existing file is cloned with `std::fs::copy` (in-kernel `copy_file_range`,
+//! existing file is cloned with `std::io::copy` (in-kernel `copy_file_range`,
 //! a reflink on file systems that have them), the new complete lines are
 //! appended to the clone, and the clone is renamed over the original. A batch
 //! is one finished suite (or several), so this happens a handful of times per run.
@@ -20,9 +20,17 @@
 //! [`write_atomically`] is the one way qaagent replaces a file it writes
 //! (evidence, and the `--junit` report); [`replace_quickly`] skips the
 //! fsyncs where durability is seen to elsewhere.
+//!
+//! The temporary is always a file created new (`O_CREAT|O_EXCL|O_NOFOLLOW`):
+//! a tool can plant a link at `.manifest.json.tmp` (or beside `--junit`),
+//! and a temporary opened through it once overwrote the link's target and
+//! was then renamed into place as a link. Whatever is at the temporary's
+//! name (a stale one of a killed run, a planted link) is removed first,
+//! never followed; something appearing there in between is an error.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, ErrorKind, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::EvidenceError;
@@ -49,8 +57,7 @@ pub(crate) fn write_atomically_with(
     path: &Path,
     write: impl FnOnce(&mut Sink) -> Result<(), EvidenceError>,
 ) -> Result<(), EvidenceError> {
-    let tmp = temp_path(path);
-    let file = File::create(&tmp).map_err(EvidenceError::io("create", &tmp))?;
+    let (tmp, file) = create_temp(path)?;
     finish(file, &tmp, path, write)
 }
 
@@ -62,8 +69,9 @@ pub(crate) fn write_atomically_with(
 /// ([`crate::writer`]), off the path to the run's first suite; and files
 /// derived from the evidence and written again on demand (`report.html`).
 pub fn replace_quickly(path: &Path, bytes: &[u8]) -> Result<(), EvidenceError> {
-    let tmp = temp_path(path);
-    let result = fs::write(&tmp, bytes)
+    let (tmp, mut file) = create_temp(path)?;
+    let result = file
+        .write_all(bytes)
         .map_err(EvidenceError::io("write", &tmp))
         .and_then(|()| fs::rename(&tmp, path).map_err(EvidenceError::io("rename into place", path)));
     if result.is_err() {
@@ -96,19 +104,46 @@ pub(crate) fn append_atomically_with(
     path: &Path,
     write: impl FnOnce(&mut Sink) -> Result<(), EvidenceError>,
 ) -> Result<(), EvidenceError> {
+    let (tmp, mut file) = create_temp(path)?;
+    // `io::copy` between two files is in-kernel (`copy_file_range`) on Linux.
+    let copied = match File::open(path) {
+        Ok(mut old) => std::io::copy(&mut old, &mut file).map(drop),
+        Err(err) if err.kind() == ErrorKind::NotFound => Ok(()),
+        Err(err) => Err(err),
+    };
+    if let Err(err) = copied {
+        // Best effort, as in `finish`.
+        let _ = fs::remove_file(&tmp);
+        return Err(EvidenceError::io("copy", path)(err));
+    }
+    finish(file, &tmp, path, write)
+}
+
+/// Creates the temporary for an update of `path` as a new file (see the
+/// module doc), after removing whatever was at its name without following it.
+fn create_temp(path: &Path) -> Result<(PathBuf, File), EvidenceError> {
     let tmp = temp_path(path);
-    match fs::copy(path, &tmp) {
-        Ok(_) => {}
-        Err(err) if err.kind() == ErrorKind::NotFound && !path.exists() => {
-            File::create(&tmp).map_err(EvidenceError::io("create", &tmp))?;
+    if let Ok(meta) = fs::symlink_metadata(&tmp) {
+        if meta.file_type().is_symlink() {
+            // Debug-quoted: the target is a tool's text, control characters and all.
+            let target = fs::read_link(&tmp).unwrap_or_default();
+            log::warn!(
+                "removing the link {} (to {target:?}) where qaagent writes; not following it",
+                tmp.display()
+            );
         }
-        Err(err) => return Err(EvidenceError::io("copy", path)(err)),
+        // A directory there is not removed: creating the file below then fails, naming it.
+        if !meta.is_dir() {
+            fs::remove_file(&tmp).map_err(EvidenceError::io("remove", &tmp))?;
+        }
     }
     let file = OpenOptions::new()
-        .append(true)
+        .write(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(&tmp)
-        .map_err(EvidenceError::io("open", &tmp))?;
-    finish(file, &tmp, path, write)
+        .map_err(EvidenceError::io("create", &tmp))?;
+    Ok((tmp, file))
 }
 
 /// Lets `write` fill the open temporary file, syncs it and renames it to `path`.
@@ -228,6 +263,31 @@ mod tests {
         append_atomically(&path, b"new\n").expect("second");
         let old = std::io::read_to_string(held).expect("read old");
         assert_eq!(old, "old\n", "the update went to a new inode, not into the open file");
+    }
+
+    #[test]
+    fn a_link_planted_at_the_temporary_is_removed_never_written_through() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let victim = dir.path().join("victim");
+        fs::write(&victim, "precious").expect("write");
+        let path = dir.path().join("manifest.json");
+        let tests = dir.path().join("tests.jsonl");
+        for (target, write) in [
+            (
+                &path,
+                &(|p: &Path| write_atomically(p, b"new")) as &dyn Fn(&Path) -> Result<(), EvidenceError>,
+            ),
+            (&path, &|p: &Path| replace_quickly(p, b"new")),
+            (&tests, &|p: &Path| append_atomically(p, b"new")),
+        ] {
+            std::os::unix::fs::symlink(&victim, temp_path(target)).expect("plant");
+            write(target).expect("written");
+            assert_eq!(fs::read_to_string(&victim).expect("read"), "precious");
+            let meta = fs::symlink_metadata(target).expect("meta");
+            assert!(meta.is_file(), "{} is a file, not the planted link", target.display());
+            assert!(fs::symlink_metadata(temp_path(target)).is_err(), "no temporary left");
+        }
+        assert_eq!(fs::read_to_string(&path).expect("read"), "new");
     }
 
     #[test]

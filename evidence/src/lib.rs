@@ -36,6 +36,7 @@ mod artifacts;
 mod assemble;
 mod atomic;
 mod bundle;
+mod dir_identity;
 mod error;
 mod git;
 mod live;
@@ -59,9 +60,10 @@ pub use artifacts::suite_artifacts_dir;
 pub use assemble::RecordSink;
 pub use atomic::{replace_quickly, write_atomically};
 pub use bundle::{export_run, is_bundle, Bundle, MAX_UNPACKED_BYTES};
+pub use dir_identity::DirIdentity;
 pub use error::{EvidenceError, ManifestProblem};
 pub use git::GitInfo;
-pub use lock::LOCK_FILE;
+pub use lock::{try_lock_exclusive, LOCK_FILE};
 pub use manifest::{
     AttemptSpan, Counts, EvidenceFiles, Manifest, Partition, RunStatus, SuiteEntry, Target, ToolStatus,
     DIAGNOSTICS_FILE, MANIFEST_FILE, TESTS_FILE,

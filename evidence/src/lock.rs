@@ -102,10 +102,22 @@ pub(crate) fn claim(dir: &Path) -> Result<Claim, EvidenceError> {
         Err(err) if err.kind() == ErrorKind::NotFound => return Ok(Claim::NoLockFile),
         Err(err) => return Err(EvidenceError::io("open", path)(err)),
     };
-    match flock(&file, libc::LOCK_EX | libc::LOCK_NB) {
-        Ok(()) => Ok(Claim::Taken(file)),
-        Err(err) if err.kind() == ErrorKind::WouldBlock => Ok(Claim::Held),
+    match try_lock_exclusive(&file) {
+        Ok(true) => Ok(Claim::Taken(file)),
+        Ok(false) => Ok(Claim::Held),
         Err(err) => Err(EvidenceError::io("lock", path)(err)),
+    }
+}
+
+/// Takes an exclusive `flock` on `file` without waiting: false when another
+/// open file holds one. Released when `file` is closed, or its process dies
+/// however it dies, so a crashed holder never blocks anyone for long; for a
+/// run's lock, and for a directory a run writes into (`--out`).
+pub fn try_lock_exclusive(file: &File) -> std::io::Result<bool> {
+    match flock(file, libc::LOCK_EX | libc::LOCK_NB) {
+        Ok(()) => Ok(true),
+        Err(err) if err.kind() == ErrorKind::WouldBlock => Ok(false),
+        Err(err) => Err(err),
     }
 }
 

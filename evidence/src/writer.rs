@@ -34,6 +34,7 @@ use crossbeam_channel::{Receiver, Sender};
 
 use crate::artifacts;
 use crate::atomic::{append_atomically_with, sync_dir, sync_file};
+use crate::dir_identity::DirIdentity;
 use crate::error::EvidenceError;
 use crate::git::{GitInfo, GitStatus};
 use crate::live::Live;
@@ -349,13 +350,24 @@ struct WriterState {
     tests_file: Untouched,
     /// Since when the manifest on disk lags the messages applied.
     stale_since: Option<Instant>,
+    /// The run directory and its `evidence/` as this run made them: nothing
+    /// is written through one a tool swapped for a link.
+    run_dir_id: Option<DirIdentity>,
+    evidence_dir_id: Option<DirIdentity>,
     /// Held until the thread ends, after the final manifest is written.
     _lock: WriterLock,
 }
 
 impl WriterState {
     fn new(run: Run) -> Self {
+        let identity = |dir: &Path| {
+            DirIdentity::of(dir)
+                .inspect_err(|err| log::warn!("cannot stat {}: {err}", dir.display()))
+                .ok()
+        };
         WriterState {
+            run_dir_id: identity(&run.dir),
+            evidence_dir_id: identity(&run.dir.join("evidence")),
             git: run.git,
             ids: TestIds::new(run_date(&run.run_id)),
             dir: run.dir,
@@ -460,6 +472,19 @@ impl WriterState {
         true
     }
 
+    /// Fails, naming `file` (about to be written in the run), when the run
+    /// directory (and with `evidence`, its `evidence/`) is no longer the one
+    /// this run made.
+    fn check_dirs(&self, file: &Path, evidence: bool) -> Result<(), EvidenceError> {
+        let check = |dir: &Option<DirIdentity>| match dir {
+            Some(dir) => dir.check().map_err(|err| {
+                EvidenceError::io("write", file)(std::io::Error::other(format!("{}: {err}", dir.path().display())))
+            }),
+            None => Ok(()),
+        };
+        check(&self.run_dir_id).and_then(|()| if evidence { check(&self.evidence_dir_id) } else { Ok(()) })
+    }
+
     fn note(&mut self, err: EvidenceError) {
         log::error!("evidence run {}: {err}", self.manifest.run_id);
         // A suite reported twice is the caller's mistake; nothing is missing from the files.
@@ -550,7 +575,9 @@ impl WriterState {
             }
             Ok(())
         };
-        let written = if self.live.is_empty() {
+        let written = if let Err(err) = self.check_dirs(&path, true) {
+            Err(err)
+        } else if self.live.is_empty() {
             let ids = &mut self.ids;
             append_atomically_with(&path, |sink| write(sink, ids)).and_then(|()| {
                 let len = std::fs::metadata(&path)
@@ -579,7 +606,10 @@ impl WriterState {
     }
 
     fn write_diagnostics(&mut self, records: &[DiagnosticRecord], summary: Vec<String>) {
-        match write_diagnostics_file(&self.dir, records) {
+        match self
+            .check_dirs(&self.dir.join(DIAGNOSTICS_FILE), true)
+            .and_then(|()| write_diagnostics_file(&self.dir, records))
+        {
             Ok(()) => self.manifest.evidence_files.diagnostics = Some(DIAGNOSTICS_FILE.to_string()),
             Err(err) => self.note(err),
         }
@@ -588,11 +618,13 @@ impl WriterState {
 
     /// Appends the streamed records not in tests.jsonl yet.
     fn write_streamed(&mut self) {
+        let path = self.dir.join(TESTS_FILE);
         self.check_tests_file();
-        if let Err(err) = self.live.write_new(&self.dir.join(TESTS_FILE), &self.ids) {
+        let written = self.check_dirs(&path, true);
+        if let Err(err) = written.and_then(|()| self.live.write_new(&path, &self.ids)) {
             self.note(err);
         }
-        self.tests_file.remember(&self.dir.join(TESTS_FILE));
+        self.tests_file.remember(&path);
     }
 
     /// Notes it when tests.jsonl changed since qaagent last wrote it: the
@@ -610,7 +642,8 @@ impl WriterState {
             // Tests of suites that never finished: left out, as their suites are.
             let path = self.dir.join(TESTS_FILE);
             self.check_tests_file();
-            if let Err(err) = self.live.rewrite(&path, &mut self.ids, &|_| true, |_, _| Ok(())) {
+            let written = self.check_dirs(&path, true);
+            if let Err(err) = written.and_then(|()| self.live.rewrite(&path, &mut self.ids, &|_| true, |_, _| Ok(()))) {
                 self.note(err);
             }
             self.tests_file.remember(&path);
@@ -639,7 +672,8 @@ impl WriterState {
 
     fn write_manifest(&mut self) {
         self.stale_since = None;
-        if let Err(err) = self.manifest.write(&self.dir) {
+        let checked = self.check_dirs(&self.dir.join(MANIFEST_FILE), false);
+        if let Err(err) = checked.and_then(|()| self.manifest.write(&self.dir)) {
             self.note(err);
         }
     }

@@ -17,6 +17,7 @@ use runner_api::{
 
 use crate::attempts::{keep_selected, merge};
 use crate::events::Event;
+use crate::out_dir::SuiteDir;
 use crate::plan::{Plan, PlannedSuite};
 use crate::retry_policy::next_selection;
 use crate::split::shares::run_attempt_in_slots;
@@ -218,6 +219,7 @@ fn run_suite(
     let mut merged: Option<SuiteResult> = None;
     let mut selection = suite.selection.clone();
     let mut previous_out: Option<PathBuf> = None;
+    let mut suite_dir: Option<SuiteDir> = None;
     let max_attempts = plan.settings.retries.saturating_add(1);
     let probe_version = || {
         let mut probe_ctx = base.clone();
@@ -238,14 +240,10 @@ fn run_suite(
             // The root may exist; everything below it is created fresh, whatever
             // is there: an earlier run's output, or a link the previous
             // attempt's tool planted to make us write elsewhere.
-            let root = if attempt == 1 {
-                std::fs::create_dir_all(&options.out_dir).and_then(|()| claim_suite_dir(&out))
-            } else {
-                Ok(())
+            let prepared = match &suite_dir {
+                None => SuiteDir::create(&options.out_dir, &out).map(|dir| suite_dir = Some(dir)),
+                Some(dir) => dir.check().and_then(|()| runner_api::outdir::create_fresh_dir(&out)),
             };
-            let prepared = root
-                .and_then(|()| runner_api::outdir::create_fresh_dir(&out))
-                .and_then(|()| if attempt == 1 { mark_suite_dir(&out) } else { Ok(()) });
             if let Err(err) = prepared {
                 let result = SuiteResult::errored(name, &runner_name, format!("cannot prepare output directory {}: {err}", out.display()));
                 merged = Some(fold(merged.take(), result, &selection));
@@ -300,6 +298,12 @@ fn run_suite(
     })
     .unwrap_or_else(|_| log::error!("[{name}] the version probe panicked"));
 
+    if let Some(Err(err)) = suite_dir.as_ref().map(SuiteDir::seal) {
+        log::warn!(
+            "[{name}] cannot mark {} as qaagent's output: {err}",
+            suite_out.display()
+        );
+    }
     let mut result = merged.unwrap_or_else(|| SuiteResult::errored(name, &runner_name, "no attempt ran"));
     if !cancel.is_cancelled() {
         check_selected(&mut result, suite);
@@ -426,28 +430,4 @@ fn run_attempt(suite: &PlannedSuite, ctx: &SuiteContext) -> SuiteResult {
     };
     result.suite = ctx.suite.clone();
     result
-}
-
-/// Refuses to clear a suite's output directory that qaagent did not make: with
-/// `--out tests`, `<out>/unit` may be the project's own `tests/unit`. A
-/// directory that is empty, holds qaagent's mark, or holds the two logs every
-/// attempt leaves (output of a qaagent from before the mark) is ours to replace.
-fn claim_suite_dir(dir: &Path) -> std::io::Result<()> {
-    let Ok(mut entries) = std::fs::read_dir(dir) else {
-        // Missing, or not a directory (a link, a file): replaced without following it.
-        return Ok(());
-    };
-    let ours = dir.join(runner_api::outdir::OWNED_MARK).is_file()
-        || (dir.join("stdout.log").is_file() && dir.join("stderr.log").is_file());
-    if ours || entries.next().is_none() {
-        return Ok(());
-    }
-    Err(std::io::Error::other(
-        "refusing to clear it: it holds files qaagent did not write; give --out a directory of its own",
-    ))
-}
-
-/// Marks `dir`, just created for a suite's output, as qaagent's own.
-fn mark_suite_dir(dir: &Path) -> std::io::Result<()> {
-    runner_api::outdir::create_file(&dir.join(runner_api::outdir::OWNED_MARK)).map(drop)
 }

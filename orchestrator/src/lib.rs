@@ -12,6 +12,7 @@ pub mod evidence_map;
 pub mod execute;
 mod expected;
 pub mod merge;
+mod out_dir;
 pub mod partition;
 pub mod plan;
 pub mod quarantine;

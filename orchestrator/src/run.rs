@@ -17,6 +17,7 @@ use runner_api::{CancelToken, SuiteOutcome, SuiteResult};
 use crate::config::Config;
 use crate::events::Event;
 use crate::execute::{execute_shared, ExecOptions};
+use crate::out_dir::{claim_out, OutLock};
 use crate::partition::PartitionSpec;
 use crate::plan::Plan;
 use crate::report::write_junit;
@@ -130,6 +131,15 @@ pub enum RunError {
         /// Why not.
         reason: String,
     },
+    /// The `--out` directory is not this run's to write into: said before
+    /// anything is written.
+    #[error("cannot put the suites' output in {}: {reason}", path.display())]
+    OutDestination {
+        /// The directory.
+        path: PathBuf,
+        /// Why not.
+        reason: String,
+    },
     /// The evidence run could not be created.
     #[error(transparent)]
     Session(#[from] SessionError),
@@ -145,6 +155,8 @@ pub struct Run<'a> {
     options: RunOptions,
     cancel: CancelToken,
     signals: Option<SignalWatch>,
+    /// Held while the run writes into `--out`, so no other run clears it.
+    out_lock: Option<OutLock>,
 }
 
 impl<'a> Run<'a> {
@@ -154,12 +166,24 @@ impl<'a> Run<'a> {
         if let Some(path) = &options.junit {
             check_junit_destination(path)?;
         }
+        let out_lock = match &options.out {
+            Some(out) => {
+                let runs_root = evidence::runs_root(options.runs_dir.clone()).ok();
+                let claimed = claim_out(out, runs_root.as_deref()).map_err(|reason| RunError::OutDestination {
+                    path: out.clone(),
+                    reason,
+                })?;
+                Some(claimed)
+            }
+            None => None,
+        };
         Ok(Run {
             config,
             plan,
             options,
             cancel: CancelToken::new(),
             signals: None,
+            out_lock,
         })
     }
 
@@ -194,6 +218,7 @@ impl<'a> Run<'a> {
             options,
             cancel,
             signals,
+            out_lock: _out_lock,
         } = self;
         if let Some(spec) = &options.partition {
             plan.partition = Some(crate::partition::apply(&mut plan, spec, &cancel));

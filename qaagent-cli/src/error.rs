@@ -137,6 +137,7 @@ impl From<RunError> for CliError {
             RunError::JunitDestination { path, reason } => {
                 CliError::Usage(format!("--junit {}: {reason}", path.display()))
             }
+            RunError::OutDestination { path, reason } => CliError::Usage(format!("--out {}: {reason}", path.display())),
             RunError::Session(SessionError::Evidence(err)) if runs_usage_error(&err) => CliError::Runs(err),
             RunError::Session(SessionError::Evidence(err)) => CliError::Evidence(err),
             RunError::Session(SessionError::Diagnostics(err)) => CliError::Usage(err.to_string()),

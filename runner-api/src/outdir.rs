@@ -34,6 +34,18 @@ pub fn create_fresh_dir(dir: &Path) -> io::Result<()> {
 /// attempt that writes there.
 pub const OWNED_MARK: &str = ".qaagent-output";
 
+/// Whether `dir` is a stored run: its `manifest.json` beside `evidence/`.
+pub fn is_stored_run(dir: &Path) -> bool {
+    dir.join("manifest.json").is_file() && dir.join("evidence").is_dir()
+}
+
+/// Whether `dir` is qaagent's own output: a suite's output directory
+/// (marked [`OWNED_MARK`]) or a stored run ([`is_stored_run`]). Nothing
+/// there is a tool's report, nor a place for another run's output.
+pub fn is_qaagent_output(dir: &Path) -> bool {
+    dir.join(OWNED_MARK).is_file() || is_stored_run(dir)
+}
+
 /// Creates a new file at `path` for writing, in place of a file or link
 /// that was there (removed, never followed). Should something appear at
 /// `path` in between, that is an error rather than a file written through.

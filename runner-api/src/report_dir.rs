@@ -28,7 +28,7 @@
 //!   earlier reports are not the tool's new ones (a stale report was once
 //!   read back from there, and a run whose tool wrote nothing passed). Nor
 //!   is any file whose real path (links resolved) lies in a suite's output
-//!   directory (marked [`OWNED_MARK`]) or a stored run, but this attempt's
+//!   directory (marked [`OWNED_MARK`](crate::outdir::OWNED_MARK)) or a stored run, but this attempt's
 //!   own: a link, or `{out}/../other-suite`, made another suite's or an
 //!   earlier run's report pass for the tool's.
 //! - Nothing reached through a link to outside the report directory is
@@ -39,7 +39,6 @@ use std::path::{Path, PathBuf};
 
 use crate::context::SuiteContext;
 use crate::junit::{self, JunitError};
-use crate::outdir::OWNED_MARK;
 use crate::runner::RunnerError;
 
 /// The report files at `report` for this attempt: the file itself, or the
@@ -102,7 +101,7 @@ pub fn report_files(ctx: &SuiteContext, report: &Path) -> Result<Vec<PathBuf>, J
 }
 
 /// Whether `path`, links resolved, lies in qaagent's output: a suite's
-/// output directory (marked [`OWNED_MARK`]) or a stored run (its
+/// output directory (marked [`OWNED_MARK`](crate::outdir::OWNED_MARK)) or a stored run (its
 /// `manifest.json` beside `evidence/`), other than this attempt's own
 /// output directory `own` (canonical), where `{out}/junit.xml` is.
 fn in_qaagent_output(path: &Path, own: Option<&Path>) -> bool {
@@ -112,9 +111,7 @@ fn in_qaagent_output(path: &Path, own: Option<&Path>) -> bool {
     if own.is_some_and(|own| real.starts_with(own)) {
         return false;
     }
-    real.ancestors().any(|dir| {
-        dir.join(OWNED_MARK).is_file() || (dir.join("manifest.json").is_file() && dir.join("evidence").is_dir())
-    })
+    real.ancestors().any(crate::outdir::is_qaagent_output)
 }
 
 /// Where below an attempt's output dir the copy of the report `file` (one
@@ -273,7 +270,7 @@ fn output_root(ctx: &SuiteContext) -> Option<&Path> {
 /// run's or an earlier one's.
 fn is_qaagent_output(dir: &Path, root: Option<&Path>) -> bool {
     let is_root = root.is_some_and(|root| std::fs::canonicalize(dir).is_ok_and(|dir| dir == root));
-    is_root || (dir.join("manifest.json").is_file() && dir.join("evidence").is_dir())
+    is_root || crate::outdir::is_stored_run(dir)
 }
 
 /// Whether the files `a` and `b` both exist and hold the same bytes.
