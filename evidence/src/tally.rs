@@ -22,6 +22,15 @@ pub struct StatusTally {
     pub skipped: u64,
 }
 
+impl std::ops::AddAssign for StatusTally {
+    fn add_assign(&mut self, other: StatusTally) {
+        self.passed += other.passed;
+        self.failed += other.failed;
+        self.errors += other.errors;
+        self.skipped += other.skipped;
+    }
+}
+
 impl StatusTally {
     /// Counts one record of `status`.
     pub fn add(&mut self, status: TestStatus) {

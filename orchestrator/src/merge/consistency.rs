@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 
-use evidence::{Manifest, RawRecord, SuiteOutcome, TestStatus};
+use evidence::{Manifest, RawRecord, StatusTally, SuiteOutcome};
 
 /// How many tests seen in two shares a refusal names.
 const NAMED: usize = 5;
@@ -71,17 +71,8 @@ impl Seen {
     }
 }
 
-/// A share's records of one suite, counted by status.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Tally {
-    passed: usize,
-    failed: usize,
-    errors: usize,
-    skipped: usize,
-}
-
 /// A share's records counted by suite.
-pub(crate) type Tallies = BTreeMap<String, Tally>;
+pub(crate) type Tallies = BTreeMap<String, StatusTally>;
 
 /// Counts `record` in `tallies`.
 pub(crate) fn count(tallies: &mut Tallies, record: &RawRecord<'_>) {
@@ -89,12 +80,7 @@ pub(crate) fn count(tallies: &mut Tallies, record: &RawRecord<'_>) {
         Some(tally) => tally,
         None => tallies.entry(record.suite().to_string()).or_default(),
     };
-    match record.status {
-        TestStatus::Passed => tally.passed += 1,
-        TestStatus::Failed => tally.failed += 1,
-        TestStatus::Error => tally.errors += 1,
-        TestStatus::Skipped => tally.skipped += 1,
-    }
+    tally.add(record.status);
 }
 
 /// Where the manifest of share `label` contradicts its records (`tallies`,
@@ -110,11 +96,9 @@ pub(crate) fn disagreements(label: &str, manifest: &Manifest, tallies: &Tallies)
             evidence::TESTS_FILE
         ));
     };
-    let totals = tallies.values().fold(Tally::default(), |sum, tally| Tally {
-        passed: sum.passed + tally.passed,
-        failed: sum.failed + tally.failed,
-        errors: sum.errors + tally.errors,
-        skipped: sum.skipped + tally.skipped,
+    let totals = tallies.values().fold(StatusTally::default(), |mut sum, tally| {
+        sum += *tally;
+        sum
     });
     let counts = &manifest.counts;
     let counted = [
@@ -128,8 +112,7 @@ pub(crate) fn disagreements(label: &str, manifest: &Manifest, tallies: &Tallies)
         totals.failed + totals.errors,
         totals.errors,
         totals.skipped,
-    ]
-    .map(|n| n as u64);
+    ];
     if counted != held {
         let words = |[passed, failed, errors, skipped]: [u64; 4]| {
             format!("{passed} passed, {failed} failed ({errors} of them errors), {skipped} skipped")
@@ -138,17 +121,19 @@ pub(crate) fn disagreements(label: &str, manifest: &Manifest, tallies: &Tallies)
     }
     for entry in &manifest.suites {
         let tally = tallies.get(&entry.name).copied().unwrap_or_default();
-        let agrees = entry.passed == tally.passed
-            && entry.failed == tally.failed
-            && entry.skipped == tally.skipped
-            && (tally.errors..=tally.errors + 1).contains(&entry.errors);
+        let [passed, failed, errors, skipped] =
+            [entry.passed, entry.failed, entry.errors, entry.skipped].map(|n| n as u64);
+        let agrees = passed == tally.passed
+            && failed == tally.failed
+            && skipped == tally.skipped
+            && (tally.errors..=tally.errors + 1).contains(&errors);
         let words = |passed, failed, errors, skipped| {
             format!("{passed} passed, {failed} failed, {errors} errors, {skipped} skipped")
         };
         if !agrees {
             say(
                 format!("suite {}", entry.name),
-                &words(entry.passed, entry.failed, entry.errors, entry.skipped),
+                &words(passed, failed, errors, skipped),
                 &words(tally.passed, tally.failed, tally.errors, tally.skipped),
             );
         } else if matches!(entry.outcome, SuiteOutcome::Passed | SuiteOutcome::Skipped)
