@@ -34,8 +34,18 @@ fn records_edited_by_a_tool_during_the_run_make_it_incomplete() {
         ),
     ] {
         let project = project_editing_its_records(edit);
-        let run = Qaagent::new(project.path()).args(["run-all"]).run();
+        let junit = project.path().join("junit.xml");
+        let run = Qaagent::new(project.path())
+            .args(["run-all", "--junit"])
+            .args([&junit])
+            .run();
         assert_eq!(run.code(), 1, "{how}\n{}", run.describe());
+        // The JUnit, which a CI system shows rather than the exit code, says so.
+        let xml = std::fs::read_to_string(&junit).expect("--junit written");
+        assert!(
+            xml.contains("<error") && xml.contains("changed during the run"),
+            "{how}: {xml}"
+        );
         let manifest = run.manifest();
         assert_eq!(manifest["status"], "incomplete", "{how}: {manifest:#}");
         let reason = manifest["incomplete_reason"].as_str().unwrap_or_default();

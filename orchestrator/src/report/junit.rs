@@ -29,7 +29,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use evidence::{LoadedRun, SuiteEntry, SuiteOutcome, TestRecord, TestStatus};
+use evidence::{LoadedRun, RunStatus, StatusTally, SuiteEntry, SuiteOutcome, TestRecord, TestStatus};
 use quick_junit::{NonSuccessKind, Property, Report, TestCaseStatus, TestRerun, TestSuite};
 
 use serde_json::{Map, Value};
@@ -39,8 +39,10 @@ use super::ReportError;
 /// The merged JUnit report of `run`.
 pub fn junit_report(run: &LoadedRun) -> Result<Report, ReportError> {
     let mut by_suite: HashMap<String, Vec<TestRecord>> = HashMap::new();
+    let mut statuses = StatusTally::default();
     for record in run.records()? {
         let record = record?;
+        statuses.add(record.status);
         let suite = record.suite_name.clone().unwrap_or_else(|| record.kind.clone());
         by_suite.entry(suite).or_default().push(record);
     }
@@ -49,7 +51,30 @@ pub fn junit_report(run: &LoadedRun) -> Result<Report, ReportError> {
         let records = by_suite.remove(&entry.name).unwrap_or_default();
         report.add_test_suite(suite(entry, &records));
     }
+    if let Some(why) = not_to_be_trusted(run, &statuses) {
+        // A CI system shows the report, not qaagent's exit code: a run that
+        // did not finish, or whose records were edited, must not read green.
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+        fill_failure(&mut status, Some(&why), Some("evidence"), None);
+        let mut suite = TestSuite::new("qaagent");
+        suite.add_test_case(quick_junit::TestCase::new("the run's evidence", status));
+        report.add_test_suite(suite);
+    }
     Ok(report)
+}
+
+/// Why `run`'s records cannot stand for what ran, if they cannot: it did
+/// not finish, or they disagree with its manifest.
+fn not_to_be_trusted(run: &LoadedRun, statuses: &StatusTally) -> Option<String> {
+    match run.status() {
+        Some(RunStatus::Incomplete) => Some(format!(
+            "the run's evidence is incomplete: {}",
+            run.manifest.incomplete_reason.as_deref().unwrap_or("a write failed")
+        )),
+        Some(RunStatus::Crashed) => Some("the run crashed: its records may lack tests that ran".into()),
+        Some(RunStatus::Running) => Some("the run is still running: its records may lack tests".into()),
+        status => statuses.disagreement(&run.manifest.counts, status),
+    }
 }
 
 /// [`junit_report`] as XML. Characters XML 1.0 does not allow (control
