@@ -189,6 +189,7 @@ struct Failures {
 fn failures(run: &LoadedRun, stopped: bool) -> Result<Failures, EvidenceError> {
     let mut gathered: BTreeMap<String, Gathered> = BTreeMap::new();
     let (mut read, mut bad) = (0_u64, 0_u64);
+    let mut statuses = evidence::StatusTally::default();
     for record in run.records()? {
         let record = match record {
             Ok(record) => record,
@@ -200,6 +201,7 @@ fn failures(run: &LoadedRun, stopped: bool) -> Result<Failures, EvidenceError> {
             Err(err) => return Err(err),
         };
         read += 1;
+        statuses.add(record.status);
         if !record.status.is_failure() {
             continue;
         }
@@ -240,7 +242,7 @@ fn failures(run: &LoadedRun, stopped: bool) -> Result<Failures, EvidenceError> {
             evidence::TESTS_FILE
         ))
     } else {
-        None
+        statuses.disagreement(&run.manifest.counts, run.status())
     };
     if (stopped || incomplete.is_some()) && gathered.is_empty() {
         // "Nothing failed" is what a run that did not finish cannot say.

@@ -127,4 +127,14 @@ fn records_edited_after_the_run_are_a_problem_runs_show_names() {
         "{}",
         show.describe()
     );
+    // Not "nothing to re-run" from records that no longer say what failed.
+    let rerun = Qaagent::with_runs_dir(project.path(), run.runs_dir.path())
+        .args(["run-all", "--rerun-failed"])
+        .run();
+    assert_eq!(rerun.code(), 2, "{}", rerun.describe());
+    assert!(
+        rerun.stderr().contains("disagrees with the manifest"),
+        "{}",
+        rerun.describe()
+    );
 }
