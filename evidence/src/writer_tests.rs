@@ -1,5 +1,6 @@
 //! Unit tests of the evidence writer (`writer.rs`).
 use super::*;
+use crate::manifest::MANIFEST_FILE;
 use crate::suite::{Case, TestStatus};
 use chrono::TimeZone;
 

@@ -20,15 +20,19 @@ fn lists_newest_first_and_reports_broken_runs_without_failing() {
     writer.suite_finished(0, suite("unit", "pytest", 3)).expect("send");
     writer.finish(RunStatus::Failed, Duration::ZERO).expect("finished");
 
+    // Newer than the good run, but within the clock skew `latest` allows.
+    let soon = (chrono::Utc::now() + chrono::TimeDelta::minutes(5))
+        .format("%Y%m%d_%H%M%SZ")
+        .to_string();
     let older_missing = root.path().join("20000101_000000Z");
     fs::create_dir_all(older_missing.join("evidence")).expect("mkdir");
-    let newer_corrupt = root.path().join("29991231_235959Z");
+    let newer_corrupt = root.path().join(&soon);
     fs::create_dir(&newer_corrupt).expect("mkdir");
-    fs::write(newer_corrupt.join("manifest.json"), "{\"run_id\": \"29991231_2359").expect("torn manifest");
-    let suffixed = root.path().join("29991231_235959Z_10");
+    fs::write(newer_corrupt.join("manifest.json"), "{\"run_id\": \"2999").expect("torn manifest");
+    let suffixed = root.path().join(format!("{soon}_10"));
     fs::create_dir(&suffixed).expect("mkdir");
     fs::write(suffixed.join("manifest.json"), "[1, 2]").expect("not a manifest object");
-    let nine = root.path().join("29991231_235959Z_09");
+    let nine = root.path().join(format!("{soon}_09"));
     fs::create_dir(&nine).expect("mkdir");
     fs::write(nine.join("manifest.json"), "{}").expect("empty but valid");
     // Not runs: ignored.
@@ -40,9 +44,9 @@ fn lists_newest_first_and_reports_broken_runs_without_failing() {
     assert_eq!(
         ids,
         [
-            "29991231_235959Z_10",
-            "29991231_235959Z_09",
-            "29991231_235959Z",
+            format!("{soon}_10").as_str(),
+            format!("{soon}_09").as_str(),
+            soon.as_str(),
             good_id.as_str(),
             "20000101_000000Z"
         ]
@@ -66,10 +70,16 @@ fn lists_newest_first_and_reports_broken_runs_without_failing() {
 
     // latest is the newest directory, even if broken; loading it says what is wrong.
     let (latest, _) = resolve_run(root.path(), LATEST, None).expect("latest");
-    assert_eq!(latest, "29991231_235959Z_10");
+    assert_eq!(latest, format!("{soon}_10"));
     let err = load_run(root.path(), LATEST).expect_err("corrupt");
     assert!(matches!(err, EvidenceError::BadManifest { .. }), "{err:?}");
-    assert!(err.to_string().contains("29991231_235959Z_10"), "{err}");
+    assert!(err.to_string().contains(&format!("{soon}_10")), "{err}");
+    // A run dated years ahead is listed, but never `latest`.
+    fs::create_dir(root.path().join("29991231_235959Z")).expect("mkdir");
+    assert_eq!(
+        resolve_run(root.path(), LATEST, None).expect("latest").0,
+        format!("{soon}_10")
+    );
 }
 
 #[test]
