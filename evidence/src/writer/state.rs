@@ -333,7 +333,13 @@ impl WriterState {
     /// Notes it when tests.jsonl changed since qaagent last wrote it: the
     /// run is then `incomplete`, never green from records that were edited.
     fn check_tests_file(&mut self) {
-        if let Err(err) = self.tests_file.check(&self.dir.join(TESTS_FILE)) {
+        let path = self.dir.join(TESTS_FILE);
+        // An `evidence/` swapped for a link changes the file's identity too;
+        // `check_dirs`, at the write, says that more exactly.
+        if self.check_dirs(&path, true).is_err() {
+            return;
+        }
+        if let Err(err) = self.tests_file.check(&path) {
             self.note(err);
         }
     }
