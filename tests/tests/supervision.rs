@@ -142,8 +142,10 @@ fn timeouts_under_parallel_leave_nothing_behind_including_node_and_chromium() {
             "e2e",
             "--suite",
             "quick",
+            // Long enough for chromium to open its page first: on an idle
+            // VM that charges for memory first touched it took over 8 s.
             "--timeout",
-            "8",
+            "30",
         ])
         .env("PID_DIR", pids.path());
     let child = spawn(&mut qaagent);
