@@ -255,8 +255,6 @@ impl Iterator for Records {
     }
 }
 
-/// Run-id-named directories under `root`, unordered.
-/// The run directories under `root`, newest first.
 /// How far ahead of now a run's id may be dated and still be `latest`:
 /// runs are dated by the clock of the machine that ran them, and shards come
 /// from other machines.
@@ -278,12 +276,14 @@ fn not_in_the_future(dirs: Vec<(String, PathBuf)>, now: DateTime<Utc>) -> Vec<(S
         .collect()
 }
 
+/// The run directories under `root`, newest first.
 fn sorted_run_dirs(root: &Path) -> Result<Vec<(String, PathBuf)>, EvidenceError> {
     let mut dirs = run_dirs(root)?;
     dirs.sort_by(|a, b| parse_run_id(&b.0).cmp(&parse_run_id(&a.0)));
     Ok(dirs)
 }
 
+/// Run-id-named directories under `root`, unordered.
 fn run_dirs(root: &Path) -> Result<Vec<(String, PathBuf)>, EvidenceError> {
     let entries = match fs::read_dir(root) {
         Ok(entries) => entries,

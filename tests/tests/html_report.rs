@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-use qaagent_tests::{fixture, repo_root, Qaagent, RunOutput};
+use qaagent_tests::{fixture, project_with, repo_root, Qaagent, RunOutput};
 use serde_json::Value;
 
 /// The name pytest gives the hostile test: it must show as text, never as markup.
@@ -207,4 +207,56 @@ fn the_report_opens_offline_and_shows_attempts_failures_and_history_without_runn
         assert!(image["src"].as_str().expect("src").starts_with("file:///"), "{image}");
         assert_eq!(image["loaded"], true, "{image}");
     }
+}
+
+/// Writes a JUnit report (the path in argv[1]) of PASSED passing tests, then
+/// FAILED failing ones: the failures come after the page's list is full.
+const BIG_SUITE: &str = r#"import sys
+
+PASSED, FAILED = 100_005, 3
+with open(sys.argv[1], "w") as out:
+    out.write('<testsuite name="big" tests="%d">\n' % (PASSED + FAILED))
+    for n in range(PASSED):
+        out.write('<testcase classname="big" name="test_pass_%d" time="0.001"/>\n' % n)
+    for n in range(FAILED):
+        out.write('<testcase classname="big" name="test_fail_%d"><failure message="boom %d">trace</failure></testcase>\n' % (n, n))
+    out.write("</testsuite>\n")
+"#;
+
+#[test]
+fn a_run_too_large_to_list_lists_every_failure_and_says_how_many_passed_tests_it_left_out() {
+    let project = project_with(
+        "big-report",
+        &[
+            (
+                ".qaagent.toml",
+                "[project]\nname = \"big\"\n\n[tests.big]\nrunner = \"command\"\npath = \".\"\n\
+                 command = [\"python3\", \"big_suite.py\", \"{junit}\"]\n",
+            ),
+            ("big_suite.py", BIG_SUITE),
+        ],
+    );
+    let run = Qaagent::new(project.path())
+        .args(["run-all", "--no-progress", "--color", "never"])
+        .run();
+    assert_eq!(run.code(), 1, "three tests fail: {}", run.describe());
+    let records = run.records();
+    assert_eq!(records.len(), 100_008, "{}", run.describe());
+
+    let seen = view("check", &run.run_dir().join("report.html"));
+    assert_offline_and_clean(&seen);
+    let failures = ["test_fail_0", "test_fail_1", "test_fail_2"];
+    assert_eq!(strings(&seen["failedFilter"]["names"]), failures);
+    assert_eq!(strings(&seen["failureNames"]), failures);
+    // The header counts every test; the list holds 100,000 passed ones and
+    // the failures, and says how many passed tests it left out.
+    let counts = strings(&seen["counts"]);
+    assert!(counts.contains(&"100008 tests".to_string()), "{counts:?}");
+    assert!(counts.contains(&"100005 passed".to_string()), "{counts:?}");
+    assert_eq!(seen["all"]["shown"], "100003");
+    let text = seen["all"]["text"].as_str().expect("text");
+    assert!(
+        text.starts_with("100003 of 100003 tests; 5 more passed tests are not listed"),
+        "{text}"
+    );
 }

@@ -88,6 +88,20 @@ fn shares_merge_to_the_union_of_their_records_and_exit_by_the_merged_verdict() {
     assert!(records.iter().any(|r| r["status"] == "failed"));
     let xml = std::fs::read_to_string(&junit).expect("junit written");
     assert!(xml.contains("<failure"), "{xml}");
+    // The page merge builds from the records as it writes them is the one
+    // the stored run gives, diagnoses included.
+    let page = std::fs::read_to_string(dir.join("report.html")).expect("merge wrote report.html");
+    assert!(page.contains("\"diagnosis\":0"), "a failure points at its diagnosis");
+    let id = dir.file_name().expect("run id");
+    let again = qaagent(
+        project.path(),
+        &[&"runs", &"show", &id, &"--html", &"--runs-dir", &merged_runs.path()],
+    );
+    assert_eq!(again.code(), 0, "{}", again.describe());
+    assert!(
+        std::fs::read_to_string(dir.join("report.html")).expect("report.html") == page,
+        "runs show --html wrote another page than merge did"
+    );
 
     let missing = qaagent(
         project.path(),

@@ -204,12 +204,12 @@ pub fn merge(mut shards: Vec<Shard>, options: &MergeOptions) -> Result<MergeRepo
     };
     let mut run = Run::create(&root, info).map_err(MergeError::Write)?;
     let mut warnings = Vec::new();
-    let (counts, quarantined) = match write_records(&mut run, &shards, &order, options.allow_partial) {
-        Ok((counts, mut notes)) => {
+    let (counts, quarantined, page) = match write_records(&mut run, &shards, &order, options.allow_partial) {
+        Ok((counts, mut notes, page)) => {
             refused.append(&mut notes.fatal);
             partial.append(&mut notes.partial);
             warnings.append(&mut notes.warnings);
-            (counts, notes.quarantined)
+            (counts, notes.quarantined, page)
         }
         Err(err) => return Err(discard(run, err)),
     };
@@ -238,7 +238,7 @@ pub fn merge(mut shards: Vec<Shard>, options: &MergeOptions) -> Result<MergeRepo
         }
     }
     if let Ok(merged) = &stored {
-        if let Err(err) = report::write_run_report(merged) {
+        if let Err(err) = report::write_run_report_from(merged, page) {
             warnings.push(format!("the HTML report could not be written: {err}"));
         }
     }
@@ -319,6 +319,7 @@ impl Stream<'_> {
         suite: Option<&str>,
         allow_partial: bool,
         seen: &mut consistency::Seen,
+        page: &mut report::Page,
     ) -> Result<Step, EvidenceError> {
         let read = if self.pending {
             Some(self.records.current_raw())
@@ -369,6 +370,7 @@ impl Stream<'_> {
         record.evidence_refs = self.refs.1.iter().map(|path| Cow::Borrowed(path.as_str())).collect();
         record.metadata.insert("shard".into(), &self.index);
         sink.push(&mut record)?;
+        page.add(&record);
         Ok(Step::Taken)
     }
 }
@@ -385,13 +387,14 @@ fn shard_path(shard: u32, path: &str) -> Option<String> {
 
 /// Streams every share's records into the merged run's tests.jsonl, in
 /// suite order (shares in index order within a suite), then whatever is left
-/// (records of suites outside every order, or out of order in their file).
+/// (records of suites outside every order, or out of order in their file);
+/// the HTML report's rows are built from them on the way.
 fn write_records(
     run: &mut Run,
     shards: &[Shard],
     order: &[String],
     allow_partial: bool,
-) -> Result<(Counts, Notes), MergeError> {
+) -> Result<(Counts, Notes, report::Page), MergeError> {
     let mut streams = Vec::with_capacity(shards.len());
     for shard in shards {
         let records = shard.run.records().map_err(|error| MergeError::Records {
@@ -420,10 +423,11 @@ fn write_records(
     }
     let suites = order.iter().map(|suite| Some(suite.as_str())).chain([None]);
     let mut seen = consistency::Seen::default();
+    let mut page = report::Page::new();
     let written = run.write_records(|sink| {
         for suite in suites {
             for stream in &mut streams {
-                while let Step::Taken = stream.step(sink, suite, allow_partial, &mut seen)? {}
+                while let Step::Taken = stream.step(sink, suite, allow_partial, &mut seen, &mut page)? {}
             }
         }
         Ok(())
@@ -474,7 +478,7 @@ fn write_records(
             ));
         }
     }
-    Ok((counts, notes))
+    Ok((counts, notes, page))
 }
 
 /// Copies the shares' artifacts and diagnostics and writes the final

@@ -10,6 +10,7 @@ mod html;
 pub mod junit;
 
 pub use html::{write_html, write_run_report, REPORT_FILE};
+pub(crate) use html::{write_run_report_from, Page};
 
 use std::path::Path;
 

@@ -29,6 +29,8 @@ pub(super) struct ReportData {
     /// `[suite index, name, status letter, seconds, attempts, flags, detail
     /// index | null, earlier outcomes, earlier durations]`.
     tests: Vec<Row>,
+    /// Passed tests left out of `tests` (see [`Limits::listed`]).
+    unlisted: u64,
     details: Vec<Detail>,
     /// Distinct diagnoses; details point into them.
     diagnostics: Vec<Diagnosis>,
@@ -109,6 +111,14 @@ struct Detail {
     attachments: Vec<String>,
 }
 
+impl Detail {
+    /// The bytes of tool text it carries (what [`Limits::detail_text`] counts).
+    fn text_len(&self) -> usize {
+        let len = |text: &Option<String>| text.as_ref().map_or(0, String::len);
+        len(&self.message) + len(&self.details) + self.previous.iter().map(|prior| len(&prior.message)).sum::<usize>()
+    }
+}
+
 /// An earlier failed attempt of a test.
 #[derive(Serialize, Deserialize)]
 struct Previous {
@@ -135,79 +145,184 @@ fn clip(text: &str, limit: usize) -> String {
     format!("{}… (cut; the whole text is in evidence/tests.jsonl)", &text[..end])
 }
 
+/// How much of a very large run the page carries.
+#[derive(Clone, Copy)]
+pub(super) struct Limits {
+    /// Passed tests are listed only while the list holds fewer rows than
+    /// this; every other test is always listed.
+    pub listed: usize,
+    /// Message and failure text the details may carry in all before each
+    /// is cut to [`SHORT_CHARS`].
+    pub detail_text: usize,
+}
+
+/// The page's limits. A million passed rows made a page of 86 MB that took
+/// 3.8 s and ~290 MB to write (`merge` of target 7, BENCHMARKS.md) and far
+/// longer than target 10's 2 s to open; a run whose every test fails with a
+/// long traceback would hold gigabytes in memory while the page is written.
+pub(super) const PAGE_LIMITS: Limits = Limits {
+    listed: 100_000,
+    detail_text: 64 << 20,
+};
+const SHORT_CHARS: usize = 200;
+
 /// Extensions of files that are a test's own whatever refers to them.
 const ATTACHMENT_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "gif", "webp", "webm", "zip"];
 
+/// The page's test rows and details, built one record at a time: from a
+/// stored run's records, or by `merge` from each record as it writes it, so
+/// that a merge of 1,000,000 records reads them once (target 7, where a
+/// second read took 2.3 of the 5 s).
+pub(crate) struct Page {
+    limits: Limits,
+    /// Suites in the order of their first record.
+    suites: Vec<String>,
+    suite_index: HashMap<String, usize>,
+    tally: Tally,
+    /// Their suite index is into `suites` until [`ReportData::new`].
+    rows: Vec<Row>,
+    /// Each row's identity, to match earlier runs; None when there are none.
+    identities: Option<Vec<String>>,
+    /// Their diagnosis is found in [`ReportData::new`].
+    details: Vec<Detail>,
+    detail_text: usize,
+    unlisted: u64,
+}
+
+impl Page {
+    /// An empty page within [`PAGE_LIMITS`], ready to match earlier runs.
+    pub(crate) fn new() -> Page {
+        Page::within(PAGE_LIMITS, true)
+    }
+
+    /// An empty page within `limits`; `identities`: keep what matches a
+    /// row to earlier runs (only worth it when there are some).
+    fn within(limits: Limits, identities: bool) -> Page {
+        Page {
+            limits,
+            suites: Vec::new(),
+            suite_index: HashMap::new(),
+            tally: Tally::default(),
+            rows: Vec::new(),
+            identities: identities.then(Vec::new),
+            details: Vec::new(),
+            detail_text: 0,
+            unlisted: 0,
+        }
+    }
+
+    /// Counts `record`, and lists it unless it is one passed test too many.
+    pub(crate) fn add(&mut self, record: &RawRecord<'_>) {
+        let quarantined = flag(record, "quarantined");
+        let flaky = record.flaky();
+        self.tally.add(record.status, flaky, quarantined);
+        let attachments: Vec<String> = record
+            .evidence_refs
+            .iter()
+            .filter(|reference| is_attachment(reference))
+            .map(|reference| reference.to_string())
+            .collect();
+        let needs_detail = needs_detail(record.status, flaky, quarantined, &attachments);
+        if !needs_detail && self.rows.len() >= self.limits.listed {
+            self.unlisted += 1;
+            return;
+        }
+        let detail = needs_detail.then(|| {
+            let short = self.detail_text >= self.limits.detail_text;
+            let detail = detail(record, attachments, short);
+            self.detail_text += detail.text_len();
+            self.details.push(detail);
+            self.details.len() - 1
+        });
+        let suite = record.suite();
+        let index = match self.suite_index.get(suite) {
+            Some(&index) => index,
+            None => {
+                self.suite_index.insert(suite.to_string(), self.suites.len());
+                self.suites.push(suite.to_string());
+                self.suites.len() - 1
+            }
+        };
+        let name = record.name();
+        if let Some(identities) = &mut self.identities {
+            identities.push(history::identity(record, &name));
+        }
+        let flags = (u8::from(flaky) * FLAKY) | (u8::from(quarantined) * QUARANTINED);
+        let attempts = record
+            .metadata
+            .get("attempts")
+            .and_then(|raw| raw.get().parse().ok())
+            .unwrap_or(1);
+        self.rows.push(Row(
+            index,
+            name.into_owned(),
+            letter(record.status),
+            (record.duration().unwrap_or(0.0) * 1000.0).round() / 1000.0,
+            attempts,
+            flags,
+            detail,
+            String::new(),
+            Vec::new(),
+        ));
+    }
+}
+
 impl ReportData {
-    /// Reads `run`'s evidence and the history of up to `history_runs` earlier runs.
-    pub(super) fn read(run: &LoadedRun, base: String, history_runs: usize) -> Result<ReportData, ReportError> {
+    /// Reads `run`'s evidence and the history of up to `history_runs`
+    /// earlier runs, within `limits`.
+    pub(super) fn read(
+        run: &LoadedRun,
+        base: String,
+        history_runs: usize,
+        limits: Limits,
+    ) -> Result<ReportData, ReportError> {
+        let earlier = history::earlier_runs(run, history_runs);
+        let mut page = Page::within(limits, !earlier.is_empty());
+        let mut records = run.records()?;
+        while let Some(record) = records.next_raw() {
+            page.add(&record?);
+        }
+        ReportData::new(run, base, page, &earlier)
+    }
+
+    /// The page of `run` from its rows (`page`) and the `earlier` runs of its history.
+    pub(super) fn new(
+        run: &LoadedRun,
+        base: String,
+        page: Page,
+        earlier: &[LoadedRun],
+    ) -> Result<ReportData, ReportError> {
         let manifest = &run.manifest;
         let found = run.diagnostics()?;
         let diagnoses = Diagnoses::new(&found);
-        let earlier = history::earlier_runs(run, history_runs);
-        // Where each test is, by identity: only needed to match earlier runs.
-        let mut positions: HashMap<String, usize> = HashMap::new();
         let mut suites: Vec<SuiteEntry> = manifest.suites.clone();
-        let mut suite_index: HashMap<String, usize> = suites
-            .iter()
-            .enumerate()
-            .map(|(i, suite)| (suite.name.clone(), i))
-            .collect();
-        let mut tally = Tally::default();
-        let mut details = Vec::new();
-        let mut rows = Vec::new();
-        let mut records = run.records()?;
-        while let Some(record) = records.next_raw() {
-            let record = record?;
-            let suite = record.suite();
-            let quarantined = flag(&record, "quarantined");
-            let flaky = record.flaky();
-            tally.add(record.status, flaky, quarantined);
-            let name = record.name();
-            let attachments: Vec<String> = record
-                .evidence_refs
-                .iter()
-                .filter(|reference| is_attachment(reference))
-                .map(|reference| reference.to_string())
-                .collect();
-            let detail = needs_detail(record.status, flaky, quarantined, &attachments).then(|| {
-                details.push(detail(&record, &name, attachments, &diagnoses));
-                details.len() - 1
-            });
-            let index = match suite_index.get(suite) {
-                Some(&index) => index,
+        let mut in_report = Vec::with_capacity(page.suites.len());
+        for name in &page.suites {
+            match suites.iter().position(|suite| suite.name == *name) {
+                Some(index) => in_report.push(index),
                 None => {
                     // A record of a suite the manifest does not list (a damaged run).
-                    suite_index.insert(suite.to_string(), suites.len());
                     suites.push(
-                        serde_json::from_value(serde_json::json!({"name": suite, "outcome": "failed"}))
+                        serde_json::from_value(serde_json::json!({"name": name, "outcome": "failed"}))
                             .map_err(ReportError::Html)?,
                     );
-                    suites.len() - 1
+                    in_report.push(suites.len() - 1);
                 }
-            };
-            if !earlier.is_empty() {
-                positions.insert(history::identity(&record, &name), rows.len());
             }
-            let flags = (u8::from(flaky) * FLAKY) | (u8::from(quarantined) * QUARANTINED);
-            let attempts = record
-                .metadata
-                .get("attempts")
-                .and_then(|raw| raw.get().parse().ok())
-                .unwrap_or(1);
-            rows.push(Row(
-                index,
-                name.into_owned(),
-                letter(record.status),
-                (record.duration().unwrap_or(0.0) * 1000.0).round() / 1000.0,
-                attempts,
-                flags,
-                detail,
-                String::new(),
-                Vec::new(),
-            ));
         }
-        let (history, strips) = history::history(run, &earlier, &positions, rows.len());
+        let (mut rows, mut details) = (page.rows, page.details);
+        for row in &mut rows {
+            row.0 = in_report[row.0];
+            if let Some(detail) = row.6.and_then(|index| details.get_mut(index)) {
+                detail.diagnosis = diagnoses.find(&suites[row.0].name, detail.selector.as_deref(), &row.1);
+            }
+        }
+        // Where each test is, by identity; a later row of the same test wins.
+        let positions: HashMap<String, usize> = (page.identities.unwrap_or_default().into_iter())
+            .enumerate()
+            .map(|(row, identity)| (identity, row))
+            .collect();
+        let (history, strips) = history::history(run, earlier, &positions, rows.len());
         for (row, strip) in rows.iter_mut().zip(strips) {
             row.7 = strip.outcomes;
             row.8 = strip.durations;
@@ -228,7 +343,7 @@ impl ReportData {
             qaagent_version: manifest.qaagent_version.clone(),
             git: manifest.target.git.clone(),
             tools: manifest.tools.clone(),
-            counts: tally,
+            counts: page.tally,
             diagnostics: manifest.diagnostics.clone(),
             incomplete_reason: manifest.incomplete_reason.clone(),
         };
@@ -239,6 +354,7 @@ impl ReportData {
             suites,
             html_reports,
             tests: rows,
+            unlisted: page.unlisted,
             details,
             diagnostics: diagnoses.distinct,
             history,
@@ -308,7 +424,13 @@ fn needs_detail(status: TestStatus, flaky: bool, quarantined: bool, attachments:
     status != TestStatus::Passed || flaky || quarantined || !attachments.is_empty()
 }
 
-fn detail(record: &RawRecord<'_>, name: &str, attachments: Vec<String>, diagnoses: &Diagnoses) -> Detail {
+/// `short`: the run's details have used up [`Limits::detail_text`]. Its
+/// diagnosis is left to [`ReportData::new`].
+fn detail(record: &RawRecord<'_>, attachments: Vec<String>, short: bool) -> Detail {
+    let (message_chars, details_chars) = match short {
+        true => (SHORT_CHARS, SHORT_CHARS),
+        false => (MESSAGE_CHARS, DETAILS_CHARS),
+    };
     let text = |key| record.meta_str(key).map(Cow::into_owned);
     let message = record.error_message().or_else(|| record.meta_str("message"));
     let details = record
@@ -321,10 +443,10 @@ fn detail(record: &RawRecord<'_>, name: &str, attachments: Vec<String>, diagnose
         .and_then(|raw| serde_json::from_str(raw.get()).ok())
         .unwrap_or_default();
     Detail {
-        message: message.map(|text| clip(&text, MESSAGE_CHARS)),
+        message: message.map(|text| clip(&text, message_chars)),
         error_type: text("error_type"),
-        details: details.map(|text| clip(&text, DETAILS_CHARS)),
-        diagnosis: diagnoses.find(record.suite(), selector.as_deref(), name),
+        details: details.map(|text| clip(&text, details_chars)),
+        diagnosis: None,
         selector,
         file: text("file"),
         skip_reason: text("skip_reason"),
@@ -332,7 +454,7 @@ fn detail(record: &RawRecord<'_>, name: &str, attachments: Vec<String>, diagnose
         previous: previous
             .into_iter()
             .map(|prior| Previous {
-                message: prior.message.map(|text| clip(&text, MESSAGE_CHARS)),
+                message: prior.message.map(|text| clip(&text, message_chars)),
                 ..prior
             })
             .collect(),
@@ -399,6 +521,8 @@ impl<'a> Diagnoses<'a> {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     #[test]
@@ -411,21 +535,15 @@ mod tests {
     #[test]
     fn quarantined_failures_are_counted_and_flagged_apart_from_real_ones() {
         let root = tempfile::tempdir().expect("tempdir");
-        let dir = root.path().join("20260101_000000Z");
-        std::fs::create_dir_all(dir.join("evidence")).expect("run dir");
-        std::fs::write(
-            dir.join("manifest.json"),
-            r#"{"run_id": "20260101_000000Z", "status": "failed", "suites": [{"name": "unit", "outcome": "failed"}]}"#,
-        )
-        .expect("manifest");
         let records = [
             r#"{"kind":"unit","name":"t_real","status":"failed","suite_name":"unit","error_message":"boom","metadata":{"attempts":1}}"#,
             r#"{"kind":"unit","name":"t_quarantined","status":"error","suite_name":"unit","error_message":"known","metadata":{"quarantined":true,"quarantine_reason":"JIRA-1"}}"#,
             r#"{"kind":"unit","name":"t_flaky","status":"passed","suite_name":"unit","evidence_refs":["artifacts/unit/shot.png","artifacts/unit/stdout.log"],"metadata":{"flaky":true,"attempts":2,"previous_failures":[{"status":"failed","message":"first","duration":0.5}]}}"#,
-        ];
-        std::fs::write(dir.join("evidence/tests.jsonl"), records.join("\n")).expect("records");
-        let run = evidence::load_run_dir(&dir).expect("run");
-        let data = serde_json::to_value(ReportData::read(&run, String::new(), 10).expect("data")).expect("json");
+        ]
+        .map(String::from);
+        let run = stored_run(root.path(), &records);
+        let data =
+            serde_json::to_value(ReportData::read(&run, String::new(), 10, PAGE_LIMITS).expect("data")).expect("json");
         let counts = &data["run"]["counts"];
         assert_eq!(
             (
@@ -445,6 +563,79 @@ mod tests {
         assert_eq!(detail(1)["quarantine_reason"], "JIRA-1");
         assert_eq!(detail(2)["attachments"], serde_json::json!(["artifacts/unit/shot.png"]));
         assert_eq!(detail(2)["previous"][0]["message"], "first");
+    }
+
+    /// A stored run of `records` (JSON lines) in one suite, "unit".
+    fn stored_run(root: &Path, records: &[String]) -> LoadedRun {
+        let dir = root.join("20260101_000000Z");
+        std::fs::create_dir_all(dir.join("evidence")).expect("run dir");
+        std::fs::write(
+            dir.join("manifest.json"),
+            r#"{"run_id": "20260101_000000Z", "status": "failed", "suites": [{"name": "unit", "outcome": "failed"}]}"#,
+        )
+        .expect("manifest");
+        std::fs::write(dir.join("evidence/tests.jsonl"), records.join("\n")).expect("records");
+        evidence::load_run_dir(&dir).expect("run")
+    }
+
+    fn failure(name: &str, text: &str) -> String {
+        format!(
+            r#"{{"kind":"unit","name":"{name}","status":"failed","suite_name":"unit","error_message":"{text}","metadata":{{"details":"{text}{text}"}}}}"#
+        )
+    }
+
+    #[test]
+    fn past_the_list_limit_passed_tests_are_counted_not_listed_and_failures_still_listed() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let mut records: Vec<String> = (0..5)
+            .map(|n| format!(r#"{{"kind":"unit","name":"t_pass_{n}","status":"passed","suite_name":"unit"}}"#))
+            .collect();
+        records.push(failure("t_late_failure", "boom"));
+        let run = stored_run(root.path(), &records);
+        let limits = Limits {
+            listed: 3,
+            ..PAGE_LIMITS
+        };
+        let data =
+            serde_json::to_value(ReportData::read(&run, String::new(), 10, limits).expect("data")).expect("json");
+        let names: Vec<&str> = data["tests"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .map(|row| row[1].as_str().expect("name"))
+            .collect();
+        assert_eq!(names, ["t_pass_0", "t_pass_1", "t_pass_2", "t_late_failure"]);
+        assert_eq!(data["unlisted"], 2);
+        let counts = &data["run"]["counts"];
+        assert_eq!(
+            (&counts["tests"], &counts["passed"], &counts["failed"]),
+            (&6.into(), &5.into(), &1.into())
+        );
+    }
+
+    #[test]
+    fn once_the_details_text_is_spent_each_detail_is_cut_short() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let long = "x".repeat(MESSAGE_CHARS * 2);
+        let records: Vec<String> = (0..3).map(|n| failure(&format!("t_{n}"), &long)).collect();
+        let run = stored_run(root.path(), &records);
+        let limits = Limits {
+            detail_text: MESSAGE_CHARS + 1,
+            ..PAGE_LIMITS
+        };
+        let data =
+            serde_json::to_value(ReportData::read(&run, String::new(), 10, limits).expect("data")).expect("json");
+        let message_len = |n: usize| data["details"][n]["message"].as_str().expect("message").len();
+        let details_len = |n: usize| data["details"][n]["details"].as_str().expect("details").len();
+        // The first detail spends the budget; the rest are short, but there.
+        assert!(message_len(0) > MESSAGE_CHARS && details_len(0) > long.len(), "{data}");
+        for n in 1..3 {
+            assert!(
+                message_len(n) < SHORT_CHARS + 100 && details_len(n) < SHORT_CHARS + 100,
+                "{data}"
+            );
+        }
+        assert_eq!(data["tests"].as_array().expect("rows").len(), 3);
     }
 
     #[test]

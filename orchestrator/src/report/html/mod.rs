@@ -13,6 +13,8 @@
 mod data;
 mod history;
 
+pub(crate) use data::Page;
+
 use std::io::Write;
 use std::path::Path;
 
@@ -38,12 +40,45 @@ const HISTORY_RUNS: usize = 10;
 /// The history is read from the runs next to `run`'s directory.
 pub fn write_html(run: &LoadedRun, path: &Path) -> Result<(), ReportError> {
     check_destination(path)?;
-    let data = data::ReportData::read(run, link_base(run, path), HISTORY_RUNS)?;
+    let data = data::ReportData::read(run, link_base(run, path), HISTORY_RUNS, data::PAGE_LIMITS)?;
+    write_page(&data, path)
+}
+
+/// Writes `<run>/report.html`: what the end of a run calls.
+pub fn write_run_report(run: &LoadedRun) -> Result<(), ReportError> {
+    logged(run, |path| write_html(run, path))
+}
+
+/// Writes `<run>/report.html` with the rows of `page`, built from `run`'s
+/// records as they were written (`merge`, which so reads them once).
+pub(crate) fn write_run_report_from(run: &LoadedRun, page: Page) -> Result<(), ReportError> {
+    logged(run, |path| {
+        check_destination(path)?;
+        let earlier = history::earlier_runs(run, HISTORY_RUNS);
+        let data = data::ReportData::new(run, link_base(run, path), page, &earlier)?;
+        write_page(&data, path)
+    })
+}
+
+/// Runs `write` on `<run>/report.html`, logging how it went.
+fn logged(run: &LoadedRun, write: impl FnOnce(&Path) -> Result<(), ReportError>) -> Result<(), ReportError> {
+    let path = run.dir.join(REPORT_FILE);
+    let started = std::time::Instant::now();
+    let written = write(&path);
+    match &written {
+        Ok(()) => log::debug!("{} written in {:?}", path.display(), started.elapsed()),
+        Err(err) => log::warn!("{}: {err}", path.display()),
+    }
+    written
+}
+
+/// The template with `data` in it, written to `path`.
+fn write_page(data: &data::ReportData, path: &Path) -> Result<(), ReportError> {
     let (head, tail) = TEMPLATE.split_once(DATA_MARK).unwrap_or((TEMPLATE, ""));
     let mut page = Vec::with_capacity(TEMPLATE.len() + data.size_hint());
     page.extend_from_slice(head.as_bytes());
     let mut serializer = serde_json::Serializer::with_formatter(&mut page, ScriptSafe);
-    serde::Serialize::serialize(&data, &mut serializer).map_err(ReportError::Html)?;
+    serde::Serialize::serialize(data, &mut serializer).map_err(ReportError::Html)?;
     page.extend_from_slice(tail.as_bytes());
     if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|source| ReportError::CreateDir {
@@ -54,18 +89,6 @@ pub fn write_html(run: &LoadedRun, path: &Path) -> Result<(), ReportError> {
     // Derived from the evidence, and written again by `runs show --html`:
     // not worth two fsyncs (~8 ms) at the end of every run.
     evidence::replace_quickly(path, &page).map_err(ReportError::Write)
-}
-
-/// Writes `<run>/report.html`: what the end of a run and `merge` call.
-pub fn write_run_report(run: &LoadedRun) -> Result<(), ReportError> {
-    let path = run.dir.join(REPORT_FILE);
-    let started = std::time::Instant::now();
-    let written = write_html(run, &path);
-    match &written {
-        Ok(()) => log::debug!("{} written in {:?}", path.display(), started.elapsed()),
-        Err(err) => log::warn!("{}: {err}", path.display()),
-    }
-    written
 }
 
 /// What the page puts before a run-relative path to link to it: nothing
