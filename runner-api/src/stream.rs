@@ -159,10 +159,13 @@ impl Streamed {
         self.finished.is_empty() && self.running.is_empty()
     }
 
-    /// How many tests the tool said it would run and never started, when it said.
+    /// How many tests the tool said it would run and never started, when it
+    /// said. Tests, not runs: a test the tool ran again itself
+    /// (pytest-rerunfailures, Playwright's `retries`) finished more than once.
     pub fn never_ran(&self) -> Option<usize> {
-        self.total
-            .map(|total| total.saturating_sub(self.finished.len() + self.running.len()))
+        let started: std::collections::HashSet<String> =
+            self.finished.iter().chain(&self.running).map(TestCase::label).collect();
+        self.total.map(|total| total.saturating_sub(started.len()))
     }
 
     fn apply(&mut self, line: StreamLine, events: Option<&TestEvents>) {

@@ -275,7 +275,8 @@ def pytest_runtest_logreport(report):
     test["duration"] += getattr(report, "duration", 0.0) or 0.0
     # As pytest's JUnit report sees it: a setup or teardown failure is an
     # error, unless the call already failed; a skip (xfail too) is a skip.
-    if report.failed:
+    # pytest-rerunfailures reports a failed run it will run again as "rerun".
+    if report.failed or report.outcome == "rerun":
         status = "failed" if report.when == "call" else "error"
         if test["status"] not in ("failed", "error"):
             test["status"], test["message"] = status, _message(report)

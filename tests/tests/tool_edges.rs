@@ -501,6 +501,41 @@ fn tests_a_stop_at_the_first_failure_left_unrun_keep_the_run_failing_whatever_a_
     assert_ne!(run.manifest()["status"], "passed", "{}", run.describe());
 }
 
+/// The same with pytest-rerunfailures: `-x --reruns 3` runs the first test
+/// four times before stopping, so four "finished" runs in the stream are
+/// one test, and three of the four tests never ran. Before, the reruns were
+/// counted as tests, none was missing, and a retry of the first test alone
+/// passed the run.
+#[test]
+fn reruns_before_a_stop_at_the_first_failure_are_one_test_and_the_tests_left_unrun_still_count() {
+    let project = qaagent_tests::project_with(
+        "stop-reruns",
+        &[
+            (
+                ".qaagent.toml",
+                "[project]\nname = \"stop\"\n\n[run]\nretry_count = 1\n\n[tests.unit]\nrunner = \"pytest\"\npath = \"tests\"\nargs = [\"-x\", \"--reruns\", \"3\"]\n",
+            ),
+            (
+                "tests/test_a.py",
+                "import os\n\nCOUNT = os.path.join(os.path.dirname(__file__), '.count')\n\n\n\
+                 def test_1_fails_four_times():\n    n = int(open(COUNT).read()) if os.path.exists(COUNT) else 0\n    \
+                 open(COUNT, 'w').write(str(n + 1))\n    assert n >= 4, 'run %d fails' % (n + 1)\n\n\n\
+                 def test_2_passes():\n    pass\n\n\ndef test_3_always_fails():\n    assert False, 'always'\n\n\n\
+                 def test_4_passes():\n    pass\n",
+            ),
+        ],
+    );
+    let run = Qaagent::new(project.path()).args(["run-all", "--no-progress"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let stdout = squash(&run.stdout());
+    assert!(stdout.contains("RETRY unit attempt 2: the whole suite"), "{stdout}");
+    assert!(
+        stdout.contains("FAILED unit tests/test_a.py::test_3_always_fails"),
+        "{stdout}"
+    );
+    assert_ne!(run.manifest()["status"], "passed", "{}", run.describe());
+}
+
 /// behave's `--stop` (here `stop = true` in `behave.ini`) leaves the rest of
 /// the run untested, which behave's JUnit lists as skipped: they did not run,
 /// so a retry of the first failure alone cannot pass the run, with or
