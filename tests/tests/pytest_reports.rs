@@ -73,10 +73,24 @@ fn reruns_under_xdist_are_attempts_of_their_test_wherever_their_rows_land() {
 /// the run says the report disagreed.
 #[test]
 fn a_pass_in_a_rewritten_report_does_not_take_back_a_failure_the_stream_saw() {
+    rewritten_report_keeps_the_failure(false);
+}
+
+/// The same, where the rewritten rows also lost their `file` (so the
+/// report's selectors are not the stream's): the failure is found by class
+/// and name. Before, the report was believed: exit 0.
+#[test]
+fn a_rewritten_row_without_its_file_does_not_take_back_a_failure_the_stream_saw() {
+    rewritten_report_keeps_the_failure(true);
+}
+
+fn rewritten_report_keeps_the_failure(drop_place: bool) {
     let project = fixture("pytest-reports");
-    let run = Qaagent::new(project.path())
-        .args(["run-all", "--suite", "rewritten", "--no-progress"])
-        .run();
+    let mut qaagent = Qaagent::new(project.path()).args(["run-all", "--suite", "rewritten", "--no-progress"]);
+    if drop_place {
+        qaagent = qaagent.env("REWRITE_DROP_PLACE", "1");
+    }
+    let run = qaagent.run();
     assert_eq!(run.code(), 1, "{}", run.describe());
     let report = read_text(&run.run_dir().join("artifacts/rewritten/junit.xml"));
     assert!(
@@ -96,7 +110,14 @@ fn a_pass_in_a_rewritten_report_does_not_take_back_a_failure_the_stream_saw() {
     assert_eq!(run.manifest()["status"], "failed");
     let stdout = squash(&run.stdout());
     assert!(
-        stdout.contains("warning: suite rewritten: the tool's report says 1 test(s) passed or were skipped that its live stream saw fail: tests/rewritten/test_rewritten.py::test_fails"),
+        stdout.contains("warning: suite rewritten: the tool's report says 1 test(s) passed or were skipped that its live stream saw fail: "),
         "{stdout}"
     );
+    assert!(stdout.contains("test_fails (taken as failed"), "{stdout}");
+    if !drop_place {
+        assert!(
+            stdout.contains("saw fail: tests/rewritten/test_rewritten.py::test_fails"),
+            "{stdout}"
+        );
+    }
 }

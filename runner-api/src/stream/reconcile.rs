@@ -61,13 +61,26 @@ impl Streamed {
             .filter(|case| case.status.is_failure())
             .map(TestCase::label)
             .collect();
+        // A failure no row names by its label (a rewritten row that dropped
+        // its `file`, so its selector changed) is still found by its class
+        // and name; not one a row does name, which another test of the same
+        // name (behave's same-named scenarios) must not take.
+        let labels: HashSet<String> = report.iter().map(TestCase::label).collect();
+        let unnamed: HashMap<(&str, &str), String> = (last.iter())
+            .filter(|(label, _)| !labels.contains(*label))
+            .map(|(label, case)| ((case.classname.as_str(), case.name.as_str()), label.clone()))
+            .collect();
         let mut overruled = Vec::new();
         for case in report.iter_mut().filter(|case| !case.status.is_failure()) {
             let label = case.label();
             if failing.contains(&label) {
                 continue;
             }
-            let Some(seen) = last.remove(&label) else {
+            let by_row = || unnamed.get(&(case.classname.as_str(), case.name.as_str()));
+            let Some(seen) = last
+                .remove(&label)
+                .or_else(|| by_row().and_then(|label| last.remove(label)))
+            else {
                 continue;
             };
             let reported = case.status;
