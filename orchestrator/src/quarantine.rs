@@ -190,7 +190,16 @@ pub(crate) fn placed_test_name(suite: &str, selector: &str, name: &str) -> Optio
 /// today: a quarantine or a history keyed by it moved to another scenario
 /// when the file changed, and hid its failures).
 pub(crate) fn selector_names_test(selector: &str, name: &str) -> bool {
-    selector.contains(name)
+    !is_place(selector) && selector.contains(name)
+}
+
+/// Whether `selector` is a `file:LINE` place (behave's), whatever the
+/// file's name holds: `login` is in `features/login_logout.feature:2`, which
+/// names the `logout` scenario once the two swap lines.
+fn is_place(selector: &str) -> bool {
+    selector
+        .rsplit_once(':')
+        .is_some_and(|(file, line)| !file.is_empty() && !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Whether `text` matches `pattern`, where `*` is any text (`/` and `::`

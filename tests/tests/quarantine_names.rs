@@ -12,6 +12,15 @@ use qaagent_tests::{project_with, read_jsonl, read_text, Qaagent, RunOutput};
 /// `log in` on line 2 fails until it has run once (a marker file), then
 /// passes; `log in` on line 4 always fails.
 fn project() -> tempfile::TempDir {
+    project_of(
+        "features/login.feature",
+        "Feature: Login\n  Scenario: log in\n    Given the flaky step\n  Scenario: log in\n    Given the broken step\n",
+    )
+}
+
+/// A behave project of one feature file, `feature` (its path and text),
+/// whose steps are `the flaky step` and `the broken step` (see [`project`]).
+fn project_of(feature: &str, text: &str) -> tempfile::TempDir {
     project_with(
         "same-names",
         &[
@@ -19,10 +28,7 @@ fn project() -> tempfile::TempDir {
                 ".qaagent.toml",
                 "[project]\nname = \"same-names\"\n\n[tests.behave]\nrunner = \"behave\"\npath = \"features\"\n",
             ),
-            (
-                "features/login.feature",
-                "Feature: Login\n  Scenario: log in\n    Given the flaky step\n  Scenario: log in\n    Given the broken step\n",
-            ),
+            (feature, text),
             (
                 "features/steps/steps.py",
                 "import os\nfrom behave import given\n\n\
@@ -50,19 +56,25 @@ fn quarantine(project: &Path, entry: &str) {
     std::fs::write(&config, text).expect("write config");
 }
 
+/// What `runs flaky --suggest-quarantine` says after two failing runs (the
+/// flaky scenario fails in the first only).
+fn suggested_after_two_runs(project: &Path, runs: &Path) -> String {
+    for _ in 0..2 {
+        let run = run_all(project, runs);
+        assert_eq!(run.code(), 1, "{}", run.describe());
+    }
+    let suggested = Qaagent::with_runs_dir(project, runs)
+        .args(["runs", "flaky", "--suggest-quarantine"])
+        .run();
+    assert_eq!(suggested.code(), 0, "{}", suggested.describe());
+    suggested.stdout()
+}
+
 #[test]
 fn the_suggested_entry_names_one_of_two_same_named_scenarios_and_an_entry_naming_both_is_warned_of() {
     let project = project();
     let runs = tempfile::tempdir().expect("runs");
-    for _ in 0..2 {
-        let run = run_all(project.path(), runs.path());
-        assert_eq!(run.code(), 1, "{}", run.describe());
-    }
-    let suggested = Qaagent::with_runs_dir(project.path(), runs.path())
-        .args(["runs", "flaky", "--suggest-quarantine"])
-        .run();
-    assert_eq!(suggested.code(), 0, "{}", suggested.describe());
-    let entries = suggested.stdout();
+    let entries = suggested_after_two_runs(project.path(), runs.path());
     assert!(
         entries.starts_with("[[quarantine]]\ntest = \"behave::features/login.feature:2::log in\"\n"),
         "{entries}"
@@ -103,4 +115,46 @@ fn the_suggested_entry_names_one_of_two_same_named_scenarios_and_an_entry_naming
     let warned = "quarantine entry `behave::login.Login::log in` matches 2 different tests, and quarantines them \
                   all: behave::features/login.feature:2::log in, behave::features/login.feature:4::log in";
     assert!(run.stdout().contains(warned), "{}", run.describe());
+}
+
+/// Scenarios named `login` and `logout` in `features/login_logout.feature`:
+/// their selectors (`file:LINE`) hold their names, but are still only
+/// places. The suggested entry names the scenario by its name, so when the
+/// two swap lines the broken one still fails the run. Before, the entry was
+/// the place alone (`behave::features/login_logout.feature:2`) and moved
+/// to the broken scenario: exit 0.
+#[test]
+fn an_entry_for_a_scenario_whose_name_is_in_its_file_name_does_not_move_to_another_scenario() {
+    let feature = "features/login_logout.feature";
+    let project = project_of(
+        feature,
+        "Feature: Session\n  Scenario: login\n    Given the flaky step\n  Scenario: logout\n    Given the broken step\n",
+    );
+    let runs = tempfile::tempdir().expect("runs");
+    let entries = suggested_after_two_runs(project.path(), runs.path());
+    assert!(
+        entries.starts_with("[[quarantine]]\ntest = \"behave::login_logout.Session::login\"\n"),
+        "{entries}"
+    );
+    quarantine(project.path(), &entries);
+    std::fs::write(
+        project.path().join(feature),
+        "Feature: Session\n  Scenario: logout\n    Given the broken step\n  Scenario: login\n    Given the flaky step\n",
+    )
+    .expect("swap the scenarios");
+    let run = run_all(project.path(), runs.path());
+    assert_eq!(run.code(), 1, "logout is broken: {}", run.describe());
+    assert!(run.stdout().contains("broken for good"), "{}", run.describe());
+    let newest = run.run_dirs().pop().expect("a run");
+    let records = read_jsonl(&newest.join("evidence/tests.jsonl"));
+    assert_eq!(records.len(), 2, "{records:?}");
+    let logout = records
+        .iter()
+        .find(|record| record["name"] == "logout")
+        .expect("logout");
+    assert_eq!(
+        (&logout["status"], &logout["metadata"]["quarantined"]),
+        (&"failed".into(), &serde_json::Value::Null),
+        "{logout}"
+    );
 }
