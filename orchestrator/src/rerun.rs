@@ -224,6 +224,18 @@ fn failures(run: &LoadedRun, stopped: bool) -> Result<Failures, EvidenceError> {
             gathered.entry(suite.name.clone()).or_default().whole = Some(why);
         }
     }
+    if run
+        .manifest
+        .extra
+        .get("partial")
+        .is_some_and(|partial| !partial.is_null())
+    {
+        // A merge of some shares only: the missing or unfinished ones may
+        // have held tests of any suite, which no record names.
+        for name in planned(run) {
+            gathered.entry(name).or_default().whole = Some("a share of that merged run is missing or did not finish");
+        }
+    }
     if stopped {
         for name in planned(run) {
             if !run.manifest.suites.iter().any(|suite| suite.name == name) {

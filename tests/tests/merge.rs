@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use qaagent_tests::{fixture, read_json, read_jsonl, Qaagent, RunOutput};
+use qaagent_tests::{fixture, project_with, read_json, read_jsonl, Qaagent, RunOutput};
 use serde_json::{json, Value};
 
 const PLAN: &str = "c0ffee00c0ffee00c0ffee00c0ffee00";
@@ -325,4 +325,63 @@ fn hostile_bundles_are_refused_and_nothing_escapes() {
         left.is_empty(),
         "nothing escaped, and the extraction dirs are removed: {left:?}"
     );
+}
+
+/// `merge --allow-partial` of share 1/2 alone, then `--rerun-failed
+/// --allow-unfinished` of the merged run: the missing share may have held
+/// any test of the suite, so the suite runs whole. Each test fails the first
+/// time it runs: share 1's failures pass when run again, share 2's fail.
+/// Before, only share 1's failures ran again, and the rerun exited 0.
+#[test]
+fn rerun_failed_of_a_partial_merge_runs_its_suites_whole() {
+    let project = project_with(
+        "partial-rerun",
+        &[
+            (
+                ".qaagent.toml",
+                "[project]\nname = \"partial\"\n\n[tests.unit]\nrunner = \"pytest\"\npath = \"tests\"\n",
+            ),
+            (
+                "tests/test_first_time.py",
+                "import os\n\nimport pytest\n\n\n@pytest.mark.parametrize('n', range(6))\n\
+                 def test_fails_the_first_time(n):\n    marker = os.path.join(os.path.dirname(__file__), '.ran-%d' % n)\n    \
+                 first = not os.path.exists(marker)\n    open(marker, 'w').close()\n    assert not first, 'fails the first time'\n",
+            ),
+        ],
+    );
+    let shares = tempfile::tempdir().expect("runs");
+    let share = Qaagent::with_runs_dir(project.path(), shares.path())
+        .args(["run-all", "--no-progress", "--partition", "1/2"])
+        .run();
+    assert_eq!(share.code(), 1, "{}", share.describe());
+    let ran = share.records().len();
+    assert!(ran > 0 && ran < 6, "share 1 ran {ran} of the 6 tests");
+    let merged_runs = tempfile::tempdir().expect("runs");
+    let merged = qaagent(
+        project.path(),
+        &[
+            &"merge",
+            &share.run_dir(),
+            &"--allow-partial",
+            &"--runs-dir",
+            &merged_runs.path(),
+        ],
+    );
+    assert_eq!(merged.code(), 1, "{}", merged.describe());
+    let id = merged_dir(&merged).file_name().expect("run id").to_os_string();
+    let rerun = Qaagent::with_runs_dir(project.path(), merged_runs.path())
+        .args(["run-all", "--no-progress", "--allow-unfinished", "--rerun-failed"])
+        .args([&id])
+        .run();
+    assert_eq!(rerun.code(), 1, "share 2's tests fail: {}", rerun.describe());
+    assert!(
+        rerun
+            .describe()
+            .contains("a share of that merged run is missing or did not finish"),
+        "{}",
+        rerun.describe()
+    );
+    let newest = rerun.run_dirs().pop().expect("the rerun");
+    let records = read_jsonl(&newest.join("evidence/tests.jsonl"));
+    assert_eq!(records.len(), 6, "the whole suite ran: {records:#?}");
 }
