@@ -41,10 +41,24 @@ fn a_run_in_which_no_test_ran_is_stored_failed_and_runs_show_exits_1() {
         ],
     );
     let root = tempfile::tempdir().expect("runs");
-    let run = run_all(project.path(), root.path(), &[]);
+    let junit_path = root.path().join("junit.xml");
+    let junit_arg = junit_path.to_str().expect("utf-8");
+    let run = run_all(project.path(), root.path(), &["--junit", junit_arg]);
     assert_eq!(run.code(), 4, "{}", run.describe());
     assert!(run.stderr().contains("no tests ran"), "{}", run.describe());
     assert_eq!(run.manifest()["status"], "failed", "{:#}", run.manifest());
+    // A CI system reading the JUnit report sees the failure too.
+    let report = junit(&junit_path);
+    let qaagent = (report.test_suites.iter())
+        .find(|suite| suite.name.as_str() == "qaagent")
+        .unwrap_or_else(|| panic!("no qaagent suite: {report:?}"));
+    match &qaagent.test_cases[0].status {
+        TestCaseStatus::NonSuccess { message, .. } => assert_eq!(
+            message.as_ref().map(|m| m.as_str()),
+            Some("the run failed, and no test ran")
+        ),
+        other => panic!("{other:?}"),
+    }
 
     let show = runs(project.path(), root.path(), &["show", "latest"]);
     assert_eq!(show.code(), 1, "{}", show.describe());

@@ -51,16 +51,43 @@ pub fn junit_report(run: &LoadedRun) -> Result<Report, ReportError> {
         let records = by_suite.remove(&entry.name).unwrap_or_default();
         report.add_test_suite(suite(entry, &records));
     }
-    if let Some(why) = not_to_be_trusted(run, &statuses) {
-        // A CI system shows the report, not qaagent's exit code: a run that
-        // did not finish, or whose records were edited, must not read green.
+    // A CI system shows the report, not qaagent's exit code: a run that did
+    // not finish, whose records were edited, or that failed without a
+    // failing test (none ran) must not read green.
+    let case = match not_to_be_trusted(run, &statuses) {
+        Some(why) => Some(("the run's evidence", "evidence", why)),
+        None => failed_without_a_failure(run, &report).map(|why| ("the run", "run", why)),
+    };
+    if let Some((name, kind, why)) = case {
         let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
-        fill_failure(&mut status, Some(&why), Some("evidence"), None);
+        fill_failure(&mut status, Some(&why), Some(kind), None);
         let mut suite = TestSuite::new("qaagent");
-        suite.add_test_case(quick_junit::TestCase::new("the run's evidence", status));
+        suite.add_test_case(quick_junit::TestCase::new(name, status));
         report.add_test_suite(suite);
     }
     Ok(report)
+}
+
+/// Why `run` did not pass, when it did not and `report` has no case that
+/// says so (a run in which no test ran).
+fn failed_without_a_failure(run: &LoadedRun, report: &Report) -> Option<String> {
+    let status = run.status().filter(|status| *status != RunStatus::Passed)?;
+    let cases = report.test_suites.iter().flat_map(|suite| &suite.test_cases);
+    if cases
+        .clone()
+        .any(|case| matches!(case.status, TestCaseStatus::NonSuccess { .. }))
+    {
+        return None;
+    }
+    let ended = match status {
+        RunStatus::Interrupted => "the run was interrupted".to_string(),
+        RunStatus::Failed => "the run failed".to_string(),
+        other => format!("the run is {other}"),
+    };
+    Some(match cases.count() {
+        0 => format!("{ended}, and no test ran"),
+        _ => format!("{ended}, though none of its tests failed"),
+    })
 }
 
 /// Why `run`'s records cannot stand for what ran, if they cannot: it did
