@@ -7,11 +7,14 @@
 use qaagent_tests::{project_with, Qaagent};
 
 /// Suite `c1` fails test `b`; suite `c2`, after it, runs `edit` on the
-/// run's tests.jsonl (`$EV`), then reports a passing test.
+/// run's tests.jsonl (`$EV`) once c1's failure is in it (the evidence writer
+/// may still be writing it when c2 starts), then reports a passing test.
 fn project_editing_its_records(edit: &str) -> tempfile::TempDir {
     let fail = r#"printf '<testsuite><testcase classname="c" name="a"/><testcase classname="c" name="b"><failure>boom</failure></testcase></testsuite>' > "$1"; exit 1"#;
     let tamper = format!(
-        r#"EV="$(dirname "$(dirname "$(dirname "$1")")")/evidence/tests.jsonl"; {edit}
+        r#"EV="$(dirname "$(dirname "$(dirname "$1")")")/evidence/tests.jsonl"
+for i in $(seq 200); do grep -q '"failed"' "$EV" 2>/dev/null && break; sleep 0.05; done
+{edit}
 printf '<testsuite><testcase classname="c" name="a"/></testsuite>' > "$1""#
     );
     let config = format!(
