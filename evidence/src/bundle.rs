@@ -312,7 +312,8 @@ mod tests {
         let tmp = tempfile::tempdir().expect("tempdir");
         let run = tmp.path().join(ID);
         fs::create_dir_all(run.join("artifacts/unit")).expect("mkdir");
-        fs::write(run.join("manifest.json"), r#"{"run_id": "x", "status": "passed"}"#).expect("write");
+        let manifest = format!(r#"{{"run_id": "{ID}", "status": "passed"}}"#);
+        fs::write(run.join("manifest.json"), manifest).expect("write");
         fs::write(run.join("artifacts/unit/junit.xml"), "<x/>").expect("write");
         std::os::unix::fs::symlink("/etc/passwd", run.join("artifacts/unit/passwd")).expect("link");
         let out = tmp.path().join("run.tar.gz");

@@ -60,7 +60,7 @@ pub fn list_runs(root: &Path) -> Result<Vec<ListedRun>, EvidenceError> {
 /// many runs the root holds. A missing root holds no runs.
 pub fn runs_newest_first(root: &Path) -> Result<impl Iterator<Item = ListedRun>, EvidenceError> {
     Ok(sorted_run_dirs(root)?.into_iter().map(|(run_id, dir)| {
-        let (manifest, crashed) = read_run(&dir);
+        let (manifest, crashed) = read_run(&dir, Some(&run_id));
         ListedRun {
             manifest: manifest.map(Box::new),
             crashed,
@@ -99,7 +99,8 @@ pub fn resolve_run(
         return Err(EvidenceError::InvalidRunId(id_or_latest.to_string()));
     }
     let dir = root.join(id_or_latest);
-    if !dir.is_dir() {
+    // A link is found (and refused by `read_run`), not taken for "no such run".
+    if !fs::symlink_metadata(&dir).is_ok_and(|meta| meta.is_dir() || meta.file_type().is_symlink()) {
         return Err(EvidenceError::RunNotFound {
             id: id_or_latest.to_string(),
             root: root.to_path_buf(),
@@ -124,22 +125,25 @@ pub struct LoadedRun {
 /// Loads the run `id_or_latest` (a run id or `latest`) from `root`.
 pub fn load_run(root: &Path, id_or_latest: &str) -> Result<LoadedRun, EvidenceError> {
     let (run_id, dir) = resolve_run(root, id_or_latest, None)?;
-    loaded(run_id, dir)
+    loaded(run_id, dir, true)
 }
 
 /// Loads the run in directory `dir`, wherever it is (a shard run copied
 /// from another machine, an unpacked bundle); its id is the directory's name.
+/// A directory named like a run id is held to it as one in a runs root is.
 pub fn load_run_dir(dir: &Path) -> Result<LoadedRun, EvidenceError> {
     let run_id = dir
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_else(|| dir.display().to_string());
-    loaded(run_id, dir.to_path_buf())
+    let named = parse_run_id(&run_id).is_some();
+    loaded(run_id, dir.to_path_buf(), named)
 }
 
-/// The run in `dir`, known as `run_id`.
-fn loaded(run_id: String, dir: PathBuf) -> Result<LoadedRun, EvidenceError> {
-    let (manifest, crashed) = read_run(&dir);
+/// The run in `dir`, known as `run_id`; `named`: `dir` is named `run_id`
+/// (as in a runs root), so it is no link and its manifest is that run's.
+fn loaded(run_id: String, dir: PathBuf, named: bool) -> Result<LoadedRun, EvidenceError> {
+    let (manifest, crashed) = read_run(&dir, named.then_some(run_id.as_str()));
     let manifest = manifest.map_err(|problem| EvidenceError::BadManifest {
         run_id: run_id.clone(),
         problem,
@@ -296,7 +300,9 @@ fn run_dirs(root: &Path) -> Result<Vec<(String, PathBuf)>, EvidenceError> {
         let Ok(name) = entry.file_name().into_string() else {
             continue;
         };
-        if parse_run_id(&name).is_some() && entry.path().is_dir() {
+        // Links are listed, to be refused as runs (see `read_run`).
+        let listed = entry.file_type().is_ok_and(|kind| kind.is_dir() || kind.is_symlink());
+        if parse_run_id(&name).is_some() && listed {
             dirs.push((name, entry.path()));
         }
     }
@@ -311,15 +317,33 @@ fn status(manifest: Option<&Manifest>, crashed: bool) -> Option<RunStatus> {
 }
 
 /// Reads the run in `dir`: its manifest, and whether its writer crashed.
-fn read_run(dir: &Path) -> (Result<Manifest, ManifestProblem>, bool) {
-    let manifest = read_manifest(dir);
+/// With `run_id`, a manifest of another run (the directory was swapped for
+/// a copy of another run) is a problem.
+fn read_run(dir: &Path, run_id: Option<&str>) -> (Result<Manifest, ManifestProblem>, bool) {
+    if run_id.is_some() && fs::symlink_metadata(dir).is_ok_and(|meta| meta.file_type().is_symlink()) {
+        // A tool that swapped its run directory for a link to an earlier,
+        // passing run would otherwise have that run shown, merged and
+        // re-run under its id.
+        let linked = "the run directory is a symbolic link (not followed)";
+        return (Err(ManifestProblem::Unreadable(linked.into())), false);
+    }
+    let read = || {
+        read_manifest(dir).and_then(|manifest| match run_id {
+            Some(id) if !manifest.run_id.is_empty() && manifest.run_id != id => Err(ManifestProblem::Corrupt(format!(
+                "it is the manifest of run {}, not of this one (a copy of another run?)",
+                manifest.run_id
+            ))),
+            _ => Ok(manifest),
+        })
+    };
+    let manifest = read();
     let running = |manifest: &Result<Manifest, ManifestProblem>| matches!(manifest, Ok(m) if m.status == Some(RunStatus::Running));
     if !running(&manifest) || !writer_gone(dir) {
         return (manifest, false);
     }
     // The writer may have finalized the run and let go of the lock since the
     // manifest was read: only a manifest still `running` now was left so.
-    let again = read_manifest(dir);
+    let again = read();
     let crashed = running(&again);
     (again, crashed)
 }

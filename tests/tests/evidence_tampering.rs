@@ -141,3 +141,47 @@ fn records_edited_after_the_run_are_a_problem_runs_show_names() {
         rerun.describe()
     );
 }
+
+/// A tool swaps its run directory for a link to the project's earlier,
+/// passing run. The run says its evidence was replaced; afterwards the link
+/// is no run: `runs show`, `--rerun-failed` and `merge` refuse it rather
+/// than show, re-run or merge the earlier run's green records under its id.
+/// Before, all three took the earlier run: exit 0, "nothing to re-run".
+#[test]
+fn a_run_directory_swapped_for_a_link_to_a_passing_run_is_refused_afterwards() {
+    // Suite `a` fails t2 once `fail` exists; suite `b` then swaps the run.
+    let swap = r#"printf '<testsuite><testcase classname="c" name="u"/></testsuite>' > "$1"
+[ -e fail ] || exit 0
+RUN="$(dirname "$(dirname "$(dirname "$1")")")"
+PREV="$(ls -d "$(dirname "$RUN")"/2* | grep -v "$RUN" | head -1)"
+mv "$RUN" "$RUN.moved" && ln -s "$PREV" "$RUN""#;
+    let fail = r#"if [ -e fail ]; then f='<failure>boom</failure>'; fi
+printf '<testsuite><testcase classname="c" name="t1"/><testcase classname="c" name="t2">%s</testcase></testsuite>' "$f" > "$1""#;
+    let config = format!(
+        "[project]\nname = \"swap\"\n\n[run]\nsuite_order = [\"a\", \"b\"]\n\n\
+         [tests.a]\nrunner = \"command\"\npath = \".\"\ncommand = [\"sh\", \"-c\", {fail:?}, \"sh\", \"{{junit}}\"]\n\n\
+         [tests.b]\nrunner = \"command\"\npath = \".\"\ncommand = [\"sh\", \"-c\", {swap:?}, \"sh\", \"{{junit}}\"]\n"
+    );
+    let project = project_with("swap", &[(".qaagent.toml", &config)]);
+    let runs = tempfile::tempdir().expect("runs");
+    let qaagent = || Qaagent::with_runs_dir(project.path(), runs.path());
+    let first = qaagent().args(["run-all", "--no-progress"]).run();
+    assert_eq!(first.code(), 0, "{}", first.describe());
+    std::fs::write(project.path().join("fail"), "").expect("marker");
+    let second = qaagent().args(["run-all", "--no-progress"]).run();
+    assert_eq!(second.code(), 1, "{}", second.describe());
+    let swapped = second
+        .run_dirs()
+        .into_iter()
+        .find(|dir| dir.is_symlink())
+        .expect("the swapped run");
+
+    let show = qaagent().args(["runs", "show", "latest"]).run();
+    assert_eq!(show.code(), 1, "{}", show.describe());
+    assert!(show.stdout().contains("symbolic link"), "{}", show.describe());
+    let rerun = qaagent().args(["run-all", "--rerun-failed"]).run();
+    assert_eq!(rerun.code(), 2, "{}", rerun.describe());
+    assert!(rerun.stderr().contains("symbolic link"), "{}", rerun.describe());
+    let merged = qaagent().args(["merge"]).args([&swapped]).run();
+    assert_eq!(merged.code(), 2, "{}", merged.describe());
+}
