@@ -278,6 +278,7 @@ impl<'a> Run<'a> {
                 Err(err) => Err(err.to_string()),
             };
             if let Err(err) = written {
+                crate::report::discard_stale(path);
                 errors.push(format!("the JUnit report could not be written: {err}"));
             }
         }

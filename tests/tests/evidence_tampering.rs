@@ -185,3 +185,55 @@ printf '<testsuite><testcase classname="c" name="t1"/><testcase classname="c" na
     let merged = qaagent().args(["merge"]).args([&swapped]).run();
     assert_eq!(merged.code(), 2, "{}", merged.describe());
 }
+
+/// A tool forges the reports a CI system publishes: it links
+/// `<run>/report.html` to a page saying everything passed, or copies that
+/// page there and blocks qaagent's write with a directory at its temporary
+/// name; and it writes a green `--junit` file, blocking that write the same
+/// way. Neither forged page may stand for the failed run: the link is
+/// replaced by qaagent's page, and a report that could not be written is
+/// removed. Before, the forged pages stayed, with a warning.
+#[test]
+fn reports_a_tool_forged_and_blocked_never_stand_for_the_run() {
+    let fail =
+        r#"printf '<testsuite><testcase classname="c" name="t"><failure>boom</failure></testcase></testsuite>' > "$1""#;
+    let forge = r#"printf '<testsuite><testcase classname="c" name="u"/></testsuite>' > "$1"
+RUN="$(dirname "$(dirname "$(dirname "$1")")")"
+echo 'PASSED: all green' > forged.html
+if [ -e plant-link ]; then ln -s "$PWD/forged.html" "$RUN/report.html"; else cp forged.html "$RUN/report.html"; mkdir "$RUN/.report.html.tmp"; fi
+mkdir -p build && printf '<testsuite><testcase classname="c" name="t"/></testsuite>' > build/junit.xml && mkdir -p build/.junit.xml.tmp"#;
+    let config = format!(
+        "[project]\nname = \"forge\"\n\n[run]\nsuite_order = [\"a\", \"b\"]\n\n\
+         [tests.a]\nrunner = \"command\"\npath = \".\"\ncommand = [\"sh\", \"-c\", {fail:?}, \"sh\", \"{{junit}}\"]\n\n\
+         [tests.b]\nrunner = \"command\"\npath = \".\"\ncommand = [\"sh\", \"-c\", {forge:?}, \"sh\", \"{{junit}}\"]\n"
+    );
+    for link in [true, false] {
+        let project = project_with("forge", &[(".qaagent.toml", &config)]);
+        if link {
+            std::fs::write(project.path().join("plant-link"), "").expect("marker");
+        }
+        let run = Qaagent::new(project.path())
+            .args(["run-all", "--no-progress", "--junit", "build/junit.xml"])
+            .run();
+        assert_eq!(run.code(), 1, "link={link}: {}", run.describe());
+        assert!(
+            !project.path().join("build/junit.xml").exists(),
+            "link={link}: the forged JUnit report stands\n{}",
+            run.describe()
+        );
+        let page = run.run_dir().join("report.html");
+        let meta = std::fs::symlink_metadata(&page);
+        if link {
+            assert!(meta.expect("report.html").is_file(), "the link is replaced");
+            let text = std::fs::read_to_string(&page).expect("report.html");
+            assert!(text.contains(r#""status":"failed""#), "qaagent's page");
+        } else {
+            assert!(meta.is_err(), "the forged page stands\n{}", run.describe());
+        }
+        assert_eq!(
+            std::fs::read_to_string(project.path().join("forged.html")).expect("forged"),
+            "PASSED: all green\n",
+            "never written through"
+        );
+    }
+}

@@ -52,16 +52,43 @@ pub enum ReportError {
 /// Writes the merged JUnit report of `run` to `path`, atomically: a reader
 /// sees the previous file or the whole new one, never a part. Missing parent
 /// directories are created.
+/// When it cannot be written, a report already at `path` is removed (see
+/// [`discard_stale`]).
 pub fn write_junit(run: &LoadedRun, path: &Path) -> Result<(), ReportError> {
     check_destination(path)?;
-    let xml = junit::junit_xml(run)?;
-    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|source| ReportError::CreateDir {
-            path: dir.to_path_buf(),
-            source,
-        })?;
+    let written = junit::junit_xml(run).and_then(|xml| {
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| ReportError::CreateDir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        evidence::write_atomically(path, xml.as_bytes()).map_err(ReportError::Write)
+    });
+    if written.is_err() {
+        discard_stale(path);
     }
-    evidence::write_atomically(path, xml.as_bytes()).map_err(ReportError::Write)
+    written
+}
+
+/// Removes the regular file at `path`, where this run's report could not
+/// be written: a CI system publishes the file, not qaagent's exit code, and
+/// an earlier run's report (or one a tool forged there, then blocked the
+/// write) would read as this run's.
+pub fn discard_stale(path: &Path) {
+    if !std::fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_file()) {
+        return;
+    }
+    match std::fs::remove_file(path) {
+        Ok(()) => log::warn!(
+            "removed {}: this run's report could not replace it, and it is not this run's",
+            path.display()
+        ),
+        Err(err) => log::warn!(
+            "{} is not this run's report, and could not be removed: {err}",
+            path.display()
+        ),
+    }
 }
 
 /// Refuses a destination that is there but is no regular file: a report is

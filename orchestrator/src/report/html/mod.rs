@@ -60,14 +60,27 @@ pub(crate) fn write_run_report_from(run: &LoadedRun, page: Page) -> Result<(), R
     })
 }
 
-/// Runs `write` on `<run>/report.html`, logging how it went.
+/// Runs `write` on `<run>/report.html`, logging how it went. The run
+/// directory is qaagent's: a link a tool planted there is removed, never
+/// written through, and a page that could not be replaced is removed rather
+/// than left to stand for this run.
 fn logged(run: &LoadedRun, write: impl FnOnce(&Path) -> Result<(), ReportError>) -> Result<(), ReportError> {
     let path = run.dir.join(REPORT_FILE);
+    if std::fs::symlink_metadata(&path).is_ok_and(|meta| meta.file_type().is_symlink()) {
+        log::warn!(
+            "removing the link {} where qaagent writes; not following it",
+            path.display()
+        );
+        let _ = std::fs::remove_file(&path);
+    }
     let started = std::time::Instant::now();
     let written = write(&path);
     match &written {
         Ok(()) => log::debug!("{} written in {:?}", path.display(), started.elapsed()),
-        Err(err) => log::warn!("{}: {err}", path.display()),
+        Err(err) => {
+            log::warn!("{}: {err}", path.display());
+            super::discard_stale(&path);
+        }
     }
     written
 }
