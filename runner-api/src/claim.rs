@@ -8,7 +8,19 @@
 //! pass: the second suite to claim the path gets an error instead. Suites
 //! that run one after the other may share a path: each sets the earlier
 //! report aside before its tool starts.
+//!
+//! Two qaagent processes (two runs of one project at once) are kept apart
+//! the same way: each claim also holds an `flock` on a lock file named after
+//! the report's place — the device and inode of its nearest existing
+//! directory, and the rest of its path, so that a bind mount or a link is
+//! one place — in a directory of the user's own under the temporary
+//! directory. Where that directory cannot be had, only this process's
+//! suites are kept apart.
 
+use std::fs::{DirBuilder, File, OpenOptions};
+use std::hash::{Hash, Hasher};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
@@ -21,6 +33,8 @@ static HELD: Mutex<Vec<(PathBuf, String)>> = Mutex::new(Vec::new());
 #[must_use = "the path is held only while the claim lives"]
 pub struct ReportClaim {
     path: PathBuf,
+    /// The lock other qaagent processes see, released when closed.
+    _lock: Option<File>,
 }
 
 /// Holds `path` for `suite`, or names the suite already holding it, or a
@@ -40,8 +54,85 @@ pub fn report_path(path: &Path, suite: &str) -> Result<ReportClaim, String> {
             other_path.display()
         ));
     }
+    let lock = other_processes(&path)?;
     held.push((path.clone(), suite.to_string()));
-    Ok(ReportClaim { path })
+    Ok(ReportClaim { path, _lock: lock })
+}
+
+/// The lock on `path` (resolved) that other qaagent processes see; an
+/// error when one of them holds it.
+fn other_processes(path: &Path) -> Result<Option<File>, String> {
+    let Some(dir) = claims_dir() else {
+        return Ok(None);
+    };
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    place(path).hash(&mut hasher);
+    let lock_path = dir.join(format!("{:016x}.lock", hasher.finish()));
+    let file = match OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(&lock_path)
+    {
+        Ok(file) => file,
+        Err(err) => {
+            log::debug!(
+                "report claims of other processes not checked: {}: {err}",
+                lock_path.display()
+            );
+            return Ok(None);
+        }
+    };
+    // SAFETY: flock on a descriptor this function owns.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+        return Ok(Some(file));
+    }
+    let err = std::io::Error::last_os_error();
+    if err.kind() != std::io::ErrorKind::WouldBlock {
+        log::debug!(
+            "report claims of other processes not checked: {}: {err}",
+            lock_path.display()
+        );
+        return Ok(None);
+    }
+    Err(format!(
+        "its report path {} is in use by another qaagent process, or by a suite running now that names \
+         it another way (a second run of this project at the same time?): each would read the other's \
+         report; give each its own report path, or run them one after the other",
+        path.display()
+    ))
+}
+
+/// The directory of this user's report locks, made private; None when it
+/// cannot be made, or is not this user's private directory.
+fn claims_dir() -> Option<PathBuf> {
+    // SAFETY: getuid cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let dir = std::env::temp_dir().join(format!("qaagent-{uid}-report-claims"));
+    let _ = DirBuilder::new().mode(0o700).create(&dir);
+    let meta = std::fs::symlink_metadata(&dir).ok()?;
+    (meta.is_dir() && meta.uid() == uid && meta.mode() & 0o077 == 0).then_some(dir)
+}
+
+/// Where `path` (resolved) is, whatever it is called: the device and inode
+/// of its nearest existing ancestor, and the rest of its path. An ancestor,
+/// not `path` itself: a report is there in one run and set aside in another.
+fn place(path: &Path) -> (u64, u64, PathBuf) {
+    let Some(mut existing) = path.parent() else {
+        return (0, 0, path.to_path_buf());
+    };
+    loop {
+        if let Ok(meta) = std::fs::metadata(existing) {
+            let rest = path.strip_prefix(existing).unwrap_or(path).to_path_buf();
+            return (meta.dev(), meta.ino(), rest);
+        }
+        match existing.parent() {
+            Some(parent) => existing = parent,
+            None => return (0, 0, path.to_path_buf()),
+        }
+    }
 }
 
 impl Drop for ReportClaim {
@@ -100,6 +191,21 @@ mod tests {
         assert!(report_path(&dir.path().join("other.xml"), "d").is_ok(), "beside it");
         drop(held);
         assert!(report_path(&reports.join("junit.xml"), "b").is_ok(), "released");
+    }
+
+    #[test]
+    fn another_process_holding_the_place_is_named_and_one_place_has_one_lock() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let report = dir.path().join("junit.xml");
+        // What another process holds: the lock file of the same place, locked
+        // through a descriptor of its own.
+        let held = other_processes(&resolved(&report)).expect("free").expect("a lock");
+        let message = report_path(&report, "a").expect_err("held by another");
+        assert!(message.contains("another qaagent process"), "{message}");
+        drop(held);
+        let claim = report_path(&report, "a").expect("released");
+        assert_eq!(place(&report), place(&dir.path().join("./junit.xml")));
+        drop(claim);
     }
 
     #[test]

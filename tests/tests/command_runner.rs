@@ -583,6 +583,44 @@ fn two_suites_side_by_side_cannot_share_a_report_path() {
     );
 }
 
+/// Two qaagent runs at once, one suite each, sharing one report path: the
+/// second is refused (another process holds the path), and the first still
+/// reads its own failure. Before, the second set the first's report aside
+/// and its tool wrote a pass in its place: the first run passed.
+#[test]
+fn two_runs_at_once_cannot_share_a_report_path() {
+    let project = suites_sharing_one_report(true);
+    let (runs_a, runs_b) = (tempfile::tempdir().expect("runs"), tempfile::tempdir().expect("runs"));
+    let (dir, runs) = (project.path().to_path_buf(), runs_a.path().to_path_buf());
+    let first = std::thread::spawn(move || {
+        Qaagent::with_runs_dir(&dir, &runs)
+            .args(["run-all", "--suite", "a", "--no-progress"])
+            .run()
+    });
+    // a's tool has written its report, and waits for b's.
+    let wrote = project.path().join("a.wrote");
+    for _ in 0..200 {
+        if wrote.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(wrote.exists(), "suite a's tool never ran");
+    let second = Qaagent::with_runs_dir(project.path(), runs_b.path())
+        .args(["run-all", "--suite", "b", "--no-progress"])
+        .run();
+    std::fs::write(project.path().join("b.wrote"), "").expect("let a's tool end");
+    let first = first.join().expect("the first run");
+    assert_eq!(first.code(), 1, "a's failure stands\n{}", first.describe());
+    assert_eq!(record_named(&first.records(), "a")["status"], "failed");
+    assert_ne!(second.code(), 0, "{}", second.describe());
+    assert!(
+        squash(&second.describe()).contains("in use by another qaagent process"),
+        "{}",
+        second.describe()
+    );
+}
+
 #[test]
 fn suites_one_after_the_other_may_share_a_report_path() {
     let project = suites_sharing_one_report(false);
