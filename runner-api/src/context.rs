@@ -257,6 +257,7 @@ impl SuiteContext {
             stdout_log: stdout_log.to_path_buf(),
             stderr_log: stderr_log.to_path_buf(),
             live_output: self.live_output.clone(),
+            log_limit: None,
         };
         process::run_supervised(cmd, &supervision)
     }

@@ -4,10 +4,10 @@
 //! A probe is supervised like a suite's tool (its own process group, the
 //! suite's token, the parent-death signal; see [`crate::process`]), with a
 //! time limit ([`PROBE_TIMEOUT`] unless the suite's own timeout is shorter)
-//! and the run's cancel token. Its output goes to files in a private
-//! temporary directory, so a probe that prints megabytes never blocks on a
-//! full pipe; only the first [`PROBE_OUTPUT_LIMIT`] bytes of each stream are
-//! read back. Whatever the probe leaves running is killed before
+//! and the run's cancel token. Its output is read as it comes and the first
+//! [`PROBE_OUTPUT_LIMIT`] bytes of each stream are kept, in files in a
+//! private temporary directory; the rest is dropped, so a probe that prints
+//! without end neither blocks on a full pipe nor fills the disk. Whatever the probe leaves running is killed before
 //! [`Probe::run`] returns.
 
 use std::fs::{DirBuilder, File};
@@ -133,6 +133,9 @@ impl Probe {
             stdout_log: dir.path.join("stdout"),
             stderr_log: dir.path.join("stderr"),
             live_output: None,
+            // `yes` as a version command wrote 18 GB to the temporary
+            // directory in its 10 s, all but the first 64 KiB unread.
+            log_limit: Some(PROBE_OUTPUT_LIMIT),
         };
         let outcome = process::run_supervised(cmd, &supervision)?;
         if outcome.cancelled.is_some() {

@@ -99,6 +99,10 @@ pub struct Supervision {
     /// flows through pipes and two copy threads; otherwise the child writes
     /// to the log files directly.
     pub live_output: Option<LiveOutput>,
+    /// Write at most this many bytes to each log, reading and dropping the
+    /// rest (output then flows through pipes, as with `live_output`): for a
+    /// short command whose output is read back, never a tool's logs.
+    pub log_limit: Option<u64>,
 }
 
 /// How a supervised process ended.
@@ -205,7 +209,10 @@ pub fn run_supervised(mut cmd: Command, supervision: &Supervision) -> Result<Pro
     let stderr_log = create_log(&supervision.stderr_log)?;
     let token = new_token();
     cmd.env(SUITE_TOKEN_ENV, &token);
-    let (output, live) = match &supervision.live_output {
+    // A capped log needs its bytes to pass through a copy thread.
+    let nobody = || LiveOutput::new(|_| false);
+    let piped = (supervision.live_output.clone()).or_else(|| supervision.log_limit.map(|_| nobody()));
+    let (output, live) = match piped {
         Some(live) => (spawn::Output::Pipes, Some((live, stdout_log, stderr_log))),
         None => (
             spawn::Output::Files {
@@ -485,7 +492,7 @@ fn leaked_process(pid: i32) -> LeakedProcess {
 fn start_readers(
     child: &mut spawn::Child,
     supervision: &Supervision,
-    live: &LiveOutput,
+    live: LiveOutput,
     stdout_log: File,
     stderr_log: File,
 ) -> std::io::Result<live::Readers> {
@@ -501,6 +508,7 @@ fn start_readers(
             pipe: stdout,
             log: stdout_log,
             log_path: supervision.stdout_log.clone(),
+            log_limit: supervision.log_limit,
         },
         live.clone(),
         done.clone(),
@@ -512,6 +520,7 @@ fn start_readers(
             pipe: stderr,
             log: stderr_log,
             log_path: supervision.stderr_log.clone(),
+            log_limit: supervision.log_limit,
         },
         live.clone(),
         done,

@@ -26,6 +26,7 @@ fn supervision(dir: &Path) -> Supervision {
         stdout_log: dir.join("stdout.log"),
         stderr_log: dir.join("stderr.log"),
         live_output: None,
+        log_limit: None,
     }
 }
 

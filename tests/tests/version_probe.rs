@@ -154,3 +154,46 @@ fn ctrl_c_stops_a_run_whose_version_probe_hangs() {
     assert_eq!(status.code(), Some(130), "interrupted");
     assert_gone(&pids);
 }
+
+/// A version command that prints without end (`yes`) keeps only the first
+/// 64 KiB of its output on disk while it runs, not everything it printed:
+/// before, its capture file in the temporary directory grew by gigabytes
+/// over the probe's time limit (hostile try 12).
+#[test]
+fn a_probe_printing_without_end_keeps_only_its_first_64_kib_on_disk() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let config = r#"[project]
+name = "probe"
+
+[tests.api]
+runner = "command"
+path = "."
+timeout = 5
+command = ["sh", "-c", "exit 0"]
+version = ["sh", "-c", "echo 1.0; head -c 20000000 /dev/zero; touch printed; sleep 600"]
+"#;
+    let project = project_with("probe-output", &[(".qaagent.toml", config)]);
+    let mut qaagent = Qaagent::new(project.path()).args(["run-all", "--no-progress"]);
+    qaagent.command().env("TMPDIR", tmp.path());
+    let mut child = spawn(&mut qaagent);
+    let printed = project.path().join("printed");
+    let deadline = Instant::now() + HANG;
+    while !printed.exists() {
+        assert!(Instant::now() < deadline, "the version probe never printed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let captured: u64 = std::fs::read_dir(tmp.path())
+        .expect("tmp")
+        .flatten()
+        .filter(|entry| entry.file_name().to_string_lossy().starts_with("qaagent-probe-"))
+        .flat_map(|dir| std::fs::read_dir(dir.path()).into_iter().flatten().flatten())
+        .filter_map(|file| file.metadata().ok())
+        .map(|meta| meta.len())
+        .sum();
+    let status = exit_within_hang(&mut child);
+    assert!(
+        captured <= 2 * 64 * 1024,
+        "{captured} bytes of the probe's output on disk"
+    );
+    assert!(status.code().is_some(), "{status:?}");
+}

@@ -34,6 +34,8 @@ pub(super) struct Stream<R> {
     pub(super) log: File,
     /// The log file's path, for warnings.
     pub(super) log_path: PathBuf,
+    /// Bytes written to the log at most; the rest is read and dropped.
+    pub(super) log_limit: Option<u64>,
 }
 
 /// The running copy threads of one child.
@@ -104,7 +106,9 @@ pub(super) fn copy_stream<R: Read>(suite: &str, stream: Stream<R>, sink: LiveOut
         mut pipe,
         mut log,
         log_path,
+        log_limit,
     } = stream;
+    let mut room = log_limit.unwrap_or(u64::MAX);
     let mut lines = LineSplitter {
         suite,
         kind,
@@ -125,9 +129,12 @@ pub(super) fn copy_stream<R: Read>(suite: &str, stream: Stream<R>, sink: LiveOut
             }
         };
         let chunk = &buffer[..n];
-        // Keep draining after a write error so the child never blocks on a full pipe.
-        if logging {
-            if let Err(err) = log.write_all(chunk) {
+        // Keep draining after a write error, or past the limit, so the
+        // child never blocks on a full pipe.
+        let kept = &chunk[..chunk.len().min(usize::try_from(room).unwrap_or(usize::MAX))];
+        if logging && !kept.is_empty() {
+            room -= kept.len() as u64;
+            if let Err(err) = log.write_all(kept) {
                 log::warn!("[{suite}] cannot write {}: {err}", log_path.display());
                 logging = false;
             }
