@@ -327,6 +327,13 @@ impl ReportData {
             row.0 = in_report[row.0];
             if let Some(detail) = row.6.and_then(|index| details.get_mut(index)) {
                 detail.diagnosis = diagnoses.find(&suites[row.0].name, detail.selector.as_deref(), &row.1);
+                // The page shows and links a test's files in place: a link a
+                // tool left among them (to /etc/passwd, say) would show a
+                // file from outside the run to whoever opens the report.
+                detail.attachments.retain(|path| {
+                    evidence::is_run_relative(path)
+                        && std::fs::symlink_metadata(run.dir.join(path)).is_ok_and(|meta| meta.is_file())
+                });
             }
         }
         // Where each test is, by identity; a later row of the same test wins.

@@ -17,10 +17,14 @@ fn quarantined_failures_are_counted_and_flagged_apart_from_real_ones() {
     let records = [
         r#"{"kind":"unit","name":"t_real","status":"failed","suite_name":"unit","error_message":"boom","metadata":{"attempts":1}}"#,
         r#"{"kind":"unit","name":"t_quarantined","status":"error","suite_name":"unit","error_message":"known","metadata":{"quarantined":true,"quarantine_reason":"JIRA-1"}}"#,
-        r#"{"kind":"unit","name":"t_flaky","status":"passed","suite_name":"unit","evidence_refs":["artifacts/unit/shot.png","artifacts/unit/stdout.log"],"metadata":{"flaky":true,"attempts":2,"previous_failures":[{"status":"failed","message":"first","duration":0.5}]}}"#,
+        r#"{"kind":"unit","name":"t_flaky","status":"passed","suite_name":"unit","evidence_refs":["artifacts/unit/shot.png","artifacts/unit/leak.png","artifacts/unit/stdout.log"],"metadata":{"flaky":true,"attempts":2,"previous_failures":[{"status":"failed","message":"first","duration":0.5}]}}"#,
     ]
     .map(String::from);
     let run = stored_run(root.path(), &records);
+    // A test's own picture, and a link a tool left beside it, out of the run.
+    std::fs::create_dir_all(run.dir.join("artifacts/unit")).expect("artifacts");
+    std::fs::write(run.dir.join("artifacts/unit/shot.png"), "png").expect("shot");
+    std::os::unix::fs::symlink("/etc/hostname", run.dir.join("artifacts/unit/leak.png")).expect("link");
     let data =
         serde_json::to_value(ReportData::read(&run, String::new(), 10, PAGE_LIMITS).expect("data")).expect("json");
     let counts = &data["run"]["counts"];
