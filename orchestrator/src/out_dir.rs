@@ -135,8 +135,8 @@ fn claim_suite_dir(dir: &Path) -> io::Result<()> {
         return match changed_after(dir, (mark.mtime(), mark.mtime_nsec())) {
             None => Ok(()),
             Some(path) => Err(io::Error::other(format!(
-                "refusing to clear it: {} changed after qaagent last wrote there (a file of yours, or a \
-                 qaagent run that was killed); move it away or give --out a directory of its own",
+                "refusing to clear it: {} changed after qaagent last wrote there (a file or directory of yours, \
+                 or a qaagent run that was killed); move it away or give --out a directory of its own",
                 path.display()
             ))),
         };
@@ -150,26 +150,34 @@ fn claim_suite_dir(dir: &Path) -> io::Result<()> {
     ))
 }
 
-/// The first file below `dir` whose status changed after `mark` (seconds,
+/// The first entry below `dir` whose status changed after `mark` (seconds,
 /// nanoseconds): added, written or renamed there since. Links are not
-/// followed. Directories are not judged (the mark's own rewrite changes
-/// `dir`), only what they hold: an empty directory is no loss.
+/// followed. Directories count too: moving a directory in changes its own
+/// status, not its files' (a moved-in tree of old photos was once deleted).
+/// Only `dir` itself is not judged: the mark's own rewrite changes it. A
+/// changed file is named rather than the directory it was added to (which
+/// that changed too).
 fn changed_after(dir: &Path, mark: (i64, i64)) -> Option<PathBuf> {
     let own_mark = dir.join(OWNED_MARK);
+    let mut changed_dir = None;
     let mut pending = vec![dir.to_path_buf()];
     while let Some(path) = pending.pop() {
         let Ok(meta) = std::fs::symlink_metadata(&path) else {
             continue;
         };
+        let changed = path != dir && path != own_mark && (meta.ctime(), meta.ctime_nsec()) > mark;
         if meta.is_dir() {
             if let Ok(entries) = std::fs::read_dir(&path) {
                 pending.extend(entries.flatten().map(|entry| entry.path()));
             }
-        } else if (meta.ctime(), meta.ctime_nsec()) > mark && path != own_mark {
+            if changed {
+                changed_dir.get_or_insert(path);
+            }
+        } else if changed {
             return Some(path);
         }
     }
-    None
+    changed_dir
 }
 
 #[cfg(test)]

@@ -154,3 +154,44 @@ fn an_out_directory_holding_the_projects_files_is_never_cleared() {
     }
     assert!(project.path().join("build/unit/junit.xml").is_file());
 }
+
+/// A passing `command` suite `tool` writing its report into its directory.
+fn passing_project() -> tempfile::TempDir {
+    command_project(&format!("echo '{PASSING_REPORT}' > {{junit}}"), "{out}/junit.xml")
+}
+
+/// Runs `project`'s suites with `--out out`.
+fn run_with_out(project: &Path, out: &Path) -> qaagent_tests::RunOutput {
+    Qaagent::new(project)
+        .args(["run-all", "--no-progress", "--out"])
+        .args([out])
+        .run()
+}
+
+/// Moving a directory does not change the status of the files in it, only
+/// its own: a tree of old files moved into a suite's directory is new there.
+#[test]
+fn a_directory_moved_into_a_suite_dir_under_out_is_never_cleared() {
+    let project = passing_project();
+    let user = tempfile::tempdir().expect("tempdir");
+    let photos = user.path().join("photos");
+    std::fs::create_dir(&photos).expect("mkdir");
+    std::fs::write(photos.join("one.jpg"), "precious\n").expect("write");
+    let out = user.path().join("out");
+    let run = run_with_out(project.path(), &out);
+    assert_eq!(run.code(), 0, "{}", run.describe());
+    std::fs::rename(&photos, out.join("tool/photos")).expect("mv");
+    let run = run_with_out(project.path(), &out);
+    assert_eq!(
+        run.code(),
+        1,
+        "the suite's directory holds a user's directory: {}",
+        run.describe()
+    );
+    assert!(
+        run.stdout().contains("refusing to clear it") && run.stdout().contains("photos"),
+        "{}",
+        run.describe()
+    );
+    assert_eq!(read(&out.join("tool/photos/one.jpg")), "precious\n");
+}
