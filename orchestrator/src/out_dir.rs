@@ -115,9 +115,11 @@ fn mark(dir: &Path) -> io::Result<()> {
 
 /// Refuses to clear a suite's output directory that is not qaagent's alone:
 /// with `--out tests`, `<out>/unit` may be the project's own `tests/unit`.
-/// A directory that is empty, or holds the two logs every attempt leaves
-/// (output of a qaagent from before the mark), is ours to replace; one with
-/// the mark, if nothing in it changed after the mark was last written.
+/// A directory that is empty is ours to replace; one with the mark, if
+/// nothing in it changed after the mark was last written. An unmarked one
+/// holding anything is not, whatever it holds: one with a `stdout.log` and a
+/// `stderr.log` was once taken for an old qaagent's output, and a service's
+/// log directory was wiped with it.
 fn claim_suite_dir(dir: &Path) -> io::Result<()> {
     let meta = match std::fs::symlink_metadata(dir) {
         Ok(meta) => meta,
@@ -141,12 +143,11 @@ fn claim_suite_dir(dir: &Path) -> io::Result<()> {
             ))),
         };
     }
-    let legacy = dir.join("stdout.log").is_file() && dir.join("stderr.log").is_file();
-    if legacy || std::fs::read_dir(dir)?.next().is_none() {
+    if std::fs::read_dir(dir)?.next().is_none() {
         return Ok(());
     }
     Err(io::Error::other(
-        "refusing to clear it: it holds files qaagent did not write; give --out a directory of its own",
+        "refusing to clear it: it holds files qaagent did not write; move it away or give --out a directory of its own",
     ))
 }
 

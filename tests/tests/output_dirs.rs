@@ -195,3 +195,31 @@ fn a_directory_moved_into_a_suite_dir_under_out_is_never_cleared() {
     );
     assert_eq!(read(&out.join("tool/photos/one.jpg")), "precious\n");
 }
+
+/// A directory qaagent did not mark is never cleared, even one holding the
+/// two logs qaagent writes (a service's log directory, say).
+#[test]
+fn an_unmarked_directory_holding_logs_under_out_is_never_cleared() {
+    let project = passing_project();
+    let logs = tempfile::tempdir().expect("tempdir");
+    let web = logs.path().join("tool");
+    std::fs::create_dir_all(web.join("rotated")).expect("mkdir");
+    for (name, text) in [
+        ("stdout.log", "service out\n"),
+        ("stderr.log", "service err\n"),
+        ("access.log", "access\n"),
+        ("rotated/old.log", "old\n"),
+    ] {
+        std::fs::write(web.join(name), text).expect("write");
+    }
+    let run = run_with_out(project.path(), logs.path());
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    assert!(
+        run.stdout().contains("holds files qaagent did not write"),
+        "{}",
+        run.describe()
+    );
+    assert_eq!(read(&web.join("stdout.log")), "service out\n");
+    assert_eq!(read(&web.join("access.log")), "access\n");
+    assert_eq!(read(&web.join("rotated/old.log")), "old\n");
+}
