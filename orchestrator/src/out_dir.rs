@@ -16,7 +16,8 @@
 //!   until it ends (the kernel drops it when its process dies, however).
 //! - A suite's directory that a tool swapped for a link (or another
 //!   directory) during an attempt is not written into or cleared for the
-//!   next one ([`DirIdentity`]).
+//!   next one ([`DirIdentity`]), and no suite's directory is made or cleared
+//!   in a `--out` (or `artifacts/`) that a tool swapped ([`OutRoot`]).
 
 use std::fs::File;
 use std::io;
@@ -78,19 +79,50 @@ pub(crate) fn claim_out(out: &Path, runs_root: Option<&Path>) -> Result<OutLock,
     Ok(OutLock { _dir: dir })
 }
 
+/// The directory suites' directories are made in (`--out`, or the run's
+/// `artifacts/`), as it was when the run started: a tool once swapped it for
+/// a link to another directory, and the next suite's directory was cleared
+/// and made there.
+#[derive(Debug)]
+pub(crate) struct OutRoot(Result<DirIdentity, String>);
+
+impl OutRoot {
+    /// Makes `dir` if missing, and notes which directory it is.
+    pub(crate) fn open(dir: &Path) -> OutRoot {
+        let noted = std::fs::create_dir_all(dir).and_then(|()| DirIdentity::of_target(dir));
+        OutRoot(noted.map_err(|err| format!("{}: {err}", dir.display())))
+    }
+
+    /// Fails, naming the directory, when it is no longer the one
+    /// [`open`](Self::open) noted (or that one could not be made).
+    pub(crate) fn check(&self) -> io::Result<()> {
+        match &self.0 {
+            Ok(dir) => dir
+                .check()
+                .map_err(|err| io::Error::other(format!("{}: {err}", dir.path().display()))),
+            Err(err) => Err(io::Error::other(err.clone())),
+        }
+    }
+}
+
 /// A suite's output directory, made by qaagent for this run.
 #[derive(Debug)]
 pub(crate) struct SuiteDir(DirIdentity);
 
 impl SuiteDir {
-    /// Makes `<out_dir>/<suite>` (`path`) a new, empty directory, marked as
-    /// qaagent's; refused when what is there is not qaagent's to clear.
-    pub(crate) fn create(out_dir: &Path, path: &Path) -> io::Result<SuiteDir> {
-        std::fs::create_dir_all(out_dir)?;
+    /// Makes `path` (`<root>/<suite>`) a new, empty directory, marked as
+    /// qaagent's; refused when what is there is not qaagent's to clear, or
+    /// when `root` is no longer the directory the run started with.
+    pub(crate) fn create(root: &OutRoot, path: &Path) -> io::Result<SuiteDir> {
+        root.check()?;
         claim_suite_dir(path)?;
+        // Again just before clearing: judging the old directory took a while.
+        root.check()?;
         create_fresh_dir(path)?;
         mark(path)?;
-        DirIdentity::of(path).map(SuiteDir)
+        let dir = DirIdentity::of(path).map(SuiteDir)?;
+        // The directory noted is the one in the root, not one a swap in between led to.
+        root.check().map(|()| dir)
     }
 
     /// Fails when the directory is no longer the one [`create`](Self::create)
@@ -189,14 +221,14 @@ mod tests {
     fn a_sealed_suite_dir_is_cleared_again_unless_something_changed_in_it() {
         let out = tempfile::tempdir().expect("tempdir");
         let path = out.path().join("unit");
-        let dir = SuiteDir::create(out.path(), &path).expect("created");
+        let dir = SuiteDir::create(&OutRoot::open(out.path()), &path).expect("created");
         std::fs::create_dir(path.join("sub")).expect("mkdir");
         std::fs::write(path.join("sub/junit.xml"), "tool output").expect("write");
         dir.seal().expect("sealed");
-        drop(SuiteDir::create(out.path(), &path).expect("cleared: qaagent's alone"));
+        drop(SuiteDir::create(&OutRoot::open(out.path()), &path).expect("cleared: qaagent's alone"));
         assert!(!path.join("sub").exists());
 
-        let dir = SuiteDir::create(out.path(), &path).expect("created");
+        let dir = SuiteDir::create(&OutRoot::open(out.path()), &path).expect("created");
         std::fs::create_dir(path.join("sub")).expect("mkdir");
         dir.seal().expect("sealed");
         // As if the run had ended a second ago: a change in the same clock
@@ -208,7 +240,7 @@ mod tests {
             .and_then(|mark| mark.set_modified(second_ago))
             .expect("backdate the mark");
         std::fs::write(path.join("sub/mine.txt"), "user's").expect("write");
-        let err = SuiteDir::create(out.path(), &path).expect_err("a user's file is there");
+        let err = SuiteDir::create(&OutRoot::open(out.path()), &path).expect_err("a user's file is there");
         assert!(err.to_string().contains("mine.txt"), "{err}");
         assert!(path.join("sub/mine.txt").is_file());
     }
@@ -218,7 +250,7 @@ mod tests {
         let out = tempfile::tempdir().expect("tempdir");
         let path = out.path().join("unit");
         std::fs::write(&path, "notes").expect("write");
-        let err = SuiteDir::create(out.path(), &path).expect_err("not a directory");
+        let err = SuiteDir::create(&OutRoot::open(out.path()), &path).expect_err("not a directory");
         assert!(err.to_string().contains("not a directory"), "{err}");
         assert_eq!(std::fs::read_to_string(&path).expect("read"), "notes");
     }
@@ -227,7 +259,7 @@ mod tests {
     fn a_suite_dir_swapped_for_a_link_is_refused() {
         let out = tempfile::tempdir().expect("tempdir");
         let path = out.path().join("unit");
-        let dir = SuiteDir::create(out.path(), &path).expect("created");
+        let dir = SuiteDir::create(&OutRoot::open(out.path()), &path).expect("created");
         dir.check().expect("the same directory");
         std::fs::rename(&path, out.path().join("moved")).expect("mv");
         std::os::unix::fs::symlink(out.path().join("moved"), &path).expect("ln");

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use qaagent_tests::{project_with, Qaagent};
+use qaagent_tests::{project_with, tree_listing, Qaagent};
 
 /// A project with one `command` suite running `script` with bash, in the
 /// project dir; `{out}`, `{junit}` are expanded by qaagent.
@@ -222,4 +222,68 @@ fn an_unmarked_directory_holding_logs_under_out_is_never_cleared() {
     assert_eq!(read(&web.join("stdout.log")), "service out\n");
     assert_eq!(read(&web.join("access.log")), "access\n");
     assert_eq!(read(&web.join("rotated/old.log")), "old\n");
+}
+
+/// A project whose suite `a` runs `script` (bash), then suite `b` passes.
+fn swapping_project(script: &str) -> tempfile::TempDir {
+    let config = format!(
+        r#"[project]
+name = "swap"
+[run]
+suite_order = ["a", "b"]
+[tests.a]
+runner = "command"
+path = "."
+command = ["bash", "-c", '''echo '{PASSING_REPORT}' > {{junit}}; {script}''']
+[tests.b]
+runner = "command"
+path = "."
+command = ["bash", "-c", '''echo '{PASSING_REPORT}' > {{junit}}''']
+"#
+    );
+    project_with("swap", &[(".qaagent.toml", &config)])
+}
+
+/// Suite `a`'s tool swaps the directory suites' directories are made in
+/// (the run's `artifacts/`, or `--out`), or the run's `artifacts/` that
+/// suites' artifacts are copied into from `--out`, for a link to a user's
+/// directory: nothing is made (nor cleared) there, and the run is `incomplete`.
+#[test]
+fn a_tool_swapping_the_directory_suites_write_into_gets_nothing_written_through_it() {
+    for (with_out, root) in [
+        (false, "$(dirname {out})"),
+        (true, "$(dirname {out})"),
+        (true, "$(echo $QAAGENT_RUNS_DIR/2*)/artifacts"),
+    ] {
+        let outside = tempfile::tempdir().expect("tempdir");
+        let victim = outside.path().join("victim");
+        std::fs::create_dir(&victim).expect("mkdir");
+        std::fs::write(victim.join("keep.txt"), "precious\n").expect("write");
+        let project = swapping_project(&format!(
+            "ROOT={root}; mv $ROOT $ROOT.moved; ln -s {} $ROOT",
+            victim.display()
+        ));
+        let mut qaagent = Qaagent::new(project.path()).args(["run-all", "--no-progress"]);
+        if with_out {
+            qaagent = qaagent.args([Path::new("--out"), &outside.path().join("qa")]);
+        }
+        let run = qaagent.run();
+        let context = format!("--out: {with_out}, swapped {root}: {}", run.describe());
+        assert_eq!(run.code(), 1, "{context}");
+        assert!(run.describe().contains("it was replaced during the run"), "{context}");
+        assert_eq!(
+            tree_listing(&victim),
+            ["keep.txt"],
+            "nothing made in the victim: {context}"
+        );
+        assert_eq!(read(&victim.join("keep.txt")), "precious\n");
+        let manifest = run.manifest();
+        assert_eq!(manifest["status"], "incomplete", "{manifest}\n{context}");
+        assert!(
+            manifest["incomplete_reason"]
+                .as_str()
+                .is_some_and(|why| why.contains("replaced during the run")),
+            "{manifest}"
+        );
+    }
 }
