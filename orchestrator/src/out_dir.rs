@@ -18,6 +18,8 @@
 //!   directory) during an attempt is not written into or cleared for the
 //!   next one ([`DirIdentity`]), and no suite's directory is made or cleared
 //!   in a `--out` (or `artifacts/`) that a tool swapped ([`OutRoot`]).
+//! - Clearing never crosses into a file system mounted in the directory (a
+//!   test's leftover bind mount): the suite errors, naming the mount.
 
 use std::fs::File;
 use std::io;
@@ -163,6 +165,13 @@ fn claim_suite_dir(dir: &Path) -> io::Result<()> {
             "refusing to replace it: it is not a directory qaagent made (a file, or a link); \
              move it away or give --out a directory of its own",
         ));
+    }
+    if let Some(mount) = evidence::mount_below(dir)? {
+        // Debug-quoted: a tool chose the path, control characters and all.
+        return Err(io::Error::other(format!(
+            "refusing to clear it: a file system is mounted in it at {mount:?} (a test's, left behind?), \
+             whose files clearing would delete; unmount it first"
+        )));
     }
     let mark = dir.join(OWNED_MARK);
     if let Some(mark) = std::fs::symlink_metadata(mark).ok().filter(|meta| meta.is_file()) {

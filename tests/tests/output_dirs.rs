@@ -287,3 +287,99 @@ fn a_tool_swapping_the_directory_suites_write_into_gets_nothing_written_through_
         );
     }
 }
+
+/// Unmounts, when dropped, every mount below its directory (lazily: a
+/// failing test must not leave them behind).
+struct Unmount(std::path::PathBuf);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        let table = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+        let mut points: Vec<&str> = table
+            .lines()
+            .filter_map(|line| line.split(' ').nth(4))
+            .filter(|point| Path::new(point).starts_with(&self.0))
+            .collect();
+        points.sort_unstable_by(|a, b| b.cmp(a));
+        for point in points {
+            let _ = std::process::Command::new("umount").args(["-l", point]).status();
+        }
+    }
+}
+
+/// Whether this process may bind-mount (root, outside a locked-down container).
+fn can_bind_mount(scratch: &Path) -> bool {
+    let (from, to) = (scratch.join("probe-from"), scratch.join("probe-to"));
+    std::fs::create_dir(&from).expect("mkdir");
+    std::fs::create_dir(&to).expect("mkdir");
+    let mounted = std::process::Command::new("mount")
+        .arg("--bind")
+        .args([&from, &to])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if mounted {
+        let unmounted = std::process::Command::new("umount").arg(&to).status();
+        assert!(
+            unmounted.is_ok_and(|status| status.success()),
+            "umount {}",
+            to.display()
+        );
+    }
+    mounted
+}
+
+/// A test that bind-mounted the project's fixtures into its output directory
+/// and left the mount: clearing that directory (`--out`, next run) and
+/// pruning the run holding it refuse, naming the mount, and delete nothing.
+#[test]
+fn clearing_and_pruning_never_cross_into_a_mount_left_in_a_suite_dir() {
+    let base = tempfile::tempdir().expect("tempdir");
+    let _unmount = Unmount(base.path().to_path_buf());
+    if !can_bind_mount(base.path()) {
+        eprintln!("skipped: this test needs to bind-mount (root); `mount --bind` is not permitted here");
+        return;
+    }
+    let fixtures = base.path().join("fixtures");
+    std::fs::create_dir(&fixtures).expect("mkdir");
+    std::fs::write(fixtures.join("users.csv"), "alice\n").expect("write");
+    let project = command_project(
+        &format!(
+            "mkdir -p {{out}}/mnt && mount --bind {} {{out}}/mnt && echo '{PASSING_REPORT}' > {{junit}}",
+            fixtures.display()
+        ),
+        "{out}/junit.xml",
+    );
+    let (runs, out) = (base.path().join("runs"), base.path().join("out"));
+    let run_all = |runs: &Path, out: Option<&Path>| {
+        let qaagent = Qaagent::with_runs_dir(project.path(), runs).args(["run-all", "--no-progress"]);
+        match out {
+            Some(out) => qaagent.args([Path::new("--out"), out]).run(),
+            None => qaagent.run(),
+        }
+    };
+    let run = run_all(&runs, Some(&out));
+    assert_eq!(run.code(), 0, "{}", run.describe());
+    let run = run_all(&runs, Some(&out));
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    assert!(
+        run.stdout().contains("a file system is mounted in it") && run.stdout().contains("tool/mnt"),
+        "{}",
+        run.describe()
+    );
+    assert_eq!(read(&fixtures.join("users.csv")), "alice\n", "{}", run.describe());
+
+    let runs = base.path().join("runs-pruned");
+    let run = run_all(&runs, None);
+    assert_eq!(run.code(), 0, "{}", run.describe());
+    let prune = Qaagent::with_runs_dir(project.path(), &runs)
+        .args(["runs", "prune", "--keep", "0"])
+        .run();
+    assert!(
+        prune.stdout().contains("a file system is mounted in it") && prune.stdout().contains("artifacts/tool/mnt"),
+        "{}",
+        prune.describe()
+    );
+    assert_eq!(read(&fixtures.join("users.csv")), "alice\n", "{}", prune.describe());
+    assert!(run.run_dir().join("manifest.json").is_file(), "the run is kept whole");
+}
