@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 pub struct DirIdentity {
     path: PathBuf,
     id: (u64, u64),
+    /// Whether `path` may be a link to the directory.
+    follow: bool,
 }
 
 impl DirIdentity {
@@ -21,7 +23,19 @@ impl DirIdentity {
     pub fn of(path: &Path) -> std::io::Result<DirIdentity> {
         Ok(DirIdentity {
             path: path.to_path_buf(),
-            id: identity(path)?,
+            id: identity(path, false)?,
+            follow: false,
+        })
+    }
+
+    /// As [`of`](Self::of), for a directory the user named, which may be a
+    /// link of theirs (`--out build/qa` with `build` a link): what counts is
+    /// the directory the path leads to, now and at each check.
+    pub fn of_target(path: &Path) -> std::io::Result<DirIdentity> {
+        Ok(DirIdentity {
+            path: path.to_path_buf(),
+            id: identity(path, true)?,
+            follow: true,
         })
     }
 
@@ -33,7 +47,7 @@ impl DirIdentity {
     /// Fails when the directory at the path is no longer this one: swapped
     /// for a link or another directory, or gone.
     pub fn check(&self) -> std::io::Result<()> {
-        match identity(&self.path) {
+        match identity(&self.path, self.follow) {
             Ok(id) if id == self.id => Ok(()),
             _ => Err(std::io::Error::other(
                 "it was replaced during the run (by a link, or another directory); not writing through it",
@@ -42,9 +56,14 @@ impl DirIdentity {
     }
 }
 
-/// The device and inode of the directory at `path` itself.
-fn identity(path: &Path) -> std::io::Result<(u64, u64)> {
-    let meta = std::fs::symlink_metadata(path)?;
+/// The device and inode of the directory at `path` itself (or, with
+/// `follow`, of the one a link there leads to).
+fn identity(path: &Path, follow: bool) -> std::io::Result<(u64, u64)> {
+    let meta = if follow {
+        std::fs::metadata(path)?
+    } else {
+        std::fs::symlink_metadata(path)?
+    };
     if !meta.is_dir() {
         return Err(std::io::Error::other("not a directory"));
     }
@@ -68,5 +87,14 @@ mod tests {
         std::fs::remove_file(&path).expect("rm");
         std::fs::create_dir(&path).expect("mkdir");
         assert!(dir.check().is_err(), "another directory");
+
+        // A user's link to the directory is theirs to give; another target is not the directory.
+        let link = root.path().join("link");
+        std::os::unix::fs::symlink(root.path().join("moved"), &link).expect("ln");
+        let target = DirIdentity::of_target(&link).expect("a directory");
+        target.check().expect("the same directory");
+        std::fs::remove_file(&link).expect("rm");
+        std::os::unix::fs::symlink(&path, &link).expect("ln");
+        assert!(target.check().is_err(), "a link to another directory");
     }
 }

@@ -42,6 +42,7 @@ mod git;
 mod live;
 mod lock;
 mod manifest;
+mod mounts;
 mod project;
 mod prune;
 mod raw_record;
@@ -68,6 +69,7 @@ pub use manifest::{
     AttemptSpan, Counts, EvidenceFiles, Manifest, Partition, RunStatus, SuiteEntry, Target, ToolStatus,
     DIAGNOSTICS_FILE, MANIFEST_FILE, TESTS_FILE,
 };
+pub use mounts::mount_below;
 pub use prune::{prune_run, Pruned};
 pub use raw_record::RawRecord;
 pub use record::{DiagnosticRecord, TestRecord};

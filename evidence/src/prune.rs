@@ -7,7 +7,9 @@
 //! hidden name in the runs root, so a removal that fails half way never leaves
 //! a half run to be listed; nothing is followed out of the runs root: a
 //! symbolic link named like a run is left alone, and removing a directory
-//! removes the links in it, never what they point to.
+//! removes the links in it, never what they point to. Nor does it cross into
+//! a file system mounted in the run (a test's leftover bind mount): such a
+//! run is kept, naming the mount ([`crate::mount_below`]).
 
 use std::fs;
 use std::time::{Duration, SystemTime};
@@ -17,6 +19,7 @@ use chrono::{DateTime, Utc};
 use crate::error::{EvidenceError, ManifestProblem};
 use crate::lock::{claim, Claim};
 use crate::manifest::RunStatus;
+use crate::mounts::mount_below;
 use crate::run_id::run_time;
 use crate::store::ListedRun;
 
@@ -29,7 +32,7 @@ pub enum Pruned {
     /// The run was removed (or, in a dry run, would be).
     Removed,
     /// The run was left alone, for this reason.
-    Kept(&'static str),
+    Kept(String),
 }
 
 impl ListedRun {
@@ -47,11 +50,11 @@ pub fn prune_run(run: &ListedRun, dry_run: bool) -> Result<Pruned, EvidenceError
     let metadata = fs::symlink_metadata(&run.dir).map_err(EvidenceError::io("inspect", &run.dir))?;
     if !metadata.is_dir() {
         return Ok(Pruned::Kept(
-            "a symbolic link or file, not a run directory: not followed",
+            "a symbolic link or file, not a run directory: not followed".to_string(),
         ));
     }
     if run.status() == Some(RunStatus::Running) {
-        return Ok(Pruned::Kept("still being written"));
+        return Ok(Pruned::Kept("still being written".to_string()));
     }
     if matches!(run.manifest, Err(ManifestProblem::Missing)) {
         let age = metadata
@@ -59,13 +62,19 @@ pub fn prune_run(run: &ListedRun, dry_run: bool) -> Result<Pruned, EvidenceError
             .ok()
             .and_then(|modified| SystemTime::now().duration_since(modified).ok());
         if age.is_none_or(|age| age < CREATION_GRACE) {
-            return Ok(Pruned::Kept("no manifest yet: it may be being created"));
+            return Ok(Pruned::Kept("no manifest yet: it may be being created".to_string()));
         }
     }
     let _claim = match claim(&run.dir)? {
-        Claim::Held => return Ok(Pruned::Kept("still being written")),
+        Claim::Held => return Ok(Pruned::Kept("still being written".to_string())),
         claim => claim,
     };
+    if let Some(mount) = mount_below(&run.dir).map_err(EvidenceError::io("inspect", &run.dir))? {
+        // Debug-quoted: a tool chose the path, control characters and all.
+        return Ok(Pruned::Kept(format!(
+            "a file system is mounted in it at {mount:?}, whose files removing the run would delete: unmount it first"
+        )));
+    }
     if dry_run {
         return Ok(Pruned::Removed);
     }

@@ -229,6 +229,11 @@ pub enum EvidenceMessage {
         /// Summary lines.
         summary: Vec<String>,
     },
+    /// Output of the run was lost, or refused, outside the files the writer
+    /// writes (the directory suites write into, swapped by a tool for a
+    /// link): the run is to be `incomplete`, with this reason, unless a
+    /// failed write already made it so.
+    Lost(String),
     /// The run is over: write the finished suites still waiting, stamp the
     /// manifest with `status`, `finished_at` and `wall_seconds`, and stop.
     /// Sent by [`EvidenceWriter::finish`]; messages after it are not applied.

@@ -17,7 +17,7 @@ use runner_api::{
 
 use crate::attempts::{keep_selected, merge};
 use crate::events::Event;
-use crate::out_dir::SuiteDir;
+use crate::out_dir::{OutRoot, SuiteDir};
 use crate::plan::{Plan, PlannedSuite};
 use crate::retry_policy::next_selection;
 use crate::split::shares::run_attempt_in_slots;
@@ -77,13 +77,14 @@ pub fn execute_shared(
     let (event_tx, event_rx) = crossbeam_channel::unbounded::<Event>();
     let (line_tx, line_rx) = crossbeam_channel::bounded::<OutputLine>(LIVE_LINES_IN_FLIGHT);
     let line_tx = options.live_output.then_some(line_tx);
+    let root = OutRoot::open(&options.out_dir);
 
     let scope_result = crossbeam_utils::thread::scope(|scope| {
         for worker in 0..plan.settings.workers.max(1) {
             let job_rx = job_rx.clone();
             let event_tx = event_tx.clone();
             let line_tx = line_tx.clone();
-            let slots = &slots;
+            let (slots, root) = (&slots, &root);
             scope
                 .builder()
                 .name(format!("qaagent-worker-{worker}"))
@@ -92,7 +93,7 @@ pub fn execute_shared(
                         let result = if cancel.is_cancelled() {
                             not_started(suite)
                         } else {
-                            run_suite(plan, suite, (options, slots), cancel, &event_tx, line_tx.as_ref())
+                            run_suite(plan, suite, (options, slots, root), cancel, &event_tx, line_tx.as_ref())
                         };
                         let _ = event_tx.send(Event::SuiteFinished {
                             index: suite.index,
@@ -186,7 +187,7 @@ fn not_started(suite: &PlannedSuite) -> SuiteResult {
 fn run_suite(
     plan: &Plan,
     suite: &PlannedSuite,
-    (options, slots): (&ExecOptions, &ProcessSlots),
+    (options, slots, root): (&ExecOptions, &ProcessSlots, &OutRoot),
     cancel: &CancelToken,
     events: &Sender<Event>,
     lines: Option<&Sender<OutputLine>>,
@@ -241,7 +242,7 @@ fn run_suite(
             // is there: an earlier run's output, or a link the previous
             // attempt's tool planted to make us write elsewhere.
             let prepared = match &suite_dir {
-                None => SuiteDir::create(&options.out_dir, &out).map(|dir| suite_dir = Some(dir)),
+                None => SuiteDir::create(root, &out).map(|dir| suite_dir = Some(dir)),
                 Some(dir) => dir.check().and_then(|()| runner_api::outdir::create_fresh_dir(&out)),
             };
             if let Err(err) = prepared {

@@ -16,7 +16,10 @@
 //!   until it ends (the kernel drops it when its process dies, however).
 //! - A suite's directory that a tool swapped for a link (or another
 //!   directory) during an attempt is not written into or cleared for the
-//!   next one ([`DirIdentity`]).
+//!   next one ([`DirIdentity`]), and no suite's directory is made or cleared
+//!   in a `--out` (or `artifacts/`) that a tool swapped ([`OutRoot`]).
+//! - Clearing never crosses into a file system mounted in the directory (a
+//!   test's leftover bind mount): the suite errors, naming the mount.
 
 use std::fs::File;
 use std::io;
@@ -78,19 +81,50 @@ pub(crate) fn claim_out(out: &Path, runs_root: Option<&Path>) -> Result<OutLock,
     Ok(OutLock { _dir: dir })
 }
 
+/// The directory suites' directories are made in (`--out`, or the run's
+/// `artifacts/`), as it was when the run started: a tool once swapped it for
+/// a link to another directory, and the next suite's directory was cleared
+/// and made there.
+#[derive(Debug)]
+pub(crate) struct OutRoot(Result<DirIdentity, String>);
+
+impl OutRoot {
+    /// Makes `dir` if missing, and notes which directory it is.
+    pub(crate) fn open(dir: &Path) -> OutRoot {
+        let noted = std::fs::create_dir_all(dir).and_then(|()| DirIdentity::of_target(dir));
+        OutRoot(noted.map_err(|err| format!("{}: {err}", dir.display())))
+    }
+
+    /// Fails, naming the directory, when it is no longer the one
+    /// [`open`](Self::open) noted (or that one could not be made).
+    pub(crate) fn check(&self) -> io::Result<()> {
+        match &self.0 {
+            Ok(dir) => dir
+                .check()
+                .map_err(|err| io::Error::other(format!("{}: {err}", dir.path().display()))),
+            Err(err) => Err(io::Error::other(err.clone())),
+        }
+    }
+}
+
 /// A suite's output directory, made by qaagent for this run.
 #[derive(Debug)]
 pub(crate) struct SuiteDir(DirIdentity);
 
 impl SuiteDir {
-    /// Makes `<out_dir>/<suite>` (`path`) a new, empty directory, marked as
-    /// qaagent's; refused when what is there is not qaagent's to clear.
-    pub(crate) fn create(out_dir: &Path, path: &Path) -> io::Result<SuiteDir> {
-        std::fs::create_dir_all(out_dir)?;
+    /// Makes `path` (`<root>/<suite>`) a new, empty directory, marked as
+    /// qaagent's; refused when what is there is not qaagent's to clear, or
+    /// when `root` is no longer the directory the run started with.
+    pub(crate) fn create(root: &OutRoot, path: &Path) -> io::Result<SuiteDir> {
+        root.check()?;
         claim_suite_dir(path)?;
+        // Again just before clearing: judging the old directory took a while.
+        root.check()?;
         create_fresh_dir(path)?;
         mark(path)?;
-        DirIdentity::of(path).map(SuiteDir)
+        let dir = DirIdentity::of(path).map(SuiteDir)?;
+        // The directory noted is the one in the root, not one a swap in between led to.
+        root.check().map(|()| dir)
     }
 
     /// Fails when the directory is no longer the one [`create`](Self::create)
@@ -115,9 +149,11 @@ fn mark(dir: &Path) -> io::Result<()> {
 
 /// Refuses to clear a suite's output directory that is not qaagent's alone:
 /// with `--out tests`, `<out>/unit` may be the project's own `tests/unit`.
-/// A directory that is empty, or holds the two logs every attempt leaves
-/// (output of a qaagent from before the mark), is ours to replace; one with
-/// the mark, if nothing in it changed after the mark was last written.
+/// A directory that is empty is ours to replace; one with the mark, if
+/// nothing in it changed after the mark was last written. An unmarked one
+/// holding anything is not, whatever it holds: one with a `stdout.log` and a
+/// `stderr.log` was once taken for an old qaagent's output, and a service's
+/// log directory was wiped with it.
 fn claim_suite_dir(dir: &Path) -> io::Result<()> {
     let meta = match std::fs::symlink_metadata(dir) {
         Ok(meta) => meta,
@@ -130,46 +166,60 @@ fn claim_suite_dir(dir: &Path) -> io::Result<()> {
              move it away or give --out a directory of its own",
         ));
     }
+    if let Some(mount) = evidence::mount_below(dir)? {
+        // Debug-quoted: a tool chose the path, control characters and all.
+        return Err(io::Error::other(format!(
+            "refusing to clear it: a file system is mounted in it at {mount:?} (a test's, left behind?), \
+             whose files clearing would delete; unmount it first"
+        )));
+    }
     let mark = dir.join(OWNED_MARK);
     if let Some(mark) = std::fs::symlink_metadata(mark).ok().filter(|meta| meta.is_file()) {
         return match changed_after(dir, (mark.mtime(), mark.mtime_nsec())) {
             None => Ok(()),
             Some(path) => Err(io::Error::other(format!(
-                "refusing to clear it: {} changed after qaagent last wrote there (a file of yours, or a \
-                 qaagent run that was killed); move it away or give --out a directory of its own",
+                "refusing to clear it: {} changed after qaagent last wrote there (a file or directory of yours, \
+                 or a qaagent run that was killed); move it away or give --out a directory of its own",
                 path.display()
             ))),
         };
     }
-    let legacy = dir.join("stdout.log").is_file() && dir.join("stderr.log").is_file();
-    if legacy || std::fs::read_dir(dir)?.next().is_none() {
+    if std::fs::read_dir(dir)?.next().is_none() {
         return Ok(());
     }
     Err(io::Error::other(
-        "refusing to clear it: it holds files qaagent did not write; give --out a directory of its own",
+        "refusing to clear it: it holds files qaagent did not write; move it away or give --out a directory of its own",
     ))
 }
 
-/// The first file below `dir` whose status changed after `mark` (seconds,
+/// The first entry below `dir` whose status changed after `mark` (seconds,
 /// nanoseconds): added, written or renamed there since. Links are not
-/// followed. Directories are not judged (the mark's own rewrite changes
-/// `dir`), only what they hold: an empty directory is no loss.
+/// followed. Directories count too: moving a directory in changes its own
+/// status, not its files' (a moved-in tree of old photos was once deleted).
+/// Only `dir` itself is not judged: the mark's own rewrite changes it. A
+/// changed file is named rather than the directory it was added to (which
+/// that changed too).
 fn changed_after(dir: &Path, mark: (i64, i64)) -> Option<PathBuf> {
     let own_mark = dir.join(OWNED_MARK);
+    let mut changed_dir = None;
     let mut pending = vec![dir.to_path_buf()];
     while let Some(path) = pending.pop() {
         let Ok(meta) = std::fs::symlink_metadata(&path) else {
             continue;
         };
+        let changed = path != dir && path != own_mark && (meta.ctime(), meta.ctime_nsec()) > mark;
         if meta.is_dir() {
             if let Ok(entries) = std::fs::read_dir(&path) {
                 pending.extend(entries.flatten().map(|entry| entry.path()));
             }
-        } else if (meta.ctime(), meta.ctime_nsec()) > mark && path != own_mark {
+            if changed {
+                changed_dir.get_or_insert(path);
+            }
+        } else if changed {
             return Some(path);
         }
     }
-    None
+    changed_dir
 }
 
 #[cfg(test)]
@@ -180,14 +230,14 @@ mod tests {
     fn a_sealed_suite_dir_is_cleared_again_unless_something_changed_in_it() {
         let out = tempfile::tempdir().expect("tempdir");
         let path = out.path().join("unit");
-        let dir = SuiteDir::create(out.path(), &path).expect("created");
+        let dir = SuiteDir::create(&OutRoot::open(out.path()), &path).expect("created");
         std::fs::create_dir(path.join("sub")).expect("mkdir");
         std::fs::write(path.join("sub/junit.xml"), "tool output").expect("write");
         dir.seal().expect("sealed");
-        drop(SuiteDir::create(out.path(), &path).expect("cleared: qaagent's alone"));
+        drop(SuiteDir::create(&OutRoot::open(out.path()), &path).expect("cleared: qaagent's alone"));
         assert!(!path.join("sub").exists());
 
-        let dir = SuiteDir::create(out.path(), &path).expect("created");
+        let dir = SuiteDir::create(&OutRoot::open(out.path()), &path).expect("created");
         std::fs::create_dir(path.join("sub")).expect("mkdir");
         dir.seal().expect("sealed");
         // As if the run had ended a second ago: a change in the same clock
@@ -199,7 +249,7 @@ mod tests {
             .and_then(|mark| mark.set_modified(second_ago))
             .expect("backdate the mark");
         std::fs::write(path.join("sub/mine.txt"), "user's").expect("write");
-        let err = SuiteDir::create(out.path(), &path).expect_err("a user's file is there");
+        let err = SuiteDir::create(&OutRoot::open(out.path()), &path).expect_err("a user's file is there");
         assert!(err.to_string().contains("mine.txt"), "{err}");
         assert!(path.join("sub/mine.txt").is_file());
     }
@@ -209,7 +259,7 @@ mod tests {
         let out = tempfile::tempdir().expect("tempdir");
         let path = out.path().join("unit");
         std::fs::write(&path, "notes").expect("write");
-        let err = SuiteDir::create(out.path(), &path).expect_err("not a directory");
+        let err = SuiteDir::create(&OutRoot::open(out.path()), &path).expect_err("not a directory");
         assert!(err.to_string().contains("not a directory"), "{err}");
         assert_eq!(std::fs::read_to_string(&path).expect("read"), "notes");
     }
@@ -218,7 +268,7 @@ mod tests {
     fn a_suite_dir_swapped_for_a_link_is_refused() {
         let out = tempfile::tempdir().expect("tempdir");
         let path = out.path().join("unit");
-        let dir = SuiteDir::create(out.path(), &path).expect("created");
+        let dir = SuiteDir::create(&OutRoot::open(out.path()), &path).expect("created");
         dir.check().expect("the same directory");
         std::fs::rename(&path, out.path().join("moved")).expect("mv");
         std::os::unix::fs::symlink(out.path().join("moved"), &path).expect("ln");

@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::diagnostics::{summary as diagnostics_summary, CategorySpec, Diagnoser, DiagnosticsError};
 use crate::events::Event;
 use crate::evidence_map::{suite_outcome, suite_record};
+use crate::out_dir::OutRoot;
 use crate::plan::Plan;
 use crate::summary::RunSummary;
 
@@ -39,6 +40,8 @@ pub(crate) struct Session {
     /// is an error before any suite runs.
     diagnoser: Option<Diagnoser>,
     out_dir: PathBuf,
+    /// `out_dir` as the run started with it: one a tool swapped makes the run `incomplete`.
+    out_root: OutRoot,
     write_error: Option<EvidenceError>,
     /// When each running attempt started, by suite index and attempt.
     attempt_started: HashMap<(usize, u32), SystemTime>,
@@ -77,6 +80,7 @@ impl Session {
             writer,
             categories,
             diagnoser,
+            out_root: OutRoot::open(&out_dir),
             out_dir,
             write_error: None,
             attempt_started: HashMap::new(),
@@ -181,6 +185,9 @@ impl Session {
                 records: diagnoses,
                 summary: lines.clone(),
             });
+        }
+        if let Err(err) = self.out_root.check() {
+            self.send(EvidenceMessage::Lost(format!("the suites' output directory {err}")));
         }
         if let Some(err) = self.write_error.take() {
             return Err(err.into());

@@ -183,9 +183,10 @@ fn stale_junit_in_the_output_dir_is_never_read() {
     std::fs::create_dir_all(&stale_dir).expect("out dir");
     let stale = r#"<testsuites><testsuite name="old"><testcase classname="old" name="test_from_last_week" file="tests/broken/test_import.py"/></testsuite></testsuites>"#;
     std::fs::write(stale_dir.join("junit.xml"), stale).expect("stale junit");
-    // Left by an earlier run, as qaagent leaves its output: with its logs.
-    for log in ["stdout.log", "stderr.log"] {
-        std::fs::write(stale_dir.join(log), "").expect("log");
+    // Left by an earlier run, as qaagent leaves its output: with its logs,
+    // and marked as qaagent's after them (an unmarked directory is never cleared).
+    for file in ["stdout.log", "stderr.log", ".qaagent-output"] {
+        std::fs::write(stale_dir.join(file), "").expect("log");
     }
     let run = Qaagent::new(project.path())
         .args(["run-all", "--suite", "broken", "--out"])

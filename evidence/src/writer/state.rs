@@ -57,6 +57,8 @@ pub(super) struct WriterState {
     /// is written through one a tool swapped for a link.
     run_dir_id: Option<DirIdentity>,
     evidence_dir_id: Option<DirIdentity>,
+    /// The run's `artifacts/`: copies are not made through one a tool swapped.
+    artifacts_dir_id: Option<DirIdentity>,
     /// Held until the thread ends, after the final manifest is written.
     _lock: WriterLock,
 }
@@ -71,6 +73,7 @@ impl WriterState {
         WriterState {
             run_dir_id: identity(&run.dir),
             evidence_dir_id: identity(&run.dir.join("evidence")),
+            artifacts_dir_id: identity(&run.dir.join("artifacts")),
             git: run.git,
             ids: TestIds::new(run_date(&run.run_id)),
             dir: run.dir,
@@ -166,6 +169,12 @@ impl WriterState {
                 return true;
             }
             EvidenceMessage::Diagnostics { records, summary } => self.write_diagnostics(&records, summary),
+            EvidenceMessage::Lost(reason) => {
+                log::error!("evidence run {}: {reason}", self.manifest.run_id);
+                self.lost.get_or_insert(reason);
+                // Nothing to write until the run finishes.
+                return true;
+            }
             EvidenceMessage::Finish { status, wall } => {
                 self.finish(status, wall);
                 return false;
@@ -228,7 +237,20 @@ impl WriterState {
         }
         let finished_at = Utc::now().format(TIMESTAMP_FORMAT).to_string();
         let mut errors = Vec::new();
-        let artifacts = artifacts::collect(&self.dir, &result, &mut |err| errors.push(err));
+        let swapped = self
+            .artifacts_dir_id
+            .as_ref()
+            .map(DirIdentity::check)
+            .and_then(Result::err);
+        let artifacts = match swapped {
+            Some(err) => {
+                let dir = artifacts::suite_artifacts_dir(&self.dir, &result.name);
+                let why = format!("{}: {err}", self.dir.join("artifacts").display());
+                errors.push(EvidenceError::io("write", &dir)(std::io::Error::other(why)));
+                Vec::new()
+            }
+            None => artifacts::collect(&self.dir, &result, &mut |err| errors.push(err)),
+        };
         for err in errors {
             self.note(err);
         }
