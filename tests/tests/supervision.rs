@@ -493,6 +493,34 @@ fn an_orphan_that_cleared_its_environment_and_left_the_session_is_found_when_the
     assert_killed_and_reported(&run, &sleep);
 }
 
+/// The same orphan, which also wrote itself out of the attempt's cgroup
+/// into the root one (root may): found by adoption all the same. Before,
+/// with a cgroup, only the cgroup was asked, and it outlived the run
+/// unreported (hostile try 12).
+#[test]
+fn an_orphan_that_also_left_its_cgroup_is_found_when_the_tool_exits() {
+    let sleep = unique_sleep(3014);
+    // Where supervision uses cgroups, the root cgroup's procs file; else the
+    // orphan just stays where it is (the case above).
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let root_procs = (mountinfo.lines())
+        .filter(|line| {
+            line.split_once(" - ")
+                .is_some_and(|(_, rest)| rest.starts_with("cgroup2 "))
+        })
+        .filter_map(|line| line.split_whitespace().nth(4))
+        .map(|mount| format!("{mount}/cgroup.procs"))
+        .next()
+        .filter(|_| cgroups_expected())
+        .unwrap_or_else(|| "/dev/null".into());
+    let project = escaping_project(
+        &format!("(sh -c 'echo $$ > {root_procs}; exec env -i setsid {sleep}' &); sleep 0.5; echo '<testsuite name=\"s\" tests=\"1\"><testcase classname=\"c\" name=\"t\"/></testsuite>' > {{junit}}"),
+        60,
+    );
+    let run = Qaagent::new(project.path()).args(["run-all"]).run();
+    assert_killed_and_reported(&run, &sleep);
+}
+
 #[test]
 fn a_descendant_that_cleared_its_environment_and_left_the_session_dies_at_an_interrupt() {
     let sleep = unique_sleep(3013);

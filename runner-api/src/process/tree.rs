@@ -15,7 +15,7 @@
 //! - the child's cgroup, where one could be made ([`super::cgroup`]), which
 //!   holds every descendant whatever it did; those found only there are
 //!   [`Scan::escaped`] too. With a cgroup, orphans are claimed by it, not
-//!   by adoption.
+//!   by adoption, unless they left every attempt's cgroup.
 //!
 //! Which orphans are qaagent's own children: those it starts share its
 //! process group (a plain `Command`) or lead a group of their own in its
@@ -116,8 +116,12 @@ impl Tree {
             if stat.pgrp == self.pgid || (stat.start >= self.born && self.carries_token(stat.pid)) {
                 marked.insert(stat.pid);
             } else if self.cgroup.is_some() {
-                // The cgroup knows exactly; adoption would only guess.
-                if !in_cgroup.contains(&stat.pid) {
+                // The cgroup knows exactly; adoption would only guess, so it
+                // is left to orphans that wrote themselves out of every
+                // attempt's cgroup (root may): found nowhere else, they
+                // would outlive the run.
+                let left = || !self.in_an_attempt_cgroup(stat.pid) && !self.carries_other_token(stat.pid);
+                if !(in_cgroup.contains(&stat.pid) || (adopted && left())) {
                     continue;
                 }
             } else if !adopted || self.carries_other_token(stat.pid) {
@@ -144,6 +148,13 @@ impl Tree {
     /// group nor leading a group of its own in our session.
     fn is_orphan(&self, stat: &Stat) -> bool {
         stat.pgrp != self.own_pgrp && !(stat.pgrp == stat.pid && stat.sid == self.own_sid)
+    }
+
+    /// Whether `pid` is in the cgroup of one of this qaagent's supervised
+    /// children (`…/qaagent-<our pid>/<token>`, see [`super::cgroup`]).
+    fn in_an_attempt_cgroup(&self, pid: i32) -> bool {
+        let ours = format!("/qaagent-{}/", self.own_pid);
+        fs::read_to_string(format!("/proc/{pid}/cgroup")).is_ok_and(|groups| groups.contains(&ours))
     }
 
     fn environ_entries(&self, pid: i32) -> Option<Vec<u8>> {
