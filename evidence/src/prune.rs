@@ -1,8 +1,9 @@
 //! Removing a recorded run (`qaagent runs prune`) without harming a live one.
 //!
 //! A run is removed only while its `writer.lock` is ours (so no writer is in
-//! it), never while its manifest says `running` with no lock to prove the
-//! writer gone, and never in the first minute of a run that has no manifest
+//! it), or, when it has no usable one (none, or something a tool left in its
+//! place), on its manifest's word that it finished; never while its manifest
+//! says `running` with no lock to prove the writer gone, and never in the first minute of a run that has no manifest
 //! yet (it may be being created). The run directory is first renamed to a
 //! hidden name in the runs root, so a removal that fails half way never leaves
 //! a half run to be listed; nothing is followed out of the runs root: a
@@ -50,9 +51,7 @@ pub fn prune_run(run: &ListedRun, dry_run: bool) -> Result<Pruned, EvidenceError
             "a symbolic link or file, not a run directory: not followed",
         ));
     }
-    if run.status() == Some(RunStatus::Running) {
-        return Ok(Pruned::Kept("still being written"));
-    }
+    let running = run.status() == Some(RunStatus::Running);
     if matches!(run.manifest, Err(ManifestProblem::Missing)) {
         let age = metadata
             .modified()
@@ -63,7 +62,14 @@ pub fn prune_run(run: &ListedRun, dry_run: bool) -> Result<Pruned, EvidenceError
         }
     }
     let _claim = match claim(&run.dir)? {
+        Claim::Unknown if running => {
+            return Ok(Pruned::Kept(
+                "its writer.lock is not a regular file: whether it is still being written cannot be told; \
+                 remove it by hand once sure",
+            ))
+        }
         Claim::Held => return Ok(Pruned::Kept("still being written")),
+        _ if running => return Ok(Pruned::Kept("still being written")),
         claim => claim,
     };
     if dry_run {

@@ -7,6 +7,7 @@
 //! (`timeout -s KILL`: a hang fails the test instead of hanging it) and holds
 //! at most 1 GB of address space (an endless read once took all it could).
 
+use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
 
 use qaagent_tests::{project_with, qaagent_bin, Qaagent, RunOutput};
@@ -65,4 +66,83 @@ fn logs_a_crashing_tool_replaced_by_fifos_or_device_links_are_not_read() {
             run.describe()
         );
     }
+}
+
+/// A script that replaces its run's `writer.lock` by a FIFO (`{out}` is
+/// `<run>/artifacts/<suite>`).
+const FIFO_LOCK: &str = "RUN=$(dirname $(dirname {out})); rm -f $RUN/writer.lock; mkfifo $RUN/writer.lock";
+
+/// The only run directory in `runs`.
+fn only_run(runs: &Path) -> std::path::PathBuf {
+    let mut dirs: Vec<_> = std::fs::read_dir(runs)
+        .expect("runs")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    dirs.remove(0)
+}
+
+#[test]
+fn a_fifo_at_a_finished_runs_writer_lock_hangs_no_command_and_prune_removes_the_run() {
+    let project = project(&[("a", &format!("{FIFO_LOCK}; {PASSING}"))]);
+    let runs = tempfile::tempdir().expect("runs");
+    let run = bounded(project.path(), runs.path(), &["run-all", "--no-progress"]);
+    assert_eq!(run.code(), 0, "{}", run.describe());
+    let dir = only_run(runs.path());
+    assert!(std::fs::symlink_metadata(dir.join("writer.lock")).is_ok_and(|meta| meta.file_type().is_fifo()));
+    for args in [
+        &["runs", "list"][..],
+        &["runs", "show", "latest"],
+        &["runs", "prune", "--keep", "0", "--dry-run"],
+    ] {
+        let out = bounded(project.path(), runs.path(), args);
+        assert_eq!(out.code(), 0, "{args:?}: {}", out.describe());
+    }
+    // `runs prune` once hung on every try: the run finished, so it goes.
+    let prune = bounded(project.path(), runs.path(), &["runs", "prune", "--keep", "0"]);
+    assert_eq!(prune.code(), 0, "{}", prune.describe());
+    assert!(prune.stdout().contains("removed 1 of 1"), "{}", prune.describe());
+    assert!(!dir.exists(), "{}", prune.describe());
+}
+
+#[test]
+fn a_fifo_at_a_crashed_runs_writer_lock_is_said_and_the_run_kept_at_its_word() {
+    // The tool plants the FIFO, says so, then waits to be let go; qaagent
+    // is killed meanwhile, leaving its run `running` with no lock to test.
+    let hold = format!("{FIFO_LOCK}; {PASSING}; touch planted; while [ ! -e release ]; do sleep 0.1; done");
+    let project = project(&[("a", &hold)]);
+    let runs = tempfile::tempdir().expect("runs");
+    let mut child = Qaagent::with_runs_dir(project.path(), runs.path())
+        .args(["run-all", "--no-progress"])
+        .spawn_quiet();
+    while !project.path().join("planted").exists() {
+        assert!(child.try_wait().expect("poll").is_none(), "qaagent ended early");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+    std::fs::write(project.path().join("release"), "").expect("let the tool go");
+
+    // Each once hung for good (a plain open of the FIFO).
+    let list = bounded(project.path(), runs.path(), &["runs", "list"]);
+    assert_eq!(list.code(), 0, "{}", list.describe());
+    assert!(list.stdout().contains("running"), "{}", list.describe());
+    assert!(
+        list.stderr().contains("writer.lock: not a regular file"),
+        "the unknown writer is said: {}",
+        list.describe()
+    );
+    let show = bounded(project.path(), runs.path(), &["runs", "show", "latest"]);
+    assert!([0, 1].contains(&show.code()), "{}", show.describe());
+    let prune = bounded(project.path(), runs.path(), &["runs", "prune", "--keep", "0"]);
+    assert_eq!(prune.code(), 0, "{}", prune.describe());
+    assert!(prune.stdout().contains("cannot be told"), "{}", prune.describe());
+    assert!(only_run(runs.path()).is_dir(), "{}", prune.describe());
+    let rerun = bounded(
+        project.path(),
+        runs.path(),
+        &["run-all", "--no-progress", "--rerun-failed", "--allow-unfinished"],
+    );
+    assert!([0, 1, 4].contains(&rerun.code()), "{}", rerun.describe());
 }
