@@ -74,13 +74,20 @@ const FIFO_LOCK: &str = "RUN=$(dirname $(dirname {out})); rm -f $RUN/writer.lock
 
 /// The only run directory in `runs`.
 fn only_run(runs: &Path) -> std::path::PathBuf {
+    let mut dirs = runs_in(runs);
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    dirs.remove(0)
+}
+
+/// The run directories in `runs`, oldest first.
+fn runs_in(runs: &Path) -> Vec<std::path::PathBuf> {
     let mut dirs: Vec<_> = std::fs::read_dir(runs)
         .expect("runs")
         .flatten()
         .map(|e| e.path())
         .collect();
-    assert_eq!(dirs.len(), 1, "{dirs:?}");
-    dirs.remove(0)
+    dirs.sort();
+    dirs
 }
 
 #[test]
@@ -145,4 +152,50 @@ fn a_fifo_at_a_crashed_runs_writer_lock_is_said_and_the_run_kept_at_its_word() {
         &["run-all", "--no-progress", "--rerun-failed", "--allow-unfinished"],
     );
     assert!([0, 1, 4].contains(&rerun.code()), "{}", rerun.describe());
+}
+
+#[test]
+fn an_earlier_runs_records_of_one_endless_line_or_a_fifo_are_bad_records_not_an_abort() {
+    // A test passes, one fails: a run that finished.
+    let failing = r#"printf '%s' '<testsuite name="s" tests="2" failures="1"><testcase classname="c" name="p"/><testcase classname="c" name="f"><failure message="boom"/></testcase></testsuite>' > {junit}"#;
+    let project = project(&[("a", failing)]);
+    let runs = tempfile::tempdir().expect("runs");
+    let first = bounded(project.path(), runs.path(), &["run-all", "--no-progress"]);
+    assert_eq!(first.code(), 1, "{}", first.describe());
+    // Its records become 1.5 GB of NULs with no newline (a sparse file):
+    // every reader of history once held the whole line, and aborted (exit
+    // 134) when it could not.
+    let old = runs_in(runs.path()).remove(0);
+    let old_id = old.file_name().expect("id").to_string_lossy().into_owned();
+    let records = std::fs::File::create(old.join("evidence/tests.jsonl")).expect("truncate");
+    records.set_len(1536 << 20).expect("a hole");
+
+    let show = bounded(project.path(), runs.path(), &["runs", "show", &old_id]);
+    assert_eq!(show.code(), 1, "{}", show.describe());
+    assert!(show.stdout().contains("1 bad line"), "{}", show.describe());
+    let flaky = bounded(project.path(), runs.path(), &["runs", "flaky"]);
+    assert_eq!(flaky.code(), 0, "{}", flaky.describe());
+    let next = bounded(project.path(), runs.path(), &["run-all", "--no-progress"]);
+    assert_eq!(next.code(), 1, "{}", next.describe());
+    let newest = runs_in(runs.path()).pop().expect("a new run");
+    assert!(newest.join("report.html").is_file(), "{}", next.describe());
+
+    // The newest run's records a FIFO: `runs durations` once failed as a
+    // whole (exit 2) for it; like `runs flaky`, it leaves both runs'
+    // unreadable records out, saying so.
+    let fifo = newest.join("evidence/tests.jsonl");
+    std::fs::remove_file(&fifo).expect("rm");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let out = project.path().join("durations.json");
+    let out_arg = out.to_string_lossy();
+    let durations = bounded(project.path(), runs.path(), &["runs", "durations", "-o", &out_arg]);
+    assert_eq!(durations.code(), 0, "{}", durations.describe());
+    assert!(out.is_file(), "{}", durations.describe());
+    let stderr = durations.stderr();
+    assert!(stderr.contains("not a regular file"), "{}", durations.describe());
+    assert!(stderr.contains("MiB long"), "{}", durations.describe());
 }
