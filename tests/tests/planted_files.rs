@@ -36,13 +36,17 @@ const PASSING: &str =
 /// `qaagent ARGS` in `project` with runs in `runs`, killed after a minute,
 /// within 1 GB of address space.
 fn bounded(project: &Path, runs: &Path, args: &[&str]) -> RunOutput {
+    bounded_qaagent(project, runs).args(args).run()
+}
+
+/// qaagent in `project` with runs in `runs`, to be given its arguments, as
+/// [`bounded`] runs it.
+fn bounded_qaagent(project: &Path, runs: &Path) -> Qaagent {
     let limits = "ulimit -v 1000000; exec timeout -s KILL 60 \"$0\" \"$@\"";
     Qaagent::with_bin(Path::new("sh"), project)
         .env("QAAGENT_RUNS_DIR", runs)
         .args(["-c", limits])
         .args([qaagent_bin()])
-        .args(args)
-        .run()
 }
 
 #[test]
@@ -198,4 +202,50 @@ fn an_earlier_runs_records_of_one_endless_line_or_a_fifo_are_bad_records_not_an_
     let stderr = durations.stderr();
     assert!(stderr.contains("not a regular file"), "{}", durations.describe());
     assert!(stderr.contains("MiB long"), "{}", durations.describe());
+}
+
+#[test]
+fn a_junit_path_on_proc_is_refused_unread_and_nothing_of_it_is_kept() {
+    // `/proc` files look like empty regular files, so like a report a
+    // killed tool had just opened: qaagent's environment, secrets and all,
+    // was once copied into the artifacts (and `/proc/kmsg` drained).
+    for (junit, setup) in [
+        ("/proc/self/environ", ""),
+        ("reports", "mkdir reports; ln -s /proc/self/environ reports/env.xml"),
+    ] {
+        let config = format!(
+            "[project]\nname = \"planted\"\n[tests.a]\nrunner = \"command\"\npath = \".\"\njunit = \"{junit}\"\n\
+             command = [\"sh\", \"-c\", \"echo ran\"]\n"
+        );
+        let project = project_with("planted", &[(".qaagent.toml", &config)]);
+        if !setup.is_empty() {
+            let made = std::process::Command::new("sh")
+                .args(["-c", setup])
+                .current_dir(project.path())
+                .status()
+                .expect("sh");
+            assert!(made.success());
+        }
+        let runs = tempfile::tempdir().expect("runs");
+        let run = bounded_qaagent(project.path(), runs.path())
+            .env("API_TOKEN", "supersecret-123")
+            .args(["run-all", "--no-progress"])
+            .run();
+        assert_eq!(run.code(), 1, "{junit}: {}", run.describe());
+        assert!(run.stdout().contains("ERROR a"), "{junit}: {}", run.describe());
+        assert!(
+            run.stdout().contains("it is on proc, the kernel's own file system"),
+            "{junit}: {}",
+            run.describe()
+        );
+        let kept = qaagent_tests::tree_listing(runs.path());
+        for name in &kept {
+            let path = runs.path().join(name);
+            let text = std::fs::read(&path).unwrap_or_default();
+            assert!(
+                !String::from_utf8_lossy(&text).contains("supersecret-123"),
+                "{junit}: {name} holds qaagent's environment"
+            );
+        }
+    }
 }
