@@ -215,7 +215,15 @@ impl Records {
         loop {
             self.text.clear();
             self.line += 1;
-            match read_line_within(reader, &mut self.text, MAX_RECORD_BYTES) {
+            let read = read_line_within(reader, &mut self.text, MAX_RECORD_BYTES).and_then(|read| match read {
+                // A file that is not text is unreadable, not one bad line.
+                Some(true) if std::str::from_utf8(&self.text).is_err() => Err(std::io::Error::new(
+                    ErrorKind::InvalidData,
+                    "stream did not contain valid UTF-8",
+                )),
+                read => Ok(read),
+            });
+            match read {
                 Ok(None) => return None,
                 Ok(Some(whole)) if whole && self.text.trim_ascii().is_empty() => continue,
                 Ok(Some(whole)) => {
