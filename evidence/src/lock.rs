@@ -10,8 +10,9 @@
 //! tools qaagent starts (which may outlive it) never hold it.
 //!
 //! A reader that can take the lock knows no writer is left. Runs written
-//! before the lock existed, and file systems without `flock`, give no answer:
-//! such a run is taken at its word.
+//! before the lock existed, file systems without `flock`, and a lock file a
+//! tool under test replaced (by a FIFO, which is never waited on) give no
+//! answer: such a run is taken at its word.
 
 use std::fs::{File, OpenOptions};
 use std::io::ErrorKind;
@@ -84,8 +85,9 @@ pub(crate) enum Claim {
     /// The run has no lock file (written before the lock existed, or on a
     /// file system without `flock`): its manifest's word is all there is.
     NoLockFile,
-    /// Its lock file is not a regular file (a tool replaced it): whether a
-    /// writer is in the run cannot be told, and its manifest's word is all there is.
+    /// Its lock file cannot be used (a tool replaced it by something other
+    /// than a file, or it cannot be opened): whether a writer is in the run
+    /// cannot be told, and its manifest's word is all there is.
     Unknown,
     /// A live writer holds the lock: the run is being written.
     Held,

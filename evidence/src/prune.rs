@@ -3,12 +3,13 @@
 //! A run is removed only while its `writer.lock` is ours (so no writer is in
 //! it), or, when it has no usable one (none, or something a tool left in its
 //! place), on its manifest's word that it finished; never while its manifest
-//! says `running` with no lock to prove the writer gone, and never in the first minute of a run that has no manifest
-//! yet (it may be being created). The run directory is first renamed to a
-//! hidden name in the runs root, so a removal that fails half way never leaves
-//! a half run to be listed; nothing is followed out of the runs root: a
-//! symbolic link named like a run is left alone, and removing a directory
-//! removes the links in it, never what they point to.
+//! says `running` with no lock to prove the writer gone, and never in the
+//! first minute of a run that has no manifest yet (it may be being created).
+//! The run directory is first renamed to a hidden name in the runs root, so a
+//! removal that fails half way never leaves a half run to be listed; nothing
+//! is followed out of the runs root: a symbolic link named like a run is left
+//! alone, and removing a directory removes the links in it, never what they
+//! point to.
 
 use std::fs;
 use std::time::{Duration, SystemTime};
@@ -64,8 +65,8 @@ pub fn prune_run(run: &ListedRun, dry_run: bool) -> Result<Pruned, EvidenceError
     let _claim = match claim(&run.dir)? {
         Claim::Unknown if running => {
             return Ok(Pruned::Kept(
-                "its writer.lock is not a regular file: whether it is still being written cannot be told; \
-                 remove it by hand once sure",
+                "its writer.lock cannot be used (see the warning above): whether it is still being written \
+                 cannot be told; remove it by hand once sure",
             ))
         }
         Claim::Held => return Ok(Pruned::Kept("still being written")),
