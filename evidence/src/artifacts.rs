@@ -12,6 +12,7 @@ use std::io::ErrorKind;
 use std::path::{Component, Path, PathBuf};
 
 use crate::error::EvidenceError;
+use crate::regular::open_regular_file;
 use crate::suite::SuiteRecord;
 
 /// The directory holding a suite's artifacts inside a run directory.
@@ -147,10 +148,21 @@ fn copy_any(source: &Path, dest: &Path) -> Result<(), EvidenceError> {
         let target = fs::read_link(source).map_err(EvidenceError::io("read link", source))?;
         let _ = fs::remove_file(dest);
         std::os::unix::fs::symlink(target, dest).map_err(EvidenceError::io("create link", dest))
-    } else {
-        fs::copy(source, dest)
+    } else if file_type.is_file() {
+        // Opened without waiting: a FIFO swapped in since would block the copy.
+        let mut from = open_regular_file(source).map_err(EvidenceError::io("read", source))?;
+        let mut to = fs::File::create(dest).map_err(EvidenceError::io("copy artifact to", dest))?;
+        std::io::copy(&mut from, &mut to)
             .map(drop)
             .map_err(EvidenceError::io("copy artifact to", dest))
+    } else {
+        // A FIFO a test left in its output would block the copy, and the
+        // run, for good; a device would never end.
+        log::warn!(
+            "{} is not a regular file, directory or link; left out of the artifacts",
+            source.display()
+        );
+        Ok(())
     }
 }
 
@@ -243,6 +255,25 @@ mod tests {
         assert_eq!(refs, ["artifacts/unit/d"]);
         let link = run_dir.join("artifacts/unit/d/loop");
         assert!(fs::symlink_metadata(&link).expect("exists").file_type().is_symlink());
+    }
+
+    #[test]
+    fn fifos_and_sockets_are_left_out_never_opened() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let out = tmp.path().join("out");
+        fs::create_dir_all(out.join("d")).expect("mkdir");
+        fs::write(out.join("d/trace.txt"), "kept").expect("write");
+        let _socket = std::os::unix::net::UnixListener::bind(out.join("d/sock")).expect("socket");
+        let fifo = std::process::Command::new("mkfifo").arg(out.join("d/pipe")).status();
+        assert!(fifo.expect("mkfifo").success());
+        let run_dir = tmp.path().join("run");
+        let mut result = SuiteRecord::of("e2e", "playwright", Vec::new());
+        result.output_dir = Some(out.clone());
+        result.artifacts = vec![out.join("d")];
+        assert_eq!(collect_ok(&run_dir, &result), ["artifacts/e2e/d"]);
+        let copied = run_dir.join("artifacts/e2e/d");
+        assert_eq!(fs::read_to_string(copied.join("trace.txt")).expect("copied"), "kept");
+        assert!(!copied.join("sock").exists() && !copied.join("pipe").exists());
     }
 
     #[test]

@@ -10,8 +10,9 @@
 //! tools qaagent starts (which may outlive it) never hold it.
 //!
 //! A reader that can take the lock knows no writer is left. Runs written
-//! before the lock existed, and file systems without `flock`, give no answer:
-//! such a run is taken at its word.
+//! before the lock existed, file systems without `flock`, and a lock file a
+//! tool under test replaced (by a FIFO, which is never waited on) give no
+//! answer: such a run is taken at its word.
 
 use std::fs::{File, OpenOptions};
 use std::io::ErrorKind;
@@ -19,6 +20,7 @@ use std::os::fd::AsRawFd;
 use std::path::Path;
 
 use crate::error::EvidenceError;
+use crate::regular::open_own_file;
 
 /// The lock file's name inside a run directory.
 pub const LOCK_FILE: &str = "writer.lock";
@@ -58,15 +60,9 @@ impl WriterLock {
 /// Whether the process that wrote the run in `dir` is gone: true only when
 /// its lock file exists and nobody holds it.
 pub(crate) fn writer_gone(dir: &Path) -> bool {
-    let path = dir.join(LOCK_FILE);
-    let file = match File::open(&path) {
-        Ok(file) => file,
-        Err(err) => {
-            if err.kind() != ErrorKind::NotFound {
-                log::debug!("cannot open {}: {err}", path.display());
-            }
-            return false;
-        }
+    let file = match open_lock(dir) {
+        Lock::File(file) => file,
+        Lock::Missing | Lock::Unknown => return false,
     };
     // Shared and non-blocking: taken and dropped at once (with `file`), so
     // two readers never get in each other's way, and a writer never waits.
@@ -74,7 +70,7 @@ pub(crate) fn writer_gone(dir: &Path) -> bool {
         Ok(()) => true,
         Err(err) => {
             if err.kind() != ErrorKind::WouldBlock {
-                log::debug!("cannot test the lock {}: {err}", path.display());
+                log::debug!("cannot test the lock in {}: {err}", dir.display());
             }
             false
         }
@@ -89,6 +85,10 @@ pub(crate) enum Claim {
     /// The run has no lock file (written before the lock existed, or on a
     /// file system without `flock`): its manifest's word is all there is.
     NoLockFile,
+    /// Its lock file cannot be used (a tool replaced it by something other
+    /// than a file, or it cannot be opened): whether a writer is in the run
+    /// cannot be told, and its manifest's word is all there is.
+    Unknown,
     /// A live writer holds the lock: the run is being written.
     Held,
 }
@@ -96,16 +96,45 @@ pub(crate) enum Claim {
 /// Takes the lock of the run in `dir` exclusively, without waiting, so that
 /// the run can be removed with no writer in it.
 pub(crate) fn claim(dir: &Path) -> Result<Claim, EvidenceError> {
-    let path = dir.join(LOCK_FILE);
-    let file = match File::open(&path) {
-        Ok(file) => file,
-        Err(err) if err.kind() == ErrorKind::NotFound => return Ok(Claim::NoLockFile),
-        Err(err) => return Err(EvidenceError::io("open", path)(err)),
+    let file = match open_lock(dir) {
+        Lock::File(file) => file,
+        Lock::Missing => return Ok(Claim::NoLockFile),
+        Lock::Unknown => return Ok(Claim::Unknown),
     };
     match try_lock_exclusive(&file) {
         Ok(true) => Ok(Claim::Taken(file)),
         Ok(false) => Ok(Claim::Held),
-        Err(err) => Err(EvidenceError::io("lock", path)(err)),
+        Err(err) => Err(EvidenceError::io("lock", dir.join(LOCK_FILE))(err)),
+    }
+}
+
+/// A run's lock file, opened for testing its lock.
+enum Lock {
+    /// The lock file.
+    File(File),
+    /// There is none.
+    Missing,
+    /// It cannot be opened, or is not a regular file (said in a warning).
+    Unknown,
+}
+
+/// Opens `<dir>/writer.lock` without waiting: a tool under test can replace
+/// it, and a FIFO there once hung `runs list`, `runs show` and `runs prune`
+/// for good in a plain `open` (which waits for a FIFO's writer). Only the
+/// regular file itself is used ([`open_own_file`]).
+fn open_lock(dir: &Path) -> Lock {
+    let path = dir.join(LOCK_FILE);
+    match open_own_file(&path) {
+        Ok(file) => Lock::File(file),
+        Err(err) if err.kind() == ErrorKind::NotFound => Lock::Missing,
+        Err(err) => {
+            log::warn!(
+                "cannot open {}: {err}: whether the run's writer is still at work cannot be told; \
+                 its manifest is taken at its word",
+                path.display()
+            );
+            Lock::Unknown
+        }
     }
 }
 

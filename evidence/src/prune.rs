@@ -1,15 +1,17 @@
 //! Removing a recorded run (`qaagent runs prune`) without harming a live one.
 //!
 //! A run is removed only while its `writer.lock` is ours (so no writer is in
-//! it), never while its manifest says `running` with no lock to prove the
-//! writer gone, and never in the first minute of a run that has no manifest
-//! yet (it may be being created). The run directory is first renamed to a
-//! hidden name in the runs root, so a removal that fails half way never leaves
-//! a half run to be listed; nothing is followed out of the runs root: a
-//! symbolic link named like a run is left alone, and removing a directory
-//! removes the links in it, never what they point to. Nor does it cross into
-//! a file system mounted in the run (a test's leftover bind mount): such a
-//! run is kept, naming the mount ([`crate::mount_below`]).
+//! it), or, when it has no usable one (none, or something a tool left in its
+//! place), on its manifest's word that it finished; never while its manifest
+//! says `running` with no lock to prove the writer gone, and never in the
+//! first minute of a run that has no manifest yet (it may be being created).
+//! The run directory is first renamed to a hidden name in the runs root, so a
+//! removal that fails half way never leaves a half run to be listed; nothing
+//! is followed out of the runs root: a symbolic link named like a run is left
+//! alone, and removing a directory removes the links in it, never what they
+//! point to. Nor does it cross into a file system mounted in the run (a
+//! test's leftover bind mount): such a run is kept, naming the mount
+//! ([`crate::mount_below`]).
 
 use std::fs;
 use std::time::{Duration, SystemTime};
@@ -53,9 +55,7 @@ pub fn prune_run(run: &ListedRun, dry_run: bool) -> Result<Pruned, EvidenceError
             "a symbolic link or file, not a run directory: not followed".to_string(),
         ));
     }
-    if run.status() == Some(RunStatus::Running) {
-        return Ok(Pruned::Kept("still being written".to_string()));
-    }
+    let running = run.status() == Some(RunStatus::Running);
     if matches!(run.manifest, Err(ManifestProblem::Missing)) {
         let age = metadata
             .modified()
@@ -66,7 +66,15 @@ pub fn prune_run(run: &ListedRun, dry_run: bool) -> Result<Pruned, EvidenceError
         }
     }
     let _claim = match claim(&run.dir)? {
+        Claim::Unknown if running => {
+            return Ok(Pruned::Kept(
+                "its writer.lock cannot be used (see the warning above): whether it is still being written \
+                 cannot be told; remove it by hand once sure"
+                    .to_string(),
+            ))
+        }
         Claim::Held => return Ok(Pruned::Kept("still being written".to_string())),
+        _ if running => return Ok(Pruned::Kept("still being written".to_string())),
         claim => claim,
     };
     if let Some(mount) = mount_below(&run.dir).map_err(EvidenceError::io("inspect", &run.dir))? {

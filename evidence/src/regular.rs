@@ -12,10 +12,21 @@ use std::path::Path;
 /// symlinks). Opening does not block on a FIFO (`O_NONBLOCK`, which regular
 /// files ignore); anything else is an `InvalidInput` error saying what it is.
 pub fn open_regular_file(path: &Path) -> io::Result<File> {
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)?;
+    open_checked(path, libc::O_NONBLOCK)
+}
+
+/// [`open_regular_file`] for a file only qaagent makes (`writer.lock`): a
+/// link there was planted, and is refused rather than followed.
+pub(crate) fn open_own_file(path: &Path) -> io::Result<File> {
+    open_checked(path, libc::O_NONBLOCK | libc::O_NOFOLLOW).map_err(|err| match err.raw_os_error() {
+        // What `O_NOFOLLOW` says of a link, in words.
+        Some(libc::ELOOP) => io::Error::new(io::ErrorKind::InvalidInput, "a link, not followed"),
+        _ => err,
+    })
+}
+
+fn open_checked(path: &Path, flags: libc::c_int) -> io::Result<File> {
+    let file = OpenOptions::new().read(true).custom_flags(flags).open(path)?;
     let kind = file.metadata()?.file_type();
     if kind.is_file() {
         Ok(file)

@@ -166,7 +166,7 @@ impl LoadedRun {
     pub fn records(&self) -> Result<Records, EvidenceError> {
         let path = self.dir.join(TESTS_FILE);
         let reader = match open_regular_file(&path) {
-            Ok(file) => Some(BufReader::new(file)),
+            Ok(file) => Some(BufReader::with_capacity(64 * 1024, file)),
             Err(err) if err.kind() == ErrorKind::NotFound => None,
             Err(err) => return Err(EvidenceError::io("open", path)(err)),
         };
@@ -174,7 +174,8 @@ impl LoadedRun {
             reader,
             path,
             line: 0,
-            text: String::new(),
+            text: Vec::new(),
+            too_long: false,
         })
     }
 
@@ -190,13 +191,25 @@ impl LoadedRun {
     }
 }
 
+/// The longest `tests.jsonl` line read as a record; a longer one is a bad
+/// record, read past without being held. A record's texts come from a
+/// tool's report, each clipped to its first and last 64 KiB by the JUnit
+/// reader, so even JSON-escaped (at most 6 bytes a byte) one text is under
+/// 1 MiB: 64 MiB leaves room for a record with dozens of them (subtests'
+/// failures), while a corrupt file of one endless line (a NUL-filled,
+/// sparse one) once had every reader of history allocate all of it, and
+/// abort when it could not.
+const MAX_RECORD_BYTES: usize = 64 << 20;
+
 /// The test records of a run, read one line at a time.
 #[derive(Debug)]
 pub struct Records {
     reader: Option<BufReader<File>>,
     path: PathBuf,
     line: usize,
-    text: String,
+    text: Vec<u8>,
+    /// The line read last was over [`MAX_RECORD_BYTES`] (and `text` is empty).
+    too_long: bool,
 }
 
 impl Records {
@@ -206,10 +219,21 @@ impl Records {
         loop {
             self.text.clear();
             self.line += 1;
-            match reader.read_line(&mut self.text) {
-                Ok(0) => return None,
-                Ok(_) if self.text.trim().is_empty() => continue,
-                Ok(_) => return Some(Ok(())),
+            let read = read_line_within(reader, &mut self.text, MAX_RECORD_BYTES).and_then(|read| match read {
+                // A file that is not text is unreadable, not one bad line.
+                Some(true) if std::str::from_utf8(&self.text).is_err() => Err(std::io::Error::new(
+                    ErrorKind::InvalidData,
+                    "stream did not contain valid UTF-8",
+                )),
+                read => Ok(read),
+            });
+            match read {
+                Ok(None) => return None,
+                Ok(Some(whole)) if whole && self.text.trim_ascii().is_empty() => continue,
+                Ok(Some(whole)) => {
+                    self.too_long = !whole;
+                    return Some(Ok(()));
+                }
                 Err(err) => {
                     // An unreadable file yields one error and ends.
                     self.reader = None;
@@ -221,7 +245,15 @@ impl Records {
 
     /// The line read last, parsed.
     fn parse<'a, T: serde::Deserialize<'a>>(&'a self) -> Result<T, EvidenceError> {
-        serde_json::from_str(&self.text).map_err(|source| EvidenceError::BadRecord {
+        let parsed = if self.too_long {
+            Err(serde::de::Error::custom(format_args!(
+                "the line is over {} MiB long: not read as a record",
+                MAX_RECORD_BYTES >> 20
+            )))
+        } else {
+            serde_json::from_slice(&self.text)
+        };
+        parsed.map_err(|source| EvidenceError::BadRecord {
             path: self.path.clone(),
             line: self.line,
             source,
@@ -255,6 +287,39 @@ impl Iterator for Records {
         match self.advance()? {
             Ok(()) => Some(self.parse()),
             Err(err) => Some(Err(err)),
+        }
+    }
+}
+
+/// Reads one line (its newline included) from `reader` into `line`: `None`
+/// at the end, else whether it was at most `max` bytes long. A longer line
+/// is read to its end but not kept (`line` is left empty).
+fn read_line_within(reader: &mut impl BufRead, line: &mut Vec<u8>, max: usize) -> std::io::Result<Option<bool>> {
+    let (mut read, mut whole) = (false, true);
+    loop {
+        let buf = match reader.fill_buf() {
+            Ok(buf) => buf,
+            Err(err) if err.kind() == ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        };
+        if buf.is_empty() {
+            return Ok(read.then_some(whole));
+        }
+        read = true;
+        let (piece, ended) = match memchr::memchr(b'\n', buf) {
+            Some(at) => (&buf[..=at], true),
+            None => (buf, false),
+        };
+        let taken = piece.len();
+        if whole && line.len() + taken <= max {
+            line.extend_from_slice(piece);
+        } else if whole {
+            whole = false;
+            *line = Vec::new();
+        }
+        reader.consume(taken);
+        if ended {
+            return Ok(Some(whole));
         }
     }
 }
@@ -361,6 +426,25 @@ fn read_manifest(dir: &Path) -> Result<Manifest, ManifestProblem> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_over_the_bound_is_read_past_without_being_kept() {
+        let text = format!("{}\nshort\n{}", "x".repeat(100), "y".repeat(20));
+        // A buffer smaller than the lines: each is read in pieces.
+        let mut reader = std::io::BufReader::with_capacity(8, text.as_bytes());
+        let mut line = Vec::new();
+        let mut next = |line: &mut Vec<u8>| {
+            line.clear();
+            read_line_within(&mut reader, line, 32).expect("read")
+        };
+        assert_eq!(next(&mut line), Some(false));
+        assert!(line.is_empty());
+        assert_eq!(next(&mut line), Some(true));
+        assert_eq!(line, b"short\n");
+        assert_eq!(next(&mut line), Some(true), "the last line, without its newline");
+        assert_eq!(line.len(), 20);
+        assert_eq!(next(&mut line), None);
+    }
 
     #[test]
     fn a_run_dated_after_now_is_not_latest_within_the_clock_skew_it_is() {

@@ -99,6 +99,32 @@ fn remove_non_dir(path: &Path) -> io::Result<()> {
     std::fs::remove_file(path)
 }
 
+/// Opens for reading a file qaagent wrote below an output directory (a
+/// suite's `stdout.log`), which the tool may have replaced since: a FIFO there
+/// once blocked the open, and with it the suite, past Ctrl-C and SIGTERM; a
+/// link to `/dev/zero` never ends. So the link itself is refused
+/// (`O_NOFOLLOW`), the open does not wait for a FIFO's writer (`O_NONBLOCK`,
+/// which regular files ignore), and anything but a regular file is an
+/// `InvalidInput` error saying what it is.
+pub fn open_written(path: &Path) -> io::Result<File> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|err| match err.raw_os_error() {
+            // What `O_NOFOLLOW` says of a link, in words.
+            Some(libc::ELOOP) => io::Error::new(io::ErrorKind::InvalidInput, "it is a link, not followed"),
+            _ => err,
+        })?;
+    match crate::junit::not_regular(file.metadata()?.file_type()) {
+        None => Ok(file),
+        Some(what) => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("it is {what}, not a regular file"),
+        )),
+    }
+}
+
 /// Opens the file at `path` for appending, creating it if missing; fails if
 /// `path` is a link.
 pub fn open_append(path: &Path) -> io::Result<File> {

@@ -597,16 +597,24 @@ fn create_log(path: &Path) -> Result<File, ProcessError> {
 }
 
 /// The last `lines` lines of a log file, for error reports; `None` when the
-/// file is missing or empty. Reads only the file's end.
+/// file is missing, empty or not a regular file (a tool can leave a FIFO or
+/// a link to a device in its place: see [`crate::outdir::open_written`]).
+/// Reads only the file's last 64 KiB.
 pub fn log_tail(path: &Path, lines: usize) -> Option<String> {
     use std::io::{Read, Seek, SeekFrom};
     const WINDOW: u64 = 64 * 1024;
-    let mut file = File::open(path).ok()?;
+    let mut file = crate::outdir::open_written(path)
+        .inspect_err(|err| {
+            if err.kind() != std::io::ErrorKind::NotFound {
+                log::warn!("cannot read the end of {}: {err}", path.display());
+            }
+        })
+        .ok()?;
     let len = file.metadata().ok()?.len();
-    let start = len.saturating_sub(WINDOW);
-    file.seek(SeekFrom::Start(start)).ok()?;
+    file.seek(SeekFrom::Start(len.saturating_sub(WINDOW))).ok()?;
     let mut buf = Vec::new();
-    file.read_to_end(&mut buf).ok()?;
+    // Bounded too: the tool's children may still be appending to it.
+    file.take(WINDOW).read_to_end(&mut buf).ok()?;
     let text = String::from_utf8_lossy(&buf);
     let trimmed = text.trim_end();
     if trimmed.is_empty() {

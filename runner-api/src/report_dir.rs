@@ -56,6 +56,12 @@ pub fn report_files(ctx: &SuiteContext, report: &Path) -> Result<Vec<PathBuf>, J
              links followed: point `junit` at where the tool writes its reports",
         ),
     };
+    if let Some(refused) = junit::on_kernel_file_system(report) {
+        return Err(JunitError::Io {
+            path: report.to_path_buf(),
+            source: refused,
+        });
+    }
     if report.is_dir() {
         let root = output_root(ctx).and_then(|root| std::fs::canonicalize(root).ok());
         if is_qaagent_output(report, root.as_deref()) || in_qaagent_output(report, own) {

@@ -17,7 +17,6 @@
 //! by the runner with serde, and a line that does not parse is skipped.
 
 use std::io::{Read, Seek, SeekFrom};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -276,16 +275,9 @@ impl Tail {
         // The tool's tests can replace the file: a FIFO there would block
         // this thread (and the attempt with it) on open, a link to /dev/zero
         // would never end. Only the regular file itself is read.
-        let opened = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
-            .open(&self.path);
-        let Ok(mut file) = opened else {
+        let Ok(mut file) = crate::outdir::open_written(&self.path) else {
             return;
         };
-        if !file.metadata().is_ok_and(|meta| meta.is_file()) {
-            return;
-        }
         if file.seek(SeekFrom::Start(self.offset)).is_err() {
             return;
         }

@@ -244,7 +244,9 @@ impl Runner for CommandRunner {
         if process.exit != runner_api::process::ExitKind::Code(0) {
             return Err(ctx.tool_failed("the `list` command", process.exit));
         }
-        let listed = std::fs::read_to_string(ctx.stdout_log()).map_err(|source| RunnerError::Io {
+        // Through `open_written`: the command may leave a FIFO there.
+        let listed = runner_api::outdir::open_written(&ctx.stdout_log()).and_then(std::io::read_to_string);
+        let listed = listed.map_err(|source| RunnerError::Io {
             what: "cannot read the `list` command's output",
             path: ctx.stdout_log(),
             source,

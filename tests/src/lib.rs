@@ -221,6 +221,15 @@ impl Qaagent {
         self.runs_dir.path()
     }
 
+    /// Starts qaagent, its output discarded, for a test that stops it itself.
+    pub fn spawn_quiet(mut self) -> std::process::Child {
+        self.cmd
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start qaagent")
+    }
+
     /// Runs qaagent to completion.
     pub fn run(mut self) -> RunOutput {
         let output = self.cmd.output().expect("run qaagent");

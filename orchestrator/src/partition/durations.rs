@@ -160,8 +160,11 @@ impl Durations {
 
     /// The median durations of `runs`' tests (by suite and selector) and
     /// suites: what `qaagent runs durations` writes. Tests without a
-    /// selector, skipped tests and suites that did not finish are left out.
-    pub fn from_runs(runs: &[evidence::LoadedRun]) -> Result<Durations, DurationsError> {
+    /// selector, skipped tests and suites that did not finish are left out;
+    /// so, with a warning, are records that do not read, and a run's records
+    /// after one that cannot be read at all: one damaged earlier run once
+    /// failed every CI job's `runs durations`, as `runs flaky` never did.
+    pub fn from_runs(runs: &[evidence::LoadedRun]) -> Durations {
         let mut tests: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
         let mut suites: BTreeMap<String, Vec<f64>> = BTreeMap::new();
         for run in runs {
@@ -170,8 +173,21 @@ impl Durations {
                     suites.entry(entry.name.clone()).or_default().push(entry.duration);
                 }
             }
-            for record in run.records()? {
-                let record = record?;
+            let records = run.records().inspect_err(|err| {
+                log::warn!("run {}: {err}: its tests' durations are left out", run.run_id);
+            });
+            for record in records.into_iter().flatten() {
+                let record = match record {
+                    Ok(record) => record,
+                    Err(err @ evidence::EvidenceError::BadRecord { .. }) => {
+                        log::warn!("run {}: {err}: left out", run.run_id);
+                        continue;
+                    }
+                    Err(err) => {
+                        log::warn!("run {}: {err}: its records after that are left out", run.run_id);
+                        break;
+                    }
+                };
                 let (Some(suite), Some(seconds)) = (record.suite_name.as_ref(), record.duration) else {
                     continue;
                 };
@@ -200,10 +216,10 @@ impl Durations {
             }
         }
         let bytes = serde_json::to_vec(&file).unwrap_or_default();
-        Ok(Durations {
+        Durations {
             hash: format!("{:016x}", stable_hash(&bytes)),
             file,
-        })
+        }
     }
 
     /// The file's JSON, pretty-printed (diffs well when committed).

@@ -307,7 +307,7 @@ fn stored_durations(runs_dir: Option<PathBuf>, project_dir: &Path) -> Option<Dur
         let runs = (ids.iter())
             .map(|id| evidence::load_run(&root, id))
             .collect::<Result<Vec<_>, _>>()?;
-        Durations::from_runs(&runs).map(Some)
+        Ok(Some(Durations::from_runs(&runs)))
     })();
     loaded.unwrap_or_else(|err| {
         log::warn!("split: cannot read the durations of earlier runs ({err}); shares are balanced by count");

@@ -379,7 +379,12 @@ pub fn looks_like_report(path: &Path) -> bool {
 /// SIGKILL (`O_NONBLOCK` opens it at once; regular files ignore the flag),
 /// a device like `/dev/zero` would never end, and `/dev/stdout` is
 /// qaagent's own output.
+/// A file on one of the kernel's own file systems ([`kernel_file_system`])
+/// is refused before it is opened.
 pub(crate) fn open_regular(path: &Path) -> std::io::Result<File> {
+    if let Some(refused) = on_kernel_file_system(path) {
+        return Err(refused);
+    }
     let file = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
@@ -391,6 +396,55 @@ pub(crate) fn open_regular(path: &Path) -> std::io::Result<File> {
             std::io::ErrorKind::InvalidInput,
             format!("it is {what}, not a regular file: a report is read only from a regular file"),
         )),
+    }
+}
+
+/// The error for a `path` on one of the kernel's own file systems, if it is.
+pub(crate) fn on_kernel_file_system(path: &Path) -> Option<std::io::Error> {
+    let name = kernel_file_system(path)?;
+    Some(std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        format!("it is on {name}, the kernel's own file system, not a report: qaagent neither reads nor moves it"),
+    ))
+}
+
+/// The name of the kernel's own file system `path` (links followed) lies
+/// on — proc, sysfs, debugfs and their kin — if it does. Their files are
+/// views of the kernel that look like empty regular files (so like a report
+/// a killed tool had just opened): `junit = "/proc/self/environ"` once
+/// copied qaagent's environment, secrets and all, into the artifacts, and
+/// `/proc/kmsg` had its kernel messages drained. devtmpfs has tmpfs's magic
+/// number, so it cannot be told apart here: its devices are refused as
+/// not regular files.
+pub(crate) fn kernel_file_system(path: &Path) -> Option<&'static str> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let name = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+        // SAFETY: a zeroed statfs is a valid value for statfs to fill in.
+        let mut stat: libc::statfs = unsafe { std::mem::zeroed() };
+        // SAFETY: a valid NUL-terminated path and a statfs to write to.
+        if unsafe { libc::statfs(name.as_ptr(), &mut stat) } != 0 {
+            return None;
+        }
+        // The magic numbers are 32 bits; their declared types differ between C libraries.
+        let magic = stat.f_type as u32;
+        let kernel = [
+            (libc::PROC_SUPER_MAGIC as u32, "proc"),
+            (libc::SYSFS_MAGIC as u32, "sysfs"),
+            (libc::DEBUGFS_MAGIC as u32, "debugfs"),
+            (libc::TRACEFS_MAGIC as u32, "tracefs"),
+            (libc::SECURITYFS_MAGIC as u32, "securityfs"),
+            (libc::CGROUP_SUPER_MAGIC as u32, "cgroup"),
+            (libc::CGROUP2_SUPER_MAGIC as u32, "cgroup2"),
+            (libc::BPF_FS_MAGIC as u32, "bpf"),
+        ];
+        kernel.iter().find(|(known, _)| *known == magic).map(|(_, name)| *name)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = path;
+        None
     }
 }
 
@@ -529,6 +583,20 @@ pub(crate) mod tests {
         assert!(err.to_string().contains("character device"), "{err}");
         let err = xml_files_in(dir.path()).expect_err("named like reports, and no files");
         assert!(matches!(err, JunitError::Io { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_file_on_the_kernels_own_file_systems_is_refused_unread() {
+        for path in ["/proc/self/environ", "/proc/self/status"] {
+            let err = read_report(Path::new(path)).expect_err("a view of the kernel is no report");
+            assert!(err.to_string().contains("it is on proc"), "{err}");
+            assert!(!looks_like_report(Path::new(path)));
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert_eq!(kernel_file_system(dir.path()), None);
+        let link = dir.path().join("env.xml");
+        std::os::unix::fs::symlink("/proc/self/environ", &link).expect("symlink");
+        assert_eq!(kernel_file_system(&link), Some("proc"), "links are followed");
     }
 
     #[test]
