@@ -107,22 +107,7 @@ fn remove_non_dir(path: &Path) -> io::Result<()> {
 /// which regular files ignore), and anything but a regular file is an
 /// `InvalidInput` error saying what it is.
 pub fn open_written(path: &Path) -> io::Result<File> {
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
-        .open(path)
-        .map_err(|err| match err.raw_os_error() {
-            // What `O_NOFOLLOW` says of a link, in words.
-            Some(libc::ELOOP) => io::Error::new(io::ErrorKind::InvalidInput, "it is a link, not followed"),
-            _ => err,
-        })?;
-    match crate::junit::not_regular(file.metadata()?.file_type()) {
-        None => Ok(file),
-        Some(what) => Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("it is {what}, not a regular file"),
-        )),
-    }
+    crate::junit::open_nonblocking(path, libc::O_NOFOLLOW, "")
 }
 
 /// Opens the file at `path` for appending, creating it if missing; fails if

@@ -385,17 +385,27 @@ pub(crate) fn open_regular(path: &Path) -> std::io::Result<File> {
     if let Some(refused) = on_kernel_file_system(path) {
         return Err(refused);
     }
+    open_nonblocking(path, 0, ": a report is read only from a regular file")
+}
+
+/// Opens `path` for reading without waiting for a FIFO's writer
+/// (`O_NONBLOCK`, which regular files ignore), with `flags` besides; a link
+/// refused by `O_NOFOLLOW`, or anything but a regular file, is an
+/// `InvalidInput` error saying what it is (and `why`, after it).
+pub(crate) fn open_nonblocking(path: &Path, flags: libc::c_int, why: &str) -> std::io::Result<File> {
+    let invalid = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, what);
     let file = OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)?;
-    let kind = file.metadata()?.file_type();
-    match not_regular(kind) {
+        .custom_flags(libc::O_NONBLOCK | flags)
+        .open(path)
+        .map_err(|err| match err.raw_os_error() {
+            // What `O_NOFOLLOW` says of a link, in words.
+            Some(libc::ELOOP) if flags & libc::O_NOFOLLOW != 0 => invalid("it is a link, not followed".into()),
+            _ => err,
+        })?;
+    match not_regular(file.metadata()?.file_type()) {
         None => Ok(file),
-        Some(what) => Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            format!("it is {what}, not a regular file: a report is read only from a regular file"),
-        )),
+        Some(what) => Err(invalid(format!("it is {what}, not a regular file{why}"))),
     }
 }
 
