@@ -73,7 +73,7 @@ fn reruns_under_xdist_are_attempts_of_their_test_wherever_their_rows_land() {
 /// the run says the report disagreed.
 #[test]
 fn a_pass_in_a_rewritten_report_does_not_take_back_a_failure_the_stream_saw() {
-    rewritten_report_keeps_the_failure(false);
+    rewritten_report_keeps_the_failure(Rewrite::Passes);
 }
 
 /// The same, where the rewritten rows also lost their `file` (so the
@@ -81,14 +81,34 @@ fn a_pass_in_a_rewritten_report_does_not_take_back_a_failure_the_stream_saw() {
 /// and name. Before, the report was believed: exit 0.
 #[test]
 fn a_rewritten_row_without_its_file_does_not_take_back_a_failure_the_stream_saw() {
-    rewritten_report_keeps_the_failure(true);
+    rewritten_report_keeps_the_failure(Rewrite::PassesWithoutPlace);
 }
 
-fn rewritten_report_keeps_the_failure(drop_place: bool) {
+/// The same, where the report leaves the failing test out altogether: the
+/// stream's failure is added. Before, only a "disagree" warning: exit 0.
+#[test]
+fn a_failure_a_rewritten_report_leaves_out_is_taken_from_the_stream() {
+    rewritten_report_keeps_the_failure(Rewrite::LeavesOut);
+}
+
+/// How the fixture's conftest rewrites pytest's report.
+#[derive(PartialEq)]
+enum Rewrite {
+    /// Every row passes.
+    Passes,
+    /// Every row passes and has no `file` or `line`.
+    PassesWithoutPlace,
+    /// The failing rows are gone.
+    LeavesOut,
+}
+
+fn rewritten_report_keeps_the_failure(rewrite: Rewrite) {
     let project = fixture("pytest-reports");
     let mut qaagent = Qaagent::new(project.path()).args(["run-all", "--suite", "rewritten", "--no-progress"]);
-    if drop_place {
-        qaagent = qaagent.env("REWRITE_DROP_PLACE", "1");
+    match rewrite {
+        Rewrite::Passes => {}
+        Rewrite::PassesWithoutPlace => qaagent = qaagent.env("REWRITE_DROP_PLACE", "1"),
+        Rewrite::LeavesOut => qaagent = qaagent.env("REWRITE_DROP_ROWS", "1"),
     }
     let run = qaagent.run();
     assert_eq!(run.code(), 1, "{}", run.describe());
@@ -97,7 +117,13 @@ fn rewritten_report_keeps_the_failure(drop_place: bool) {
         !report.contains("<failure"),
         "the conftest rewrote the report: {report}"
     );
+    assert_eq!(
+        report.contains("\"test_fails\""),
+        rewrite != Rewrite::LeavesOut,
+        "{report}"
+    );
     let records = run.records();
+    assert_eq!(records.len(), 2, "{records:#?}");
     let fails = record_named(&records, "test_fails");
     assert_eq!(fails["status"], "failed", "{fails}");
     assert!(
@@ -108,13 +134,15 @@ fn rewritten_report_keeps_the_failure(drop_place: bool) {
     );
     assert_eq!(record_named(&records, "test_ok")["status"], "passed");
     assert_eq!(run.manifest()["status"], "failed");
+    assert_eq!(run.manifest()["counts"]["tests_failed"], 1);
     let stdout = squash(&run.stdout());
-    assert!(
-        stdout.contains("warning: suite rewritten: the tool's report says 1 test(s) passed or were skipped that its live stream saw fail: "),
-        "{stdout}"
-    );
+    let said = match rewrite {
+        Rewrite::LeavesOut => "warning: suite rewritten: the tool's report leaves out 1 test(s) its live stream saw fail: ",
+        _ => "warning: suite rewritten: the tool's report says 1 test(s) passed or were skipped that its live stream saw fail: ",
+    };
+    assert!(stdout.contains(said), "{stdout}");
     assert!(stdout.contains("test_fails (taken as failed"), "{stdout}");
-    if !drop_place {
+    if rewrite != Rewrite::PassesWithoutPlace {
         assert!(
             stdout.contains("saw fail: tests/rewritten/test_rewritten.py::test_fails"),
             "{stdout}"

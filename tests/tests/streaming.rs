@@ -431,10 +431,12 @@ fn the_live_display_counts_the_tests_done_as_they_finish() {
 }
 
 #[test]
-fn a_test_writing_into_the_stream_changes_nothing_but_a_warning() {
+fn a_test_writing_into_the_stream_can_fail_the_run_but_not_add_a_pass() {
     // Lines a test writes into the live stream are untrusted: a garbage line
-    // is skipped, a test the report does not hold is not recorded, and the
-    // disagreement is a warning of the run.
+    // is skipped and a passing test the report does not hold is not
+    // recorded (a warning says they disagree). A failure the report does not
+    // hold is recorded, as a failure a rewritten report left out would be:
+    // where the stream and the report cannot both be right, the run is red.
     let tests = r#"import os
 
 
@@ -443,6 +445,8 @@ def test_forges_the_stream():
         stream.write("not json at all\n")
         stream.write('{"event": "finished", "file": "tests/test_forge.py", "classname": "tests.test_forge", '
                      '"name": "test_ghost", "status": "failed"}\n')
+        stream.write('{"event": "finished", "file": "tests/test_forge.py", "classname": "tests.test_forge", '
+                     '"name": "test_ghost_pass", "status": "passed"}\n')
 
 
 def test_plain():
@@ -456,20 +460,33 @@ def test_plain():
         ],
     );
     let run = Qaagent::new(project.path()).args(["run-all", "--format", "json"]).run();
-    assert_eq!(run.code(), 0, "the report says both passed: {}", run.describe());
-    let names: Vec<String> = run
+    assert_eq!(run.code(), 1, "the stream says test_ghost failed: {}", run.describe());
+    let records: Vec<(String, String)> = run
         .suite_records("unit")
         .iter()
-        .map(|record| record["name"].as_str().unwrap_or_default().to_string())
+        .map(|record| {
+            let field = |key: &str| record[key].as_str().unwrap_or_default().to_string();
+            (field("name"), field("status"))
+        })
         .collect();
-    assert_eq!(names, ["test_forges_the_stream", "test_plain"]);
+    let record = |name: &str, status: &str| (name.to_string(), status.to_string());
+    assert_eq!(
+        records,
+        [
+            record("test_forges_the_stream", "passed"),
+            record("test_plain", "passed"),
+            record("test_ghost", "failed")
+        ]
+    );
     let finished: serde_json::Value =
         serde_json::from_str(run.stdout().lines().last().expect("run-finished")).expect("json");
     let warnings = finished["warnings"].to_string();
-    assert!(
-        warnings.contains("suite unit: the tool's report and its live stream disagree: 0 test(s) only in the report, 1 only in the stream"),
-        "{warnings}"
-    );
+    for said in [
+        "suite unit: the tool's report leaves out 1 test(s) its live stream saw fail: tests/test_forge.py::test_ghost",
+        "suite unit: the tool's report and its live stream disagree: 0 test(s) only in the report, 1 only in the stream",
+    ] {
+        assert!(warnings.contains(said), "{said}: {warnings}");
+    }
     assert!(
         run.stderr().contains("disagree"),
         "people are told too: {}",

@@ -44,11 +44,12 @@ impl Streamed {
     /// Makes failed the tests `report` says passed (or skipped) whose last
     /// run the stream saw fail or error (the last one: a tool that runs a
     /// test again itself, as pytest-rerunfailures and Playwright's retries
-    /// do, streams each run), taking the stream's status and message; says
-    /// which, or `None` when there were none. A test the report names more
-    /// than once (two tests it cannot tell apart) is left alone when one of
-    /// its rows fails already.
-    pub fn overrule_passes(&self, report: &mut [TestCase]) -> Option<String> {
+    /// do, streams each run), taking the stream's status and message, and
+    /// adds the stream's failures that no row names at all (a report
+    /// rewritten to leave its failing tests out); says which, or `None` when
+    /// there were none. A test the report names more than once (two tests it
+    /// cannot tell apart) is left alone when one of its rows fails already.
+    pub fn overrule_passes(&self, report: &mut Vec<TestCase>) -> Option<String> {
         let mut last: HashMap<String, &TestCase> = HashMap::new();
         for case in &self.finished {
             last.insert(case.label(), case);
@@ -105,17 +106,60 @@ impl Streamed {
             });
             overruled.push(label);
         }
-        let first = overruled.first()?;
-        let named = match overruled.len() {
-            1 => first.clone(),
-            n if n <= NAMED => overruled.join(", "),
-            n => format!("{} and {} more", overruled[..NAMED].join(", "), n - NAMED),
-        };
-        Some(format!(
-            "the tool's report says {} test(s) passed or were skipped that its live stream saw fail: {named} \
-             (taken as failed: was the report rewritten after the tests ran?)",
-            overruled.len()
-        ))
+        // What is left that no row names, by label or by class and name, the
+        // report left out: the stream's word is all there is of it.
+        let rows: HashSet<(&str, &str)> = (report.iter())
+            .map(|case| (case.classname.as_str(), case.name.as_str()))
+            .collect();
+        let mut left_out: Vec<&TestCase> = (last.values().copied())
+            .filter(|seen| !labels.contains(&seen.label()))
+            .filter(|seen| !rows.contains(&(seen.classname.as_str(), seen.name.as_str())))
+            .collect();
+        left_out.sort_by_key(|seen| seen.label());
+        let added: Vec<String> = left_out.iter().map(|seen| seen.label()).collect();
+        report.extend(left_out.into_iter().map(|seen| {
+            let mut case = seen.clone();
+            let said = format!(
+                "qaagent's live stream saw this test's last run {}, but the tool's report leaves it out",
+                seen.status
+            );
+            case.details = Some(match case.details.take() {
+                Some(details) => format!("{said}\n\n{details}"),
+                None => said,
+            });
+            case
+        }));
+        let said = [
+            (!overruled.is_empty()).then(|| {
+                format!(
+                    "the tool's report says {} test(s) passed or were skipped that its live stream saw fail: {}",
+                    overruled.len(),
+                    named(&overruled)
+                )
+            }),
+            (!added.is_empty()).then(|| {
+                format!(
+                    "the tool's report leaves out {} test(s) its live stream saw fail: {}",
+                    added.len(),
+                    named(&added)
+                )
+            }),
+        ];
+        let said: Vec<String> = said.into_iter().flatten().collect();
+        (!said.is_empty()).then(|| {
+            format!(
+                "{} (taken as failed: was the report rewritten after the tests ran?)",
+                said.join("; ")
+            )
+        })
+    }
+}
+
+/// `labels`, the first [`NAMED`] of them, then how many more.
+fn named(labels: &[String]) -> String {
+    match labels.len() {
+        n if n <= NAMED => labels.join(", "),
+        n => format!("{} and {} more", labels[..NAMED].join(", "), n - NAMED),
     }
 }
 
@@ -178,6 +222,38 @@ mod tests {
             report[0]
         );
         assert_eq!(streamed.disagreement(&report), None, "the same tests ran");
+    }
+
+    #[test]
+    fn a_failure_the_report_leaves_out_is_added_from_the_stream() {
+        let mut failed = case("gone", TestStatus::Failed);
+        failed.message = Some("assert 0".into());
+        let streamed = Streamed {
+            finished: vec![case("a", TestStatus::Passed), failed, case("kept", TestStatus::Failed)],
+            ..Streamed::default()
+        };
+        let mut report = vec![case("a", TestStatus::Passed), case("kept", TestStatus::Failed)];
+        let said = streamed.overrule_passes(&mut report).expect("added");
+        assert!(
+            said.contains("leaves out 1 test(s) its live stream saw fail: gone (taken as failed"),
+            "{said}"
+        );
+        let rows: Vec<(String, TestStatus)> = report.iter().map(|case| (case.label(), case.status)).collect();
+        assert_eq!(
+            rows,
+            [
+                ("a".to_string(), TestStatus::Passed),
+                ("kept".to_string(), TestStatus::Failed),
+                ("gone".to_string(), TestStatus::Failed)
+            ]
+        );
+        assert_eq!(report[2].message.as_deref(), Some("assert 0"));
+        // A row of the same class and name under another label is the same test.
+        let mut renamed = case("gone", TestStatus::Failed);
+        renamed.selector = Some("elsewhere::gone".into());
+        let mut report = vec![case("a", TestStatus::Passed), renamed, case("kept", TestStatus::Failed)];
+        assert_eq!(streamed.overrule_passes(&mut report), None);
+        assert_eq!(report.len(), 3);
     }
 
     #[test]
