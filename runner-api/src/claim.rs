@@ -10,12 +10,18 @@
 //! report aside before its tool starts.
 //!
 //! Two qaagent processes (two runs of one project at once) are kept apart
-//! the same way: each claim also holds an `flock` on a lock file named after
-//! the report's place — the device and inode of its nearest existing
-//! directory, and the rest of its path, so that a bind mount or a link is
-//! one place — in a directory of the user's own under the temporary
-//! directory. Where that directory cannot be had, only this process's
-//! suites are kept apart.
+//! the same way, through `flock`s on lock files in a directory of the
+//! user's own under the temporary directory, each named after a key of the
+//! report path (see [`keys`]): exclusive ones on the path itself (as
+//! resolved, and as the device and inode of its nearest existing directory
+//! with the rest of its path, so that a bind mount is one place too), and
+//! shared ones on every directory above it, so that a directory of reports
+//! held by one process and a report inside it held by another are seen to
+//! overlap. The resolved path is a key of its own because the nearest
+//! existing directory changes when a tool makes the report's directory:
+//! keyed on that alone, a second run claiming after the first one's tool
+//! had made it took another lock and read the first run's report. Where the
+//! directory cannot be had, only this process's suites are kept apart.
 
 use std::fs::{DirBuilder, File, OpenOptions};
 use std::hash::{Hash, Hasher};
@@ -33,8 +39,8 @@ static HELD: Mutex<Vec<(PathBuf, String)>> = Mutex::new(Vec::new());
 #[must_use = "the path is held only while the claim lives"]
 pub struct ReportClaim {
     path: PathBuf,
-    /// The lock other qaagent processes see, released when closed.
-    _lock: Option<File>,
+    /// The locks other qaagent processes see, released when closed.
+    _locks: Vec<File>,
 }
 
 /// Holds `path` for `suite`, or names the suite already holding it, or a
@@ -54,55 +60,91 @@ pub fn report_path(path: &Path, suite: &str) -> Result<ReportClaim, String> {
             other_path.display()
         ));
     }
-    let lock = other_processes(&path)?;
+    let locks = other_processes(&path)?;
     held.push((path.clone(), suite.to_string()));
-    Ok(ReportClaim { path, _lock: lock })
+    Ok(ReportClaim { path, _locks: locks })
 }
 
-/// The lock on `path` (resolved) that other qaagent processes see; an
-/// error when one of them holds it.
-fn other_processes(path: &Path) -> Result<Option<File>, String> {
+/// The locks on `path` (resolved) that other qaagent processes see; an
+/// error when one of them holds the path, one inside it or one around it.
+fn other_processes(path: &Path) -> Result<Vec<File>, String> {
     let Some(dir) = claims_dir() else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    place(path).hash(&mut hasher);
-    let lock_path = dir.join(format!("{:016x}.lock", hasher.finish()));
+    let mut locks = Vec::new();
+    for (key, operation) in keys(path) {
+        let lock_path = dir.join(format!("{key:016x}.lock"));
+        match lock(&lock_path, operation) {
+            Ok(Some(file)) => locks.push(file),
+            Ok(None) => {}
+            Err(()) => {
+                return Err(format!(
+                    "its report path {} is in use by another qaagent process (that path, one inside it or \
+                     one around it), or by a suite running now that names it another way (a second run of \
+                     this project at the same time?): each would read the other's report; give each its \
+                     own report path, or run them one after the other",
+                    path.display()
+                ))
+            }
+        }
+    }
+    Ok(locks)
+}
+
+/// The keys of `path` (resolved), each with the `flock` operation a claim
+/// takes on it: exclusive on the path (by name and by [`place`]), shared on
+/// each directory above it (by name).
+fn keys(path: &Path) -> Vec<(u64, i32)> {
+    let key = |value: &dyn Fn(&mut std::collections::hash_map::DefaultHasher)| {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        value(&mut hasher);
+        hasher.finish()
+    };
+    let mut keys = vec![
+        (key(&|h| ("path", path).hash(h)), libc::LOCK_EX),
+        (key(&|h| place(path).hash(h)), libc::LOCK_EX),
+    ];
+    keys.extend((path.ancestors().skip(1)).map(|dir| (key(&|h| ("path", dir).hash(h)), libc::LOCK_SH)));
+    keys
+}
+
+/// Takes `operation` (a non-blocking `flock`) on the lock file at
+/// `lock_path`: the file holding it, `Err` when another process holds it
+/// the other way, `None` when it cannot be checked (logged). A lock file
+/// that is not a regular file (a FIFO a tool planted) is never waited on.
+fn lock(lock_path: &Path, operation: i32) -> Result<Option<File>, ()> {
+    let unchecked = |err: &dyn std::fmt::Display| {
+        log::debug!(
+            "report claims of other processes not checked: {}: {err}",
+            lock_path.display()
+        );
+        Ok(None)
+    };
     let file = match OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(&lock_path)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
+        .open(lock_path)
     {
         Ok(file) => file,
-        Err(err) => {
-            log::debug!(
-                "report claims of other processes not checked: {}: {err}",
-                lock_path.display()
-            );
-            return Ok(None);
-        }
+        Err(err) => return unchecked(&err),
     };
+    match file.metadata() {
+        Ok(meta) if meta.is_file() => {}
+        Ok(_) => return unchecked(&"not a regular file"),
+        Err(err) => return unchecked(&err),
+    }
     // SAFETY: flock on a descriptor this function owns.
-    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+    if unsafe { libc::flock(file.as_raw_fd(), operation | libc::LOCK_NB) } == 0 {
         return Ok(Some(file));
     }
     let err = std::io::Error::last_os_error();
-    if err.kind() != std::io::ErrorKind::WouldBlock {
-        log::debug!(
-            "report claims of other processes not checked: {}: {err}",
-            lock_path.display()
-        );
-        return Ok(None);
+    if err.kind() == std::io::ErrorKind::WouldBlock {
+        return Err(());
     }
-    Err(format!(
-        "its report path {} is in use by another qaagent process, or by a suite running now that names \
-         it another way (a second run of this project at the same time?): each would read the other's \
-         report; give each its own report path, or run them one after the other",
-        path.display()
-    ))
+    unchecked(&err)
 }
 
 /// The directory of this user's report locks, made private; None when it
@@ -199,13 +241,51 @@ mod tests {
         let report = dir.path().join("junit.xml");
         // What another process holds: the lock file of the same place, locked
         // through a descriptor of its own.
-        let held = other_processes(&resolved(&report)).expect("free").expect("a lock");
+        let held = other_processes(&resolved(&report)).expect("free");
+        assert!(!held.is_empty(), "locks taken");
         let message = report_path(&report, "a").expect_err("held by another");
         assert!(message.contains("another qaagent process"), "{message}");
         drop(held);
         let claim = report_path(&report, "a").expect("released");
         assert_eq!(place(&report), place(&dir.path().join("./junit.xml")));
         drop(claim);
+    }
+
+    #[test]
+    fn a_report_directory_made_after_another_process_claimed_is_still_its_place() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let report = dir.path().join("build/reports/junit.xml");
+        // Another process claimed before its tool made build/reports.
+        let held = other_processes(&resolved(&report)).expect("free");
+        std::fs::create_dir_all(dir.path().join("build/reports")).expect("dirs");
+        let message = report_path(&report, "a").expect_err("held by another");
+        assert!(message.contains("another qaagent process"), "{message}");
+        drop(held);
+        drop(report_path(&report, "a").expect("released"));
+    }
+
+    #[test]
+    fn a_directory_another_process_holds_and_a_report_inside_it_overlap() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let reports = dir.path().join("reports");
+        let inside = reports.join("junit.xml");
+        let held = other_processes(&resolved(&reports)).expect("free");
+        assert!(report_path(&inside, "a").is_err(), "inside a directory held elsewhere");
+        drop(held);
+        let held = other_processes(&resolved(&inside)).expect("free");
+        assert!(report_path(&reports, "a").is_err(), "around a report held elsewhere");
+        let beside = report_path(&reports.join("other.xml"), "b").expect("beside it");
+        drop((held, beside));
+    }
+
+    #[test]
+    fn a_lock_file_that_is_a_fifo_is_not_waited_on() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let fifo = dir.path().join("planted.lock");
+        let name = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).expect("path");
+        // SAFETY: mkfifo with a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0, "mkfifo");
+        assert!(matches!(lock(&fifo, libc::LOCK_EX), Ok(None)), "not checked, not hung");
     }
 
     #[test]

@@ -530,17 +530,19 @@ rerun = ["--only", "{selectors}"]
 }
 
 /// Two suites of `tool.sh NAME OUTCOME REPORT`: each writes a report of
-/// one test, NAME, with OUTCOME, to its `junit`, both `build/junit.xml`.
-/// In `parallel` each tool waits (5 s at most) for the other to have
-/// written, so that side by side both reports land in one file before
-/// either tool ends.
-fn suites_sharing_one_report(parallel: bool) -> tempfile::TempDir {
+/// one test, NAME, with OUTCOME, to its `junit`, both `build/junit.xml`
+/// (`build/` exists), or both `build/reports/junit.xml` with `in_new_dir`
+/// (each tool makes `build/reports/`, as build tools do). In `parallel`
+/// each tool waits (5 s at most) for the other to have written, so that
+/// side by side both reports land in one file before either tool ends.
+fn suites_sharing_one_report(parallel: bool, in_new_dir: bool) -> tempfile::TempDir {
     let tool = r#"#!/bin/sh
 set -e
 if [ "$4" = wait ]; then
   [ "$1" = b ] && for _ in $(seq 50); do [ -e ../a.wrote ] && break; sleep 0.1; done
 fi
 if [ "$2" = fail ]; then body='<failure message="boom"/>'; else body=''; fi
+mkdir -p "$(dirname "$3")"
 printf '<testsuite><testcase classname="t" name="%s">%s</testcase></testsuite>' "$1" "$body" > "$3"
 touch "../$1.wrote"
 if [ "$4" = wait ] && [ "$1" = a ]; then
@@ -548,12 +550,17 @@ if [ "$4" = wait ] && [ "$1" = a ]; then
 fi
 "#;
     let wait = if parallel { "wait" } else { "go" };
+    let junit = if in_new_dir {
+        "../build/reports/junit.xml"
+    } else {
+        "../build/junit.xml"
+    };
     let config = format!(
         "[project]\nname = \"shared\"\n\n[run]\nparallel = {parallel}\n\n\
          [tests.a]\nrunner = \"command\"\npath = \"t\"\ncwd = \"t\"\n\
-         command = [\"sh\", \"tool.sh\", \"a\", \"fail\", \"{{junit}}\", \"{wait}\"]\njunit = \"../build/junit.xml\"\n\n\
+         command = [\"sh\", \"tool.sh\", \"a\", \"fail\", \"{{junit}}\", \"{wait}\"]\njunit = \"{junit}\"\n\n\
          [tests.b]\nrunner = \"command\"\npath = \"t\"\ncwd = \"t\"\n\
-         command = [\"sh\", \"tool.sh\", \"b\", \"pass\", \"{{junit}}\", \"{wait}\"]\njunit = \"../build/junit.xml\"\n"
+         command = [\"sh\", \"tool.sh\", \"b\", \"pass\", \"{{junit}}\", \"{wait}\"]\njunit = \"{junit}\"\n"
     );
     qaagent_tests::project_with(
         "shared-report",
@@ -565,7 +572,7 @@ fi
 fn two_suites_side_by_side_cannot_share_a_report_path() {
     // Before, a's failing report was overwritten by b's passing one, and
     // both suites read the pass: exit 0 with a failure lost.
-    let project = suites_sharing_one_report(true);
+    let project = suites_sharing_one_report(true, false);
     let run = Qaagent::new(project.path()).args(["run-all"]).run();
     assert_eq!(run.code(), 1, "{}", run.describe());
     let printed = squash(&format!("{}{}", run.stdout(), run.stderr()));
@@ -589,7 +596,20 @@ fn two_suites_side_by_side_cannot_share_a_report_path() {
 /// and its tool wrote a pass in its place: the first run passed.
 #[test]
 fn two_runs_at_once_cannot_share_a_report_path() {
-    let project = suites_sharing_one_report(true);
+    two_runs_at_once_sharing_a_report_path(false);
+}
+
+/// The same where the report's directory is made by the first run's tool,
+/// after the first run claimed the path. Before, the second run's claim,
+/// keyed on the nearest directory that existed, took another lock: the
+/// first run read the second's pass (a hostile try, 13b #1).
+#[test]
+fn two_runs_at_once_cannot_share_a_report_path_in_a_directory_a_tool_makes() {
+    two_runs_at_once_sharing_a_report_path(true);
+}
+
+fn two_runs_at_once_sharing_a_report_path(in_new_dir: bool) {
+    let project = suites_sharing_one_report(true, in_new_dir);
     let (runs_a, runs_b) = (tempfile::tempdir().expect("runs"), tempfile::tempdir().expect("runs"));
     let (dir, runs) = (project.path().to_path_buf(), runs_a.path().to_path_buf());
     let first = std::thread::spawn(move || {
@@ -623,7 +643,7 @@ fn two_runs_at_once_cannot_share_a_report_path() {
 
 #[test]
 fn suites_one_after_the_other_may_share_a_report_path() {
-    let project = suites_sharing_one_report(false);
+    let project = suites_sharing_one_report(false, false);
     let run = Qaagent::new(project.path()).args(["run-all"]).run();
     assert_eq!(run.code(), 1, "a fails\n{}", run.describe());
     let records = run.records();
