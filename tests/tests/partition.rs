@@ -264,3 +264,54 @@ fn an_empty_share_passes_and_the_merge_judges_the_run() {
     let merged = Qaagent::new(project.path()).args(["merge"]).args(&dirs).run();
     assert_eq!(merged.code(), 1, "the one test failed: {}", merged.describe());
 }
+
+/// Shares of a run in which every test is skipped: the merge exits 4 as
+/// run-all does, and stores the merged run failed, so `runs show` and its
+/// JUnit report say so too. Before, merge exited 4 but stored the run
+/// `passed`, with a green JUnit report (a hostile try, 13a F4).
+#[test]
+fn a_merge_in_which_no_test_ran_is_stored_failed() {
+    let pytest_skips = "import pytest\n\n\n@pytest.mark.skip(reason=\"not today\")\ndef test_a():\n    pass\n\n\n\
+                        @pytest.mark.skip(reason=\"not today\")\ndef test_b():\n    pass\n";
+    let project = qaagent_tests::project_with(
+        "all-skipped",
+        &[
+            (
+                ".qaagent.toml",
+                "[project]\nname = \"all-skipped\"\n\n[tests.unit]\npath = \"tests\"\n",
+            ),
+            ("tests/test_skips.py", pytest_skips),
+        ],
+    );
+    // Kept: each share's runs root goes with it.
+    let shares: Vec<RunOutput> = (1..=2)
+        .map(|k| {
+            let share = Qaagent::new(project.path())
+                .args(["run-all", "--no-progress", "--partition"])
+                .args([format!("{k}/2")])
+                .run();
+            assert_eq!(share.code(), 0, "the merge judges: {}", share.describe());
+            share
+        })
+        .collect();
+    let dirs: Vec<_> = shares.iter().map(RunOutput::run_dir).collect();
+    let junit = project.path().join("merged.xml");
+    let merged = Qaagent::new(project.path())
+        .args(["merge", "--junit"])
+        .args([&junit])
+        .args(&dirs)
+        .run();
+    assert_eq!(merged.code(), 4, "{}", merged.describe());
+    assert!(merged.stdout().contains("status: failed"), "{}", merged.describe());
+    let run_dir = merged.run_dir();
+    let manifest = qaagent_tests::read_json(&run_dir.join("manifest.json"));
+    assert_eq!(manifest["status"], "failed", "{manifest}");
+    let run_id = manifest["run_id"].as_str().expect("run id").to_string();
+    let runs_root = run_dir.parent().expect("runs root");
+    let shown = Qaagent::with_runs_dir(project.path(), runs_root)
+        .args(["runs", "show", &run_id])
+        .run();
+    assert_eq!(shown.code(), 1, "{}", shown.describe());
+    let report = qaagent_tests::read_text(&junit);
+    assert!(report.contains("errors=\"1\""), "an errored case says why: {report}");
+}

@@ -568,11 +568,9 @@ fn final_manifest(
     manifest.diagnostics = crate::diagnostics::summary(&diagnoses);
     manifest.extra.insert("merged_from".into(), merged_from.into());
     if partial.is_empty() {
-        manifest.status = Some(if failed(&manifest, shards, quarantined) {
-            RunStatus::Failed
-        } else {
-            RunStatus::Passed
-        });
+        // The verdict's status: a merged run in which no test ran is
+        // stored failed, as run-all stores one.
+        manifest.status = Some(verdict(&manifest, shards, partial, quarantined).run_status());
     } else {
         manifest.status = Some(RunStatus::Incomplete);
         manifest.incomplete_reason = Some(format!("partial merge: {}", partial.join("; ")));
