@@ -71,6 +71,35 @@ fn counts_claiming_more_failures_than_listed_error_the_suite() {
     );
 }
 
+/// Counts written as other numbers than plain integers count all the same.
+/// Before, `failures="1.0"` was unreadable, so nothing: exit 0 (a hostile
+/// try, 13a F1).
+#[test]
+fn counts_in_other_number_syntaxes_still_count() {
+    for (failures, said) in [
+        ("1.0", "1 failure"),
+        ("1e0", "1 failure"),
+        ("18446744073709551616", "18446744073709551615 failures"),
+    ] {
+        let project = project_writing(&format!(
+            r#"<testsuites failures="{failures}"><testsuite name="api" tests="1" errors="{failures}"><testcase name="ok"/></testsuite></testsuites>"#
+        ));
+        assert_suite_errors_with(
+            project.path(),
+            &format!(
+                "the report counts {} of suite \"api\" but lists 0",
+                said.replace("failure", "error")
+            ),
+        );
+        assert_suite_errors_with(project.path(), &format!("the report counts {said} "));
+    }
+    let project = project_writing(r#"<testsuite name="api" tests="3.0" failures="1.0"></testsuite>"#);
+    assert_suite_errors_with(
+        project.path(),
+        "the report counts 1 failure of suite \"api\" but lists 0",
+    );
+}
+
 #[test]
 fn counts_that_match_the_cases_leave_the_verdict_to_the_cases() {
     let project = project_writing(

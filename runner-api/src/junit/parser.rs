@@ -11,7 +11,7 @@ use quick_xml::events::{BytesCData, BytesRef, BytesStart, BytesText};
 
 use super::case::{share, Shared, SuiteAttributes};
 use super::input::{Input, Locate, Place, TextError, UNCLOSED_CDATA};
-use super::values::{append, parse_seconds, push_reference, Collected};
+use super::values::{append, parse_count, parse_seconds, push_reference, Collected};
 use super::{JunitCase, JunitError, SuiteProblem, Summary};
 use crate::case::{Failure, PriorFailure, TestStatus};
 use attributes::attributes;
@@ -322,9 +322,9 @@ impl<'p, F: FnMut(JunitCase)> Parser<'p, F> {
         attributes(self.path, start, src, at, |key, value| match key {
             "name" => shared.name = Some(value.into()),
             "hostname" => shared.hostname = Some(value.into()),
-            "failures" => claimed.0 = value.trim().parse().unwrap_or(0),
-            "errors" => claimed.1 = value.trim().parse().unwrap_or(0),
-            "tests" => tests = value.trim().parse().unwrap_or(0),
+            "failures" => claimed.0 = parse_count(value),
+            "errors" => claimed.1 = parse_count(value),
+            "tests" => tests = parse_count(value),
             _ => {}
         })?;
         self.suites.push(Suite {

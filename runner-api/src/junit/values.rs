@@ -80,6 +80,19 @@ pub(super) fn push_reference(out: &mut String, name: &str) {
     }
 }
 
+/// A count attribute (`tests`, `failures`, `errors`) as a number: an
+/// integer, or any other number a tool writes (`1.0`, `1e0`, one past
+/// `u64::MAX`), rounded up and saturated; 0 for what is no positive number.
+/// A count of 1.0 taken as unreadable, so as nothing, let a report whose
+/// counts said a test failed pass (a hostile try, 13a F1).
+pub(super) fn parse_count(raw: &str) -> u64 {
+    let raw = raw.trim();
+    raw.parse().unwrap_or_else(|_| {
+        raw.parse::<f64>()
+            .map_or(0, |count| if count > 0.0 { count.ceil() as u64 } else { 0 })
+    })
+}
+
 /// `time` as seconds: any float syntax Rust reads (`0.5`, `8.6e-05`, `5.`),
 /// plus a decimal comma (`0,5`) or thousands commas (`1,234.5`); negative,
 /// infinite or unreadable times are dropped.
@@ -200,6 +213,25 @@ pub(super) fn append(target: &mut Option<Box<str>>, more: Option<&str>, separato
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_in_any_number_syntax_count() {
+        for (raw, count) in [
+            ("2", 2),
+            (" 1.0 ", 1),
+            ("1e0", 1),
+            ("+1", 1),
+            ("0.5", 1),
+            ("18446744073709551616", u64::MAX),
+            ("inf", u64::MAX),
+            ("0", 0),
+            ("-1", 0),
+            ("NaN", 0),
+            ("many", 0),
+        ] {
+            assert_eq!(parse_count(raw), count, "{raw}");
+        }
+    }
 
     #[test]
     fn seconds_in_the_syntaxes_tools_write() {
