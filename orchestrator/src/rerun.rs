@@ -262,6 +262,14 @@ fn failures(run: &LoadedRun, stopped: bool) -> Result<Failures, EvidenceError> {
             gathered.entry(name).or_default().whole = Some("that run did not finish and recorded no failure");
         }
     }
+    if gathered.is_empty() && run.status() == Some(RunStatus::Failed) {
+        // Failed with no failing test (a flaky test under `flaky = "fail"`,
+        // no test ran, a report it could not write): nothing narrower to
+        // re-run, and "no failures" would exit 0 (a hostile try, 13a F2).
+        for name in planned(run) {
+            gathered.entry(name).or_default().whole = Some("that run failed without a failing test");
+        }
+    }
     let suites = gathered
         .into_iter()
         .map(|(suite, gathered)| {

@@ -238,6 +238,21 @@ fn flaky_fail_makes_a_flaky_run_exit_1() {
         "{}",
         run.describe()
     );
+    // That run failed, so --rerun-failed of it never finds "no failures"
+    // (which exited 0: a hostile try, 13a F2): it runs the suite again.
+    let rerun = Qaagent::with_runs_dir(project.path(), run.run_dir().parent().expect("runs root"))
+        .env("FLAKY_STATE_DIR", state.path())
+        .args(["run-all", "--no-progress", "--rerun-failed"])
+        .run();
+    assert!(
+        rerun
+            .stdout()
+            .contains("unit: the whole suite (that run failed without a failing test)"),
+        "{}",
+        rerun.describe()
+    );
+    assert_eq!(runs_of(state.path(), "flaky"), 3, "{}", rerun.describe());
+    assert_eq!(rerun.code(), 0, "it passes on its third run: {}", rerun.describe());
 
     // The same flaky run passes as before with --flaky pass, and warns with warn.
     for (policy, warned) in [("pass", false), ("warn", true)] {
