@@ -441,15 +441,20 @@ mod tests {
     }
 
     #[test]
-    fn a_run_without_failures_has_nothing_to_rerun() {
+    fn a_run_without_failures_has_nothing_to_rerun_unless_it_failed() {
         let root = tempfile::tempdir().expect("tempdir");
-        let run_id = record_run(
-            root.path(),
-            vec![suite("unit", vec![case("a", TestStatus::Passed, Some("t.py::a"))])],
-        );
+        let passing = || vec![suite("unit", vec![case("a", TestStatus::Passed, Some("t.py::a"))])];
+        let run_id = record_run_as(root.path(), passing(), RunStatus::Passed);
         let failed = failed_run(root.path(), "latest", Unfinished::Refuse).expect("read");
         assert_eq!(failed.run_id, run_id);
         assert!(failed.suites.is_empty());
+        // Failed all the same (a flaky test under `flaky = "fail"`): the suite runs whole.
+        let root = tempfile::tempdir().expect("tempdir");
+        record_run(root.path(), passing());
+        let failed = failed_run(root.path(), "latest", Unfinished::Refuse).expect("read");
+        let unit = &failed.suites["unit"];
+        assert_eq!(unit.selection, Selection::All);
+        assert_eq!(unit.whole, Some("that run failed without a failing test"));
     }
 
     fn unfinished_why(root: &Path) -> String {
