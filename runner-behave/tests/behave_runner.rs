@@ -405,7 +405,7 @@ fn a_before_all_hook_error_is_a_suite_error_not_a_pass() {
     };
     assert!(never_ran.is_unnamed_tests(), "{never_ran:#?}");
     let message = never_ran.message.as_deref().unwrap_or_default();
-    assert!(message.contains("before running 10 scenario(s)"), "{message}");
+    assert!(message.contains("did not run 10 scenario(s)"), "{message}");
     let tail = result.log_tail.as_deref().expect("log tail");
     assert!(tail.contains("HOOK-ERROR in before_all"), "{tail}");
 }

@@ -93,6 +93,11 @@ def pytest_configure(config):
     if getattr(config.option, "setuponly", False) or getattr(config.option, "setupplan", False):
         # pytest would report every test passed without running one.
         raise pytest.UsageError("qaagent runs the tests: --setup-only and --setup-plan run none of them")
+    if getattr(config.option, "trace", False):
+        # pdb reads end-of-file from qaagent's stdin and quits: the test
+        # body never runs, and pytest reports it passed.
+        raise pytest.UsageError("qaagent runs the tests unattended: --trace stops each one in the debugger, "
+                                "which has no one to answer it and skips the test")
     if hasattr(config, "workerinput"):
         return
     _prefix = getattr(config.option, "junitprefix", None)

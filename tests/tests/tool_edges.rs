@@ -469,6 +469,57 @@ fn setup_plan_and_setup_only_are_a_suite_error_not_a_pass() {
     }
 }
 
+/// Options that make the tools skip every test unattended and still call it
+/// passed: pytest `--trace` (pdb reads end-of-file and quits before the
+/// test body) and behave's `steps_catalog` in behave.ini (untested rows
+/// without `<skipped/>`). Before, both exited 0 (a hostile try, 13a #6, #7).
+#[test]
+fn trace_and_a_steps_catalog_are_not_a_pass() {
+    let pytest = qaagent_tests::project_with(
+        "trace",
+        &[
+            (
+                ".qaagent.toml",
+                "[project]\nname = \"trace\"\n\n[tests.unit]\nrunner = \"pytest\"\npath = \"tests\"\nargs = [\"--trace\"]\n",
+            ),
+            ("tests/test_a.py", "def test_fails():\n    assert False\n"),
+        ],
+    );
+    let run = Qaagent::new(pytest.path()).args(["run-all", "--no-progress"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    assert!(
+        squash(&run.stdout()).contains("--trace stops each one in the debugger"),
+        "{}",
+        run.describe()
+    );
+    let behave = qaagent_tests::project_with(
+        "steps-catalog",
+        &[
+            (
+                ".qaagent.toml",
+                "[project]\nname = \"catalog\"\n\n[tests.behave]\npath = \"features\"\n",
+            ),
+            ("behave.ini", "[behave]\nsteps_catalog = true\n"),
+            (
+                "features/a.feature",
+                "Feature: A\n\n  Scenario: fails\n    Given a step that fails\n",
+            ),
+            (
+                "features/steps/steps.py",
+                "from behave import given\n\n@given('a step that fails')\ndef bad(context):\n    assert False\n",
+            ),
+        ],
+    );
+    let run = Qaagent::new(behave.path()).args(["run-all", "--no-progress"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    assert!(
+        squash(&run.stdout()).contains("behave did not run 1 scenario(s)"),
+        "{}",
+        run.describe()
+    );
+    assert_eq!(run.manifest()["counts"]["tests_passed"], 0);
+}
+
 /// pytest `-x` stops at the first failure: the tests after it never run.
 /// A retry of that one failure, passing, must not pass the run: the tests
 /// the tool said it would run and did not keep the suite failing (a retry
