@@ -186,6 +186,18 @@ fn narrow_to_failures(args: &RunAllArgs, plan: &mut Plan, failed: &rerun::Failed
             not_planned.join(", ")
         )));
     }
+    if args.suites.is_empty() && !not_planned.is_empty() {
+        // Left out by the config, not by `--suite`: a green re-run of the
+        // others would read as the whole run's failures cleared (a hostile
+        // try, 13a #9: exit 0).
+        return Err(CliError::Usage(format!(
+            "suite(s) {} failed in run {} and are no longer planned (removed or disabled): re-running the \
+             others cannot clear them; run the project without --rerun-failed, or choose the suites to \
+             re-run with --suite",
+            not_planned.join(", "),
+            failed.run_id
+        )));
+    }
     for suite in &not_planned {
         to_stderr(&format!(
             "warning: not re-running suite `{suite}` of run {}: it is not planned",

@@ -466,6 +466,29 @@ fn rerun_failed_runs_exactly_the_failures_of_a_run() {
     );
     let (manifest, _) = newest(&third);
     assert_eq!(manifest["suite_order"], serde_json::json!(["unit"]));
+
+    // A failed suite the config no longer has, without --suite: re-running
+    // the others cannot clear it. Before, a warning and exit 0 when they
+    // passed (a hostile try, 13a #9).
+    let config = project.path().join(".qaagent.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    let removed = (text.replace("[tests.behave]\npath = \"features\"\n", ""))
+        .replace(r#"["unit", "behave", "e2e"]"#, r#"["unit", "e2e"]"#);
+    assert!(
+        !removed.contains("[tests.behave]") && !removed.contains("\"behave\""),
+        "{removed}"
+    );
+    std::fs::write(&config, removed).expect("config");
+    let fourth = Qaagent::with_runs_dir(project.path(), first.runs_dir.path())
+        .env("RETRY_STATE_DIR", state.path())
+        .args(["run-all", "--rerun-failed", &first_id])
+        .run();
+    assert_eq!(fourth.code(), 2, "{}", fourth.describe());
+    assert!(
+        squash(&fourth.stderr()).contains("suite(s) behave failed in run"),
+        "{}",
+        fourth.describe()
+    );
 }
 
 #[test]
