@@ -307,6 +307,64 @@ fn rerun_failed_never_passes_on_a_test_that_moved_into_the_failed_ones_place() {
     );
 }
 
+/// The same where the failed scenario's name does not tell it from the one
+/// that moved into its place: an outline row (`vals -- @1.2`, behave's name
+/// for the table's second row, whichever row that is) and a scenario whose
+/// name another one shares. The re-run runs the suite whole and meets the
+/// failure where it went. Before, both passed (a hostile try, 13a #1).
+#[test]
+fn rerun_failed_of_a_test_its_name_cannot_tell_runs_its_suite_whole() {
+    let outline = "Feature: O\n\n  Scenario Outline: vals\n    Given the value <v>\n\n    Examples:\n      | v    |\n      | good |\n      | bad  |\n";
+    let twins =
+        "Feature: T\n\n  Scenario: log in\n    Given the value bad\n\n  Scenario: log in\n    Given the value good\n";
+    let steps =
+        "from behave import given\n\n@given('the value {v}')\ndef value(context, v):\n    assert v != 'bad', v\n";
+    for (feature, text, edit) in [
+        (
+            "o.feature",
+            outline,
+            ("      | good |\n", "      | good |\n      | new  |\n"),
+        ),
+        (
+            "t.feature",
+            twins,
+            (
+                "Feature: T\n",
+                "Feature: T\n\n  Scenario: first\n    Given the value good\n",
+            ),
+        ),
+    ] {
+        let project = qaagent_tests::project_with(
+            "qaagent-unnamed-",
+            &[
+                (
+                    ".qaagent.toml",
+                    "[project]\nname = \"unnamed\"\n\n[tests.behave]\npath = \"features\"\n",
+                ),
+                (&format!("features/{feature}"), text),
+                ("features/steps/steps.py", steps),
+            ],
+        );
+        let runs = tempfile::tempdir().expect("runs");
+        let first = Qaagent::with_runs_dir(project.path(), runs.path())
+            .args(["run-all", "--no-progress"])
+            .run();
+        assert_eq!(first.code(), 1, "{feature}: {}", first.describe());
+        let edited = text.replace(edit.0, edit.1);
+        assert_ne!(edited, text, "{feature}");
+        std::fs::write(project.path().join("features").join(feature), edited).expect("edit");
+        let rerun = Qaagent::with_runs_dir(project.path(), runs.path())
+            .args(["run-all", "--no-progress", "--rerun-failed"])
+            .run();
+        assert_eq!(rerun.code(), 1, "{feature}: {}", rerun.describe());
+        assert!(
+            squash(&rerun.stdout()).contains("behave: the whole suite ("),
+            "{feature}: {}",
+            rerun.describe()
+        );
+    }
+}
+
 /// Stored evidence is input: a selector edited to look like an option
 /// (`--debug=FILE`) is passed to pytest as a path, never as an option.
 #[test]
