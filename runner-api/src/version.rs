@@ -9,7 +9,30 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::io::Read;
+use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
+
+/// The most of a file a version is read from that [`read_version_file`] reads.
+pub const VERSION_FILE_LIMIT: u64 = 1024 * 1024;
+
+/// The text of a file a runner reads a version from (Playwright's
+/// `package.json`): a regular file only, opened without waiting on a FIFO,
+/// and an error when it is over [`VERSION_FILE_LIMIT`]. A FIFO planted there
+/// hung a run past its timeout and every signal, and a 400 MB one was read
+/// whole (a hostile try, 13b #3).
+pub fn read_version_file(path: &Path) -> std::io::Result<String> {
+    let file = crate::junit::open_nonblocking(path, 0, "")?;
+    let mut text = String::new();
+    file.take(VERSION_FILE_LIMIT + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > VERSION_FILE_LIMIT {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("it is over {VERSION_FILE_LIMIT} bytes"),
+        ));
+    }
+    Ok(text)
+}
 
 /// One key's answer, filled by the first asker.
 type Cell = Arc<OnceLock<Option<String>>>;
@@ -92,5 +115,23 @@ mod tests {
         let cache = VersionCache::new();
         assert_eq!(cache.get_or_probe("python", || None), None);
         assert_eq!(cache.get_or_probe("python", || Some("late".into())), None);
+    }
+
+    #[test]
+    fn a_version_file_is_read_only_when_regular_and_small() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fifo = dir.path().join("package.json");
+        let name = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).expect("path");
+        // SAFETY: mkfifo with a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0, "mkfifo");
+        assert!(read_version_file(&fifo).is_err(), "a FIFO, refused without waiting");
+        let big = dir.path().join("big.json");
+        std::fs::File::create(&big)
+            .and_then(|file| file.set_len(VERSION_FILE_LIMIT + 1))
+            .expect("sparse file");
+        assert!(read_version_file(&big).is_err(), "over the limit");
+        let small = dir.path().join("small.json");
+        std::fs::write(&small, r#"{"version": "1.2.3"}"#).expect("write");
+        assert_eq!(read_version_file(&small).expect("read"), r#"{"version": "1.2.3"}"#);
     }
 }

@@ -73,7 +73,7 @@ pub fn playwright_bin(dir: &Path) -> Option<PathBuf> {
 pub fn installed_version(dir: &Path) -> Option<String> {
     let script = std::fs::canonicalize(playwright_bin(dir)?).ok()?;
     let manifest = script.parent()?.join("package.json");
-    let text = std::fs::read_to_string(&manifest)
+    let text = runner_api::version::read_version_file(&manifest)
         .map_err(|err| log::debug!("cannot read {}: {err}", manifest.display()))
         .ok()?;
     let package: serde_json::Value = serde_json::from_str(&text)

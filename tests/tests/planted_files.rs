@@ -249,3 +249,40 @@ fn a_junit_path_on_proc_is_refused_unread_and_nothing_of_it_is_kept() {
         }
     }
 }
+
+/// Playwright's version is read from the `package.json` beside the script
+/// `node_modules/.bin/playwright` links to: a FIFO there is not waited on.
+/// Before, `config check` and `run-all` blocked opening it, past the suite's
+/// timeout and every signal but SIGKILL (a hostile try, 13b #3).
+#[test]
+fn a_fifo_at_playwright_s_package_json_hangs_nothing() {
+    let project = project_with(
+        "pw-package",
+        &[
+            (
+                ".qaagent.toml",
+                "[project]\nname = \"pkg\"\n[tests.e2e]\npath = \"e2e\"\n",
+            ),
+            ("e2e/node_modules/@playwright/test/cli.js", "#!/bin/sh\nexit 0\n"),
+        ],
+    );
+    let test_dir = project.path().join("e2e/node_modules/@playwright/test");
+    let bin = project.path().join("e2e/node_modules/.bin");
+    std::fs::create_dir_all(&bin).expect("bin dir");
+    std::os::unix::fs::symlink("../@playwright/test/cli.js", bin.join("playwright")).expect("link");
+    let fifo = test_dir.join("package.json");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(status.success() && std::fs::metadata(&fifo).expect("fifo").file_type().is_fifo());
+    let runs = tempfile::tempdir().expect("runs");
+    for args in [
+        &["config", "check"][..],
+        &["run-all", "--no-progress", "--timeout", "20"][..],
+    ] {
+        let run = bounded(project.path(), runs.path(), args);
+        // 137: killed by `timeout` after a minute, hung.
+        assert!(matches!(run.code(), 0 | 1), "{args:?}: {}", run.describe());
+    }
+}
