@@ -114,10 +114,7 @@ fn keys(path: &Path) -> Vec<(u64, i32)> {
 /// that is not a regular file (a FIFO a tool planted) is never waited on.
 fn lock(lock_path: &Path, operation: i32) -> Result<Option<File>, ()> {
     let unchecked = |err: &dyn std::fmt::Display| {
-        log::debug!(
-            "report claims of other processes not checked: {}: {err}",
-            lock_path.display()
-        );
+        not_checked(&format!("{}: {err}", lock_path.display()));
         Ok(None)
     };
     let file = match OpenOptions::new()
@@ -147,15 +144,46 @@ fn lock(lock_path: &Path, operation: i32) -> Result<Option<File>, ()> {
     unchecked(&err)
 }
 
+/// Says, once per process as a warning (then in the debug log), that other
+/// processes' claims could not be checked, and why: two runs at once may
+/// then share a report path unseen (a tool can make the directory unusable
+/// for every later run; a hostile try, 13b #1, saw nothing said).
+fn not_checked(why: &str) {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        log::debug!("report claims of other processes not checked: {why}");
+    } else {
+        log::warn!(
+            "report paths are not kept apart from other qaagent processes (two runs at once could read \
+             each other's reports): {why}"
+        );
+    }
+}
+
 /// The directory of this user's report locks, made private; None when it
-/// cannot be made, or is not this user's private directory.
+/// cannot be made, or is not this user's private directory (said).
 fn claims_dir() -> Option<PathBuf> {
     // SAFETY: getuid cannot fail.
     let uid = unsafe { libc::getuid() };
     let dir = std::env::temp_dir().join(format!("qaagent-{uid}-report-claims"));
     let _ = DirBuilder::new().mode(0o700).create(&dir);
-    let meta = std::fs::symlink_metadata(&dir).ok()?;
-    (meta.is_dir() && meta.uid() == uid && meta.mode() & 0o077 == 0).then_some(dir)
+    let usable = match std::fs::symlink_metadata(&dir) {
+        Ok(meta) if meta.is_dir() && meta.uid() == uid && meta.mode() & 0o077 == 0 => Ok(()),
+        // This user's own directory, opened up: made private again.
+        Ok(meta) if meta.is_dir() && meta.uid() == uid => {
+            std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+                .map_err(|err| format!("cannot make it private again: {err}"))
+        }
+        Ok(_) => Err("not a directory of this user's".to_string()),
+        Err(err) => Err(err.to_string()),
+    };
+    match usable {
+        Ok(()) => Some(dir),
+        Err(why) => {
+            not_checked(&format!("{}: {why}", dir.display()));
+            None
+        }
+    }
 }
 
 /// Where `path` (resolved) is, whatever it is called: the device and inode
@@ -186,10 +214,17 @@ impl Drop for ReportClaim {
     }
 }
 
-/// `path` with its longest existing ancestor's links resolved and `.` and
-/// `..` taken out of the rest, so that two spellings of one place compare
-/// equal whether or not it exists yet.
+/// `path` with its longest existing ancestor's links resolved, links
+/// beyond it that dangle followed by name (a `build/latest -> reports`
+/// whose `reports` a tool makes later: two suites once shared a report
+/// through one, unseen), and `.` and `..` taken out of the rest, so that two
+/// spellings of one place compare equal whether or not it exists yet.
 fn resolved(path: &Path) -> PathBuf {
+    resolved_within(path, 0)
+}
+
+/// [`resolved`], `links` dangling links deep (at most 40, as the kernel).
+fn resolved_within(path: &Path, links: usize) -> PathBuf {
     let mut existing = path;
     let mut rest = Vec::new();
     let base = loop {
@@ -204,14 +239,25 @@ fn resolved(path: &Path) -> PathBuf {
             _ => break existing.to_path_buf(),
         }
     };
+    rest.reverse();
     let mut out = base;
-    for component in rest.iter().rev().flat_map(|name| Path::new(name).components()) {
-        match component {
-            Component::ParentDir => {
+    for (at, name) in rest.iter().enumerate() {
+        match Path::new(name).components().next() {
+            Some(Component::ParentDir) => {
                 out.pop();
             }
-            Component::CurDir => {}
-            other => out.push(other),
+            Some(Component::CurDir) | None => {}
+            Some(_) => {
+                let next = out.join(name);
+                match std::fs::read_link(&next) {
+                    Ok(target) if links < 40 => {
+                        let mut followed = out.join(target);
+                        followed.extend(&rest[at + 1..]);
+                        return resolved_within(&followed, links + 1);
+                    }
+                    _ => out = next,
+                }
+            }
         }
     }
     out
@@ -286,6 +332,25 @@ mod tests {
         // SAFETY: mkfifo with a NUL-terminated path.
         assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0, "mkfifo");
         assert!(matches!(lock(&fifo, libc::LOCK_EX), Ok(None)), "not checked, not hung");
+    }
+
+    #[test]
+    fn a_claims_directory_opened_up_is_made_private_again() {
+        let dir = claims_dir().expect("usable");
+        std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+        assert_eq!(claims_dir(), Some(dir.clone()));
+        let mode = std::fs::metadata(&dir).expect("dir").mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
+
+    #[test]
+    fn a_dangling_link_is_followed_by_name() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir(dir.path().join("build")).expect("dir");
+        std::os::unix::fs::symlink("reports", dir.path().join("build/latest")).expect("link");
+        let _held = report_path(&dir.path().join("build/reports/junit.xml"), "a").expect("free");
+        let message = report_path(&dir.path().join("build/latest/./junit.xml"), "b").expect_err("one place");
+        assert!(message.contains("suite `a`"), "{message}");
     }
 
     #[test]

@@ -590,6 +590,38 @@ fn two_suites_side_by_side_cannot_share_a_report_path() {
     );
 }
 
+/// The same where one suite names the report through a link to the other's
+/// report directory, which its tool has yet to make: the dangling link is
+/// followed by name. Before, the two paths were not seen to overlap, and a
+/// read b's pass (a hostile try, 13b #1).
+#[test]
+fn two_suites_side_by_side_cannot_share_a_report_path_through_a_dangling_link() {
+    let project = suites_sharing_one_report(true, true);
+    let config = project.path().join(".qaagent.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    let at = text.rfind("../build/reports/junit.xml").expect("b's junit");
+    let linked = format!(
+        "{}../build/latest/junit.xml{}",
+        &text[..at],
+        &text[at + "../build/reports/junit.xml".len()..]
+    );
+    std::fs::write(&config, linked).expect("config");
+    std::os::unix::fs::symlink("reports", project.path().join("build/latest")).expect("link");
+    let run = Qaagent::new(project.path()).args(["run-all"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    assert!(
+        squash(&format!("{}{}", run.stdout(), run.stderr())).contains("overlaps"),
+        "the second suite to start is refused\n{}",
+        run.describe()
+    );
+    assert_eq!(
+        record_named(&run.records(), "a")["status"],
+        "failed",
+        "{}",
+        run.describe()
+    );
+}
+
 /// Two qaagent runs at once, one suite each, sharing one report path: the
 /// second is refused (another process holds the path), and the first still
 /// reads its own failure. Before, the second set the first's report aside
