@@ -140,6 +140,22 @@ fn a_hanging_version_probe_ends_with_the_suites_timeout() {
     );
 }
 
+/// `config check` bounds the probe as the run does and says the version is
+/// unknown: not a problem, as the run runs the suite all the same. Before,
+/// it said the tool was "not found" and exited 1 (a hostile try, 13b #6).
+#[test]
+fn config_check_of_a_hanging_version_probe_says_the_version_is_unknown() {
+    let project = project("true", 2);
+    let check = Qaagent::new(project.path()).args(["config", "check"]).run();
+    assert_eq!(check.code(), 0, "{}", check.describe());
+    let stdout = check.stdout();
+    assert!(
+        stdout.contains("command  version unknown: its version probe gave no answer in time"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("not found"), "{stdout}");
+}
+
 #[test]
 fn ctrl_c_stops_a_run_whose_version_probe_hangs() {
     // The suite's own tool waits too, so the run is busy when interrupted.
