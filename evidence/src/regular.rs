@@ -40,10 +40,31 @@ fn open_checked(path: &Path, flags: libc::c_int) -> io::Result<File> {
     }
 }
 
-/// [`std::fs::read_to_string`] through [`open_regular_file`].
+/// The most [`read_regular_to_string`] reads: far past any manifest or
+/// config qaagent writes or reads (a merged run of a million tests has a
+/// manifest of a few MB), while a 300 MB manifest a tool padded once cost
+/// `runs list` 621 MB and `runs flaky` 929 MB (a hostile try, 13b #7).
+pub const READ_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// [`std::fs::read_to_string`] through [`open_regular_file`], of a file of
+/// at most [`READ_LIMIT`] bytes; a longer one is an `InvalidData` error,
+/// read no further.
 pub fn read_regular_to_string(path: &Path) -> io::Result<String> {
+    read_regular_within(path, READ_LIMIT)
+}
+
+/// [`read_regular_to_string`] with a limit of `limit` bytes.
+pub fn read_regular_within(path: &Path, limit: u64) -> io::Result<String> {
+    let file = open_regular_file(path)?;
+    let too_long = || io::Error::new(io::ErrorKind::InvalidData, format!("it is over {limit} bytes"));
+    if file.metadata()?.len() > limit {
+        return Err(too_long());
+    }
     let mut text = String::new();
-    open_regular_file(path)?.read_to_string(&mut text)?;
+    file.take(limit + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > limit {
+        return Err(too_long());
+    }
     Ok(text)
 }
 
@@ -67,5 +88,9 @@ mod tests {
         let plain = dir.path().join("plain");
         std::fs::write(&plain, "{}").expect("write");
         assert_eq!(read_regular_to_string(&plain).expect("read"), "{}");
+        assert_eq!(
+            read_regular_within(&plain, 1).expect_err("over the limit").kind(),
+            io::ErrorKind::InvalidData
+        );
     }
 }

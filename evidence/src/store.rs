@@ -182,7 +182,8 @@ impl LoadedRun {
     /// The run's diagnostics; empty when none were written.
     pub fn diagnostics(&self) -> Result<Vec<DiagnosticRecord>, EvidenceError> {
         let path = self.dir.join(DIAGNOSTICS_FILE);
-        let text = match read_regular_to_string(&path) {
+        // A record per failure: 100,000 failures are ~50 MB.
+        let text = match crate::regular::read_regular_within(&path, 8 * crate::regular::READ_LIMIT) {
             Ok(text) => text,
             Err(err) if err.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
             Err(err) => return Err(EvidenceError::io("read", path)(err)),

@@ -286,3 +286,38 @@ fn a_fifo_at_playwright_s_package_json_hangs_nothing() {
         assert!(matches!(run.code(), 0 | 1), "{args:?}: {}", run.describe());
     }
 }
+
+/// A stored run's `manifest.json` padded past 64 MiB (still valid JSON) is
+/// unreadable, said without being read: before, `runs list`, `runs show`
+/// and `runs flaky` read it whole, a 300 MB one costing 621–929 MB (a
+/// hostile try, 13b #7).
+#[test]
+fn a_manifest_padded_past_the_read_limit_is_unreadable_not_read() {
+    let project = project(&[("a", PASSING)]);
+    let runs = tempfile::tempdir().expect("runs");
+    let run = bounded(project.path(), runs.path(), &["run-all", "--no-progress"]);
+    assert_eq!(run.code(), 0, "{}", run.describe());
+    let run_dir = only_run(runs.path());
+    let manifest = run_dir.join("manifest.json");
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&manifest)
+        .expect("manifest");
+    let padding = vec![b' '; 1024 * 1024];
+    for _ in 0..65 {
+        std::io::Write::write_all(&mut file, &padding).expect("pad");
+    }
+    drop(file);
+    let id = run_dir.file_name().expect("id").to_string_lossy().into_owned();
+    let shown = bounded(project.path(), runs.path(), &["runs", "show", &id]);
+    assert_eq!(shown.code(), 1, "{}", shown.describe());
+    assert!(
+        shown
+            .stdout()
+            .contains("manifest.json cannot be read: it is over 67108864 bytes"),
+        "{}",
+        shown.describe()
+    );
+    let listed = bounded(project.path(), runs.path(), &["runs", "list", "--all"]);
+    assert!(listed.stdout().contains("unreadable"), "{}", listed.describe());
+}
