@@ -316,6 +316,7 @@ fn run_suite(
         // No attempt said it (its stream broke, or the tool never started).
         result.tool.version = probe_version();
     }
+    result.warnings.extend(crate::out_dir::full_disk_warning(&suite_out));
     result.output_dir = Some(suite_out);
     if result.tool.name.is_empty() {
         result.tool.name = runner_name;

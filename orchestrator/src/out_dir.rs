@@ -30,6 +30,33 @@ use std::time::SystemTime;
 use evidence::DirIdentity;
 use runner_api::outdir::{create_file, create_fresh_dir, is_qaagent_output, is_stored_run, OWNED_MARK};
 
+/// A warning for a suite whose output directory `dir` is on a file system
+/// with no room left: its tool writes its logs and reports there itself, so
+/// a write that failed for want of space (ENOSPC) is the tool's, unseen
+/// here, and they may be cut short. Under `--out` on a full disk, a run
+/// once passed with its `stderr.log` empty and not a word said (a hostile
+/// try, 13b #2).
+pub(crate) fn full_disk_warning(dir: &Path) -> Option<String> {
+    let path = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()).ok()?;
+    // SAFETY: statvfs is plain data, valid when zeroed.
+    let mut stats: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a NUL-terminated path and a statvfs it writes into.
+    if unsafe { libc::statvfs(path.as_ptr(), &mut stats) } != 0 {
+        return None;
+    }
+    // SAFETY: geteuid cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    // Root may also write the blocks kept for it.
+    let blocks = if root { stats.f_bfree } else { stats.f_bavail };
+    let inodes_out = stats.f_files > 0 && stats.f_favail == 0;
+    (blocks == 0 || inodes_out).then(|| {
+        format!(
+            "the file system holding {} is full: the suite's logs and reports there may be cut short",
+            dir.display()
+        )
+    })
+}
+
 /// The hold of a run on its `--out` directory: released when dropped (or
 /// when the process dies).
 #[derive(Debug)]
@@ -225,6 +252,15 @@ fn changed_after(dir: &Path, mark: (i64, i64)) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_system_with_no_room_left_is_warned_about() {
+        let roomy = tempfile::tempdir().expect("tempdir");
+        assert_eq!(full_disk_warning(roomy.path()), None);
+        // /proc has no blocks, so none free: what a full disk reports.
+        let said = full_disk_warning(Path::new("/proc")).expect("full");
+        assert!(said.contains("/proc is full"), "{said}");
+    }
 
     #[test]
     fn a_sealed_suite_dir_is_cleared_again_unless_something_changed_in_it() {
