@@ -50,11 +50,23 @@ impl RetryPolicy {
     /// What the next attempt re-runs of `result`: its failures of the
     /// categories retried (see [`crate::attempts::next_selection`]).
     fn next_selection(&self, result: &SuiteResult) -> Option<Selection> {
+        if self.retries_suite_error(result) {
+            // Its tool did not finish: the whole suite, whatever its cases say.
+            return Some(Selection::All);
+        }
         if !result.cases.iter().any(|case| case.status.is_failure()) {
-            let retried = result.error.is_some() && self.allows(suite_error_category(result));
-            return retried.then_some(Selection::All);
+            return None;
         }
         selection_of(result, |case| self.allows(&self.category(&result.suite, case)))
+    }
+
+    /// Whether the suite's own error (its tool crashed or timed out) is of a
+    /// category retried, failing cases or not: a suite that wrote one
+    /// assertion failure and crashed is an `environment` failure too (a
+    /// hostile try, 13a #12, saw it not retried under
+    /// `retry_on = ["environment"]`).
+    fn retries_suite_error(&self, result: &SuiteResult) -> bool {
+        result.error.is_some() && self.allows(suite_error_category(result))
     }
 
     /// One line for each failure of `results` the policy kept from a retry,
@@ -65,13 +77,17 @@ impl RetryPolicy {
         }
         let retried = self.categories.join(", ");
         let mut notes = Vec::new();
-        for result in results.iter().filter(|result| result.attempts > 0) {
+        for result in results
+            .iter()
+            .filter(|result| result.attempts > 0 && !self.retries_suite_error(result))
+        {
             let failing = result.cases.iter().filter(|case| case.status.is_failure());
-            let mut any = false;
+            let mut any_retried = false;
             for case in failing {
-                any = true;
                 let category = self.category(&result.suite, case);
-                if !self.allows(&category) {
+                if self.allows(&category) {
+                    any_retried = true;
+                } else {
                     notes.push(format!(
                         "not retried: {} {} {} with a failure of category `{category}`, and retry_on is [{retried}]",
                         result.suite,
@@ -81,7 +97,8 @@ impl RetryPolicy {
                 }
             }
             let category = suite_error_category(result);
-            if !any && result.error.is_some() && !self.allows(category) {
+            // A suite error with a failure retried was retried whole.
+            if !any_retried && result.error.is_some() {
                 notes.push(format!(
                     "not retried: suite {}'s own error is of category `{category}`, and retry_on is [{retried}]",
                     result.suite

@@ -799,3 +799,25 @@ fn status_of(record: &Value) -> (&str, &str, u64) {
         record["metadata"]["attempts"].as_u64().unwrap_or_default(),
     )
 }
+
+/// `retry_on = ["environment"]` retries a suite whose tool crashed (a suite
+/// error, of category `environment`) though its report names an assertion
+/// failure: the whole suite, as its tool did not finish. Before, it ran
+/// once and the note blamed the assertion (a hostile try, 13a #12).
+#[test]
+fn retry_on_environment_retries_a_crashed_suite_that_named_a_failure() {
+    let tool = "echo run >> calls.log\nprintf '<testsuite name=\"s\" tests=\"2\" failures=\"1\"><testcase classname=\"c\" name=\"a\"><failure message=\"AssertionError: assert 1 == 2\">x</failure></testcase><testcase classname=\"c\" name=\"b\"/></testsuite>' > \"$1\"\nexit 3\n";
+    let config = "[project]\nname = \"retryon\"\n\n[run]\nretry_count = 2\nretry_on = [\"environment\"]\n\n\
+                  [tests.cmd]\nrunner = \"command\"\npath = \".\"\ncommand = [\"sh\", \"tool.sh\", \"{junit}\"]\nrerun = [\"{selectors}\"]\n";
+    let project = qaagent_tests::project_with("retry-on-env", &[(".qaagent.toml", config), ("tool.sh", tool)]);
+    let run = Qaagent::new(project.path()).args(["run-all", "--no-progress"]).run();
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    let calls = std::fs::read_to_string(project.path().join("calls.log")).expect("calls");
+    assert_eq!(calls.lines().count(), 3, "{}", run.describe());
+    assert!(
+        squash(&run.stdout()).contains("RETRY cmd attempt 2: the whole suite"),
+        "{}",
+        run.describe()
+    );
+    assert!(!run.stdout().contains("not retried"), "{}", run.describe());
+}
