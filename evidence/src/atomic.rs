@@ -34,6 +34,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::EvidenceError;
+use crate::scratch::Scratch;
 
 /// Buffer between a streaming writer and its temporary file.
 const STREAM_BUFFER_BYTES: usize = 256 * 1024;
@@ -58,6 +59,7 @@ pub(crate) fn write_atomically_with(
     write: impl FnOnce(&mut Sink) -> Result<(), EvidenceError>,
 ) -> Result<(), EvidenceError> {
     let (tmp, file) = create_temp(path)?;
+    let _scratch = Scratch::new(&tmp);
     finish(file, &tmp, path, write)
 }
 
@@ -70,6 +72,7 @@ pub(crate) fn write_atomically_with(
 /// derived from the evidence and written again on demand (`report.html`).
 pub fn replace_quickly(path: &Path, bytes: &[u8]) -> Result<(), EvidenceError> {
     let (tmp, mut file) = create_temp(path)?;
+    let _scratch = Scratch::new(&tmp);
     let result = file
         .write_all(bytes)
         .map_err(EvidenceError::io("write", &tmp))
@@ -105,6 +108,7 @@ pub(crate) fn append_atomically_with(
     write: impl FnOnce(&mut Sink) -> Result<(), EvidenceError>,
 ) -> Result<(), EvidenceError> {
     let (tmp, mut file) = create_temp(path)?;
+    let _scratch = Scratch::new(&tmp);
     // `io::copy` between two files is in-kernel (`copy_file_range`) on Linux.
     let copied = match File::open(path) {
         Ok(mut old) => std::io::copy(&mut old, &mut file).map(drop),

@@ -23,6 +23,7 @@ use crate::atomic::write_atomically_with;
 use crate::error::EvidenceError;
 use crate::regular::open_regular_file;
 use crate::run_id::parse_run_id;
+use crate::scratch::Scratch;
 use crate::store::{load_run_dir, LoadedRun};
 use crate::tree::sorted_entries;
 
@@ -103,6 +104,8 @@ pub struct Bundle {
     /// Holds `<run_id>/`.
     dir: tempfile::TempDir,
     run: LoadedRun,
+    /// `dir`, listed while it lives.
+    _scratch: Scratch,
 }
 
 impl Bundle {
@@ -116,9 +119,14 @@ impl Bundle {
             .prefix("qaagent-bundle-")
             .tempdir()
             .map_err(EvidenceError::io("create a temporary directory for", path))?;
+        let scratch = Scratch::new(dir.path());
         let run_id = unpack(path, dir.path(), max_bytes)?;
         let run = load_run_dir(&dir.path().join(&run_id))?;
-        Ok(Bundle { dir, run })
+        Ok(Bundle {
+            dir,
+            run,
+            _scratch: scratch,
+        })
     }
 
     /// The run it holds.

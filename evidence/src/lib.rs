@@ -50,6 +50,7 @@ mod record;
 mod regular;
 mod root;
 mod run_id;
+mod scratch;
 mod store;
 mod suite;
 mod tally;
@@ -75,6 +76,7 @@ pub use raw_record::RawRecord;
 pub use record::{DiagnosticRecord, TestRecord};
 pub use regular::{open_regular_file, read_regular_to_string};
 pub use root::{absolute_clean, runs_root, RUNS_DIR_ENV};
+pub use scratch::remove_scratch;
 pub use store::{
     list_runs, load_run, load_run_dir, resolve_run, runs_newest_first, ListedRun, LoadedRun, Records, LATEST,
 };

@@ -108,3 +108,22 @@ impl SignalWatch {
         StopSignal::from_raw(self.first.load(Ordering::SeqCst))
     }
 }
+
+/// For the commands that are not a run (`merge`, `runs export`, `runs show`
+/// of a bundle, `config check`): the first SIGINT, SIGTERM or SIGHUP removes
+/// what is half made ([`evidence::remove_scratch`]: unpacked bundles, a file
+/// not yet renamed into place) and exits with 128 + the signal's number, as
+/// the signal would have, but without leaving them behind. Installed by the
+/// front end with this one call.
+pub fn remove_scratch_on_stop() -> std::io::Result<()> {
+    let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP])?;
+    std::thread::Builder::new()
+        .name("qaagent-signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                evidence::remove_scratch();
+                std::process::exit(128 + signal);
+            }
+        })?;
+    Ok(())
+}

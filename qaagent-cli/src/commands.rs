@@ -8,6 +8,12 @@ use crate::error::CliError;
 
 /// Runs the parsed command.
 pub fn dispatch(cli: &Cli, registry: &Registry) -> Result<u8, CliError> {
+    if !matches!(cli.command, Command::RunAll(_)) {
+        // A run stops on signals its own way (see `orchestrator::run`).
+        if let Err(err) = orchestrator::signals::remove_scratch_on_stop() {
+            log::warn!("stop signals will leave temporary files behind: {err}");
+        }
+    }
     match &cli.command {
         Command::RunAll(args) => crate::cmd_run_all::run(cli, args, registry),
         Command::Runs(command) => crate::cmd_runs::run(cli, command),
