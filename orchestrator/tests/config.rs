@@ -270,6 +270,17 @@ fn discover_walks_up_to_the_nearest_config() {
     let nearer = dir.path().join("a").join(FILE_NAME);
     std::fs::write(&nearer, PROJECT).expect("write");
     assert_eq!(config::discover(&deep).expect("found nearer"), nearer);
+
+    // A FIFO by that name is found, then refused when read: not "missing".
+    let fifo = deep.join(FILE_NAME);
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+    assert_eq!(config::discover(&deep).expect("found the FIFO"), fifo);
+    let err = config::load(&fifo, &registry()).expect_err("not a regular file");
+    assert!(err.to_string().contains("not a regular file"), "{err}");
 }
 
 #[test]

@@ -11,7 +11,10 @@ pub fn discover(start: &Path) -> Result<PathBuf, ConfigError> {
     let start = absolute(start)?;
     for dir in start.ancestors() {
         let candidate = dir.join(FILE_NAME);
-        if candidate.is_file() {
+        // Anything but a directory by that name is the config: a FIFO or a
+        // link to a device is then refused by name when read, rather than
+        // reported missing with a hint to `qaagent init` (a hostile try, 13b).
+        if std::fs::metadata(&candidate).is_ok_and(|meta| !meta.is_dir()) {
             log::debug!("config found at {}", candidate.display());
             return Ok(candidate);
         }
