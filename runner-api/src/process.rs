@@ -596,6 +596,32 @@ fn create_log(path: &Path) -> Result<File, ProcessError> {
     })
 }
 
+/// Where the data of `file` (`len` bytes) ends, holes left out: a tool that
+/// made its log sparse (`truncate -s 5G`) once had 64 KiB of NUL bytes
+/// shown as its last lines, and what it wrote before them hidden (a hostile
+/// try, 13b). `len` where the file system cannot say.
+fn last_data_end(file: &File, len: u64) -> u64 {
+    use std::os::fd::AsRawFd;
+    let fd = file.as_raw_fd();
+    let (mut at, mut end) = (0_i64, None);
+    // A file of many holes is given up on, rather than walked to its end.
+    for _ in 0..4096 {
+        // SAFETY: lseek on a descriptor `file` owns; it only moves its offset.
+        let data = unsafe { libc::lseek(fd, at, libc::SEEK_DATA) };
+        if data < 0 {
+            return end.unwrap_or(len);
+        }
+        // SAFETY: as above.
+        let hole = unsafe { libc::lseek(fd, data, libc::SEEK_HOLE) };
+        if hole < 0 {
+            return len;
+        }
+        end = Some(hole as u64);
+        at = hole;
+    }
+    len
+}
+
 /// The last `lines` lines of a log file, for error reports; `None` when the
 /// file is missing, empty or not a regular file (a tool can leave a FIFO or
 /// a link to a device in its place: see [`crate::outdir::open_written`]).
@@ -611,12 +637,13 @@ pub fn log_tail(path: &Path, lines: usize) -> Option<String> {
         })
         .ok()?;
     let len = file.metadata().ok()?.len();
-    file.seek(SeekFrom::Start(len.saturating_sub(WINDOW))).ok()?;
+    let end = last_data_end(&file, len);
+    file.seek(SeekFrom::Start(end.saturating_sub(WINDOW))).ok()?;
     let mut buf = Vec::new();
     // Bounded too: the tool's children may still be appending to it.
-    file.take(WINDOW).read_to_end(&mut buf).ok()?;
+    file.take(end.min(WINDOW)).read_to_end(&mut buf).ok()?;
     let text = String::from_utf8_lossy(&buf);
-    let trimmed = text.trim_end();
+    let trimmed = text.trim_end_matches(|c: char| c == '\0' || c.is_whitespace());
     if trimmed.is_empty() {
         return None;
     }

@@ -612,3 +612,19 @@ fn a_suite_probe_takes_the_suites_shorter_timeout_and_its_cancel() {
         Err(ProbeError::Cancelled { .. })
     ));
 }
+
+/// A log a tool made sparse (`truncate -s` past its end) ends in a hole of
+/// NUL bytes: the tail is what the tool wrote before it, not the NULs.
+#[test]
+fn the_tail_of_a_sparse_log_is_its_last_written_lines() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("stdout.log");
+    std::fs::write(&log, "first line\nthe crash reason at the end\n").expect("write");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&log)
+        .and_then(|file| file.set_len(1 << 30))
+        .expect("a hole of 1 GiB");
+    let tail = runner_api::process::log_tail(&log, 5).expect("a tail");
+    assert_eq!(tail, "first line\nthe crash reason at the end");
+}
