@@ -71,7 +71,7 @@ pub use manifest::{
     DIAGNOSTICS_FILE, MANIFEST_FILE, TESTS_FILE,
 };
 pub use mounts::mount_below;
-pub use prune::{prune_run, Pruned};
+pub use prune::{prune_run, remove_prune_leftovers, Pruned};
 pub use raw_record::RawRecord;
 pub use record::{DiagnosticRecord, TestRecord};
 pub use regular::{open_regular_file, read_regular_to_string};

@@ -93,3 +93,31 @@ pub fn prune_run(run: &ListedRun, dry_run: bool) -> Result<Pruned, EvidenceError
     log::info!("removed run {}", run.run_id);
     Ok(Pruned::Removed)
 }
+
+/// Removes what a prune that failed half way left under `root`: directories
+/// named `.pruning-<id>` (never links), unless a file system is mounted in
+/// one. Returns each one found, with what became of it. Before, such a
+/// remainder was listed by no command and removed by no later prune.
+pub fn remove_prune_leftovers(root: &std::path::Path) -> Vec<(std::path::PathBuf, Result<(), EvidenceError>)> {
+    let Ok(entries) = fs::read_dir(root) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let is_leftover = name.to_str().is_some_and(|name| name.starts_with(".pruning-"));
+        if !is_leftover || !entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+            continue;
+        }
+        let path = entry.path();
+        let removed = match mount_below(&path).map_err(EvidenceError::io("inspect", &path)) {
+            Ok(Some(mount)) => Err(EvidenceError::io("remove", &path)(std::io::Error::other(format!(
+                "a file system is mounted in it at {mount:?}: unmount it first"
+            )))),
+            Ok(None) => fs::remove_dir_all(&path).map_err(EvidenceError::io("remove", &path)),
+            Err(err) => Err(err),
+        };
+        found.push((path, removed));
+    }
+    found
+}

@@ -182,8 +182,18 @@ fn prune_removes_old_runs_of_the_project_only_and_never_a_live_one() {
     );
     assert_eq!(run_ids(runs.path()), ids, "a dry run removes nothing");
 
+    // What a prune that failed half way left (a file it could not remove):
+    // the next prune removes it, and says so. Before, nothing did.
+    let leftover = runs.path().join(format!(".pruning-{}", ids[0]));
+    std::fs::create_dir_all(leftover.join("artifacts")).expect("leftover");
     let prune = qaagent(alpha.path(), runs.path(), &["runs", "prune", "--keep", "1"]);
     assert_eq!(prune.code(), 0, "{}", prune.describe());
+    assert!(!leftover.exists(), "{}", prune.describe());
+    assert!(
+        prune.stdout().contains("left by an earlier prune that failed"),
+        "{}",
+        prune.describe()
+    );
     assert!(
         prune.stdout().contains(&format!("removed {} (alpha)", ids[0])),
         "{}",

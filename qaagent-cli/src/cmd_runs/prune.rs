@@ -24,6 +24,17 @@ pub(super) fn prune(args: &PruneArgs, project: &Option<PathBuf>) -> Result<u8, C
     let verb = if args.dry_run { "would remove" } else { "removed" };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
+    if !args.dry_run {
+        for (path, removed) in evidence::remove_prune_leftovers(&root) {
+            let shown = path.display().to_string();
+            let path = printable(&shown);
+            let line = match removed {
+                Ok(()) => format!("removed {path}, left by an earlier prune that failed"),
+                Err(err) => format!("kept {path}, left by an earlier prune that failed: {err}"),
+            };
+            writeln!(out, "{line}").map_err(io_error)?;
+        }
+    }
     let (mut removed, mut kept) = (0usize, 0usize);
     // Newest first: the first `keep` are kept whatever their age.
     for run in runs.iter().skip(args.keep.unwrap_or(0)) {
