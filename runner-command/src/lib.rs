@@ -111,7 +111,7 @@ impl Prepared {
         let rerun = match (ctx.selected(), &settings.rerun) {
             (Some(selectors), Some(template)) => {
                 log::info!(
-                    "[{}] attempt {}: re-running {} failed test(s) through the `rerun` template",
+                    "[{}] attempt {}: running {} selected test(s) through the `rerun` template",
                     ctx.suite,
                     ctx.attempt,
                     selectors.len()
