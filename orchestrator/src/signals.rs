@@ -112,7 +112,8 @@ impl SignalWatch {
 /// For the commands that are not a run (`merge`, `runs export`, `runs show`
 /// of a bundle, `config check`): the first SIGINT, SIGTERM or SIGHUP removes
 /// what is half made ([`evidence::remove_scratch`]: unpacked bundles, a file
-/// not yet renamed into place) and exits with 128 + the signal's number, as
+/// not yet renamed into place; the output of version probes still running)
+/// and exits with 128 + the signal's number, as
 /// the signal would have, but without leaving them behind. Installed by the
 /// front end with this one call.
 pub fn remove_scratch_on_stop() -> std::io::Result<()> {
@@ -122,6 +123,7 @@ pub fn remove_scratch_on_stop() -> std::io::Result<()> {
         .spawn(move || {
             if let Some(signal) = signals.forever().next() {
                 evidence::remove_scratch();
+                runner_api::probe::remove_capture_dirs();
                 std::process::exit(128 + signal);
             }
         })?;

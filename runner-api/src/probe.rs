@@ -169,6 +169,25 @@ impl Probe {
     }
 }
 
+/// The prefix of a capture directory's name in the temporary directory.
+const CAPTURE_PREFIX: &str = "qaagent-probe-";
+
+/// Removes the capture directories of this process's probes still running:
+/// for a command about to exit on a signal, which drops nothing (`config
+/// check` ended by SIGTERM once left them in `$TMPDIR`).
+pub fn remove_capture_dirs() {
+    let ours = format!("{CAPTURE_PREFIX}{}-", std::process::id());
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let is_ours = entry.file_name().to_str().is_some_and(|name| name.starts_with(&ours));
+        if is_ours && entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// A fresh directory only we can use, removed when dropped. Made with
 /// `mkdir` (mode 0700), which fails rather than follow a planted name.
 struct CaptureDir {
@@ -177,7 +196,7 @@ struct CaptureDir {
 
 impl CaptureDir {
     fn new() -> Result<Self, (PathBuf, std::io::Error)> {
-        let path = std::env::temp_dir().join(format!("qaagent-probe-{}", process::new_token()));
+        let path = std::env::temp_dir().join(format!("{CAPTURE_PREFIX}{}", process::new_token()));
         match DirBuilder::new().mode(0o700).create(&path) {
             Ok(()) => Ok(CaptureDir { path }),
             Err(err) => Err((path, err)),

@@ -105,6 +105,7 @@ extern "C" {
 }
 
 const SIGINT: i32 = 2;
+const SIGTERM: i32 = 15;
 const SIGKILL: i32 = 9;
 
 #[test]
@@ -154,6 +155,37 @@ fn config_check_of_a_hanging_version_probe_says_the_version_is_unknown() {
         "{stdout}"
     );
     assert!(!stdout.contains("not found"), "{stdout}");
+}
+
+/// `config check` ended by SIGTERM while a probe runs exits 143 and leaves
+/// neither the probe's processes nor its output directory behind. Before,
+/// it died by the signal and left `qaagent-probe-*` in `$TMPDIR` (a hostile
+/// try, 12 #16 and 13b).
+#[test]
+fn config_check_ended_by_a_signal_leaves_no_probe_output_behind() {
+    let project = project("true", 60);
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut qaagent = Qaagent::new(project.path())
+        .args(["config", "check"])
+        .env("TMPDIR", tmp.path());
+    let mut child = spawn(&mut qaagent);
+    let pids = probe_pids(project.path());
+    let captures = || {
+        (std::fs::read_dir(tmp.path()).expect("tmp").flatten())
+            .filter(|entry| entry.file_name().to_string_lossy().starts_with("qaagent-probe-"))
+            .count()
+    };
+    assert!(captures() > 0, "the probe's output directory, while it runs");
+    // SAFETY: kill(2) has no memory-safety preconditions.
+    unsafe { libc_kill(child.id() as i32, SIGTERM) };
+    let status = exit_within_hang(&mut child);
+    assert_eq!(status.code(), Some(143), "{status:?}");
+    assert_eq!(captures(), 0, "left in $TMPDIR");
+    let deadline = Instant::now() + HANG;
+    while !pids.iter().all(|&pid| gone(pid)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_gone(&pids);
 }
 
 #[test]
