@@ -27,7 +27,10 @@ class QaagentStream {
         this.fd = null;
       }
     }
-    this.write({ event: 'total', count: suite.allTests().length });
+    // Tests, not runs: `repeatEach` lists a test once per repetition, all
+    // under one name, and the engine counts the names it sees run.
+    const tests = new Set(suite.allTests().map((test) => JSON.stringify(this.where(test))));
+    this.write({ event: 'total', count: tests.size });
   }
 
   write(entry) {

@@ -438,3 +438,20 @@ test('flip', async () => {
         );
     }
 }
+
+/// `--repeat-each 2` runs each test twice under one name: all ran, and the
+/// run passes as Playwright's does. Before, the live stream's total counted
+/// runs and qaagent said 2 of the 4 never ran: exit 1 (a hostile try, 14 N5).
+#[test]
+fn repeat_each_runs_are_tests_that_ran() {
+    let project = fixture("playwright-basic");
+    let toml = project.path().join(".qaagent.toml");
+    let mut settings = std::fs::read_to_string(&toml).expect("toml");
+    settings.push_str("args = [\"--repeat-each\", \"2\", \"--grep\", \"sees BASE_URL\"]\n");
+    std::fs::write(&toml, settings).expect("write toml");
+    let run = Qaagent::new(project.path()).args(["run-all", "--no-progress"]).run();
+    assert_eq!(run.code(), 0, "{}", run.describe());
+    let records = run.records();
+    assert_eq!(records.len(), 2, "{records:#?}");
+    assert!(records.iter().all(|r| r["status"] == "passed"), "{records:#?}");
+}
