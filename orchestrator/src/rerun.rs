@@ -22,6 +22,7 @@ use std::path::Path;
 use evidence::{EvidenceError, LoadedRun, RunStatus, SuiteOutcome};
 use runner_api::Selection;
 
+use crate::config::FlakyPolicy;
 use crate::plan::Plan;
 
 /// Why the failures of an earlier run cannot be read.
@@ -104,13 +105,26 @@ pub fn failed_selectors(root: &Path, run: &str) -> Result<BTreeMap<String, Suite
 /// `latest`), and taking the failures of a run that did not finish when
 /// `unfinished` says so.
 pub fn failed_run(root: &Path, run: &str, unfinished: Unfinished) -> Result<FailedRun, RerunError> {
+    failed_run_under(root, run, unfinished, FlakyPolicy::Pass)
+}
+
+/// [`failed_run`] under the flaky policy `flaky`: where a flaky test fails a
+/// run (`fail`), the flaky tests are failures to re-run too. Before, after a
+/// run that failed of a real failure and a flaky test, `--rerun-failed` ran
+/// the failure alone and passed (a hostile try, 14 N1).
+pub fn failed_run_under(
+    root: &Path,
+    run: &str,
+    unfinished: Unfinished,
+    flaky: FlakyPolicy,
+) -> Result<FailedRun, RerunError> {
     let evidence = |source| RerunError::Evidence {
         run: run.to_string(),
         source,
     };
     let loaded = evidence::load_run(root, run).map_err(evidence)?;
     let stopped = not_finished(&loaded);
-    let gathered = failures(&loaded, stopped.is_some()).map_err(evidence)?;
+    let gathered = failures(&loaded, stopped.is_some(), flaky == FlakyPolicy::Fail).map_err(evidence)?;
     let why = stopped.or(gathered.incomplete);
     if let (Some(why), Unfinished::Refuse) = (&why, unfinished) {
         return Err(RerunError::Unfinished {
@@ -202,8 +216,8 @@ struct Failures {
 }
 
 /// The failures of `run`; `stopped` when it did not finish, so that the
-/// suites it did not finish run whole.
-fn failures(run: &LoadedRun, stopped: bool) -> Result<Failures, EvidenceError> {
+/// suites it did not finish run whole; flaky tests too when `flaky_fails`.
+fn failures(run: &LoadedRun, stopped: bool, flaky_fails: bool) -> Result<Failures, EvidenceError> {
     let mut gathered: BTreeMap<String, Gathered> = BTreeMap::new();
     let (mut read, mut bad) = (0_u64, 0_u64);
     let mut statuses = evidence::StatusTally::default();
@@ -230,7 +244,8 @@ fn failures(run: &LoadedRun, stopped: bool) -> Result<Failures, EvidenceError> {
             .to_string();
         let key = (suite.clone(), classname, record.name.clone());
         *named.entry(key.clone()).or_default() += 1;
-        if !record.status.is_failure() {
+        let flaky = flaky_fails && record.metadata.get("flaky").and_then(serde_json::Value::as_bool) == Some(true);
+        if !record.status.is_failure() && !flaky {
             continue;
         }
         let outline_row = record.runner_type.as_deref() == Some("behave") && is_outline_row(&record.name);

@@ -155,7 +155,8 @@ fn failures_to_rerun(
         }
         id => id.to_string(),
     };
-    let failed = rerun::failed_run(&root, &run, unfinished).map_err(CliError::Rerun)?;
+    let flaky = overrides.flaky.unwrap_or(config.run.flaky);
+    let failed = rerun::failed_run_under(&root, &run, unfinished, flaky).map_err(CliError::Rerun)?;
     if let Some(why) = &failed.unfinished {
         eprintln!(
             "warning: run {} did not finish ({why}): re-running the failures it recorded, which may not be all",

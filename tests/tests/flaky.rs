@@ -269,6 +269,36 @@ fn flaky_fail_makes_a_flaky_run_exit_1() {
     }
 }
 
+/// With `flaky = "fail"`, a run that failed of a real failure and of a
+/// flaky test re-runs both with `--rerun-failed`: the flaky test failed the
+/// run too. Before, the failure alone ran, passed, and so did the re-run,
+/// the flaky test never run again (a hostile try, 14 N1).
+#[test]
+fn rerun_failed_under_flaky_fail_reruns_the_flaky_tests_too() {
+    let project = project("flaky", "retry_count = 1\nflaky = \"fail\"", "");
+    std::fs::write(
+        project.path().join("tests/flaky/test_fixed.py"),
+        "import os\n\n\ndef test_fixed():\n    assert os.environ.get('FIXED'), 'broken until FIXED is set'\n",
+    )
+    .expect("test file");
+    let state = tempfile::tempdir().expect("state");
+    let run = run_all(project.path(), state.path(), &[]);
+    assert_eq!(run.code(), 1, "{}", run.describe());
+    assert_eq!(runs_of(state.path(), "flaky"), 2);
+    let rerun = Qaagent::with_runs_dir(project.path(), run.run_dir().parent().expect("runs root"))
+        .env("FLAKY_STATE_DIR", state.path())
+        .env("FIXED", "1")
+        .args(["run-all", "--no-progress", "--rerun-failed"])
+        .run();
+    assert!(
+        rerun.stdout().contains("re-running 2 failed tests"),
+        "{}",
+        rerun.describe()
+    );
+    assert_eq!(runs_of(state.path(), "flaky"), 3, "{}", rerun.describe());
+    assert_eq!(rerun.code(), 0, "both pass now: {}", rerun.describe());
+}
+
 /// `runs flaky --json` of the runs in `runs`, with `args`.
 fn flaky_history(project: &Path, runs: &Path, args: &[&str]) -> Vec<serde_json::Value> {
     let out = Qaagent::with_runs_dir(project, runs)
