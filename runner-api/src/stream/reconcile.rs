@@ -23,21 +23,10 @@ impl Streamed {
             return None;
         }
         let (streamed, reported) = (ran(&self.finished), ran(report));
-        let labels = |cases: &[&TestCase]| -> BTreeSet<String> { cases.iter().map(|case| case.label()).collect() };
-        let rows = |cases: &[&TestCase]| -> BTreeSet<(String, String)> {
-            (cases.iter())
-                .map(|case| (case.classname.clone(), case.name.clone()))
-                .collect()
-        };
-        // A test named otherwise on one side (a report without `file`
-        // attributes, `junit_family=xunit2`, gives other selectors) is still
-        // the same test when its class and name are: a run of that report
-        // family once warned of every test.
         let only = |these: &[&TestCase], others: &[&TestCase]| -> usize {
-            let (other_labels, other_rows) = (labels(others), rows(others));
+            let others = Names::of(others.iter().copied());
             (these.iter())
-                .filter(|case| !other_labels.contains(&case.label()))
-                .filter(|case| !other_rows.contains(&(case.classname.clone(), case.name.clone())))
+                .filter(|case| !others.name(case))
                 .map(|case| case.label())
                 .collect::<BTreeSet<String>>()
                 .len()
@@ -117,15 +106,10 @@ impl Streamed {
             });
             overruled.push(label);
         }
-        // What is left that no row names, by label or by class and name, the
-        // report left out: the stream's word is all there is of it.
-        let rows: HashSet<(&str, &str)> = (report.iter())
-            .map(|case| (case.classname.as_str(), case.name.as_str()))
-            .collect();
-        let mut left_out: Vec<&TestCase> = (last.values().copied())
-            .filter(|seen| !labels.contains(&seen.label()))
-            .filter(|seen| !rows.contains(&(seen.classname.as_str(), seen.name.as_str())))
-            .collect();
+        // What is left that no row names (see [`Names`]) the report left
+        // out: the stream's word is all there is of it.
+        let rows = Names::of(report.iter());
+        let mut left_out: Vec<&TestCase> = (last.values().copied()).filter(|seen| !rows.name(seen)).collect();
         left_out.sort_by_key(|seen| seen.label());
         let added: Vec<String> = left_out.iter().map(|seen| seen.label()).collect();
         report.extend(left_out.into_iter().map(|seen| {
@@ -163,6 +147,43 @@ impl Streamed {
                 said.join("; ")
             )
         })
+    }
+}
+
+/// The ways one side (report or stream) names its tests, to tell whether
+/// the other side's test is among them: by label, by class and name (a
+/// report without `file` attributes, `junit_family=xunit2`, gives other
+/// selectors: such a run once warned of every test), or by file and name (a
+/// row whose class the test set itself, pytest's
+/// `record_xml_attribute("classname", …)`, was counted twice).
+struct Names<'a> {
+    labels: HashSet<String>,
+    rows: HashSet<(&'a str, &'a str)>,
+    placed: HashSet<(&'a str, &'a str)>,
+}
+
+impl<'a> Names<'a> {
+    fn of(cases: impl Iterator<Item = &'a TestCase>) -> Names<'a> {
+        let mut names = Names {
+            labels: HashSet::new(),
+            rows: HashSet::new(),
+            placed: HashSet::new(),
+        };
+        for case in cases {
+            names.labels.insert(case.label());
+            names.rows.insert((&case.classname, &case.name));
+            if let Some(file) = &case.file {
+                names.placed.insert((file, &case.name));
+            }
+        }
+        names
+    }
+
+    /// Whether `case` is one of these tests.
+    fn name(&self, case: &TestCase) -> bool {
+        self.labels.contains(&case.label())
+            || self.rows.contains(&(case.classname.as_str(), case.name.as_str()))
+            || (case.file.as_deref()).is_some_and(|file| self.placed.contains(&(file, case.name.as_str())))
     }
 }
 
