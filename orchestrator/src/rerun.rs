@@ -182,6 +182,26 @@ fn whole_after(outcome: SuiteOutcome, stopped: bool) -> Option<&'static str> {
 /// A recorded test as a re-run's check knows it: suite, class and name.
 type TestKey = (String, String, String);
 
+/// Whether `selector`, a `file:LINE` place (behave's), is a row of a
+/// Gherkin table in the file as it is now (under `project_dir`): an outline
+/// row, whatever the project names its rows
+/// (`scenario_outline_annotation_schema`), named by its position, which an
+/// edit since may have given to another row (a hostile try, 14 N3).
+fn is_a_table_row(project_dir: &Path, selector: &str) -> bool {
+    let Some((file, line)) = selector.rsplit_once(':') else {
+        return false;
+    };
+    let Ok(line) = line.parse::<usize>() else {
+        return false;
+    };
+    let Ok(text) = evidence::read_regular_to_string(&project_dir.join(file)) else {
+        return false;
+    };
+    (line.checked_sub(1))
+        .and_then(|at| text.lines().nth(at))
+        .is_some_and(|row| row.trim_start().starts_with('|'))
+}
+
 /// True for the name behave gives a row of a Scenario Outline: the
 /// outline's name, ` -- @`, the table's and the row's numbers (`vals -- @1.2`,
 /// maybe followed by the examples' name).
@@ -354,17 +374,24 @@ fn failures(run: &LoadedRun, stopped: bool, flaky_fails: bool) -> Result<Failure
 /// Narrows `plan` to the suites of `failures`, each running only its
 /// selection. Returns the suites of `failures` the plan does not have (no
 /// longer configured, or left out by `--suite`), for the caller to mention.
-pub fn restrict_to_failures(plan: &mut Plan, failures: &BTreeMap<String, SuiteRerun>) -> Vec<String> {
+pub fn restrict_to_failures(plan: &mut Plan, failures: &mut BTreeMap<String, SuiteRerun>) -> Vec<String> {
     let missing = failures
         .keys()
         .filter(|name| !plan.suites.iter().any(|suite| &suite.config.name == *name))
         .cloned()
         .collect();
     plan.suites.retain(|suite| failures.contains_key(&suite.config.name));
+    let project_dir = plan.project_dir.clone();
     for (index, suite) in plan.suites.iter_mut().enumerate() {
         // The executor files results by index.
         suite.index = index;
-        if let Some(rerun) = failures.get(&suite.config.name) {
+        if let Some(rerun) = failures.get_mut(&suite.config.name) {
+            let in_a_table = |selectors: &[String]| selectors.iter().any(|s| is_a_table_row(&project_dir, s));
+            if matches!(&rerun.selection, Selection::Only(selectors) if in_a_table(selectors)) {
+                rerun.selection = Selection::All;
+                rerun.names.clear();
+                rerun.whole = Some("a failed test's place is a row of an Examples table now, named by its position");
+            }
             suite.selection = rerun.selection.clone();
             suite.expected_names = rerun.names.clone();
         }

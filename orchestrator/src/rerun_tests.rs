@@ -308,7 +308,7 @@ fn restricting_a_plan_keeps_failing_suites_in_order_with_their_selection() {
     let config = crate::config::parse(&file, text, &registry).expect("config");
     let mut plan = Plan::new(&config, &registry, &Overrides::default(), None).expect("plan");
     assert_eq!(plan.settings.workers, 3);
-    let failures: BTreeMap<String, SuiteRerun> = [
+    let mut failures: BTreeMap<String, SuiteRerun> = [
         ("e2e", Selection::Only(vec!["[chromium] › a.spec.ts › x".into()])),
         ("unit", Selection::All),
         ("gone", Selection::All),
@@ -326,7 +326,7 @@ fn restricting_a_plan_keeps_failing_suites_in_order_with_their_selection() {
         )
     })
     .collect();
-    let missing = restrict_to_failures(&mut plan, &failures);
+    let missing = restrict_to_failures(&mut plan, &mut failures);
     assert_eq!(missing, ["gone"]);
     assert_eq!(plan.names(), ["unit", "e2e"]);
     let indices: Vec<usize> = plan.suites.iter().map(|suite| suite.index).collect();

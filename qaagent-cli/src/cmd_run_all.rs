@@ -28,7 +28,7 @@ pub(crate) fn run(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u
     let config = load_config(cli, registry)?;
     let mut overrides = overrides(args)?;
     let base_url = config.resolve_base_url(args.env_name.as_deref())?;
-    let failed = failures_to_rerun(args, &config, &mut overrides)?;
+    let mut failed = failures_to_rerun(args, &config, &mut overrides)?;
     if let Some(failed) = failed.as_ref().filter(|failed| failed.suites.is_empty()) {
         notice(
             args,
@@ -37,7 +37,7 @@ pub(crate) fn run(cli: &Cli, args: &RunAllArgs, registry: &Registry) -> Result<u
         return Ok(exit::SUCCESS);
     }
     let mut plan = Plan::new(&config, registry, &overrides, base_url)?;
-    if let Some(failed) = &failed {
+    if let Some(failed) = &mut failed {
         narrow_to_failures(args, &mut plan, failed)?;
     }
     let partition = partition_spec(args)?;
@@ -178,8 +178,8 @@ fn failures_to_rerun(
     Ok(Some(failed))
 }
 
-fn narrow_to_failures(args: &RunAllArgs, plan: &mut Plan, failed: &rerun::FailedRun) -> Result<(), CliError> {
-    let not_planned = rerun::restrict_to_failures(plan, &failed.suites);
+fn narrow_to_failures(args: &RunAllArgs, plan: &mut Plan, failed: &mut rerun::FailedRun) -> Result<(), CliError> {
+    let not_planned = rerun::restrict_to_failures(plan, &mut failed.suites);
     if plan.suites.is_empty() {
         return Err(CliError::Usage(format!(
             "none of the suites that failed in run {} ({}) is planned here",

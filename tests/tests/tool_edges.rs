@@ -319,20 +319,17 @@ fn rerun_failed_of_a_test_its_name_cannot_tell_runs_its_suite_whole() {
         "Feature: T\n\n  Scenario: log in\n    Given the value bad\n\n  Scenario: log in\n    Given the value good\n";
     let steps =
         "from behave import given\n\n@given('the value {v}')\ndef value(context, v):\n    assert v != 'bad', v\n";
-    for (feature, text, edit) in [
-        (
-            "o.feature",
-            outline,
-            ("      | good |\n", "      | good |\n      | new  |\n"),
-        ),
-        (
-            "t.feature",
-            twins,
-            (
-                "Feature: T\n",
-                "Feature: T\n\n  Scenario: first\n    Given the value good\n",
-            ),
-        ),
+    // Rows named as the project asks: `vals (row 2)` (a hostile try, 14 N3).
+    let schema = "[behave]\nscenario_outline_annotation_schema = {name} (row {row.index})\n";
+    let row = ("      | good |\n", "      | good |\n      | new  |\n");
+    let scenario = (
+        "Feature: T\n",
+        "Feature: T\n\n  Scenario: first\n    Given the value good\n",
+    );
+    for (feature, text, edit, ini) in [
+        ("o.feature", outline, row, ""),
+        ("o.feature", outline, row, schema),
+        ("t.feature", twins, scenario, ""),
     ] {
         let project = qaagent_tests::project_with(
             "qaagent-unnamed-",
@@ -343,6 +340,7 @@ fn rerun_failed_of_a_test_its_name_cannot_tell_runs_its_suite_whole() {
                 ),
                 (&format!("features/{feature}"), text),
                 ("features/steps/steps.py", steps),
+                ("behave.ini", ini),
             ],
         );
         let runs = tempfile::tempdir().expect("runs");
