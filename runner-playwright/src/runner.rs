@@ -69,9 +69,17 @@ impl runner_api::Runner for PlaywrightRunner {
         install::installed_version(&ctx.path)
     }
 
-    /// Playwright that is not installed yet but will be, by the run itself.
+    /// Playwright that is not installed yet but will be, by the run itself;
+    /// or installed, with a `package.json` that cannot be read (a FIFO, over
+    /// 1 MiB: once said "not found", though the run starts it).
     fn version_unknown_because(&self, ctx: &SuiteContext) -> Option<String> {
         install::require_node(ctx, &["node", "npx"]).ok()?;
+        if let Some(bin) = install::playwright_bin(&ctx.path) {
+            return Some(format!(
+                "installed ({}), version unknown: the package.json beside it cannot be read (-v says why)",
+                bin.display()
+            ));
+        }
         let npm = install::needed(&ctx.path)?;
         let settings = ctx.settings_as::<PlaywrightSettings>().ok()?;
         settings.install_enabled().then(|| {

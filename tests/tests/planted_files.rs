@@ -285,6 +285,15 @@ fn a_fifo_at_playwright_s_package_json_hangs_nothing() {
         // 137: killed by `timeout` after a minute, hung.
         assert!(matches!(run.code(), 0 | 1), "{args:?}: {}", run.describe());
     }
+    // Installed, its version unknown: not "not found" (a hostile try, 14 N11).
+    let check = bounded(project.path(), runs.path(), &["config", "check"]);
+    assert!(
+        check
+            .stdout()
+            .contains("version unknown: the package.json beside it cannot be read"),
+        "{}",
+        check.describe()
+    );
 }
 
 /// A stored run's `manifest.json` padded past 64 MiB (still valid JSON) is
