@@ -97,6 +97,7 @@ impl Run {
             manifest.finished_at = Some(chrono::Utc::now().format(TIMESTAMP_FORMAT).to_string());
         }
         manifest.write(&self.dir)?;
+        self.making = None;
         drop(self.lock);
         Ok(manifest)
     }

@@ -39,6 +39,7 @@ use crate::lock::WriterLock;
 use crate::manifest::{Counts, EvidenceFiles, Manifest, Partition, RunStatus, Target, TESTS_FILE};
 use crate::record::DiagnosticRecord;
 use crate::run_id::create_run_dir;
+use crate::scratch::Scratch;
 use crate::suite::{SuiteRecord, ToolRun};
 
 mod state;
@@ -80,6 +81,11 @@ pub struct Run {
     /// `git status`, still running: its answer goes into every manifest the writer writes.
     pub(crate) git: Option<GitStatus>,
     pub(crate) lock: WriterLock,
+    /// The run's directory, listed as half made ([`crate::remove_scratch`])
+    /// until a writer starts or an assembly finishes: `merge` ended by a
+    /// signal once left a half-made merged run, `crashed`, that was then the
+    /// runs dir's latest (a hostile try, 14 N7).
+    pub(crate) making: Option<Scratch>,
 }
 
 impl Run {
@@ -139,6 +145,7 @@ impl Run {
         std::fs::File::create(&tests).map_err(EvidenceError::io("create", &tests))?;
         // Made durable by the writer thread (`make_creation_durable`).
         log::info!("evidence run {run_id} created at {}", dir.display());
+        let making = Some(Scratch::new(&dir));
         Ok(Run {
             run_id,
             dir,
@@ -146,6 +153,7 @@ impl Run {
             manifest,
             git,
             lock,
+            making,
         })
     }
 
@@ -172,7 +180,9 @@ impl Run {
     }
 
     /// Starts the writer thread.
-    pub fn start_writer(self) -> Result<EvidenceWriter, EvidenceError> {
+    pub fn start_writer(mut self) -> Result<EvidenceWriter, EvidenceError> {
+        // A run whose writer started is one to keep, and to mark interrupted.
+        self.making = None;
         let (sender, receiver) = crossbeam_channel::unbounded();
         let run_id = self.run_id.clone();
         let dir = self.dir.clone();
