@@ -44,8 +44,12 @@ pub struct ReportClaim {
 }
 
 /// Holds `path` for `suite`, or names the suite already holding it, or a
-/// path inside it or around it.
-pub fn report_path(path: &Path, suite: &str) -> Result<ReportClaim, String> {
+/// path inside it or around it. A path in `own_dir` (the attempt's own
+/// output directory, which no other process writes: a run's is new, and a
+/// shared `--out` is locked whole) takes no lock files: a run of two suites
+/// with their default reports once left eight more, for good (a hostile
+/// try, 14 N9).
+pub fn report_path(path: &Path, suite: &str, own_dir: Option<&Path>) -> Result<ReportClaim, String> {
     let path = resolved(path);
     let mut held = HELD.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some((other_path, other)) = held
@@ -60,7 +64,8 @@ pub fn report_path(path: &Path, suite: &str) -> Result<ReportClaim, String> {
             other_path.display()
         ));
     }
-    let locks = other_processes(&path)?;
+    let own = own_dir.is_some_and(|dir| path.starts_with(resolved(dir)));
+    let locks = if own { Vec::new() } else { other_processes(&path)? };
     held.push((path.clone(), suite.to_string()));
     Ok(ReportClaim { path, _locks: locks })
 }
@@ -271,14 +276,17 @@ mod tests {
     fn a_path_or_one_inside_it_is_refused_while_held_and_free_once_dropped() {
         let dir = tempfile::tempdir().expect("temp dir");
         let reports = dir.path().join("build");
-        let held = report_path(&reports, "a").expect("free");
-        let inside = report_path(&dir.path().join("build/./x/../junit.xml"), "b");
+        let held = report_path(&reports, "a", None).expect("free");
+        let inside = report_path(&dir.path().join("build/./x/../junit.xml"), "b", None);
         let message = inside.expect_err("inside a held directory");
         assert!(message.contains("suite `a`"), "{message}");
-        assert!(report_path(dir.path(), "c").is_err(), "around a held directory");
-        assert!(report_path(&dir.path().join("other.xml"), "d").is_ok(), "beside it");
+        assert!(report_path(dir.path(), "c", None).is_err(), "around a held directory");
+        assert!(
+            report_path(&dir.path().join("other.xml"), "d", None).is_ok(),
+            "beside it"
+        );
         drop(held);
-        assert!(report_path(&reports.join("junit.xml"), "b").is_ok(), "released");
+        assert!(report_path(&reports.join("junit.xml"), "b", None).is_ok(), "released");
     }
 
     #[test]
@@ -289,10 +297,10 @@ mod tests {
         // through a descriptor of its own.
         let held = other_processes(&resolved(&report)).expect("free");
         assert!(!held.is_empty(), "locks taken");
-        let message = report_path(&report, "a").expect_err("held by another");
+        let message = report_path(&report, "a", None).expect_err("held by another");
         assert!(message.contains("another qaagent process"), "{message}");
         drop(held);
-        let claim = report_path(&report, "a").expect("released");
+        let claim = report_path(&report, "a", None).expect("released");
         assert_eq!(place(&report), place(&dir.path().join("./junit.xml")));
         drop(claim);
     }
@@ -304,10 +312,10 @@ mod tests {
         // Another process claimed before its tool made build/reports.
         let held = other_processes(&resolved(&report)).expect("free");
         std::fs::create_dir_all(dir.path().join("build/reports")).expect("dirs");
-        let message = report_path(&report, "a").expect_err("held by another");
+        let message = report_path(&report, "a", None).expect_err("held by another");
         assert!(message.contains("another qaagent process"), "{message}");
         drop(held);
-        drop(report_path(&report, "a").expect("released"));
+        drop(report_path(&report, "a", None).expect("released"));
     }
 
     #[test]
@@ -316,11 +324,17 @@ mod tests {
         let reports = dir.path().join("reports");
         let inside = reports.join("junit.xml");
         let held = other_processes(&resolved(&reports)).expect("free");
-        assert!(report_path(&inside, "a").is_err(), "inside a directory held elsewhere");
+        assert!(
+            report_path(&inside, "a", None).is_err(),
+            "inside a directory held elsewhere"
+        );
         drop(held);
         let held = other_processes(&resolved(&inside)).expect("free");
-        assert!(report_path(&reports, "a").is_err(), "around a report held elsewhere");
-        let beside = report_path(&reports.join("other.xml"), "b").expect("beside it");
+        assert!(
+            report_path(&reports, "a", None).is_err(),
+            "around a report held elsewhere"
+        );
+        let beside = report_path(&reports.join("other.xml"), "b", None).expect("beside it");
         drop((held, beside));
     }
 
@@ -344,12 +358,21 @@ mod tests {
     }
 
     #[test]
+    fn a_report_in_its_own_output_dir_takes_no_lock_files_but_is_held() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let report = dir.path().join("out/junit.xml");
+        let held = report_path(&report, "a", Some(&dir.path().join("out"))).expect("free");
+        assert!(held._locks.is_empty(), "no lock files");
+        assert!(report_path(&report, "b", None).is_err(), "held in this process");
+    }
+
+    #[test]
     fn a_dangling_link_is_followed_by_name() {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::create_dir(dir.path().join("build")).expect("dir");
         std::os::unix::fs::symlink("reports", dir.path().join("build/latest")).expect("link");
-        let _held = report_path(&dir.path().join("build/reports/junit.xml"), "a").expect("free");
-        let message = report_path(&dir.path().join("build/latest/./junit.xml"), "b").expect_err("one place");
+        let _held = report_path(&dir.path().join("build/reports/junit.xml"), "a", None).expect("free");
+        let message = report_path(&dir.path().join("build/latest/./junit.xml"), "b", None).expect_err("one place");
         assert!(message.contains("suite `a`"), "{message}");
     }
 
@@ -358,7 +381,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::create_dir(dir.path().join("real")).expect("dir");
         std::os::unix::fs::symlink(dir.path().join("real"), dir.path().join("link")).expect("link");
-        let _held = report_path(&dir.path().join("real/junit.xml"), "a").expect("free");
-        assert!(report_path(&dir.path().join("link/junit.xml"), "b").is_err());
+        let _held = report_path(&dir.path().join("real/junit.xml"), "a", None).expect("free");
+        assert!(report_path(&dir.path().join("link/junit.xml"), "b", None).is_err());
     }
 }

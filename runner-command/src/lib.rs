@@ -277,7 +277,8 @@ impl Runner for CommandRunner {
         }
         log::debug!("[{}] in {}: {:?}", ctx.suite, prepared.cwd.display(), argv);
         refuse_the_project_as_report_dir(&prepared.junit, ctx)?;
-        let _held = runner_api::claim::report_path(&prepared.junit, &ctx.suite).map_err(RunnerError::Other)?;
+        let _held = runner_api::claim::report_path(&prepared.junit, &ctx.suite, Some(&ctx.output_dir))
+            .map_err(RunnerError::Other)?;
 
         set_aside_reports(ctx, &prepared.junit)?;
         let process = ctx.run_supervised(cmd).map_err(|err| {
