@@ -239,15 +239,14 @@ fn flaky_fail_makes_a_flaky_run_exit_1() {
         run.describe()
     );
     // That run failed, so --rerun-failed of it never finds "no failures"
-    // (which exited 0: a hostile try, 13a F2): it runs the suite again.
+    // (which exited 0: a hostile try, 13a F2): under flaky = "fail" it
+    // re-runs the flaky test.
     let rerun = Qaagent::with_runs_dir(project.path(), run.run_dir().parent().expect("runs root"))
         .env("FLAKY_STATE_DIR", state.path())
         .args(["run-all", "--no-progress", "--rerun-failed"])
         .run();
     assert!(
-        rerun
-            .stdout()
-            .contains("unit: the whole suite (that run failed without a failing test)"),
+        rerun.stdout().contains("re-running 1 failed test of run"),
         "{}",
         rerun.describe()
     );
