@@ -278,14 +278,25 @@ fn run_suite(
                 error: result.error.clone(),
             });
             let interrupted = result.outcome() == SuiteOutcome::Interrupted;
-            let current = fold(merged.take(), result, &selection);
+            // Everything the suite was to run ran again: to the merge of
+            // attempts, the whole suite (an earlier suite error is cleared).
+            let scope = if selection == suite.selection { &Selection::All } else { &selection };
+            let current = fold(merged.take(), result, scope);
             let retry_on = plan.settings.retry_on.as_ref();
             let next = if attempt < max_attempts && !interrupted { next_selection(retry_on, &current) } else { None };
             merged = Some(current);
             match next {
                 Some(next) => {
-                    if next == Selection::All {
-                        log::info!("[{name}] attempt {attempt} failed without naming selectable tests: re-running the whole suite");
+                    // "The whole suite" of a suite asked to run some tests
+                    // (a partition's share, a re-run) is those tests: a
+                    // crashed share once ran every share's tests again, and
+                    // the shares no longer merged (a hostile try, 14 N6).
+                    let next = match (next, &suite.selection) {
+                        (Selection::All, Selection::Only(planned)) => Selection::Only(planned.clone()),
+                        (next, _) => next,
+                    };
+                    if next == suite.selection {
+                        log::info!("[{name}] attempt {attempt} failed without naming selectable tests: re-running all it was to run");
                     }
                     selection = next;
                     previous_out = Some(out);

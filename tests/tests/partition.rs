@@ -315,3 +315,40 @@ fn a_merge_in_which_no_test_ran_is_stored_failed() {
     let report = qaagent_tests::read_text(&junit);
     assert!(report.contains("errors=\"1\""), "an errored case says why: {report}");
 }
+
+/// A share whose tool crashes once is retried with the share's own tests,
+/// and the shares then merge. Before, the retry ran every share's tests
+/// ("the whole suite"), the share stored the other share's tests too, and
+/// `merge` refused the two genuine shares as one given twice (a hostile
+/// try, 14 N6).
+#[test]
+fn a_crashed_share_is_retried_with_its_own_tests_and_merges() {
+    let tool = "out=$1; shift\n[ $# -gt 0 ] || set -- t1 t2 t3 t4\necho \"$*\" >> calls.log\n\
+                body=''; for t in \"$@\"; do body=\"$body<testcase classname=\\\"c\\\" name=\\\"$t\\\"/>\"; done\n\
+                printf '<testsuite name=\"s\">%s</testsuite>' \"$body\" > \"$out\"\n\
+                if [ ! -f crashed ] && [ \"$SHARE\" = 1 ]; then touch crashed; exit 3; fi\n";
+    let config =
+        "[project]\nname = \"rshare\"\n\n[run]\nretry_count = 1\n\n[tests.api]\nrunner = \"command\"\npath = \".\"\n\
+                  command = [\"sh\", \"tool.sh\", \"{junit}\"]\nrerun = [\"{selectors}\"]\n\
+                  list = [\"sh\", \"-c\", \"echo t1; echo t2; echo t3; echo t4\"]\n";
+    let project = qaagent_tests::project_with("crashed-share", &[(".qaagent.toml", config), ("tool.sh", tool)]);
+    let shares: Vec<RunOutput> = (1..=2)
+        .map(|k| {
+            let share = Qaagent::new(project.path())
+                .env("SHARE", k.to_string())
+                .args(["run-all", "--no-progress", "--partition"])
+                .args([format!("{k}/2")])
+                .run();
+            assert_eq!(share.code(), 0, "share {k}: {}", share.describe());
+            assert_eq!(share.records().len(), 2, "share {k}: {}", share.describe());
+            share
+        })
+        .collect();
+    let calls = std::fs::read_to_string(project.path().join("calls.log")).expect("calls");
+    let calls: Vec<&str> = calls.lines().collect();
+    assert_eq!(calls.len(), 3, "{calls:?}");
+    assert_eq!(calls[0], calls[1], "the retry ran the share's tests: {calls:?}");
+    let dirs: Vec<_> = shares.iter().map(RunOutput::run_dir).collect();
+    let merged = Qaagent::new(project.path()).args(["merge"]).args(&dirs).run();
+    assert_eq!(merged.code(), 0, "{}", merged.describe());
+}
