@@ -174,7 +174,8 @@ fn test_names(suite: &str, case: &TestCase) -> [Option<String>; 2] {
 pub(crate) fn recorded_test_name(suite: &str, selector: Option<&str>, classname: &str, name: &str) -> String {
     let name = name.trim();
     match selector.filter(|selector| selector_names_test(selector, name)) {
-        Some(selector) => format!("{suite}::{selector}"),
+        // A Playwright title's spaces end its selector too (a hostile try, 14 N13).
+        Some(selector) => format!("{suite}::{}", selector.trim_end()),
         None => format!("{suite}::{classname}::{name}"),
     }
 }
@@ -306,6 +307,10 @@ mod tests {
         assert_eq!(
             recorded_test_name("b", Some("features/o.feature:7"), "f.o", "vals -- @1.2 "),
             "b::f.o::vals -- @1.2"
+        );
+        assert_eq!(
+            recorded_test_name("e2e", Some("[p] › a.spec.ts ›   spaced  "), "c", "  spaced  "),
+            "e2e::[p] › a.spec.ts ›   spaced"
         );
     }
 
