@@ -100,17 +100,16 @@ fn other_processes(path: &Path) -> Result<Vec<File>, String> {
 /// takes on it: exclusive on the path (by name and by [`place`]), shared on
 /// each directory above it (by name).
 fn keys(path: &Path) -> Vec<(u64, i32)> {
-    let key = |value: &dyn Fn(&mut std::collections::hash_map::DefaultHasher)| {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        value(&mut hasher);
-        hasher.finish()
-    };
-    let mut keys = vec![
-        (key(&|h| ("path", path).hash(h)), libc::LOCK_EX),
-        (key(&|h| place(path).hash(h)), libc::LOCK_EX),
-    ];
-    keys.extend((path.ancestors().skip(1)).map(|dir| (key(&|h| ("path", dir).hash(h)), libc::LOCK_SH)));
+    let mut keys = vec![(key(("path", path)), libc::LOCK_EX), (key(place(path)), libc::LOCK_EX)];
+    keys.extend((path.ancestors().skip(1)).map(|dir| (key(("path", dir)), libc::LOCK_SH)));
     keys
+}
+
+/// `value`'s hash, the same in every qaagent process (fixed keys).
+fn key(value: impl Hash) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// Takes `operation` (a non-blocking `flock`) on the lock file at
